@@ -1,0 +1,19 @@
+{
+  "targets": [
+    {
+      "target_name": "sysvisor",
+      "sources": [
+        "src/module.cc",
+        "src/launcher/launch.cc",
+        "src/unotify/pump.cc",
+        "src/memory/tracee_mem.cc",
+        "src/emulate/open_as.cc",
+        "src/bpf/trace_session.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "src"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
+      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
+      "libraries": ["-lbpf", "-lelf", "-lz"]
+    }
+  ]
+}

@@ -1,0 +1,13 @@
+// Entry point of the sysvisor addon: each part registers its own exports.
+#include "common.h"
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  sysvisor::InitLauncher(env, exports);
+  sysvisor::InitPump(env, exports);
+  sysvisor::InitTraceeMem(env, exports);
+  sysvisor::InitEmulate(env, exports);
+  sysvisor::InitTraceSession(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(sysvisor, Init)

@@ -1,0 +1,52 @@
+// The engine API: what a user-written engine implements.
+import type { Interest } from '../filter/plan.js';
+import type { Result } from './result.js';
+import type { Syscall } from './syscall.js';
+
+/** Calls the engines further out (nearer the kernel), then the executor. At most once. */
+export type Next = () => Result | Promise<Result>;
+
+/**
+ * An engine watches or changes syscalls. Engines form an onion: the last one attached is
+ * innermost (nearest the program). `handle` runs on entry innermost -> outermost; the code after
+ * `next()` runs on exit outermost -> innermost. An engine may:
+ * - observe (`return next()`), change arguments (`call.setArg`, `call.setString`) before `next()`,
+ * - answer without running the call (`return Result.value(0)` / `Result.error(ENOENT)`),
+ * - give the tracee an fd it opened (`Result.fd(fd, cloexec)`),
+ * - look at or replace the result after `await next()`,
+ * - stop the calling thread by awaiting anything: only that thread waits.
+ * Return synchronously when you can: a chain of synchronous engines never allocates a promise.
+ */
+export interface Engine {
+  readonly name: string;
+  /** The syscalls this engine wants, or 'all'. Calls another engine wanted may reach it too. */
+  readonly interests: readonly Interest[] | 'all';
+  /** Absolute path prefixes this engine maps: path calls outside all of them skip JS entirely. */
+  readonly pathPrefixes?: readonly string[];
+  /** True when relative paths must reach this engine even outside pathPrefixes (virtual cwd). */
+  readonly relativePaths?: boolean;
+  handle(call: Syscall, next: Next): Result | Promise<Result>;
+  /** Called once when the supervised tree is done (print reports, close files). */
+  close?(): void | Promise<void>;
+}
+
+/** Options from the command line: `name:key=v1,v2,key2=v` -> { key: [v1, v2], key2: [v] }. */
+export type EngineOptions = Readonly<Record<string, readonly string[]>>;
+
+/** Context handed to engine factories. */
+export interface EngineContext {
+  /** Writes one report line to the supervisor's stderr (never through the tracee's streams). */
+  report(line: string): void;
+  /** Syscalls the other engines of the stack intercept (for engines like `count` that follow them). */
+  readonly siblings: readonly Engine[];
+}
+
+export interface EngineFactory {
+  readonly name: string;
+  readonly summary: string;
+  /** Known option keys with a one-line description each. */
+  readonly options: Readonly<Record<string, string>>;
+  /** Created after the other engines of the stack, so that `ctx.siblings` holds them. */
+  readonly followsSiblings?: boolean;
+  create(options: EngineOptions, ctx: EngineContext): Engine;
+}

@@ -1,0 +1,83 @@
+// One intercepted syscall as the engines see it: who made it, its number and arguments (as changed
+// by the engines it has passed through), and access to the caller's memory.
+import { syscallName } from '../syscalls/table.js';
+import { SyscallGoneError } from './errors.js';
+import type { FdInjector } from './result.js';
+
+/** Access to the memory of the thread that made one syscall; every read is checked with ID_VALID. */
+export interface TraceeMemory {
+  /** A C string at addr, or null when unreadable. Throws SyscallGoneError when the call is gone. */
+  readString(addr: number, max?: number): string | null;
+  readBytes(addr: number, length: number): Buffer | null;
+  writeBytes(addr: number, bytes: Buffer): number;
+  /** The path the transport already read (once) for argument `index`, if any. */
+  prefetchedPath(index: number): string | undefined;
+  /** Is the notification still pending? */
+  valid(): boolean;
+}
+
+export class Syscall {
+  readonly name: string;
+  /** Arguments as the tracee passed them. */
+  readonly original: readonly number[];
+  /** Current arguments, as changed by the engines the call has passed through. */
+  readonly args: number[];
+  /** String arguments replaced by an engine (index -> new string); args[index] keeps the pointer. */
+  readonly strings = new Map<number, string>();
+  private readCache: Map<number, string> | undefined;
+  private changedArgs = false;
+
+  constructor(
+    /** Thread id of the caller (as seen by the supervisor). */
+    readonly tid: number,
+    readonly nr: number,
+    args: readonly number[],
+    readonly memory: TraceeMemory,
+    /** Installs a supervisor fd in the caller (used by `Result.fd`). */
+    readonly inject: FdInjector,
+  ) {
+    this.name = syscallName(nr);
+    this.original = args;
+    this.args = args.slice();
+  }
+
+  /** True when an engine changed an argument or a string argument. */
+  get changed(): boolean {
+    return this.changedArgs || this.strings.size > 0;
+  }
+
+  /** Set numeric argument i (e.g. flags). */
+  setArg(i: number, value: number): void {
+    if (this.args[i] !== value) {
+      this.args[i] = value;
+      this.changedArgs = true;
+    }
+  }
+
+  /** The string argument i as the engines before this one left it (a replaced string or the tracee's). */
+  string(i: number): string | null {
+    const replaced = this.strings.get(i);
+    return replaced !== undefined ? replaced : this.traceeString(i);
+  }
+
+  /** String argument i as the tracee passed it: read once, then cached; ID_VALID-checked. */
+  traceeString(i: number): string | null {
+    const cached = this.readCache?.get(i);
+    if (cached !== undefined) return cached;
+    let s: string | null | undefined = this.memory.prefetchedPath(i);
+    if (s === undefined) {
+      if (this.original[i] === 0) return null;
+      s = this.memory.readString(this.original[i]!, 4096);
+      if (!this.memory.valid()) throw new SyscallGoneError(`read ${this.name} argument ${i}`);
+    }
+    if (s !== null) (this.readCache ??= new Map()).set(i, s);
+    return s;
+  }
+
+  /** Replace string argument i (a path) for the engines further out and the executor. */
+  setString(i: number, value: string): void {
+    if (value.includes('\0')) throw new TypeError('string argument contains NUL');
+    if (value === this.traceeString(i)) this.strings.delete(i);
+    else this.strings.set(i, value);
+  }
+}

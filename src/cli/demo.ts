@@ -1,0 +1,26 @@
+// `sysvisor demo` (what `npm start` runs): the main job on a default example.
+import { writeSync } from 'node:fs';
+import type { Reporter } from '../chain/report.js';
+import { buildEngines } from '../engines/build.js';
+import { supervise, shellStatus } from '../transports/unotify/supervise.js';
+
+const out = (text: string) => void writeSync(1, text);
+
+async function show(title: string, specs: string[], command: string[], reporter: Reporter): Promise<number> {
+  out(`\n$ sysvisor run ${specs.map((s) => `-e ${s} `).join('')}-- ${command.join(' ')}\n`);
+  out(`# ${title}\n`);
+  const sup = supervise({ command: command[0]!, args: command.slice(1), engines: buildEngines(specs, reporter), reporter });
+  return shellStatus(await sup.done);
+}
+
+export async function runDemo(reporter: Reporter): Promise<number> {
+  out('sysvisor demo: programs run unchanged under engines (seccomp user notification + eBPF).\n');
+  const steps: [string, string[], string[]][] = [
+    ['count the syscalls of a small pipeline (like strace -c)', ['count'], ['sh', '-c', 'head -c 200 /etc/passwd | wc -c']],
+  ];
+  for (const [title, specs, cmd] of steps) {
+    const status = await show(title, specs, cmd, reporter);
+    if (status !== 0) return status;
+  }
+  return 0;
+}

@@ -1,0 +1,122 @@
+// The `sysvisor` command line.
+//   sysvisor run [-e ENGINE[:key=val,...]]... [--] COMMAND [ARGS]
+//   sysvisor demo | engines | --help | --version
+import { parseArgs } from 'node:util';
+import { readFileSync, writeSync } from 'node:fs';
+import { constants } from 'node:os';
+import path from 'node:path';
+import { Reporter } from '../chain/report.js';
+import { packageRoot } from '../native/load.js';
+import { UsageError, UnsupportedFeatureError } from '../chain/errors.js';
+import { builtinEngines } from '../engines/registry.js';
+import { buildEngines } from '../engines/build.js';
+import { supervise, shellStatus } from '../transports/unotify/supervise.js';
+import { CommandError } from '../transports/unotify/command.js';
+import { runDemo } from './demo.js';
+
+const reporter = new Reporter();
+
+// Synchronous writes: never turn the shared stdout into a non-blocking Node stream.
+const out = (text: string) => void writeSync(1, text);
+
+const HELP = `usage: sysvisor run [-e ENGINE[:key=val,...]]... [--] COMMAND [ARGS]...
+       sysvisor engines        list the built-in engines and their options
+       sysvisor demo           run the demonstration
+       sysvisor --help | --version
+
+Runs COMMAND under the engines, outermost (nearest the kernel) first; the last -e is nearest
+the program. Exit status is COMMAND's (128+N when killed by signal N).
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+// Options end at the first argument that is not an option: COMMAND's own options stay its own.
+function splitRun(argv: readonly string[]): { opts: string[]; command: string[] } {
+  let i = 0;
+  while (i < argv.length) {
+    const a = argv[i]!;
+    if (a === '--') return { opts: argv.slice(0, i), command: argv.slice(i + 1) };
+    if (!a.startsWith('-') || a === '-') break;
+    i += a === '-e' || a === '--engine' ? 2 : 1;
+  }
+  return { opts: argv.slice(0, Math.min(i, argv.length)), command: argv.slice(i) };
+}
+
+async function run(argv: readonly string[]): Promise<number> {
+  const { opts, command } = splitRun(argv);
+  const { values } = parseArgs({
+    args: opts,
+    options: { engine: { type: 'string', short: 'e', multiple: true }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    out(HELP);
+    return 0;
+  }
+  if (command.length === 0) throw new UsageError('run: missing COMMAND');
+  const engines = buildEngines(values.engine ?? [], reporter);
+  const sup = supervise({ command: command[0]!, args: command.slice(1), engines, reporter });
+  // Forward the usual termination signals to COMMAND; sysvisor exits when COMMAND's tree is done.
+  const forward = (name: NodeJS.Signals) => () => sup.kill(constants.signals[name]);
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const).map((s) => [s, forward(s)] as const);
+  for (const [s, h] of handlers) process.on(s, h);
+  const status = await sup.done;
+  for (const [s, h] of handlers) process.off(s, h);
+  return shellStatus(status);
+}
+
+function listEngines(): number {
+  const lines = builtinEngines().map((f) => {
+    const opts = Object.entries(f.options).map(([k, d]) => `      ${k}=...  ${d}`);
+    return [`  ${f.name}  ${f.summary}`, ...opts].join('\n');
+  });
+  out(`built-in engines:\n${lines.join('\n')}\n`);
+  return 0;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    const [cmd, ...rest] = argv;
+    switch (cmd) {
+      case 'run':
+        return await run(rest);
+      case 'engines':
+        return listEngines();
+      case 'demo':
+        return await runDemo(reporter);
+      case '-h':
+      case '--help':
+      case 'help':
+        out(HELP);
+        return 0;
+      case '-V':
+      case '--version':
+        out(`sysvisor ${version()}\n`);
+        return 0;
+      case undefined:
+        throw new UsageError('missing subcommand (try --help)');
+      default:
+        throw new UsageError(`unknown subcommand '${cmd}' (try --help)`);
+    }
+  } catch (e) {
+    if (e instanceof CommandError) {
+      reporter.line(e.message);
+      return e.exitCode;
+    }
+    const err = e as Error & { code?: string };
+    if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
+      reporter.line(err.message);
+      return 2;
+    }
+    if (e instanceof UnsupportedFeatureError) {
+      reporter.line(err.message);
+      return 1;
+    }
+    reporter.line(`error: ${err?.message ?? String(e)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,41 @@
+// Resolves COMMAND as execvp would, before forking, so that "not found" (127) and "cannot execute"
+// (126) are told in one clear line without a child.
+import { accessSync, constants, statSync } from 'node:fs';
+import path from 'node:path';
+
+export class CommandError extends Error {
+  override name = 'CommandError';
+  constructor(message: string, readonly exitCode: 126 | 127) {
+    super(message);
+  }
+}
+
+function executable(file: string): 'ok' | 'missing' | 'denied' {
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) return 'denied';
+    accessSync(file, constants.X_OK);
+    return 'ok';
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EACCES' ? 'denied' : 'missing';
+  }
+}
+
+export function resolveCommand(command: string, envPath: string | undefined): string {
+  if (command === '') throw new CommandError("'': command not found", 127);
+  if (command.includes('/')) {
+    const st = executable(command);
+    if (st === 'ok') return command;
+    if (st === 'missing') throw new CommandError(`${command}: No such file or directory`, 127);
+    throw new CommandError(`${command}: Permission denied`, 126);
+  }
+  let denied: string | undefined;
+  for (const dir of (envPath ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
+    const file = path.join(dir || '.', command);
+    const st = executable(file);
+    if (st === 'ok') return file;
+    if (st === 'denied') denied ??= file;
+  }
+  if (denied) throw new CommandError(`${denied}: Permission denied`, 126);
+  throw new CommandError(`${command}: command not found`, 127);
+}

@@ -1,0 +1,184 @@
+// The seccomp user-notification transport: turns each notification from the pump into a Syscall,
+// runs it through the engine stack, and sends the final result back (CONTINUE, value, errno or
+// ADDFD+SEND). Engines never see how a call reached them.
+import { closeSync } from 'node:fs';
+import type { RawBinding } from '../../native/load.js';
+import type { Pump } from '../../native/binding.js';
+import { Result } from '../../chain/result.js';
+import { Syscall, type TraceeMemory } from '../../chain/syscall.js';
+import type { EngineStack } from '../../chain/stack.js';
+import { SyscallGoneError } from '../../chain/errors.js';
+import type { Reporter } from '../../chain/report.js';
+import { PATH_ARGS } from '../../syscalls/paths.js';
+import { syscallNumber } from '../../syscalls/table.js';
+
+/** errno the tracee gets when an engine throws. */
+export const ENGINE_FAILURE_ERRNO = 5; // EIO
+const ENOENT = 2;
+
+// Memory and fd injection for one pending notification.
+class SlotAccess implements TraceeMemory {
+  constructor(private readonly pump: Pump, private readonly binding: RawBinding, private readonly slot: number, private readonly tid: number) {}
+  readString(addr: number, max?: number): string | null {
+    return this.pump.readString(this.slot, addr, max);
+  }
+  readBytes(addr: number, length: number): Buffer | null {
+    return this.pump.readBytes(this.slot, addr, length);
+  }
+  writeBytes(addr: number, bytes: Buffer): number {
+    return this.binding.writeMem(this.tid, addr, bytes);
+  }
+  prefetchedPath(index: number): string | undefined {
+    return index === this.prefetchIndex ? this.pump.slotPath(this.slot) : undefined;
+  }
+  valid(): boolean {
+    return this.pump.idValid(this.slot);
+  }
+  prefetchIndex = -1;
+  readonly inject = (fd: number, cloexec: boolean, send: boolean): number => this.pump.addfd(this.slot, fd, cloexec, send);
+}
+
+function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown })?.then === 'function';
+}
+
+export interface TransportEvents {
+  /** All processes holding the filter are gone. */
+  onHangup(): void;
+}
+
+export class UnotifyTransport {
+  readonly pump: Pump;
+  private readonly fields: number;
+  private readonly prefetch = new Int8Array(512).fill(-1);
+  private inflight = 0;
+
+  constructor(
+    private readonly binding: RawBinding,
+    listenerFd: number,
+    private readonly stack: EngineStack,
+    private readonly reporter: Reporter,
+    events: TransportEvents,
+  ) {
+    this.fields = binding.NOTIF_FIELDS;
+    this.pump = new binding.Pump(listenerFd, (n) => this.onBatch(n), () => events.onHangup());
+    this.configureFastPath();
+  }
+
+  // Path syscalls that every interested engine only cares about under some prefixes are decided
+  // in C++ without JS when the path is outside all of them.
+  private configureFastPath(): void {
+    const prefixes = new Set<string>();
+    let relative = false;
+    for (const [name, args] of Object.entries(PATH_ARGS)) {
+      const nr = syscallNumber(name);
+      if (nr === undefined || args.length !== 1) continue;
+      const engines = this.stack.enginesFor(nr);
+      if (engines.length === 0 || engines.some((e) => !e.pathPrefixes)) continue;
+      for (const e of engines) {
+        e.pathPrefixes!.forEach((p) => prefixes.add(p));
+        relative ||= e.relativePaths === true;
+      }
+      this.pump.setPathRoute(nr, args[0]!);
+      this.prefetch[nr] = args[0]!;
+    }
+    this.pump.setPrefixes([...prefixes], relative);
+  }
+
+  private onBatch(count: number): void {
+    const b = this.pump.batch;
+    const f = this.fields;
+    for (let i = 0; i < count; i++) {
+      const o = i * f;
+      const slot = b[o]!;
+      const tid = b[o + 1]!;
+      const nr = b[o + 2]!;
+      const access = new SlotAccess(this.pump, this.binding, slot, tid);
+      access.prefetchIndex = nr < 512 ? this.prefetch[nr]! : -1;
+      const call = new Syscall(tid, nr, [b[o + 3]!, b[o + 4]!, b[o + 5]!, b[o + 6]!, b[o + 7]!, b[o + 8]!], access, access.inject);
+      this.dispatch(slot, call);
+    }
+  }
+
+  private dispatch(slot: number, call: Syscall): void {
+    let r: Result | Promise<Result>;
+    try {
+      r = this.stack.step(call.nr)(call);
+    } catch (e) {
+      this.fail(slot, call, e);
+      return;
+    }
+    if (isPromise(r)) {
+      this.inflight++;
+      r.then(
+        (res) => {
+          this.inflight--;
+          this.finish(slot, call, res);
+        },
+        (e) => {
+          this.inflight--;
+          this.fail(slot, call, e);
+        },
+      );
+    } else {
+      this.finish(slot, call, r);
+    }
+  }
+
+  private finish(slot: number, call: Syscall, r: Result): void {
+    if (!(r instanceof Result)) {
+      this.fail(slot, call, new TypeError(`engine returned ${typeof r} instead of a Result`));
+      return;
+    }
+    try {
+      switch (r.kind) {
+        case 'continued':
+          this.pump.continue(slot);
+          return;
+        case 'value':
+          this.pump.reply(slot, r.value, 0);
+          return;
+        case 'error':
+          this.pump.reply(slot, 0, r.errno);
+          return;
+        case 'fd': {
+          try {
+            if (r.injected) {
+              const v = r.value;
+              this.pump.reply(slot, v < 0 ? 0 : v, v < 0 ? -v : 0);
+            } else {
+              const n = this.pump.addfd(slot, r.localFd, r.cloexec, true);
+              if (n < 0 && n !== -ENOENT) this.pump.reply(slot, 0, -n);
+            }
+          } finally {
+            closeSync(r.localFd);
+          }
+          return;
+        }
+      }
+    } catch (e) {
+      this.reporter.once(`reply to ${call.name}: ${(e as Error).message}`);
+    }
+  }
+
+  private fail(slot: number, call: Syscall, e: unknown): void {
+    if (!(e instanceof SyscallGoneError)) {
+      const err = e as Error;
+      this.reporter.once(`engine error in ${call.name}(): ${err?.message ?? String(e)}`);
+    }
+    try {
+      this.pump.reply(slot, 0, ENGINE_FAILURE_ERRNO);
+    } catch {
+      // slot already answered
+    }
+  }
+
+  /** Notifications still being handled by an engine that stopped the thread. */
+  get pending(): number {
+    return this.inflight;
+  }
+
+  close(): void {
+    this.pump.close();
+  }
+}
