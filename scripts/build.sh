@@ -18,3 +18,4 @@ fi
 npx tsc -p tsconfig.json --incremental --tsBuildInfoFile dist/.tsbuildinfo
 
 make -s -C bench
+make -s -C test/programs

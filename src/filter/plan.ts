@@ -66,17 +66,19 @@ export function planFilter(interests: readonly Interest[] | 'all', foreign: Fore
   const notify = a.newLabel('notify');
   const foreignL = a.newLabel('foreign');
 
+  const body = a.newLabel('body');
   a.load(DATA.arch);
   a.jump(BPF.JEQ_K, AUDIT_ARCH_X86_64, undefined, foreignL);
   a.load(DATA.nr);
-  a.jump(BPF.JGE_K, X32_SYSCALL_BIT, foreignL, undefined);
+  a.jump(BPF.JGE_K, X32_SYSCALL_BIT, foreignL, body);
+  a.label(foreignL); // kept near the checks: conditional jumps reach 255 instructions at most
+  a.ret(foreign === 'allow' ? SECCOMP_RET.ALLOW : foreign === 'kill' ? SECCOMP_RET.KILL_PROCESS : SECCOMP_RET.ERRNO | 38);
+  a.label(body);
   if (interests === 'all') {
     a.ret(SECCOMP_RET.USER_NOTIF);
   } else {
     emitTree(a, nrs, cond, allow, notify);
   }
-  a.label(foreignL);
-  a.ret(foreign === 'allow' ? SECCOMP_RET.ALLOW : foreign === 'kill' ? SECCOMP_RET.KILL_PROCESS : SECCOMP_RET.ERRNO | 38);
   a.label(allow);
   a.ret(SECCOMP_RET.ALLOW);
   a.label(notify);
