@@ -25,6 +25,13 @@ export interface Engine {
   readonly pathPrefixes?: readonly string[];
   /** True when relative paths must reach this engine even outside pathPrefixes (virtual cwd). */
   readonly relativePaths?: boolean;
+  /**
+   * Path components that send a path holding one of them (absolute or relative, anywhere in the
+   * path) to JS even outside pathPrefixes: e.g. `unreal` for `../unreal/x` or `cd /; ls unreal`.
+   */
+  readonly pathComponents?: readonly string[];
+  /** Path syscalls this engine must always see in JS, whatever their path (e.g. chdir). */
+  readonly unrouted?: readonly string[];
   handle(call: Syscall, next: Next): Result | Promise<Result>;
   /** Called once when the supervised tree is done (print reports, close files). */
   close?(): void | Promise<void>;

@@ -14,49 +14,77 @@ export interface TraceeMemory {
   prefetchedPath(index: number): string | undefined;
   /** Is the notification still pending? */
   valid(): boolean;
+  /** Installs a supervisor fd in the caller: its fd number there, or -errno. */
+  injectFd(localFd: number, cloexec: boolean, send: boolean): number;
 }
 
 export class Syscall {
   readonly name: string;
-  /** Arguments as the tracee passed them. */
-  readonly original: readonly number[];
-  /** Current arguments, as changed by the engines the call has passed through. */
-  readonly args: number[];
-  /** String arguments replaced by an engine (index -> new string); args[index] keeps the pointer. */
-  readonly strings = new Map<number, string>();
+  private orig: number[] | undefined; // a copy, made on the first change of an argument
+  private strs: Map<number, string> | undefined;
   private readCache: Map<number, string> | undefined;
   private changedArgs = false;
+  private resultWanted = false;
+  private injectFn: FdInjector | undefined;
 
   constructor(
     /** Thread id of the caller (as seen by the supervisor). */
     readonly tid: number,
     readonly nr: number,
-    args: readonly number[],
+    /** Current arguments, as changed by the engines the call has passed through (change with setArg). */
+    readonly args: readonly number[],
     readonly memory: TraceeMemory,
-    /** Installs a supervisor fd in the caller (used by `Result.fd`). */
-    readonly inject: FdInjector,
+    inject?: FdInjector,
   ) {
     this.name = syscallName(nr);
-    this.original = args;
-    this.args = args.slice();
+    this.injectFn = inject;
+  }
+
+  /** Arguments as the tracee passed them. */
+  get original(): readonly number[] {
+    return this.orig ?? this.args;
+  }
+
+  /** String arguments replaced by an engine (index -> new string); args[index] keeps the pointer. */
+  get strings(): Map<number, string> {
+    return (this.strs ??= new Map());
+  }
+
+  /** Installs a supervisor fd in the caller (used by `Result.fd`). */
+  get inject(): FdInjector {
+    return (this.injectFn ??= (fd, cloexec, send) => this.memory.injectFd(fd, cloexec, send));
   }
 
   /** True when an engine changed an argument or a string argument. */
   get changed(): boolean {
-    return this.changedArgs || this.strings.size > 0;
+    return this.changedArgs || (this.strs !== undefined && this.strs.size > 0);
+  }
+
+  /**
+   * Ask for the call's result on exit even though no argument changed: the executor then emulates
+   * the call when it can (instead of CONTINUE, whose result the chain never sees).
+   */
+  wantResult(): void {
+    this.resultWanted = true;
+  }
+
+  /** True when an engine asked for the result (see wantResult). */
+  get wantsResult(): boolean {
+    return this.resultWanted;
   }
 
   /** Set numeric argument i (e.g. flags). */
   setArg(i: number, value: number): void {
     if (this.args[i] !== value) {
-      this.args[i] = value;
+      this.orig ??= this.args.slice();
+      (this.args as number[])[i] = value;
       this.changedArgs = true;
     }
   }
 
   /** The string argument i as the engines before this one left it (a replaced string or the tracee's). */
   string(i: number): string | null {
-    const replaced = this.strings.get(i);
+    const replaced = this.strs?.get(i);
     return replaced !== undefined ? replaced : this.traceeString(i);
   }
 
@@ -77,7 +105,7 @@ export class Syscall {
   /** Replace string argument i (a path) for the engines further out and the executor. */
   setString(i: number, value: string): void {
     if (value.includes('\0')) throw new TypeError('string argument contains NUL');
-    if (value === this.traceeString(i)) this.strings.delete(i);
+    if (value === this.traceeString(i)) this.strs?.delete(i);
     else this.strings.set(i, value);
   }
 }

@@ -16,9 +16,12 @@ export interface PumpStats {
 
 export declare class Pump {
   /** Takes ownership of listenerFd; calls onBatch(count) once per wake-up with `batch` filled. */
-  constructor(listenerFd: number, onBatch: (count: number) => void, onHangup: () => void);
+  /** onBatch returns true when it left promises pending (the pump then runs the microtasks). */
+  constructor(listenerFd: number, onBatch: (count: number) => boolean, onHangup: () => void);
   /** NOTIF_FIELDS numbers per notification: slot, pid, nr, a0..a5 (signed 64-bit as numbers). */
   readonly batch: Float64Array;
+  /** Synchronous answers, 2 numbers per batch entry: kind (0 none, 1 continue, 2 value, 3 errno), value. */
+  readonly replies: Float64Array;
   readonly syncWakeUp: boolean;
   readonly fd: number;
   continue(slot: number): boolean;
@@ -33,6 +36,8 @@ export declare class Pump {
   readBytes(slot: number, addr: number, length: number): Buffer | null;
   setPathRoute(nr: number, argIndex: number): void;
   setPrefixes(prefixes: readonly string[], relativeToJs: boolean): void;
+  /** Paths (absolute or relative) holding one of these components go to JS (see Engine.pathComponents). */
+  setPathComponents(names: readonly string[]): void;
   stats(): PumpStats;
   close(): void;
 }
@@ -45,6 +50,33 @@ export interface RawBinding {
   Pump: typeof Pump;
   NOTIF_FIELDS: number;
   writeMem(pid: number, addr: number, bytes: Buffer): number;
-  /** Opens as the tracee would (its fsuid/fsgid/groups, cwd or dirfd, root, umask): fd or -errno. */
-  openAs(pid: number, dirfd: number, path: string, flags: number, mode: number): number;
+  /**
+   * Opens as the tracee would (its fsuid/fsgid/groups/capabilities, cwd or dirfd, root, umask):
+   * a supervisor fd, -errno, or EMULATE_FALLBACK when the kernel must open it as the tracee
+   * (devices, FIFOs, paths through procfs, openat2 resolve flags, another user namespace).
+   */
+  openAs(pid: number, dirfd: number, path: string, flags: number, mode: number, resolve?: number): number;
+  /** Returned by openAs/pathAs when the call must be run by the kernel as the tracee. */
+  EMULATE_FALLBACK: number;
+  /**
+   * Runs path operation `op` (PATH_OP) as the tracee on (dirfd, path): result, -errno or
+   * EMULATE_FALLBACK. `nums`, `str`, `input` are the operation's arguments; `output` receives its
+   * data (struct stat, link target...). rename and link take a second (dirfd2, path2).
+   */
+  pathAs(tid: number, op: number, dirfd: number, path: string, nums: readonly number[], str?: string | null, input?: Buffer | null, output?: Buffer | null, dirfd2?: number, path2?: string): number;
+  PATH_OP: Readonly<Record<PathOpName, number>>;
+  /** [tgid, ppid, starttime, cwdDev, cwdIno] of a thread (cwd fields -1 if unreadable), or null when gone. */
+  taskInfo(tid: number): [number, number, number, number, number] | null;
+  /**
+   * Writes each region's new bytes over the tracee's memory for a CONTINUE, and puts the old ones
+   * back when the call returns (ptrace stop at syscall exit; polling when the thread cannot be
+   * seized, or without a killable wait: `killableWait` false). Returns 1 (ptrace), 2 (polling) or
+   * -errno (nothing written).
+   */
+  rewriteContinue(tid: number, regions: readonly (readonly [number, Buffer, Buffer])[], exec: boolean, killableWait: boolean): number;
 }
+
+export type PathOpName =
+  | 'stat' | 'statx' | 'access' | 'readlink' | 'mkdir' | 'mknod' | 'unlink' | 'chmod' | 'chown'
+  | 'utimens' | 'truncate' | 'statfs' | 'setxattr' | 'getxattr' | 'listxattr' | 'removexattr'
+  | 'inotify' | 'nameToHandle' | 'symlink' | 'rename' | 'link' | 'chdirCheck';

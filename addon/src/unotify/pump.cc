@@ -31,6 +31,8 @@ constexpr int kFields = 9;      // slot, pid, nr, a0..a5
 constexpr int kBatch = 128;     // notifications per JS call
 constexpr int kMaxSyscall = 512;
 constexpr size_t kPathMax = 4096;
+// Kinds of synchronous answers JS leaves in `replies`.
+constexpr int kReplyNone = 0, kReplyContinue = 1, kReplyValue = 2, kReplyErrno = 3;
 
 struct Slot {
   uint64_t id = 0;
@@ -87,15 +89,18 @@ class Pump : public Napi::ObjectWrap<Pump> {
       InstanceMethod<&Pump::ReadBytes>("readBytes"),
       InstanceMethod<&Pump::SetPathRoute>("setPathRoute"),
       InstanceMethod<&Pump::SetPrefixes>("setPrefixes"),
+      InstanceMethod<&Pump::SetPathComponents>("setPathComponents"),
       InstanceMethod<&Pump::Stats>("stats"),
       InstanceMethod<&Pump::Close>("close"),
       InstanceAccessor<&Pump::GetBatch>("batch"),
+      InstanceAccessor<&Pump::GetReplies>("replies"),
       InstanceAccessor<&Pump::GetSyncWakeUp>("syncWakeUp"),
       InstanceAccessor<&Pump::GetFd>("fd"),
     });
   }
 
-  // new Pump(listenerFd, onBatch(count), onHangup()): takes ownership of listenerFd.
+  // new Pump(listenerFd, onBatch(count) -> boolean, onHangup()): takes ownership of listenerFd.
+  // onBatch returns true when it left asynchronous work (promises) to run.
   Pump(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pump>(info), routes_(kMaxSyscall) {
     Napi::Env env = info.Env();
     if (!ArgNumber(info, 0, "listenerFd") || !ArgFunction(info, 1, "onBatch") ||
@@ -104,9 +109,13 @@ class Pump : public Napi::ObjectWrap<Pump> {
     fd_ = info[0].As<Napi::Number>().Int32Value();
     on_batch_ = Napi::Persistent(info[1].As<Napi::Function>());
     on_hangup_ = Napi::Persistent(info[2].As<Napi::Function>());
+    on_flush_ = Napi::Persistent(Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return i.Env().Undefined(); }));
     Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, sizeof(double) * kFields * kBatch);
     data_ = static_cast<double*>(ab.Data());
     batch_ = Napi::Persistent(Napi::Float64Array::New(env, kFields * kBatch, ab, 0));
+    Napi::ArrayBuffer rb = Napi::ArrayBuffer::New(env, sizeof(double) * 2 * kBatch);
+    replies_data_ = static_cast<double*>(rb.Data());
+    replies_ = Napi::Persistent(Napi::Float64Array::New(env, 2 * kBatch, rb, 0));
     // Probe: with SYNC_WAKE_UP the kernel switches straight to the supervisor (6-7x faster here).
     uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
     sync_wake_up_ = ioctl(fd_, SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags) == 0;
@@ -142,12 +151,15 @@ class Pump : public Napi::ObjectWrap<Pump> {
     if (!free_.empty()) {
       int s = free_.back();
       free_.pop_back();
+      in_use_++;
       return s;
     }
+    in_use_++;
     slots_.emplace_back();
     return (int)slots_.size() - 1;
   }
   void FreeSlot(int s) {
+    in_use_--;
     slots_[s].used = false;
     slots_[s].has_path = false;
     free_.push_back(s);
@@ -161,6 +173,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
     Slot& s = slots_[slot];
     if (!ReadTraceeString((pid_t)n.pid, n.data.args[arg], kPathMax, &s.path)) return false;
     s.has_path = true;
+    if (!components_.empty() && HasComponent(s.path)) return false;
     // Relative paths resolve against the real cwd, which engines keep real; only absolute paths
     // can name a mapped prefix.
     if (!s.path.empty() && s.path[0] == '/') {
@@ -186,8 +199,13 @@ class Pump : public Napi::ObjectWrap<Pump> {
     int count = 0;
     bool hangup = (events & UV_DISCONNECT) != 0;
     if (events & UV_READABLE) {
+      // After the first RECV, look for more only when the last wake-up found several: a lone
+      // tracee thread has one pending at a time, and poll() would cost a syscall per call. If
+      // more are pending anyway, the level-triggered poll wakes us again at once.
       bool first = true;
-      while (first || Pending()) {
+      int drained = 0;
+      bool look = multi_ || in_use_ > 0 || (++wakeups_ & 63) == 0;
+      while (first || (look && Pending())) {
         first = false;
         struct seccomp_notif n;
         memset(&n, 0, sizeof n);
@@ -196,6 +214,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
           break;
         }
         received_++;
+        drained++;
         int slot = AllocSlot();
         slots_[slot].id = n.id;
         slots_[slot].pid = n.pid;
@@ -215,6 +234,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
           if (fd_ < 0) return;  // closed from JS
         }
       }
+      multi_ = drained > 1;
     }
     if (count > 0) CallJs(env, count);
     if (hangup && fd_ >= 0 && !Pending()) {
@@ -224,9 +244,34 @@ class Pump : public Napi::ObjectWrap<Pump> {
     }
   }
 
+  // A plain call is much cheaper than MakeCallback (no async context, no tick processing). When
+  // the batch left promises behind (an engine stopped a thread), JS returns true and a
+  // MakeCallback of the flush function runs the microtask and nextTick queues.
+  // Synchronous answers come back in `replies` (kind, value per notification) and are sent here,
+  // saving a JS -> C++ call per notification.
   void CallJs(Napi::Env env, int count) {
     Napi::HandleScope scope(env);
-    on_batch_.MakeCallback(Value(), {Napi::Number::New(env, count)});
+    for (int i = 0; i < count; i++) replies_data_[2 * i] = kReplyNone;
+    Napi::Value r = on_batch_.Call(Value(), {Napi::Number::New(env, count)});
+    if (env.IsExceptionPending()) {
+      Napi::Error e = env.GetAndClearPendingException();
+      napi_fatal_exception(env, e.Value());
+      return;
+    }
+    for (int i = 0; i < count && fd_ >= 0; i++) {
+      int kind = (int)replies_data_[2 * i];
+      if (kind == kReplyNone) continue;
+      int slot = (int)data_[i * kFields];
+      if (slot < 0 || slot >= (int)slots_.size() || !slots_[slot].used) continue;
+      struct seccomp_notif_resp resp = {};
+      resp.id = slots_[slot].id;
+      if (kind == kReplyContinue) resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+      else if (kind == kReplyValue) resp.val = (int64_t)replies_data_[2 * i + 1];
+      else resp.error = -(int32_t)replies_data_[2 * i + 1];
+      ioctl(fd_, SECCOMP_IOCTL_NOTIF_SEND, &resp);  // ENOENT: the call is gone, normal
+      FreeSlot(slot);
+    }
+    if (r.IsBoolean() && r.As<Napi::Boolean>().Value()) on_flush_.MakeCallback(Value(), {});
   }
 
   // Look up a live slot from JS; throws RangeError for a bad one.
@@ -356,6 +401,31 @@ class Pump : public Napi::ObjectWrap<Pump> {
     return info.Env().Undefined();
   }
 
+  // A component of the path (between slashes) is one of components_.
+  bool HasComponent(const std::string& path) const {
+    size_t i = 0, n = path.size();
+    while (i < n) {
+      while (i < n && path[i] == '/') i++;
+      size_t j = i;
+      while (j < n && path[j] != '/') j++;
+      for (const auto& c : components_) {
+        if (c.size() == j - i && path.compare(i, j - i, c) == 0) return true;
+      }
+      i = j;
+    }
+    return false;
+  }
+
+  // setPathComponents(names[]): a path holding one of these components (absolute or relative,
+  // anywhere) goes to JS even outside every prefix (e.g. "../unreal/x" after "cd /unreal").
+  Napi::Value SetPathComponents(const Napi::CallbackInfo& info) {
+    if (!ArgArray(info, 0, "names")) return info.Env().Undefined();
+    Napi::Array arr = info[0].As<Napi::Array>();
+    components_.clear();
+    for (uint32_t i = 0; i < arr.Length(); i++) components_.push_back(arr.Get(i).ToString().Utf8Value());
+    return info.Env().Undefined();
+  }
+
   // setPrefixes(prefixes[], relativeToJs): the absolute prefixes some engine maps; when
   // relativeToJs is true, relative paths always go to JS (an engine keeps a virtual cwd).
   Napi::Value SetPrefixes(const Napi::CallbackInfo& info) {
@@ -402,20 +472,26 @@ class Pump : public Napi::ObjectWrap<Pump> {
   }
 
   Napi::Value GetBatch(const Napi::CallbackInfo& info) { return batch_.Value(); }
+  Napi::Value GetReplies(const Napi::CallbackInfo& info) { return replies_.Value(); }
   Napi::Value GetSyncWakeUp(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), sync_wake_up_); }
   Napi::Value GetFd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }
 
   int fd_ = -1;
   uv_poll_t* poll_ = nullptr;
   bool sync_wake_up_ = false;
-  Napi::FunctionReference on_batch_, on_hangup_;
-  Napi::Reference<Napi::Float64Array> batch_;
+  Napi::FunctionReference on_batch_, on_hangup_, on_flush_;
+  Napi::Reference<Napi::Float64Array> batch_, replies_;
+  double* replies_data_ = nullptr;
   double* data_ = nullptr;
   std::vector<Slot> slots_;
   std::vector<int> free_;
   std::vector<Route> routes_;
   std::vector<std::string> prefixes_;
+  std::vector<std::string> components_;
   bool prefixes_relative_ = false;
+  bool multi_ = false;  // the last drain found more than one pending
+  int in_use_ = 0;      // slots awaiting an answer (threads stopped by an engine)
+  uint64_t wakeups_ = 0;
   uint64_t received_ = 0, fast_ = 0;
 };
 

@@ -18,7 +18,7 @@ const ENOENT = 2;
 
 // Memory and fd injection for one pending notification.
 class SlotAccess implements TraceeMemory {
-  constructor(private readonly pump: Pump, private readonly binding: RawBinding, private readonly slot: number, private readonly tid: number) {}
+  constructor(private readonly pump: Pump, private readonly binding: RawBinding, private readonly slot: number, private readonly tid: number, private readonly prefetchIndex: number) {}
   readString(addr: number, max?: number): string | null {
     return this.pump.readString(this.slot, addr, max);
   }
@@ -34,9 +34,15 @@ class SlotAccess implements TraceeMemory {
   valid(): boolean {
     return this.pump.idValid(this.slot);
   }
-  prefetchIndex = -1;
-  readonly inject = (fd: number, cloexec: boolean, send: boolean): number => this.pump.addfd(this.slot, fd, cloexec, send);
+  injectFd(fd: number, cloexec: boolean, send: boolean): number {
+    return this.pump.addfd(this.slot, fd, cloexec, send);
+  }
 }
+
+/** Kinds of synchronous answers left in the pump's `replies` buffer (see pump.cc). */
+const REPLY_CONTINUE = 1;
+const REPLY_VALUE = 2;
+const REPLY_ERRNO = 3;
 
 function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
   return typeof (v as { then?: unknown })?.then === 'function';
@@ -50,6 +56,8 @@ export interface TransportEvents {
 export class UnotifyTransport {
   readonly pump: Pump;
   private readonly fields: number;
+  private readonly batch: Float64Array;
+  private readonly replies: Float64Array;
   private readonly prefetch = new Int8Array(512).fill(-1);
   private inflight = 0;
 
@@ -62,6 +70,8 @@ export class UnotifyTransport {
   ) {
     this.fields = binding.NOTIF_FIELDS;
     this.pump = new binding.Pump(listenerFd, (n) => this.onBatch(n), () => events.onHangup());
+    this.batch = this.pump.batch;
+    this.replies = this.pump.replies;
     this.configureFastPath();
   }
 
@@ -69,93 +79,106 @@ export class UnotifyTransport {
   // in C++ without JS when the path is outside all of them.
   private configureFastPath(): void {
     const prefixes = new Set<string>();
+    const components = new Set<string>();
     let relative = false;
     for (const [name, args] of Object.entries(PATH_ARGS)) {
       const nr = syscallNumber(name);
       if (nr === undefined || args.length !== 1) continue;
       const engines = this.stack.enginesFor(nr);
-      if (engines.length === 0 || engines.some((e) => !e.pathPrefixes)) continue;
+      if (engines.length === 0 || engines.some((e) => !e.pathPrefixes || e.unrouted?.includes(name))) continue;
       for (const e of engines) {
         e.pathPrefixes!.forEach((p) => prefixes.add(p));
+        e.pathComponents?.forEach((c) => components.add(c));
         relative ||= e.relativePaths === true;
       }
       this.pump.setPathRoute(nr, args[0]!);
       this.prefetch[nr] = args[0]!;
     }
     this.pump.setPrefixes([...prefixes], relative);
+    if (components.size > 0) this.pump.setPathComponents([...components]);
   }
 
-  private onBatch(count: number): void {
-    const b = this.pump.batch;
+  // One call per wake-up. Synchronous results are left in `replies` for the pump to send; returns
+  // true when an engine stopped a thread (a promise is pending), so the pump runs the microtasks.
+  private onBatch(count: number): boolean {
+    const b = this.batch;
     const f = this.fields;
+    let async = false;
     for (let i = 0; i < count; i++) {
       const o = i * f;
       const slot = b[o]!;
       const tid = b[o + 1]!;
       const nr = b[o + 2]!;
-      const access = new SlotAccess(this.pump, this.binding, slot, tid);
-      access.prefetchIndex = nr < 512 ? this.prefetch[nr]! : -1;
-      const call = new Syscall(tid, nr, [b[o + 3]!, b[o + 4]!, b[o + 5]!, b[o + 6]!, b[o + 7]!, b[o + 8]!], access, access.inject);
-      this.dispatch(slot, call);
+      const access = new SlotAccess(this.pump, this.binding, slot, tid, nr < 512 ? this.prefetch[nr]! : -1);
+      const call = new Syscall(tid, nr, [b[o + 3]!, b[o + 4]!, b[o + 5]!, b[o + 6]!, b[o + 7]!, b[o + 8]!], access);
+      async = this.dispatch(i, slot, call) || async;
     }
+    return async;
   }
 
-  private dispatch(slot: number, call: Syscall): void {
+  private dispatch(index: number, slot: number, call: Syscall): boolean {
     let r: Result | Promise<Result>;
     try {
       r = this.stack.step(call.nr)(call);
     } catch (e) {
       this.fail(slot, call, e);
-      return;
+      return false;
     }
     if (isPromise(r)) {
       this.inflight++;
       r.then(
         (res) => {
           this.inflight--;
-          this.finish(slot, call, res);
+          this.finish(-1, slot, call, res);
         },
         (e) => {
           this.inflight--;
           this.fail(slot, call, e);
         },
       );
-    } else {
-      this.finish(slot, call, r);
+      return true;
     }
+    this.finish(index, slot, call, r);
+    return false;
   }
 
-  private finish(slot: number, call: Syscall, r: Result): void {
+  // Sends the final result. `index` >= 0: still inside the batch call, so value/errno/continue
+  // answers go through the replies buffer; -1: answer directly (after an engine stopped the thread).
+  private finish(index: number, slot: number, call: Syscall, r: Result): void {
     if (!(r instanceof Result)) {
       this.fail(slot, call, new TypeError(`engine returned ${typeof r} instead of a Result`));
       return;
     }
     try {
-      switch (r.kind) {
-        case 'continued':
-          this.pump.continue(slot);
-          return;
-        case 'value':
-          this.pump.reply(slot, r.value, 0);
-          return;
-        case 'error':
-          this.pump.reply(slot, 0, r.errno);
-          return;
-        case 'fd': {
-          try {
-            if (r.injected) {
-              const v = r.value;
-              this.pump.reply(slot, v < 0 ? 0 : v, v < 0 ? -v : 0);
-            } else {
-              const n = this.pump.addfd(slot, r.localFd, r.cloexec, true);
-              if (n < 0 && n !== -ENOENT) this.pump.reply(slot, 0, -n);
-            }
-          } finally {
-            closeSync(r.localFd);
+      if (r.kind === 'fd') {
+        try {
+          if (r.injected) {
+            const v = r.value;
+            this.pump.reply(slot, v < 0 ? 0 : v, v < 0 ? -v : 0);
+          } else {
+            const n = this.pump.addfd(slot, r.localFd, r.cloexec, true);
+            if (n < 0 && n !== -ENOENT) this.pump.reply(slot, 0, -n);
           }
-          return;
+        } finally {
+          closeSync(r.localFd);
         }
+        return;
       }
+      if (index >= 0) {
+        const rep = this.replies;
+        if (r.kind === 'continued') rep[2 * index] = REPLY_CONTINUE;
+        else if (r.kind === 'value') {
+          rep[2 * index] = REPLY_VALUE;
+          rep[2 * index + 1] = r.value;
+        } else {
+          rep[2 * index] = REPLY_ERRNO;
+          rep[2 * index + 1] = r.errno;
+        }
+        return;
+      }
+      if (r.kind === 'continued') this.pump.continue(slot);
+      else if (r.kind === 'value') this.pump.reply(slot, r.value, 0);
+      else this.pump.reply(slot, 0, r.errno);
     } catch (e) {
       this.reporter.once(`reply to ${call.name}: ${(e as Error).message}`);
     }

@@ -1,0 +1,305 @@
+// floor: a bare C seccomp user-notification supervisor, the floor the benchmark compares the
+// JS chain against.
+//
+//   floor [--epoll] [--no-sync] [--syscall getppid|getpid|NR] [--] COMMAND [ARGS...]
+//
+// Forks; the child installs a filter that notifies one syscall (getppid by default: architecture
+// check, number compare, every other syscall allowed, so the kernel's constant-action bitmap
+// caches them), with SECCOMP_FILTER_FLAG_NEW_LISTENER, hands the listener to the parent over a
+// socketpair (SCM_RIGHTS) before it makes any notified call, then execs COMMAND. The parent sets
+// SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (unless --no-sync; it says on stderr whether the kernel took
+// it) and answers every notification with a value (the child's real parent pid, i.e. ours):
+// - default: a blocking RECV loop;
+// - --epoll: waits in epoll_wait before each RECV and drains with poll(0), like the addon's pump
+//   on libuv (uv_poll).
+// Exits with COMMAND's status (128+N when killed by signal N). Two lines on stderr:
+//   floor: sync_wake_up=on|off|unsupported(errno text) mode=blocking|epoll
+//   floor: notifications=COUNT
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+// Linux 6.6; the Debian 12 (6.1) headers lack them.
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+static void die(const char *what) {
+  fprintf(stderr, "floor: %s: %s\n", what, strerror(errno));
+  exit(1);
+}
+
+static void usage(void) {
+  fprintf(stderr, "usage: floor [--epoll] [--no-sync] [--syscall getppid|getpid|NR] [--] COMMAND [ARGS...]\n");
+  exit(2);
+}
+
+static int send_fd(int sock, int fd) {
+  char byte = 0;
+  struct iovec iov = {&byte, 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  memset(&u, 0, sizeof u);
+  struct msghdr msg = {0};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = sizeof u.buf;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int sock) {
+  char byte;
+  struct iovec iov = {&byte, 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr msg = {0};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = sizeof u.buf;
+  ssize_t n;
+  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n != 1) return -1;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof(int));
+  return fd;
+}
+
+// Child: filter, hand over the listener, exec. Never returns.
+static void child(int sock, int nr, char **cmd) {
+  struct sock_filter insns[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog prog = {sizeof insns / sizeof insns[0], insns};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("PR_SET_NO_NEW_PRIVS");
+  int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+  if (listener < 0) die("seccomp(NEW_LISTENER)");
+  if (send_fd(sock, listener) != 0) die("send listener");
+  close(listener);
+  close(sock);
+  execvp(cmd[0], cmd);
+  int e = errno;
+  fprintf(stderr, "floor: %s: %s\n", cmd[0], strerror(e));
+  _exit(e == ENOENT ? 127 : 126);
+}
+
+static int answer(int fd, const struct seccomp_notif *req, long long value) {
+  struct seccomp_notif_resp resp;
+  memset(&resp, 0, sizeof resp);
+  resp.id = req->id;
+  resp.val = value;
+  if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0) return 0;
+  if (errno == ENOENT) return 0;  // the caller was interrupted or died: normal
+  return -1;
+}
+
+// Blocking mode: RECV blocks, and does not return when the last user of the filter is gone, so
+// a watcher thread reaps the child and interrupts RECV with a signal until the loop notices.
+static atomic_int child_done;
+static atomic_int loop_left;
+static int child_status;
+static pid_t child_pid;
+static pthread_t main_thread;
+
+static void on_wake(int sig) { (void)sig; }
+
+static void *watcher(void *arg) {
+  (void)arg;
+  int st;
+  while (waitpid(child_pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  child_status = st;
+  atomic_store(&child_done, 1);
+  while (!atomic_load(&loop_left)) {
+    pthread_kill(main_thread, SIGUSR1);
+    usleep(1000);
+  }
+  return NULL;
+}
+
+static unsigned long long serve_blocking(int fd, long long value) {
+  unsigned long long count = 0;
+  struct seccomp_notif req;
+  for (;;) {
+    memset(&req, 0, sizeof req);
+    if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) {
+      // EINTR: the watcher's signal. ENOENT: a withdrawn notification, or (seen on 6.18) every
+      // RECV once the filter has no user left.
+      if (errno == EINTR || errno == ENOENT) {
+        if (atomic_load(&child_done)) break;
+        continue;
+      }
+      die("SECCOMP_IOCTL_NOTIF_RECV");
+    }
+    count++;
+    if (answer(fd, &req, value) != 0) die("SECCOMP_IOCTL_NOTIF_SEND");
+  }
+  atomic_store(&loop_left, 1);
+  return count;
+}
+
+// epoll mode: wait for readiness, then drain everything pending (poll with timeout 0 between
+// RECVs), as the addon's pump does on each uv_poll wake-up. Ends on hang-up (no user left).
+static unsigned long long serve_epoll(int fd, long long value) {
+  unsigned long long count = 0;
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) die("epoll_create1");
+  struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+  if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) die("epoll_ctl");
+  struct seccomp_notif req;
+  for (;;) {
+    struct epoll_event got;
+    int n = epoll_wait(ep, &got, 1, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      die("epoll_wait");
+    }
+    if (n == 0) continue;
+    if (got.events & EPOLLIN) {
+      for (;;) {
+        memset(&req, 0, sizeof req);
+        if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0) {
+          count++;
+          if (answer(fd, &req, value) != 0) die("SECCOMP_IOCTL_NOTIF_SEND");
+        } else if (errno != ENOENT && errno != EINTR) {
+          die("SECCOMP_IOCTL_NOTIF_RECV");
+        }
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) break;
+      }
+    } else if (got.events & (EPOLLHUP | EPOLLERR)) {
+      break;
+    }
+  }
+  close(ep);
+  int st;
+  while (waitpid(child_pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  child_status = st;
+  return count;
+}
+
+int main(int argc, char **argv) {
+  int use_epoll = 0, sync_wake = 1, nr = SYS_getppid;
+  int i = 1;
+  for (; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0) {
+      i++;
+      break;
+    } else if (strcmp(a, "--epoll") == 0) {
+      use_epoll = 1;
+    } else if (strcmp(a, "--no-sync") == 0) {
+      sync_wake = 0;
+    } else if (strcmp(a, "--syscall") == 0 && i + 1 < argc) {
+      const char *s = argv[++i];
+      char *end;
+      if (strcmp(s, "getppid") == 0) nr = SYS_getppid;
+      else if (strcmp(s, "getpid") == 0) nr = SYS_getpid;
+      else {
+        long v = strtol(s, &end, 10);
+        if (*s == '\0' || *end != '\0' || v < 0 || v > 1023) usage();
+        nr = (int)v;
+      }
+    } else if (a[0] == '-') {
+      usage();
+    } else {
+      break;
+    }
+  }
+  if (i >= argc) usage();
+  char **cmd = argv + i;
+
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) die("socketpair");
+  fflush(stderr);
+  child_pid = fork();
+  if (child_pid < 0) die("fork");
+  if (child_pid == 0) {
+    close(sv[0]);
+    child(sv[1], nr, cmd);
+  }
+  close(sv[1]);
+  int fd = recv_fd(sv[0]);
+  close(sv[0]);
+  if (fd < 0) {
+    // The child failed before handing over the listener (it said why).
+    int st;
+    while (waitpid(child_pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  }
+
+  const char *sync_state = "off";
+  char sync_buf[96];
+  if (sync_wake) {
+    // The flag is passed by value, not by pointer.
+    if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, (unsigned long)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0) {
+      sync_state = "on";
+    } else {
+      snprintf(sync_buf, sizeof sync_buf, "unsupported(%s)", strerror(errno));
+      sync_state = sync_buf;
+    }
+  }
+  fprintf(stderr, "floor: sync_wake_up=%s mode=%s\n", sync_state, use_epoll ? "epoll" : "blocking");
+
+  long long value = getpid();  // what getppid really returns in the child
+  unsigned long long count;
+  if (use_epoll) {
+    count = serve_epoll(fd, value);
+  } else {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_wake;  // no SA_RESTART: RECV returns EINTR
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGUSR1, &sa, NULL) != 0) die("sigaction");
+    main_thread = pthread_self();
+    pthread_t t;
+    if (pthread_create(&t, NULL, watcher, NULL) != 0) die("pthread_create");
+    count = serve_blocking(fd, value);
+    pthread_join(t, NULL);
+  }
+  close(fd);
+  fprintf(stderr, "floor: notifications=%llu\n", count);
+  if (WIFEXITED(child_status)) return WEXITSTATUS(child_status);
+  return 128 + WTERMSIG(child_status);
+}
