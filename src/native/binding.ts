@@ -42,7 +42,44 @@ export declare class Pump {
   close(): void;
 }
 
+export interface TraceSessionOptions {
+  /** Ring buffer size: a power of two >= a page; default 8 MiB. */
+  ringBytes?: number;
+  /** Bytes kept of each string argument, NUL included: 1..4096, default 256. */
+  maxStr?: number;
+  /** Bytes kept of each data buffer (strace -s): 0..4096, default 32. */
+  maxBuf?: number;
+  /** Bytes handed to JS per call; default 1 MiB. */
+  batchBytes?: number;
+  /** Backlog that wakes the reader (< ringBytes); default ringBytes/16; 0 wakes on every record. */
+  wakeupBytes?: number;
+  /** Timer that collects a backlog below wakeupBytes; default 10 ms. */
+  flushMs?: number;
+  /** Trace children of traced processes, in the kernel; default true. */
+  followForks?: boolean;
+  /** Traced from attach on. */
+  tgids?: number[];
+}
+
+/** The eBPF tracer (bpf/trace.bpf.c): raw tracepoints -> ring buffer -> batches for JS. */
+export declare class TraceSession {
+  constructor(options?: TraceSessionOptions);
+  trace(tgid: number): void;
+  untrace(tgid: number): boolean;
+  isTraced(tgid: number): boolean;
+  setSyscallConfig(nr: number, flags: number): void;
+  setSyscallConfigs(words: Uint32Array): void;
+  start(onBatch: (records: Buffer, count: number) => void): void;
+  drain(): number;
+  dropped(): number;
+  unfollowed(): number;
+  missed(): number;
+  close(): void;
+  readonly closed: boolean;
+}
+
 export interface RawBinding {
+  TraceSession: typeof TraceSession;
   spawn(file: string, argv: readonly string[], env: readonly string[], filter: Buffer, flags: number): SpawnedChild;
   watchExit(pidfd: number, callback: (code: number, signal: number) => void): void;
   pidfdSignal(pidfd: number, signal: number): boolean;

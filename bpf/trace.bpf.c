@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: (MIT OR GPL-2.0)
+/* sysvisor's eBPF observation layer: reports the syscalls and the fork/exec/exit of the
+ * traced process trees through one ring buffer, without ever stopping a thread.
+ *
+ * - traced_tgids decides who is traced; forks of a traced process are added here, in the
+ *   kernel, before the child first runs; a process is removed when its last task exits.
+ * - syscall_cfg (written by user space) decides, per syscall number, which events are emitted
+ *   and which arguments are read as strings or buffers (encoding in trace.h).
+ * - Records that could not be written (ring buffer full) are counted in `counters`.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "trace.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* Read-only configuration, set by the loader between open and load. */
+const volatile __u32 max_str = 256;     /* bytes read per C string, NUL included */
+const volatile __u32 max_buf = 32;      /* bytes read per byte buffer (read/write data) */
+const volatile bool follow_forks = true; /* add children of traced processes in the kernel */
+/* Wake the reader only once this many bytes wait in the ring (0: on every record, libbpf's
+ * default). Waking per record costs the traced thread an irq_work each time; with a threshold
+ * the reader also drains on a timer, so records below it are late by at most that period. */
+const volatile __u32 wakeup_bytes = 0;
+
+/* tgid -> 1 for every traced process. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32768);
+	__type(key, __u32);
+	__type(value, __u8);
+} traced_tgids SEC(".maps");
+
+/* syscall number -> SV_CFG_* word; 0 = not reported. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SV_MAX_SYSCALLS);
+	__type(key, __u32);
+	__type(value, __u32);
+} syscall_cfg SEC(".maps");
+
+/* The event stream; its size is set by the loader before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 * 1024 * 1024);
+} events SEC(".maps");
+
+/* Per-CPU counters: [SV_CNT_DROPPED] records lost to a full ring buffer,
+ * [SV_CNT_UNFOLLOWED] children that could not be added to traced_tgids (map full). */
+enum { SV_CNT_DROPPED = 0, SV_CNT_UNFOLLOWED = 1, SV_CNT_N = 2 };
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SV_CNT_N);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Per-CPU scratch where records with strings are assembled before being copied out with
+ * their exact size (the ring buffer's reserve needs a constant size). */
+struct scratch {
+	__u8 buf[SV_MAX_RECORD];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch_map SEC(".maps");
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &which);
+	if (c)
+		*c += 1;
+}
+
+/* Ring buffer commit flags for a syscall record of `size` bytes (see wakeup_bytes): wake the
+ * reader only when this record makes the backlog cross the threshold. Waking on every record
+ * above it would cost an irq_work per record while the reader lags (10x slower tracees); a
+ * crossing missed in a race between CPUs is caught by the reader's flush timer. */
+static __always_inline __u64 wakeup_flags(__u32 size)
+{
+	if (!wakeup_bytes)
+		return 0;
+	/* What the record occupies: its 8-byte ring header, rounded up to 8. */
+	__u32 footprint = (size + 8 + 7) & ~7u;
+	__u64 before = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	return before < wakeup_bytes && before + footprint >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									    : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline bool is_traced(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&traced_tgids, &tgid) != NULL;
+}
+
+static __always_inline __u32 syscall_config(long nr)
+{
+	if (nr < 0 || nr >= SV_MAX_SYSCALLS)
+		return 0;
+	__u32 key = (__u32)nr;
+	__u32 *cfg = bpf_map_lookup_elem(&syscall_cfg, &key);
+	return cfg ? *cfg : 0;
+}
+
+static __always_inline void fill_header(struct sv_event *e, __u8 kind, __u8 flags, __u16 size,
+					__s32 nr, __s64 ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	e->size = size;
+	e->kind = kind;
+	e->flags = flags;
+	e->tid = (__u32)pid_tgid;
+	e->tgid = pid_tgid >> 32;
+	e->nr = nr;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->ret = ret;
+}
+
+/* The six syscall arguments of x86_64 as saved in pt_regs (the 4th is in r10, not rcx). */
+static __always_inline void read_args(struct pt_regs *regs, __u64 *args)
+{
+	struct pt_regs r;
+	bpf_probe_read_kernel(&r, sizeof(r), regs);
+	args[0] = r.di;
+	args[1] = r.si;
+	args[2] = r.dx;
+	args[3] = r.r10;
+	args[4] = r.r8;
+	args[5] = r.r9;
+}
+
+/* args[i] for a configured index 1..6 (index + 1 encoding); a form the verifier can bound. */
+static __always_inline __u64 arg_at(const __u64 *args, __u32 idx1)
+{
+	switch (idx1) {
+	case 1: return args[0];
+	case 2: return args[1];
+	case 3: return args[2];
+	case 4: return args[3];
+	case 5: return args[4];
+	case 6: return args[5];
+	default: return 0;
+	}
+}
+
+/* Clamp helper the verifier can follow: v in [0, hi]. */
+static __always_inline __u32 clamp_u32(__u32 v, __u32 hi)
+{
+	if (v > hi)
+		v = hi;
+	asm volatile("" : "+r"(v));
+	return v;
+}
+
+/* Append one item read from user memory to the scratch record at payload offset `used`.
+ * kind: SV_DF_STR (C string of at most `n` bytes with its NUL) or SV_DF_BUF (exactly `n` bytes).
+ * Returns the payload bytes added. */
+static __always_inline __u32 put_user_item(struct scratch *s, struct sv_data *d, __u32 used,
+					   __u8 arg, __u8 kind, const void *uptr, __u32 n)
+{
+	used = clamp_u32(used, SV_DATA_CAP);
+	n = clamp_u32(n, SV_DATA_CAP);
+	__u8 *dst = &s->buf[SV_PAYLOAD_OFF + used];
+	long got;
+
+	d->arg = arg;
+	d->len = 0;
+	if (n == 0) {
+		d->flags = kind;
+		return 0;
+	}
+	if (kind == SV_DF_STR) {
+		got = bpf_probe_read_user_str(dst, n, uptr);
+		if (got <= 0) {
+			d->flags = kind | SV_DF_FAULT;
+			return 0;
+		}
+		/* got counts the NUL; a full buffer means the string may go on. */
+		d->flags = kind | (got == n ? SV_DF_TRUNC : 0);
+		d->len = got - 1;
+		return got - 1;
+	}
+	if (bpf_probe_read_user(dst, n, uptr) < 0) {
+		d->flags = kind | SV_DF_FAULT;
+		return 0;
+	}
+	d->flags = kind;
+	d->len = n;
+	return n;
+}
+
+/* Copy an assembled scratch record of `used` payload bytes into the ring buffer; `wake`:
+ * wake the reader at once (lifecycle records) rather than by the backlog threshold. */
+static __always_inline void output_scratch(struct scratch *s, __u32 used, bool wake)
+{
+	struct sv_event *e = (struct sv_event *)s->buf;
+	__u32 size = SV_PAYLOAD_OFF + clamp_u32(used, 2 * SV_DATA_CAP);
+	e->size = size;
+	__u64 flags = wake ? BPF_RB_FORCE_WAKEUP : wakeup_flags(size);
+	if (bpf_ringbuf_output(&events, s->buf, size, flags) < 0)
+		count(SV_CNT_DROPPED);
+}
+
+static __always_inline struct scratch *get_scratch(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&scratch_map, &zero);
+}
+
+/* Syscall entry: header + args, plus the configured strings and buffer. */
+SEC("raw_tp/sys_enter")
+int BPF_PROG(sv_sys_enter, struct pt_regs *regs, long id)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!is_traced(tgid))
+		return 0;
+	__u32 cfg = syscall_config(id);
+	if (!(cfg & SV_CFG_ENTER))
+		return 0;
+
+	__u32 strmask = SV_CFG_STR_MASK_GET(cfg);
+	__u32 bufarg = SV_CFG_ENTER_BUF_ARG_GET(cfg);
+
+	if (!strmask && !bufarg) {
+		/* Common case: fixed size, written in place. */
+		__u64 wf = wakeup_flags(SV_HDR_BYTES + SV_ARGS_BYTES);
+		struct sv_event *e = bpf_ringbuf_reserve(&events, SV_HDR_BYTES + SV_ARGS_BYTES, 0);
+		if (!e) {
+			count(SV_CNT_DROPPED);
+			return 0;
+		}
+		fill_header(e, SV_EV_ENTER, SV_EVF_ARGS, SV_HDR_BYTES + SV_ARGS_BYTES, id, 0);
+		read_args(regs, (__u64 *)(e + 1));
+		bpf_ringbuf_submit(e, wf);
+		return 0;
+	}
+
+	struct scratch *s = get_scratch();
+	if (!s)
+		return 0;
+	struct sv_event *e = (struct sv_event *)s->buf;
+	__u64 *args = (__u64 *)&s->buf[SV_HDR_BYTES];
+	struct sv_data *d = (struct sv_data *)&s->buf[SV_HDR_BYTES + SV_ARGS_BYTES];
+	read_args(regs, args);
+
+	__u32 used = 0, nd = 0;
+	/* C strings first, lowest argument indexes first, at most two. */
+#pragma unroll
+	for (int i = 0; i < 6; i++) {
+		if (!(strmask & (1u << i)) || nd >= 2)
+			continue;
+		used += put_user_item(s, &d[nd & 1], used, i, SV_DF_STR, (const void *)args[i],
+				      max_str);
+		nd++;
+	}
+	if (bufarg && nd < 2) {
+		__u32 lenarg = SV_CFG_ENTER_BUF_LEN_ARG_GET(cfg);
+		__u64 len = arg_at(args, lenarg);
+		__u32 n = len < max_buf ? (__u32)len : max_buf;
+		used += put_user_item(s, &d[nd & 1], used, bufarg - 1, SV_DF_BUF,
+				      (const void *)arg_at(args, bufarg), n);
+		nd++;
+	}
+	if (nd < 2) {
+		d[1].len = 0;
+		d[1].arg = SV_ARG_NONE;
+		d[1].flags = 0;
+	}
+	fill_header(e, SV_EV_ENTER, SV_EVF_ARGS | nd, 0, id, 0);
+	output_scratch(s, used, false);
+	return 0;
+}
+
+/* Syscall exit: header with the return value; args and the configured output data on request.
+ * Also fires for calls answered by seccomp (whose sys_enter did not fire). */
+SEC("raw_tp/sys_exit")
+int BPF_PROG(sv_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!is_traced(tgid))
+		return 0;
+	long nr = BPF_CORE_READ(regs, orig_ax);
+	/* rt_sigreturn restores the registers of the interrupted context and sets orig_ax to -1
+	 * (so that the interrupted call is not restarted): its exit is the only one seen so. */
+	if (nr == -1)
+		nr = 15; /* __NR_rt_sigreturn on x86_64 */
+	__u32 cfg = syscall_config(nr);
+	if (!(cfg & SV_CFG_EXIT))
+		return 0;
+
+	__u32 dataarg = SV_CFG_EXIT_DATA_ARG_GET(cfg);
+	if (ret < 0)
+		dataarg = 0; /* failed calls wrote nothing worth reading */
+
+	if (!dataarg) {
+		__u32 size = SV_HDR_BYTES + ((cfg & SV_CFG_EXIT_ARGS) ? SV_ARGS_BYTES : 0);
+		__u64 wf = wakeup_flags(size);
+		struct sv_event *e;
+		if (cfg & SV_CFG_EXIT_ARGS) {
+			e = bpf_ringbuf_reserve(&events, SV_HDR_BYTES + SV_ARGS_BYTES, 0);
+			if (e)
+				read_args(regs, (__u64 *)(e + 1));
+		} else {
+			e = bpf_ringbuf_reserve(&events, SV_HDR_BYTES, 0);
+		}
+		if (!e) {
+			count(SV_CNT_DROPPED);
+			return 0;
+		}
+		fill_header(e, SV_EV_EXIT, (cfg & SV_CFG_EXIT_ARGS) ? SV_EVF_ARGS : 0, size, nr, ret);
+		bpf_ringbuf_submit(e, wf);
+		return 0;
+	}
+
+	struct scratch *s = get_scratch();
+	if (!s)
+		return 0;
+	struct sv_event *e = (struct sv_event *)s->buf;
+	__u64 *args = (__u64 *)&s->buf[SV_HDR_BYTES];
+	struct sv_data *d = (struct sv_data *)&s->buf[SV_HDR_BYTES + SV_ARGS_BYTES];
+	read_args(regs, args);
+
+	const void *uptr = (const void *)arg_at(args, dataarg);
+	__u32 mode = SV_CFG_EXIT_MODE_GET(cfg);
+	__u32 used;
+	if (mode == 1) {
+		used = put_user_item(s, &d[0], 0, dataarg - 1, SV_DF_STR, uptr, max_str);
+	} else if (mode == 2) {
+		used = put_user_item(s, &d[0], 0, dataarg - 1, SV_DF_BUF, uptr,
+				     SV_CFG_STRUCT_SIZE_GET(cfg));
+	} else {
+		__u32 n = (__u64)ret < max_buf ? (__u32)ret : max_buf;
+		used = put_user_item(s, &d[0], 0, dataarg - 1, SV_DF_BUF, uptr, n);
+	}
+	d[1].len = 0;
+	d[1].arg = SV_ARG_NONE;
+	d[1].flags = 0;
+	fill_header(e, SV_EV_EXIT, SV_EVF_ARGS | 1, 0, nr, ret);
+	output_scratch(s, used, false);
+	return 0;
+}
+
+/* A traced task created a task (process or thread): follow a new process in the kernel. */
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(sv_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	if (!is_traced(ptgid))
+		return 0;
+	__u32 ctid = BPF_CORE_READ(child, pid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	if (follow_forks && ctgid != ptgid) {
+		__u8 one = 1;
+		if (bpf_map_update_elem(&traced_tgids, &ctgid, &one, BPF_ANY) < 0)
+			count(SV_CNT_UNFOLLOWED);
+	}
+	struct sv_event *e = bpf_ringbuf_reserve(&events, SV_HDR_BYTES + SV_ARGS_BYTES, 0);
+	if (!e) {
+		count(SV_CNT_DROPPED);
+		return 0;
+	}
+	fill_header(e, SV_EV_FORK, SV_EVF_ARGS, SV_HDR_BYTES + SV_ARGS_BYTES, -1, 0);
+	__u64 *args = (__u64 *)(e + 1);
+	args[0] = ctid;
+	args[1] = ctgid;
+	args[2] = args[3] = args[4] = args[5] = 0;
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+/* A traced task finished an exec: report the file it runs and its tid before the exec
+ * (which differs when a non-leader thread exec'd). */
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(sv_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!is_traced(tgid))
+		return 0;
+	struct scratch *s = get_scratch();
+	if (!s)
+		return 0;
+	struct sv_event *e = (struct sv_event *)s->buf;
+	__u64 *args = (__u64 *)&s->buf[SV_HDR_BYTES];
+	struct sv_data *d = (struct sv_data *)&s->buf[SV_HDR_BYTES + SV_ARGS_BYTES];
+	__u32 n = clamp_u32(max_str, SV_DATA_CAP);
+	const char *fn = BPF_CORE_READ(bprm, filename);
+	long got = n ? bpf_probe_read_kernel_str(&s->buf[SV_PAYLOAD_OFF], n, fn) : 0;
+
+	__builtin_memset(args, 0, SV_ARGS_BYTES);
+	d[0].arg = SV_ARG_NONE;
+	d[1].arg = SV_ARG_NONE;
+	d[1].len = 0;
+	d[1].flags = 0;
+	__u32 used = 0;
+	if (got > 0) {
+		used = got - 1;
+		d[0].len = used;
+		d[0].flags = SV_DF_STR | (got == n ? SV_DF_TRUNC : 0);
+	} else {
+		d[0].len = 0;
+		d[0].flags = SV_DF_STR | SV_DF_FAULT;
+	}
+	fill_header(e, SV_EV_EXEC, SV_EVF_ARGS | 1, 0, -1, old_pid);
+	output_scratch(s, used, true);
+	return 0;
+}
+
+/* A task exits. When it was the last one of its process (signal->live dropped to 0 before
+ * this tracepoint), the process is reported gone and forgotten. */
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(sv_exit, struct task_struct *task)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!is_traced(tgid))
+		return 0;
+	int live = BPF_CORE_READ(task, signal, live.counter);
+	__s64 code = BPF_CORE_READ(task, exit_code);
+	__u8 kind = live == 0 ? SV_EV_EXIT_PROCESS : SV_EV_EXIT_THREAD;
+
+	struct sv_event *e = bpf_ringbuf_reserve(&events, SV_HDR_BYTES, 0);
+	if (e) {
+		fill_header(e, kind, 0, SV_HDR_BYTES, -1, code);
+		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	} else {
+		count(SV_CNT_DROPPED);
+	}
+	if (kind == SV_EV_EXIT_PROCESS)
+		bpf_map_delete_elem(&traced_tgids, &tgid);
+	return 0;
+}

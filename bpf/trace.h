@@ -1,0 +1,108 @@
+/* Records and configuration shared by the eBPF tracer (trace.bpf.c), the addon
+ * (addon/src/bpf/trace_session.cc) and, by layout, the TypeScript decoder
+ * (src/observe/bpf-trace.ts). Plain fixed-width types only: this header is included both
+ * by BPF C (after vmlinux.h) and by user-space C++ (after <linux/types.h>).
+ *
+ * Record layout in the ring buffer (little-endian, variable size):
+ *
+ *   struct sv_event              32 bytes, always
+ *   __u64 args[6]                48 bytes, when flags & SV_EVF_ARGS
+ *   struct sv_data data[2]        8 bytes, when SV_EVF_NDATA(flags) > 0 (always two slots)
+ *   payload                      data[0].len bytes, then data[1].len bytes (no NUL, no padding)
+ *
+ * So a plain exit is 32 bytes, an enter without strings 80, an enter with strings 88 + lengths.
+ */
+#ifndef SYSVISOR_BPF_TRACE_H
+#define SYSVISOR_BPF_TRACE_H
+
+/* Event kinds (sv_event.kind). */
+enum sv_kind {
+	SV_EV_ENTER = 1,        /* syscall entry: nr, args, strings/buffers read at entry */
+	SV_EV_EXIT = 2,         /* syscall exit: nr, ret (+ args and data when configured) */
+	SV_EV_FORK = 3,         /* a traced task created a task: args[0] child tid, args[1] child tgid */
+	SV_EV_EXEC = 4,         /* successful exec: ret = tid before exec, data[0] = filename */
+	SV_EV_EXIT_THREAD = 5,  /* a task of a traced process died, others remain: ret = exit code */
+	SV_EV_EXIT_PROCESS = 6, /* the last task of a traced process died: ret = exit code */
+};
+
+/* sv_event.flags */
+#define SV_EVF_NDATA_MASK 0x3          /* number of data items (0..2) */
+#define SV_EVF_NDATA(f) ((f) & SV_EVF_NDATA_MASK)
+#define SV_EVF_ARGS 0x4                /* args[6] follow the header */
+
+/* Fixed header of every record. exit code (EXIT_*) is the kernel's task exit_code, i.e. a
+ * wait status: (status << 8) for exit(status), or the signal number (| 0x80 on core dump). */
+struct sv_event {
+	__u16 size;   /* bytes of the whole record, header included */
+	__u8 kind;    /* enum sv_kind */
+	__u8 flags;   /* SV_EVF_* */
+	__u32 tid;    /* kernel pid of the task */
+	__u32 tgid;   /* kernel tgid (process id) */
+	__s32 nr;     /* syscall number for ENTER/EXIT, -1 otherwise */
+	__u64 ts_ns;  /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
+	__s64 ret;    /* EXIT: return value; EXEC: old tid; EXIT_*: exit code; else 0 */
+};
+
+/* sv_data.flags */
+#define SV_DF_STR 0x1    /* a C string (len excludes the NUL) */
+#define SV_DF_BUF 0x2    /* raw bytes of a buffer or struct */
+#define SV_DF_TRUNC 0x4  /* C string did not fit: it is longer than len */
+#define SV_DF_FAULT 0x8  /* reading user memory failed (bad pointer): len is 0 */
+
+#define SV_ARG_NONE 0xff /* sv_data.arg for data that is no syscall argument (exec filename) */
+
+struct sv_data {
+	__u16 len;   /* payload bytes of this item */
+	__u8 arg;    /* syscall argument index 0..5, or SV_ARG_NONE */
+	__u8 flags;  /* SV_DF_* */
+};
+
+#define SV_HDR_BYTES 32
+#define SV_ARGS_BYTES 48
+#define SV_DATA_DESC_BYTES 8
+#define SV_PAYLOAD_OFF (SV_HDR_BYTES + SV_ARGS_BYTES + SV_DATA_DESC_BYTES) /* 88 */
+
+/* Largest single string/buffer item; the configurable limits (max_str, max_buf) are clamped to it. */
+#define SV_DATA_CAP 4096
+#define SV_MAX_RECORD (SV_PAYLOAD_OFF + 2 * SV_DATA_CAP)
+
+/* Number of entries of the per-syscall config array (x86_64 numbers are below this). */
+#define SV_MAX_SYSCALLS 512
+
+/* Per-syscall configuration word (value of the syscall_cfg array map, index = syscall number).
+ * 0 means the syscall is not reported at all.
+ *
+ *   bit  0       emit ENTER
+ *   bit  1       emit EXIT
+ *   bit  2       EXIT carries args[6] (read back from the registers at exit)
+ *   bits 3-5     exit data: argument index + 1 (0 = none), read only when ret >= 0
+ *   bits 6-7     exit data mode: 0 bytes, length = ret (read-like, capped at max_buf)
+ *                                1 C string (getcwd-like)
+ *                                2 fixed-size struct, size = bits 24-31 * 8 bytes (fstat-like)
+ *   bits 8-13    mask of argument indexes that are C strings, read at ENTER (at most 2 are read,
+ *                lowest indexes first)
+ *   bits 16-18   enter buffer: argument index + 1 (0 = none), e.g. write's buf
+ *   bits 19-21   enter buffer length: argument index + 1 holding the length (capped at max_buf)
+ *   bits 24-31   exit struct size / 8 (mode 2)
+ *
+ * At most two data items are recorded per event (strings first, then the buffer).
+ */
+#define SV_CFG_ENTER (1u << 0)
+#define SV_CFG_EXIT (1u << 1)
+#define SV_CFG_EXIT_ARGS (1u << 2)
+#define SV_CFG_EXIT_DATA_ARG(i) ((((__u32)(i)) + 1) << 3)
+#define SV_CFG_EXIT_DATA_ARG_GET(c) ((((c) >> 3) & 7))
+#define SV_CFG_EXIT_MODE_BUF (0u << 6)
+#define SV_CFG_EXIT_MODE_STR (1u << 6)
+#define SV_CFG_EXIT_MODE_STRUCT (2u << 6)
+#define SV_CFG_EXIT_MODE_GET(c) (((c) >> 6) & 3)
+#define SV_CFG_STR_ARG(i) (1u << (8 + (i)))
+#define SV_CFG_STR_MASK_GET(c) (((c) >> 8) & 0x3f)
+#define SV_CFG_ENTER_BUF_ARG(i) ((((__u32)(i)) + 1) << 16)
+#define SV_CFG_ENTER_BUF_ARG_GET(c) (((c) >> 16) & 7)
+#define SV_CFG_ENTER_BUF_LEN_ARG(i) ((((__u32)(i)) + 1) << 19)
+#define SV_CFG_ENTER_BUF_LEN_ARG_GET(c) (((c) >> 19) & 7)
+#define SV_CFG_STRUCT_SIZE(bytes) ((((__u32)(bytes) + 7) / 8) << 24)
+#define SV_CFG_STRUCT_SIZE_GET(c) ((((c) >> 24) & 0xff) * 8)
+
+#endif /* SYSVISOR_BPF_TRACE_H */

@@ -1,0 +1,320 @@
+// Typed wrapper over the addon's TraceSession (bpf/trace.bpf.c): configures which syscalls are
+// reported and which of their arguments are read as strings/buffers, decodes the packed ring
+// buffer records (layout in bpf/trace.h) into plain event objects, and hands them over in
+// batches, one call per event-loop wake-up. Observation only: no traced thread ever stops.
+import { loadBinding } from '../native/load.js';
+
+// ---- record layout (must match bpf/trace.h) -----------------------------------------------
+
+const HDR_BYTES = 32;
+const ARGS_BYTES = 48;
+const DATA_DESC_BYTES = 8;
+const EVF_NDATA_MASK = 0x3;
+const EVF_ARGS = 0x4;
+const DF_TRUNC = 0x4;
+const DF_FAULT = 0x8;
+const ARG_NONE = 0xff;
+
+/** Number of syscall numbers the kernel side can be configured for (0..MAX_SYSCALLS-1). */
+export const MAX_SYSCALLS = 512;
+/** Largest string/buffer the kernel side reads for one argument. */
+export const DATA_CAP = 4096;
+
+// Shared empty values for records without args/data (never mutated: TraceEvent is read-only
+// for consumers).
+const NO_ARGS: readonly number[] = Object.freeze([]);
+const NO_STRS: readonly (string | undefined)[] = Object.freeze([]);
+
+const KINDS = [undefined, 'enter', 'exit', 'fork', 'exec', 'exit_thread', 'exit_process'] as const;
+
+export type TraceEventKind = 'enter' | 'exit' | 'fork' | 'exec' | 'exit_thread' | 'exit_process';
+
+/** One decoded record. Fields that a kind does not use are 0 / empty. */
+export interface TraceEvent {
+  kind: TraceEventKind;
+  /** Kernel thread id and process id of the task the event happened in. */
+  tid: number;
+  tgid: number;
+  /** CLOCK_MONOTONIC in nanoseconds (same clock as process.hrtime). */
+  ts: number;
+  /** Syscall number (enter/exit), -1 for the other kinds. */
+  nr: number;
+  /** The six argument registers as signed 64-bit values (exact below 2^53); [] when the record
+   *  carries none (an exit without SyscallCapture.exitArgs). Registers are raw: for a C `int`
+   *  parameter only the low 32 bits count (AT_FDCWD arrives as 4294967196; use `x | 0`). */
+  args: readonly number[];
+  /** Content of argument i that was read in the kernel, as a byte string ('latin1': one char
+   *  per byte, so nothing is lost); undefined where nothing was read. For `exec`, strs[0] is
+   *  the executed file. */
+  strs: readonly (string | undefined)[];
+  /** Bit i set: the C string of argument i was longer than maxStr and is cut. */
+  trunc: number;
+  /** Bit i set: reading argument i faulted (bad pointer): strace would print its address. */
+  fault: number;
+  /** exit: the return value; exec: the tid before the exec; exit_*: the wait status. */
+  ret: number;
+  /** fork: the new task. */
+  child?: { tid: number; tgid: number };
+}
+
+/** What the kernel side reports for one syscall number (compiled to a config word). */
+export interface SyscallCapture {
+  /** Emit an event at entry (with args and entry strings/buffer). */
+  enter?: boolean;
+  /** Emit an event at exit (with the return value). */
+  exit?: boolean;
+  /** The exit event also carries the six args (read back from the registers). */
+  exitArgs?: boolean;
+  /** Argument indexes (0..5) holding C strings to read at entry; at most two are read. */
+  strArgs?: readonly number[];
+  /** A buffer read at entry (write-like): its arg index and the index of its length arg. */
+  enterBuf?: { arg: number; lenArg: number };
+  /** Memory read at exit when ret >= 0: 'buf' = ret bytes (read-like), 'str' = a C string
+   *  (getcwd-like), 'struct' = `size` bytes (fstat-like). Implies args in the exit event. */
+  exitData?: { arg: number; mode: 'buf' | 'str' | 'struct'; size?: number };
+}
+
+function checkArg(i: number, what: string): number {
+  if (!Number.isInteger(i) || i < 0 || i > 5) throw new RangeError(`${what} must be an argument index 0..5, got ${i}`);
+  return i;
+}
+
+/** The kernel's config word for a capture spec (encoding documented in bpf/trace.h). */
+export function encodeSyscallCapture(c: SyscallCapture): number {
+  let w = 0;
+  if (c.enter) w |= 1 << 0;
+  if (c.exit || c.exitData) w |= 1 << 1;
+  if (c.exitArgs) w |= 1 << 2;
+  if (c.exitData) {
+    w |= (checkArg(c.exitData.arg, 'exitData.arg') + 1) << 3;
+    const mode = { buf: 0, str: 1, struct: 2 }[c.exitData.mode];
+    w |= mode << 6;
+    if (c.exitData.mode === 'struct') {
+      const size = c.exitData.size ?? 0;
+      if (!Number.isInteger(size) || size < 1 || size > 2040) throw new RangeError(`exitData.size must be 1..2040, got ${size}`);
+      w |= Math.ceil(size / 8) << 24;
+    }
+  }
+  for (const i of c.strArgs ?? []) w |= 1 << (8 + checkArg(i, 'strArgs'));
+  if (c.enterBuf) {
+    w |= (checkArg(c.enterBuf.arg, 'enterBuf.arg') + 1) << 16;
+    w |= (checkArg(c.enterBuf.lenArg, 'enterBuf.lenArg') + 1) << 19;
+  }
+  return w >>> 0;
+}
+
+// ---- decoding ----------------------------------------------------------------------------
+
+/**
+ * Decodes `count` packed records from one batch. Records start at 8-byte boundaries of the
+ * batch (the addon pads them), so the fixed part is read through 32-bit views: this runs for
+ * every syscall of every traced thread.
+ */
+export function decodeBatch(buf: Buffer, count: number): TraceEvent[] {
+  const out: TraceEvent[] = new Array<TraceEvent>(count);
+  // Views need 4-byte alignment of the underlying memory; copy in the rare case it is not.
+  const b = buf.byteOffset % 4 === 0 ? buf : Buffer.from(buf);
+  const u32 = new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2);
+  const i32 = new Int32Array(b.buffer, b.byteOffset, b.length >>> 2);
+  let off = 0;
+  for (let n = 0; n < count; n++) {
+    if (off + HDR_BYTES > b.length) throw new Error(`trace batch truncated at record ${n} of ${count}`);
+    const w = off >>> 2;
+    const head = u32[w]!;
+    const size = head & 0xffff;
+    const kind = KINDS[(head >>> 16) & 0xff];
+    const flags = head >>> 24;
+    if (!kind || size < HDR_BYTES || off + size > b.length) throw new Error(`malformed trace record at byte ${off}`);
+    let args: readonly number[] = NO_ARGS;
+    let p = off + HDR_BYTES;
+    if (flags & EVF_ARGS) {
+      const a = w + 8;
+      // hi * 2^32 + lo: exact for |v| < 2^53, and no BigInt per argument.
+      args = [
+        i32[a + 1]! * 0x1_0000_0000 + u32[a]!,
+        i32[a + 3]! * 0x1_0000_0000 + u32[a + 2]!,
+        i32[a + 5]! * 0x1_0000_0000 + u32[a + 4]!,
+        i32[a + 7]! * 0x1_0000_0000 + u32[a + 6]!,
+        i32[a + 9]! * 0x1_0000_0000 + u32[a + 8]!,
+        i32[a + 11]! * 0x1_0000_0000 + u32[a + 10]!,
+      ];
+      p += ARGS_BYTES;
+    }
+    const ev: TraceEvent = {
+      kind,
+      tid: u32[w + 1]!,
+      tgid: u32[w + 2]!,
+      nr: i32[w + 3]!,
+      ts: u32[w + 5]! * 0x1_0000_0000 + u32[w + 4]!,
+      ret: i32[w + 7]! * 0x1_0000_0000 + u32[w + 6]!,
+      args,
+      strs: NO_STRS,
+      trunc: 0,
+      fault: 0,
+    };
+    const ndata = flags & EVF_NDATA_MASK;
+    if (ndata > 0) {
+      const strs: (string | undefined)[] = [];
+      ev.strs = strs;
+      let payload = p + DATA_DESC_BYTES;
+      for (let d = 0; d < ndata; d++) {
+        const desc = u32[(p >>> 2) + d]!;
+        const len = desc & 0xffff;
+        const arg = (desc >>> 16) & 0xff;
+        const dflags = desc >>> 24;
+        const idx = arg === ARG_NONE ? 0 : arg;
+        if (dflags & DF_FAULT) ev.fault |= 1 << idx;
+        else strs[idx] = b.toString('latin1', payload, payload + len);
+        if (dflags & DF_TRUNC) ev.trunc |= 1 << idx;
+        payload += len;
+      }
+    }
+    if (kind === 'fork') ev.child = { tid: args[0] ?? 0, tgid: args[1] ?? 0 };
+    out[n] = ev;
+    off += (size + 7) & ~7;
+  }
+  return out;
+}
+
+/** Splits a wait status as the kernel reports it in exit_thread/exit_process events. */
+export function decodeWaitStatus(status: number): { code?: number; signal?: number; core?: boolean } {
+  const sig = status & 0x7f;
+  if (sig === 0) return { code: (status >> 8) & 0xff };
+  return { signal: sig, core: (status & 0x80) !== 0 };
+}
+
+// ---- the raw addon class (declared in src/native/binding.d.ts by the lead) ------------------
+
+export interface TraceSessionOptions {
+  /** Ring buffer size in bytes: a power of two, at least a page. Default 8 MiB. */
+  ringBytes?: number;
+  /** Bytes read per C string argument, NUL included (1..4096). Default 256. */
+  maxStr?: number;
+  /** Bytes read per data buffer (read/write data), 0..4096. Default 32 (strace's -s). */
+  maxBuf?: number;
+  /** Most record bytes handed to JS per call. Default 1 MiB. */
+  batchBytes?: number;
+  /** The kernel wakes the reader when this many bytes wait (below ringBytes; 0: on every
+   *  record, which slows traced programs down). Default ringBytes / 16. */
+  wakeupBytes?: number;
+  /** Period of the reader's flush timer, which delivers what woke nobody. Default 10 ms. */
+  flushMs?: number;
+  /** Add children of traced processes in the kernel. Default true. */
+  followForks?: boolean;
+  /** Processes traced from the moment the programs are attached. */
+  tgids?: number[];
+}
+
+interface RawTraceSession {
+  trace(tgid: number): void;
+  untrace(tgid: number): boolean;
+  isTraced(tgid: number): boolean;
+  setSyscallConfig(nr: number, flags: number): void;
+  setSyscallConfigs(words: Uint32Array): void;
+  start(onBatch: (records: Buffer, count: number) => void): void;
+  drain(): number;
+  dropped(): number;
+  unfollowed(): number;
+  missed(): number;
+  close(): void;
+  readonly closed: boolean;
+}
+
+type TraceSessionCtor = new (options?: TraceSessionOptions) => RawTraceSession;
+
+function traceSessionClass(): TraceSessionCtor {
+  // Typed locally so this module does not depend on the exact shape of RawBinding.
+  const binding = loadBinding() as unknown as { TraceSession?: TraceSessionCtor };
+  if (typeof binding.TraceSession !== 'function') throw new Error('the sysvisor addon has no TraceSession (rebuild it)');
+  return binding.TraceSession;
+}
+
+export interface BpfTracerOptions extends TraceSessionOptions {}
+
+/**
+ * One loaded eBPF tracer. Construction loads and attaches the programs; it throws the addon's
+ * one-line error (e.g. "load trace.bpf.o: Operation not permitted", with code/errno) when the
+ * kernel refuses them.
+ */
+export class BpfTracer {
+  readonly #session: RawTraceSession;
+  readonly #configs = new Uint32Array(MAX_SYSCALLS);
+
+  constructor(options: BpfTracerOptions = {}) {
+    const TraceSession = traceSessionClass();
+    this.#session = new TraceSession(options);
+  }
+
+  /** Trace a process (and, with followForks, everything it forks from now on). */
+  trace(pid: number): void {
+    this.#session.trace(pid);
+  }
+
+  /** Stop tracing a process. False when it was not traced. */
+  untrace(pid: number): boolean {
+    return this.#session.untrace(pid);
+  }
+
+  isTraced(pid: number): boolean {
+    return this.#session.isTraced(pid);
+  }
+
+  /** What to report for syscall `nr` (a spec, or a raw config word). */
+  configure(nr: number, capture: SyscallCapture | number): void {
+    const word = typeof capture === 'number' ? capture >>> 0 : encodeSyscallCapture(capture);
+    this.#session.setSyscallConfig(nr, word);
+    this.#configs[nr] = word;
+  }
+
+  /** Sets every syscall number at once: `capture(nr)` returns its spec or undefined (= off). */
+  configureAll(capture: (nr: number) => SyscallCapture | number | undefined): void {
+    const words = new Uint32Array(MAX_SYSCALLS);
+    for (let nr = 0; nr < MAX_SYSCALLS; nr++) {
+      const c = capture(nr);
+      words[nr] = c === undefined ? 0 : typeof c === 'number' ? c >>> 0 : encodeSyscallCapture(c);
+    }
+    this.#session.setSyscallConfigs(words);
+    this.#configs.set(words);
+  }
+
+  /** The config word currently set for `nr`. */
+  configOf(nr: number): number {
+    return this.#configs[nr] ?? 0;
+  }
+
+  /** Starts delivery: `onEvents` is called once per event-loop wake-up with the decoded batch. */
+  start(onEvents: (events: TraceEvent[]) => void): void {
+    this.#session.start((records, count) => onEvents(decodeBatch(records, count)));
+  }
+
+  /** Delivers every record still pending, synchronously (e.g. after the traced program exited). */
+  drain(): number {
+    return this.#session.drain();
+  }
+
+  /** Records lost because the ring buffer was full. */
+  get dropped(): number {
+    return this.#session.dropped();
+  }
+
+  /** Program runs the kernel skipped (the same program already running on that CPU); each may
+   *  have been an event of a traced process. 0 in practice: tracepoint programs run with
+   *  preemption disabled. */
+  get missed(): number {
+    return this.#session.missed();
+  }
+
+  /** Children that could not be followed (the kernel's traced-process map was full). */
+  get unfollowed(): number {
+    return this.#session.unfollowed();
+  }
+
+  get closed(): boolean {
+    return this.#session.closed;
+  }
+
+  /** Detaches the programs, frees the ring buffer and every fd. Idempotent. */
+  close(): void {
+    this.#session.close();
+  }
+}
