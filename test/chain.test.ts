@@ -1,6 +1,6 @@
 // Chain semantics with test engines, run in-process through the library API on real tracees.
 import { describe, expect, it } from 'vitest';
-import { closeSync, openSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { supervise, Result, Reporter, type Engine, type Syscall, type Next } from '../src/index.js';
@@ -17,7 +17,7 @@ async function probe(engines: Engine[], args: string[]): Promise<{ status: numbe
     // The tracee's stdout goes to a file (PROBE_OUT), so the only calls are the probe's own.
     const sup = supervise({ command: PROBE, args, engines, reporter, env: { ...process.env, PROBE_OUT: outFile } });
     const st = await sup.done;
-    return { status: st.code, stdout: readFileSync(outFile, 'utf8'), reports };
+    return { status: st.code, stdout: existsSync(outFile) ? readFileSync(outFile, 'utf8') : '', reports };
   } finally {
     rmSync(dir, { recursive: true });
   }
@@ -162,5 +162,40 @@ describe('engine chain', () => {
       await probe([e], ['open', '/etc/hostname']);
     }
     expect(openFds()).toEqual(before);
+  });
+});
+
+describe('engine lifecycle', () => {
+  it('start() runs before the command runs; the command waits for an async start', async () => {
+    const seen: string[] = [];
+    const e: Engine = {
+      name: 'starter',
+      interests: [{ syscall: 'getppid' }],
+      async start(root) {
+        await new Promise((r) => setTimeout(r, 50));
+        seen.push(`start ${root.pid > 0}`);
+      },
+      handle(call, next) {
+        seen.push(call.name);
+        return next();
+      },
+    };
+    const r = await probe([e], ['getppid']);
+    expect(r.status).toBe(0);
+    expect(seen).toEqual(['start true', 'getppid']);
+  });
+
+  it('a start() that throws kills the command and is reported', async () => {
+    const e: Engine = {
+      name: 'broken',
+      interests: [],
+      start() {
+        throw new Error('cannot attach');
+      },
+      handle: (_c, next) => next(),
+    };
+    const r = await probe([e], ['getppid']);
+    expect(r.status).toBe(null);
+    expect(r.reports).toContain('engine start: cannot attach');
   });
 });

@@ -32,7 +32,17 @@ export interface Engine {
   readonly pathComponents?: readonly string[];
   /** Path syscalls this engine must always see in JS, whatever their path (e.g. chdir). */
   readonly unrouted?: readonly string[];
+  /**
+   * See every call that reaches the chain (whatever engine intercepted it) without adding to the
+   * filter: for observers such as `trace`, which learn of the other calls by other means (eBPF).
+   */
+  readonly observesAll?: boolean;
   handle(call: Syscall, next: Next): Result | Promise<Result>;
+  /**
+   * Called once the command's process exists, before it runs its first instruction of COMMAND
+   * (it waits until every engine's start has returned): e.g. attach eBPF tracing to its tree.
+   */
+  start?(root: { pid: number }): void | Promise<void>;
   /** Called once when the supervised tree is done (print reports, close files). */
   close?(): void | Promise<void>;
 }

@@ -6,7 +6,7 @@ import type { Interest } from '../filter/plan.js';
 import { syscallNumber } from '../syscalls/table.js';
 
 function wanted(engine: Engine): Set<number> | 'all' {
-  if (engine.interests === 'all') return 'all';
+  if (engine.interests === 'all' || engine.observesAll) return 'all';
   const s = new Set<number>();
   for (const i of engine.interests) {
     const nr = typeof i.syscall === 'number' ? i.syscall : syscallNumber(i.syscall);

@@ -80,7 +80,10 @@ export declare class TraceSession {
 
 export interface RawBinding {
   TraceSession: typeof TraceSession;
-  spawn(file: string, argv: readonly string[], env: readonly string[], filter: Buffer, flags: number): SpawnedChild;
+  /** Forks, installs the filter with a new listener in the child, takes the listener. With hold, the
+   * child waits before exec until release(pid). */
+  spawn(file: string, argv: readonly string[], env: readonly string[], filter: Buffer, flags: number, hold?: boolean): SpawnedChild;
+  release(pid: number): boolean;
   watchExit(pidfd: number, callback: (code: number, signal: number) => void): void;
   pidfdSignal(pidfd: number, signal: number): boolean;
   closeFd(fd: number): void;

@@ -20,6 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
+#include <x86intrin.h>
+
+#include <map>
 
 #include <vector>
 
@@ -68,8 +71,13 @@ int PidfdGetfd(int pidfd, int fd) { return (int)syscall(SYS_pidfd_getfd, pidfd, 
   }
   hs->listener_fd = (int)fd;
   __atomic_store_n(&hs->state, 1, __ATOMIC_RELEASE);
-  // No syscall until the parent holds the listener: spin.
-  while (!__atomic_load_n(&hs->go, __ATOMIC_ACQUIRE)) __builtin_ia32_pause();
+  // No syscall until the parent holds the listener and lets us go: spin (bounded by the TSC, so
+  // an abandoned child gives up after some seconds instead of spinning forever).
+  uint64_t t0 = __rdtsc();
+  while (!__atomic_load_n(&hs->go, __ATOMIC_ACQUIRE)) {
+    __builtin_ia32_pause();
+    if (__rdtsc() - t0 > 60000000000ULL) _exit(125);
+  }
 
   // The listener fd is close-on-exec; execve may itself be a notification, served from now on.
   execve(file, argv, envp);
@@ -98,7 +106,11 @@ std::vector<char*> CPtrs(std::vector<std::string>& v) {
   return out;
 }
 
-// spawn(file, argv, env, filter, flags) -> { pid, pidfd, listener }
+// Children held before exec (spawn with hold), by pid, until release(pid).
+std::map<pid_t, Handshake*> held;
+
+// spawn(file, argv, env, filter, flags, hold) -> { pid, pidfd, listener }. With hold, the child
+// waits (before exec) until release(pid): engines can attach to it before it runs COMMAND.
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!ArgString(info, 0, "file") || !ArgArray(info, 1, "argv") || !ArgArray(info, 2, "env") ||
@@ -169,8 +181,13 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     close(pidfd);
     return fail("take the listener from the child", "pidfd_getfd", err);
   }
-  __atomic_store_n(&hs->go, 1, __ATOMIC_RELEASE);
-  munmap(page, sizeof(Handshake));  // the child keeps its own mapping until exec
+  bool hold = info.Length() > 5 && info[5].ToBoolean();
+  if (hold) {
+    held[pid] = hs;
+  } else {
+    __atomic_store_n(&hs->go, 1, __ATOMIC_RELEASE);
+    munmap(page, sizeof(Handshake));  // the child keeps its own mapping until exec
+  }
 
   Napi::Object out = Napi::Object::New(env);
   out.Set("pid", Napi::Number::New(env, pid));
@@ -236,6 +253,18 @@ Napi::Value PidfdSignal(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, r == 0);
 }
 
+// release(pid): lets a held child exec. False if it was not held.
+Napi::Value Release(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ArgNumber(info, 0, "pid")) return env.Undefined();
+  auto it = held.find(info[0].As<Napi::Number>().Int32Value());
+  if (it == held.end()) return Napi::Boolean::New(env, false);
+  __atomic_store_n(&it->second->go, 1, __ATOMIC_RELEASE);
+  munmap(it->second, sizeof(Handshake));
+  held.erase(it);
+  return Napi::Boolean::New(env, true);
+}
+
 // closeFd(fd): for descriptors the addon handed out.
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -251,6 +280,7 @@ void InitLauncher(Napi::Env env, Napi::Object exports) {
   exports.Set("watchExit", Napi::Function::New(env, WatchExit, "watchExit"));
   exports.Set("pidfdSignal", Napi::Function::New(env, PidfdSignal, "pidfdSignal"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
+  exports.Set("release", Napi::Function::New(env, Release, "release"));
 }
 
 }  // namespace sysvisor
