@@ -25,6 +25,7 @@ import { Result } from '../src/chain/result.js';
 import { Syscall, type TraceeMemory } from '../src/chain/syscall.js';
 import type { Engine, Next } from '../src/chain/engine.js';
 import { countFactory } from '../src/engines/count/count.js';
+import { openLocalOutput } from '../src/engines/output.js';
 import { planFilter, type Interest } from '../src/filter/plan.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -106,6 +107,11 @@ export const VARIANTS: Variant[] = [
     n: 5_000_000, quickN: 200_000, command: (n) => [FLOOR, '--', LOOP, 'getpid', String(n)], facts: floorFacts },
   { kind: 'per-call', id: 'sysvisor-getpid', label: 'sysvisor filter, getpid (not notified)', group: 'core', family: 'getpid',
     n: 5_000_000, quickN: 200_000, command: (n) => sysvisorCount('getpid', n) },
+  // Nesting: a second count scope is one more chain step, not another round trip.
+  { kind: 'per-call', id: 'nest1-getppid', label: 'one count scope, getppid', group: 'nest', family: 'nest', role: 'native',
+    n: 100_000, quickN: 10_000, command: (n) => sysvisorCount('getppid', n) },
+  { kind: 'per-call', id: 'nest2-getppid', label: 'two nested count scopes, getppid', group: 'nest', family: 'nest',
+    n: 100_000, quickN: 10_000, command: (n) => [...SYSVISOR, 'run', '-e', 'count:syscalls=getppid,o=/dev/null', '--', ...SYSVISOR, 'run', '-e', 'count:syscalls=getppid,o=/dev/null', '--', LOOP, 'getppid', String(n)] },
   // What SYNC_WAKE_UP is worth: the floor without it.
   { kind: 'per-call', id: 'floor-nosync-getppid', label: 'C floor getppid, no SYNC_WAKE_UP', group: 'nosync', family: 'getppid',
     n: 20_000, quickN: 2_000, command: (n) => [FLOOR, '--no-sync', '--', LOOP, 'getppid', String(n)], facts: floorFacts },
@@ -138,6 +144,12 @@ export const GOALS: Goal[] = [
       const a = perCall(r, 'strace-getppid'), b = perCall(r, 'sysvisor-getppid');
       if (a === undefined || b === undefined) return undefined;
       return { value: a / b, unit: 'x faster', pass: a / b >= 10 };
+    } },
+  { id: 'nesting-cost', text: 'getppid under two nested count scopes <= 1.2x under one',
+    evaluate: (r) => {
+      const a = perCall(r, 'nest2-getppid'), b = perCall(r, 'nest1-getppid');
+      if (a === undefined || b === undefined) return undefined;
+      return { value: a / b, unit: 'x', pass: a / b <= 1.2 };
     } },
   { id: 'supervisor-rss', text: 'supervisor peak RSS <= 80 MB',
     evaluate: (_r, rss) => {
@@ -391,7 +403,7 @@ async function micro(quick: boolean): Promise<MicroResult[]> {
   const args = [0, 0, 0, 0, 0, 0];
   const one = compose([passthrough('p1')], executor);
   const three = compose([passthrough('p1'), passthrough('p2'), passthrough('p3')], executor);
-  const count = countFactory.create({ syscalls: ['getppid'], o: ['/dev/null'] }, { report: () => {}, siblings: [] });
+  const count = countFactory.create({ syscalls: ['getppid'], o: ['/dev/null'] }, { report: () => {}, siblings: [], openOutput: openLocalOutput });
   const stack = new EngineStack([count], executor);
   // An engine that rewrites a path shorter, so that the executor rewrites it in place.
   const rewrite: Engine = {

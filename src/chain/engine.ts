@@ -56,6 +56,20 @@ export interface EngineContext {
   report(line: string): void;
   /** Syscalls the other engines of the stack intercept (for engines like `count` that follow them). */
   readonly siblings: readonly Engine[];
+  /**
+   * The engine's output: the file of an `o=` option, or the stderr of whoever started the engine
+   * (the user's terminal, or a nested sysvisor's stderr). Written synchronously; close it once.
+   */
+  openOutput(file?: string): OutputSink;
+  /** Syscall numbers the outermost filter notifies, when it is fixed (engines loaded from inside). */
+  readonly available?: ReadonlySet<number>;
+}
+
+/** Where an engine writes its report or trace. */
+export interface OutputSink {
+  readonly fd: number;
+  write(text: string): void;
+  close(): void;
 }
 
 export interface EngineFactory {
@@ -66,4 +80,9 @@ export interface EngineFactory {
   /** Created after the other engines of the stack, so that `ctx.siblings` holds them. */
   readonly followsSiblings?: boolean;
   create(options: EngineOptions, ctx: EngineContext): Engine;
+  /**
+   * What an instance may intercept when it is loaded from inside a supervised tree (sysvisor load,
+   * nested run): the outermost filter notifies these from the start, so that it can.
+   */
+  loadableInterests?(): readonly Interest[];
 }

@@ -13,19 +13,28 @@ import { buildEngines } from '../engines/build.js';
 import { supervise, shellStatus } from '../transports/unotify/supervise.js';
 import { CommandError } from '../transports/unotify/command.js';
 import { runDemo } from './demo.js';
+import { loadBinding } from '../native/load.js';
+import { ControlCallError, ControlClient } from '../scopes/client.js';
+import { runNested } from '../scopes/nested.js';
+import { findEngine, parseEngineSpec, validateOptions } from '../engines/registry.js';
 
 const reporter = new Reporter();
 
 // Synchronous writes: never turn the shared stdout into a non-blocking Node stream.
 const out = (text: string) => void writeSync(1, text);
 
-const HELP = `usage: sysvisor run [-e ENGINE[:key=val,...]]... [--] COMMAND [ARGS]...
-       sysvisor engines        list the built-in engines and their options
-       sysvisor demo           run the demonstration
+const HELP = `usage: sysvisor run [--sealed] [-e ENGINE[:key=val,...]]... [--] COMMAND [ARGS]...
+       sysvisor load ENGINE[:key=val,...]   (inside a supervised tree)
+       sysvisor unload ENGINE               (inside a supervised tree)
+       sysvisor engines                     list the engine scopes (inside) or the built-ins
+       sysvisor demo                        run the demonstration
        sysvisor --help | --version
 
 Runs COMMAND under the engines, outermost (nearest the kernel) first; the last -e is nearest
 the program. Exit status is COMMAND's (128+N when killed by signal N).
+Inside a supervised tree, \`sysvisor run\` pushes its engines as a new innermost scope for
+COMMAND's subtree, and load/unload change the scope the caller runs in.
+--sealed: processes inside can neither load engines nor nest (a smaller filter).
 `;
 
 function version(): string {
@@ -49,7 +58,11 @@ async function run(argv: readonly string[]): Promise<number> {
   const { opts, command } = splitRun(argv);
   const { values } = parseArgs({
     args: opts,
-    options: { engine: { type: 'string', short: 'e', multiple: true }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      engine: { type: 'string', short: 'e', multiple: true },
+      sealed: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
     strict: true,
     allowPositionals: false,
   });
@@ -58,8 +71,13 @@ async function run(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (command.length === 0) throw new UsageError('run: missing COMMAND');
-  const engines = buildEngines(values.engine ?? [], reporter);
-  const sup = supervise({ command: command[0]!, args: command.slice(1), engines, reporter });
+  const specs = values.engine ?? [];
+  const binding = loadBinding();
+  const client = new ControlClient(binding);
+  // Under a sysvisor already: join it as a new scope (a second listener is impossible).
+  const sup = client.hello()
+    ? runNested(binding, client, command[0]!, command.slice(1), specs)
+    : supervise({ command: command[0]!, args: command.slice(1), engines: buildEngines(specs, reporter), specs, reporter, binding, nesting: !values.sealed });
   // Forward the usual termination signals to COMMAND; sysvisor exits when COMMAND's tree is done.
   const forward = (name: NodeJS.Signals) => () => sup.kill(constants.signals[name]);
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const).map((s) => [s, forward(s)] as const);
@@ -67,6 +85,37 @@ async function run(argv: readonly string[]): Promise<number> {
   const status = await sup.done;
   for (const [s, h] of handlers) process.off(s, h);
   return shellStatus(status);
+}
+
+// load/unload/engines act on the scope the caller runs in, through the supervisor above.
+function inside(what: string): ControlClient {
+  const client = new ControlClient(loadBinding());
+  if (!client.hello()) throw new UsageError(`${what}: not running under sysvisor`);
+  return client;
+}
+
+function load(argv: readonly string[]): number {
+  if (argv.length !== 1) throw new UsageError('usage: sysvisor load ENGINE[:key=val,...]');
+  const spec = argv[0]!;
+  const parsed = parseEngineSpec(spec);
+  validateOptions(findEngine(parsed.name), parsed.options);
+  const r = inside('load').call<{ scope: number; engines: string[] }>('load', { engine: spec });
+  reporter.line(`loaded ${parsed.name} into scope ${r.scope}: ${r.engines.join(' ')}`);
+  return 0;
+}
+
+function unload(argv: readonly string[]): number {
+  if (argv.length !== 1) throw new UsageError('usage: sysvisor unload ENGINE');
+  const r = inside('unload').call<{ scope: number; engines: string[] }>('unload', { engine: argv[0] });
+  reporter.line(`unloaded ${argv[0]} from scope ${r.scope}: ${r.engines.join(' ') || '(no engines)'}`);
+  return 0;
+}
+
+function engines(): number {
+  const client = new ControlClient(loadBinding());
+  if (!client.hello()) return listEngines();
+  for (const s of client.list()) out(`scope ${s.id}: ${s.engines.join(' ') || '(no engines)'}\n`);
+  return 0;
 }
 
 function listEngines(): number {
@@ -85,7 +134,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'run':
         return await run(rest);
       case 'engines':
-        return listEngines();
+        return engines();
+      case 'load':
+        return load(rest);
+      case 'unload':
+        return unload(rest);
       case 'demo':
         return await runDemo(reporter);
       case '-h':
@@ -112,7 +165,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       reporter.line(err.message);
       return 2;
     }
-    if (e instanceof UnsupportedFeatureError) {
+    if (e instanceof UnsupportedFeatureError || e instanceof ControlCallError) {
       reporter.line(err.message);
       return 1;
     }

@@ -1,10 +1,13 @@
 // Builds an engine stack from specs (outermost first). Engines that follow their siblings (count)
 // are created after the others so they can see what the others intercept.
-import type { Engine } from '../chain/engine.js';
+import type { Engine, EngineContext } from '../chain/engine.js';
 import type { Reporter } from '../chain/report.js';
 import { findEngine, parseEngineSpec, validateOptions } from './registry.js';
+import { openLocalOutput } from './output.js';
 
-export function buildEngines(specs: readonly string[], reporter: Reporter): Engine[] {
+export type ContextOptions = Partial<Pick<EngineContext, 'openOutput' | 'available'>>;
+
+export function buildEngines(specs: readonly string[], reporter: Reporter, context: ContextOptions = {}): Engine[] {
   const parsed = specs.map((s) => {
     const spec = parseEngineSpec(s);
     const factory = findEngine(spec.name);
@@ -17,7 +20,7 @@ export function buildEngines(specs: readonly string[], reporter: Reporter): Engi
     parsed.forEach(({ spec, factory }, i) => {
       if ((factory.followsSiblings === true) !== pass) return;
       const siblings = engines.filter((e): e is Engine => e !== undefined);
-      engines[i] = factory.create(spec.options, { report, siblings });
+      engines[i] = factory.create(spec.options, { report, siblings, openOutput: context.openOutput ?? openLocalOutput, available: context.available });
     });
   }
   return engines as Engine[];

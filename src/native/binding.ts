@@ -35,6 +35,8 @@ export declare class Pump {
   readString(slot: number, addr: number, max?: number): string | null;
   readBytes(slot: number, addr: number, length: number): Buffer | null;
   setPathRoute(nr: number, argIndex: number): void;
+  /** Answer nr with CONTINUE in C++ (no engine wants it now). */
+  setContinue(nr: number, on: boolean): void;
   setPrefixes(prefixes: readonly string[], relativeToJs: boolean): void;
   /** Paths (absolute or relative) holding one of these components go to JS (see Engine.pathComponents). */
   setPathComponents(names: readonly string[]): void;
@@ -84,6 +86,14 @@ export interface RawBinding {
    * child waits before exec until release(pid). */
   spawn(file: string, argv: readonly string[], env: readonly string[], filter: Buffer, flags: number, hold?: boolean): SpawnedChild;
   release(pid: number): boolean;
+  /** A duplicate of fd `fd` of process `pid` (pidfd_getfd). */
+  grabFd(pid: number, fd: number): number;
+  /** The control call of a nested sysvisor (see src/scopes/protocol.ts): ret < 0 is -errno. */
+  control(op: number, request: Buffer, responseCapacity: number): { ret: number; response: Buffer };
+  CONTROL_MAGIC: number;
+  setSubreaper(): void;
+  /** Reaps every child until none is left, then calls back (start after the command was reaped). */
+  reapChildren(callback: () => void): void;
   watchExit(pidfd: number, callback: (code: number, signal: number) => void): void;
   pidfdSignal(pidfd: number, signal: number): boolean;
   closeFd(fd: number): void;

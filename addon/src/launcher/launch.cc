@@ -57,7 +57,9 @@ int PidfdGetfd(int pidfd, int fd) { return (int)syscall(SYS_pidfd_getfd, pidfd, 
     if (fl >= 0 && (fl & FD_CLOEXEC)) fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
   }
 
-  long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, prog);
+  long fd = -1;
+  if (prog->len == 0) goto filtered;  // no filter: a plain child (nested sysvisor)
+  fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, prog);
   if (fd < 0 && errno == EACCES) {
     // Unprivileged: the kernel requires no_new_privs to install a filter.
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
@@ -69,6 +71,7 @@ int PidfdGetfd(int pidfd, int fd) { return (int)syscall(SYS_pidfd_getfd, pidfd, 
     __atomic_store_n(&hs->state, 2, __ATOMIC_RELEASE);
     _exit(126);
   }
+filtered:
   hs->listener_fd = (int)fd;
   __atomic_store_n(&hs->state, 1, __ATOMIC_RELEASE);
   // No syscall until the parent holds the listener and lets us go: spin (bounded by the TSC, so
@@ -121,8 +124,8 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   std::vector<std::string> envs = StringArray(info[2].As<Napi::Array>());
   Napi::Buffer<uint8_t> filter = info[3].As<Napi::Buffer<uint8_t>>();
   unsigned int flags = info[4].As<Napi::Number>().Uint32Value() | SECCOMP_FILTER_FLAG_NEW_LISTENER;
-  if (filter.Length() == 0 || filter.Length() % sizeof(sock_filter) != 0) {
-    ThrowType(env, "parameter 'filter' must hold whole sock_filter instructions");
+  if (filter.Length() % sizeof(sock_filter) != 0) {
+    ThrowType(env, "parameter 'filter' must hold whole sock_filter instructions (or none)");
     return env.Undefined();
   }
   std::vector<char*> argvp = CPtrs(argv);
@@ -175,8 +178,8 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     close(pidfd);
     return fail("install seccomp filter with a new listener", "seccomp", err);
   }
-  int listener = PidfdGetfd(pidfd, hs->listener_fd);
-  if (listener < 0) {
+  int listener = hs->listener_fd < 0 ? -1 : PidfdGetfd(pidfd, hs->listener_fd);
+  if (listener < 0 && hs->listener_fd >= 0) {
     int err = errno;
     close(pidfd);
     return fail("take the listener from the child", "pidfd_getfd", err);
@@ -265,6 +268,85 @@ Napi::Value Release(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
+// grabFd(pid, fd): a duplicate of another process's fd (pidfd_getfd), e.g. the stderr of a nested
+// sysvisor, so that output goes where that caller could write. Throws on failure.
+Napi::Value GrabFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ArgNumber(info, 0, "pid") || !ArgNumber(info, 1, "fd")) return env.Undefined();
+  int pidfd = PidfdOpen(info[0].As<Napi::Number>().Int32Value());
+  if (pidfd < 0) {
+    ThrowSys(env, "grab fd: open process", "pidfd_open", errno);
+    return env.Undefined();
+  }
+  int fd = PidfdGetfd(pidfd, info[1].As<Napi::Number>().Int32Value());
+  int err = errno;
+  close(pidfd);
+  if (fd < 0) {
+    ThrowSys(env, "grab fd", "pidfd_getfd", err);
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, fd);
+}
+
+// control(op, request, responseCapacity) -> { ret, response }: the control call of a nested
+// sysvisor, a prctl with an option no kernel knows, which the supervisor above answers. Without
+// a sysvisor above, the kernel answers EINVAL (ret = -EINVAL).
+constexpr unsigned long kControlMagic = 0x53565652;  // "SVVR"
+Napi::Value Control(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ArgNumber(info, 0, "op") || !ArgBuffer(info, 1, "request") || !ArgNumber(info, 2, "responseCapacity"))
+    return env.Undefined();
+  Napi::Buffer<uint8_t> req = info[1].As<Napi::Buffer<uint8_t>>();
+  size_t cap = info[2].As<Napi::Number>().Uint32Value();
+  std::vector<uint8_t> resp(cap ? cap : 1);
+  long r = syscall(SYS_prctl, kControlMagic, (unsigned long)info[0].As<Napi::Number>().Uint32Value(),
+                   (unsigned long)req.Data(), (unsigned long)req.Length(), (unsigned long)resp.data(), (unsigned long)cap);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("ret", Napi::Number::New(env, r < 0 ? -errno : (double)r));
+  size_t n = r > 0 ? std::min((size_t)r, cap) : 0;
+  out.Set("response", Napi::Buffer<uint8_t>::Copy(env, resp.data(), n));
+  return out;
+}
+
+// setSubreaper(): orphans of this process's subtree are reparented to it (a nested sysvisor
+// keeps its scope's processes), then reapAll waits for them.
+Napi::Value SetSubreaper(const Napi::CallbackInfo& info) {
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) ThrowSys(info.Env(), "become subreaper", "prctl", errno);
+  return info.Env().Undefined();
+}
+
+// reapChildren(cb): in a worker thread, reap every child until none is left (ECHILD), then cb().
+// Start it only after the command itself was reaped (watchExit), or it could take its status.
+struct ReapWork {
+  uv_work_t req;
+  Napi::FunctionReference cb;
+  Napi::Env env;
+  ReapWork(Napi::Env e) : env(e) {}
+};
+Napi::Value ReapChildren(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ArgFunction(info, 0, "callback")) return env.Undefined();
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  ReapWork* w = new ReapWork(env);
+  w->cb = Napi::Persistent(info[0].As<Napi::Function>());
+  w->req.data = w;
+  uv_queue_work(
+      loop, &w->req,
+      [](uv_work_t*) {
+        siginfo_t si;
+        while (waitid(P_ALL, 0, &si, WEXITED) == 0 || errno == EINTR) {
+        }
+      },
+      [](uv_work_t* req, int) {
+        ReapWork* w = static_cast<ReapWork*>(req->data);
+        Napi::HandleScope scope(w->env);
+        w->cb.MakeCallback(w->env.Global(), {});
+        delete w;
+      });
+  return env.Undefined();
+}
+
 // closeFd(fd): for descriptors the addon handed out.
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -281,6 +363,11 @@ void InitLauncher(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdSignal", Napi::Function::New(env, PidfdSignal, "pidfdSignal"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
   exports.Set("release", Napi::Function::New(env, Release, "release"));
+  exports.Set("reapChildren", Napi::Function::New(env, ReapChildren, "reapChildren"));
+  exports.Set("grabFd", Napi::Function::New(env, GrabFd, "grabFd"));
+  exports.Set("control", Napi::Function::New(env, Control, "control"));
+  exports.Set("setSubreaper", Napi::Function::New(env, SetSubreaper, "setSubreaper"));
+  exports.Set("CONTROL_MAGIC", Napi::Number::New(env, (double)kControlMagic));
 }
 
 }  // namespace sysvisor

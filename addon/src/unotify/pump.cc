@@ -45,6 +45,7 @@ struct Slot {
 // Per-syscall fast-path route: the index of a path argument, or -1 (always JS).
 struct Route {
   int8_t path_arg = -1;
+  bool always_continue = false;  // no engine of any scope wants this syscall now
 };
 
 // Whole-component prefix match: "/unreal" matches "/unreal" and "/unreal/x", not "/unrealx".
@@ -88,6 +89,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
       InstanceMethod<&Pump::ReadString>("readString"),
       InstanceMethod<&Pump::ReadBytes>("readBytes"),
       InstanceMethod<&Pump::SetPathRoute>("setPathRoute"),
+      InstanceMethod<&Pump::SetContinue>("setContinue"),
       InstanceMethod<&Pump::SetPrefixes>("setPrefixes"),
       InstanceMethod<&Pump::SetPathComponents>("setPathComponents"),
       InstanceMethod<&Pump::Stats>("stats"),
@@ -168,6 +170,14 @@ class Pump : public Napi::ObjectWrap<Pump> {
   // Fast path: a path syscall whose path is outside every prefix continues without JS.
   bool FastPath(const seccomp_notif& n, int slot) {
     if (n.data.nr < 0 || n.data.nr >= kMaxSyscall) return false;
+    if (routes_[n.data.nr].always_continue) {
+      struct seccomp_notif_resp resp = {};
+      resp.id = n.id;
+      resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+      ioctl(fd_, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+      fast_++;
+      return true;
+    }
     int arg = routes_[n.data.nr].path_arg;
     if (arg < 0) return false;
     Slot& s = slots_[slot];
@@ -423,6 +433,19 @@ class Pump : public Napi::ObjectWrap<Pump> {
     Napi::Array arr = info[0].As<Napi::Array>();
     components_.clear();
     for (uint32_t i = 0; i < arr.Length(); i++) components_.push_back(arr.Get(i).ToString().Utf8Value());
+    return info.Env().Undefined();
+  }
+
+  // setContinue(nr, on): answer syscall nr with CONTINUE in C++ (it is in the filter for engines
+  // that may be loaded later, but no engine wants it now).
+  Napi::Value SetContinue(const Napi::CallbackInfo& info) {
+    if (!ArgNumber(info, 0, "nr")) return info.Env().Undefined();
+    int nr = info[0].As<Napi::Number>().Int32Value();
+    if (nr < 0 || nr >= kMaxSyscall) {
+      Napi::RangeError::New(info.Env(), "setContinue: nr out of range").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    routes_[nr].always_continue = info.Length() > 1 && info[1].ToBoolean();
     return info.Env().Undefined();
   }
 

@@ -4,9 +4,8 @@
 // Time: for a call answered or emulated by the supervisor, the time the layers outside `count`
 // took to produce its result; for a call let through (CONTINUE), the supervision time only (the
 // kernel runs it after the reply). Errors are known for calls answered by the supervisor.
-import { openSync, writeSync, closeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { Engine, EngineContext, EngineFactory, EngineOptions, Next } from '../../chain/engine.js';
+import type { Engine, EngineContext, EngineFactory, EngineOptions, Next, OutputSink } from '../../chain/engine.js';
 import type { Interest } from '../../filter/plan.js';
 import { Result } from '../../chain/result.js';
 import type { Syscall } from '../../chain/syscall.js';
@@ -26,8 +25,12 @@ export class CountEngine implements Engine {
   readonly interests: readonly Interest[];
   private readonly rows = new Map<string, Row>();
 
-  constructor(syscalls: readonly string[], private readonly output: string | undefined, private readonly ctx: Pick<EngineContext, 'report'>) {
+  private readonly sink: OutputSink;
+
+  /** The output is opened now (as `strace -o` does), so that it is where the caller could write. */
+  constructor(syscalls: readonly string[], output: string | undefined, private readonly ctx: Pick<EngineContext, 'report' | 'openOutput'>) {
     this.interests = syscalls.map((s) => ({ syscall: s }));
+    this.sink = ctx.openOutput(output);
   }
 
   handle(call: Syscall, next: Next): Result | Promise<Result> {
@@ -82,20 +85,12 @@ export class CountEngine implements Engine {
   }
 
   close(): void {
-    const text = this.table();
-    if (this.output) {
-      const fd = openSync(this.output, 'w');
-      try {
-        writeSync(fd, text);
-      } finally {
-        closeSync(fd);
-      }
-    } else {
-      try {
-        writeSync(2, text);
-      } catch {
-        this.ctx.report('count: cannot write the table to stderr');
-      }
+    try {
+      this.sink.write(this.table());
+    } catch (e) {
+      this.ctx.report(`count: cannot write the table: ${(e as Error).message}`);
+    } finally {
+      this.sink.close();
     }
   }
 }
@@ -110,7 +105,11 @@ export const countFactory: EngineFactory = {
   },
   create(options: EngineOptions, ctx: EngineContext): Engine {
     let syscalls = options['syscalls'] ? [...options['syscalls']] : undefined;
-    for (const s of syscalls ?? []) if (syscallNumber(s) === undefined) throw new UsageError(`count: unknown syscall '${s}'`);
+    for (const s of syscalls ?? []) {
+      const nr = syscallNumber(s);
+      if (nr === undefined) throw new UsageError(`count: unknown syscall '${s}'`);
+      if (ctx.available && !ctx.available.has(nr)) throw new UsageError(`count: ${s} is not intercepted by the outermost sysvisor, so it cannot be counted from inside`);
+    }
     if (!syscalls) {
       const fromSiblings = new Set<string>();
       for (const e of ctx.siblings) {
@@ -118,6 +117,8 @@ export const countFactory: EngineFactory = {
         for (const i of e.interests) fromSiblings.add(typeof i.syscall === 'string' ? i.syscall : String(i.syscall));
       }
       syscalls = fromSiblings.size ? [...fromSiblings] : [...DEFAULT_COUNTED];
+      // Loaded from inside: only what the outermost filter notifies can be counted.
+      if (ctx.available && !fromSiblings.size) syscalls = syscalls.filter((s) => ctx.available!.has(syscallNumber(s)!));
     }
     const o = options['o'];
     if (o && o.length !== 1) throw new UsageError('count: o takes one file name');

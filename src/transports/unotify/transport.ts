@@ -6,7 +6,10 @@ import type { RawBinding } from '../../native/load.js';
 import type { Pump } from '../../native/binding.js';
 import { Result } from '../../chain/result.js';
 import { Syscall, type TraceeMemory } from '../../chain/syscall.js';
-import type { EngineStack } from '../../chain/stack.js';
+import type { Engine } from '../../chain/engine.js';
+import type { ScopeTree } from '../../scopes/tree.js';
+import type { ControlServer } from '../../scopes/control.js';
+import { CONTROL_MAGIC } from '../../scopes/protocol.js';
 import { SyscallGoneError } from '../../chain/errors.js';
 import type { Reporter } from '../../chain/report.js';
 import { PATH_ARGS } from '../../syscalls/paths.js';
@@ -15,6 +18,7 @@ import { syscallNumber } from '../../syscalls/table.js';
 /** errno the tracee gets when an engine throws. */
 export const ENGINE_FAILURE_ERRNO = 5; // EIO
 const ENOENT = 2;
+const PRCTL = syscallNumber('prctl')!;
 
 // Memory and fd injection for one pending notification.
 class SlotAccess implements TraceeMemory {
@@ -61,30 +65,50 @@ export class UnotifyTransport {
   private readonly prefetch = new Int8Array(512).fill(-1);
   private inflight = 0;
 
+  private readonly routed = new Set<number>();
+
   constructor(
     private readonly binding: RawBinding,
     listenerFd: number,
-    private readonly stack: EngineStack,
+    private readonly scopes: ScopeTree,
     private readonly reporter: Reporter,
     events: TransportEvents,
+    /** Syscalls the filter notifies. */
+    private readonly notified: readonly number[] = [],
+    /** Answers the control calls of nested sysvisors (undefined: nesting off). */
+    private readonly control?: ControlServer,
   ) {
     this.fields = binding.NOTIF_FIELDS;
     this.pump = new binding.Pump(listenerFd, (n) => this.onBatch(n), () => events.onHangup());
     this.batch = this.pump.batch;
     this.replies = this.pump.replies;
     this.configureFastPath();
+    scopes.onChange = () => this.configureFastPath();
   }
 
-  // Path syscalls that every interested engine only cares about under some prefixes are decided
-  // in C++ without JS when the path is outside all of them.
+  // Decisions that need no JS, recomputed whenever scopes or engines change:
+  // - a notified syscall that no engine of any scope wants (it is in the filter for engines that
+  //   may be loaded later) is continued by the pump;
+  // - path syscalls that every interested engine only cares about under some prefixes are
+  //   continued by the pump when the path is outside all of them.
   private configureFastPath(): void {
+    const enginesFor = (nr: number): Engine[] => [...new Set(this.scopes.all().flatMap((s) => s.stack.enginesFor(nr)))];
+    for (const nr of this.notified) {
+      const idle = nr !== PRCTL && enginesFor(nr).length === 0;
+      if (nr < 512) this.pump.setContinue(nr, idle);
+    }
+    for (const nr of this.routed) {
+      this.pump.setPathRoute(nr, -1);
+      this.prefetch[nr] = -1;
+    }
+    this.routed.clear();
     const prefixes = new Set<string>();
     const components = new Set<string>();
     let relative = false;
     for (const [name, args] of Object.entries(PATH_ARGS)) {
       const nr = syscallNumber(name);
       if (nr === undefined || args.length !== 1) continue;
-      const engines = this.stack.enginesFor(nr);
+      const engines = enginesFor(nr);
       if (engines.length === 0 || engines.some((e) => !e.pathPrefixes || e.unrouted?.includes(name))) continue;
       for (const e of engines) {
         e.pathPrefixes!.forEach((p) => prefixes.add(p));
@@ -93,6 +117,7 @@ export class UnotifyTransport {
       }
       this.pump.setPathRoute(nr, args[0]!);
       this.prefetch[nr] = args[0]!;
+      this.routed.add(nr);
     }
     this.pump.setPrefixes([...prefixes], relative);
     if (components.size > 0) this.pump.setPathComponents([...components]);
@@ -111,15 +136,16 @@ export class UnotifyTransport {
       const nr = b[o + 2]!;
       const access = new SlotAccess(this.pump, this.binding, slot, tid, nr < 512 ? this.prefetch[nr]! : -1);
       const call = new Syscall(tid, nr, [b[o + 3]!, b[o + 4]!, b[o + 5]!, b[o + 6]!, b[o + 7]!, b[o + 8]!], access);
-      async = this.dispatch(i, slot, call) || async;
+      async = this.dispatch(i, slot, call, tid) || async;
     }
     return async;
   }
 
-  private dispatch(index: number, slot: number, call: Syscall): boolean {
+  private dispatch(index: number, slot: number, call: Syscall, tid: number): boolean {
     let r: Result | Promise<Result>;
     try {
-      r = this.stack.step(call.nr)(call);
+      if (call.nr === PRCTL && call.args[0] === CONTROL_MAGIC && this.control) r = this.control.handle(call);
+      else r = this.scopes.stackFor(tid).step(call.nr)(call);
     } catch (e) {
       this.fail(slot, call, e);
       return false;

@@ -1,0 +1,93 @@
+// Nested supervision: `sysvisor run` inside `sysvisor run`, and engines loaded from inside.
+// Real processes; the inner sysvisor joins the outer one through the control call.
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CLI, PROBE, ROOT, run, sysvisor } from './helpers.js';
+
+const SV = `${process.execPath} ${CLI}`;
+
+function calls(file: string, name: string): number | undefined {
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+\d*\s+(\w+)$/.exec(line);
+    if (m && m[2] === name) return Number(m[1]);
+  }
+  return undefined;
+}
+
+describe('nested sysvisor', () => {
+  it('a nested run pushes a scope: both counts see the inner calls, exit status passes through', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sv-nest-'));
+    try {
+      const outer = path.join(dir, 'outer');
+      const inner = path.join(dir, 'inner');
+      const r = await sysvisor(['run', '-e', `count:syscalls=getppid,o=${outer}`, '--', process.execPath, CLI, 'run', '-e', `count:syscalls=getppid,o=${inner}`, '--', 'sh', '-c', `${PROBE} calls 7; exit 5`]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(5);
+      const innerCalls = calls(inner, 'getppid')!;
+      expect(innerCalls).toBeGreaterThanOrEqual(7);
+      expect(calls(outer, 'getppid')).toBe(innerCalls);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('works after env -i (no inherited environment or path is needed to find the supervisor)', async () => {
+    const r = await sysvisor(['run', '--', 'env', '-i', process.execPath, CLI, 'engines']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('scope 0: (no engines)\n');
+  });
+
+  it('sysvisor load adds an engine to the caller scope for every process of it', async () => {
+    const r = await sysvisor(['run', '-e', 'count:syscalls=getppid,o=/dev/null', '--', 'sh', '-c', `${SV} load count:syscalls=getppid && ${PROBE} calls 3 && ${SV} engines`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('scope 0: count:syscalls=getppid,o=/dev/null count:syscalls=getppid\n');
+    expect(r.stderr).toMatch(/loaded count into scope 0/);
+    expect(r.stderr).toMatch(/\s3\s+getppid\n/); // the loaded count's table, on the loader's stderr
+  });
+
+  it('an inner scope cannot unload an engine of an outer scope', async () => {
+    const r = await sysvisor(['run', '-e', 'count:syscalls=getppid,o=/dev/null', '--', process.execPath, CLI, 'run', '--', 'sh', '-c', `${SV} unload count; echo rc=$?; ${SV} engines`]);
+    expect(r.stdout).toBe('rc=1\nscope 0: count:syscalls=getppid,o=/dev/null\nscope 1: (no engines)\n');
+    expect(r.stderr).toMatch(/count belongs to an outer scope/);
+  });
+
+  it('engines of an inner scope apply to its subtree only, not to a sibling outside it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sv-sib-'));
+    try {
+      const inner = path.join(dir, 'inner');
+      // The sibling runs concurrently with the inner scope, outside it.
+      const script = `${PROBE} calls 11 & ${SV} run -e count:syscalls=getppid,o=${inner} -- ${PROBE} calls 4; wait`;
+      const r = await sysvisor(['run', '-e', 'count:syscalls=getppid,o=/dev/null', '--', 'sh', '-c', script]);
+      expect(r.code).toBe(0);
+      expect(calls(inner, 'getppid')).toBe(4);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('an engine that needs syscalls the outermost filter lacks is refused in one line', async () => {
+    const r = await sysvisor(['run', '--', process.execPath, CLI, 'run', '-e', 'count:syscalls=getppid', '--', 'true']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual(['sysvisor: count: getppid is not intercepted by the outermost sysvisor, so it cannot be counted from inside']);
+  });
+
+  it('--sealed: nothing can be loaded from inside', async () => {
+    const r = await sysvisor(['run', '--sealed', '--', process.execPath, CLI, 'load', 'count']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/load: not running under sysvisor/);
+  });
+
+  it('under a foreign seccomp listener (not a sysvisor) says so in one line', async () => {
+    // bench/build/floor is a bare C unotify supervisor: its listener takes the one slot.
+    const r = await run(path.join(ROOT, 'bench', 'build', 'floor'), ['--', process.execPath, CLI, 'run', '--', 'true']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^sysvisor: unsupported: second seccomp listener: .*\(EBUSY\)$/m);
+  });
+
+  it('signals and exit status of a nested command pass through', async () => {
+    const r = await sysvisor(['run', '--', process.execPath, CLI, 'run', '--', 'sh', '-c', 'kill -TERM $$']);
+    expect(r.code).toBe(143);
+  });
+});
