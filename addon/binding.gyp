@@ -8,6 +8,9 @@
         "src/unotify/pump.cc",
         "src/memory/tracee_mem.cc",
         "src/emulate/open_as.cc",
+        "src/emulate/tracee.cc",
+        "src/emulate/path_as.cc",
+        "src/emulate/rewrite.cc",
         "src/bpf/trace_session.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "src"],

@@ -1,5 +1,6 @@
 // The executor, at the bottom of the onion, realizes the call as the engines left it:
-// - unchanged: CONTINUE (the kernel runs it natively);
+// - unchanged: CONTINUE (the kernel runs it natively), unless an engine wants the result and the
+//   call can be emulated;
 // - changed, and the supervisor can emulate it: emulate as the tracee, reply with the result or fd;
 // - changed string arguments that fit in place: rewrite the tracee's memory, then CONTINUE;
 // - otherwise the change cannot be realized: ENOSYS, reported.
@@ -16,8 +17,8 @@ const ENOSYS = 38;
 
 export function createExecutor(opts: ExecutorOptions): (call: Syscall) => Result {
   return (call) => {
-    if (!call.changed) return Result.CONTINUED;
     const emulate = opts.emulators[call.name];
+    if (!call.changed) return call.wantsResult && emulate ? emulate(call, call.tid) : Result.CONTINUED;
     if (emulate) return emulate(call, call.tid);
     if (rewriteInPlace(call)) return Result.CONTINUED;
     opts.report(`cannot realize changed ${call.name}(): no emulation and its arguments do not fit in place`);

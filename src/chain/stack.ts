@@ -6,7 +6,13 @@ import type { Interest } from '../filter/plan.js';
 import { syscallNumber } from '../syscalls/table.js';
 
 function wanted(engine: Engine): Set<number> | 'all' {
-  if (engine.interests === 'all' || engine.observesAll) return 'all';
+  if (engine.observesAll) return 'all';
+  return declared(engine);
+}
+
+/** What the engine itself intercepts (an observer sees more: see Engine.observesAll). */
+function declared(engine: Engine): Set<number> | 'all' {
+  if (engine.interests === 'all') return 'all';
   const s = new Set<number>();
   for (const i of engine.interests) {
     const nr = typeof i.syscall === 'number' ? i.syscall : syscallNumber(i.syscall);
@@ -19,11 +25,13 @@ export class EngineStack {
   /** Outermost first. */
   readonly engines: readonly Engine[];
   private readonly wants: (Set<number> | 'all')[];
+  private readonly declares: (Set<number> | 'all')[];
   private readonly steps = new Map<number, Step>();
 
   constructor(engines: readonly Engine[], private readonly executor: Step) {
     this.engines = engines;
     this.wants = engines.map(wanted);
+    this.declares = engines.map(declared);
   }
 
   /** The composed onion for syscall nr (cached). */
@@ -41,10 +49,14 @@ export class EngineStack {
     return s;
   }
 
-  /** Engines (outermost first) that want syscall nr. */
+  /**
+   * Engines (outermost first) that intercept syscall nr. Observers (observesAll) count only for
+   * what they declare themselves: a call that no other engine touches reaches them by other means
+   * (eBPF), so they must not keep the transport's fast paths from continuing it.
+   */
   enginesFor(nr: number): Engine[] {
     return this.engines.filter((_, i) => {
-      const w = this.wants[i]!;
+      const w = this.declares[i]!;
       return w === 'all' || w.has(nr);
     });
   }

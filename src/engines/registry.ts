@@ -2,8 +2,12 @@
 import type { EngineFactory, EngineOptions } from '../chain/engine.js';
 import { UsageError } from '../chain/errors.js';
 import { countFactory } from './count/count.js';
+import { unrealFactory } from './unreal/unreal.js';
 
-const BUILTINS = new Map<string, EngineFactory>([[countFactory.name, countFactory]]);
+const BUILTINS = new Map<string, EngineFactory>([
+  [countFactory.name, countFactory],
+  [unrealFactory.name, unrealFactory],
+]);
 
 export function registerEngine(f: EngineFactory): void {
   BUILTINS.set(f.name, f);

@@ -24,3 +24,20 @@ export const PATH_ARGS: Readonly<Record<string, readonly number[]>> = {
   mount: [1], umount2: [0], swapon: [0], swapoff: [0], acct: [0], pivot_root: [0, 1],
   uselib: [0], quotactl: [1], fanotify_mark: [4], open_tree: [1], move_mount: [1, 3], fspick: [1], mount_setattr: [1],
 };
+
+/**
+ * For the path arguments of the *at calls: the index of the dirfd argument each one is relative
+ * to (AT_FDCWD or an open directory). Absent: relative to the cwd.
+ */
+export const PATH_DIRFDS: Readonly<Record<string, Readonly<Record<number, number>>>> = {
+  openat: { 1: 0 }, openat2: { 1: 0 }, newfstatat: { 1: 0 }, statx: { 1: 0 },
+  faccessat: { 1: 0 }, faccessat2: { 1: 0 }, readlinkat: { 1: 0 }, execveat: { 1: 0 },
+  mkdirat: { 1: 0 }, unlinkat: { 1: 0 }, renameat: { 1: 0, 3: 2 }, renameat2: { 1: 0, 3: 2 },
+  linkat: { 1: 0, 3: 2 }, symlinkat: { 2: 1 }, fchmodat: { 1: 0 }, fchmodat2: { 1: 0 },
+  fchownat: { 1: 0 }, utimensat: { 1: 0 }, futimesat: { 1: 0 }, mknodat: { 1: 0 },
+  name_to_handle_at: { 1: 0 }, fanotify_mark: { 4: 3 }, open_tree: { 1: 0 }, move_mount: { 1: 0, 3: 2 },
+  fspick: { 1: 0 }, mount_setattr: { 1: 0 },
+};
+
+/** AT_FDCWD: the dirfd value meaning "relative to the cwd". */
+export const AT_FDCWD = -100;

@@ -156,6 +156,7 @@ class TraceSession : public Napi::ObjectWrap<TraceSession> {
         {skel_->progs.sv_fork, &skel_->links.sv_fork, "attach sched_process_fork"},
         {skel_->progs.sv_exec, &skel_->links.sv_exec, "attach sched_process_exec"},
         {skel_->progs.sv_exit, &skel_->links.sv_exit, "attach sched_process_exit"},
+        {skel_->progs.sv_signal, &skel_->links.sv_signal, "attach signal_deliver"},
     };
     for (auto& p : progs) {
       // Links are kept in the skeleton so that trace_bpf__destroy() detaches them.

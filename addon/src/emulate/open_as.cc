@@ -1,8 +1,11 @@
-// Emulated open, permission-checked as the tracee: the supervisor thread takes the tracee's
-// fsuid/fsgid/groups (per-thread raw syscalls; root loses its file capabilities with fsuid != 0),
-// resolves relative paths against the tracee's cwd or dirfd and absolute ones inside its root, and
-// applies the tracee's umask. Returns a supervisor fd, to be injected with ADDFD.
+// Emulated open, permission-checked as the tracee: the path is walked as the tracee (its root,
+// cwd or dirfd, its fsuid/fsgid/groups/capabilities, see tracee.h), the file is created with its
+// umask, and the supervisor fd is then injected with ADDFD. Opens that the supervisor must not do
+// itself (devices, FIFOs, sockets: they may block or act on the opener; paths through procfs;
+// openat2 resolve flags) answer kFallback: the caller lets the kernel open it as the tracee.
 #include "common.h"
+#include "emulate/emulate.h"
+#include "emulate/tracee.h"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -10,69 +13,46 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
-#include <vector>
-
 namespace sysvisor {
+namespace emulate {
 namespace {
 
-struct TraceeCreds {
-  uid_t fsuid = 0;
-  gid_t fsgid = 0;
-  std::vector<gid_t> groups;
-  mode_t umask = 022;
-};
+bool Special(mode_t m) { return S_ISFIFO(m) || S_ISCHR(m) || S_ISBLK(m) || S_ISSOCK(m); }
 
-bool ReadCreds(int pid, TraceeCreds* c) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  if (!f) return false;
-  std::string line;
-  while (std::getline(f, line)) {
-    std::istringstream ss(line.substr(line.find(':') + 1));
-    if (line.rfind("Uid:", 0) == 0) {
-      uid_t r, e, s, fs;
-      ss >> r >> e >> s >> fs;
-      c->fsuid = fs;
-    } else if (line.rfind("Gid:", 0) == 0) {
-      gid_t r, e, s, fs;
-      ss >> r >> e >> s >> fs;
-      c->fsgid = fs;
-    } else if (line.rfind("Groups:", 0) == 0) {
-      gid_t g;
-      while (ss >> g) c->groups.push_back(g);
-    } else if (line.rfind("Umask:", 0) == 0) {
-      std::string u;
-      ss >> u;
-      c->umask = (mode_t)strtoul(u.c_str(), nullptr, 8);
+long DoOpen(const Tracee& t, const Bases& b, const std::string& path, int flags, mode_t mode) {
+  AsTracee as(t);
+  if (!as.ok()) return -EPERM;
+  bool excl_create = (flags & O_CREAT) && (flags & O_EXCL);
+  LastMode lm = (flags & O_NOFOLLOW) || excl_create ? kNoFollow : kFollow;
+  Resolved r;
+  int w = Walk(b, path, lm, &r);
+  if (w < 0) return w;
+  bool is_path = (flags & O_PATH) != 0;
+  struct stat st;
+  if (!is_path && fstatat(r.dir.get(), r.last.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && Special(st.st_mode))
+    return kFallback;
+  bool add_nonblock = !is_path && !(flags & O_NONBLOCK);
+  struct open_how how = {};
+  how.flags = (uint64_t)(flags | O_CLOEXEC | (is_path ? 0 : O_NOCTTY) | (add_nonblock ? O_NONBLOCK : 0));
+  how.mode = (flags & (O_CREAT | O_TMPFILE)) ? (mode & 07777) : 0;
+  // The walker resolved every symlink; a name swapped for one meanwhile fails with ELOOP.
+  how.resolve = RESOLVE_NO_SYMLINKS;
+  long fd = syscall(SYS_openat2, r.dir.get(), r.last.c_str(), &how, sizeof how);
+  if (fd < 0) return -errno;
+  if (!is_path) {
+    if (fstat((int)fd, &st) == 0 && Special(st.st_mode)) {
+      close((int)fd);
+      return kFallback;
+    }
+    if (add_nonblock) {
+      int fl = fcntl((int)fd, F_GETFL);
+      if (fl >= 0) fcntl((int)fd, F_SETFL, fl & ~O_NONBLOCK);
     }
   }
-  return true;
+  return fd;
 }
 
-// Runs fn with this thread's filesystem identity set to the tracee's, then restores it.
-template <typename Fn>
-long AsTracee(const TraceeCreds& c, Fn fn) {
-  uid_t old_uid = (uid_t)syscall(SYS_setfsuid, -1);
-  gid_t old_gid = (gid_t)syscall(SYS_setfsgid, -1);
-  int ngroups = getgroups(0, nullptr);
-  std::vector<gid_t> old_groups(ngroups > 0 ? ngroups : 0);
-  if (ngroups > 0) getgroups(ngroups, old_groups.data());
-  mode_t old_mask = umask(c.umask);
-  syscall(SYS_setgroups, c.groups.size(), c.groups.data());
-  syscall(SYS_setfsgid, c.fsgid);
-  syscall(SYS_setfsuid, c.fsuid);
-  long r = fn();
-  int err = errno;
-  syscall(SYS_setfsuid, old_uid);
-  syscall(SYS_setfsgid, old_gid);
-  syscall(SYS_setgroups, old_groups.size(), old_groups.data());
-  umask(old_mask);
-  errno = err;
-  return r;
-}
-
-// openAs(pid, dirfd, path, flags, mode) -> supervisor fd, or -errno
+// openAs(pid, dirfd, path, flags, mode[, resolve]) -> supervisor fd, -errno, or FALLBACK
 Napi::Value OpenAs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!ArgNumber(info, 0, "pid") || !ArgNumber(info, 1, "dirfd") || !ArgString(info, 2, "path") ||
@@ -83,29 +63,32 @@ Napi::Value OpenAs(const Napi::CallbackInfo& info) {
   std::string path = info[2].As<Napi::String>().Utf8Value();
   int flags = info[3].As<Napi::Number>().Int32Value();
   mode_t mode = (mode_t)info[4].As<Napi::Number>().Uint32Value();
+  int64_t resolve = info.Length() > 5 && info[5].IsNumber() ? info[5].As<Napi::Number>().Int64Value() : 0;
+  if (path.empty()) return Napi::Number::New(env, -ENOENT);
+  // openat2's resolve flags constrain the whole walk: let the kernel do it.
+  if (resolve != 0) return Napi::Number::New(env, kFallback);
 
-  TraceeCreds creds;
-  if (!ReadCreds(pid, &creds)) return Napi::Number::New(env, -ESRCH);
-  std::string proc = "/proc/" + std::to_string(pid);
-  bool absolute = !path.empty() && path[0] == '/';
-  std::string base = absolute ? proc + "/root" : dirfd == AT_FDCWD ? proc + "/cwd" : proc + "/fd/" + std::to_string(dirfd);
-  int base_fd = open(base.c_str(), O_PATH | O_CLOEXEC);
-  if (base_fd < 0) return Napi::Number::New(env, -(errno == ENOENT ? EBADF : errno));
-
-  struct open_how how = {};
-  how.flags = (uint64_t)(flags | O_CLOEXEC);
-  how.mode = (flags & (O_CREAT | O_TMPFILE)) ? (mode & 07777) : 0;
-  how.resolve = absolute ? RESOLVE_IN_ROOT : 0;
-  long fd = AsTracee(creds, [&] { return syscall(SYS_openat2, base_fd, path.c_str(), &how, sizeof how); });
-  int err = errno;
-  close(base_fd);
-  return Napi::Number::New(env, fd < 0 ? -err : fd);
+  Tracee t;
+  int r = ReadTracee(pid, &t);
+  if (r < 0) return Napi::Number::New(env, r);
+  if (t.foreign_userns) return Napi::Number::New(env, kFallback);
+  Bases b;
+  if ((r = OpenBases(pid, dirfd, path, &b)) < 0) return Napi::Number::New(env, r);
+  return Napi::Number::New(env, (double)DoOpen(t, b, path, flags, mode));
 }
 
 }  // namespace
 
 void InitEmulate(Napi::Env env, Napi::Object exports) {
   exports.Set("openAs", Napi::Function::New(env, OpenAs, "openAs"));
+  exports.Set("EMULATE_FALLBACK", Napi::Number::New(env, kFallback));
+  InitPathAs(env, exports);
+  InitRewrite(env, exports);
 }
+
+}  // namespace emulate
+
+// module.cc calls sysvisor::InitEmulate.
+void InitEmulate(Napi::Env env, Napi::Object exports) { emulate::InitEmulate(env, exports); }
 
 }  // namespace sysvisor

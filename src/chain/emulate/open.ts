@@ -1,12 +1,21 @@
 // Emulation of the open family in the supervisor, permission-checked as the tracee (the addon's
-// openAs takes its fsuid/fsgid/groups, cwd or dirfd, root and umask). The fd goes back by ADDFD.
+// openAs walks the path with the tracee's root, cwd or dirfd and permissions, and opens with its
+// fsuid/fsgid/groups/capabilities and umask). The fd goes back by ADDFD. Opens the supervisor must
+// not do itself (devices, FIFOs, procfs, openat2 resolve flags) are rewritten in place and run by
+// the kernel as the tracee (rewrite.ts).
 import { constants as fsc } from 'node:fs';
 import type { RawBinding } from '../../native/load.js';
 import { Result } from '../result.js';
 import type { Syscall } from '../syscall.js';
+import { rewriteStrings, type RewriteContext } from './rewrite.js';
 
 const AT_FDCWD = -100;
 const O_CLOEXEC = 0o2000000;
+const OPEN_HOW_SIZE = 24;
+const EFAULT = 14;
+const ENOENT = 2;
+const EINVAL = 22;
+const ENOSYS = 38;
 
 export type Emulator = (call: Syscall, pid: number) => Result;
 
@@ -15,16 +24,32 @@ function openResult(call: Syscall, fd: number, flags: number): Result {
 }
 
 /** Emulators of the open family, keyed by syscall name. `pid` is the caller's thread id. */
-export function openEmulators(binding: Pick<RawBinding, 'openAs'>): Record<string, Emulator> {
-  const open = (call: Syscall, pid: number, dirfd: number, pathArg: number, flags: number, mode: number): Result => {
+export function openEmulators(binding: Pick<RawBinding, 'openAs'> & Partial<Pick<RawBinding, 'EMULATE_FALLBACK'>>, ctx?: RewriteContext): Record<string, Emulator> {
+  const fallback = (call: Syscall): Result => (ctx ? rewriteStrings(call, ctx) : Result.error(ENOSYS));
+  const open = (call: Syscall, pid: number, dirfd: number, pathArg: number, flags: number, mode: number, resolve = 0): Result => {
     const path = call.string(pathArg);
-    if (path === null) return Result.error(14); // EFAULT
-    if (path === '') return Result.error(2); // ENOENT
-    return openResult(call, binding.openAs(pid, dirfd, path, flags, mode), flags);
+    if (path === null) return Result.error(EFAULT);
+    if (path === '') return Result.error(ENOENT);
+    const fd = binding.openAs(pid, dirfd, path, flags, mode, resolve);
+    if (fd === binding.EMULATE_FALLBACK) return fallback(call);
+    return openResult(call, fd, flags);
   };
   return {
     open: (c, pid) => open(c, pid, AT_FDCWD, 0, c.args[1]!, c.args[2]!),
-    openat: (c, pid) => open(c, pid, c.args[0]!, 1, c.args[2]!, c.args[3]!),
+    openat: (c, pid) => open(c, pid, c.args[0]! | 0, 1, c.args[2]!, c.args[3]!),
     creat: (c, pid) => open(c, pid, AT_FDCWD, 0, fsc.O_CREAT | fsc.O_WRONLY | fsc.O_TRUNC, c.args[1]!),
+    openat2: (c, pid) => {
+      const size = c.args[3]!;
+      if (size < OPEN_HOW_SIZE) return Result.error(EINVAL);
+      // A larger struct open_how (future fields) is the kernel's to check.
+      if (size !== OPEN_HOW_SIZE) return fallback(c);
+      const how = c.memory.readBytes(c.args[2]!, OPEN_HOW_SIZE);
+      if (how === null) return Result.error(EFAULT);
+      const flags = how.readBigUInt64LE(0);
+      const mode = how.readBigUInt64LE(8);
+      const resolve = how.readBigUInt64LE(16);
+      if (flags > 0x7fffffffn || mode > 0o7777n || resolve > 0xffffn) return fallback(c);
+      return open(c, pid, c.args[0]! | 0, 1, Number(flags), Number(mode), Number(resolve));
+    },
   };
 }

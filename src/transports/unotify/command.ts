@@ -21,11 +21,15 @@ function executable(file: string): 'ok' | 'missing' | 'denied' {
   }
 }
 
-export function resolveCommand(command: string, envPath: string | undefined): string {
+/**
+ * `mappedPaths`: an engine maps paths, so a path that is missing here may exist in the engines'
+ * view: let the child's execve (which the engines see) decide, and report like above (127).
+ */
+export function resolveCommand(command: string, envPath: string | undefined, mappedPaths = false): string {
   if (command === '') throw new CommandError("'': command not found", 127);
   if (command.includes('/')) {
     const st = executable(command);
-    if (st === 'ok') return command;
+    if (st === 'ok' || (st === 'missing' && mappedPaths)) return command;
     if (st === 'missing') throw new CommandError(`${command}: No such file or directory`, 127);
     throw new CommandError(`${command}: Permission denied`, 126);
   }

@@ -2,15 +2,21 @@
 // plan the filter -> spawn (the launcher installs it and hands over the listener) -> pump ->
 // wait until the command has exited and no process holds the filter -> close the engines.
 import { loadBinding, type RawBinding } from '../../native/load.js';
-import type { Engine } from '../../chain/engine.js';
-import { EngineStack } from '../../chain/stack.js';
+import type { Engine, EngineFactory } from '../../chain/engine.js';
+import { ScopeTree } from '../../scopes/tree.js';
+import { ControlServer, closeEngines } from '../../scopes/control.js';
+import { CONTROL_MAGIC } from '../../scopes/protocol.js';
+import { builtinEngines } from '../../engines/registry.js';
 import { createExecutor } from '../../chain/executor.js';
-import { openEmulators } from '../../chain/emulate/open.js';
+import { defaultEmulators, type EmulatorOptions } from '../../chain/emulate/index.js';
 import { Reporter } from '../../chain/report.js';
-import { planFilter } from '../../filter/plan.js';
+import { planFilter, type Interest } from '../../filter/plan.js';
 import { SysvisorError, UnsupportedFeatureError } from '../../chain/errors.js';
 import { UnotifyTransport } from './transport.js';
 import { resolveCommand } from './command.js';
+
+/** Only a fatal signal ends the wait of a notified thread once the supervisor received it (5.19). */
+const SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV = 1 << 5;
 
 export interface ExitStatus {
   /** Exit code, or null when killed by a signal. */
@@ -32,6 +38,12 @@ export interface SuperviseOptions {
   env?: NodeJS.ProcessEnv;
   reporter?: Reporter;
   binding?: RawBinding;
+  /** The specs the engines were made from (for `sysvisor engines`); default their names. */
+  specs?: readonly string[];
+  /** Let processes inside load engines and nest sysvisors (default true). */
+  nesting?: boolean;
+  /** Engines loadable from inside (default: the built-ins). */
+  loadable?: readonly EngineFactory[];
 }
 
 export class Supervision {
@@ -41,20 +53,16 @@ export class Supervision {
   private readonly pidfd: number;
   private closed = false;
 
-  constructor(private readonly binding: RawBinding, private readonly transport: UnotifyTransport, child: { pid: number; pidfd: number }, exited: Promise<ExitStatus>, hangup: Promise<void>, engines: readonly Engine[], reporter: Reporter) {
+  constructor(private readonly binding: RawBinding, private readonly transport: UnotifyTransport, child: { pid: number; pidfd: number }, exited: Promise<ExitStatus>, hangup: Promise<void>, engines: readonly Engine[], control: ControlServer | undefined, reporter: Reporter) {
     this.pid = child.pid;
     this.pidfd = child.pidfd;
     this.done = (async () => {
       const status = await exited;
       await hangup;
       this.closeHandles();
-      for (const e of engines) {
-        try {
-          await e.close?.();
-        } catch (err) {
-          reporter.line(`engine ${e.name}: close: ${(err as Error).message}`);
-        }
-      }
+      // The root scope's engines as they are now (some may have been loaded or unloaded inside).
+      if (control) await control.closeAll();
+      else await closeEngines(engines, reporter);
       reporter.flushRepeats();
       return status;
     })();
@@ -77,29 +85,78 @@ export class Supervision {
   }
 }
 
+/**
+ * The filter of the outermost supervisor: its own engines' syscalls, plus what engines loadable
+ * from inside may want (they cannot add to the filter later: the kernel allows one listener per
+ * filter chain), plus the control call of nested sysvisors. Syscalls nobody wants yet are
+ * continued by the pump in C++.
+ */
+export function rootInterests(engines: readonly Engine[], loadable: readonly EngineFactory[] | undefined): Interest[] | 'all' {
+  if (engines.some((e) => e.interests === 'all')) return 'all';
+  const own = engines.flatMap((e) => e.interests as readonly Interest[]);
+  if (!loadable) return own;
+  return [...own, ...loadable.flatMap((f) => f.loadableInterests?.() ?? []), { syscall: 'prctl', when: [{ arg: 0, eq: CONTROL_MAGIC }] }];
+}
+
 /** Starts COMMAND under the engines. Throws CommandError (126/127) before forking. */
 export function supervise(opts: SuperviseOptions): Supervision {
   const binding = opts.binding ?? loadBinding();
   const reporter = opts.reporter ?? new Reporter();
   const env = opts.env ?? process.env;
-  const file = resolveCommand(opts.command, env['PATH']);
-  const stack = new EngineStack(opts.engines, createExecutor({ emulators: openEmulators(binding), report: (l) => reporter.once(l) }));
-  const plan = planFilter(stack.interests());
+  const file = resolveCommand(opts.command, env['PATH'], opts.engines.some((e) => e.pathPrefixes !== undefined));
+  // Emulators that rewrite arguments in place restore them at syscall exit with a ptrace stop,
+  // which needs the notified thread to wait killably (see chain/emulate/rewrite.ts).
+  const emuOptions: EmulatorOptions = { killableWait: true, report: (l) => reporter.once(l) };
+  const executor = createExecutor({ emulators: defaultEmulators(binding, emuOptions), report: (l) => reporter.once(l) });
+  const loadable = opts.nesting === false ? undefined : (opts.loadable ?? builtinEngines());
+  const plan = planFilter(rootInterests(opts.engines, loadable));
   const envList = Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
 
   let child;
   try {
-    child = binding.spawn(file, [opts.command, ...(opts.args ?? [])], envList, plan.bytes, 0);
+    const argv = [opts.command, ...(opts.args ?? [])];
+    try {
+      child = binding.spawn(file, argv, envList, plan.bytes, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, true);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EINVAL') throw e;
+      emuOptions.killableWait = false; // kernel < 5.19
+      child = binding.spawn(file, argv, envList, plan.bytes, 0, true);
+    }
   } catch (e) {
     if ((e as { code?: string }).code === 'EBUSY')
-      throw new UnsupportedFeatureError('second seccomp listener', 'this process already runs under a seccomp listener (EBUSY)', { cause: e });
+      throw new UnsupportedFeatureError('second seccomp listener', 'this process already runs under a seccomp listener that is not a sysvisor (EBUSY)', { cause: e });
     throw new SysvisorError(`spawn ${opts.command}`, e);
+  }
+  const taskInfo = (tid: number) => {
+    const t = binding.taskInfo(tid);
+    return t ? { tgid: t[0], ppid: t[1], start: t[2] } : null;
+  };
+  const specs = opts.specs ?? opts.engines.map((e) => e.name);
+  const scopes = new ScopeTree(opts.engines.map((engine, i) => ({ engine, spec: specs[i] ?? engine.name })), executor, taskInfo);
+  const control = loadable ? new ControlServer(binding, scopes, plan, taskInfo, reporter) : undefined;
+  control?.setRootPid(child.pid);
+
+  // The child waits before exec until every engine's start hook has returned.
+  const starters = opts.engines.filter((e) => e.start);
+  const spawned = child;
+  if (starters.length === 0) binding.release(spawned.pid);
+  else {
+    void (async () => {
+      for (const e of starters) await e.start!({ pid: spawned.pid });
+    })().then(
+      () => binding.release(spawned.pid),
+      (err: Error) => {
+        reporter.line(`engine start: ${err?.message ?? String(err)}`);
+        binding.pidfdSignal(spawned.pidfd, 9);
+        binding.release(spawned.pid);
+      },
+    );
   }
   let hangupResolve!: () => void;
   const hangup = new Promise<void>((r) => (hangupResolve = r));
-  const transport = new UnotifyTransport(binding, child.listener, stack, reporter, { onHangup: () => hangupResolve() });
+  const transport = new UnotifyTransport(binding, child.listener, scopes, reporter, { onHangup: () => hangupResolve() }, plan.syscalls, control);
   const exited = new Promise<ExitStatus>((resolve) =>
     binding.watchExit(child.pidfd, (code, signal) => resolve(signal ? { code: null, signal } : { code, signal: 0 })),
   );
-  return new Supervision(binding, transport, child, exited, hangup, opts.engines, reporter);
+  return new Supervision(binding, transport, child, exited, hangup, opts.engines, control, reporter);
 }

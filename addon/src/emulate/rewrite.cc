@@ -1,0 +1,282 @@
+// Rewrite in place + CONTINUE, restored at syscall exit. For calls the supervisor cannot run
+// itself (execve, chdir, connect, and fallbacks such as paths through procfs), the changed
+// arguments are written over the tracee's own buffers and the kernel runs the call as the tracee.
+// The tracee must not see its buffers changed afterwards (a shell reads the chdir path again right
+// after the call), so the original bytes are put back when the call returns, before the thread
+// runs any user code:
+//
+//   1. the notification is pending and the filter has SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, so
+//      only a fatal signal can end the wait; write the new bytes;
+//   2. PTRACE_SEIZE + PTRACE_INTERRUPT: the interrupt does not end a killable wait, it makes the
+//      thread stop when it next returns to user space, i.e. right after the call;
+//   3. the caller sends CONTINUE; the kernel runs the call;
+//   4. an agent thread (the tracer) sees the stop, reads the return value, puts the original bytes
+//      back (unless a successful execve replaced the memory), and detaches.
+//
+// When the thread cannot be seized (another tracer, e.g. strace or gdb inside), the agent instead
+// polls /proc/TID/syscall and restores when the thread has left the call: a short window remains.
+//
+// rewriteContinue(tid, regions: [addr, newBytes, oldBytes][], exec, killableWait) -> 1 (ptrace), 2 (polling),
+// or -errno when the bytes could not be written (nothing changed then).
+#include "common.h"
+#include "emulate/emulate.h"
+
+#include <fcntl.h>
+#include <linux/kcmp.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace sysvisor {
+namespace emulate {
+namespace {
+
+struct Region {
+  uint64_t addr;
+  std::string now, old;  // bytes written, bytes to put back
+};
+
+struct Job {
+  pid_t tid = 0, tgid = 0, vfork_parent = 0;
+  bool exec = false;
+  bool child_of_us = false;  // in the supervisor's own child process
+  bool ptraced = false;
+  bool may_ptrace = true;  // false without SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+  bool retried_tgid = false;
+  std::string syscall_line;  // /proc/TID/syscall while the call was pending (polling mode)
+  std::vector<Region> regions;
+  std::chrono::steady_clock::time_point since;
+  int polls = 0;
+};
+
+struct Arm {
+  Job job;
+  std::promise<bool> seized;
+};
+
+std::string ReadText(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::string();
+  char buf[512];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  return n > 0 ? std::string(buf, (size_t)n) : std::string();
+}
+
+int StatusField(const std::string& status, const char* key) {
+  size_t p = status.find(std::string("\n") + key + ":");
+  return p == std::string::npos ? -1 : atoi(status.c_str() + p + strlen(key) + 2);
+}
+
+// Writes each region's NEW bytes (forward) or OLD bytes (back, only where the NEW ones are still
+// there: the tracee may have changed its buffer since). Returns 0 or -errno.
+int WriteRegions(pid_t pid, std::vector<Region>& regions, bool back) {
+  std::string path = "/proc/" + std::to_string(pid) + "/mem";
+  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  int err = 0;
+  size_t done = 0;
+  for (auto& r : regions) {
+    const std::string& bytes = back ? r.old : r.now;
+    if (back) {
+      std::string cur(r.now.size(), '\0');
+      if (pread(fd, cur.data(), cur.size(), (off_t)r.addr) != (ssize_t)cur.size() || cur != r.now) continue;
+    }
+    if (pwrite(fd, bytes.data(), bytes.size(), (off_t)r.addr) != (ssize_t)bytes.size()) {
+      err = errno ? -errno : -EIO;
+      break;
+    }
+    done++;
+  }
+  if (err && !back) {
+    // Undo what was written before the failure.
+    for (size_t i = 0; i < done; i++) pwrite(fd, regions[i].old.data(), regions[i].old.size(), (off_t)regions[i].addr);
+  }
+  close(fd);
+  return err;
+}
+
+class Agent {
+ public:
+  static Agent& Get() {
+    static Agent* a = new Agent();  // never destroyed: the thread outlives module teardown
+    return *a;
+  }
+
+  // Seizes and interrupts job.tid from the agent thread (the tracer must be the thread that waits
+  // and detaches). Returns whether the thread was seized; the job is tracked either way.
+  bool Submit(Job job) {
+    auto arm = std::make_shared<Arm>();
+    arm->job = std::move(job);
+    std::future<bool> f = arm->seized.get_future();
+    {
+      std::lock_guard<std::mutex> l(m_);
+      arms_.push_back(arm);
+    }
+    cv_.notify_one();
+    return f.get();
+  }
+
+ private:
+  Agent() { std::thread([this] { Loop(); }).detach(); }
+
+  void Loop() {
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    prctl(PR_SET_NAME, (unsigned long)"sysvisor-rw", 0, 0, 0);
+    for (;;) {
+      std::vector<std::shared_ptr<Arm>> arms;
+      {
+        std::unique_lock<std::mutex> l(m_);
+        if (jobs_.empty()) cv_.wait(l, [this] { return !arms_.empty(); });
+        arms.assign(arms_.begin(), arms_.end());
+        arms_.clear();
+      }
+      for (auto& a : arms) {
+        Job& j = a->job;
+        j.since = std::chrono::steady_clock::now();
+        j.ptraced = j.may_ptrace && ptrace(PTRACE_SEIZE, j.tid, 0, 0) == 0;
+        if (j.ptraced && ptrace(PTRACE_INTERRUPT, j.tid, 0, 0) != 0) {
+          // Should not happen; the thread stops at some point anyway or is gone.
+        }
+        jobs_.push_back(j);
+        a->seized.set_value(j.ptraced);
+      }
+      bool progress = false;
+      for (size_t i = 0; i < jobs_.size();) {
+        if (Poll(jobs_[i])) {
+          jobs_.erase(jobs_.begin() + (long)i);
+          progress = true;
+        } else {
+          i++;
+        }
+      }
+      if (jobs_.empty() || progress) continue;
+      // Back off: the stop comes microseconds after CONTINUE for most calls, later for execve.
+      int oldest = 0;
+      for (auto& j : jobs_) oldest = std::max(oldest, j.polls++);
+      auto wait = std::chrono::microseconds(oldest < 50 ? 5 : oldest < 250 ? 50 : 1000);
+      std::unique_lock<std::mutex> l(m_);
+      cv_.wait_for(l, wait, [this] { return !arms_.empty(); });
+    }
+  }
+
+  // One look at a job. True when it is finished.
+  bool Poll(Job& j) {
+    if (!j.ptraced) return PollUntraced(j);
+    siginfo_t si = {};
+    int opts = WSTOPPED | WEXITED | __WALL | WNOHANG;
+    // Leave the exit status of the supervisor's own child to watchExit (its other threads and
+    // everything else traced here must be waited for, or their parents would never hear of them).
+    if (j.child_of_us && j.tid == j.tgid) opts |= WNOWAIT;
+    int r = waitid(P_PID, (id_t)j.tid, &si, opts);
+    if (r < 0) {
+      if (errno == EINTR) return false;
+      // After a successful execve by a non-leader thread, the thread has its process's id.
+      if (errno == ECHILD && j.exec && !j.retried_tgid && j.tgid != j.tid) {
+        j.retried_tgid = true;
+        j.tid = j.tgid;
+        return false;
+      }
+      return true;
+    }
+    if (si.si_pid == 0) return false;
+    if (si.si_code == CLD_EXITED || si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) {
+      if (j.exec && j.vfork_parent) WriteRegions(j.vfork_parent, j.regions, true);
+      return true;
+    }
+    struct user_regs_struct regs = {};
+    bool have = ptrace(PTRACE_GETREGS, j.tid, 0, &regs) == 0;
+    long ret = have ? (long)regs.rax : -1;
+    bool exec_done = j.exec && have && ret == 0;
+    if (!exec_done) WriteRegions(j.tid, j.regions, true);
+    else if (j.vfork_parent) WriteRegions(j.vfork_parent, j.regions, true);
+    // A signal-delivery stop hands its signal back; our interrupt (PTRACE_EVENT_STOP) has none.
+    int sig = (si.si_status >> 8) == PTRACE_EVENT_STOP ? 0 : (si.si_status & 0x7f);
+    ptrace(PTRACE_DETACH, j.tid, 0, sig);
+    return true;
+  }
+
+  // Without ptrace: restore once /proc/TID/syscall shows the thread out of the call.
+  bool PollUntraced(Job& j) {
+    std::string line = ReadText("/proc/" + std::to_string(j.tid) + "/syscall");
+    if (line.empty()) return true;  // gone
+    bool same = line == j.syscall_line;
+    bool running = line.rfind("running", 0) == 0;
+    auto age = std::chrono::steady_clock::now() - j.since;
+    if (same || (running && age < std::chrono::milliseconds(20))) {
+      if (age < std::chrono::seconds(10)) return false;
+    }
+    WriteRegions(j.tid, j.regions, true);
+    return true;
+  }
+
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<Arm>> arms_;
+  std::vector<Job> jobs_;  // agent thread only
+};
+
+Napi::Value RewriteContinue(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ArgNumber(info, 0, "tid") || !ArgArray(info, 1, "regions")) return env.Undefined();
+  Job j;
+  j.tid = info[0].As<Napi::Number>().Int32Value();
+  j.exec = info.Length() > 2 && info[2].ToBoolean();
+  // An interrupt would end a wait that is not killable (and the call would come back forever).
+  j.may_ptrace = info.Length() <= 3 || info[3].ToBoolean();
+  Napi::Array regions = info[1].As<Napi::Array>();
+  for (uint32_t i = 0; i < regions.Length(); i++) {
+    Napi::Value v = regions.Get(i);
+    if (!v.IsArray()) return (ThrowType(env, "regions must be [addr, newBytes, oldBytes] arrays"), env.Undefined());
+    Napi::Array r = v.As<Napi::Array>();
+    Napi::Value a = r.Get(0u), n = r.Get(1u), o = r.Get(2u);
+    if (!a.IsNumber() || !n.IsBuffer() || !o.IsBuffer())
+      return (ThrowType(env, "regions must be [addr, newBytes, oldBytes] arrays"), env.Undefined());
+    auto nb = n.As<Napi::Buffer<char>>();
+    auto ob = o.As<Napi::Buffer<char>>();
+    Region reg;
+    reg.addr = (uint64_t)a.As<Napi::Number>().Int64Value();
+    reg.now.assign(nb.Data(), nb.Length());
+    reg.old.assign(ob.Data(), ob.Length());
+    if (reg.old.size() != reg.now.size())
+      return (ThrowType(env, "a region's old and new bytes must have the same length"), env.Undefined());
+    j.regions.push_back(std::move(reg));
+  }
+  std::string proc = "/proc/" + std::to_string(j.tid);
+  std::string status = ReadText(proc + "/status");
+  if (status.empty()) return Napi::Number::New(env, -ESRCH);
+  // /proc/TID/status is longer than ReadText's buffer; Tgid and PPid are near the top.
+  j.tgid = StatusField(status, "Tgid");
+  int ppid = StatusField(status, "PPid");
+  j.child_of_us = ppid == getpid();
+  // A vfork child shares its parent's memory: after a successful execve, restore it there.
+  if (j.exec && ppid > 0 && syscall(SYS_kcmp, j.tgid, ppid, KCMP_VM, 0, 0) == 0) j.vfork_parent = ppid;
+  j.syscall_line = ReadText(proc + "/syscall");
+  int w = WriteRegions(j.tid, j.regions, false);
+  if (w < 0) return Napi::Number::New(env, w);
+  bool seized = Agent::Get().Submit(std::move(j));
+  return Napi::Number::New(env, seized ? 1 : 2);
+}
+
+}  // namespace
+
+void InitRewrite(Napi::Env env, Napi::Object exports) {
+  exports.Set("rewriteContinue", Napi::Function::New(env, RewriteContinue, "rewriteContinue"));
+}
+
+}  // namespace emulate
+}  // namespace sysvisor

@@ -1,0 +1,366 @@
+// The tracee's identity, the AsTracee scope and the path walker (see tracee.h).
+#include "emulate/tracee.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+
+namespace sysvisor {
+namespace emulate {
+namespace {
+
+constexpr int kMaxSymlinks = 40;
+
+// Reads a small /proc file into buf. Returns its length or -errno.
+ssize_t ReadSmall(const char* path, char* buf, size_t size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  size_t n = 0;
+  while (n + 1 < size) {
+    ssize_t r = read(fd, buf + n, size - 1 - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    n += (size_t)r;
+  }
+  close(fd);
+  buf[n] = 0;
+  return (ssize_t)n;
+}
+
+// The value after "Key:" on its line, or nullptr.
+const char* Field(const char* text, const char* key) {
+  size_t kl = strlen(key);
+  for (const char* p = text; p && *p;) {
+    if (strncmp(p, key, kl) == 0 && p[kl] == ':') return p + kl + 1;
+    p = strchr(p, '\n');
+    if (p) p++;
+  }
+  return nullptr;
+}
+
+// "user:[INO]" of a process, or "" when unreadable.
+std::string UserNs(const std::string& proc) {
+  char buf[64];
+  ssize_t n = readlink((proc + "/ns/user").c_str(), buf, sizeof buf);
+  return n > 0 ? std::string(buf, (size_t)n) : std::string();
+}
+
+thread_local bool fs_unshared = false;
+
+int CapGet(uint32_t out[6]) {
+  struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct d[2] = {};
+  if (syscall(SYS_capget, &h, d) != 0) return -1;
+  out[0] = d[0].effective, out[1] = d[1].effective;
+  out[2] = d[0].permitted, out[3] = d[1].permitted;
+  out[4] = d[0].inheritable, out[5] = d[1].inheritable;
+  return 0;
+}
+
+int CapSet(const uint32_t in[6]) {
+  struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct d[2] = {};
+  d[0].effective = in[0], d[1].effective = in[1];
+  d[0].permitted = in[2], d[1].permitted = in[3];
+  d[0].inheritable = in[4], d[1].inheritable = in[5];
+  return (int)syscall(SYS_capset, &h, d);
+}
+
+bool IsProcFs(int fd) {
+  struct statfs sf;
+  return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
+}
+
+// Splits a path into components ("" and "." dropped except as described by the walker).
+void Split(const std::string& p, std::deque<std::string>* out, bool front) {
+  std::deque<std::string> parts;
+  size_t i = 0;
+  while (i < p.size()) {
+    while (i < p.size() && p[i] == '/') i++;
+    size_t j = i;
+    while (j < p.size() && p[j] != '/') j++;
+    if (j > i) parts.emplace_back(p.substr(i, j - i));
+    i = j;
+  }
+  if (front) out->insert(out->begin(), parts.begin(), parts.end());
+  else out->insert(out->end(), parts.begin(), parts.end());
+}
+
+int DupFd(int fd) {
+  int r = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  return r < 0 ? -errno : r;
+}
+
+// readlinkat as a string; -errno on failure.
+int ReadLink(int dirfd, const char* name, std::string* out) {
+  char buf[4096];
+  ssize_t n = readlinkat(dirfd, name, buf, sizeof buf);
+  if (n < 0) return -errno;
+  if ((size_t)n >= sizeof buf) return -ENAMETOOLONG;
+  out->assign(buf, (size_t)n);
+  return 0;
+}
+
+}  // namespace
+
+int ReadTracee(pid_t tid, Tracee* t) {
+  static const std::string own_userns = UserNs("/proc/self");
+  std::string proc = "/proc/" + std::to_string(tid);
+  char buf[4096];
+  ssize_t n = ReadSmall((proc + "/status").c_str(), buf, sizeof buf);
+  if (n < 0) return n == -ENOENT ? -ESRCH : (int)n;
+  t->tid = tid;
+  const char* f;
+  if ((f = Field(buf, "Tgid"))) t->tgid = (pid_t)strtol(f, nullptr, 10);
+  if ((f = Field(buf, "PPid"))) t->ppid = (pid_t)strtol(f, nullptr, 10);
+  if (!(f = Field(buf, "Uid")) ||
+      sscanf(f, "%u %u %u %u", &t->ruid, &t->euid, &t->suid, &t->fsuid) != 4)
+    return -EIO;
+  if (!(f = Field(buf, "Gid")) ||
+      sscanf(f, "%u %u %u %u", &t->rgid, &t->egid, &t->sgid, &t->fsgid) != 4)
+    return -EIO;
+  t->groups.clear();
+  if ((f = Field(buf, "Groups"))) {
+    char* end;
+    for (;;) {
+      while (*f == ' ' || *f == '\t') f++;
+      if (*f < '0' || *f > '9') break;
+      t->groups.push_back((gid_t)strtoul(f, &end, 10));
+      f = end;
+    }
+  }
+  if ((f = Field(buf, "Umask"))) t->umask = (mode_t)strtoul(f, nullptr, 8);
+  if ((f = Field(buf, "CapEff"))) t->cap_eff = strtoull(f, nullptr, 16);
+  if ((f = Field(buf, "CapPrm"))) t->cap_prm = strtoull(f, nullptr, 16);
+  // Another user namespace matters for capabilities only (ids are shown mapped to ours).
+  t->foreign_userns = false;
+  if (t->cap_eff != 0 || t->cap_prm != 0) {
+    std::string ns = UserNs(proc);
+    t->foreign_userns = ns.empty() || ns != own_userns;
+  }
+  return 0;
+}
+
+AsTracee::AsTracee(const Tracee& t, bool real_ids) {
+  // umask lives in fs_struct: give this thread its own so that setting it is per-thread.
+  if (!fs_unshared) {
+    if (unshare(CLONE_FS) == 0) fs_unshared = true;
+  }
+  if (CapGet(old_caps_) != 0) return;
+  old_fsuid_ = (uid_t)syscall(SYS_setfsuid, -1);
+  old_fsgid_ = (gid_t)syscall(SYS_setfsgid, -1);
+  int ng = getgroups(0, nullptr);
+  old_groups_.resize(ng > 0 ? ng : 0);
+  if (ng > 0 && getgroups(ng, old_groups_.data()) < 0) old_groups_.clear();
+  old_umask_ = umask(t.umask);
+
+  uid_t uid = real_ids ? t.ruid : t.fsuid;
+  gid_t gid = real_ids ? t.rgid : t.fsgid;
+  uint64_t want = real_ids ? (t.ruid == 0 ? t.cap_prm : 0) : t.cap_eff;
+  if (t.foreign_userns) want = 0;  // its capabilities count in its own namespace, not here
+  // Only what differs is changed (a root tracee usually costs nothing here).
+  set_groups_ = t.groups != old_groups_;
+  if (set_groups_) syscall(SYS_setgroups, t.groups.size(), t.groups.data());
+  if (gid != old_fsgid_) syscall(SYS_setfsgid, gid);
+  if (uid != old_fsuid_) syscall(SYS_setfsuid, uid);
+  uint32_t caps[6];
+  memcpy(caps, old_caps_, sizeof caps);
+  caps[0] &= (uint32_t)want;
+  caps[1] &= (uint32_t)(want >> 32);
+  uint32_t now[6];
+  // setfsuid may have dropped file capabilities: compare with the current set.
+  bool caps_ok = CapGet(now) == 0;
+  set_caps_ = caps_ok && (now[0] != caps[0] || now[1] != caps[1]);
+  if (set_caps_) caps_ok = CapSet(caps) == 0;
+  ok_ = caps_ok && (uid_t)syscall(SYS_setfsuid, -1) == uid && (gid_t)syscall(SYS_setfsgid, -1) == gid;
+}
+
+AsTracee::~AsTracee() {
+  int err = errno;
+  uint32_t now[6];
+  if (set_caps_ || CapGet(now) != 0 || now[0] != old_caps_[0] || now[1] != old_caps_[1]) CapSet(old_caps_);
+  if ((uid_t)syscall(SYS_setfsuid, -1) != old_fsuid_) syscall(SYS_setfsuid, old_fsuid_);
+  if ((gid_t)syscall(SYS_setfsgid, -1) != old_fsgid_) syscall(SYS_setfsgid, old_fsgid_);
+  if (set_groups_) syscall(SYS_setgroups, old_groups_.size(), old_groups_.data());
+  // Going back to fsuid 0 raises the file capabilities again: make the set exactly the old one.
+  if (CapGet(now) == 0 && memcmp(now, old_caps_, sizeof now) != 0) CapSet(old_caps_);
+  umask(old_umask_);
+  errno = err;
+}
+
+int OpenBases(pid_t tid, int dirfd, const std::string& path, Bases* b) {
+  std::string proc = "/proc/" + std::to_string(tid);
+  int fd = open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? -ESRCH : -errno;
+  b->root.reset(fd);
+  if (fstat(fd, &b->root_st) != 0) return -errno;
+  if (!path.empty() && path[0] == '/') return 0;
+  const int kAtFdcwd = AT_FDCWD;
+  std::string base = dirfd == kAtFdcwd ? proc + "/cwd" : proc + "/fd/" + std::to_string(dirfd);
+  if (dirfd != kAtFdcwd && dirfd < 0) return -EBADF;
+  fd = open(base.c_str(), O_PATH | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? (dirfd == kAtFdcwd ? -ENOENT : -EBADF) : -errno;
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    close(fd);
+    return -ENOTDIR;
+  }
+  b->start.reset(fd);
+  return 0;
+}
+
+// Component by component: every symlink read and followed here, ".." clamped at the tracee's root.
+int SlowWalk(const Bases& b, const std::string& path, LastMode mode, Resolved* out) {
+  if (path.empty()) return -ENOENT;
+  bool absolute = path[0] == '/';
+  bool trailing = path.size() > 1 && path.back() == '/';
+  std::deque<std::string> comps;
+  Split(path, &comps, false);
+  // A trailing slash makes a lookup follow a final symlink (as the kernel does); calls that
+  // create or remove names (kParent) give the slash to the kernel with the name instead.
+  bool follow = mode == kFollow || mode == kFollowLazy || (mode == kNoFollow && trailing);
+  int fd = DupFd(absolute || !b.start.valid() ? b.root.get() : b.start.get());
+  if (fd < 0) return fd;
+  Fd cur(fd);
+  dev_t cur_dev = 0;
+  bool cur_known = false, cur_proc = false;
+  int links = 0;
+  auto at_root = [&](int f) {
+    struct stat st;
+    return fstat(f, &st) == 0 && st.st_dev == b.root_st.st_dev && st.st_ino == b.root_st.st_ino;
+  };
+  // Checks whether the current directory is on procfs (cached by device number).
+  auto in_proc = [&]() {
+    struct stat st;
+    if (fstat(cur.get(), &st) != 0) return true;
+    if (!cur_known || st.st_dev != cur_dev) {
+      cur_dev = st.st_dev;
+      cur_proc = IsProcFs(cur.get());
+      cur_known = true;
+    }
+    return cur_proc;
+  };
+  // Continue the walk with a symlink's target in front of what is left.
+  auto splice = [&](const std::string& target) -> int {
+    if (++links > kMaxSymlinks) return -ELOOP;
+    if (target.empty()) return -ENOENT;
+    Split(target, &comps, true);
+    if (target[0] == '/') {
+      int r = DupFd(b.root.get());
+      if (r < 0) return r;
+      cur.reset(r);
+    }
+    return 0;
+  };
+
+  for (;;) {
+    if (in_proc()) return kFallback;
+    if (comps.empty()) {
+      out->dir = std::move(cur);
+      out->last = ".";
+      return 0;
+    }
+    std::string c = std::move(comps.front());
+    comps.pop_front();
+    if (comps.empty()) {
+      // The last component: clamp ".." at the tracee's root; follow a symlink if asked.
+      if (c == ".." && at_root(cur.get())) c = ".";
+      if (follow && c != "." && c != "..") {
+        struct stat st;
+        if (fstatat(cur.get(), c.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+          std::string target;
+          int r = ReadLink(cur.get(), c.c_str(), &target);
+          if (r < 0) return r;
+          if ((r = splice(target)) < 0) return r;
+          continue;
+        }
+      }
+      out->dir = std::move(cur);
+      out->last = trailing ? c + "/" : c;
+      return 0;
+    }
+    if (c == ".") continue;
+    if (c == "..") {
+      if (at_root(cur.get())) continue;
+      int r = openat(cur.get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (r < 0) return -errno;
+      cur.reset(r);
+      continue;
+    }
+    int r = openat(cur.get(), c.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (r < 0) return -errno;
+    Fd next(r);
+    struct stat st;
+    if (fstat(next.get(), &st) != 0) return -errno;
+    if (S_ISLNK(st.st_mode)) {
+      std::string target;
+      int e = ReadLink(next.get(), "", &target);
+      if (e < 0) return e;
+      if ((e = splice(target)) < 0) return e;
+      continue;
+    }
+    if (!S_ISDIR(st.st_mode)) return -ENOTDIR;
+    cur = std::move(next);
+  }
+  return -EINVAL;
+}
+
+int Walk(const Bases& b, const std::string& path, LastMode mode, Resolved* out) {
+  if (path.empty()) return -ENOENT;
+  // The common case in a few syscalls: the directory part opened at once by openat2 without
+  // symlinks (RESOLVE_IN_ROOT keeps an absolute path in the tracee's root). A symlink on the way
+  // (ELOOP), "..", or a final symlink to follow takes the component walk.
+  bool absolute = path[0] == '/';
+  size_t end = path.size();
+  while (end > 0 && path[end - 1] == '/') end--;
+  if (end == 0) return SlowWalk(b, path, mode, out);
+  size_t slash = path.rfind('/', end - 1);
+  size_t start = slash == std::string::npos ? 0 : slash + 1;
+  std::string last = path.substr(start, end - start);
+  std::string dir = path.substr(0, start);
+  if (last == "." || last == ".." || dir.find("..") != std::string::npos) return SlowWalk(b, path, mode, out);
+  int base = absolute || !b.start.valid() ? b.root.get() : b.start.get();
+  int dfd;
+  if (dir.empty()) {
+    dfd = DupFd(base);
+    if (dfd < 0) return dfd;
+  } else {
+    struct open_how how = {};
+    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_NO_SYMLINKS | (absolute ? RESOLVE_IN_ROOT : 0);
+    dfd = (int)syscall(SYS_openat2, base, dir.c_str(), &how, sizeof how);
+    if (dfd < 0) return errno == ELOOP ? SlowWalk(b, path, mode, out) : -errno;
+  }
+  Fd dir_fd(dfd);
+  if (IsProcFs(dfd)) return kFallback;
+  bool trailing = end < path.size();
+  bool follow = mode == kFollow || (mode == kNoFollow && trailing) || (mode == kFollowLazy && trailing);
+  if (follow) {
+    struct stat st;
+    if (fstatat(dfd, last.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) return SlowWalk(b, path, mode, out);
+  }
+  out->dir = std::move(dir_fd);
+  out->last = trailing ? last + "/" : last;
+  return 0;
+}
+
+std::string ProcPath(const Resolved& r) {
+  return "/proc/self/fd/" + std::to_string(r.dir.get()) + "/" + r.last;
+}
+
+}  // namespace emulate
+}  // namespace sysvisor

@@ -1,0 +1,122 @@
+// Acting as the tracee: its identity (read from /proc/TID/status), a scope that gives the calling
+// supervisor thread that identity, and a path walker that resolves a tracee's path the way the
+// kernel would for it (its root, cwd or dirfd; its permissions; symlinks and "..") while refusing
+// to enter procfs, where "self" and the supervisor's own entries would give the wrong answer.
+#pragma once
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sysvisor {
+namespace emulate {
+
+// Returned instead of -errno when the supervisor must not run the call itself (the path enters
+// procfs, the open would reach a device or FIFO, the tracee is in another user namespace, ...):
+// the caller then rewrites the path in place and lets the kernel run the call as the tracee.
+constexpr int kFallback = -100000;
+
+struct Tracee {
+  pid_t tid = 0, tgid = 0, ppid = 0;
+  uid_t ruid = 0, euid = 0, suid = 0, fsuid = 0;
+  gid_t rgid = 0, egid = 0, sgid = 0, fsgid = 0;
+  std::vector<gid_t> groups;
+  mode_t umask = 022;
+  uint64_t cap_eff = 0, cap_prm = 0;
+  bool foreign_userns = false;  // in another user namespace than the supervisor
+};
+
+// Reads the identity of thread TID. 0 or -errno (-ESRCH when it is gone).
+int ReadTracee(pid_t tid, Tracee* t);
+
+// While alive, the calling thread has the tracee's filesystem identity: fsuid/fsgid (or, for
+// access(2) semantics, its real uid/gid), supplementary groups, umask and effective capabilities
+// (never more than the supervisor's). Per-thread raw syscalls only; restored on destruction.
+class AsTracee {
+ public:
+  explicit AsTracee(const Tracee& t, bool real_ids = false);
+  ~AsTracee();
+  AsTracee(const AsTracee&) = delete;
+  AsTracee& operator=(const AsTracee&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  bool ok_ = false;
+  uid_t old_fsuid_ = 0;
+  gid_t old_fsgid_ = 0;
+  std::vector<gid_t> old_groups_;
+  mode_t old_umask_ = 0;
+  bool set_groups_ = false, set_caps_ = false;
+  uint32_t old_caps_[6] = {};  // effective, permitted, inheritable x 2 words
+};
+
+// An owned file descriptor.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() { reset(); }
+  Fd(Fd&& o) noexcept : fd_(o.release()) {}
+  Fd& operator=(Fd&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = o.release();
+    }
+    return *this;
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int release() {
+    int f = fd_;
+    fd_ = -1;
+    return f;
+  }
+  void reset(int fd = -1) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// Where a tracee path starts: its root (for absolute paths and absolute symlinks) and its cwd or
+// dirfd (for relative ones). Opened as the supervisor, before taking the tracee's identity.
+struct Bases {
+  Fd root;
+  Fd start;  // cwd or dirfd; unset for absolute paths
+  struct stat root_st {};
+};
+
+// Opens the bases of a path for thread TID. 0 or -errno (EBADF for a bad dirfd).
+int OpenBases(pid_t tid, int dirfd, const std::string& path, Bases* b);
+
+// The directory holding the last component of a path, and that component.
+struct Resolved {
+  Fd dir;
+  std::string last;  // a name, ".", or ".."; keeps a trailing slash of the path
+};
+
+// What to do with a final symlink: follow it (stat, open, chmod...), leave it (lstat, readlink,
+// lchown...; a trailing slash still follows, as in the kernel), or only find its directory
+// (mkdir, unlink, rename...: the kernel handles the name, trailing slash included).
+// kFollowLazy: like kFollow, but the caller acts without following and calls Walk again with
+// kFollow when it finds a symlink (stat: saves a syscall in the common case).
+enum LastMode { kFollow, kNoFollow, kParent, kFollowLazy };
+
+// Resolves PATH as the tracee (call inside AsTracee): every component but the last, and the
+// last too when MODE says so and it is a symlink. Symlinks are read and followed by the walker
+// (never by the kernel on its behalf), so a racing tracee can't redirect the supervisor. Returns
+// 0, -errno, or kFallback when the walk would enter procfs.
+int Walk(const Bases& b, const std::string& path, LastMode mode, Resolved* out);
+
+// "/proc/self/fd/DIR/LAST": a path for the calls that have no *at form.
+std::string ProcPath(const Resolved& r);
+
+}  // namespace emulate
+}  // namespace sysvisor

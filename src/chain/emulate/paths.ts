@@ -1,0 +1,273 @@
+// Emulation of the path syscalls other than open, run by the supervisor as the tracee (the addon's
+// pathAs: the path walked with the tracee's root, cwd or dirfd and permissions, the call made with
+// its fsuid/fsgid/groups/capabilities/umask), outputs written back to the tracee's memory. When the
+// addon answers FALLBACK (a path through procfs, another user namespace) the changed path is
+// rewritten in place and the kernel runs the call as the tracee (rewrite.ts).
+import { constants as os } from 'node:os';
+import type { RawBinding } from '../../native/load.js';
+import type { PathOpName } from '../../native/binding.js';
+import { Result } from '../result.js';
+import type { Syscall } from '../syscall.js';
+import type { Emulator } from './open.js';
+import { rewriteStrings, type RewriteContext } from './rewrite.js';
+
+const E = os.errno;
+const AT_FDCWD = -100;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const AT_REMOVEDIR = 0x200;
+const AT_EMPTY_PATH = 0x1000;
+const STAT_SIZE = 144;
+const STATX_SIZE = 256;
+const STATFS_SIZE = 120;
+const XATTR_SIZE_MAX = 65536;
+const MAX_HANDLE_SZ = 128;
+const AT_HANDLE_MNT_ID_UNIQUE = 0x001;
+
+export type PathBinding = Pick<RawBinding, 'pathAs' | 'PATH_OP' | 'EMULATE_FALLBACK'>;
+
+interface PathCall {
+  op: PathOpName;
+  dirfd: number;
+  path: number; // argument index of the path
+  nums?: readonly number[];
+  str?: string | null;
+  input?: Buffer | null;
+  output?: Buffer | null;
+  /** The second path of rename/link: [dirfd, argument index]. */
+  second?: readonly [number, number];
+  /** The call accepts an empty path with AT_EMPTY_PATH in these flags. */
+  emptyOk?: number;
+  /** Answer for a failure (default: the errno). */
+  fail?: (errno: number) => Result;
+}
+
+/** Emulators of the path calls (not open/chdir/execve), keyed by syscall name. */
+export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record<string, Emulator> {
+  const ops = binding.PATH_OP;
+  const FALLBACK = binding.EMULATE_FALLBACK;
+
+  // Runs the call; FALLBACK rewrites in place; a negative result is an errno; then `ok`.
+  const run = (call: Syscall, c: PathCall, ok: (r: number) => Result = () => Result.value(0)): Result => {
+    const path = call.string(c.path);
+    if (path === null) return Result.error(E.EFAULT);
+    const path2 = c.second ? call.string(c.second[1]) : undefined;
+    if (path2 === null) return Result.error(E.EFAULT);
+    if (path === '' || path2 === '') {
+      // An empty path names the dirfd itself (AT_EMPTY_PATH): not a path to emulate.
+      return c.emptyOk !== undefined && (c.emptyOk & AT_EMPTY_PATH) !== 0 ? rewriteStrings(call, ctx) : Result.error(E.ENOENT);
+    }
+    const r = c.second
+      ? binding.pathAs(call.tid, ops[c.op], c.dirfd, path, c.nums ?? [], c.str ?? null, c.input ?? null, c.output ?? null, c.second[0], path2!)
+      : binding.pathAs(call.tid, ops[c.op], c.dirfd, path, c.nums ?? [], c.str ?? null, c.input ?? null, c.output ?? null);
+    if (r === FALLBACK) return rewriteStrings(call, ctx);
+    if (r < 0) return c.fail ? c.fail(-r) : Result.error(-r);
+    return ok(r);
+  };
+
+  // Writes len bytes of out to the tracee at addr; EFAULT when it cannot.
+  const put = (call: Syscall, addr: number, out: Buffer, len: number, value: number): Result => {
+    if (len === 0) return Result.value(value);
+    if (addr === 0) return Result.error(E.EFAULT);
+    try {
+      call.memory.writeBytes(addr, len === out.length ? out : out.subarray(0, len));
+    } catch {
+      return Result.error(E.EFAULT);
+    }
+    return Result.value(value);
+  };
+
+  const dfd = (v: number) => v | 0;
+
+  const stat = (call: Syscall, dirfd: number, p: number, buf: number, flags: number): Result => {
+    const out = Buffer.alloc(STAT_SIZE);
+    return run(call, { op: 'stat', dirfd, path: p, nums: [flags], output: out, emptyOk: flags }, () => put(call, buf, out, STAT_SIZE, 0));
+  };
+
+  const access = (call: Syscall, dirfd: number, p: number, mode: number, flags: number): Result =>
+    run(call, { op: 'access', dirfd, path: p, nums: [mode, flags], emptyOk: flags });
+
+  const readlink = (call: Syscall, dirfd: number, p: number, buf: number, size: number): Result => {
+    if ((size | 0) <= 0) return Result.error(E.EINVAL);
+    const out = Buffer.alloc(Math.min(size, 65536));
+    return run(call, { op: 'readlink', dirfd, path: p, output: out }, (n) => put(call, buf, out, n, n));
+  };
+
+  const chmod = (call: Syscall, dirfd: number, p: number, mode: number, flags: number): Result =>
+    run(call, { op: 'chmod', dirfd, path: p, nums: [mode, flags], emptyOk: flags });
+
+  const chown = (call: Syscall, dirfd: number, p: number, uid: number, gid: number, flags: number): Result =>
+    run(call, { op: 'chown', dirfd, path: p, nums: [uid >>> 0, gid >>> 0, flags], emptyOk: flags });
+
+  // struct timespec[2] from the tracee (or null for "now").
+  const timespecs = (call: Syscall, addr: number): Buffer | null | undefined => (addr === 0 ? null : call.memory.readBytes(addr, 32) ?? undefined);
+
+  // struct timeval[2] -> struct timespec[2]; undefined when unreadable, 'inval' for bad microseconds.
+  const timevals = (call: Syscall, addr: number): Buffer | null | undefined | 'inval' => {
+    if (addr === 0) return null;
+    const tv = call.memory.readBytes(addr, 32);
+    if (tv === null) return undefined;
+    const ts = Buffer.alloc(32);
+    for (let i = 0; i < 2; i++) {
+      const usec = tv.readBigInt64LE(i * 16 + 8);
+      if (usec < 0n || usec >= 1000000n) return 'inval';
+      ts.writeBigInt64LE(tv.readBigInt64LE(i * 16), i * 16);
+      ts.writeBigInt64LE(usec * 1000n, i * 16 + 8);
+    }
+    return ts;
+  };
+
+  const utimens = (call: Syscall, dirfd: number, p: number, times: Buffer | null | undefined | 'inval', flags: number): Result => {
+    if (times === undefined) return Result.error(E.EFAULT);
+    if (times === 'inval') return Result.error(E.EINVAL);
+    return run(call, { op: 'utimens', dirfd, path: p, nums: [flags], input: times, emptyOk: flags });
+  };
+
+  const mknod = (call: Syscall, dirfd: number, p: number, mode: number, dev: number): Result =>
+    run(call, { op: 'mknod', dirfd, path: p, nums: [mode, dev] });
+
+  const name = (call: Syscall, i: number): string | null => call.memory.readString(call.args[i]!, 256);
+
+  const setxattr = (call: Syscall, follow: boolean): Result => {
+    const n = name(call, 1);
+    if (n === null) return Result.error(E.EFAULT);
+    const size = call.args[3]!;
+    if (size < 0 || size > XATTR_SIZE_MAX) return Result.error(E.E2BIG);
+    const value = size === 0 ? Buffer.alloc(0) : call.memory.readBytes(call.args[2]!, size);
+    if (value === null) return Result.error(E.EFAULT);
+    return run(call, { op: 'setxattr', dirfd: AT_FDCWD, path: 0, nums: [follow ? 1 : 0, call.args[4]!], str: n, input: value });
+  };
+
+  const getxattr = (call: Syscall, follow: boolean): Result => {
+    const n = name(call, 1);
+    if (n === null) return Result.error(E.EFAULT);
+    const size = Math.min(Math.max(call.args[3]!, 0), XATTR_SIZE_MAX);
+    const out = size > 0 ? Buffer.alloc(size) : null;
+    return run(call, { op: 'getxattr', dirfd: AT_FDCWD, path: 0, nums: [follow ? 1 : 0], str: n, output: out }, (r) =>
+      out ? put(call, call.args[2]!, out, r, r) : Result.value(r),
+    );
+  };
+
+  const listxattr = (call: Syscall, follow: boolean): Result => {
+    const size = Math.min(Math.max(call.args[2]!, 0), XATTR_SIZE_MAX);
+    const out = size > 0 ? Buffer.alloc(size) : null;
+    return run(call, { op: 'listxattr', dirfd: AT_FDCWD, path: 0, nums: [follow ? 1 : 0], output: out }, (r) =>
+      out ? put(call, call.args[1]!, out, r, r) : Result.value(r),
+    );
+  };
+
+  const removexattr = (call: Syscall, follow: boolean): Result => {
+    const n = name(call, 1);
+    if (n === null) return Result.error(E.EFAULT);
+    return run(call, { op: 'removexattr', dirfd: AT_FDCWD, path: 0, nums: [follow ? 1 : 0], str: n });
+  };
+
+  const rename = (call: Syscall, od: number, o: number, nd: number, n: number, flags: number): Result =>
+    run(call, { op: 'rename', dirfd: od, path: o, nums: [flags], second: [nd, n] });
+
+  const link = (call: Syscall, od: number, o: number, nd: number, n: number, flags: number): Result =>
+    run(call, { op: 'link', dirfd: od, path: o, nums: [flags], second: [nd, n], emptyOk: flags });
+
+  const symlink = (call: Syscall, target: number, nd: number, p: number): Result => {
+    const t = call.string(target);
+    if (t === null) return Result.error(E.EFAULT);
+    if (t === '') return Result.error(E.ENOENT);
+    return run(call, { op: 'symlink', dirfd: nd, path: p, str: t });
+  };
+
+  const a = (c: Syscall, i: number) => c.args[i]!;
+
+  return {
+    stat: (c) => stat(c, AT_FDCWD, 0, a(c, 1), 0),
+    lstat: (c) => stat(c, AT_FDCWD, 0, a(c, 1), AT_SYMLINK_NOFOLLOW),
+    newfstatat: (c) => stat(c, dfd(a(c, 0)), 1, a(c, 2), a(c, 3)),
+    statx: (c) => {
+      const out = Buffer.alloc(STATX_SIZE);
+      const flags = a(c, 2);
+      return run(c, { op: 'statx', dirfd: dfd(a(c, 0)), path: 1, nums: [flags, a(c, 3) >>> 0], output: out, emptyOk: flags }, () =>
+        put(c, a(c, 4), out, STATX_SIZE, 0),
+      );
+    },
+    access: (c) => access(c, AT_FDCWD, 0, a(c, 1), 0),
+    faccessat: (c) => access(c, dfd(a(c, 0)), 1, a(c, 2), 0),
+    faccessat2: (c) => access(c, dfd(a(c, 0)), 1, a(c, 2), a(c, 3)),
+    readlink: (c) => readlink(c, AT_FDCWD, 0, a(c, 1), a(c, 2)),
+    readlinkat: (c) => readlink(c, dfd(a(c, 0)), 1, a(c, 2), a(c, 3)),
+    mkdir: (c) => run(c, { op: 'mkdir', dirfd: AT_FDCWD, path: 0, nums: [a(c, 1)] }),
+    mkdirat: (c) => run(c, { op: 'mkdir', dirfd: dfd(a(c, 0)), path: 1, nums: [a(c, 2)] }),
+    rmdir: (c) => run(c, { op: 'unlink', dirfd: AT_FDCWD, path: 0, nums: [AT_REMOVEDIR] }),
+    unlink: (c) => run(c, { op: 'unlink', dirfd: AT_FDCWD, path: 0, nums: [0] }),
+    unlinkat: (c) => {
+      if ((a(c, 2) & ~AT_REMOVEDIR) !== 0) return Result.error(E.EINVAL);
+      return run(c, { op: 'unlink', dirfd: dfd(a(c, 0)), path: 1, nums: [a(c, 2)] });
+    },
+    rename: (c) => rename(c, AT_FDCWD, 0, AT_FDCWD, 1, 0),
+    renameat: (c) => rename(c, dfd(a(c, 0)), 1, dfd(a(c, 2)), 3, 0),
+    renameat2: (c) => rename(c, dfd(a(c, 0)), 1, dfd(a(c, 2)), 3, a(c, 4)),
+    link: (c) => link(c, AT_FDCWD, 0, AT_FDCWD, 1, 0),
+    linkat: (c) => link(c, dfd(a(c, 0)), 1, dfd(a(c, 2)), 3, a(c, 4)),
+    symlink: (c) => symlink(c, 0, AT_FDCWD, 1),
+    symlinkat: (c) => symlink(c, 0, dfd(a(c, 1)), 2),
+    chmod: (c) => chmod(c, AT_FDCWD, 0, a(c, 1), 0),
+    fchmodat: (c) => chmod(c, dfd(a(c, 0)), 1, a(c, 2), 0),
+    fchmodat2: (c) => chmod(c, dfd(a(c, 0)), 1, a(c, 2), a(c, 3)),
+    chown: (c) => chown(c, AT_FDCWD, 0, a(c, 1), a(c, 2), 0),
+    lchown: (c) => chown(c, AT_FDCWD, 0, a(c, 1), a(c, 2), AT_SYMLINK_NOFOLLOW),
+    fchownat: (c) => chown(c, dfd(a(c, 0)), 1, a(c, 2), a(c, 3), a(c, 4)),
+    utime: (c) => {
+      const addr = a(c, 1);
+      if (addr === 0) return utimens(c, AT_FDCWD, 0, null, 0);
+      const ub = c.memory.readBytes(addr, 16);
+      if (ub === null) return Result.error(E.EFAULT);
+      const ts = Buffer.alloc(32);
+      ts.writeBigInt64LE(ub.readBigInt64LE(0), 0);
+      ts.writeBigInt64LE(ub.readBigInt64LE(8), 16);
+      return utimens(c, AT_FDCWD, 0, ts, 0);
+    },
+    utimes: (c) => utimens(c, AT_FDCWD, 0, timevals(c, a(c, 1)), 0),
+    futimesat: (c) => utimens(c, dfd(a(c, 0)), 1, timevals(c, a(c, 2)), 0),
+    utimensat: (c) => {
+      // A NULL path works on the dirfd itself: not a path call.
+      if (a(c, 1) === 0) return rewriteStrings(c, ctx);
+      return utimens(c, dfd(a(c, 0)), 1, timespecs(c, a(c, 2)), a(c, 3));
+    },
+    truncate: (c) => run(c, { op: 'truncate', dirfd: AT_FDCWD, path: 0, nums: [a(c, 1)] }),
+    statfs: (c) => {
+      const out = Buffer.alloc(STATFS_SIZE);
+      return run(c, { op: 'statfs', dirfd: AT_FDCWD, path: 0, output: out }, () => put(c, a(c, 1), out, STATFS_SIZE, 0));
+    },
+    mknod: (c) => mknod(c, AT_FDCWD, 0, a(c, 1), a(c, 2)),
+    mknodat: (c) => mknod(c, dfd(a(c, 0)), 1, a(c, 2), a(c, 3)),
+    setxattr: (c) => setxattr(c, true),
+    lsetxattr: (c) => setxattr(c, false),
+    getxattr: (c) => getxattr(c, true),
+    lgetxattr: (c) => getxattr(c, false),
+    listxattr: (c) => listxattr(c, true),
+    llistxattr: (c) => listxattr(c, false),
+    removexattr: (c) => removexattr(c, true),
+    lremovexattr: (c) => removexattr(c, false),
+    inotify_add_watch: (c) => run(c, { op: 'inotify', dirfd: AT_FDCWD, path: 1, nums: [a(c, 0), a(c, 2) >>> 0] }, (wd) => Result.value(wd)),
+    name_to_handle_at: (c) => {
+      const handle = a(c, 2);
+      const flags = a(c, 4);
+      const hb = c.memory.readBytes(handle, 4);
+      if (hb === null) return Result.error(E.EFAULT);
+      const bytes = hb.readUInt32LE(0);
+      if (bytes > MAX_HANDLE_SZ) return Result.error(E.EINVAL);
+      const out = Buffer.alloc(8 + bytes + 8);
+      out.writeUInt32LE(bytes, 0);
+      const mntLen = flags & AT_HANDLE_MNT_ID_UNIQUE ? 8 : 4;
+      const done = (r: number): Result => {
+        const h = put(c, handle, out, 8 + bytes, r);
+        if (h.kind === 'error') return h;
+        return put(c, a(c, 3), out.subarray(out.length - 8), mntLen, r);
+      };
+      // EOVERFLOW: the kernel tells the size it needs in handle_bytes.
+      const fail = (errno: number): Result => {
+        if (errno !== E.EOVERFLOW) return Result.error(errno);
+        const h = put(c, handle, out, 8, 0);
+        return h.kind === 'error' ? h : Result.error(errno);
+      };
+      return run(c, { op: 'nameToHandle', dirfd: dfd(a(c, 0)), path: 1, nums: [flags], output: out, emptyOk: flags, fail }, done);
+    },
+  };
+}

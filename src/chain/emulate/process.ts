@@ -1,0 +1,135 @@
+// Calls that act on the calling process itself, which the supervisor cannot run in its stead:
+// chdir, execve/execveat, bind/connect (a socket's credentials are its caller's). A changed path is
+// rewritten in place and the kernel runs the call as the tracee; the original bytes are restored
+// when the call returns (rewrite.ts). getcwd is emulated: the kernel's answer, read from
+// /proc/TID/cwd, is what the engines then turn into their own view on exit.
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { constants as os } from 'node:os';
+import type { RawBinding } from '../../native/load.js';
+import { Result } from '../result.js';
+import type { Syscall } from '../syscall.js';
+import type { Emulator } from './open.js';
+import { continueWithPatches, rewriteStrings, stringPatches, type Patch, type RewriteContext } from './rewrite.js';
+import { SOCKADDR_ARG, sockaddrBytes } from './sockaddr.js';
+
+const E = os.errno;
+const AT_FDCWD = -100;
+const AT_EMPTY_PATH = 0x1000;
+/** Below the stack pointer, past the red zone: scratch memory of a thread blocked in a syscall. */
+const RED_ZONE = 128;
+
+export type ProcessBinding = Pick<RawBinding, 'pathAs' | 'PATH_OP' | 'EMULATE_FALLBACK'>;
+
+/** The kernel's cwd of a thread (what getcwd would return), or an errno. */
+export function realCwd(tid: number): string | number {
+  let p: string;
+  try {
+    p = readlinkSync(`/proc/${tid}/cwd`);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? E.ESRCH : E.EACCES;
+  }
+  if (p.endsWith(' (deleted)')) {
+    try {
+      if (statSync(`/proc/${tid}/cwd`).nlink === 0) return E.ENOENT;
+    } catch {
+      return E.ENOENT;
+    }
+  }
+  return p.startsWith('/') ? p : E.ENOENT;
+}
+
+export function processEmulators(binding: ProcessBinding, ctx: RewriteContext): Record<string, Emulator> {
+  // chdir: checked first as the tracee (directory, search permission) so that engines learn on
+  // exit whether it will succeed; then CONTINUE, the path rewritten if an engine changed it.
+  const chdir: Emulator = (call) => {
+    const path = call.string(0);
+    if (path === null) return Result.error(E.EFAULT);
+    if (path === '') return Result.error(E.ENOENT);
+    const r = binding.pathAs(call.tid, binding.PATH_OP.chdirCheck, AT_FDCWD, path, []);
+    if (r < 0 && r !== binding.EMULATE_FALLBACK) return Result.error(-r);
+    return call.changed ? rewriteStrings(call, ctx) : Result.CONTINUED;
+  };
+
+  // execve: the kernel execs the real file (AT_EXECFN and /proc/self/exe show the real path). When
+  // argv[0] is the path's own buffer (execv(argv[0], argv)), argv[0] is pointed at a copy of the
+  // original string put below the thread's stack pointer, so the program still sees its name.
+  const exec = (pathArg: number, argvArg: number, flagsArg: number): Emulator => (call) => {
+    if (!call.changed) return Result.CONTINUED;
+    const flags = flagsArg >= 0 ? call.args[flagsArg]! : 0;
+    if (call.string(pathArg) === '' && (flags & AT_EMPTY_PATH) === 0) return Result.error(E.ENOENT);
+    const patches = stringPatches(call);
+    if (patches === null) return rewriteStrings(call, ctx, true); // reports
+    const argv0 = keepArgv0(call, pathArg, argvArg);
+    return continueWithPatches(call, ctx, [...argv0, ...patches], true);
+  };
+
+  // bind/connect of an AF_UNIX path: the engines' new path (kept as string SOCKADDR_ARG) written
+  // into the sockaddr in place.
+  const sock: Emulator = (call) => {
+    const path = call.strings.get(SOCKADDR_ARG);
+    if (path === undefined) return call.changed ? Result.error(E.ENOSYS) : Result.CONTINUED;
+    const bytes = sockaddrBytes(call, path);
+    if (bytes === null) return Result.error(E.ENAMETOOLONG);
+    return continueWithPatches(call, ctx, [{ addr: call.original[SOCKADDR_ARG]!, bytes }]);
+  };
+
+  const getcwd: Emulator = (call) => {
+    const buf = call.args[0]!;
+    const size = call.args[1]!;
+    const cwd = realCwd(call.tid);
+    if (typeof cwd === 'number') return Result.error(cwd);
+    const bytes = Buffer.from(cwd + '\0');
+    if (bytes.length > size) return Result.error(E.ERANGE);
+    if (buf === 0) return Result.error(E.EFAULT);
+    try {
+      call.memory.writeBytes(buf, bytes);
+    } catch {
+      return Result.error(E.EFAULT);
+    }
+    return Result.value(bytes.length);
+  };
+
+  return {
+    chdir,
+    execve: exec(0, 1, -1),
+    execveat: exec(1, 2, 4),
+    bind: sock,
+    connect: sock,
+    getcwd,
+  };
+}
+
+// When argv[0] and the path are the same buffer, the rewrite would rename the program: copy the
+// original string below the stack pointer and point argv[0] there (both restored if execve fails).
+function keepArgv0(call: Syscall, pathArg: number, argvArg: number): Patch[] {
+  const pathAddr = call.original[pathArg]!;
+  const argv = call.original[argvArg]!;
+  if (argv === 0) return [];
+  const slot = call.memory.readBytes(argv, 8);
+  if (slot === null || Number(slot.readBigUInt64LE(0)) !== pathAddr) return [];
+  const orig = call.traceeString(pathArg);
+  const sp = stackPointer(call.tid);
+  if (orig === null || sp === null) return [];
+  const copy = Buffer.from(orig + '\0');
+  const at = Math.floor((sp - RED_ZONE - copy.length) / 16) * 16;
+  // The copy must be writable: below the stack pointer the stack may not be mapped yet.
+  if (call.memory.readBytes(at, copy.length) === null) return [];
+  const ptr = Buffer.alloc(8);
+  ptr.writeBigUInt64LE(BigInt(at));
+  return [
+    { addr: at, bytes: copy },
+    { addr: argv, bytes: ptr },
+  ];
+}
+
+// The stack pointer of a thread blocked in a syscall, from /proc/TID/syscall ("nr a0..a5 sp pc").
+function stackPointer(tid: number): number | null {
+  try {
+    const f = readFileSync(`/proc/${tid}/syscall`, 'latin1').trim().split(' ');
+    if (f.length < 9) return null;
+    const sp = Number.parseInt(f[7]!, 16);
+    return Number.isFinite(sp) && sp > 4096 ? sp : null;
+  } catch {
+    return null;
+  }
+}

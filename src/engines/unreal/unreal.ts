@@ -1,0 +1,230 @@
+// `unreal`: path virtualization. `/unreal/X` and `/unreal/unreal/X` are `/X` (whole components;
+// `/unreal` alone is `/`); two instances give four levels. On entry each path argument is mapped
+// and handed outward (the next engine out maps what is left); the executor then realizes the call
+// as the tracee (see src/chain/emulate and README.md next to this file). The kernel's cwd follows
+// the virtual one (chdir is rewritten), and the levels above it are kept per process, so relative
+// paths need no help and getcwd is the only call changed on exit.
+import { readlinkSync } from 'node:fs';
+import type { Engine, EngineContext, EngineFactory, EngineOptions, Next } from '../../chain/engine.js';
+import type { Interest } from '../../filter/plan.js';
+import { Result } from '../../chain/result.js';
+import type { Syscall } from '../../chain/syscall.js';
+import { UsageError } from '../../chain/errors.js';
+import { realCwd, socketPath, SOCKADDR_ARG } from '../../chain/emulate/index.js';
+import { loadBinding, type RawBinding } from '../../native/load.js';
+import { AT_FDCWD, PATH_ARGS, PATH_DIRFDS } from '../../syscalls/paths.js';
+import { CwdLevels } from './levels.js';
+import { MAX_LEVELS, PathMap, type Mapped, type Place } from './map.js';
+
+/** The path calls `unreal` maps (x86_64). */
+export const UNREAL_SYSCALLS = [
+  'open', 'openat', 'openat2', 'creat', 'stat', 'lstat', 'newfstatat', 'statx',
+  'access', 'faccessat', 'faccessat2', 'readlink', 'readlinkat', 'execve', 'execveat', 'chdir',
+  'mkdir', 'mkdirat', 'rmdir', 'unlink', 'unlinkat', 'rename', 'renameat', 'renameat2',
+  'link', 'linkat', 'symlink', 'symlinkat', 'chmod', 'fchmodat', 'fchmodat2', 'chown', 'lchown',
+  'fchownat', 'utime', 'utimes', 'utimensat', 'futimesat', 'truncate', 'statfs', 'mknod', 'mknodat',
+  'setxattr', 'lsetxattr', 'getxattr', 'lgetxattr', 'listxattr', 'llistxattr', 'removexattr',
+  'lremovexattr', 'inotify_add_watch', 'name_to_handle_at',
+] as const;
+
+/** Not path calls, but part of the view: the cwd, and AF_UNIX socket addresses. */
+const OTHER_SYSCALLS = ['getcwd', 'bind', 'connect'] as const;
+
+const ERANGE = 34;
+
+export type UnrealBinding = Pick<RawBinding, 'pathAs' | 'PATH_OP' | 'taskInfo'>;
+
+export interface UnrealOptions {
+  /** The mapped name, one absolute component (default `/unreal`). */
+  prefix?: string;
+  /**
+   * 'cwd' (default): the *at calls are intercepted only with AT_FDCWD; a call relative to an open
+   * directory runs natively (so `find`, `rm -r`, `tar` walking a tree cost nothing), and an
+   * absolute /unreal path passed with a real dirfd is not mapped. 'all': every *at call.
+   */
+  dirfds?: 'cwd' | 'all';
+}
+
+export class UnrealEngine implements Engine {
+  readonly name = 'unreal';
+  readonly interests: readonly Interest[];
+  readonly pathPrefixes: readonly string[];
+  readonly pathComponents: readonly string[];
+  /** chdir always comes to JS: the level of the new cwd must be recorded, mapped or not. */
+  readonly unrouted = ['chdir'];
+  readonly map: PathMap;
+  private readonly levels: CwdLevels;
+  private readonly readlinkOp: number;
+  /**
+   * The `unreal` engines further out (outermost first). A relative path starts from the cwd as
+   * they show it (the kernel's cwd under their levels), so that `..` climbs out of their levels
+   * before this engine's own.
+   */
+  outer: readonly UnrealEngine[] = [];
+
+  constructor(private readonly binding: UnrealBinding, opts: UnrealOptions = {}) {
+    this.map = new PathMap(opts.prefix ?? '/unreal');
+    this.pathPrefixes = [this.map.prefix];
+    this.pathComponents = [this.map.name];
+    this.levels = new CwdLevels(binding);
+    this.readlinkOp = binding.PATH_OP.readlink;
+    const everyDirfd = opts.dirfds === 'all';
+    const interests: Interest[] = [];
+    for (const name of [...UNREAL_SYSCALLS, ...OTHER_SYSCALLS]) {
+      const dirfds = PATH_DIRFDS[name];
+      if (!dirfds || everyDirfd) {
+        interests.push({ syscall: name });
+        continue;
+      }
+      // Notified when some path is relative to the cwd (AT_FDCWD, sign- or zero-extended).
+      for (const d of new Set(Object.values(dirfds))) {
+        interests.push({ syscall: name, when: [{ arg: d, eq: AT_FDCWD }] });
+        interests.push({ syscall: name, when: [{ arg: d, eq: 0xffffff9c }] });
+      }
+    }
+    this.interests = interests;
+  }
+
+  handle(call: Syscall, next: Next): Result | Promise<Result> {
+    switch (call.name) {
+      case 'getcwd':
+        return this.getcwd(call, next);
+      case 'chdir':
+        return this.chdir(call, next);
+      case 'bind':
+      case 'connect': {
+        const p = socketPath(call);
+        if (p !== null) {
+          const m = this.mapPath(call, p, AT_FDCWD, false);
+          if (m.changed) call.setString(SOCKADDR_ARG, m.path);
+        }
+        return next();
+      }
+    }
+    const args = PATH_ARGS[call.name];
+    if (args) {
+      const dirfds = PATH_DIRFDS[call.name];
+      for (const i of args) {
+        const p = call.string(i);
+        if (p === null || p === '') continue;
+        const dirfd = dirfds?.[i] !== undefined ? call.args[dirfds[i]!]! | 0 : AT_FDCWD;
+        const m = this.mapPath(call, p, dirfd, false);
+        if (m.changed) call.setString(i, m.path);
+      }
+    }
+    return next();
+  }
+
+  // The view's path -> the path for the engines further out.
+  private mapPath(call: Syscall, path: string, dirfd: number, chdir: boolean): Mapped {
+    if (path.startsWith('/')) {
+      if (!chdir) {
+        const m = this.map.fast(path);
+        if (m) return m;
+      }
+      return this.map.walk(path, { level: 0, real: '/' }, this.probe(call), chdir);
+    }
+    if (!chdir && !this.map.relativeNeedsWalk(path, false)) return { path, level: 0, changed: false };
+    const base = this.base(call, dirfd);
+    if (!base) return { path, level: 0, changed: false };
+    return this.map.walk(path, base, this.probe(call), chdir);
+  }
+
+  // Where a relative path starts: the cwd (with its level) or an open directory (level 0).
+  private base(call: Syscall, dirfd: number): Place | null {
+    if (dirfd === AT_FDCWD) {
+      const real = realCwd(call.tid);
+      if (typeof real !== 'string') return null;
+      // The cwd as the engines further out show it.
+      let view = real;
+      for (const e of this.outer) view = e.cwdView(call.tid, view);
+      return { level: this.levels.level(call.tid), real: view };
+    }
+    try {
+      const real = readlinkSync(`/proc/${call.tid}/fd/${dirfd}`);
+      return real.startsWith('/') && !real.endsWith(' (deleted)') ? { level: 0, real } : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** A cwd `inner` (in the view of the engines further out) as this engine shows it. */
+  cwdView(tid: number, inner: string): string {
+    const level = this.levels.level(tid);
+    return level === 0 ? inner : this.map.prefix.repeat(level) + (inner === '/' ? '' : inner);
+  }
+
+  // Reads a symlink as the tracee (permission-checked like the kernel's own walk). The path is in
+  // the view of the engines further out: their prefixes are stripped first.
+  private probe(call: Syscall) {
+    const buf = Buffer.alloc(4096);
+    return (path: string): string | null => {
+      let real = path;
+      for (let i = this.outer.length - 1; i >= 0; i--) real = this.outer[i]!.map.strip(real)[0];
+      const n = this.binding.pathAs(call.tid, this.readlinkOp, AT_FDCWD, real, [], null, null, buf);
+      return n > 0 ? buf.toString('utf8', 0, n) : null;
+    };
+  }
+
+  private chdir(call: Syscall, next: Next): Result | Promise<Result> {
+    const p = call.string(0);
+    if (p === null || p === '') return next();
+    const m = this.mapPath(call, p, AT_FDCWD, true);
+    if (m.changed) call.setString(0, m.path);
+    // The executor checks the chdir as the tracee: an error means the cwd stays.
+    call.wantResult();
+    const record = (r: Result): Result => {
+      if (r.kind !== 'error') this.levels.chdir(call.tid, m.level);
+      return r;
+    };
+    const r = next();
+    return r instanceof Result ? record(r) : r.then(record);
+  }
+
+  private getcwd(call: Syscall, next: Next): Result | Promise<Result> {
+    const level = this.levels.level(call.tid);
+    if (level === 0) return next();
+    call.wantResult();
+    const add = (r: Result): Result => (r.kind === 'value' && r.value > 0 ? this.prefixCwd(call, r.value, level) : r);
+    const r = next();
+    return r instanceof Result ? add(r) : r.then(add);
+  }
+
+  // On exit: the cwd the engines further out produced, with this engine's levels in front.
+  private prefixCwd(call: Syscall, len: number, level: number): Result {
+    const buf = call.args[0]!;
+    const size = call.args[1]!;
+    const got = call.memory.readBytes(buf, len);
+    if (got === null) return Result.error(14);
+    const inner = got.toString('utf8', 0, Math.max(0, len - 1));
+    const virt = this.map.prefix.repeat(Math.min(level, MAX_LEVELS)) + (inner === '/' ? '' : inner);
+    const bytes = Buffer.from(virt + '\0');
+    if (bytes.length > size) return Result.error(ERANGE);
+    call.memory.writeBytes(buf, bytes);
+    return Result.value(bytes.length);
+  }
+}
+
+export const unrealFactory: EngineFactory = {
+  name: 'unreal',
+  summary: 'path virtualization: /unreal/X and /unreal/unreal/X are /X',
+  options: {
+    prefix: 'the mapped directory, one absolute component (default /unreal)',
+    dirfds: "cwd (default: *at calls relative to an open directory run natively) or all",
+  },
+  create(options: EngineOptions, ctx: EngineContext): Engine {
+    const prefix = options['prefix'];
+    const dirfds = options['dirfds'];
+    if (prefix && (prefix.length !== 1 || !/^\/[^/]+$/.test(prefix[0]!) || prefix[0] === '/.' || prefix[0] === '/..'))
+      throw new UsageError(`engine unreal: prefix must be one absolute component like /unreal, got '${prefix.join(',')}'`);
+    if (dirfds && (dirfds.length !== 1 || (dirfds[0] !== 'cwd' && dirfds[0] !== 'all')))
+      throw new UsageError(`engine unreal: dirfds must be cwd or all, got '${dirfds.join(',')}'`);
+    const engine = new UnrealEngine(loadBinding(), {
+      ...(prefix ? { prefix: prefix[0]! } : {}),
+      ...(dirfds ? { dirfds: dirfds[0] as 'cwd' | 'all' } : {}),
+    });
+    // Engines are created outermost first: the unreal ones created before this one are outside it.
+    engine.outer = ctx.siblings.filter((e): e is UnrealEngine => e instanceof UnrealEngine);
+    return engine;
+  },
+};
