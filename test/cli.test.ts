@@ -32,6 +32,14 @@ describe('sysvisor run: passthrough', () => {
     expect(Buffer.from(sup.stdout, 'latin1').equals(input)).toBe(true);
   });
 
+  it('gives the command exactly the fds it would have natively (nothing of the supervisor leaks)', async () => {
+    const native = await run('ls', ['/proc/self/fd']);
+    const sup = await sysvisor(['run', '-e', 'count:o=/dev/null', '--', 'ls', '/proc/self/fd']);
+    expect(sup.stdout).toBe(native.stdout);
+    const nested = await sysvisor(['run', '--', process.execPath, CLI, 'run', '-e', 'count:o=/dev/null', '--', 'ls', '/proc/self/fd']);
+    expect(nested.stdout).toBe(native.stdout);
+  });
+
   it('reports 128+N when the command is killed by signal N', async () => {
     const kill9 = await sysvisor(['run', '--', 'sh', '-c', 'kill -KILL $$']);
     expect(kill9.code).toBe(137);

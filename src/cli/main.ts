@@ -10,7 +10,7 @@ import { packageRoot } from '../native/load.js';
 import { UsageError, UnsupportedFeatureError } from '../chain/errors.js';
 import { builtinEngines } from '../engines/registry.js';
 import { buildEngines } from '../engines/build.js';
-import { supervise, shellStatus } from '../transports/unotify/supervise.js';
+import { supervise, shellStatus, type ExitStatus } from '../transports/unotify/supervise.js';
 import { CommandError } from '../transports/unotify/command.js';
 import { runDemo } from './demo.js';
 import { loadBinding } from '../native/load.js';
@@ -74,14 +74,18 @@ async function run(argv: readonly string[]): Promise<number> {
   const specs = values.engine ?? [];
   const binding = loadBinding();
   const client = new ControlClient(binding);
-  // Under a sysvisor already: join it as a new scope (a second listener is impossible).
-  const sup = client.hello()
-    ? runNested(binding, client, command[0]!, command.slice(1), specs)
-    : supervise({ command: command[0]!, args: command.slice(1), engines: buildEngines(specs, reporter), specs, reporter, binding, nesting: !values.sealed });
   // Forward the usual termination signals to COMMAND; sysvisor exits when COMMAND's tree is done.
-  const forward = (name: NodeJS.Signals) => () => sup.kill(constants.signals[name]);
+  // Handlers go in before the command starts: a signal that comes earlier is delivered once it exists.
+  let sup: { kill(signal: number): boolean; done: Promise<ExitStatus> } | undefined;
+  const early: number[] = [];
+  const forward = (name: NodeJS.Signals) => () => (sup ? sup.kill(constants.signals[name]) : early.push(constants.signals[name]));
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const).map((s) => [s, forward(s)] as const);
   for (const [s, h] of handlers) process.on(s, h);
+  // Under a sysvisor already: join it as a new scope (a second listener is impossible).
+  sup = client.hello()
+    ? runNested(binding, client, command[0]!, command.slice(1), specs)
+    : supervise({ command: command[0]!, args: command.slice(1), engines: buildEngines(specs, reporter), specs, reporter, binding, nesting: !values.sealed });
+  for (const sig of early) sup.kill(sig);
   const status = await sup.done;
   for (const [s, h] of handlers) process.off(s, h);
   return shellStatus(status);
