@@ -16,14 +16,15 @@ import { runDemo } from './demo.js';
 import { loadBinding } from '../native/load.js';
 import { ControlCallError, ControlClient } from '../scopes/client.js';
 import { runNested } from '../scopes/nested.js';
-import { findEngine, parseEngineSpec, validateOptions } from '../engines/registry.js';
+import { parseEngineSpec } from '../engines/registry.js';
+import { loadEngineModule, modulePath, resolveSpecs } from '../engines/modules.js';
 
 const reporter = new Reporter();
 
 // Synchronous writes: never turn the shared stdout into a non-blocking Node stream.
 const out = (text: string) => void writeSync(1, text);
 
-const HELP = `usage: sysvisor run [--sealed] [-e ENGINE[:key=val,...]]... [--] COMMAND [ARGS]...
+const HELP = `usage: sysvisor run [--sealed] [--allow MODULE]... [-e ENGINE[:key=val,...]]... [--] COMMAND [ARGS]...
        sysvisor load ENGINE[:key=val,...]   (inside a supervised tree)
        sysvisor unload ENGINE               (inside a supervised tree)
        sysvisor engines                     list the engine scopes (inside) or the built-ins
@@ -34,6 +35,9 @@ Runs COMMAND under the engines, outermost (nearest the kernel) first; the last -
 the program. Exit status is COMMAND's (128+N when killed by signal N).
 Inside a supervised tree, \`sysvisor run\` pushes its engines as a new innermost scope for
 COMMAND's subtree, and load/unload change the scope the caller runs in.
+ENGINE is a built-in name or, on the outermost sysvisor, a module path (./my-engine.js) whose
+default export is an EngineFactory. --allow MODULE registers a module without running it, so
+that processes inside can load it by name.
 --sealed: processes inside can neither load engines nor nest (a smaller filter).
 `;
 
@@ -49,7 +53,7 @@ function splitRun(argv: readonly string[]): { opts: string[]; command: string[] 
     const a = argv[i]!;
     if (a === '--') return { opts: argv.slice(0, i), command: argv.slice(i + 1) };
     if (!a.startsWith('-') || a === '-') break;
-    i += a === '-e' || a === '--engine' ? 2 : 1;
+    i += a === '-e' || a === '--engine' || a === '--allow' ? 2 : 1;
   }
   return { opts: argv.slice(0, Math.min(i, argv.length)), command: argv.slice(i) };
 }
@@ -61,6 +65,7 @@ async function run(argv: readonly string[]): Promise<number> {
     options: {
       engine: { type: 'string', short: 'e', multiple: true },
       sealed: { type: 'boolean' },
+      allow: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -71,9 +76,14 @@ async function run(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (command.length === 0) throw new UsageError('run: missing COMMAND');
-  const specs = values.engine ?? [];
   const binding = loadBinding();
   const client = new ControlClient(binding);
+  const nested = client.hello() !== undefined;
+  const given = values.engine ?? [];
+  if (nested && (values.allow?.length || given.some((s) => modulePath(s) !== undefined)))
+    throw new UsageError('engine modules can only be given to the outermost sysvisor (its --allow makes them loadable inside)');
+  for (const file of values.allow ?? []) await loadEngineModule(file);
+  const specs = await resolveSpecs(given);
   // Forward the usual termination signals to COMMAND; sysvisor exits when COMMAND's tree is done.
   // Handlers go in before the command starts: a signal that comes earlier is delivered once it exists.
   let sup: { kill(signal: number): boolean; done: Promise<ExitStatus> } | undefined;
@@ -82,7 +92,7 @@ async function run(argv: readonly string[]): Promise<number> {
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const).map((s) => [s, forward(s)] as const);
   for (const [s, h] of handlers) process.on(s, h);
   // Under a sysvisor already: join it as a new scope (a second listener is impossible).
-  sup = client.hello()
+  sup = nested
     ? runNested(binding, client, command[0]!, command.slice(1), specs)
     : supervise({ command: command[0]!, args: command.slice(1), engines: buildEngines(specs, reporter), specs, reporter, binding, nesting: !values.sealed });
   for (const sig of early) sup.kill(sig);
@@ -101,8 +111,7 @@ function inside(what: string): ControlClient {
 function load(argv: readonly string[]): number {
   if (argv.length !== 1) throw new UsageError('usage: sysvisor load ENGINE[:key=val,...]');
   const spec = argv[0]!;
-  const parsed = parseEngineSpec(spec);
-  validateOptions(findEngine(parsed.name), parsed.options);
+  const parsed = parseEngineSpec(spec); // syntax here; names and options are checked by the supervisor
   const r = inside('load').call<{ scope: number; engines: string[] }>('load', { engine: spec });
   reporter.line(`loaded ${parsed.name} into scope ${r.scope}: ${r.engines.join(' ')}`);
   return 0;

@@ -1,6 +1,7 @@
 // The caller's side of the control protocol: used by a nested `sysvisor run` and by
 // `sysvisor load/unload/engines`.
 import type { RawBinding } from '../native/load.js';
+import { UsageError } from '../chain/errors.js';
 import { OP, RESPONSE_CAPACITY, type OpName, type ScopeInfo } from './protocol.js';
 
 const EINVAL = 22;
@@ -16,8 +17,8 @@ export class ControlClient {
   call<T extends Record<string, unknown>>(op: OpName, request: Record<string, unknown> = {}): T {
     const { ret, response } = this.binding.control(OP[op], Buffer.from(JSON.stringify(request)), RESPONSE_CAPACITY);
     if (ret < 0) throw new ControlCallError(ret === -EINVAL ? 'not running under sysvisor' : `control ${op}: errno ${-ret}`);
-    const r = JSON.parse(response.toString('utf8')) as { ok: boolean; error?: string } & T;
-    if (!r.ok) throw new ControlCallError(r.error ?? `control ${op} refused`);
+    const r = JSON.parse(response.toString('utf8')) as { ok: boolean; error?: string; usage?: boolean } & T;
+    if (!r.ok) throw r.usage ? new UsageError(r.error ?? 'bad input') : new ControlCallError(r.error ?? `control ${op} refused`);
     return r;
   }
 

@@ -10,6 +10,7 @@ import type { RawBinding } from '../native/load.js';
 import { buildEngines } from '../engines/build.js';
 import { FdSink } from '../engines/output.js';
 import { syscallNumber } from '../syscalls/table.js';
+import { UsageError } from '../chain/errors.js';
 import { OP, REQUEST_MAX, type ControlResponse } from './protocol.js';
 import type { Scope, ScopeTree, TaskInfoFn } from './tree.js';
 
@@ -48,7 +49,7 @@ export class ControlServer {
       this.binding.writeMem(call.tid, respAddr!, out);
       return Result.value(out.length);
     };
-    const fail = (e: unknown) => respond({ ok: false, error: (e as Error)?.message ?? String(e) });
+    const fail = (e: unknown) => respond({ ok: false, error: (e as Error)?.message ?? String(e), usage: e instanceof UsageError });
     try {
       const req = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
       const r = this.op(op!, req, call.tid);

@@ -7,7 +7,7 @@ import { openSync, closeSync, constants as fsc } from 'node:fs';
 import type { RawBinding } from '../native/load.js';
 import { resolveCommand } from '../transports/unotify/command.js';
 import type { ExitStatus } from '../transports/unotify/supervise.js';
-import { findEngine, parseEngineSpec, validateOptions } from '../engines/registry.js';
+import { parseEngineSpec } from '../engines/registry.js';
 import type { ControlClient } from './client.js';
 
 export interface NestedRun {
@@ -19,9 +19,8 @@ export interface NestedRun {
 // the supervisor receives only the fd (o=fd:N) and takes a duplicate.
 function withCallerOutputs(specs: readonly string[], opened: number[]): string[] {
   return specs.map((spec) => {
-    const parsed = parseEngineSpec(spec);
-    validateOptions(findEngine(parsed.name), parsed.options);
-    const o = parsed.options['o'];
+    const o = parseEngineSpec(spec).options['o']; // names and options are checked by the supervisor
+
     if (!o || o.length !== 1 || o[0] === '-') return spec;
     const fd = openSync(o[0]!, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC, 0o666);
     opened.push(fd);

@@ -33,4 +33,5 @@ export interface ScopeInfo {
   engines: string[];
 }
 
-export type ControlResponse = ({ ok: true } & Record<string, unknown>) | { ok: false; error: string };
+/** A refusal says whether it was bad input (an unknown engine, a bad option: exit status 2). */
+export type ControlResponse = ({ ok: true } & Record<string, unknown>) | { ok: false; error: string; usage?: boolean };
