@@ -11,7 +11,8 @@
         "src/emulate/tracee.cc",
         "src/emulate/path_as.cc",
         "src/emulate/rewrite.cc",
-        "src/bpf/trace_session.cc"
+        "src/bpf/trace_session.cc",
+        "src/agent/recv_fds.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "src"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],

@@ -47,6 +47,16 @@ struct {
 	__uint(max_entries, 8 * 1024 * 1024);
 } events SEC(".maps");
 
+/* tid -> mask of string arguments whose read at entry faulted (the page was not resident:
+ * BPF cannot fault it in). The exit reads them again, once the kernel itself has faulted the
+ * page in to copy the string. LRU: a thread that dies inside its call leaves no garbage. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} faulted_strs SEC(".maps");
+
 /* Per-CPU counters: [SV_CNT_DROPPED] records lost to a full ring buffer,
  * [SV_CNT_UNFOLLOWED] children that could not be added to traced_tgids (map full). */
 enum { SV_CNT_DROPPED = 0, SV_CNT_UNFOLLOWED = 1, SV_CNT_N = 2 };
@@ -60,7 +70,9 @@ struct {
 /* Per-CPU scratch where records with strings are assembled before being copied out with
  * their exact size (the ring buffer's reserve needs a constant size). */
 struct scratch {
-	__u8 buf[SV_MAX_RECORD];
+	/* A record, plus room for the verifier: an item may start anywhere in the first two data
+	 * slots' worth of payload and run for SV_DATA_CAP bytes. */
+	__u8 buf[SV_PAYLOAD_OFF + 3 * SV_DATA_CAP];
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -197,7 +209,11 @@ static __always_inline __u32 put_user_item(struct scratch *s, struct sv_data *d,
 static __always_inline void output_scratch(struct scratch *s, __u32 used, bool wake)
 {
 	struct sv_event *e = (struct sv_event *)s->buf;
-	__u32 size = SV_PAYLOAD_OFF + clamp_u32(used, 2 * SV_DATA_CAP);
+	/* 64-bit all the way: the verifier checks the helper's size register whole. */
+	__u64 size = used;
+	if (size > 2 * SV_DATA_CAP)
+		size = 2 * SV_DATA_CAP;
+	size += SV_PAYLOAD_OFF;
 	e->size = size;
 	__u64 flags = wake ? BPF_RB_FORCE_WAKEUP : wakeup_flags(size);
 	if (bpf_ringbuf_output(&events, s->buf, size, flags) < 0)
@@ -210,6 +226,129 @@ static __always_inline struct scratch *get_scratch(void)
 	return bpf_map_lookup_elem(&scratch_map, &zero);
 }
 
+/* execve's argv, read element by element into the scratch record (bpf_loop callbacks: verified
+ * once, whatever the number of elements). */
+struct argv_ctx {
+	const __u64 *uargv;
+	__u32 start; /* payload offset of the array item */
+	__u32 used;  /* payload offset after what was read */
+	__u8 flags;
+};
+
+static long read_argv_one(__u32 k, struct argv_ctx *c)
+{
+	struct scratch *s = get_scratch();
+	__u64 p = 0;
+	if (!s || bpf_probe_read_user(&p, sizeof(p), &c->uargv[k]) < 0) {
+		c->flags |= SV_DF_FAULT;
+		return 1;
+	}
+	if (!p)
+		return 1;
+	/* 64-bit on purpose: the helper's size register is checked whole by the verifier. */
+	__u64 room = (__u64)c->start + SV_DATA_CAP - c->used;
+	if (room < 2 || room > SV_DATA_CAP) {
+		c->flags |= SV_DF_TRUNC;
+		return 1;
+	}
+	__u32 pos = clamp_u32(c->used, 2 * SV_DATA_CAP);
+	long got = bpf_probe_read_user_str(&s->buf[SV_PAYLOAD_OFF + pos], room, (const void *)p);
+	if (got <= 0) {
+		c->flags |= SV_DF_FAULT;
+		return 1;
+	}
+	c->used += got; /* the NUL stays: it separates the elements */
+	if (got == room) {
+		c->flags |= SV_DF_TRUNC;
+		return 1;
+	}
+	return 0;
+}
+
+struct envc_ctx {
+	const __u64 *uenvp;
+	__s64 n;
+};
+
+static long count_env_one(__u32 k, struct envc_ctx *c)
+{
+	__u64 p = 0;
+	if (bpf_probe_read_user(&p, sizeof(p), &c->uenvp[k]) < 0) {
+		c->n = -1;
+		return 1;
+	}
+	if (!p)
+		return 1;
+	c->n++;
+	return 0;
+}
+
+/* Entry of execve/execveat (SV_CFG_ARGV), reached by a tail call from sv_sys_enter: the file
+ * name, argv (SV_DF_ARRAY) and the number of envp entries (in ret). */
+SEC("raw_tp")
+int BPF_PROG(sv_enter_exec, struct pt_regs *regs, long id)
+{
+	__u32 cfg = syscall_config(id);
+	__u32 str0 = SV_CFG_STR0_GET(cfg);
+	struct scratch *s = get_scratch();
+	if (!s || !str0)
+		return 0;
+	struct sv_event *e = (struct sv_event *)s->buf;
+	__u64 *args = (__u64 *)&s->buf[SV_HDR_BYTES];
+	struct sv_data *d = (struct sv_data *)&s->buf[SV_HDR_BYTES + SV_ARGS_BYTES];
+	read_args(regs, args);
+
+	__u64 p = arg_at(args, str0);
+	__u32 used = put_user_item(s, &d[0], 0, str0 - 1, SV_DF_STR, (const void *)p, max_str);
+	if ((d[0].flags & SV_DF_FAULT) && p) {
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		__u8 faults = 1u << (str0 - 1);
+		bpf_map_update_elem(&faulted_strs, &tid, &faults, BPF_ANY);
+	}
+
+	/* argv follows the file name (execve: 1, execveat: 2), envp follows argv. */
+	__u32 ai = str0;
+	struct argv_ctx ac = {
+		.uargv = (const __u64 *)arg_at(args, ai + 1),
+		.start = clamp_u32(used, SV_DATA_CAP),
+		.used = clamp_u32(used, SV_DATA_CAP),
+		.flags = SV_DF_STR | SV_DF_ARRAY,
+	};
+	long n = bpf_loop(SV_ARGV_MAX, read_argv_one, &ac, 0);
+	if (n == SV_ARGV_MAX && !(ac.flags & (SV_DF_TRUNC | SV_DF_FAULT))) {
+		__u64 more = 0;
+		bpf_probe_read_user(&more, sizeof(more), &ac.uargv[SV_ARGV_MAX]);
+		if (more)
+			ac.flags |= SV_DF_TRUNC;
+	}
+	__u32 len = ac.used - ac.start;
+	__u8 fl = ac.flags;
+	/* A fault after some elements: what was read stands, the rest is cut. */
+	if ((fl & SV_DF_FAULT) && len)
+		fl = (fl & ~SV_DF_FAULT) | SV_DF_TRUNC;
+	d[1].arg = ai;
+	d[1].flags = fl;
+	d[1].len = len;
+
+	struct envc_ctx ec = { .uenvp = (const __u64 *)arg_at(args, ai + 2), .n = 0 };
+	if (ec.uenvp)
+		bpf_loop(SV_ENVP_MAX, count_env_one, &ec, 0);
+
+	fill_header(e, SV_EV_ENTER, SV_EVF_ARGS | 2, 0, id, ec.n);
+	output_scratch(s, ac.used, false);
+	return 0;
+}
+
+/* Programs sv_sys_enter hands over to: [0] execve entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, int(void *));
+} enter_progs SEC(".maps") = {
+	.values = { [0] = (void *)&sv_enter_exec },
+};
+
 /* Syscall entry: header + args, plus the configured strings and buffer. */
 SEC("raw_tp/sys_enter")
 int BPF_PROG(sv_sys_enter, struct pt_regs *regs, long id)
@@ -221,10 +360,28 @@ int BPF_PROG(sv_sys_enter, struct pt_regs *regs, long id)
 	if (!(cfg & SV_CFG_ENTER))
 		return 0;
 
-	__u32 strmask = SV_CFG_STR_MASK_GET(cfg);
+	if (cfg & SV_CFG_ARGV) {
+		/* execve: a program of its own (verified apart, which keeps this one simple). */
+		bpf_tail_call(ctx, &enter_progs, 0);
+		return 0;
+	}
+	__u32 str0 = SV_CFG_STR0_GET(cfg), str1 = SV_CFG_STR1_GET(cfg);
 	__u32 bufarg = SV_CFG_ENTER_BUF_ARG_GET(cfg);
 
-	if (!strmask && !bufarg) {
+	if (cfg & SV_CFG_ENTER_NOARGS) {
+		/* A call without arguments: the header says it all. */
+		__u64 wf = wakeup_flags(SV_HDR_BYTES);
+		struct sv_event *e = bpf_ringbuf_reserve(&events, SV_HDR_BYTES, 0);
+		if (!e) {
+			count(SV_CNT_DROPPED);
+			return 0;
+		}
+		fill_header(e, SV_EV_ENTER, 0, SV_HDR_BYTES, id, 0);
+		bpf_ringbuf_submit(e, wf);
+		return 0;
+	}
+
+	if (!str0 && !bufarg) {
 		/* Common case: fixed size, written in place. */
 		__u64 wf = wakeup_flags(SV_HDR_BYTES + SV_ARGS_BYTES);
 		struct sv_event *e = bpf_ringbuf_reserve(&events, SV_HDR_BYTES + SV_ARGS_BYTES, 0);
@@ -247,14 +404,26 @@ int BPF_PROG(sv_sys_enter, struct pt_regs *regs, long id)
 	read_args(regs, args);
 
 	__u32 used = 0, nd = 0;
-	/* C strings first, lowest argument indexes first, at most two. */
-#pragma unroll
-	for (int i = 0; i < 6; i++) {
-		if (!(strmask & (1u << i)) || nd >= 2)
-			continue;
-		used += put_user_item(s, &d[nd & 1], used, i, SV_DF_STR, (const void *)args[i],
-				      max_str);
-		nd++;
+	__u8 faults = 0;
+	/* C strings first (at most two), then the buffer. */
+	if (str0) {
+		__u64 p = arg_at(args, str0);
+		used += put_user_item(s, &d[0], used, str0 - 1, SV_DF_STR, (const void *)p, max_str);
+		if ((d[0].flags & SV_DF_FAULT) && p)
+			faults |= 1u << (str0 - 1);
+		nd = 1;
+		if (str1) {
+			p = arg_at(args, str1);
+			used += put_user_item(s, &d[1], used, str1 - 1, SV_DF_STR, (const void *)p,
+					      max_str);
+			if ((d[1].flags & SV_DF_FAULT) && p)
+				faults |= 1u << (str1 - 1);
+			nd = 2;
+		}
+	}
+	if (faults) {
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		bpf_map_update_elem(&faulted_strs, &tid, &faults, BPF_ANY);
 	}
 	if (bufarg && nd < 2) {
 		__u32 lenarg = SV_CFG_ENTER_BUF_LEN_ARG_GET(cfg);
@@ -294,8 +463,22 @@ int BPF_PROG(sv_sys_exit, struct pt_regs *regs, long ret)
 	__u32 dataarg = SV_CFG_EXIT_DATA_ARG_GET(cfg);
 	if (ret < 0)
 		dataarg = 0; /* failed calls wrote nothing worth reading */
+	/* Strings whose read faulted at entry: read them again now (see faulted_strs). Not after a
+	 * successful exec: the memory is the new program's (the exec record has the file name). */
+	__u32 refetch = 0;
+	__u32 str0 = SV_CFG_STR0_GET(cfg), str1 = SV_CFG_STR1_GET(cfg);
+	if (str0) {
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		__u8 *m = bpf_map_lookup_elem(&faulted_strs, &tid);
+		if (m) {
+			refetch = *m;
+			bpf_map_delete_elem(&faulted_strs, &tid);
+			if ((nr == 59 || nr == 322) && ret == 0)
+				refetch = 0;
+		}
+	}
 
-	if (!dataarg) {
+	if (!dataarg && !refetch) {
 		__u32 size = SV_HDR_BYTES + ((cfg & SV_CFG_EXIT_ARGS) ? SV_ARGS_BYTES : 0);
 		__u64 wf = wakeup_flags(size);
 		struct sv_event *e;
@@ -323,22 +506,38 @@ int BPF_PROG(sv_sys_exit, struct pt_regs *regs, long ret)
 	struct sv_data *d = (struct sv_data *)&s->buf[SV_HDR_BYTES + SV_ARGS_BYTES];
 	read_args(regs, args);
 
-	const void *uptr = (const void *)arg_at(args, dataarg);
-	__u32 mode = SV_CFG_EXIT_MODE_GET(cfg);
-	__u32 used;
-	if (mode == 1) {
-		used = put_user_item(s, &d[0], 0, dataarg - 1, SV_DF_STR, uptr, max_str);
-	} else if (mode == 2) {
-		used = put_user_item(s, &d[0], 0, dataarg - 1, SV_DF_BUF, uptr,
-				     SV_CFG_STRUCT_SIZE_GET(cfg));
-	} else {
-		__u32 n = (__u64)ret < max_buf ? (__u32)ret : max_buf;
-		used = put_user_item(s, &d[0], 0, dataarg - 1, SV_DF_BUF, uptr, n);
+	__u32 used = 0, nd = 0;
+	if (str0 && (refetch & (1u << (str0 - 1)))) {
+		used += put_user_item(s, &d[0], used, str0 - 1, SV_DF_STR,
+				      (const void *)arg_at(args, str0), max_str);
+		nd = 1;
 	}
-	d[1].len = 0;
-	d[1].arg = SV_ARG_NONE;
-	d[1].flags = 0;
-	fill_header(e, SV_EV_EXIT, SV_EVF_ARGS | 1, 0, nr, ret);
+	if (str1 && (refetch & (1u << (str1 - 1)))) {
+		used += put_user_item(s, &d[nd & 1], used, str1 - 1, SV_DF_STR,
+				      (const void *)arg_at(args, str1), max_str);
+		nd++;
+	}
+	if (dataarg && nd < 2) {
+		const void *uptr = (const void *)arg_at(args, dataarg);
+		__u32 mode = SV_CFG_EXIT_MODE_GET(cfg);
+		if (mode == 1) {
+			used += put_user_item(s, &d[nd & 1], used, dataarg - 1, SV_DF_STR, uptr,
+					      max_str);
+		} else if (mode == 2) {
+			used += put_user_item(s, &d[nd & 1], used, dataarg - 1, SV_DF_BUF, uptr,
+					      SV_CFG_STRUCT_SIZE_GET(cfg));
+		} else {
+			__u32 n = (__u64)ret < max_buf ? (__u32)ret : max_buf;
+			used += put_user_item(s, &d[nd & 1], used, dataarg - 1, SV_DF_BUF, uptr, n);
+		}
+		nd++;
+	}
+	if (nd < 2) {
+		d[1].len = 0;
+		d[1].arg = SV_ARG_NONE;
+		d[1].flags = 0;
+	}
+	fill_header(e, SV_EV_EXIT, SV_EVF_ARGS | nd, 0, nr, ret);
 	output_scratch(s, used, false);
 	return 0;
 }
@@ -429,5 +628,60 @@ int BPF_PROG(sv_exit, struct task_struct *task)
 	}
 	if (kind == SV_EV_EXIT_PROCESS)
 		bpf_map_delete_elem(&traced_tgids, &tgid);
+	return 0;
+}
+
+/* A signal is delivered to a traced task (get_signal dequeued it; the tracepoint fires before the
+ * disposition is applied, so default actions and handlers alike). SIGKILL of a dying group comes
+ * without siginfo (SEND_SIG_NOINFO): its args are left zero. */
+SEC("raw_tp/signal_deliver")
+int BPF_PROG(sv_signal, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!is_traced(tgid))
+		return 0;
+	struct sv_event *e = bpf_ringbuf_reserve(&events, SV_HDR_BYTES + SV_ARGS_BYTES, 0);
+	if (!e) {
+		count(SV_CNT_DROPPED);
+		return 0;
+	}
+	fill_header(e, SV_EV_SIGNAL, SV_EVF_ARGS, SV_HDR_BYTES + SV_ARGS_BYTES, 0, sig);
+	__u64 *args = (__u64 *)(e + 1);
+	/* Special values of the pointer (SEND_SIG_NOINFO 0, SEND_SIG_PRIV 1) carry no siginfo. */
+	if ((unsigned long)info < 4096 || bpf_probe_read_kernel(args, SV_ARGS_BYTES, info) < 0)
+		__builtin_memset(args, 0, SV_ARGS_BYTES);
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+/* A signal sent to a traced task (runs in the sender: the record is about the target task).
+ * nr = 1: the kernel discards it at once because it is ignored (an explicit SIG_IGN, or a
+ *         default action of "ignore": SIGCHLD, SIGWINCH, SIGURG); it never reaches
+ *         signal_deliver, but a ptrace-based tracer sees it (a ptraced task ignores nothing).
+ * nr = 2: queued. A fatal signal with the default action kills the whole group at once (turned
+ *         into SIGKILL), so it never reaches signal_deliver either: user space shows it when the
+ *         task dies of it, and forgets it when it is delivered. */
+SEC("raw_tp/signal_generate")
+int BPF_PROG(sv_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task,
+	     int group, int result)
+{
+	if ((result != TRACE_SIGNAL_IGNORED && result != TRACE_SIGNAL_DELIVERED) || sig == 9)
+		return 0;
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	if (!is_traced(tgid))
+		return 0;
+	struct sv_event *e = bpf_ringbuf_reserve(&events, SV_HDR_BYTES + SV_ARGS_BYTES, 0);
+	if (!e) {
+		count(SV_CNT_DROPPED);
+		return 0;
+	}
+	fill_header(e, SV_EV_SIGNAL, SV_EVF_ARGS, SV_HDR_BYTES + SV_ARGS_BYTES,
+		    result == TRACE_SIGNAL_IGNORED ? 1 : 2, sig);
+	e->tid = BPF_CORE_READ(task, pid);
+	e->tgid = tgid;
+	__u64 *args = (__u64 *)(e + 1);
+	if ((unsigned long)info < 4096 || bpf_probe_read_kernel(args, SV_ARGS_BYTES, info) < 0)
+		__builtin_memset(args, 0, SV_ARGS_BYTES);
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }

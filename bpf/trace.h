@@ -23,6 +23,11 @@ enum sv_kind {
 	SV_EV_EXEC = 4,         /* successful exec: ret = tid before exec, data[0] = filename */
 	SV_EV_EXIT_THREAD = 5,  /* a task of a traced process died, others remain: ret = exit code */
 	SV_EV_EXIT_PROCESS = 6, /* the last task of a traced process died: ret = exit code */
+	SV_EV_SIGNAL = 7,       /* a signal for a task: ret = signal number, args = the first 48
+				 * bytes of its siginfo (all 0 when the kernel passed none);
+				 * nr 0: delivered (dequeued by the task, whatever its disposition),
+				 * nr 1: discarded when sent because the task ignores it,
+				 * nr 2: queued for the task (sent; see sv_signal_generate) */
 };
 
 /* sv_event.flags */
@@ -38,9 +43,11 @@ struct sv_event {
 	__u8 flags;   /* SV_EVF_* */
 	__u32 tid;    /* kernel pid of the task */
 	__u32 tgid;   /* kernel tgid (process id) */
-	__s32 nr;     /* syscall number for ENTER/EXIT, -1 otherwise */
+	__s32 nr;     /* syscall number for ENTER/EXIT; SIGNAL: 0 delivered, 1 ignored, 2 queued;
+		       * else -1 */
 	__u64 ts_ns;  /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
-	__s64 ret;    /* EXIT: return value; EXEC: old tid; EXIT_*: exit code; else 0 */
+	__s64 ret;    /* EXIT: return value; EXEC: old tid; EXIT_*: exit code; SIGNAL: signal
+		       * number; else 0 */
 };
 
 /* sv_data.flags */
@@ -48,6 +55,7 @@ struct sv_event {
 #define SV_DF_BUF 0x2    /* raw bytes of a buffer or struct */
 #define SV_DF_TRUNC 0x4  /* C string did not fit: it is longer than len */
 #define SV_DF_FAULT 0x8  /* reading user memory failed (bad pointer): len is 0 */
+#define SV_DF_ARRAY 0x10 /* an array of C strings, each with its NUL (TRUNC: more follow) */
 
 #define SV_ARG_NONE 0xff /* sv_data.arg for data that is no syscall argument (exec filename) */
 
@@ -79,13 +87,20 @@ struct sv_data {
  *   bits 6-7     exit data mode: 0 bytes, length = ret (read-like, capped at max_buf)
  *                                1 C string (getcwd-like)
  *                                2 fixed-size struct, size = bits 24-31 * 8 bytes (fstat-like)
- *   bits 8-13    mask of argument indexes that are C strings, read at ENTER (at most 2 are read,
- *                lowest indexes first)
+ *   bits 8-10    first argument that is a C string, read at ENTER: index + 1 (0 = none)
+ *   bits 11-13   second one, likewise (a call with more C strings has its first two read)
+ *   bit  14      ENTER carries no args (a syscall without arguments: getpid, getppid...)
+ *   bit  15      execve-like: the argument after the first string argument is an array of C
+ *                strings (argv), read at ENTER as one data item (SV_DF_ARRAY: the strings with
+ *                their NULs, at most SV_ARGV_MAX of them), and the one after it (envp) is
+ *                counted: the ENTER record's ret is its number of entries (-1: unreadable)
  *   bits 16-18   enter buffer: argument index + 1 (0 = none), e.g. write's buf
  *   bits 19-21   enter buffer length: argument index + 1 holding the length (capped at max_buf)
  *   bits 24-31   exit struct size / 8 (mode 2)
  *
- * At most two data items are recorded per event (strings first, then the buffer).
+ * At most two data items are recorded per event (strings first, then the buffer). An EXIT
+ * carries the string arguments again (data items with SV_DF_STR) when their read at ENTER
+ * faulted (a page not resident yet), then the exit data if there is room.
  */
 #define SV_CFG_ENTER (1u << 0)
 #define SV_CFG_EXIT (1u << 1)
@@ -96,8 +111,14 @@ struct sv_data {
 #define SV_CFG_EXIT_MODE_STR (1u << 6)
 #define SV_CFG_EXIT_MODE_STRUCT (2u << 6)
 #define SV_CFG_EXIT_MODE_GET(c) (((c) >> 6) & 3)
-#define SV_CFG_STR_ARG(i) (1u << (8 + (i)))
-#define SV_CFG_STR_MASK_GET(c) (((c) >> 8) & 0x3f)
+#define SV_CFG_STR0_ARG(i) ((((__u32)(i)) + 1) << 8)
+#define SV_CFG_STR1_ARG(i) ((((__u32)(i)) + 1) << 11)
+#define SV_CFG_STR0_GET(c) (((c) >> 8) & 7)
+#define SV_CFG_STR1_GET(c) (((c) >> 11) & 7)
+#define SV_CFG_ENTER_NOARGS (1u << 14)
+#define SV_CFG_ARGV (1u << 15)
+#define SV_ARGV_MAX 32
+#define SV_ENVP_MAX 4096
 #define SV_CFG_ENTER_BUF_ARG(i) ((((__u32)(i)) + 1) << 16)
 #define SV_CFG_ENTER_BUF_ARG_GET(c) (((c) >> 16) & 7)
 #define SV_CFG_ENTER_BUF_LEN_ARG(i) ((((__u32)(i)) + 1) << 19)

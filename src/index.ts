@@ -17,3 +17,6 @@ export { CountEngine } from './engines/count/count.js';
 export { syscallName, syscallNumber, SYSCALLS } from './syscalls/table.js';
 export { errnoName, errnoNumber } from './syscalls/errno.js';
 export { loadBinding } from './native/load.js';
+export { TraceEngine, traceFactory, type TraceEngineOptions } from './engines/trace/trace.js';
+export type { TraceFormat } from './engines/trace/outputs.js';
+export { BpfTracer, type TraceEvent, type SyscallCapture } from './observe/bpf-trace.js';

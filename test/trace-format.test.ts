@@ -90,7 +90,7 @@ describe('strings, flags and numbers as strace prints them', () => {
     expect(formatArgs(anon)).toBe('NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0');
 
     const wait: SyscallRecord = { name: 'wait4', args: [-1, 0x1000, 0, 0], strs: [undefined, '\0\0\0\0'], ret: 9658 };
-    expect(unfinishedLine(9657, wait, { pidStyle: 'column' })).toBe('9657  wait4(-1, <unfinished ...>');
+    expect(unfinishedLine(9657, wait, { pidStyle: 'column' })).toBe('9657  wait4(-1,  <unfinished ...>');
     expect(resumedLine(9657, wait, { pidStyle: 'column' })).toBe(
       '9657  <... wait4 resumed>[{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 9658',
     );

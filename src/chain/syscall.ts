@@ -92,11 +92,15 @@ export class Syscall {
   traceeString(i: number): string | null {
     const cached = this.readCache?.get(i);
     if (cached !== undefined) return cached;
+    // Read once (by the pump's fast path, or now), then check that the notification is still
+    // valid before anything acts on it: the memory read could belong to a recycled thread.
     let s: string | null | undefined = this.memory.prefetchedPath(i);
     if (s === undefined) {
       if (this.original[i] === 0) return null;
-      s = this.memory.readString(this.original[i]!, 4096);
-      if (!this.memory.valid()) throw new SyscallGoneError(`read ${this.name} argument ${i}`);
+      s = this.memory.readString(this.original[i]!, 4096); // null: unreadable, or no longer valid
+      if (s === null && !this.memory.valid()) throw new SyscallGoneError(`read ${this.name} argument ${i}`);
+    } else if (!this.memory.valid()) {
+      throw new SyscallGoneError(`read ${this.name} argument ${i}`);
     }
     if (s !== null) (this.readCache ??= new Map()).set(i, s);
     return s;

@@ -13,6 +13,7 @@ import { buildEngines } from '../engines/build.js';
 import { supervise, shellStatus, type ExitStatus } from '../transports/unotify/supervise.js';
 import { CommandError } from '../transports/unotify/command.js';
 import { runDemo } from './demo.js';
+import { agentCommand } from './agent.js';
 import { loadBinding } from '../native/load.js';
 import { ControlCallError, ControlClient } from '../scopes/client.js';
 import { runNested } from '../scopes/nested.js';
@@ -28,6 +29,9 @@ const HELP = `usage: sysvisor run [--sealed] [--allow MODULE]... [-e ENGINE[:key
        sysvisor load ENGINE[:key=val,...]   (inside a supervised tree)
        sysvisor unload ENGINE               (inside a supervised tree)
        sysvisor engines                     list the engine scopes (inside) or the built-ins
+       sysvisor agent --socket PATH [-e ENGINE[:key=val,...]]...
+                                            OCI seccomp agent: serves runc/crun containers
+                                            (linux.seccomp.listenerPath = PATH)
        sysvisor demo                        run the demonstration
        sysvisor --help | --version
 
@@ -154,6 +158,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return unload(rest);
       case 'demo':
         return await runDemo(reporter);
+      case 'agent':
+        return await agentCommand(rest);
       case '-h':
       case '--help':
       case 'help':

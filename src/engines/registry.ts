@@ -3,10 +3,12 @@ import type { EngineFactory, EngineOptions } from '../chain/engine.js';
 import { UsageError } from '../chain/errors.js';
 import { countFactory } from './count/count.js';
 import { unrealFactory } from './unreal/unreal.js';
+import { traceFactory } from './trace/trace.js';
 
 const BUILTINS = new Map<string, EngineFactory>([
   [countFactory.name, countFactory],
   [unrealFactory.name, unrealFactory],
+  [traceFactory.name, traceFactory],
 ]);
 
 export function registerEngine(f: EngineFactory): void {

@@ -80,8 +80,28 @@ export declare class TraceSession {
   readonly closed: boolean;
 }
 
+/** One recvmsg of the OCI agent (addon/src/agent/recv_fds.cc). */
+export interface ReceivedWithFds {
+  /** Bytes received; empty (with no fds) at end of stream. */
+  data: Buffer;
+  /** Fds passed as SCM_RIGHTS, installed close-on-exec; the caller owns them. */
+  fds: number[];
+  /** More fds (or control data) were sent than fit: the kernel closed the rest. */
+  truncated: boolean;
+}
+
+/** Calls onEvent while fd is readable or hung up, on Node's loop; never reads, does not own fd. */
+export declare class FdPoll {
+  constructor(fd: number, onEvent: (readable: boolean, hangup: boolean) => void);
+  /** Stops polling (idempotent): call it before the fd is closed. */
+  close(): void;
+}
+
 export interface RawBinding {
   TraceSession: typeof TraceSession;
+  /** One non-blocking recvmsg (MSG_CMSG_CLOEXEC) with up to maxFds SCM_RIGHTS fds; null on EAGAIN. */
+  recvWithFds(socketFd: number, maxBytes: number, maxFds: number): ReceivedWithFds | null;
+  FdPoll: typeof FdPoll;
   /** Forks, installs the filter with a new listener in the child, takes the listener. With hold, the
    * child waits before exec until release(pid). */
   spawn(file: string, argv: readonly string[], env: readonly string[], filter: Buffer, flags: number, hold?: boolean): SpawnedChild;
@@ -105,17 +125,32 @@ export interface RawBinding {
    * a supervisor fd, -errno, or EMULATE_FALLBACK when the kernel must open it as the tracee
    * (devices, FIFOs, paths through procfs, openat2 resolve flags, another user namespace).
    */
-  openAs(pid: number, dirfd: number, path: string, flags: number, mode: number, resolve?: number): number;
+  openAs(pid: number, dirfd: number, path: string, flags: number, mode: number, resolve?: number, cached?: boolean): number;
   /** Returned by openAs/pathAs when the call must be run by the kernel as the tracee. */
   EMULATE_FALLBACK: number;
   /**
    * Runs path operation `op` (PATH_OP) as the tracee on (dirfd, path): result, -errno or
    * EMULATE_FALLBACK. `nums`, `str`, `input` are the operation's arguments; `output` receives its
-   * data (struct stat, link target...). rename and link take a second (dirfd2, path2).
+   * data (struct stat, link target...). rename and link take a second (dirfd2, path2). `cached`:
+   * the identity cache may be used (the call came through an engine that sees credential changes).
    */
-  pathAs(tid: number, op: number, dirfd: number, path: string, nums: readonly number[], str?: string | null, input?: Buffer | null, output?: Buffer | null, dirfd2?: number, path2?: string): number;
+  pathAs(tid: number, op: number, dirfd: number, path: string, nums: readonly number[], str?: string | null, input?: Buffer | null, output?: Buffer | null, dirfd2?: number, path2?: string, cached?: boolean): number;
   PATH_OP: Readonly<Record<PathOpName, number>>;
-  /** [tgid, ppid, starttime, cwdDev, cwdIno] of a thread (cwd fields -1 if unreadable), or null when gone. */
+  /**
+   * Cache tracee identities between emulated calls (off by default; used only by calls made with
+   * `cached`). Whoever turns it on must call forgetTracee(tid) when thread tid enters a call that
+   * changes its credentials: the setuid family, setgroups, capset, execve/execveat, unshare, setns
+   * (see CRED_SYSCALLS). Turning it on or off empties it.
+   */
+  emulateCache(enabled: boolean): void;
+  /**
+   * `wholeProcess` for execve: every thread of tid's process is forgotten; `rootChange` for
+   * chroot, pivot_root, unshare, setns: the process's root is never again assumed to be ours.
+   */
+  forgetTracee(tid: number, wholeProcess?: boolean, rootChange?: boolean): void;
+  /** Writes an emulated call's output into the tracee (process_vm_writev): 0 or -errno. */
+  writeTracee(tid: number, addr: number, bytes: Buffer, length?: number): number;
+  /** [tgid, ppid, starttime of its process, cwdDev, cwdIno] of a thread (cwd fields -1 if unreadable), or null when gone. */
   taskInfo(tid: number): [number, number, number, number, number] | null;
   /**
    * Writes each region's new bytes over the tracee's memory for a CONTINUE, and puts the old ones

@@ -3,6 +3,9 @@
 // buffer records (layout in bpf/trace.h) into plain event objects, and hands them over in
 // batches, one call per event-loop wake-up. Observation only: no traced thread ever stops.
 import { loadBinding } from '../native/load.js';
+import type { TraceSession, TraceSessionOptions } from '../native/binding.js';
+
+export type { TraceSessionOptions } from '../native/binding.js';
 
 // ---- record layout (must match bpf/trace.h) -----------------------------------------------
 
@@ -25,9 +28,28 @@ export const DATA_CAP = 4096;
 const NO_ARGS: readonly number[] = Object.freeze([]);
 const NO_STRS: readonly (string | undefined)[] = Object.freeze([]);
 
-const KINDS = [undefined, 'enter', 'exit', 'fork', 'exec', 'exit_thread', 'exit_process'] as const;
+const KINDS = [undefined, 'enter', 'exit', 'fork', 'exec', 'exit_thread', 'exit_process', 'signal'] as const;
 
-export type TraceEventKind = 'enter' | 'exit' | 'fork' | 'exec' | 'exit_thread' | 'exit_process';
+export type TraceEventKind = 'enter' | 'exit' | 'fork' | 'exec' | 'exit_thread' | 'exit_process' | 'signal';
+
+/** The fields of a delivered signal's siginfo (x86_64 layout); which of them mean something
+ *  depends on the signal and si_code (as for strace's `--- SIG... {...} ---` line). */
+export interface SigInfo {
+  signo: number;
+  errno: number;
+  code: number;
+  /** si_pid (kill, sigqueue, SIGCHLD) or si_tid (POSIX timers). */
+  pid: number;
+  /** si_uid (kill, sigqueue, SIGCHLD) or si_overrun (POSIX timers). */
+  uid: number;
+  /** si_status (SIGCHLD) or the low half of si_value (sigqueue, timers). */
+  status: number;
+  /** si_addr (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP): the first pointer of the union. */
+  addr: number;
+  /** si_utime / si_stime (SIGCHLD), in clock ticks. */
+  utime: number;
+  stime: number;
+}
 
 /** One decoded record. Fields that a kind does not use are 0 / empty. */
 export interface TraceEvent {
@@ -37,7 +59,9 @@ export interface TraceEvent {
   tgid: number;
   /** CLOCK_MONOTONIC in nanoseconds (same clock as process.hrtime). */
   ts: number;
-  /** Syscall number (enter/exit), -1 for the other kinds. */
+  /** Syscall number (enter/exit); signal: 0 delivered, 1 discarded when sent because the
+   *  target ignores it (ptrace-based tracers see those too), 2 queued for the target (sent;
+   *  a fatal default action kills without a delivery); -1 for the other kinds. */
   nr: number;
   /** The six argument registers as signed 64-bit values (exact below 2^53); [] when the record
    *  carries none (an exit without SyscallCapture.exitArgs). Registers are raw: for a C `int`
@@ -45,16 +69,21 @@ export interface TraceEvent {
   args: readonly number[];
   /** Content of argument i that was read in the kernel, as a byte string ('latin1': one char
    *  per byte, so nothing is lost); undefined where nothing was read. For `exec`, strs[0] is
-   *  the executed file. */
+   *  the executed file. An exit carries string arguments whose read at entry faulted (a page
+   *  not yet resident), read again once the kernel has faulted it in. */
   strs: readonly (string | undefined)[];
   /** Bit i set: the C string of argument i was longer than maxStr and is cut. */
   trunc: number;
   /** Bit i set: reading argument i faulted (bad pointer): strace would print its address. */
   fault: number;
-  /** exit: the return value; exec: the tid before the exec; exit_*: the wait status. */
+  /** exit: the return value; exec: the tid before the exec; exit_*: the wait status;
+   *  signal: the signal number; enter with SyscallCapture.argv: the number of envp entries
+   *  (-1: unreadable). An argv is in strs (its strings each followed by a NUL; trunc: more). */
   ret: number;
   /** fork: the new task. */
   child?: { tid: number; tgid: number };
+  /** signal: its siginfo (all 0 when the kernel delivered it without one, e.g. SIGKILL). */
+  siginfo?: SigInfo;
 }
 
 /** What the kernel side reports for one syscall number (compiled to a config word). */
@@ -67,8 +96,13 @@ export interface SyscallCapture {
   exitArgs?: boolean;
   /** Argument indexes (0..5) holding C strings to read at entry; at most two are read. */
   strArgs?: readonly number[];
+  /** The entry event carries no args (a syscall without arguments): a smaller record. */
+  noArgs?: boolean;
   /** A buffer read at entry (write-like): its arg index and the index of its length arg. */
   enterBuf?: { arg: number; lenArg: number };
+  /** execve-like: the argument after the first string is an array of C strings (argv), read at
+   *  entry, and the one after it (envp) is counted (the entry event's `ret`). */
+  argv?: boolean;
   /** Memory read at exit when ret >= 0: 'buf' = ret bytes (read-like), 'str' = a C string
    *  (getcwd-like), 'struct' = `size` bytes (fstat-like). Implies args in the exit event. */
   exitData?: { arg: number; mode: 'buf' | 'str' | 'struct'; size?: number };
@@ -95,7 +129,15 @@ export function encodeSyscallCapture(c: SyscallCapture): number {
       w |= Math.ceil(size / 8) << 24;
     }
   }
-  for (const i of c.strArgs ?? []) w |= 1 << (8 + checkArg(i, 'strArgs'));
+  // The first two string arguments, lowest index first (trace.h: index + 1 in two 3-bit fields).
+  const strs = [...new Set((c.strArgs ?? []).map((i) => checkArg(i, 'strArgs')))].sort((a, b) => a - b);
+  if (strs[0] !== undefined) w |= (strs[0] + 1) << 8;
+  if (strs[1] !== undefined) w |= (strs[1] + 1) << 11;
+  if (c.noArgs && !c.strArgs?.length && !c.enterBuf) w |= 1 << 14;
+  if (c.argv) {
+    if (strs[0] === undefined || strs[0] > 3) throw new RangeError('argv needs a string argument (the file) before it');
+    w |= 1 << 15;
+  }
   if (c.enterBuf) {
     w |= (checkArg(c.enterBuf.arg, 'enterBuf.arg') + 1) << 16;
     w |= (checkArg(c.enterBuf.lenArg, 'enterBuf.lenArg') + 1) << 19;
@@ -170,6 +212,20 @@ export function decodeBatch(buf: Buffer, count: number): TraceEvent[] {
       }
     }
     if (kind === 'fork') ev.child = { tid: args[0] ?? 0, tgid: args[1] ?? 0 };
+    else if (kind === 'signal' && flags & EVF_ARGS) {
+      const a = w + 8;
+      ev.siginfo = {
+        signo: i32[a]!,
+        errno: i32[a + 1]!,
+        code: i32[a + 2]!,
+        pid: i32[a + 4]!,
+        uid: u32[a + 5]!,
+        status: i32[a + 6]!,
+        addr: u32[a + 5]! * 0x1_0000_0000 + u32[a + 4]!,
+        utime: i32[a + 9]! * 0x1_0000_0000 + u32[a + 8]!,
+        stime: i32[a + 11]! * 0x1_0000_0000 + u32[a + 10]!,
+      };
+    }
     out[n] = ev;
     off += (size + 7) & ~7;
   }
@@ -183,48 +239,10 @@ export function decodeWaitStatus(status: number): { code?: number; signal?: numb
   return { signal: sig, core: (status & 0x80) !== 0 };
 }
 
-// ---- the raw addon class (declared in src/native/binding.d.ts by the lead) ------------------
+// ---- the addon class (declared in src/native/binding.ts) ------------------------------------
 
-export interface TraceSessionOptions {
-  /** Ring buffer size in bytes: a power of two, at least a page. Default 8 MiB. */
-  ringBytes?: number;
-  /** Bytes read per C string argument, NUL included (1..4096). Default 256. */
-  maxStr?: number;
-  /** Bytes read per data buffer (read/write data), 0..4096. Default 32 (strace's -s). */
-  maxBuf?: number;
-  /** Most record bytes handed to JS per call. Default 1 MiB. */
-  batchBytes?: number;
-  /** The kernel wakes the reader when this many bytes wait (below ringBytes; 0: on every
-   *  record, which slows traced programs down). Default ringBytes / 16. */
-  wakeupBytes?: number;
-  /** Period of the reader's flush timer, which delivers what woke nobody. Default 10 ms. */
-  flushMs?: number;
-  /** Add children of traced processes in the kernel. Default true. */
-  followForks?: boolean;
-  /** Processes traced from the moment the programs are attached. */
-  tgids?: number[];
-}
-
-interface RawTraceSession {
-  trace(tgid: number): void;
-  untrace(tgid: number): boolean;
-  isTraced(tgid: number): boolean;
-  setSyscallConfig(nr: number, flags: number): void;
-  setSyscallConfigs(words: Uint32Array): void;
-  start(onBatch: (records: Buffer, count: number) => void): void;
-  drain(): number;
-  dropped(): number;
-  unfollowed(): number;
-  missed(): number;
-  close(): void;
-  readonly closed: boolean;
-}
-
-type TraceSessionCtor = new (options?: TraceSessionOptions) => RawTraceSession;
-
-function traceSessionClass(): TraceSessionCtor {
-  // Typed locally so this module does not depend on the exact shape of RawBinding.
-  const binding = loadBinding() as unknown as { TraceSession?: TraceSessionCtor };
+function traceSessionClass(): typeof TraceSession {
+  const binding = loadBinding();
   if (typeof binding.TraceSession !== 'function') throw new Error('the sysvisor addon has no TraceSession (rebuild it)');
   return binding.TraceSession;
 }
@@ -237,7 +255,7 @@ export interface BpfTracerOptions extends TraceSessionOptions {}
  * kernel refuses them.
  */
 export class BpfTracer {
-  readonly #session: RawTraceSession;
+  readonly #session: TraceSession;
   readonly #configs = new Uint32Array(MAX_SYSCALLS);
 
   constructor(options: BpfTracerOptions = {}) {

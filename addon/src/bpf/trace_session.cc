@@ -13,6 +13,8 @@
 // that threshold every `flushMs`.
 #include <linux/types.h>
 #include <sys/types.h>
+#include <signal.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -140,7 +142,15 @@ class TraceSession : public Napi::ObjectWrap<TraceSession> {
     ring_bytes_ = ring_bytes;
     int err = bpf_map__set_max_entries(skel_->maps.events, ring_bytes);
     if (err) return ThrowSys(env, "size ring buffer", "bpf", -err);
-    err = trace_bpf__load(skel_);
+    {
+      // The verifier gives up with EAGAIN when a signal is pending (libbpf retries a few times):
+      // a profiler's SIGPROF every millisecond would make loading fail. Signals wait meanwhile.
+      sigset_t all, old;
+      sigfillset(&all);
+      pthread_sigmask(SIG_BLOCK, &all, &old);
+      err = trace_bpf__load(skel_);
+      pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    }
     if (err) return ThrowSys(env, "load trace.bpf.o", "bpf", -err);
 
     for (uint32_t tgid : tgids)
@@ -157,6 +167,8 @@ class TraceSession : public Napi::ObjectWrap<TraceSession> {
         {skel_->progs.sv_exec, &skel_->links.sv_exec, "attach sched_process_exec"},
         {skel_->progs.sv_exit, &skel_->links.sv_exit, "attach sched_process_exit"},
         {skel_->progs.sv_signal, &skel_->links.sv_signal, "attach signal_deliver"},
+        {skel_->progs.sv_signal_generate, &skel_->links.sv_signal_generate,
+         "attach signal_generate"},
     };
     for (auto& p : progs) {
       // Links are kept in the skeleton so that trace_bpf__destroy() detaches them.

@@ -11,7 +11,10 @@
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 namespace sysvisor {
 namespace emulate {
@@ -20,7 +23,7 @@ namespace {
 bool Special(mode_t m) { return S_ISFIFO(m) || S_ISCHR(m) || S_ISBLK(m) || S_ISSOCK(m); }
 
 long DoOpen(const Tracee& t, const Bases& b, const std::string& path, int flags, mode_t mode) {
-  AsTracee as(t);
+  AsTracee as(t, false, (flags & (O_CREAT | O_TMPFILE)) != 0);
   if (!as.ok()) return -EPERM;
   bool excl_create = (flags & O_CREAT) && (flags & O_EXCL);
   LastMode lm = (flags & O_NOFOLLOW) || excl_create ? kNoFollow : kFollow;
@@ -52,7 +55,8 @@ long DoOpen(const Tracee& t, const Bases& b, const std::string& path, int flags,
   return fd;
 }
 
-// openAs(pid, dirfd, path, flags, mode[, resolve]) -> supervisor fd, -errno, or FALLBACK
+// openAs(pid, dirfd, path, flags, mode[, resolve, cached]) -> supervisor fd, -errno, or FALLBACK.
+// cached: the identity cache may be used (see GetTracee).
 Napi::Value OpenAs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!ArgNumber(info, 0, "pid") || !ArgNumber(info, 1, "dirfd") || !ArgString(info, 2, "path") ||
@@ -69,12 +73,54 @@ Napi::Value OpenAs(const Napi::CallbackInfo& info) {
   if (resolve != 0) return Napi::Number::New(env, kFallback);
 
   Tracee t;
-  int r = ReadTracee(pid, &t);
+  bool cached = info.Length() > 6 && info[6].ToBoolean();
+  int r = GetTracee(pid, &t, (flags & (O_CREAT | O_TMPFILE)) != 0, cached);
   if (r < 0) return Napi::Number::New(env, r);
   if (t.foreign_userns) return Napi::Number::New(env, kFallback);
   Bases b;
-  if ((r = OpenBases(pid, dirfd, path, &b)) < 0) return Napi::Number::New(env, r);
+  if ((r = OpenBases(t, dirfd, path, &b)) < 0) return Napi::Number::New(env, r);
   return Napi::Number::New(env, (double)DoOpen(t, b, path, flags, mode));
+}
+
+// forgetTracee(tid[, wholeProcess, rootChange]): the thread enters a call that changes its
+// credentials (see GetTracee); wholeProcess for execve (the thread may become its process's
+// leader); rootChange for chroot, pivot_root, unshare, setns.
+Napi::Value ForgetTraceeJs(const Napi::CallbackInfo& info) {
+  if (!ArgNumber(info, 0, "tid")) return info.Env().Undefined();
+  ForgetTracee(info[0].As<Napi::Number>().Int32Value(), info.Length() > 1 && info[1].ToBoolean(),
+               info.Length() > 2 && info[2].ToBoolean());
+  return info.Env().Undefined();
+}
+
+// emulateCache(enabled): cache tracee identities; the caller then calls forgetTracee as told.
+Napi::Value EmulateCacheJs(const Napi::CallbackInfo& info) {
+  SetTraceeCache(info.Length() > 0 && info[0].ToBoolean());
+  return info.Env().Undefined();
+}
+
+// writeTracee(tid, addr, bytes[, length]) -> 0 or -errno: an emulated call's output, written with
+// process_vm_writev (one syscall), or through /proc/TID/mem when the page is not writable.
+Napi::Value WriteTraceeJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ArgNumber(info, 0, "tid") || !ArgNumber(info, 1, "addr") || !ArgBuffer(info, 2, "bytes"))
+    return env.Undefined();
+  pid_t tid = info[0].As<Napi::Number>().Int32Value();
+  uint64_t addr = (uint64_t)info[1].As<Napi::Number>().Int64Value();
+  auto buf = info[2].As<Napi::Buffer<uint8_t>>();
+  size_t len = buf.Length();
+  if (info.Length() > 3 && info[3].IsNumber()) len = std::min(len, (size_t)info[3].As<Napi::Number>().Uint32Value());
+  if (len == 0) return Napi::Number::New(env, 0);
+  if (addr == 0) return Napi::Number::New(env, -EFAULT);
+  struct iovec local = {buf.Data(), len};
+  struct iovec remote = {reinterpret_cast<void*>(addr), len};
+  ssize_t n = process_vm_writev(tid, &local, 1, &remote, 1, 0);
+  if (n == (ssize_t)len) return Napi::Number::New(env, 0);
+  std::string mem = "/proc/" + std::to_string(tid) + "/mem";
+  int fd = open(mem.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return Napi::Number::New(env, -EFAULT);
+  n = pwrite(fd, buf.Data(), len, (off_t)addr);
+  close(fd);
+  return Napi::Number::New(env, n == (ssize_t)len ? 0 : -EFAULT);
 }
 
 }  // namespace
@@ -82,6 +128,9 @@ Napi::Value OpenAs(const Napi::CallbackInfo& info) {
 void InitEmulate(Napi::Env env, Napi::Object exports) {
   exports.Set("openAs", Napi::Function::New(env, OpenAs, "openAs"));
   exports.Set("EMULATE_FALLBACK", Napi::Number::New(env, kFallback));
+  exports.Set("forgetTracee", Napi::Function::New(env, ForgetTraceeJs, "forgetTracee"));
+  exports.Set("emulateCache", Napi::Function::New(env, EmulateCacheJs, "emulateCache"));
+  exports.Set("writeTracee", Napi::Function::New(env, WriteTraceeJs, "writeTracee"));
   InitPathAs(env, exports);
   InitRewrite(env, exports);
 }

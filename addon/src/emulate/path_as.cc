@@ -4,8 +4,9 @@
 // supervisor act elsewhere than on the path it checked. Outputs (struct stat, link targets, xattr
 // values...) go to a Buffer the caller writes to the tracee.
 //
-// pathAs(tid, op, dirfd, path, nums[], str, inBuf, outBuf[, dirfd2, path2]) -> result, -errno or
-// FALLBACK (the caller then lets the kernel run the call as the tracee).
+// pathAs(tid, op, dirfd, path, nums[], str, inBuf, outBuf[, dirfd2, path2, cached]) -> result,
+// -errno or FALLBACK (the caller then lets the kernel run the call as the tracee). cached: the
+// identity cache may be used (see GetTracee).
 #include "common.h"
 #include "emulate/emulate.h"
 #include "emulate/tracee.h"
@@ -65,6 +66,23 @@ struct Args {
 
 long R(long r) { return r < 0 ? -errno : r; }
 
+constexpr long kSysSetxattrat = 463, kSysGetxattrat = 464, kSysListxattrat = 465, kSysRemovexattrat = 466;
+struct XattrArgs {
+  uint64_t value;
+  uint32_t size, flags;
+};
+bool xattrat_ok = true;
+bool XattrAt() { return xattrat_ok; }
+// True when the *xattrat call is not there (not tried, or ENOSYS): use the old way.
+bool XattrAtMissing(long r) {
+  if (!xattrat_ok) return true;
+  if (r < 0 && errno == ENOSYS) {
+    xattrat_ok = false;
+    return true;
+  }
+  return false;
+}
+
 // An O_PATH fd on the resolved object itself (never a symlink followed by the kernel).
 long OpenObject(const Resolved& r, int extra = 0) {
   return R(openat(r.dir.get(), r.last.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC | extra));
@@ -75,7 +93,7 @@ LastMode FollowIf(bool follow) { return follow ? kFollow : kNoFollow; }
 long Run(const Tracee& t, const Args& a, const Bases& b, const Bases& b2, int tracee_fd) {
   int flags = (int)a.num(0);
   bool real_ids = a.op == kAccess && !(a.num(1) & AT_EACCESS);
-  AsTracee as(t, real_ids);
+  AsTracee as(t, real_ids, a.op == kMkdir || a.op == kMknod);
   if (!as.ok()) return -EPERM;
   Resolved r;
   auto walk = [&](LastMode m) { return Walk(b, a.path, m, &r); };
@@ -163,18 +181,33 @@ long Run(const Tracee& t, const Args& a, const Bases& b, const Bases& b2, int tr
       Fd obj((int)fd);
       return R(fstatfs(obj.get(), reinterpret_cast<struct statfs*>(a.out)));
     }
-    case kSetxattr:
+    // The *xattrat calls (6.13) act on (dir, name) directly; before, l*xattr on /proc/self/fd/DIR/NAME.
+    case kSetxattr: {
       if ((w = walk(FollowIf(flags != 0))) < 0) return w;
+      XattrArgs xa = {reinterpret_cast<uint64_t>(a.in), (uint32_t)a.in_len, (uint32_t)a.num(1)};
+      long x = XattrAt() ? syscall(kSysSetxattrat, r.dir.get(), r.last.c_str(), AT_SYMLINK_NOFOLLOW, a.str.c_str(), &xa, sizeof xa) : -1;
+      if (!XattrAtMissing(x)) return R(x);
       return R(lsetxattr(ProcPath(r).c_str(), a.str.c_str(), a.in, a.in_len, (int)a.num(1)));
-    case kGetxattr:
+    }
+    case kGetxattr: {
       if ((w = walk(FollowIf(flags != 0))) < 0) return w;
+      XattrArgs xa = {reinterpret_cast<uint64_t>(a.out), (uint32_t)a.out_len, 0};
+      long x = XattrAt() ? syscall(kSysGetxattrat, r.dir.get(), r.last.c_str(), AT_SYMLINK_NOFOLLOW, a.str.c_str(), &xa, sizeof xa) : -1;
+      if (!XattrAtMissing(x)) return R(x);
       return R(lgetxattr(ProcPath(r).c_str(), a.str.c_str(), a.out, a.out_len));
-    case kListxattr:
+    }
+    case kListxattr: {
       if ((w = walk(FollowIf(flags != 0))) < 0) return w;
+      long x = XattrAt() ? syscall(kSysListxattrat, r.dir.get(), r.last.c_str(), AT_SYMLINK_NOFOLLOW, a.out, a.out_len) : -1;
+      if (!XattrAtMissing(x)) return R(x);
       return R(llistxattr(ProcPath(r).c_str(), reinterpret_cast<char*>(a.out), a.out_len));
-    case kRemovexattr:
+    }
+    case kRemovexattr: {
       if ((w = walk(FollowIf(flags != 0))) < 0) return w;
+      long x = XattrAt() ? syscall(kSysRemovexattrat, r.dir.get(), r.last.c_str(), AT_SYMLINK_NOFOLLOW, a.str.c_str()) : -1;
+      if (!XattrAtMissing(x)) return R(x);
       return R(lremovexattr(ProcPath(r).c_str(), a.str.c_str()));
+    }
     case kInotify: {
       uint32_t mask = (uint32_t)a.num(1);
       if ((w = walk(FollowIf(!(mask & IN_DONT_FOLLOW)))) < 0) return w;
@@ -208,7 +241,10 @@ long Run(const Tracee& t, const Args& a, const Bases& b, const Bases& b2, int tr
       long fd = OpenObject(r, O_DIRECTORY);
       if (fd < 0) return fd;
       Fd obj((int)fd);
-      return R(syscall(SYS_faccessat2, obj.get(), "", X_OK, AT_EACCESS | AT_EMPTY_PATH));
+      long ok = R(syscall(SYS_faccessat2, obj.get(), "", X_OK, AT_EACCESS | AT_EMPTY_PATH));
+      // The directory it will be (dev, ino...), for the caller to recognize the cwd later.
+      if (ok == 0 && a.out_len >= sizeof(struct stat)) fstat(obj.get(), reinterpret_cast<struct stat*>(a.out));
+      return ok;
     }
   }
   return -ENOSYS;
@@ -255,12 +291,13 @@ Napi::Value PathAs(const Napi::CallbackInfo& info) {
   if (a.path.empty() || (two && a.path2.empty())) return result(-ENOENT);
 
   Tracee t;
-  int r = ReadTracee(a.tid, &t);
+  bool cached = info.Length() > 10 && info[10].ToBoolean();
+  int r = GetTracee(a.tid, &t, a.op == kMkdir || a.op == kMknod, cached);
   if (r < 0) return result(r);
   if (t.foreign_userns) return result(kFallback);
   Bases b, b2;
-  if ((r = OpenBases(a.tid, a.dirfd, a.path, &b)) < 0) return result(r);
-  if (two && (r = OpenBases(a.tid, a.dirfd2, a.path2, &b2)) < 0) return result(r);
+  if ((r = OpenBases(t, a.dirfd, a.path, &b)) < 0) return result(r);
+  if (two && (r = OpenBases(t, a.dirfd2, a.path2, &b2)) < 0) return result(r);
   Fd tracee_fd;
   if (a.op == kInotify) {
     int fd = TraceeFd(t.tgid, (int)a.num(0));
@@ -270,7 +307,8 @@ Napi::Value PathAs(const Napi::CallbackInfo& info) {
   return result(Run(t, a, b, b2, tracee_fd.get()));
 }
 
-// taskInfo(tid) -> [tgid, ppid, starttime, cwdDev, cwdIno] or null when the thread is gone.
+// taskInfo(tid) -> [tgid, ppid, starttime of the process, cwdDev, cwdIno] or null when the thread
+// is gone.
 Napi::Value TaskInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!ArgNumber(info, 0, "tid")) return env.Undefined();
@@ -278,7 +316,8 @@ Napi::Value TaskInfo(const Napi::CallbackInfo& info) {
   Tracee t;
   if (ReadTracee(tid, &t) < 0) return env.Null();
   std::string proc = "/proc/" + std::to_string(tid);
-  std::ifstream f(proc + "/stat");
+  // The process's start time (a thread has its own): it tells a reused process id.
+  std::ifstream f("/proc/" + std::to_string(t.tgid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   size_t rp = text.rfind(')');
   if (rp == std::string::npos) return env.Null();

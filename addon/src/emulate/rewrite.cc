@@ -53,7 +53,6 @@ struct Region {
 struct Job {
   pid_t tid = 0, tgid = 0, vfork_parent = 0;
   bool exec = false;
-  bool child_of_us = false;  // in the supervisor's own child process
   bool ptraced = false;
   bool may_ptrace = true;  // false without SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
   bool retried_tgid = false;
@@ -178,11 +177,8 @@ class Agent {
   bool Poll(Job& j) {
     if (!j.ptraced) return PollUntraced(j);
     siginfo_t si = {};
-    int opts = WSTOPPED | WEXITED | __WALL | WNOHANG;
-    // Leave the exit status of the supervisor's own child to watchExit (its other threads and
-    // everything else traced here must be waited for, or their parents would never hear of them).
-    if (j.child_of_us && j.tid == j.tgid) opts |= WNOWAIT;
-    int r = waitid(P_PID, (id_t)j.tid, &si, opts);
+    // Peek first (WNOWAIT): an exit may have to be left to the supervisor's own waiting.
+    int r = waitid(P_PID, (id_t)j.tid, &si, WSTOPPED | WEXITED | __WALL | WNOHANG | WNOWAIT);
     if (r < 0) {
       if (errno == EINTR) return false;
       // After a successful execve by a non-leader thread, the thread has its process's id.
@@ -195,6 +191,15 @@ class Agent {
     }
     if (si.si_pid == 0) return false;
     if (si.si_code == CLD_EXITED || si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) {
+      // The exit of a process whose parent is the supervisor (its command, an orphan it adopted)
+      // is the supervisor's to collect. Anything else traced here must be waited for now, or its
+      // parent (or, for a thread, its process's parent) would never hear of it.
+      std::string status = ReadText("/proc/" + std::to_string(j.tid) + "/status");
+      bool ours = StatusField(status, "Tgid") == j.tid && StatusField(status, "PPid") == getpid();
+      if (!ours) {
+        siginfo_t done = {};
+        waitid(P_PID, (id_t)j.tid, &done, WEXITED | __WALL | WNOHANG);
+      }
       if (j.exec && j.vfork_parent) WriteRegions(j.vfork_parent, j.regions, true);
       return true;
     }
@@ -262,7 +267,6 @@ Napi::Value RewriteContinue(const Napi::CallbackInfo& info) {
   // /proc/TID/status is longer than ReadText's buffer; Tgid and PPid are near the top.
   j.tgid = StatusField(status, "Tgid");
   int ppid = StatusField(status, "PPid");
-  j.child_of_us = ppid == getpid();
   // A vfork child shares its parent's memory: after a successful execve, restore it there.
   if (j.exec && ppid > 0 && syscall(SYS_kcmp, j.tgid, ppid, KCMP_VM, 0, 0) == 0) j.vfork_parent = ppid;
   j.syscall_line = ReadText(proc + "/syscall");

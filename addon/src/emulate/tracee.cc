@@ -9,10 +9,15 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 
+#include <sys/ioctl.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace sysvisor {
 namespace emulate {
@@ -150,59 +155,229 @@ int ReadTracee(pid_t tid, Tracee* t) {
   return 0;
 }
 
-AsTracee::AsTracee(const Tracee& t, bool real_ids) {
-  // umask lives in fs_struct: give this thread its own so that setting it is per-thread.
-  if (!fs_unshared) {
-    if (unshare(CLONE_FS) == 0) fs_unshared = true;
-  }
-  if (CapGet(old_caps_) != 0) return;
-  old_fsuid_ = (uid_t)syscall(SYS_setfsuid, -1);
-  old_fsgid_ = (gid_t)syscall(SYS_setfsgid, -1);
-  int ng = getgroups(0, nullptr);
-  old_groups_.resize(ng > 0 ? ng : 0);
-  if (ng > 0 && getgroups(ng, old_groups_.data()) < 0) old_groups_.clear();
-  old_umask_ = umask(t.umask);
+namespace {
 
+struct PidfdInfo {
+  uint64_t mask, cgroupid;
+  uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+  int32_t exit_code;
+};
+constexpr unsigned long kPidfdGetInfo = _IOWR(0xFF, 11, PidfdInfo);
+constexpr uint64_t kPidfdInfoCreds = 1UL << 1;
+constexpr unsigned kPidfdThread = O_EXCL;
+constexpr size_t kMaxCached = 1024;
+
+struct Cached {
+  Fd pidfd;
+  Tracee t;
+  uint64_t used = 0;
+};
+
+// Processes whose root may have changed since they were seen (chroot, setns...): for good.
+std::unordered_set<pid_t>* root_changed = new std::unordered_set<pid_t>();
+
+// The supervisor's root: an O_PATH fd, its stat, its mount namespace.
+struct OwnRoot {
+  int fd = -1;
+  struct stat st {};
+  std::string mntns;
+};
+const OwnRoot& Own() {
+  static OwnRoot* o = [] {
+    auto* r = new OwnRoot();
+    r->fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (r->fd >= 0) fstat(r->fd, &r->st);
+    char buf[64];
+    ssize_t n = readlink("/proc/self/ns/mnt", buf, sizeof buf);
+    if (n > 0) r->mntns.assign(buf, (size_t)n);
+    return r;
+  }();
+  return *o;
+}
+
+// Is thread TID's root the supervisor's? (Same directory in the same mount namespace.)
+bool SameRootAsOurs(pid_t tid) {
+  const OwnRoot& o = Own();
+  if (o.fd < 0 || o.mntns.empty()) return false;
+  std::string proc = "/proc/" + std::to_string(tid);
+  struct stat st;
+  if (stat((proc + "/root").c_str(), &st) != 0 || st.st_dev != o.st.st_dev || st.st_ino != o.st.st_ino) return false;
+  char buf[64];
+  ssize_t n = readlink((proc + "/ns/mnt").c_str(), buf, sizeof buf);
+  return n > 0 && o.mntns == std::string(buf, (size_t)n);
+}
+
+bool cache_enabled = false;
+std::unordered_map<pid_t, Cached>* cache = new std::unordered_map<pid_t, Cached>();
+uint64_t cache_clock = 0;
+
+bool SameIds(const PidfdInfo& i, const Tracee& t) {
+  return i.ruid == t.ruid && i.euid == t.euid && i.suid == t.suid && i.fsuid == t.fsuid &&
+         i.rgid == t.rgid && i.egid == t.egid && i.sgid == t.sgid && i.fsgid == t.fsgid;
+}
+
+void Evict() {
+  // Drop the least recently used half.
+  std::vector<std::pair<uint64_t, pid_t>> ages;
+  for (auto& [tid, c] : *cache) ages.emplace_back(c.used, tid);
+  std::sort(ages.begin(), ages.end());
+  for (size_t i = 0; i < ages.size() / 2; i++) cache->erase(ages[i].second);
+}
+
+}  // namespace
+
+void SetTraceeCache(bool enabled) {
+  cache_enabled = enabled;
+  cache->clear();  // changes made while nobody was watching are unknown
+}
+
+void ForgetTracee(pid_t tid, bool whole_process, bool root_change) {
+  if (root_change) {
+    Tracee t;
+    auto it = cache->find(tid);
+    pid_t tgid = it != cache->end() ? it->second.t.tgid : ReadTracee(tid, &t) == 0 ? t.tgid : 0;
+    if (tgid) root_changed->insert(tgid);
+  }
+  if (!whole_process) {
+    cache->erase(tid);
+    return;
+  }
+  // execve: the thread may take over its process's id; forget every thread of the process.
+  Tracee t;
+  pid_t tgid = 0;
+  auto it = cache->find(tid);
+  if (it != cache->end()) tgid = it->second.t.tgid;
+  else if (ReadTracee(tid, &t) == 0) tgid = t.tgid;
+  cache->erase(tid);
+  if (tgid == 0) return;
+  for (auto i = cache->begin(); i != cache->end();) {
+    if (i->second.t.tgid == tgid) i = cache->erase(i);
+    else ++i;
+  }
+}
+
+int GetTracee(pid_t tid, Tracee* t, bool need_umask, bool use_cache) {
+  if (!use_cache) return ReadTracee(tid, t);
+  if (cache_enabled) {
+    auto it = cache->find(tid);
+    if (it != cache->end()) {
+      PidfdInfo info = {};
+      info.mask = kPidfdInfoCreds;
+      if (ioctl(it->second.pidfd.get(), kPidfdGetInfo, &info) == 0 && (info.mask & kPidfdInfoCreds) &&
+          SameIds(info, it->second.t)) {
+        it->second.used = ++cache_clock;
+        *t = it->second.t;
+        t->own_root = t->own_root && !root_changed->count(t->tgid);
+        if (!need_umask) return 0;
+        bool own_root = t->own_root;
+        int r = ReadTracee(tid, t);  // the umask, afresh (shared by the process's threads)
+        t->own_root = own_root && r == 0;
+        return r;
+      } else {
+        cache->erase(it);
+      }
+    }
+  }
+  if (!cache_enabled) return ReadTracee(tid, t);
+  // The pidfd first: while it shows the thread alive, the tid read below is that thread's.
+  int pidfd = (int)syscall(SYS_pidfd_open, tid, kPidfdThread);
+  int r = ReadTracee(tid, t);
+  if (r < 0 || pidfd < 0) {  // no PIDFD_THREAD before 6.9: not cached
+    if (pidfd >= 0) close(pidfd);
+    return r;
+  }
+  PidfdInfo info = {};
+  info.mask = kPidfdInfoCreds;
+  // No PIDFD_GET_INFO before 6.13: not cached.
+  if (ioctl(pidfd, kPidfdGetInfo, &info) != 0 || !SameIds(info, *t)) {
+    close(pidfd);
+    return 0;
+  }
+  t->own_root = !root_changed->count(t->tgid) && SameRootAsOurs(tid);
+  if (cache->size() >= kMaxCached) Evict();
+  Cached& c = (*cache)[tid];
+  c.pidfd.reset(pidfd);
+  c.t = *t;
+  c.used = ++cache_clock;
+  return 0;
+}
+
+// The supervisor thread's own identity, read once (nothing else changes it).
+struct SelfId {
+  bool init = false;
+  uid_t fsuid = 0;
+  gid_t fsgid = 0;
+  std::vector<gid_t> groups;
+  uint32_t caps[6] = {};
+};
+thread_local SelfId self_id;
+
+AsTracee::AsTracee(const Tracee& t, bool real_ids, bool set_umask) {
+  SelfId& me = self_id;
+  if (!me.init) {
+    // umask lives in fs_struct: give this thread its own so that setting it is per-thread.
+    if (!fs_unshared && unshare(CLONE_FS) == 0) fs_unshared = true;
+    if (CapGet(me.caps) != 0) return;
+    me.fsuid = (uid_t)syscall(SYS_setfsuid, -1);
+    me.fsgid = (gid_t)syscall(SYS_setfsgid, -1);
+    int ng = getgroups(0, nullptr);
+    me.groups.resize(ng > 0 ? ng : 0);
+    if (ng > 0 && getgroups(ng, me.groups.data()) < 0) return;
+    me.init = true;
+  }
   uid_t uid = real_ids ? t.ruid : t.fsuid;
   gid_t gid = real_ids ? t.rgid : t.fsgid;
   uint64_t want = real_ids ? (t.ruid == 0 ? t.cap_prm : 0) : t.cap_eff;
   if (t.foreign_userns) want = 0;  // its capabilities count in its own namespace, not here
   // Only what differs is changed (a root tracee usually costs nothing here).
-  set_groups_ = t.groups != old_groups_;
+  set_groups_ = t.groups != me.groups;
   if (set_groups_) syscall(SYS_setgroups, t.groups.size(), t.groups.data());
-  if (gid != old_fsgid_) syscall(SYS_setfsgid, gid);
-  if (uid != old_fsuid_) syscall(SYS_setfsuid, uid);
+  set_gid_ = gid != me.fsgid;
+  if (set_gid_) syscall(SYS_setfsgid, gid);
+  set_uid_ = uid != me.fsuid;
+  if (set_uid_) syscall(SYS_setfsuid, uid);
   uint32_t caps[6];
-  memcpy(caps, old_caps_, sizeof caps);
+  memcpy(caps, me.caps, sizeof caps);
   caps[0] &= (uint32_t)want;
   caps[1] &= (uint32_t)(want >> 32);
-  uint32_t now[6];
-  // setfsuid may have dropped file capabilities: compare with the current set.
-  bool caps_ok = CapGet(now) == 0;
-  set_caps_ = caps_ok && (now[0] != caps[0] || now[1] != caps[1]);
-  if (set_caps_) caps_ok = CapSet(caps) == 0;
-  ok_ = caps_ok && (uid_t)syscall(SYS_setfsuid, -1) == uid && (gid_t)syscall(SYS_setfsgid, -1) == gid;
+  // A changed fsuid changes the effective set too: set it whenever anything differs.
+  set_caps_ = set_uid_ || caps[0] != me.caps[0] || caps[1] != me.caps[1];
+  bool caps_ok = !set_caps_ || CapSet(caps) == 0;
+  set_umask_ = set_umask;
+  if (set_umask) old_umask_ = umask(t.umask);
+  ok_ = caps_ok && (!set_uid_ || (uid_t)syscall(SYS_setfsuid, -1) == uid) &&
+        (!set_gid_ || (gid_t)syscall(SYS_setfsgid, -1) == gid);
 }
 
 AsTracee::~AsTracee() {
   int err = errno;
-  uint32_t now[6];
-  if (set_caps_ || CapGet(now) != 0 || now[0] != old_caps_[0] || now[1] != old_caps_[1]) CapSet(old_caps_);
-  if ((uid_t)syscall(SYS_setfsuid, -1) != old_fsuid_) syscall(SYS_setfsuid, old_fsuid_);
-  if ((gid_t)syscall(SYS_setfsgid, -1) != old_fsgid_) syscall(SYS_setfsgid, old_fsgid_);
-  if (set_groups_) syscall(SYS_setgroups, old_groups_.size(), old_groups_.data());
-  // Going back to fsuid 0 raises the file capabilities again: make the set exactly the old one.
-  if (CapGet(now) == 0 && memcmp(now, old_caps_, sizeof now) != 0) CapSet(old_caps_);
-  umask(old_umask_);
+  const SelfId& me = self_id;
+  if (me.init) {
+    if (set_caps_) CapSet(me.caps);
+    if (set_uid_) syscall(SYS_setfsuid, me.fsuid);
+    if (set_gid_) syscall(SYS_setfsgid, me.fsgid);
+    if (set_groups_) syscall(SYS_setgroups, me.groups.size(), me.groups.data());
+    // Going back to fsuid 0 raised the file capabilities again: the set is exactly the old one.
+    if (set_uid_ && (me.caps[0] != me.caps[2] || me.caps[1] != me.caps[3])) CapSet(me.caps);
+  }
+  if (set_umask_) umask(old_umask_);
   errno = err;
 }
 
-int OpenBases(pid_t tid, int dirfd, const std::string& path, Bases* b) {
-  std::string proc = "/proc/" + std::to_string(tid);
-  int fd = open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return errno == ENOENT ? -ESRCH : -errno;
-  b->root.reset(fd);
-  if (fstat(fd, &b->root_st) != 0) return -errno;
+int OpenBases(const Tracee& t, int dirfd, const std::string& path, Bases* b) {
+  std::string proc = "/proc/" + std::to_string(t.tid);
+  int fd;
+  if (t.own_root && Own().fd >= 0) {
+    fd = DupFd(Own().fd);
+    if (fd < 0) return fd;
+    b->root.reset(fd);
+    b->root_st = Own().st;
+  } else {
+    fd = open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? -ESRCH : -errno;
+    b->root.reset(fd);
+    if (fstat(fd, &b->root_st) != 0) return -errno;
+  }
   if (!path.empty() && path[0] == '/') return 0;
   const int kAtFdcwd = AT_FDCWD;
   std::string base = dirfd == kAtFdcwd ? proc + "/cwd" : proc + "/fd/" + std::to_string(dirfd);

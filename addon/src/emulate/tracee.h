@@ -27,17 +27,35 @@ struct Tracee {
   mode_t umask = 022;
   uint64_t cap_eff = 0, cap_prm = 0;
   bool foreign_userns = false;  // in another user namespace than the supervisor
+  // Its root is the supervisor's (same directory, same mount namespace): known only for cached
+  // identities (see GetTracee), then absolute paths start at the supervisor's own "/".
+  bool own_root = false;
 };
 
-// Reads the identity of thread TID. 0 or -errno (-ESRCH when it is gone).
+// Reads the identity of thread TID from /proc/TID/status. 0 or -errno (-ESRCH when it is gone).
 int ReadTracee(pid_t tid, Tracee* t);
+
+// The identity of thread TID, from a cache when enabled (SetTraceeCache) and USE_CACHE (the call
+// comes through an engine that sees the thread's credential changes): a cached entry holds a
+// pidfd of the thread, and is used only while that thread is alive with the same uids and gids
+// (PIDFD_GET_INFO, far cheaper than /proc/TID/status). Whoever enables the cache must call
+// ForgetTracee when the thread enters a call that changes its credentials (setuid family,
+// setgroups, capset, execve, unshare, setns): creds are per thread and only the thread itself
+// changes them, so nothing else can be emulated for it until that call is over. The umask (shared
+// by the threads of a process) is never cached: NEED_UMASK reads it afresh.
+int GetTracee(pid_t tid, Tracee* t, bool need_umask, bool use_cache);
+// ROOT_CHANGE (chroot, pivot_root, unshare, setns): the process's root may change; it is never
+// again assumed to be the supervisor's (its threads share it, so this is for good).
+void ForgetTracee(pid_t tid, bool whole_process = false, bool root_change = false);
+void SetTraceeCache(bool enabled);
 
 // While alive, the calling thread has the tracee's filesystem identity: fsuid/fsgid (or, for
 // access(2) semantics, its real uid/gid), supplementary groups, umask and effective capabilities
 // (never more than the supervisor's). Per-thread raw syscalls only; restored on destruction.
 class AsTracee {
  public:
-  explicit AsTracee(const Tracee& t, bool real_ids = false);
+  // SET_UMASK: the call creates files (only then is the tracee's umask needed and applied).
+  explicit AsTracee(const Tracee& t, bool real_ids = false, bool set_umask = true);
   ~AsTracee();
   AsTracee(const AsTracee&) = delete;
   AsTracee& operator=(const AsTracee&) = delete;
@@ -45,12 +63,8 @@ class AsTracee {
 
  private:
   bool ok_ = false;
-  uid_t old_fsuid_ = 0;
-  gid_t old_fsgid_ = 0;
-  std::vector<gid_t> old_groups_;
+  bool set_groups_ = false, set_gid_ = false, set_uid_ = false, set_caps_ = false, set_umask_ = false;
   mode_t old_umask_ = 0;
-  bool set_groups_ = false, set_caps_ = false;
-  uint32_t old_caps_[6] = {};  // effective, permitted, inheritable x 2 words
 };
 
 // An owned file descriptor.
@@ -93,8 +107,8 @@ struct Bases {
   struct stat root_st {};
 };
 
-// Opens the bases of a path for thread TID. 0 or -errno (EBADF for a bad dirfd).
-int OpenBases(pid_t tid, int dirfd, const std::string& path, Bases* b);
+// Opens the bases of a path for thread T. 0 or -errno (EBADF for a bad dirfd).
+int OpenBases(const Tracee& t, int dirfd, const std::string& path, Bases* b);
 
 // The directory holding the last component of a path, and that component.
 struct Resolved {

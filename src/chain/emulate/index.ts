@@ -15,9 +15,11 @@ import type { RewriteContext } from './rewrite.js';
 export type { Emulator } from './open.js';
 export { openEmulators } from './open.js';
 export { pathEmulators } from './paths.js';
-export { processEmulators, realCwd } from './process.js';
+export { processEmulators, realCwd, chdirTargets } from './process.js';
 export { continueWithPatches, rewriteStrings, stringPatches, type Patch, type RewriteContext } from './rewrite.js';
 export { socketPath, traceeSocketPath, sockaddrBytes, SOCKADDR_ARG } from './sockaddr.js';
+
+export { credTracked } from './tracked.js';
 
 export interface EmulatorOptions {
   /**
@@ -29,7 +31,21 @@ export interface EmulatorOptions {
   report(line: string): void;
 }
 
-export type EmulateBinding = Pick<RawBinding, 'openAs' | 'pathAs' | 'PATH_OP' | 'EMULATE_FALLBACK' | 'rewriteContinue'>;
+export type EmulateBinding = Pick<RawBinding, 'openAs' | 'pathAs' | 'PATH_OP' | 'EMULATE_FALLBACK' | 'rewriteContinue' | 'writeTracee'>;
+
+/**
+ * The calls that change what the addon's identity cache holds for a thread: its credentials (ids,
+ * groups, capabilities, user namespace) and its process's root (ROOT_SYSCALLS). An engine that
+ * turns the cache on (emulateCache) must see every one of them and call forgetTracee(tid, exec,
+ * root) on entry.
+ */
+export const CRED_SYSCALLS = [
+  'setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid', 'setfsuid', 'setfsgid',
+  'setgroups', 'capset', 'execve', 'execveat', 'unshare', 'setns', 'chroot', 'pivot_root',
+] as const;
+
+/** Of CRED_SYSCALLS, those that may change the process's root or mount namespace. */
+export const ROOT_SYSCALLS = ['unshare', 'setns', 'chroot', 'pivot_root'] as const;
 
 /** Every emulator, keyed by syscall name. */
 export function defaultEmulators(binding: EmulateBinding, opts: EmulatorOptions): Record<string, Emulator> {

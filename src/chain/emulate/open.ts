@@ -8,6 +8,7 @@ import type { RawBinding } from '../../native/load.js';
 import { Result } from '../result.js';
 import type { Syscall } from '../syscall.js';
 import { rewriteStrings, type RewriteContext } from './rewrite.js';
+import { credTracked } from './tracked.js';
 
 const AT_FDCWD = -100;
 const O_CLOEXEC = 0o2000000;
@@ -30,7 +31,7 @@ export function openEmulators(binding: Pick<RawBinding, 'openAs'> & Partial<Pick
     const path = call.string(pathArg);
     if (path === null) return Result.error(EFAULT);
     if (path === '') return Result.error(ENOENT);
-    const fd = binding.openAs(pid, dirfd, path, flags, mode, resolve);
+    const fd = binding.openAs(pid, dirfd, path, flags, mode, resolve, credTracked.has(call));
     if (fd === binding.EMULATE_FALLBACK) return fallback(call);
     return openResult(call, fd, flags);
   };

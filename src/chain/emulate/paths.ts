@@ -10,6 +10,7 @@ import { Result } from '../result.js';
 import type { Syscall } from '../syscall.js';
 import type { Emulator } from './open.js';
 import { rewriteStrings, type RewriteContext } from './rewrite.js';
+import { credTracked } from './tracked.js';
 
 const E = os.errno;
 const AT_FDCWD = -100;
@@ -23,7 +24,7 @@ const XATTR_SIZE_MAX = 65536;
 const MAX_HANDLE_SZ = 128;
 const AT_HANDLE_MNT_ID_UNIQUE = 0x001;
 
-export type PathBinding = Pick<RawBinding, 'pathAs' | 'PATH_OP' | 'EMULATE_FALLBACK'>;
+export type PathBinding = Pick<RawBinding, 'pathAs' | 'PATH_OP' | 'EMULATE_FALLBACK' | 'writeTracee'>;
 
 interface PathCall {
   op: PathOpName;
@@ -56,9 +57,10 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
       // An empty path names the dirfd itself (AT_EMPTY_PATH): not a path to emulate.
       return c.emptyOk !== undefined && (c.emptyOk & AT_EMPTY_PATH) !== 0 ? rewriteStrings(call, ctx) : Result.error(E.ENOENT);
     }
+    const cached = credTracked.has(call);
     const r = c.second
-      ? binding.pathAs(call.tid, ops[c.op], c.dirfd, path, c.nums ?? [], c.str ?? null, c.input ?? null, c.output ?? null, c.second[0], path2!)
-      : binding.pathAs(call.tid, ops[c.op], c.dirfd, path, c.nums ?? [], c.str ?? null, c.input ?? null, c.output ?? null);
+      ? binding.pathAs(call.tid, ops[c.op], c.dirfd, path, c.nums ?? [], c.str ?? null, c.input ?? null, c.output ?? null, c.second[0], path2!, cached)
+      : binding.pathAs(call.tid, ops[c.op], c.dirfd, path, c.nums ?? [], c.str ?? null, c.input ?? null, c.output ?? null, undefined, undefined, cached);
     if (r === FALLBACK) return rewriteStrings(call, ctx);
     if (r < 0) return c.fail ? c.fail(-r) : Result.error(-r);
     return ok(r);
@@ -67,13 +69,8 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
   // Writes len bytes of out to the tracee at addr; EFAULT when it cannot.
   const put = (call: Syscall, addr: number, out: Buffer, len: number, value: number): Result => {
     if (len === 0) return Result.value(value);
-    if (addr === 0) return Result.error(E.EFAULT);
-    try {
-      call.memory.writeBytes(addr, len === out.length ? out : out.subarray(0, len));
-    } catch {
-      return Result.error(E.EFAULT);
-    }
-    return Result.value(value);
+    const w = binding.writeTracee(call.tid, addr, out, len);
+    return w < 0 ? Result.error(-w) : Result.value(value);
   };
 
   const dfd = (v: number) => v | 0;

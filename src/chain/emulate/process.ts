@@ -11,10 +11,19 @@ import type { Syscall } from '../syscall.js';
 import type { Emulator } from './open.js';
 import { continueWithPatches, rewriteStrings, stringPatches, type Patch, type RewriteContext } from './rewrite.js';
 import { SOCKADDR_ARG, sockaddrBytes } from './sockaddr.js';
+import { credTracked } from './tracked.js';
 
 const E = os.errno;
 const AT_FDCWD = -100;
 const AT_EMPTY_PATH = 0x1000;
+const STAT_SIZE = 144;
+
+/**
+ * For a chdir the executor checked: the (st_dev, st_ino) of the directory it goes to, so that an
+ * engine tracking the cwd can recognize it later. Absent when unknown (the check fell back).
+ */
+export const chdirTargets = new WeakMap<object, [number, number]>();
+
 /** Below the stack pointer, past the red zone: scratch memory of a thread blocked in a syscall. */
 const RED_ZONE = 128;
 
@@ -45,8 +54,10 @@ export function processEmulators(binding: ProcessBinding, ctx: RewriteContext): 
     const path = call.string(0);
     if (path === null) return Result.error(E.EFAULT);
     if (path === '') return Result.error(E.ENOENT);
-    const r = binding.pathAs(call.tid, binding.PATH_OP.chdirCheck, AT_FDCWD, path, []);
+    const st = Buffer.alloc(STAT_SIZE);
+    const r = binding.pathAs(call.tid, binding.PATH_OP.chdirCheck, AT_FDCWD, path, [], null, null, st, undefined, undefined, credTracked.has(call));
     if (r < 0 && r !== binding.EMULATE_FALLBACK) return Result.error(-r);
+    if (r === 0) chdirTargets.set(call, [Number(st.readBigUInt64LE(0)), Number(st.readBigUInt64LE(8))]);
     return call.changed ? rewriteStrings(call, ctx) : Result.CONTINUED;
   };
 
@@ -89,8 +100,13 @@ export function processEmulators(binding: ProcessBinding, ctx: RewriteContext): 
     return Result.value(bytes.length);
   };
 
+  // chroot, pivot_root: the process's own root; the kernel must do it (restored at exit).
+  const own: Emulator = (call) => (call.changed ? rewriteStrings(call, ctx) : Result.CONTINUED);
+
   return {
     chdir,
+    chroot: own,
+    pivot_root: own,
     execve: exec(0, 1, -1),
     execveat: exec(1, 2, 4),
     bind: sock,

@@ -33,6 +33,8 @@ const MAX_ANCESTORS = 16;
 
 export class CwdLevels {
   private readonly states = new Map<number, State>();
+  /** False until some chdir entered a level: every cwd is then at level 0. */
+  used = false;
 
   constructor(private readonly src: TaskInfoSource) {}
 
@@ -51,12 +53,21 @@ export class CwdLevels {
     return 0;
   }
 
-  /** Records the level a chdir of thread tid is about to give its process. */
-  chdir(tid: number, level: number): void {
+  /**
+   * Records the level a chdir of thread tid is about to give its process; `target` is the
+   * directory's (dev, ino) when known, else it is bound to the cwd at the next look-up.
+   */
+  chdir(tid: number, level: number, target?: readonly [number, number]): void {
+    if (level === 0 && !this.used) return;
+    this.used = true;
     const info = this.src.taskInfo(tid);
     if (!info) return;
     const [tgid, ppid, start] = info;
     const st = this.state(tgid, ppid, start, true)!;
+    if (target) {
+      this.push(st, { dev: target[0], ino: target[1], level });
+      return;
+    }
     if (st.pending !== undefined) {
       // An earlier chdir not looked at since: bind it first (to where that one went).
       this.level(tid);

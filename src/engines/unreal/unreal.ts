@@ -10,7 +10,7 @@ import type { Interest } from '../../filter/plan.js';
 import { Result } from '../../chain/result.js';
 import type { Syscall } from '../../chain/syscall.js';
 import { UsageError } from '../../chain/errors.js';
-import { realCwd, socketPath, SOCKADDR_ARG } from '../../chain/emulate/index.js';
+import { chdirTargets, CRED_SYSCALLS, credTracked, realCwd, ROOT_SYSCALLS, socketPath, SOCKADDR_ARG } from '../../chain/emulate/index.js';
 import { loadBinding, type RawBinding } from '../../native/load.js';
 import { AT_FDCWD, PATH_ARGS, PATH_DIRFDS } from '../../syscalls/paths.js';
 import { CwdLevels } from './levels.js';
@@ -32,7 +32,13 @@ const OTHER_SYSCALLS = ['getcwd', 'bind', 'connect'] as const;
 
 const ERANGE = 34;
 
-export type UnrealBinding = Pick<RawBinding, 'pathAs' | 'PATH_OP' | 'taskInfo'>;
+/** Live instances in creation order: an instance is outside the ones created after it. */
+const LIVE: UnrealEngine[] = [];
+
+export type UnrealBinding = Pick<RawBinding, 'pathAs' | 'PATH_OP' | 'taskInfo' | 'emulateCache' | 'forgetTracee'>;
+
+const CRED = new Set<string>(CRED_SYSCALLS);
+const ROOT = new Set<string>(ROOT_SYSCALLS);
 
 export interface UnrealOptions {
   /** The mapped name, one absolute component (default `/unreal`). */
@@ -50,17 +56,15 @@ export class UnrealEngine implements Engine {
   readonly interests: readonly Interest[];
   readonly pathPrefixes: readonly string[];
   readonly pathComponents: readonly string[];
-  /** chdir always comes to JS: the level of the new cwd must be recorded, mapped or not. */
-  readonly unrouted = ['chdir'];
+  /**
+   * Always seen in JS: chdir (the level of the new cwd is recorded, mapped or not), and the path
+   * calls that change what the identity cache holds (execve: credentials; chroot, pivot_root: the
+   * root).
+   */
+  readonly unrouted = ['chdir', 'execve', 'execveat', 'chroot', 'pivot_root'];
   readonly map: PathMap;
   private readonly levels: CwdLevels;
   private readonly readlinkOp: number;
-  /**
-   * The `unreal` engines further out (outermost first). A relative path starts from the cwd as
-   * they show it (the kernel's cwd under their levels), so that `..` climbs out of their levels
-   * before this engine's own.
-   */
-  outer: readonly UnrealEngine[] = [];
 
   constructor(private readonly binding: UnrealBinding, opts: UnrealOptions = {}) {
     this.map = new PathMap(opts.prefix ?? '/unreal');
@@ -68,24 +72,36 @@ export class UnrealEngine implements Engine {
     this.pathComponents = [this.map.name];
     this.levels = new CwdLevels(binding);
     this.readlinkOp = binding.PATH_OP.readlink;
-    const everyDirfd = opts.dirfds === 'all';
-    const interests: Interest[] = [];
-    for (const name of [...UNREAL_SYSCALLS, ...OTHER_SYSCALLS]) {
-      const dirfds = PATH_DIRFDS[name];
-      if (!dirfds || everyDirfd) {
-        interests.push({ syscall: name });
-        continue;
-      }
-      // Notified when some path is relative to the cwd (AT_FDCWD, sign- or zero-extended).
-      for (const d of new Set(Object.values(dirfds))) {
-        interests.push({ syscall: name, when: [{ arg: d, eq: AT_FDCWD }] });
-        interests.push({ syscall: name, when: [{ arg: d, eq: 0xffffff9c }] });
-      }
-    }
-    this.interests = interests;
+    this.interests = unrealInterests(opts.dirfds ?? 'cwd');
+    LIVE.push(this);
+    // The emulators may cache tracee identities: this engine sees every credential change.
+    binding.emulateCache(true);
+  }
+
+  /**
+   * The `unreal` engines further out (outermost first): those created before this one, in this
+   * stack (engines are created outermost first) or in the scopes around it. A relative path starts
+   * from the cwd as they show it (the kernel's cwd under their levels), so that `..` climbs out of
+   * their levels before this engine's own. One that never served a process shows it as it is.
+   */
+  private get outer(): readonly UnrealEngine[] {
+    const i = LIVE.indexOf(this);
+    return i < 0 ? [] : LIVE.slice(0, i);
+  }
+
+  close(): void {
+    const i = LIVE.indexOf(this);
+    if (i >= 0) LIVE.splice(i, 1);
   }
 
   handle(call: Syscall, next: Next): Result | Promise<Result> {
+    // This engine sees every credential change of the threads it serves (CRED_SYSCALLS).
+    credTracked.add(call);
+    if (CRED.has(call.name)) {
+      const exec = call.name === 'execve' || call.name === 'execveat';
+      this.binding.forgetTracee(call.tid, exec, ROOT.has(call.name));
+      if (!PATH_ARGS[call.name]) return next();
+    }
     switch (call.name) {
       case 'getcwd':
         return this.getcwd(call, next);
@@ -136,9 +152,8 @@ export class UnrealEngine implements Engine {
       const real = realCwd(call.tid);
       if (typeof real !== 'string') return null;
       // The cwd as the engines further out show it.
-      let view = real;
-      for (const e of this.outer) view = e.cwdView(call.tid, view);
-      return { level: this.levels.level(call.tid), real: view };
+      const view = this.outerView(call.tid, real);
+      return { level: this.levels.used ? this.levels.level(call.tid) : 0, real: view };
     }
     try {
       const real = readlinkSync(`/proc/${call.tid}/fd/${dirfd}`);
@@ -148,9 +163,15 @@ export class UnrealEngine implements Engine {
     }
   }
 
+  private outerView(tid: number, real: string): string {
+    let view = real;
+    for (const e of this.outer) view = e.cwdView(tid, view);
+    return view;
+  }
+
   /** A cwd `inner` (in the view of the engines further out) as this engine shows it. */
   cwdView(tid: number, inner: string): string {
-    const level = this.levels.level(tid);
+    const level = this.levels.used ? this.levels.level(tid) : 0;
     return level === 0 ? inner : this.map.prefix.repeat(level) + (inner === '/' ? '' : inner);
   }
 
@@ -160,8 +181,9 @@ export class UnrealEngine implements Engine {
     const buf = Buffer.alloc(4096);
     return (path: string): string | null => {
       let real = path;
-      for (let i = this.outer.length - 1; i >= 0; i--) real = this.outer[i]!.map.strip(real)[0];
-      const n = this.binding.pathAs(call.tid, this.readlinkOp, AT_FDCWD, real, [], null, null, buf);
+      const outer = this.outer;
+      for (let i = outer.length - 1; i >= 0; i--) real = outer[i]!.map.strip(real)[0];
+      const n = this.binding.pathAs(call.tid, this.readlinkOp, AT_FDCWD, real, [], null, null, buf, undefined, undefined, true);
       return n > 0 ? buf.toString('utf8', 0, n) : null;
     };
   }
@@ -174,7 +196,7 @@ export class UnrealEngine implements Engine {
     // The executor checks the chdir as the tracee: an error means the cwd stays.
     call.wantResult();
     const record = (r: Result): Result => {
-      if (r.kind !== 'error') this.levels.chdir(call.tid, m.level);
+      if (r.kind !== 'error') this.levels.chdir(call.tid, m.level, chdirTargets.get(call));
       return r;
     };
     const r = next();
@@ -182,6 +204,7 @@ export class UnrealEngine implements Engine {
   }
 
   private getcwd(call: Syscall, next: Next): Result | Promise<Result> {
+    if (!this.levels.used) return next();
     const level = this.levels.level(call.tid);
     if (level === 0) return next();
     call.wantResult();
@@ -205,6 +228,26 @@ export class UnrealEngine implements Engine {
   }
 }
 
+/**
+ * What an instance intercepts. With dirfds 'cwd', the *at calls only when a dirfd argument is
+ * AT_FDCWD (sign- or zero-extended); the credential calls always (see CRED_SYSCALLS).
+ */
+export function unrealInterests(dirfds: 'cwd' | 'all'): Interest[] {
+  const interests: Interest[] = [];
+  for (const name of new Set<string>([...UNREAL_SYSCALLS, ...OTHER_SYSCALLS, ...CRED_SYSCALLS])) {
+    const fds = PATH_DIRFDS[name];
+    if (!fds || dirfds === 'all' || CRED.has(name)) {
+      interests.push({ syscall: name });
+      continue;
+    }
+    for (const d of new Set(Object.values(fds))) {
+      interests.push({ syscall: name, when: [{ arg: d, eq: AT_FDCWD }] });
+      interests.push({ syscall: name, when: [{ arg: d, eq: 0xffffff9c }] });
+    }
+  }
+  return interests;
+}
+
 export const unrealFactory: EngineFactory = {
   name: 'unreal',
   summary: 'path virtualization: /unreal/X and /unreal/unreal/X are /X',
@@ -212,19 +255,19 @@ export const unrealFactory: EngineFactory = {
     prefix: 'the mapped directory, one absolute component (default /unreal)',
     dirfds: "cwd (default: *at calls relative to an open directory run natively) or all",
   },
-  create(options: EngineOptions, ctx: EngineContext): Engine {
+  // No loadableInterests: they would be notified in every run (nesting is on by default), and make
+  // openat & co. conditional for the engines loaded inside. A nested `-e unreal` is served by an
+  // outer `-e unreal`, whose filter has the same calls.
+  create(options: EngineOptions, _ctx: EngineContext): Engine {
     const prefix = options['prefix'];
     const dirfds = options['dirfds'];
     if (prefix && (prefix.length !== 1 || !/^\/[^/]+$/.test(prefix[0]!) || prefix[0] === '/.' || prefix[0] === '/..'))
       throw new UsageError(`engine unreal: prefix must be one absolute component like /unreal, got '${prefix.join(',')}'`);
     if (dirfds && (dirfds.length !== 1 || (dirfds[0] !== 'cwd' && dirfds[0] !== 'all')))
       throw new UsageError(`engine unreal: dirfds must be cwd or all, got '${dirfds.join(',')}'`);
-    const engine = new UnrealEngine(loadBinding(), {
+    return new UnrealEngine(loadBinding(), {
       ...(prefix ? { prefix: prefix[0]! } : {}),
       ...(dirfds ? { dirfds: dirfds[0] as 'cwd' | 'all' } : {}),
     });
-    // Engines are created outermost first: the unreal ones created before this one are outside it.
-    engine.outer = ctx.siblings.filter((e): e is UnrealEngine => e instanceof UnrealEngine);
-    return engine;
   },
 };

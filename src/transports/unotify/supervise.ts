@@ -3,7 +3,7 @@
 // wait until the command has exited and no process holds the filter -> close the engines.
 import { loadBinding, type RawBinding } from '../../native/load.js';
 import type { Engine, EngineFactory } from '../../chain/engine.js';
-import { ScopeTree } from '../../scopes/tree.js';
+import { ScopeTree, type TaskInfoFn } from '../../scopes/tree.js';
 import { ControlServer, closeEngines } from '../../scopes/control.js';
 import { CONTROL_MAGIC } from '../../scopes/protocol.js';
 import { builtinEngines } from '../../engines/registry.js';
@@ -98,6 +98,54 @@ export function rootInterests(engines: readonly Engine[], loadable: readonly Eng
   return [...own, ...loadable.flatMap((f) => f.loadableInterests?.() ?? []), { syscall: 'prctl', when: [{ arg: 0, eq: CONTROL_MAGIC }] }];
 }
 
+/** Thread info for the scopes, from the addon (null when the thread is gone). */
+export function taskInfoFn(binding: RawBinding): TaskInfoFn {
+  return (tid: number) => {
+    const t = binding.taskInfo(tid);
+    return t ? { tgid: t[0], ppid: t[1], start: t[2] } : null;
+  };
+}
+
+export interface ListenerOptions {
+  binding: RawBinding;
+  /** The seccomp listener fd; the transport's pump owns it from now on. */
+  listener: number;
+  /** The root scope's engines, outermost first. */
+  engines: readonly Engine[];
+  /** The specs the engines were made from (for `sysvisor engines`). */
+  specs: readonly string[];
+  reporter: Reporter;
+  /** Emulator options, read at each call (killableWait may be cleared after the fact). */
+  emulation: EmulatorOptions;
+  /** Syscall numbers the filter notifies (the pump continues those no engine wants, in C++). */
+  notified: readonly number[];
+  /** Makes the server of the control calls of nested sysvisors (omitted: nesting off). */
+  control?(scopes: ScopeTree, taskInfo: TaskInfoFn): ControlServer;
+  /** Every process holding the filter is gone. */
+  onHangup(): void;
+}
+
+export interface ServedListener {
+  transport: UnotifyTransport;
+  scopes: ScopeTree;
+  control: ControlServer | undefined;
+}
+
+/**
+ * Serves a seccomp listener with an engine stack: the executor with the default emulators, a
+ * scope tree whose root holds the engines, and the transport pumping the listener. Shared by
+ * `supervise` (a listener taken from the child it spawned) and the OCI agent (a listener sent by a
+ * container runtime).
+ */
+export function serveListener(o: ListenerOptions): ServedListener {
+  const executor = createExecutor({ emulators: defaultEmulators(o.binding, o.emulation), report: (l) => o.reporter.once(l) });
+  const taskInfo = taskInfoFn(o.binding);
+  const scopes = new ScopeTree(o.engines.map((engine, i) => ({ engine, spec: o.specs[i] ?? engine.name })), executor, taskInfo);
+  const control = o.control?.(scopes, taskInfo);
+  const transport = new UnotifyTransport(o.binding, o.listener, scopes, o.reporter, { onHangup: () => o.onHangup() }, o.notified, control);
+  return { transport, scopes, control };
+}
+
 /** Starts COMMAND under the engines. Throws CommandError (126/127) before forking. */
 export function supervise(opts: SuperviseOptions): Supervision {
   const binding = opts.binding ?? loadBinding();
@@ -107,7 +155,6 @@ export function supervise(opts: SuperviseOptions): Supervision {
   // Emulators that rewrite arguments in place restore them at syscall exit with a ptrace stop,
   // which needs the notified thread to wait killably (see chain/emulate/rewrite.ts).
   const emuOptions: EmulatorOptions = { killableWait: true, report: (l) => reporter.once(l) };
-  const executor = createExecutor({ emulators: defaultEmulators(binding, emuOptions), report: (l) => reporter.once(l) });
   const loadable = opts.nesting === false ? undefined : (opts.loadable ?? builtinEngines());
   const plan = planFilter(rootInterests(opts.engines, loadable));
   const envList = Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
@@ -127,13 +174,19 @@ export function supervise(opts: SuperviseOptions): Supervision {
       throw new UnsupportedFeatureError('second seccomp listener', 'this process already runs under a seccomp listener that is not a sysvisor (EBUSY)', { cause: e });
     throw new SysvisorError(`spawn ${opts.command}`, e);
   }
-  const taskInfo = (tid: number) => {
-    const t = binding.taskInfo(tid);
-    return t ? { tgid: t[0], ppid: t[1], start: t[2] } : null;
-  };
-  const specs = opts.specs ?? opts.engines.map((e) => e.name);
-  const scopes = new ScopeTree(opts.engines.map((engine, i) => ({ engine, spec: specs[i] ?? engine.name })), executor, taskInfo);
-  const control = loadable ? new ControlServer(binding, scopes, plan, taskInfo, reporter) : undefined;
+  let hangupResolve!: () => void;
+  const hangup = new Promise<void>((r) => (hangupResolve = r));
+  const { transport, control } = serveListener({
+    binding,
+    listener: child.listener,
+    engines: opts.engines,
+    specs: opts.specs ?? opts.engines.map((e) => e.name),
+    reporter,
+    emulation: emuOptions,
+    notified: plan.syscalls,
+    ...(loadable ? { control: (scopes: ScopeTree, taskInfo: TaskInfoFn) => new ControlServer(binding, scopes, plan, taskInfo, reporter) } : {}),
+    onHangup: () => hangupResolve(),
+  });
   control?.setRootPid(child.pid);
 
   // The child waits before exec until every engine's start hook has returned.
@@ -152,9 +205,6 @@ export function supervise(opts: SuperviseOptions): Supervision {
       },
     );
   }
-  let hangupResolve!: () => void;
-  const hangup = new Promise<void>((r) => (hangupResolve = r));
-  const transport = new UnotifyTransport(binding, child.listener, scopes, reporter, { onHangup: () => hangupResolve() }, plan.syscalls, control);
   const exited = new Promise<ExitStatus>((resolve) =>
     binding.watchExit(child.pidfd, (code, signal) => resolve(signal ? { code: null, signal } : { code, signal: 0 })),
   );

@@ -38,8 +38,10 @@ export function unfinishedLine(pid: number | undefined, rec: SyscallRecord, opti
   const cut = Math.min(outputArgIndex(rec.name), all.length);
   const known = all.slice(0, cut);
   const head = `${pidPrefix(pid, options.pidStyle)}${rec.name}(`;
+  // strace: the known arguments, each followed by ", " when more follow, then " <unfinished ...>"
+  // (so two spaces after a cut before an output argument: `wait4(-1,  <unfinished ...>`).
   if (cut === all.length) return `${head}${known.join(', ')} <unfinished ...>`;
-  return `${head}${known.map((a) => a + ', ').join('')}<unfinished ...>`;
+  return `${head}${known.map((a) => a + ', ').join('')} <unfinished ...>`;
 }
 
 /** The exit half: `<... wait4 resumed>[{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 42`. */

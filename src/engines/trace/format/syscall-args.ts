@@ -18,6 +18,8 @@ export interface SyscallRecord {
   trunc?: number;
   /** Return value; undefined while the call has not returned (or never returns). */
   ret?: number;
+  /** Element counts of array arguments that were counted rather than read (execve's envp). */
+  counts?: readonly (number | undefined)[];
 }
 
 export interface FormatOptions {
@@ -205,6 +207,8 @@ export interface ArgMemory {
   enterBuf?: { arg: number; lenArg: number };
   /** Memory read at exit when the call succeeded. */
   exitData?: { arg: number; mode: 'buf' | 'str' | 'struct'; size?: number };
+  /** execve-like: argv (after the file name) read at entry, envp counted. */
+  argv?: boolean;
 }
 
 /** Size of what a struct-kind output argument points to (x86_64). */
@@ -224,6 +228,7 @@ export function argMemory(name: string): ArgMemory {
   sig.args.forEach((a, i) => {
     if (typeof a === 'object') mem.enterBuf ??= { arg: i, lenArg: a.len };
     else if (a === 'path') mem.strArgs.push(i);
+    else if (a === 'strarray') mem.argv = true;
     else if (a === 'sigsetIn') mem.enterBuf ??= { arg: i, lenArg: 3 };
     else if (a === 'bufOut' || a === 'bufOutHex') mem.exitData ??= { arg: i, mode: 'buf' };
     else if (a === 'strOut') mem.exitData ??= { arg: i, mode: 'str' };
@@ -273,6 +278,8 @@ function u64(v: number): bigint {
 }
 
 export function hex(v: number): string {
+  // Numbers are exact up to 2^53: the common case (pointers, flags) needs no BigInt.
+  if (v >= 0 && v <= Number.MAX_SAFE_INTEGER) return '0x' + Math.trunc(v).toString(16);
   return '0x' + u64(v).toString(16);
 }
 
@@ -289,8 +296,27 @@ export function octal(v: number): string {
 
 type FlagTable = readonly (readonly [number, string])[];
 
+// Flag words repeat (O_RDONLY|O_CLOEXEC, PROT_READ|PROT_WRITE...): their text is cached per
+// table (bounded), since a tracer formats them for every call.
+const FLAG_CACHE = new Map<FlagTable, Map<string, Map<number, string>>>();
+const FLAG_CACHE_MAX = 512;
+
 /** Names of the bits in `value` in table order, unknown bits in hex, or `zero` when none. */
 function flags(value: number, table: FlagTable, zero = '0'): string {
+  let byZero = FLAG_CACHE.get(table);
+  if (byZero === undefined) FLAG_CACHE.set(table, (byZero = new Map()));
+  let cache = byZero.get(zero);
+  if (cache === undefined) byZero.set(zero, (cache = new Map()));
+  let text = cache.get(value);
+  if (text === undefined) {
+    text = flagsUncached(value, table, zero);
+    if (cache.size >= FLAG_CACHE_MAX) cache.clear();
+    cache.set(value, text);
+  }
+  return text;
+}
+
+function flagsUncached(value: number, table: FlagTable, zero: string): string {
   let rest = BigInt.asUintN(64, BigInt(Math.trunc(value)));
   const parts: string[] = [];
   for (const [bit, name] of table) {
@@ -498,12 +524,32 @@ function bytesOf(s: string): Buffer {
   return Buffer.from(s, 'latin1');
 }
 
+/** Little-endian unsigned 32-bit word of a byte string at `off`. */
+function le32(s: string, off: number): number {
+  return (s.charCodeAt(off) | (s.charCodeAt(off + 1) << 8) | (s.charCodeAt(off + 2) << 16) | (s.charCodeAt(off + 3) << 24)) >>> 0;
+}
+
+const MODE_CACHE = new Map<number, string>();
+
 /** struct stat (x86_64, 144 bytes): strace's short form. Device files show st_rdev. */
 export function statSummary(data: string): string | undefined {
   if (data.length < 144) return undefined;
-  const b = bytesOf(data);
-  const mode = b.readUInt32LE(24);
+  const mode = le32(data, 24);
   const type = mode & 0o170000;
+  if (type !== 0o20000 && type !== 0o60000) {
+    // The common case without Buffer or BigInt: a size below 2^53.
+    const lo = le32(data, 48);
+    const hi = le32(data, 52);
+    if (hi < 0x200000) {
+      let m = MODE_CACHE.get(mode);
+      if (m === undefined) {
+        m = fileMode(mode);
+        if (MODE_CACHE.size < 1024) MODE_CACHE.set(mode, m);
+      }
+      return `{st_mode=${m}, st_size=${hi * 0x1_0000_0000 + lo}, ...}`;
+    }
+  }
+  const b = bytesOf(data);
   if (type === 0o20000 || type === 0o60000) {
     const rdev = b.readBigUInt64LE(40);
     const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
@@ -579,7 +625,7 @@ function formatArg(rec: SyscallRecord, i: number, a: Arg, o: Required<FormatOpti
     case 'int': return String(i32(v));
     case 'uint': return String(u32(v));
     case 'long': return String(v);
-    case 'ulong': return u64(v).toString();
+    case 'ulong': return v >= 0 ? String(v) : u64(v).toString();
     case 'hex': return hex(v);
     case 'ptr': return ptr(v);
     case 'fd': return fd(v);
@@ -639,10 +685,23 @@ function formatArg(rec: SyscallRecord, i: number, a: Arg, o: Required<FormatOpti
     case 'waitopts': return flags(u32(v), WAIT_OPTS);
     case 'cloneflags': return flags(u32(v), CLONE_FLAGS);
     case 'dirents': return ptr(v);
-    case 'strarray': return ptr(v);
-    case 'envarray': return ptr(v);
+    case 'strarray': return data === undefined ? ptr(v) : strArray(data, truncated === 1, o.strSize);
+    case 'envarray': {
+      const n = rec.counts?.[i];
+      return n !== undefined && n >= 0 ? `${ptr(v)} /* ${n} var${n === 1 ? '' : 's'} */` : ptr(v);
+    }
     case 'sigaction': return ptr(v);
   }
+}
+
+/** An argv as strace prints it: `["ls", "-l"]`, each string cut at strSize, `...` when more
+ *  elements follow. `data`: the strings, each followed by its NUL. */
+export function strArray(data: string, more: boolean, strSize: number): string {
+  const items = data.split('\0');
+  items.pop(); // after the last NUL
+  const parts = items.map((s) => quoteBytes(s.slice(0, strSize), s.length > strSize));
+  if (more) parts.push('...');
+  return `[${parts.join(', ')}]`;
 }
 
 /** futex(2): only the arguments its operation uses, as strace prints them. */

@@ -1,0 +1,58 @@
+// `sysvisor agent --socket PATH [-e ENGINE[:key=val,...]]...`: the OCI seccomp agent of runc/crun
+// (src/transports/agent). Runs until SIGINT or SIGTERM, then stops serving and exits 0.
+import { parseArgs } from 'node:util';
+import { writeSync } from 'node:fs';
+import type { OutputSink } from '../chain/engine.js';
+import { Reporter } from '../chain/report.js';
+import { UsageError } from '../chain/errors.js';
+import { buildEngines } from '../engines/build.js';
+import { resolveSpecs } from '../engines/modules.js';
+import { closeEngines } from '../scopes/control.js';
+import { AgentServer } from '../transports/agent/server.js';
+
+export const AGENT_HELP = `usage: sysvisor agent --socket PATH [-e ENGINE[:key=val,...]]...
+
+Serves as the seccomp agent of OCI runtimes (runc, crun): a container whose config.json has
+linux.seccomp.listenerPath = PATH (and SCMP_ACT_NOTIFY rules) is served by a fresh stack of the
+engines, outermost first, until its processes are gone. Engine outputs go to stderr with [ID] in
+front of each line, or with o=FILE to FILE.ID. Stops on SIGINT or SIGTERM (exit status 0).
+`;
+
+// Engines are created per container; this trial build checks names and options once, at start.
+function checkSpecs(specs: readonly string[]): void {
+  const silent = new (class extends Reporter {
+    override line(): void {}
+  })();
+  const discard = (): OutputSink => ({ fd: -1, write() {}, close() {} });
+  const engines = buildEngines(specs, silent, { openOutput: discard });
+  void closeEngines(engines, silent);
+}
+
+export async function agentCommand(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      socket: { type: 'string' },
+      engine: { type: 'string', short: 'e', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    writeSync(1, AGENT_HELP);
+    return 0;
+  }
+  if (!values.socket) throw new UsageError('agent: missing --socket PATH');
+  const specs = await resolveSpecs(values.engine ?? []);
+  checkSpecs(specs);
+  const reporter = new Reporter(2, 'sysvisor agent: ');
+  const server = await AgentServer.listen({ socketPath: values.socket, specs, reporter });
+  reporter.line(`listening on ${values.socket}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await server.close();
+  return 0;
+}

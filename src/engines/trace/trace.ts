@@ -1,0 +1,389 @@
+// `trace`: an strace-compatible tracer that sits anywhere in the engine stack.
+//
+// Calls that no engine stops are observed with eBPF (raw tracepoints sys_enter/sys_exit, see
+// bpf/trace.bpf.c): the traced threads never stop for them. Calls the engine stack intercepts
+// reach this engine in the chain (it observes all of them without adding to the seccomp filter),
+// and are shown as they are at its place in the onion: arguments as the engines inside it (nearer
+// the program) left them, the result as the engines outside it produced it; when the outside let
+// the kernel run the call, its return value comes from the call's sys_exit. TraceMerger puts both
+// sources in one ordered stream per thread.
+//
+// Without eBPF (the object cannot load), the tracer falls back to intercepting the traced calls
+// with seccomp: every traced call stops its thread, and the return value of a call the kernel
+// runs is not known (`= ?`).
+import { existsSync, readFileSync } from 'node:fs';
+import type { Engine, EngineContext, EngineFactory, EngineOptions, Next, OutputSink } from '../../chain/engine.js';
+import { SyscallGoneError, UsageError } from '../../chain/errors.js';
+import { Result } from '../../chain/result.js';
+import type { Syscall } from '../../chain/syscall.js';
+import type { Interest } from '../../filter/plan.js';
+import { BpfTracer, MAX_SYSCALLS, type BpfTracerOptions, type SyscallCapture } from '../../observe/bpf-trace.js';
+import { syscallName } from '../../syscalls/table.js';
+import { NO_STRS, TracedCall, type TraceOutput } from './call.js';
+import { argMemory, signatureOf, type ArgMemory } from './format/syscall-args.js';
+import { TraceMerger } from './merge.js';
+import { createOutput, type TraceFormat } from './outputs.js';
+import { selectedNames, selectSyscalls } from './select.js';
+
+const FORMATS: readonly TraceFormat[] = ['text', 'jsonl', 'perfetto'];
+/** Bytes of each path read (strace prints file names whole). */
+const PATH_MAX = 4096;
+/** Default ring buffer: room for ~120k calls of backlog (a larger one costs start-up time). */
+const DEFAULT_RING = 16 << 20;
+
+export interface TraceEngineOptions {
+  /** Traced syscall numbers (index = nr, 1 = traced); default all. */
+  syscalls?: Uint8Array;
+  format?: TraceFormat;
+  /** strace -s: bytes of data buffers shown (default 32). */
+  strSize?: number;
+  /** 'bpf' (default), or 'notify' to force the seccomp fallback. */
+  via?: 'bpf' | 'notify';
+  /** Ring buffer bytes (power of two). */
+  ringBytes?: number;
+  /** Told once, on stderr, when the tracer falls back or lost events. */
+  report?: (line: string) => void;
+}
+
+/** Monotonic clock in ns (the eBPF events' clock, bpf_ktime_get_ns). */
+function nowNs(): number {
+  return Number(process.hrtime.bigint());
+}
+
+/** Strings from the chain (UTF-8 decoded by the addon) as the formatter's byte strings. */
+function bytesOf(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[^\x00-\x7f]/.test(s) ? Buffer.from(s, 'utf8').toString('latin1') : s;
+}
+
+const ARGV_MAX = 32;
+const ENVP_MAX = 4096;
+
+/** Pointers of a NULL-terminated array in the tracee (at most `max`), or null if unreadable. */
+function readPointers(call: Syscall, addr: number, max: number): number[] | null {
+  const out: number[] = [];
+  const CHUNK = 64;
+  while (out.length < max) {
+    const b = call.memory.readBytes(addr + out.length * 8, CHUNK * 8) ?? call.memory.readBytes(addr + out.length * 8, 8);
+    if (!b) return out.length ? out : null;
+    for (let off = 0; off + 8 <= b.length && out.length < max; off += 8) {
+      const p = b.readUInt32LE(off) + b.readUInt32LE(off + 4) * 0x1_0000_0000;
+      if (p === 0) return out;
+      out.push(p);
+    }
+  }
+  return out;
+}
+
+/** An argv as the formatter takes it: its strings, each followed by a NUL. */
+function readArgv(call: Syscall, addr: number): { data: string; more: boolean } | null {
+  if (addr === 0) return null;
+  const ptrs = readPointers(call, addr, ARGV_MAX + 1);
+  if (!ptrs) return null;
+  let data = '';
+  for (const p of ptrs.slice(0, ARGV_MAX)) {
+    const str = call.memory.readString(p, 4096);
+    if (str === null) return { data, more: true };
+    data += bytesOf(str) + '\0';
+  }
+  return { data, more: ptrs.length > ARGV_MAX };
+}
+
+/** The number of entries of a NULL-terminated array (envp), or -1. */
+function countPointers(call: Syscall, addr: number): number {
+  if (addr === 0) return 0;
+  return readPointers(call, addr, ENVP_MAX)?.length ?? -1;
+}
+
+/** Why eBPF is not available, in a few words, from the loader's error. */
+export function bpfUnavailableReason(e: unknown): string {
+  const err = e as { message?: string; code?: string };
+  const msg = err?.message ?? String(e);
+  if (!existsSync('/sys/kernel/btf/vmlinux')) return `the kernel has no BTF (/sys/kernel/btf/vmlinux): ${msg}`;
+  if (err?.code === 'EPERM' || /not permitted/i.test(msg)) return `not permitted to load BPF programs (needs root or CAP_BPF+CAP_PERFMON): ${msg}`;
+  return msg;
+}
+
+export class TraceEngine implements Engine {
+  readonly name = 'trace';
+  readonly interests: readonly Interest[] | 'all';
+  readonly observesAll = true;
+  private readonly traced: Uint8Array;
+  private readonly memory: (ArgMemory | undefined)[] = new Array(MAX_SYSCALLS);
+  private readonly out: TraceOutput;
+  private readonly merger: TraceMerger;
+  private readonly tracer: BpfTracer | undefined;
+  private readonly maxBuf: number;
+  private readonly tgids = new Map<number, number>();
+  private closed = false;
+  /** The reason eBPF could not be used (the tracer then runs on seccomp notifications). */
+  readonly fallbackReason: string | undefined;
+
+  constructor(
+    sink: OutputSink,
+    private readonly opts: TraceEngineOptions = {},
+  ) {
+    this.traced = opts.syscalls ?? new Uint8Array(MAX_SYSCALLS).fill(1);
+    this.maxBuf = opts.strSize ?? 32;
+    this.out = createOutput(opts.format ?? 'text', sink, { strSize: this.maxBuf });
+    this.merger = new TraceMerger(this.out);
+    let tracer: BpfTracer | undefined;
+    let reason: string | undefined;
+    if (opts.via === 'notify') reason = 'eBPF not requested (via=notify)';
+    else {
+      try {
+        tracer = this.loadBpf();
+      } catch (e) {
+        reason = bpfUnavailableReason(e);
+      }
+    }
+    this.tracer = tracer;
+    this.fallbackReason = reason;
+    if (tracer) this.interests = [];
+    else {
+      const all = this.traced.every((v) => v === 1);
+      this.interests = all ? 'all' : selectedNames(this.traced).map((s) => ({ syscall: s }));
+      if (opts.via !== 'notify') {
+        opts.report?.(`trace: cannot use eBPF (${reason}); falling back to seccomp notification: every traced call stops its thread and the return values of calls the kernel runs are not known (= ?)`);
+      }
+    }
+  }
+
+  private loadBpf(): BpfTracer {
+    const ringBytes = this.opts.ringBytes ?? DEFAULT_RING;
+    const options: BpfTracerOptions = {
+      ringBytes,
+      maxStr: PATH_MAX,
+      maxBuf: Math.min(this.maxBuf, 4096),
+      // Small batches: their events die young (a scavenge), instead of living through a long
+      // batch into the old generation.
+      batchBytes: 256 << 10,
+      // The reader drains on its own timer, not woken by the traced threads: a wake-up from the
+      // tracee's CPU draws the supervisor onto that CPU (wake-affine), where it then competes
+      // with the tracee for the rest of the batch. The kernel still wakes it when the ring is
+      // half full (a burst faster than the timer).
+      wakeupBytes: ringBytes >> 1,
+      flushMs: Number(process.env['SYSVISOR_TRACE_FLUSH_MS'] ?? 5),
+    };
+    const tracer = new BpfTracer(options);
+    try {
+      tracer.configureAll((nr) => {
+        if (this.traced[nr] !== 1) return undefined;
+        const mem = this.argMemoryOf(nr);
+        const c: SyscallCapture = { enter: true, exit: true, strArgs: mem.strArgs, noArgs: signatureOf(syscallName(nr))?.args.length === 0 };
+        if (mem.enterBuf) c.enterBuf = mem.enterBuf;
+        if (mem.exitData) c.exitData = mem.exitData;
+        if (mem.argv) c.argv = true;
+        return c;
+      });
+    } catch (e) {
+      tracer.close();
+      throw e;
+    }
+    return tracer;
+  }
+
+  private argMemoryOf(nr: number): ArgMemory {
+    return (this.memory[nr] ??= argMemory(syscallName(nr)));
+  }
+
+  /** True when the tracer observes through eBPF (false: seccomp fallback). */
+  get usesBpf(): boolean {
+    return this.tracer !== undefined;
+  }
+
+  start(root: { pid: number }): void {
+    this.merger.setRoot(root.pid);
+    if (!this.tracer) return;
+    this.tracer.trace(root.pid);
+    this.tracer.start((events) => this.merger.onEvents(events));
+  }
+
+  handle(call: Syscall, next: Next): Result | Promise<Result> {
+    if (this.traced[call.nr] !== 1 || this.closed) return next();
+    const c = this.record(call);
+    if (this.tracer) this.merger.chainEntered(c);
+    const r = next();
+    if (r instanceof Result) {
+      this.result(c, r);
+      return r;
+    }
+    return r.then(
+      (res) => {
+        this.result(c, res);
+        return res;
+      },
+      (e: unknown) => {
+        // Outer layers failed: the tracee gets what the transport answers (its sys_exit).
+        if (!this.tracer) this.emitNotified(c);
+        throw e;
+      },
+    );
+  }
+
+  // The call as this layer sees it: arguments (copied: outer engines may change them) and the
+  // memory the formatter shows (path strings as the engines inside left them).
+  private record(call: Syscall): TracedCall {
+    const ts = nowNs();
+    const mem = this.argMemoryOf(call.nr);
+    const args = call.args.slice(0, 6);
+    let strs: readonly (string | undefined)[] = NO_STRS;
+    let trunc = 0;
+    let counts: (number | undefined)[] | undefined;
+    if (mem.strArgs.length > 0 || mem.enterBuf) {
+      const s: (string | undefined)[] = [];
+      try {
+        for (const i of mem.strArgs) {
+          const v = call.string(i);
+          if (v !== null) s[i] = bytesOf(v);
+        }
+        if (mem.enterBuf) {
+          const len = Math.max(0, Math.min(args[mem.enterBuf.lenArg] ?? 0, this.maxBuf));
+          const addr = args[mem.enterBuf.arg] ?? 0;
+          const b = len > 0 && addr !== 0 ? call.memory.readBytes(addr, len) : null;
+          if (b) s[mem.enterBuf.arg] = b.toString('latin1');
+        }
+        if (mem.argv && mem.strArgs[0] !== undefined) {
+          // As the eBPF side does for the calls it sees (bpf/trace.h, SV_CFG_ARGV).
+          const ai = mem.strArgs[0] + 1;
+          const argv = readArgv(call, args[ai] ?? 0);
+          if (argv) {
+            s[ai] = argv.data;
+            if (argv.more) trunc |= 1 << ai;
+          }
+          counts = [];
+          counts[ai + 1] = countPointers(call, args[ai + 1] ?? 0);
+        }
+      } catch (e) {
+        if (!(e instanceof SyscallGoneError)) throw e;
+      }
+      strs = s;
+    }
+    const c = new TracedCall(call.tid, 0, call.nr, call.name, args, strs, trunc, ts, true);
+    if (counts) c.counts = counts;
+    return c;
+  }
+
+  // The result the layers outside produced. `continued`: the kernel's (from the sys_exit).
+  private result(c: TracedCall, r: Result): void {
+    switch (r.kind) {
+      case 'value':
+        c.ret = r.value;
+        c.known = true;
+        break;
+      case 'error':
+        c.ret = -r.errno;
+        c.known = true;
+        break;
+      case 'fd':
+        // Its number is known once installed; without eBPF, install it now to learn it.
+        if (r.injected || !this.tracer) {
+          c.ret = r.value;
+          c.known = true;
+        }
+        break;
+      case 'continued':
+        break;
+    }
+    if (!this.tracer) this.emitNotified(c);
+  }
+
+  // Fallback: a chain record is the whole story of the call.
+  private emitNotified(c: TracedCall): void {
+    c.tgid = this.tgidOf(c.tid);
+    c.tsExit = nowNs();
+    this.out.entered(c);
+    this.out.finished(c);
+    this.out.flush();
+  }
+
+  private tgidOf(tid: number): number {
+    let tgid = this.tgids.get(tid);
+    if (tgid === undefined) {
+      tgid = tid;
+      try {
+        const m = /^Tgid:\s*(\d+)/m.exec(readFileSync(`/proc/${tid}/status`, 'latin1'));
+        if (m) tgid = Number(m[1]);
+      } catch {
+        // gone: its id will do
+      }
+      if (this.tgids.size > 4096) this.tgids.clear();
+      this.tgids.set(tid, tgid);
+    }
+    return tgid;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    let lost = 0;
+    if (this.tracer) {
+      try {
+        this.tracer.drain();
+      } catch (e) {
+        this.opts.report?.(`trace: reading the last events: ${(e as Error).message}`);
+      }
+      lost = this.tracer.dropped;
+      const unfollowed = this.tracer.unfollowed;
+      const missed = this.tracer.missed;
+      this.tracer.close();
+      this.merger.finish();
+      if (lost > 0) this.opts.report?.(`trace: ${lost} events lost (the ring buffer was full; a larger one: ring=BYTES)`);
+      if (unfollowed > 0) this.opts.report?.(`trace: ${unfollowed} child processes not followed (the kernel's process map was full)`);
+      if (missed > 0) this.opts.report?.(`trace: ${missed} events missed by the kernel (tracepoint recursion)`);
+    }
+    this.out.close(lost);
+  }
+}
+
+function single(options: EngineOptions, key: string): string | undefined {
+  const v = options[key];
+  if (v === undefined) return undefined;
+  if (v.length !== 1) throw new UsageError(`trace: ${key} takes one value`);
+  return v[0];
+}
+
+function positiveInt(options: EngineOptions, key: string, min: number, max: number): number | undefined {
+  const v = single(options, key);
+  if (v === undefined) return undefined;
+  const m = /^(\d+)([kKmM]?)$/.exec(v);
+  const n = m ? Number(m[1]) * (m[2] === '' ? 1 : /k/i.test(m[2]!) ? 1024 : 1 << 20) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`trace: ${key}=${v}: expected an integer in ${min}..${max}`);
+  return n;
+}
+
+export const traceFactory: EngineFactory = {
+  name: 'trace',
+  summary: 'strace-compatible tracer on eBPF; shows the calls as they are at its place in the stack',
+  options: {
+    o: 'write the trace to this file instead of stderr',
+    e: 'syscalls to trace: names, numbers, %file %process %network %signal %memory %desc %ipc %creds %clock %stat, !excluded (default all)',
+    format: 'text (strace, default), jsonl (one JSON object per event) or perfetto (trace-event JSON for ui.perfetto.dev)',
+    s: 'bytes of data buffers shown (strace -s, default 32)',
+    via: 'bpf (default) or notify (seccomp notification only, the fallback when eBPF cannot load)',
+    ring: 'eBPF ring buffer size in bytes, a power of two (default 16M)',
+  },
+  create(options: EngineOptions, ctx: EngineContext): Engine {
+    const format = (single(options, 'format') ?? 'text') as TraceFormat;
+    if (!FORMATS.includes(format)) throw new UsageError(`trace: format=${format}: expected one of ${FORMATS.join(', ')}`);
+    const via = single(options, 'via') ?? 'bpf';
+    if (via !== 'bpf' && via !== 'notify') throw new UsageError(`trace: via=${via}: expected bpf or notify`);
+    const strSize = positiveInt(options, 's', 0, 4096);
+    const ringBytes = positiveInt(options, 'ring', 4096, 1 << 30);
+    if (ringBytes !== undefined && (ringBytes & (ringBytes - 1)) !== 0) throw new UsageError(`trace: ring=${ringBytes}: must be a power of two`);
+    const syscalls = selectSyscalls(options['e']);
+    const file = single(options, 'o');
+    let sink: OutputSink;
+    try {
+      sink = ctx.openOutput(file);
+    } catch (e) {
+      throw new UsageError(`trace: cannot open ${file}: ${(e as Error).message}`);
+    }
+    try {
+      return new TraceEngine(sink, { syscalls, format, strSize, via, ringBytes, report: (l) => ctx.report(l) });
+    } catch (e) {
+      sink.close();
+      throw e;
+    }
+  },
+};

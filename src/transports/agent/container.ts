@@ -1,0 +1,162 @@
+// One container served by the agent: a fresh engine stack built from the agent's -e specs, the
+// container's seccomp listener pumped by the same transport and executor as `sysvisor run`, and
+// the end: when every process of the container is gone (the pump hangs up), its engines are
+// closed (reports and tables, prefixed with the container id) and its fds too.
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Engine, OutputSink } from '../../chain/engine.js';
+import { Reporter } from '../../chain/report.js';
+import { closeEngines } from '../../scopes/control.js';
+import { buildEngines } from '../../engines/build.js';
+import { FdSink } from '../../engines/output.js';
+import type { RawBinding } from '../../native/load.js';
+import { SYSCALLS } from '../../syscalls/table.js';
+import { serveListener, type ServedListener } from '../unotify/supervise.js';
+import { containerSeccomp, unseenWarnings, type ContainerSeccomp } from './config.js';
+import type { ContainerProcessState } from './message.js';
+
+/** Every x86_64 syscall number: the notified set when the container's config cannot be read. */
+const ALL_SYSCALLS = SYSCALLS.flatMap((name, nr) => (name ? [nr] : []));
+
+/** config.json files larger than this are not read. */
+const MAX_CONFIG_BYTES = 4 << 20;
+
+/** Lines written to stderr with a prefix in front of each (an engine's table, a trace). */
+export class PrefixedSink implements OutputSink {
+  private partial = '';
+  private readonly out: FdSink;
+  constructor(readonly fd: number, private readonly prefix: string) {
+    this.out = new FdSink(fd, false);
+  }
+  write(text: string): void {
+    const lines = (this.partial + text).split('\n');
+    this.partial = lines.pop()!;
+    if (lines.length) this.out.write(lines.map((l) => this.prefix + l + '\n').join(''));
+  }
+  close(): void {
+    if (this.partial) this.out.write(this.prefix + this.partial + '\n');
+    this.partial = '';
+    this.out.close();
+  }
+}
+
+/**
+ * Engine outputs of one container: stderr with `[ID] ` before each line, or for `o=FILE` the
+ * file FILE.ID (like `strace -ff -o`), so that containers never write over each other.
+ */
+export function containerOutput(id: string): (file?: string) => OutputSink {
+  return (file?: string) => {
+    if (file === undefined || file === '-') return new PrefixedSink(2, `[${id}] `);
+    return new FdSink(openSync(`${file}.${id}`, 'w'), true);
+  };
+}
+
+/** The seccomp section of the container's config.json, if it can be read. */
+function readContainerSeccomp(bundle: string): ContainerSeccomp | undefined {
+  if (!path.isAbsolute(bundle)) return undefined;
+  const file = path.join(bundle, 'config.json');
+  try {
+    if (statSync(file).size > MAX_CONFIG_BYTES) return undefined;
+    return containerSeccomp(JSON.parse(readFileSync(file, 'utf8')));
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ContainerOptions {
+  binding: RawBinding;
+  state: ContainerProcessState;
+  /** Every fd received with the state (SCM_RIGHTS order); the session owns them from now on. */
+  fds: readonly number[];
+  /** Engine specs, outermost first (module paths already registered under their names). */
+  specs: readonly string[];
+  /** The agent's own lines: `container ID (pid N) attached`, `container ID done`. */
+  reporter: Reporter;
+}
+
+export class ContainerSession {
+  readonly id: string;
+  readonly pid: number;
+  /** Resolves once the container is done and its engines are closed. */
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+  private readonly reporter: Reporter;
+  private readonly engines: Engine[];
+  private readonly served: ServedListener;
+  private readonly otherFds: number[];
+  private finishing = false;
+
+  /** Builds the engines and starts serving. On failure, closes every fd and throws. */
+  constructor(private readonly o: ContainerOptions) {
+    this.id = o.state.state.id;
+    this.pid = o.state.pid;
+    this.done = new Promise((r) => (this.resolveDone = r));
+    const listener = o.fds[o.state.seccompFdIndex]!;
+    this.otherFds = o.fds.filter((_, i) => i !== o.state.seccompFdIndex);
+    // Engine errors and reports of this container: "sysvisor agent: ID: ...".
+    this.reporter = new Reporter(2, `sysvisor agent: ${this.id}: `);
+    const seccomp = readContainerSeccomp(o.state.state.bundle);
+    try {
+      this.engines = buildEngines(o.specs, this.reporter, { openOutput: containerOutput(this.id) });
+    } catch (e) {
+      this.closeFds([listener, ...this.otherFds]);
+      throw new Error(`cannot create the engines: ${(e as Error).message}`);
+    }
+    try {
+      this.served = serveListener({
+        binding: o.binding,
+        listener,
+        engines: this.engines,
+        specs: o.specs,
+        reporter: this.reporter,
+        // runc 1.1 installs the filter without SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV unless asked.
+        emulation: { killableWait: seccomp?.killableWait ?? false, report: (l) => this.reporter.once(l) },
+        notified: seccomp ? [...seccomp.notified] : ALL_SYSCALLS,
+        onHangup: () => setImmediate(() => void this.finish('done')),
+      });
+    } catch (e) {
+      this.closeFds([listener, ...this.otherFds]);
+      void closeEngines(this.engines, this.reporter);
+      throw new Error(`cannot serve its seccomp listener: ${(e as Error).message}`);
+    }
+    o.reporter.line(`container ${this.id} (pid ${this.pid}) attached`);
+    if (seccomp) {
+      for (const line of unseenWarnings(this.engines, seccomp.notified)) this.reporter.line(line);
+      if (seccomp.foreignArchitectures.length)
+        this.reporter.line(`its seccomp filter may notify calls of ${seccomp.foreignArchitectures.join(', ')}: the engines understand x86_64 calls only`);
+    }
+    // The container's process already exists (held by the runtime until the listener is served).
+    for (const e of this.engines) {
+      if (!e.start) continue;
+      Promise.resolve()
+        .then(() => e.start!({ pid: this.pid }))
+        .catch((err: Error) => this.reporter.line(`engine ${e.name}: start: ${err?.message ?? String(err)}`));
+    }
+  }
+
+  /** Stops serving now (the agent is stopping): notified calls of the container fail with ENOSYS. */
+  close(): Promise<void> {
+    return this.finish('detached');
+  }
+
+  private async finish(how: 'done' | 'detached'): Promise<void> {
+    if (this.finishing) return this.done;
+    this.finishing = true;
+    this.served.transport.close();
+    this.closeFds(this.otherFds);
+    await closeEngines(this.engines, this.reporter);
+    this.reporter.flushRepeats();
+    this.o.reporter.line(`container ${this.id} ${how}`);
+    this.resolveDone();
+  }
+
+  private closeFds(fds: readonly number[]): void {
+    for (const fd of fds) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed
+      }
+    }
+  }
+}

@@ -1,0 +1,286 @@
+// `sysvisor agent`: the OCI seccomp agent. Container runtimes (runc, crun) configured with
+// `linux.seccomp.listenerPath` connect to its AF_UNIX stream socket once per container and send the
+// container process state JSON with the seccomp listener fd as SCM_RIGHTS; the agent serves each
+// container with a fresh engine stack (see container.ts) until its processes are gone.
+//
+// Accepting: Node's net.Server on the path, paused on connect so that Node never reads the
+// connection (read() would drop the fds). Receiving: the addon's recvWithFds (recvmsg with
+// MSG_CMSG_CLOEXEC) when its FdPoll says the connection is readable, until the bytes are a whole
+// JSON object or the runtime closes; a connection may take at most `messageTimeoutMs`.
+import net from 'node:net';
+import { chmodSync, closeSync, lstatSync, readlinkSync, unlinkSync } from 'node:fs';
+import type { FdPoll } from '../../native/binding.js';
+import { loadBinding, type RawBinding } from '../../native/load.js';
+import { Reporter } from '../../chain/report.js';
+import { AgentMessageError, isCompleteJson, parseContainerState } from './message.js';
+import { ContainerSession } from './container.js';
+
+/** What /proc/self/fd/N of a seccomp listener links to. */
+const SECCOMP_LISTENER = 'anon_inode:seccomp notify';
+/** Bytes and fds read by one recvmsg. */
+const CHUNK_BYTES = 64 << 10;
+const CHUNK_FDS = 64;
+
+export interface AgentOptions {
+  socketPath: string;
+  /** Engine specs, outermost first (module paths already registered under their names). */
+  specs: readonly string[];
+  binding?: RawBinding;
+  /** The agent's lines; default prefix `sysvisor agent: `. */
+  reporter?: Reporter;
+  /** Largest state message accepted (default 1 MiB). */
+  maxMessageBytes?: number;
+  /** Time a connection has to send its whole message (default 10 s). */
+  messageTimeoutMs?: number;
+}
+
+export class AgentSocketError extends Error {
+  override name = 'AgentSocketError';
+}
+
+function closeAll(fds: readonly number[]): void {
+  for (const fd of fds) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** Is there a process accepting connections on the socket at `file`? */
+function probeLive(file: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const c = net.createConnection(file);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', (e: NodeJS.ErrnoException) => {
+      c.destroy();
+      if (e.code === 'ECONNREFUSED') resolve(false);
+      else reject(new AgentSocketError(`${file}: cannot tell whether another agent listens on it: ${e.message}`));
+    });
+  });
+}
+
+/** Frees the socket path: nothing there, or a stale socket (removed). Refuses anything else. */
+async function claimPath(file: string): Promise<void> {
+  let st;
+  try {
+    st = lstatSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new AgentSocketError(`${file}: ${(e as Error).message}`);
+  }
+  if (!st.isSocket()) throw new AgentSocketError(`${file} exists and is not a socket`);
+  if (await probeLive(file)) throw new AgentSocketError(`${file} is in use: a process accepts connections on it`);
+  unlinkSync(file); // stale: left by an agent that died
+}
+
+// One connection, until its message is whole (or it fails).
+class Connection {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private readonly fds: number[] = [];
+  private truncated = false;
+  private poll: FdPoll | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  ended = false;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly binding: RawBinding,
+    private readonly limits: { maxBytes: number; timeoutMs: number },
+    private readonly onEnd: (c: Connection, r: { data: Buffer; fds: number[]; truncated: boolean } | { error: string; fds: number[] }) => void,
+  ) {
+    socket.on('error', () => {}); // nothing is read or written through Node
+    const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    if (typeof fd !== 'number' || fd < 0) {
+      this.end({ error: 'cannot get the fd of the connection', fds: [] });
+      return;
+    }
+    this.timer = setTimeout(() => this.end({ error: `no complete message within ${limits.timeoutMs} ms`, fds: this.fds }), limits.timeoutMs);
+    try {
+      this.poll = new binding.FdPoll(fd, () => this.read(fd));
+    } catch (e) {
+      this.end({ error: (e as Error).message, fds: [] });
+    }
+  }
+
+  private read(fd: number): void {
+    while (!this.ended) {
+      let r;
+      try {
+        r = this.binding.recvWithFds(fd, CHUNK_BYTES, CHUNK_FDS);
+      } catch (e) {
+        this.end({ error: (e as Error).message, fds: this.fds });
+        return;
+      }
+      if (r === null) return; // wait for more
+      this.fds.push(...r.fds);
+      this.truncated ||= r.truncated;
+      if (r.data.length === 0 && r.fds.length === 0) {
+        this.end({ data: Buffer.concat(this.chunks), fds: this.fds, truncated: this.truncated }); // end of stream
+        return;
+      }
+      this.chunks.push(r.data);
+      this.size += r.data.length;
+      if (this.size > this.limits.maxBytes) {
+        this.end({ error: `message longer than ${this.limits.maxBytes} bytes`, fds: this.fds });
+        return;
+      }
+      const data = Buffer.concat(this.chunks);
+      if (isCompleteJson(data)) {
+        this.end({ data, fds: this.fds, truncated: this.truncated });
+        return;
+      }
+    }
+  }
+
+  /** Stops reading and closes the connection (the fds received are the receiver's). */
+  end(r: { data: Buffer; fds: number[]; truncated: boolean } | { error: string; fds: number[] }): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.timer);
+    this.poll?.close(); // before Node closes the fd
+    this.poll = undefined;
+    this.socket.destroy();
+    this.onEnd(this, r);
+  }
+
+  /** The agent stops: drop the connection and whatever it sent. */
+  abort(): void {
+    if (this.ended) return;
+    this.end({ error: 'agent stopping', fds: this.fds });
+  }
+}
+
+export class AgentServer {
+  private readonly sessions = new Set<ContainerSession>();
+  private readonly connections = new Set<Connection>();
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly server: net.Server,
+    readonly socketPath: string,
+    private readonly binding: RawBinding,
+    private readonly specs: readonly string[],
+    private readonly reporter: Reporter,
+    private readonly limits: { maxBytes: number; timeoutMs: number },
+    /** Inode of the socket file created, so that only it is ever removed. */
+    private readonly socketIno: number,
+  ) {
+    server.on('connection', (socket) => {
+      if (this.closing) {
+        socket.destroy();
+        return;
+      }
+      const c = new Connection(socket, binding, limits, (c, r) => this.received(c, r));
+      if (!c.ended) this.connections.add(c);
+    });
+    server.on('error', (e) => this.reporter.line(`socket: ${e.message}`));
+  }
+
+  /**
+   * Listens on `socketPath` (created mode 0600; a stale socket there is replaced, a live one or
+   * another file is refused with AgentSocketError).
+   */
+  static async listen(o: AgentOptions): Promise<AgentServer> {
+    const binding = o.binding ?? loadBinding();
+    const reporter = o.reporter ?? new Reporter(2, 'sysvisor agent: ');
+    await claimPath(o.socketPath);
+    const server = net.createServer({ pauseOnConnect: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) => reject(new AgentSocketError(`${o.socketPath}: ${e.message}`)));
+      // Created 0600 from the start: no moment where others could connect.
+      const mask = process.umask(0o177);
+      try {
+        server.listen(o.socketPath, () => resolve());
+      } finally {
+        process.umask(mask);
+      }
+    });
+    chmodSync(o.socketPath, 0o600);
+    const limits = { maxBytes: o.maxMessageBytes ?? 1 << 20, timeoutMs: o.messageTimeoutMs ?? 10_000 };
+    return new AgentServer(server, o.socketPath, binding, o.specs, reporter, limits, lstatSync(o.socketPath).ino);
+  }
+
+  // Node removes the socket file when the server closes; make sure, without touching another's.
+  private removeSocket(): void {
+    try {
+      const st = lstatSync(this.socketPath);
+      if (st.isSocket() && st.ino === this.socketIno) unlinkSync(this.socketPath);
+    } catch {
+      // gone already
+    }
+  }
+
+  /** Containers being served. */
+  get containers(): readonly ContainerSession[] {
+    return [...this.sessions];
+  }
+
+  private received(c: Connection, r: { data: Buffer; fds: number[]; truncated: boolean } | { error: string; fds: number[] }): void {
+    this.connections.delete(c);
+    if ('error' in r) {
+      closeAll(r.fds);
+      if (!this.closing) this.reporter.line(`connection dropped: ${r.error}`);
+      return;
+    }
+    if (this.closing) {
+      closeAll(r.fds);
+      return;
+    }
+    if (r.data.length === 0 && r.fds.length === 0) {
+      this.reporter.line('connection closed without a message');
+      return;
+    }
+    let state;
+    try {
+      state = parseContainerState({ data: r.data, fdCount: r.fds.length, fdsTruncated: r.truncated });
+    } catch (e) {
+      closeAll(r.fds);
+      if (!(e instanceof AgentMessageError)) throw e;
+      this.reporter.line(`malformed message: ${e.message}`);
+      return;
+    }
+    const id = state.state.id;
+    const listener = r.fds[state.seccompFdIndex]!;
+    let kind: string;
+    try {
+      kind = readlinkSync(`/proc/self/fd/${listener}`);
+    } catch (e) {
+      kind = (e as Error).message;
+    }
+    if (kind !== SECCOMP_LISTENER) {
+      closeAll(r.fds);
+      this.reporter.line(`malformed message: container ${id}: seccompFd is not a seccomp listener (${kind})`);
+      return;
+    }
+    let session: ContainerSession;
+    try {
+      session = new ContainerSession({ binding: this.binding, state, fds: r.fds, specs: this.specs, reporter: this.reporter });
+    } catch (e) {
+      this.reporter.line(`container ${id}: ${(e as Error).message}`); // its fds are closed
+      return;
+    }
+    this.sessions.add(session);
+    void session.done.then(() => this.sessions.delete(session));
+  }
+
+  /**
+   * Stops listening (the socket file is removed), drops connections still sending, and stops
+   * serving every container (their engines report; their notified calls now fail with ENOSYS).
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      for (const c of [...this.connections]) c.abort();
+      await closed;
+      this.removeSocket();
+      await Promise.all([...this.sessions].map((s) => s.close()));
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,355 @@
+// `sysvisor agent`: the OCI seccomp agent, with real runc containers (busybox rootfs) on the real
+// kernel, and a small C client for the messages a runtime would never send.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CLI, ROOT, run, sysvisor, type RunResult } from './helpers.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'sv-agent-'));
+const ROOTFS = path.join(dir, 'rootfs');
+const SENDFDS = path.join(dir, 'sendfds');
+const HOSTNAME = 'sv-container';
+const ONLY_HERE = 'only in the container';
+const ids: string[] = [];
+const agents: ChildProcess[] = [];
+let nextId = 0;
+
+// A client for what runc would never send: connects, sends DATA with NFDS fds (write ends of fresh
+// pipes) as SCM_RIGHTS in one message, closes, then prints "closed" once the agent has closed
+// every fd it got (each read end at EOF within 10 s), or "open N". No DATA and no fds: it only
+// connects and closes.
+const SENDFDS_C = String.raw`
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <fcntl.h>
+int main(int argc, char** argv) {
+  if (argc != 4) return 2;
+  int n = atoi(argv[3]), rd[16], wr[16];
+  if (n < 0 || n > 16) return 2;
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  strncpy(a.sun_path, argv[1], sizeof a.sun_path - 1);
+  if (connect(s, (struct sockaddr*)&a, sizeof a) != 0) { perror("connect"); return 1; }
+  for (int i = 0; i < n; i++) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) return 1;
+    rd[i] = p[0];
+    wr[i] = p[1];
+  }
+  size_t len = strlen(argv[2]);
+  if (len > 0 || n > 0) {
+    char zero = 0;
+    struct iovec iov = {len ? argv[2] : &zero, len ? len : 1};
+    union { char buf[CMSG_SPACE(sizeof(int) * 16)]; struct cmsghdr align; } u;
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (n > 0) {
+      m.msg_control = u.buf;
+      m.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+      struct cmsghdr* c = CMSG_FIRSTHDR(&m);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+      memcpy(CMSG_DATA(c), wr, sizeof(int) * n);
+    }
+    if (sendmsg(s, &m, 0) < 0) { perror("sendmsg"); return 1; }
+  }
+  for (int i = 0; i < n; i++) close(wr[i]);
+  close(s);
+  int open = 0;
+  for (int i = 0; i < n; i++) {
+    struct pollfd p = {rd[i], POLLIN, 0};
+    char c;
+    if (poll(&p, 1, 10000) != 1 || read(rd[i], &c, 1) != 0) open++;
+  }
+  if (open) printf("open %d\n", open); else printf("closed\n");
+  return 0;
+}
+`;
+
+beforeAll(() => {
+  for (const d of ['bin', 'etc', 'proc', 'dev', 'sys', 'tmp']) mkdirSync(path.join(ROOTFS, d), { recursive: true });
+  copyFileSync('/bin/busybox', path.join(ROOTFS, 'bin', 'busybox'));
+  for (const applet of ['sh', 'cat', 'echo', 'ls', 'sleep', 'true']) symlinkSync('busybox', path.join(ROOTFS, 'bin', applet));
+  writeFileSync(path.join(ROOTFS, 'etc', 'hostname'), `${HOSTNAME}\n`);
+  writeFileSync(path.join(ROOTFS, 'etc', 'only-here'), `${ONLY_HERE}\n`);
+  writeFileSync(`${SENDFDS}.c`, SENDFDS_C);
+  execFileSync('cc', ['-O2', '-Wall', '-o', SENDFDS, `${SENDFDS}.c`]);
+});
+
+afterAll(async () => {
+  for (const a of agents) if (a.exitCode === null && a.signalCode === null) a.kill('SIGKILL');
+  for (const id of ids) await run('runc', ['delete', '-f', id]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function newId(): string {
+  const id = `sv-agent-${process.pid}-${nextId++}`;
+  ids.push(id);
+  return id;
+}
+
+interface BundleOptions {
+  /** The container's seccomp listener socket (none: no seccomp section at all). */
+  socket?: string;
+  notify?: readonly string[];
+}
+
+/** An OCI bundle from `runc spec`, running `sh -c SCRIPT` in the shared busybox rootfs. */
+function bundle(script: string, o: BundleOptions = {}): string {
+  const b = mkdtempSync(path.join(dir, 'bundle-'));
+  execFileSync('runc', ['spec', '--bundle', b]);
+  const config = JSON.parse(readFileSync(path.join(b, 'config.json'), 'utf8'));
+  config.process.args = ['sh', '-c', script];
+  config.process.terminal = false;
+  config.root = { path: ROOTFS, readonly: false };
+  if (o.socket) {
+    config.linux.seccomp = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      listenerPath: o.socket,
+      listenerMetadata: 'test',
+      architectures: ['SCMP_ARCH_X86_64'],
+      syscalls: [{ names: o.notify ?? ['getppid', 'openat'], action: 'SCMP_ACT_NOTIFY' }],
+    };
+  }
+  writeFileSync(path.join(b, 'config.json'), JSON.stringify(config, null, 1));
+  return b;
+}
+
+function runc(b: string, id: string, input?: string): Promise<RunResult> {
+  return run('runc', ['run', '--bundle', b, id], input === undefined ? {} : { input });
+}
+
+class Agent {
+  stderr = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  constructor(readonly child: ChildProcess) {
+    agents.push(child);
+    child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  }
+
+  /** Resolves with the match once stderr has a line matching `re`. */
+  async waitFor(re: RegExp, ms = 20_000): Promise<RegExpMatchArray> {
+    for (const end = Date.now() + ms; Date.now() < end; ) {
+      const m = this.stderr.match(re);
+      if (m) return m;
+      if (this.child.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`agent stderr never matched ${re}:\n${this.stderr}`);
+  }
+
+  async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    this.child.kill('SIGTERM');
+    return this.exited;
+  }
+}
+
+async function startAgent(socket: string, engines: readonly string[]): Promise<Agent> {
+  const args = [CLI, 'agent', '--socket', socket, ...engines.flatMap((e) => ['-e', e])];
+  const a = new Agent(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+  await a.waitFor(/listening on /);
+  return a;
+}
+
+/** Rows of the count table of container `id` in the agent's stderr. */
+function countRows(stderr: string, id: string): Map<string, number> {
+  const rows = new Map<string, number>();
+  const prefix = `[${id}] `;
+  for (const line of stderr.split('\n')) {
+    if (!line.startsWith(prefix)) continue;
+    const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(\d*)\s+(\w+)$/.exec(line.slice(prefix.length));
+    if (m) rows.set(m[3]!, Number(m[1]));
+  }
+  return rows;
+}
+
+const sock = (name: string) => path.join(dir, `${name}.sock`);
+
+describe('sysvisor agent with runc', () => {
+  it('serves a container with count: output and exit status unchanged, its calls counted, prefixed with its id', async () => {
+    const S = sock('count');
+    const script = 'cat /etc/hostname; cat /etc/only-here; echo data > /tmp/f && cat /tmp/f; ls /bin/cat; exit 3';
+    const native = await runc(bundle(script), newId());
+    expect(native.code).toBe(3);
+    expect(native.stdout).toBe(`${HOSTNAME}\n${ONLY_HERE}\ndata\n/bin/cat\n`);
+
+    const agent = await startAgent(S, ['count:syscalls=openat,getppid,newfstatat']);
+    expect(statSync(S).mode & 0o777).toBe(0o600);
+    const b = bundle(script, { socket: S, notify: ['openat', 'getppid'] });
+    const id = newId();
+    const served = await runc(b, id);
+    expect(served).toEqual(native);
+    const attached = await agent.waitFor(new RegExp(`sysvisor agent: container ${id} \\(pid (\\d+)\\) attached\\n`));
+    expect(Number(attached[1])).toBeGreaterThan(1);
+    await agent.waitFor(new RegExp(`sysvisor agent: container ${id} done\\n`));
+    const rows = countRows(agent.stderr, id);
+    // cat x3 opens its file, the shell opens /tmp/f; runc's init opens its exec fifo
+    expect(rows.get('openat')).toBeGreaterThanOrEqual(4);
+    expect(rows.has('total')).toBe(true);
+    // one line of the agent's about the syscall this filter does not notify
+    expect(agent.stderr).toMatch(new RegExp(`sysvisor agent: ${id}: engine count: the container's seccomp filter does not notify newfstatat `));
+
+    // Two containers at once: each its own engines and table.
+    const [id1, id2] = [newId(), newId()];
+    const [r1, r2] = await Promise.all([runc(bundle('cat /etc/hostname', { socket: S }), id1), runc(bundle('cat /etc/hostname /etc/only-here', { socket: S }), id2)]);
+    expect(r1).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n` });
+    expect(r2).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n${ONLY_HERE}\n` });
+    await agent.waitFor(new RegExp(`container ${id1} done\\n`));
+    await agent.waitFor(new RegExp(`container ${id2} done\\n`));
+    expect(countRows(agent.stderr, id2).get('openat')! - countRows(agent.stderr, id1).get('openat')!).toBe(1);
+
+    expect(await agent.stop()).toEqual({ code: 0, signal: null });
+    expect(existsSync(S)).toBe(false);
+    expect(agent.stderr).not.toMatch(/error|malformed/i);
+  });
+
+  it("-e unreal in a container: /unreal/X is the container's /X (resolved in its root)", async () => {
+    const S = sock('unreal');
+    expect(readFileSync('/etc/hostname', 'utf8')).not.toBe(`${HOSTNAME}\n`);
+    expect(existsSync('/etc/only-here')).toBe(false);
+    const agent = await startAgent(S, ['unreal']);
+    const id = newId();
+    const r = await runc(bundle('cat /unreal/etc/hostname /unreal/etc/only-here /unreal/unreal/etc/hostname; cat /etc/hostname', { socket: S }), id);
+    expect(r).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n${ONLY_HERE}\n${HOSTNAME}\n${HOSTNAME}\n` });
+    await agent.waitFor(new RegExp(`container ${id} done\\n`));
+    expect(await agent.stop()).toEqual({ code: 0, signal: null });
+    expect(agent.stderr).not.toMatch(/error/i);
+  });
+
+  it('an engine module answers the calls of a container', async () => {
+    const S = sock('module');
+    const mod = path.join(dir, 'answer.mjs');
+    writeFileSync(
+      mod,
+      `import { Result } from ${JSON.stringify(path.join(ROOT, 'dist', 'src', 'index.js'))};
+export default {
+  name: 'answer',
+  summary: 'answers getppid',
+  options: { value: 'the value' },
+  create(options) {
+    const value = Number(options.value?.[0] ?? 42);
+    return { name: 'answer', interests: [{ syscall: 'getppid' }], handle: () => Result.value(value) };
+  },
+};
+`,
+    );
+    const agent = await startAgent(S, [`${mod}:value=4242`]);
+    const id = newId();
+    // busybox sh sets $PPID from getppid()
+    const r = await runc(bundle('echo $PPID', { socket: S }), id);
+    expect(r).toMatchObject({ code: 0, stdout: '4242\n' });
+    const native = await runc(bundle('echo $PPID'), newId());
+    expect(native.stdout).toBe('0\n');
+    expect(await agent.stop()).toEqual({ code: 0, signal: null });
+  });
+
+  it('malformed messages: one line each, every fd received closed, and the agent keeps serving', async () => {
+    const S = sock('malformed');
+    const agent = await startAgent(S, ['count:syscalls=openat']);
+    const send = async (data: string, fds: number) => (await run(SENDFDS, [S, data, String(fds)])).stdout;
+    const state = (fds: readonly string[]) =>
+      JSON.stringify({ ociVersion: '1.0.2', fds, pid: 1234, metadata: '', state: { ociVersion: '1.0.2', id: 'bad', status: 'creating', pid: 1234, bundle: '/nonexistent' } });
+
+    const cases: [string, number, RegExp][] = [
+      ['\x01garbage, not JSON', 1, /malformed message: not JSON: "\.garbage, not JSON"/],
+      [state([]), 1, /malformed message: no seccompFd in fds \[\]/],
+      [state(['seccompFd']), 0, /malformed message: fds names 1 fd\(s\) \(seccompFd\) but 0 came with the message/],
+      [state(['seccompFd']), 2, /malformed message: fds names 1 fd\(s\) \(seccompFd\) but 2 came with the message/],
+      [state(['seccompFd']), 1, /malformed message: container bad: seccompFd is not a seccomp listener \(pipe:\[\d+\]\)/],
+      [JSON.stringify({ ociVersion: '1.0.2', fds: ['seccompFd'], pid: 'x' }), 1, /malformed message: pid must be a positive integer/],
+      ['', 0, /connection closed without a message/],
+    ];
+    for (const [data, fds, line] of cases) {
+      const before = agent.stderr.split('\n').length;
+      expect(await send(data, fds)).toBe('closed\n');
+      await agent.waitFor(line);
+      expect(agent.stderr.split('\n').length - before).toBe(1);
+    }
+    expect(agent.stderr.split('\n').filter((l) => l.startsWith('sysvisor agent: malformed message: '))).toHaveLength(cases.length - 1);
+
+    // Still serving.
+    const id = newId();
+    const r = await runc(bundle('cat /etc/hostname', { socket: S }), id);
+    expect(r).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n` });
+    await agent.waitFor(new RegExp(`container ${id} done\\n`));
+    expect(countRows(agent.stderr, id).get('openat')).toBeGreaterThanOrEqual(2);
+    expect(await agent.stop()).toEqual({ code: 0, signal: null });
+  });
+
+  it('SIGTERM while a container runs: stops listening, closes its engines (table printed), exits 0', async () => {
+    const S = sock('term');
+    const agent = await startAgent(S, ['count:syscalls=openat']);
+    const id = newId();
+    const b = bundle('cat /etc/hostname; read line; cat /etc/hostname; echo "cat=$?"', { socket: S });
+    const child = spawn('runc', ['run', '--bundle', b, id], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await agent.waitFor(new RegExp(`container ${id} \\(pid \\d+\\) attached`));
+    while (!out.includes(HOSTNAME)) await new Promise((r) => setTimeout(r, 20));
+
+    expect(await agent.stop()).toEqual({ code: 0, signal: null });
+    expect(agent.stderr).toMatch(new RegExp(`sysvisor agent: container ${id} detached\\n`));
+    expect(countRows(agent.stderr, id).get('openat')).toBeGreaterThanOrEqual(2);
+    expect(existsSync(S)).toBe(false);
+    // Without its agent, the container's notified calls fail with ENOSYS (the kernel's rule).
+    child.stdin!.end('go\n');
+    expect(await closed).toBe(0);
+    expect(out).toBe(`${HOSTNAME}\ncat=1\n`);
+  });
+});
+
+describe('sysvisor agent: its socket and command line', () => {
+  it('refuses a live socket and a file that is not a socket; replaces a stale socket', async () => {
+    const S = sock('live');
+    const first = await startAgent(S, []);
+    const second = await sysvisor(['agent', '--socket', S]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/^sysvisor: error: .*live\.sock is in use: a process accepts connections on it\n$/);
+    expect(existsSync(S)).toBe(true);
+    expect(await first.stop()).toEqual({ code: 0, signal: null });
+
+    const file = path.join(dir, 'plain-file');
+    writeFileSync(file, 'keep me');
+    const r = await sysvisor(['agent', '--socket', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/plain-file exists and is not a socket\n$/);
+    expect(readFileSync(file, 'utf8')).toBe('keep me');
+
+    // A socket left by a process that died without removing it.
+    const stale = sock('stale');
+    const dead = await run(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stale)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    expect(dead.signal).toBe('SIGKILL');
+    expect(statSync(stale).isSocket()).toBe(true);
+    const agent = await startAgent(stale, ['count']);
+    const id = newId();
+    expect(await runc(bundle('cat /etc/hostname', { socket: stale }), id)).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n` });
+    await agent.waitFor(new RegExp(`container ${id} done\\n`));
+    expect(await agent.stop()).toEqual({ code: 0, signal: null });
+    expect(existsSync(stale)).toBe(false);
+  });
+
+  it('bad command lines: one line, exit 2', async () => {
+    const missing = await sysvisor(['agent']);
+    expect(missing).toMatchObject({ code: 2, stderr: 'sysvisor: agent: missing --socket PATH\n' });
+    const unknown = await sysvisor(['agent', '--socket', sock('x'), '-e', 'nope']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^sysvisor: unknown engine 'nope'.*\n$/);
+    const badOption = await sysvisor(['agent', '--socket', sock('x'), '-e', 'count:syscalls=nosuchcall']);
+    expect(badOption).toMatchObject({ code: 2, stderr: "sysvisor: count: unknown syscall 'nosuchcall'\n" });
+    const extra = await sysvisor(['agent', '--socket', sock('x'), 'stray']);
+    expect(extra.code).toBe(2);
+    expect(existsSync(sock('x'))).toBe(false);
+    const help = await sysvisor(['agent', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: sysvisor agent --socket PATH/);
+  });
+});

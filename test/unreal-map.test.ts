@@ -1,0 +1,69 @@
+// The path mapping of one `unreal` instance, without the kernel: prefix strips, and the walk for
+// `..`, names of the prefix, and symlinks (given by a fake probe).
+import { describe, expect, it } from 'vitest';
+import { PathMap, type Probe } from '../src/engines/unreal/map.js';
+
+const m = new PathMap();
+const noLinks: Probe = () => null;
+const links = (table: Record<string, string>): Probe => (p) => table[p] ?? null;
+
+describe('PathMap.strip / fast', () => {
+  it('strips one or two whole-component prefixes; /unreal alone is /', () => {
+    expect(m.strip('/unreal/etc/passwd')).toEqual(['/etc/passwd', 1]);
+    expect(m.strip('/unreal/unreal/etc/passwd')).toEqual(['/etc/passwd', 2]);
+    expect(m.strip('/unreal/unreal/unreal/etc')).toEqual(['/unreal/etc', 2]);
+    expect(m.strip('/unreal')).toEqual(['/', 1]);
+    expect(m.strip('/unreal/')).toEqual(['/', 1]);
+    expect(m.strip('/unrealx/etc')).toEqual(['/unrealx/etc', 0]);
+    expect(m.strip('/etc/unreal')).toEqual(['/etc/unreal', 0]);
+  });
+
+  it('leaves the walk to paths with .. or the name after the prefix', () => {
+    expect(m.fast('/unreal/etc/passwd')).toEqual({ path: '/etc/passwd', level: 1, changed: true });
+    expect(m.fast('/usr/share')).toEqual({ path: '/usr/share', level: 0, changed: false });
+    expect(m.fast('/unreal/etc/../unreal/etc')).toBeNull();
+    expect(m.fast('/unreal/unreal/./unreal/etc')).toBeNull();
+    expect(m.fast('/etc/../unreal/etc')).toBeNull();
+    expect(m.fast('/tmp/unreal/x')).toBeNull();
+  });
+
+  it('refuses prefixes that are not one absolute component', () => {
+    expect(() => new PathMap('unreal')).toThrow(RangeError);
+    expect(() => new PathMap('/a/b')).toThrow(RangeError);
+    expect(new PathMap('/virt').strip('/virt/virt/x')).toEqual(['/x', 2]);
+  });
+});
+
+describe('PathMap.walk', () => {
+  const root = { level: 0, real: '/' };
+
+  it('maps absolute paths with .. and repeated prefixes as a bind mount of / would', () => {
+    expect(m.walk('/unreal/etc/../unreal/etc/passwd', root, noLinks, false)).toEqual({ path: '/etc/passwd', level: 2, changed: true });
+    expect(m.walk('/etc/../unreal/etc/hosts', root, noLinks, false)).toEqual({ path: '/etc/hosts', level: 1, changed: true });
+    expect(m.walk('/unreal/unreal/unreal/etc', root, noLinks, false)).toEqual({ path: '/unreal/etc', level: 2, changed: true });
+    expect(m.walk('/unreal/..', root, noLinks, true)).toEqual({ path: '/', level: 0, changed: true });
+    expect(m.walk('/unreal/unreal/..', root, noLinks, true)).toEqual({ path: '/', level: 1, changed: true });
+  });
+
+  it('walks relative paths from the cwd and its level', () => {
+    expect(m.walk('..', { level: 2, real: '/' }, noLinks, true)).toEqual({ path: '..', level: 1, changed: false });
+    expect(m.walk('../..', { level: 1, real: '/etc' }, noLinks, true)).toEqual({ path: '../..', level: 0, changed: false });
+    expect(m.walk('unreal/etc', { level: 0, real: '/' }, noLinks, false)).toEqual({ path: '/etc', level: 1, changed: true });
+    expect(m.walk('../unreal/x/', { level: 1, real: '/' }, noLinks, false)).toEqual({ path: '/x/', level: 1, changed: true });
+    expect(m.walk('sub/file', { level: 1, real: '/tmp' }, noLinks, true)).toEqual({ path: 'sub/file', level: 1, changed: false });
+  });
+
+  it('reads symlinks where they decide where .. or the name lands', () => {
+    const probe = links({ '/tmp/l': '/', '/tmp/rel': '../etc', '/lib': 'usr/lib' });
+    expect(m.walk('/tmp/l/unreal/etc', root, probe, false)).toEqual({ path: '/etc', level: 1, changed: true });
+    expect(m.walk('/unreal/tmp/rel/../unreal/x', root, probe, false)).toEqual({ path: '/x', level: 2, changed: true });
+    // chdir follows everything: an absolute link leaves the levels, a relative one keeps them.
+    expect(m.walk('/unreal/tmp/l', root, probe, true)).toEqual({ path: '/', level: 0, changed: true });
+    expect(m.walk('/unreal/lib', root, probe, true)).toEqual({ path: '/usr/lib', level: 1, changed: true });
+  });
+
+  it('stops following after 40 links', () => {
+    const loop = links({ '/a': '/a' });
+    expect(m.walk('/unreal/a/x', root, loop, true).level).toBe(0);
+  });
+});
