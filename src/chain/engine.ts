@@ -61,7 +61,7 @@ export interface EngineContext {
    * (the user's terminal, or a nested sysvisor's stderr). Written synchronously; close it once.
    */
   openOutput(file?: string): OutputSink;
-  /** Syscall numbers the outermost filter notifies, when it is fixed (engines loaded from inside). */
+  /** Syscalls the outermost filter notifies whatever their arguments, when it is fixed (engines loaded from inside). */
   readonly available?: ReadonlySet<number>;
 }
 

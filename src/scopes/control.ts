@@ -91,7 +91,8 @@ export class ControlServer {
       if (!m) throw new ControlError(`output ${file}: from inside, give o=FILE to the nested sysvisor, which opens it`);
       return new FdSink(this.binding.grabFd(callerTgid, Number(m[1])), true);
     };
-    const available = new Set(this.plan.syscalls);
+    // Syscalls notified whatever their arguments: an engine loaded inside sees all of their calls.
+    const available = new Set(this.plan.syscalls.filter((nr) => !this.plan.conditional.has(nr)));
     const engines = buildEngines(specs as string[], this.reporter, { openOutput, available });
     engines.forEach((e) => this.checkInterests(e));
     return engines.map((engine, i) => ({ engine, spec: (specs as string[])[i]! }));

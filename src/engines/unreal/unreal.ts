@@ -255,9 +255,10 @@ export const unrealFactory: EngineFactory = {
     prefix: 'the mapped directory, one absolute component (default /unreal)',
     dirfds: "cwd (default: *at calls relative to an open directory run natively) or all",
   },
-  // No loadableInterests: they would be notified in every run (nesting is on by default), and make
-  // openat & co. conditional for the engines loaded inside. A nested `-e unreal` is served by an
-  // outer `-e unreal`, whose filter has the same calls.
+  // Loadable from inside (`sysvisor load unreal`, a nested `-e unreal`): the outermost filter
+  // notifies these from the start; while no scope has an unreal, the pump continues them in C++.
+  // `--sealed` leaves them out.
+  loadableInterests: () => unrealInterests('cwd'),
   create(options: EngineOptions, _ctx: EngineContext): Engine {
     const prefix = options['prefix'];
     const dirfds = options['dirfds'];
