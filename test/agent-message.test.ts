@@ -50,7 +50,7 @@ describe('agent: container process state', () => {
   });
 
   it('refuses garbage, non-objects and empty messages in one line', () => {
-    expect(reason('\x00\x01garbage that is not json at all, and quite long too')).toMatch(/^not JSON: "\.\.garbage that is not json at all, and qu"\.\.\.$/);
+    expect(reason('\x00\x01garbage that is not json at all, and quite long too')).toMatch(/^not JSON: "\.\.garbage that is not json at all, and q"\.\.\.$/);
     expect(reason('[1,2]')).toMatch(/expected a JSON object .* got an array/);
     expect(reason('null')).toMatch(/got null/);
     expect(reason('', 0)).toMatch(/empty message with 0 fd/);

@@ -2,10 +2,14 @@
 // kernel, and a small C client for the messages a runtime would never send.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import { CLI, ROOT, run, sysvisor, type RunResult } from './helpers.js';
+import { AgentServer } from '../src/transports/agent/server.js';
+import { Reporter } from '../src/chain/report.js';
+import { loadBinding } from '../src/native/load.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sv-agent-'));
 const ROOTFS = path.join(dir, 'rootfs');
@@ -21,6 +25,7 @@ let nextId = 0;
 // every fd it got (each read end at EOF within 10 s), or "open N". No DATA and no fds: it only
 // connects and closes.
 const SENDFDS_C = String.raw`
+#define _GNU_SOURCE
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,14 +78,49 @@ int main(int argc, char** argv) {
 }
 `;
 
+// Opens argv[1], drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from its effective set (capset,
+// no exec), opens argv[2]: prints what it read or the error, for each.
+const CAPDROP_C = String.raw`
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+static void try_open(const char* p) {
+  int fd = open(p, O_RDONLY);
+  if (fd < 0) { printf("%s: %s\n", p, strerror(errno)); return; }
+  char b[64];
+  ssize_t n = read(fd, b, sizeof b - 1);
+  b[n > 0 ? n : 0] = 0;
+  printf("%s: %s", p, b);
+  close(fd);
+}
+int main(int argc, char** argv) {
+  if (argc != 3) return 2;
+  try_open(argv[1]);
+  struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct d[2];
+  if (syscall(SYS_capget, &h, d) != 0) return 1;
+  d[0].effective &= ~((1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH));
+  if (syscall(SYS_capset, &h, d) != 0) return 1;
+  try_open(argv[2]);
+  return 0;
+}
+`;
+
 beforeAll(() => {
   for (const d of ['bin', 'etc', 'proc', 'dev', 'sys', 'tmp']) mkdirSync(path.join(ROOTFS, d), { recursive: true });
   copyFileSync('/bin/busybox', path.join(ROOTFS, 'bin', 'busybox'));
   for (const applet of ['sh', 'cat', 'echo', 'ls', 'sleep', 'true']) symlinkSync('busybox', path.join(ROOTFS, 'bin', applet));
   writeFileSync(path.join(ROOTFS, 'etc', 'hostname'), `${HOSTNAME}\n`);
   writeFileSync(path.join(ROOTFS, 'etc', 'only-here'), `${ONLY_HERE}\n`);
+  writeFileSync(path.join(ROOTFS, 'etc', 'secret'), 'secret\n', { mode: 0o000 });
   writeFileSync(`${SENDFDS}.c`, SENDFDS_C);
   execFileSync('cc', ['-O2', '-Wall', '-o', SENDFDS, `${SENDFDS}.c`]);
+  writeFileSync(path.join(dir, 'capdrop.c'), CAPDROP_C);
+  execFileSync('cc', ['-O2', '-Wall', '-static', '-o', path.join(ROOTFS, 'bin', 'capdrop'), path.join(dir, 'capdrop.c')]);
 });
 
 afterAll(async () => {
@@ -99,6 +139,10 @@ interface BundleOptions {
   /** The container's seccomp listener socket (none: no seccomp section at all). */
   socket?: string;
   notify?: readonly string[];
+  /** Capabilities added to the default set of `runc spec`. */
+  caps?: readonly string[];
+  /** The process's argv instead of sh -c SCRIPT. */
+  args?: readonly string[];
 }
 
 /** An OCI bundle from `runc spec`, running `sh -c SCRIPT` in the shared busybox rootfs. */
@@ -106,7 +150,8 @@ function bundle(script: string, o: BundleOptions = {}): string {
   const b = mkdtempSync(path.join(dir, 'bundle-'));
   execFileSync('runc', ['spec', '--bundle', b]);
   const config = JSON.parse(readFileSync(path.join(b, 'config.json'), 'utf8'));
-  config.process.args = ['sh', '-c', script];
+  config.process.args = o.args ?? ['sh', '-c', script];
+  for (const set of ['bounding', 'effective', 'permitted']) config.process.capabilities[set].push(...(o.caps ?? []));
   config.process.terminal = false;
   config.root = { path: ROOTFS, readonly: false };
   if (o.socket) {
@@ -208,7 +253,7 @@ describe('sysvisor agent with runc', () => {
 
     expect(await agent.stop()).toEqual({ code: 0, signal: null });
     expect(existsSync(S)).toBe(false);
-    expect(agent.stderr).not.toMatch(/error|malformed/i);
+    expect(agent.stderr).not.toMatch(/sysvisor agent: .*(error|malformed)/i);
   });
 
   it("-e unreal in a container: /unreal/X is the container's /X (resolved in its root)", async () => {
@@ -221,7 +266,23 @@ describe('sysvisor agent with runc', () => {
     expect(r).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n${ONLY_HERE}\n${HOSTNAME}\n${HOSTNAME}\n` });
     await agent.waitFor(new RegExp(`container ${id} done\\n`));
     expect(await agent.stop()).toEqual({ code: 0, signal: null });
-    expect(agent.stderr).not.toMatch(/error/i);
+    expect(agent.stderr).not.toMatch(/sysvisor agent: .*error/i);
+  });
+
+  it('-e unreal: emulated opens follow a capability drop, whether or not the filter notifies capset', async () => {
+    const S = sock('caps');
+    const caps = ['CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH'];
+    const native = await runc(bundle('', { caps, args: ['/bin/capdrop', '/etc/hostname', '/etc/secret'] }), newId());
+    expect(native).toMatchObject({ code: 0, stdout: `/etc/hostname: ${HOSTNAME}\n/etc/secret: Permission denied\n` });
+    const agent = await startAgent(S, ['unreal']);
+    const args = ['/bin/capdrop', '/unreal/etc/hostname', '/unreal/etc/secret'];
+    const expected = `/unreal/etc/hostname: ${HOSTNAME}\n/unreal/etc/secret: Permission denied\n`;
+    // The filter does not notify capset: the agent must not let unreal cache identities.
+    expect(await runc(bundle('', { socket: S, caps, args, notify: ['openat'] }), newId())).toMatchObject({ code: 0, stdout: expected });
+    // It does (with every call that changes credentials or the root): cached, and forgotten at capset.
+    const notify = ['openat', 'setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid', 'setfsuid', 'setfsgid', 'setgroups', 'capset', 'execve', 'execveat', 'unshare', 'setns', 'chroot', 'pivot_root'];
+    expect(await runc(bundle('', { socket: S, caps, args, notify }), newId())).toMatchObject({ code: 0, stdout: expected });
+    expect(await agent.stop()).toEqual({ code: 0, signal: null });
   });
 
   it('an engine module answers the calls of a container', async () => {
@@ -329,12 +390,67 @@ describe('sysvisor agent: its socket and command line', () => {
     const dead = await run(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stale)}, () => process.kill(process.pid, 'SIGKILL'))`]);
     expect(dead.signal).toBe('SIGKILL');
     expect(statSync(stale).isSocket()).toBe(true);
-    const agent = await startAgent(stale, ['count']);
+    // (and o=FILE: each container's table in FILE.ID)
+    const table = path.join(dir, 'table');
+    const agent = await startAgent(stale, [`count:syscalls=openat,o=${table}`]);
     const id = newId();
     expect(await runc(bundle('cat /etc/hostname', { socket: stale }), id)).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n` });
     await agent.waitFor(new RegExp(`container ${id} done\\n`));
+    expect(readFileSync(`${table}.${id}`, 'utf8')).toMatch(/^% time .*\n(.*\n)*.* \d+ +openat\n/);
+    expect(agent.stderr).not.toContain(`[${id}]`);
     expect(await agent.stop()).toEqual({ code: 0, signal: null });
     expect(existsSync(stale)).toBe(false);
+  });
+
+  it('a connection that sends too much or too slowly is dropped, in one line', async () => {
+    const lines: string[] = [];
+    const reporter = new (class extends Reporter {
+      override line(text: string): void {
+        lines.push(text);
+      }
+    })();
+    const S = sock('lib');
+    const server = await AgentServer.listen({ socketPath: S, specs: ['count'], reporter, maxMessageBytes: 1000, messageTimeoutMs: 300 });
+    const until = async (n: number) => {
+      for (const end = Date.now() + 10_000; lines.length < n && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
+    };
+    const drop = async (client: net.Socket, line: string) => {
+      const closed = new Promise((r) => client.on('close', r));
+      client.on('error', () => {});
+      await until(lines.length + 1);
+      expect(lines.at(-1)).toBe(line);
+      await closed; // by the agent
+    };
+    const slow = net.connect(S, () => slow.write('{"ociVersion": "1.0.2", "fds": ['));
+    await drop(slow, 'connection dropped: no complete message within 300 ms');
+    const big = net.connect(S, () => big.write('x'.repeat(5000)));
+    await drop(big, 'connection dropped: message longer than 1000 bytes');
+    expect(server.containers).toEqual([]);
+    await server.close();
+    expect(existsSync(S)).toBe(false);
+    expect(lines).toHaveLength(2);
+  });
+
+  it('recvWithFds and FdPoll check their arguments; errors name the syscall', () => {
+    const b = loadBinding();
+    expect(() => b.recvWithFds(-1, 10, 1)).toThrow(/parameter 'socketFd' must be an integer in 0\.\./);
+    expect(() => b.recvWithFds(0, 0, 1)).toThrow(/parameter 'maxBytes' must be an integer in 1\.\./);
+    expect(() => b.recvWithFds(0, 10, 254)).toThrow(/parameter 'maxFds' must be an integer in 0\.\.253/);
+    expect(() => (b.recvWithFds as (...a: unknown[]) => unknown)('3', 10, 1)).toThrow(TypeError);
+    expect(() => new b.FdPoll(0, undefined as never)).toThrow(/parameter 'onEvent' must be a function/);
+    const fd = openSync('/dev/null', 'r');
+    try {
+      let err: (Error & { code?: string; errno?: number; syscall?: string }) | undefined;
+      try {
+        b.recvWithFds(fd, 10, 1);
+      } catch (e) {
+        err = e as typeof err;
+      }
+      expect(err).toMatchObject({ code: 'ENOTSOCK', errno: -88, syscall: 'recvmsg' });
+      expect(err!.message).toBe('receive the container state: Socket operation on non-socket');
+    } finally {
+      closeSync(fd);
+    }
   });
 
   it('bad command lines: one line, exit 2', async () => {

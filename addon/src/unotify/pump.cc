@@ -7,7 +7,9 @@
 // interrupted or died) and never an error.
 #include "common.h"
 
+#include <linux/audit.h>
 #include <linux/seccomp.h>
+#include <asm/unistd.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
@@ -169,6 +171,16 @@ class Pump : public Napi::ObjectWrap<Pump> {
 
   // Fast path: a path syscall whose path is outside every prefix continues without JS.
   bool FastPath(const seccomp_notif& n, int slot) {
+    // Engines know x86_64 numbers only: a foreign ABI's call (i386, x32), which a filter not of
+    // ours may notify (a container runtime's), runs as it is.
+    if (n.data.arch != AUDIT_ARCH_X86_64 || (n.data.nr & __X32_SYSCALL_BIT)) {
+      struct seccomp_notif_resp resp = {};
+      resp.id = n.id;
+      resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+      ioctl(fd_, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+      fast_++;
+      return true;
+    }
     if (n.data.nr < 0 || n.data.nr >= kMaxSyscall) return false;
     if (routes_[n.data.nr].always_continue) {
       struct seccomp_notif_resp resp = {};

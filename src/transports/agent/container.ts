@@ -10,7 +10,8 @@ import { closeEngines } from '../../scopes/control.js';
 import { buildEngines } from '../../engines/build.js';
 import { FdSink } from '../../engines/output.js';
 import type { RawBinding } from '../../native/load.js';
-import { SYSCALLS } from '../../syscalls/table.js';
+import { SYSCALLS, syscallNumber } from '../../syscalls/table.js';
+import { CRED_SYSCALLS } from '../../chain/emulate/index.js';
 import { serveListener, type ServedListener } from '../unotify/supervise.js';
 import { containerSeccomp, unseenWarnings, type ContainerSeccomp } from './config.js';
 import type { ContainerProcessState } from './message.js';
@@ -21,11 +22,13 @@ const ALL_SYSCALLS = SYSCALLS.flatMap((name, nr) => (name ? [nr] : []));
 /** config.json files larger than this are not read. */
 const MAX_CONFIG_BYTES = 4 << 20;
 
-/** Lines written to stderr with a prefix in front of each (an engine's table, a trace). */
+/** Lines written to an fd with a prefix in front of each (an engine's table, a trace). */
 export class PrefixedSink implements OutputSink {
+  /** No fd to write to directly (-1): every write must go through write() to get its prefix. */
+  readonly fd = -1;
   private partial = '';
   private readonly out: FdSink;
-  constructor(readonly fd: number, private readonly prefix: string) {
+  constructor(fd: number, private readonly prefix: string) {
     this.out = new FdSink(fd, false);
   }
   write(text: string): void {
@@ -77,6 +80,11 @@ export interface ContainerOptions {
 export class ContainerSession {
   readonly id: string;
   readonly pid: number;
+  /**
+   * The container's filter is known to notify every call that changes what the addon's identity
+   * cache holds (CRED_SYSCALLS): only then may emulated calls use the cache (see AgentServer).
+   */
+  readonly credentialsSeen: boolean;
   /** Resolves once the container is done and its engines are closed. */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -96,6 +104,7 @@ export class ContainerSession {
     // Engine errors and reports of this container: "sysvisor agent: ID: ...".
     this.reporter = new Reporter(2, `sysvisor agent: ${this.id}: `);
     const seccomp = readContainerSeccomp(o.state.state.bundle);
+    this.credentialsSeen = seccomp !== undefined && CRED_SYSCALLS.every((s) => seccomp.notified.has(syscallNumber(s)!));
     try {
       this.engines = buildEngines(o.specs, this.reporter, { openOutput: containerOutput(this.id) });
     } catch (e) {
