@@ -36,6 +36,7 @@ const BUILD = path.join(ROOT, 'bench', 'build');
 const LOOP = path.join(BUILD, 'loop');
 const FLOOR = path.join(BUILD, 'floor');
 const SYSVISOR = [process.execPath, path.join(ROOT, 'bin', 'sysvisor.js')];
+const TIMED = path.join(ROOT, 'bench', 'build', 'timed');
 
 /** Where a row's ratios point: the rows of its family with role `native` and `floor`. */
 export type Role = 'native' | 'floor';
@@ -112,6 +113,23 @@ export const VARIANTS: Variant[] = [
     n: 100_000, quickN: 10_000, command: (n) => sysvisorCount('getppid', n) },
   { kind: 'per-call', id: 'nest2-getppid', label: 'two nested count scopes, getppid', group: 'nest', family: 'nest',
     n: 100_000, quickN: 10_000, command: (n) => [...SYSVISOR, 'run', '-e', 'count:syscalls=getppid,o=/dev/null', '--', ...SYSVISOR, 'run', '-e', 'count:syscalls=getppid,o=/dev/null', '--', LOOP, 'getppid', String(n)] },
+  // Whole commands: find over /usr/share (issues 3 and 4), each through `timed`.
+  { kind: 'per-run', id: 'find-native', label: 'find /usr/share, native', group: 'find', family: 'find', role: 'native',
+    command: () => [TIMED, 'find', '/usr/share'] },
+  { kind: 'per-run', id: 'find-unreal-mapped', label: 'unreal: find /unreal/usr/share', group: 'find', family: 'find',
+    command: () => [...SYSVISOR, 'run', '-e', 'unreal', '--', TIMED, 'find', '/unreal/usr/share'] },
+  { kind: 'per-run', id: 'find-unreal-unmapped', label: 'unreal: find /usr/share (nothing mapped)', group: 'find', family: 'find',
+    command: () => [...SYSVISOR, 'run', '-e', 'unreal', '--', TIMED, 'find', '/usr/share'] },
+  { kind: 'per-run', id: 'find-proot', label: 'proot -b /usr:/unreal/usr find /unreal/usr/share', group: 'find', family: 'find',
+    command: () => ['proot', '-b', '/usr:/unreal/usr', TIMED, 'find', '/unreal/usr/share'] },
+  { kind: 'per-run', id: 'find-trace', label: 'trace:o=/dev/null: find /usr/share', group: 'find', family: 'find',
+    command: () => [...SYSVISOR, 'run', '-e', 'trace:o=/dev/null', '--', TIMED, 'find', '/usr/share'] },
+  { kind: 'per-run', id: 'find-strace', label: 'strace -f -o /dev/null find /usr/share', group: 'find', family: 'find',
+    command: () => ['strace', '-f', '-o', '/dev/null', TIMED, 'find', '/usr/share'] },
+  { kind: 'per-run', id: 'find-default', label: 'sysvisor run (no engine): find /usr/share', group: 'find', family: 'find',
+    command: () => [...SYSVISOR, 'run', '--', TIMED, 'find', '/usr/share'] },
+  { kind: 'per-run', id: 'find-sealed', label: 'sysvisor run --sealed (no engine): find', group: 'find', family: 'find',
+    command: () => [...SYSVISOR, 'run', '--sealed', '--', TIMED, 'find', '/usr/share'] },
   // What SYNC_WAKE_UP is worth: the floor without it.
   { kind: 'per-call', id: 'floor-nosync-getppid', label: 'C floor getppid, no SYNC_WAKE_UP', group: 'nosync', family: 'getppid',
     n: 20_000, quickN: 2_000, command: (n) => [FLOOR, '--no-sync', '--', LOOP, 'getppid', String(n)], facts: floorFacts },
@@ -125,6 +143,12 @@ interface Goal {
 }
 
 const perCall = (r: ReadonlyMap<string, VariantResult>, id: string) => r.get(id)?.perCallUs;
+/** a/b of two whole commands' own times. */
+function ratio(r: ReadonlyMap<string, VariantResult>, a: string, b: string, pass: (x: number) => boolean, unit: string) {
+  const x = r.get(a)?.cmdMs, y = r.get(b)?.cmdMs;
+  if (x === undefined || y === undefined) return undefined;
+  return { value: x / y, unit, pass: pass(x / y) };
+}
 
 export const GOALS: Goal[] = [
   { id: 'js-chain-vs-floor', text: 'intercepted getppid through the JS chain <= 1.6x the C floor',
@@ -151,6 +175,16 @@ export const GOALS: Goal[] = [
       if (a === undefined || b === undefined) return undefined;
       return { value: a / b, unit: 'x', pass: a / b <= 1.2 };
     } },
+  { id: 'unreal-vs-proot', text: 'unreal find /unreal/usr/share >= 20x faster than proot (issue 3)',
+    evaluate: (r) => ratio(r, 'find-proot', 'find-unreal-mapped', (x) => x >= 20, 'x faster') },
+  { id: 'unreal-vs-native', text: 'unreal find /unreal/usr/share <= 3x native (issue 3)',
+    evaluate: (r) => ratio(r, 'find-unreal-mapped', 'find-native', (x) => x <= 3, 'x') },
+  { id: 'unreal-unmapped', text: 'unreal find /usr/share (unmapped) <= 2x native (issue 3)',
+    evaluate: (r) => ratio(r, 'find-unreal-unmapped', 'find-native', (x) => x <= 2, 'x') },
+  { id: 'trace-vs-native', text: 'trace find /usr/share <= 2x native (issue 4)',
+    evaluate: (r) => ratio(r, 'find-trace', 'find-native', (x) => x <= 2, 'x') },
+  { id: 'trace-vs-strace', text: 'trace find /usr/share >= 10x faster than strace -f (issue 4)',
+    evaluate: (r) => ratio(r, 'find-strace', 'find-trace', (x) => x >= 10, 'x faster') },
   { id: 'supervisor-rss', text: 'supervisor peak RSS <= 80 MB',
     evaluate: (_r, rss) => {
       const values = ['sysvisor-getppid', 'sysvisor-getpid'].map((id) => rss.get(id)?.peakKb).filter((v): v is number => v !== undefined);
@@ -167,6 +201,8 @@ interface RunSample {
   wallMs: number;
   /** From loop's own line, when it printed one. */
   loopNs?: number;
+  /** From `timed`: the command's own wall time, without the start-up of what runs it. */
+  cmdNs?: number;
   stderr: string;
 }
 
@@ -184,9 +220,11 @@ export interface VariantResult {
   loopPerCallUs?: number;
   /** Median start-up (N=0 run) wall time, ms. */
   startupMs?: number;
+  /** Median of the command's own time (per-run variants run through `timed`), ms. */
+  cmdMs?: number;
   /** Median wall time of one run, ms (per-run variants; for per-call, the N run). */
   wallMs: number;
-  rounds: { perCallUs?: number; loopPerCallUs?: number; wallMs: number; startupMs?: number }[];
+  rounds: { perCallUs?: number; loopPerCallUs?: number; wallMs: number; startupMs?: number; cmdMs?: number }[];
   vsFloor?: number;
   vsNative?: number;
   facts: Record<string, string | number | boolean>;
@@ -215,7 +253,8 @@ function runOnce(argv: readonly string[]): RunSample {
     throw new BenchError(`${argv.join(' ')}: ${why}${r.stderr ? `\n${r.stderr.trim()}` : ''}`);
   }
   const m = /^loop \S+ \d+ calls (\d+) ns$/m.exec(r.stdout);
-  return { wallMs, loopNs: m ? Number(m[1]) : undefined, stderr: r.stderr };
+  const t = /^timed (\d+) ns$/m.exec(r.stdout);
+  return { wallMs, loopNs: m ? Number(m[1]) : undefined, cmdNs: t ? Number(t[1]) : undefined, stderr: r.stderr };
 }
 
 /** Peak RSS of the top process of argv, in kB: getrusage via /usr/bin/time, else /proc polling. */
@@ -306,10 +345,11 @@ function measure(variants: readonly Variant[], rounds: number, quick: boolean, l
         rounds: rs, facts,
       });
     } else {
-      const rs = list.map(({ full }) => ({ wallMs: full.wallMs }));
+      const rs = list.map(({ full }) => ({ wallMs: full.wallMs, cmdMs: full.cmdNs !== undefined ? full.cmdNs / 1e6 : undefined }));
+      const cmds = rs.map((r) => r.cmdMs).filter((x): x is number => x !== undefined);
       results.set(v.id, {
         id: v.id, label: v.label, group: v.group, family: v.family, kind: v.kind,
-        wallMs: median(rs.map((r) => r.wallMs)), rounds: rs, facts,
+        wallMs: median(rs.map((r) => r.wallMs)), cmdMs: cmds.length === rs.length ? median(cmds) : undefined, rounds: rs, facts,
       });
     }
   }
@@ -320,7 +360,9 @@ function measure(variants: readonly Variant[], rounds: number, quick: boolean, l
       const rv = variants.find((x) => x.family === v.family && x.role === role);
       const rr = rv && results.get(rv.id);
       if (!rr) return undefined;
-      return r.kind === 'per-call' ? r.perCallUs! / rr.perCallUs! : r.wallMs / rr.wallMs;
+      if (r.kind === 'per-call') return r.perCallUs! / rr.perCallUs!;
+      // Whole commands: the command's own time when both rows have it (supervisor start-up apart).
+      return r.cmdMs !== undefined && rr.cmdMs !== undefined ? r.cmdMs / rr.cmdMs : r.wallMs / rr.wallMs;
     };
     r.vsFloor = ref('floor');
     r.vsNative = ref('native');
@@ -575,8 +617,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       out('');
       out(`whole commands: median wall time of ${rounds} interleaved rounds`);
       out(table(
-        ['variant', 'wall ms', 'x floor', 'x native', 'peak RSS MB'],
-        perRunRows.map((r) => [r.label, fmt(r.wallMs, 1), fmt(r.vsFloor, 2), fmt(r.vsNative, 1), rssCell(r.id)]),
+        ['variant', 'wall ms', 'command ms', 'x native', 'peak RSS MB'],
+        perRunRows.map((r) => [r.label, fmt(r.wallMs, 1), fmt(r.cmdMs, 1), fmt(r.vsNative, 2), rssCell(r.id)]),
       ));
     }
     if (rows.length > 0) {
@@ -596,7 +638,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const evaluated = goals.filter((g) => g.result !== undefined);
     if (evaluated.length > 0) {
       out('');
-      out(`goals (issue 2)${quick ? ' -- quick run, indicative only' : ''}:`);
+      out(`goals${quick ? ' -- quick run, indicative only' : ''}:`);
       for (const g of evaluated) {
         const r = g.result!;
         out(`  [${r.pass ? 'PASS' : 'FAIL'}] ${g.text}: ${fmt(r.value, 2)} ${r.unit}`);
