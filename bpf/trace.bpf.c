@@ -47,9 +47,10 @@ struct {
 	__uint(max_entries, 8 * 1024 * 1024);
 } events SEC(".maps");
 
-/* tid -> mask of string arguments whose read at entry faulted (the page was not resident:
- * BPF cannot fault it in). The exit reads them again, once the kernel itself has faulted the
- * page in to copy the string. LRU: a thread that dies inside its call leaves no garbage. */
+/* tid -> mask of the arguments (C strings, the entry buffer) whose read at entry faulted (the
+ * page was not resident: BPF cannot fault it in). The exit reads them again, once the kernel
+ * itself has faulted the page in to copy them. LRU: a thread that dies inside its call leaves
+ * no garbage. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
@@ -156,6 +157,17 @@ static __always_inline __u64 arg_at(const __u64 *args, __u32 idx1)
 	case 6: return args[5];
 	default: return 0;
 	}
+}
+
+/* Bytes of the entry buffer to read: its length argument (capped at max_buf), or a fixed-size
+ * struct (length argument 7: the struct size of the config word, e.g. rt_sigaction's act). */
+static __always_inline __u32 enter_buf_len(__u32 cfg, const __u64 *args)
+{
+	__u32 lenarg = SV_CFG_ENTER_BUF_LEN_ARG_GET(cfg);
+	if (lenarg == 7)
+		return SV_CFG_STRUCT_SIZE_GET(cfg);
+	__u64 len = arg_at(args, lenarg);
+	return len < max_buf ? (__u32)len : max_buf;
 }
 
 /* Clamp helper the verifier can follow: v in [0, hi]. */
@@ -421,17 +433,17 @@ int BPF_PROG(sv_sys_enter, struct pt_regs *regs, long id)
 			nd = 2;
 		}
 	}
+	if (bufarg && nd < 2) {
+		__u32 n = enter_buf_len(cfg, args);
+		__u64 p = arg_at(args, bufarg);
+		used += put_user_item(s, &d[nd & 1], used, bufarg - 1, SV_DF_BUF, (const void *)p, n);
+		if ((d[nd & 1].flags & SV_DF_FAULT) && p)
+			faults |= 1u << (bufarg - 1);
+		nd++;
+	}
 	if (faults) {
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
 		bpf_map_update_elem(&faulted_strs, &tid, &faults, BPF_ANY);
-	}
-	if (bufarg && nd < 2) {
-		__u32 lenarg = SV_CFG_ENTER_BUF_LEN_ARG_GET(cfg);
-		__u64 len = arg_at(args, lenarg);
-		__u32 n = len < max_buf ? (__u32)len : max_buf;
-		used += put_user_item(s, &d[nd & 1], used, bufarg - 1, SV_DF_BUF,
-				      (const void *)arg_at(args, bufarg), n);
-		nd++;
 	}
 	if (nd < 2) {
 		d[1].len = 0;
@@ -467,7 +479,8 @@ int BPF_PROG(sv_sys_exit, struct pt_regs *regs, long ret)
 	 * successful exec: the memory is the new program's (the exec record has the file name). */
 	__u32 refetch = 0;
 	__u32 str0 = SV_CFG_STR0_GET(cfg), str1 = SV_CFG_STR1_GET(cfg);
-	if (str0) {
+	__u32 bufarg = SV_CFG_ENTER_BUF_ARG_GET(cfg);
+	if (str0 || bufarg) {
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
 		__u8 *m = bpf_map_lookup_elem(&faulted_strs, &tid);
 		if (m) {
@@ -515,6 +528,12 @@ int BPF_PROG(sv_sys_exit, struct pt_regs *regs, long ret)
 	if (str1 && (refetch & (1u << (str1 - 1)))) {
 		used += put_user_item(s, &d[nd & 1], used, str1 - 1, SV_DF_STR,
 				      (const void *)arg_at(args, str1), max_str);
+		nd++;
+	}
+	if (bufarg && (refetch & (1u << (bufarg - 1))) && nd < 2) {
+		__u32 n = enter_buf_len(cfg, args);
+		used += put_user_item(s, &d[nd & 1], used, bufarg - 1, SV_DF_BUF,
+				      (const void *)arg_at(args, bufarg), n);
 		nd++;
 	}
 	if (dataarg && nd < 2) {

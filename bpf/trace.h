@@ -95,12 +95,13 @@ struct sv_data {
  *                their NULs, at most SV_ARGV_MAX of them), and the one after it (envp) is
  *                counted: the ENTER record's ret is its number of entries (-1: unreadable)
  *   bits 16-18   enter buffer: argument index + 1 (0 = none), e.g. write's buf
- *   bits 19-21   enter buffer length: argument index + 1 holding the length (capped at max_buf)
- *   bits 24-31   exit struct size / 8 (mode 2)
+ *   bits 19-21   enter buffer length: argument index + 1 holding the length (capped at max_buf),
+ *                or 7: a fixed-size struct of the size in bits 24-31 (shared with mode 2)
+ *   bits 24-31   struct size / 8 (exit data mode 2, and/or an enter buffer of length 7)
  *
  * At most two data items are recorded per event (strings first, then the buffer). An EXIT
- * carries the string arguments again (data items with SV_DF_STR) when their read at ENTER
- * faulted (a page not resident yet), then the exit data if there is room.
+ * carries the string arguments and the entry buffer again when their read at ENTER faulted (a
+ * page not resident yet), then the exit data if there is room.
  */
 #define SV_CFG_ENTER (1u << 0)
 #define SV_CFG_EXIT (1u << 1)

@@ -91,3 +91,57 @@ describe('nested sysvisor', () => {
     expect(r.code).toBe(143);
   });
 });
+
+describe('the four drawings of nested virtualization', () => {
+  const passwd = readFileSync('/etc/passwd', 'utf8');
+  const hostname = readFileSync('/etc/hostname', 'utf8');
+
+  it('1: sysvisor load unreal inside a supervised shell (outermost started with --loadable unreal)', async () => {
+    const r = await sysvisor(['run', '--loadable', 'unreal', '--', 'sh', '-c', `${SV} load unreal && cat /unreal/etc/passwd`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(passwd);
+  });
+
+  it('1b: without --loadable, loading unreal is refused in one line (its calls are not in the filter)', async () => {
+    const r = await sysvisor(['run', '--', 'sh', '-c', `${SV} load unreal`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/engine unreal needs syscalls the outermost sysvisor does not intercept .*: start it with --loadable unreal/);
+  });
+
+  it('2: a tracer nested inside unreal shows the /unreal path; unreal nested inside a tracer shows /etc/hostname', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sv-draw2-'));
+    try {
+      const inner = path.join(dir, 'inner.trace');
+      const a = await sysvisor(['run', '-e', 'unreal', '--', process.execPath, CLI, 'run', '-e', `trace:e=openat,o=${inner}`, '--', 'cat', '/unreal/etc/hostname']);
+      expect(a).toMatchObject({ code: 0, stdout: hostname });
+      expect(readFileSync(inner, 'utf8')).toMatch(/openat\(AT_FDCWD, "\/unreal\/etc\/hostname", O_RDONLY\) = 3/);
+
+      const outer = path.join(dir, 'outer.trace');
+      const b = await sysvisor(['run', '--loadable', 'unreal', '-e', `trace:e=openat,o=${outer}`, '--', process.execPath, CLI, 'run', '-e', 'unreal', '--', 'cat', '/unreal/etc/hostname']);
+      expect(b).toMatchObject({ code: 0, stdout: hostname });
+      const text = readFileSync(outer, 'utf8');
+      expect(text).toMatch(/openat\(AT_FDCWD, "\/etc\/hostname", O_RDONLY\) = 3/);
+      expect(text).not.toMatch(/"\/unreal\/etc\/hostname"/);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('3: unreal inside unreal gives four levels', async () => {
+    const r = await sysvisor(['run', '-e', 'unreal', '--', process.execPath, CLI, 'run', '-e', 'unreal', '--', 'cat', '/unreal/unreal/unreal/unreal/etc/passwd']);
+    expect(r).toMatchObject({ code: 0, stdout: passwd, stderr: '' });
+  });
+
+  it('4: a tracer in the inner of two nested unreal scopes shows the innermost view', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sv-draw4-'));
+    try {
+      const t = path.join(dir, 'inner.trace');
+      const r = await sysvisor(['run', '-e', 'unreal', '--', process.execPath, CLI, 'run', '-e', 'unreal', '-e', `trace:e=openat,o=${t}`, '--', 'cat', '/unreal/unreal/unreal/etc/hostname']);
+      expect(r).toMatchObject({ code: 0, stdout: hostname });
+      expect(readFileSync(t, 'utf8')).toMatch(/openat\(AT_FDCWD, "\/unreal\/unreal\/unreal\/etc\/hostname", O_RDONLY\) = 3/);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+});

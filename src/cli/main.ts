@@ -8,7 +8,6 @@ import path from 'node:path';
 import { Reporter } from '../chain/report.js';
 import { packageRoot } from '../native/load.js';
 import { UsageError, UnsupportedFeatureError } from '../chain/errors.js';
-import { builtinEngines } from '../engines/registry.js';
 import { buildEngines } from '../engines/build.js';
 import { supervise, shellStatus, type ExitStatus } from '../transports/unotify/supervise.js';
 import { CommandError } from '../transports/unotify/command.js';
@@ -17,7 +16,7 @@ import { agentCommand } from './agent.js';
 import { loadBinding } from '../native/load.js';
 import { ControlCallError, ControlClient } from '../scopes/client.js';
 import { runNested } from '../scopes/nested.js';
-import { parseEngineSpec } from '../engines/registry.js';
+import { builtinEngines, findEngine, parseEngineSpec } from '../engines/registry.js';
 import { loadEngineModule, modulePath, resolveSpecs } from '../engines/modules.js';
 
 const reporter = new Reporter();
@@ -25,7 +24,7 @@ const reporter = new Reporter();
 // Synchronous writes: never turn the shared stdout into a non-blocking Node stream.
 const out = (text: string) => void writeSync(1, text);
 
-const HELP = `usage: sysvisor run [--sealed] [--allow MODULE]... [-e ENGINE[:key=val,...]]... [--] COMMAND [ARGS]...
+const HELP = `usage: sysvisor run [--loadable NAME]... [--allow MODULE]... [--sealed] [-e ENGINE[:key=val,...]]... [--] COMMAND [ARGS]...
        sysvisor load ENGINE[:key=val,...]   (inside a supervised tree)
        sysvisor unload ENGINE               (inside a supervised tree)
        sysvisor engines                     list the engine scopes (inside) or the built-ins
@@ -42,7 +41,11 @@ COMMAND's subtree, and load/unload change the scope the caller runs in.
 ENGINE is a built-in name or, on the outermost sysvisor, a module path (./my-engine.js) whose
 default export is an EngineFactory. --allow MODULE registers a module without running it, so
 that processes inside can load it by name.
---sealed: processes inside can neither load engines nor nest (a smaller filter).
+--loadable NAME: the filter notifies NAME's syscalls from the start, so that processes inside can
+load NAME or nest a \`sysvisor run -e NAME\` (e.g. --loadable unreal; 'all' for every built-in).
+Engines that need no more than the outermost filter notifies (trace, count of those calls) can
+always be loaded or nested.
+--sealed: processes inside can neither load engines nor nest.
 `;
 
 function version(): string {
@@ -57,7 +60,7 @@ function splitRun(argv: readonly string[]): { opts: string[]; command: string[] 
     const a = argv[i]!;
     if (a === '--') return { opts: argv.slice(0, i), command: argv.slice(i + 1) };
     if (!a.startsWith('-') || a === '-') break;
-    i += a === '-e' || a === '--engine' || a === '--allow' ? 2 : 1;
+    i += a === '-e' || a === '--engine' || a === '--allow' || a === '--loadable' ? 2 : 1;
   }
   return { opts: argv.slice(0, Math.min(i, argv.length)), command: argv.slice(i) };
 }
@@ -70,6 +73,7 @@ async function run(argv: readonly string[]): Promise<number> {
       engine: { type: 'string', short: 'e', multiple: true },
       sealed: { type: 'boolean' },
       allow: { type: 'string', multiple: true },
+      loadable: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -86,7 +90,9 @@ async function run(argv: readonly string[]): Promise<number> {
   const given = values.engine ?? [];
   if (nested && (values.allow?.length || given.some((s) => modulePath(s) !== undefined)))
     throw new UsageError('engine modules can only be given to the outermost sysvisor (its --allow makes them loadable inside)');
-  for (const file of values.allow ?? []) await loadEngineModule(file);
+  if (nested && values.loadable?.length) throw new UsageError('--loadable belongs to the outermost sysvisor, whose filter is the one that counts');
+  const loadable = (values.loadable ?? []).flatMap((n) => (n === 'all' ? builtinEngines() : [findEngine(n)]));
+  for (const file of values.allow ?? []) loadable.push(findEngine(await loadEngineModule(file)));
   const specs = await resolveSpecs(given);
   // Forward the usual termination signals to COMMAND; sysvisor exits when COMMAND's tree is done.
   // Handlers go in before the command starts: a signal that comes earlier is delivered once it exists.
@@ -98,7 +104,7 @@ async function run(argv: readonly string[]): Promise<number> {
   // Under a sysvisor already: join it as a new scope (a second listener is impossible).
   sup = nested
     ? runNested(binding, client, command[0]!, command.slice(1), specs)
-    : supervise({ command: command[0]!, args: command.slice(1), engines: buildEngines(specs, reporter), specs, reporter, binding, nesting: !values.sealed });
+    : supervise({ command: command[0]!, args: command.slice(1), engines: buildEngines(specs, reporter), specs, reporter, binding, nesting: !values.sealed, loadable });
   for (const sig of early) sup.kill(sig);
   const status = await sup.done;
   for (const [s, h] of handlers) process.off(s, h);

@@ -98,8 +98,10 @@ export interface SyscallCapture {
   strArgs?: readonly number[];
   /** The entry event carries no args (a syscall without arguments): a smaller record. */
   noArgs?: boolean;
-  /** A buffer read at entry (write-like): its arg index and the index of its length arg. */
-  enterBuf?: { arg: number; lenArg: number };
+  /** A buffer read at entry (write-like): its arg index and the index of its length arg, or
+   *  a fixed-size struct (`size` bytes, e.g. rt_sigaction's act; the same size as a 'struct'
+   *  exitData if both are given). */
+  enterBuf?: { arg: number; lenArg: number } | { arg: number; size: number };
   /** execve-like: the argument after the first string is an array of C strings (argv), read at
    *  entry, and the one after it (envp) is counted (the entry event's `ret`). */
   argv?: boolean;
@@ -140,7 +142,16 @@ export function encodeSyscallCapture(c: SyscallCapture): number {
   }
   if (c.enterBuf) {
     w |= (checkArg(c.enterBuf.arg, 'enterBuf.arg') + 1) << 16;
-    w |= (checkArg(c.enterBuf.lenArg, 'enterBuf.lenArg') + 1) << 19;
+    if ('size' in c.enterBuf) {
+      const size = c.enterBuf.size;
+      if (!Number.isInteger(size) || size < 1 || size > 2040) throw new RangeError(`enterBuf.size must be 1..2040, got ${size}`);
+      const words = Math.ceil(size / 8);
+      const exitWords = (w >>> 24) & 0xff;
+      if (exitWords !== 0 && exitWords !== words) throw new RangeError('enterBuf.size and exitData.size must be equal');
+      w = (w | (7 << 19) | (words << 24)) >>> 0;
+    } else {
+      w |= (checkArg(c.enterBuf.lenArg, 'enterBuf.lenArg') + 1) << 19;
+    }
   }
   return w >>> 0;
 }
@@ -154,6 +165,19 @@ export function encodeSyscallCapture(c: SyscallCapture): number {
  */
 export function decodeBatch(buf: Buffer, count: number): TraceEvent[] {
   const out: TraceEvent[] = new Array<TraceEvent>(count);
+  let n = 0;
+  forEachEvent(buf, count, (ev) => (out[n++] = { ...ev }), true);
+  return out;
+}
+
+/**
+ * Calls `fn` for each of the `count` records of a batch, in order. Unless `fresh`, the event
+ * object is reused from one record to the next (its args and strs arrays are not: they may be
+ * kept): copy what must outlive the call. The consumer of a busy trace calls this for every
+ * syscall, hence no allocation per record beyond the arrays it carries.
+ */
+export function forEachEvent(buf: Buffer, count: number, fn: (ev: TraceEvent) => void, fresh = false): void {
+  const ev: TraceEvent = { kind: 'enter', tid: 0, tgid: 0, nr: 0, ts: 0, ret: 0, args: NO_ARGS, strs: NO_STRS, trunc: 0, fault: 0, child: undefined, siginfo: undefined };
   // Views need 4-byte alignment of the underlying memory; copy in the rare case it is not.
   const b = buf.byteOffset % 4 === 0 ? buf : Buffer.from(buf);
   const u32 = new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2);
@@ -182,18 +206,18 @@ export function decodeBatch(buf: Buffer, count: number): TraceEvent[] {
       ];
       p += ARGS_BYTES;
     }
-    const ev: TraceEvent = {
-      kind,
-      tid: u32[w + 1]!,
-      tgid: u32[w + 2]!,
-      nr: i32[w + 3]!,
-      ts: u32[w + 5]! * 0x1_0000_0000 + u32[w + 4]!,
-      ret: i32[w + 7]! * 0x1_0000_0000 + u32[w + 6]!,
-      args,
-      strs: NO_STRS,
-      trunc: 0,
-      fault: 0,
-    };
+    ev.kind = kind;
+    ev.tid = u32[w + 1]!;
+    ev.tgid = u32[w + 2]!;
+    ev.nr = i32[w + 3]!;
+    ev.ts = u32[w + 5]! * 0x1_0000_0000 + u32[w + 4]!;
+    ev.ret = i32[w + 7]! * 0x1_0000_0000 + u32[w + 6]!;
+    ev.args = args;
+    ev.strs = NO_STRS;
+    ev.trunc = 0;
+    ev.fault = 0;
+    ev.child = undefined;
+    ev.siginfo = undefined;
     const ndata = flags & EVF_NDATA_MASK;
     if (ndata > 0) {
       const strs: (string | undefined)[] = [];
@@ -226,10 +250,9 @@ export function decodeBatch(buf: Buffer, count: number): TraceEvent[] {
         stime: i32[a + 11]! * 0x1_0000_0000 + u32[a + 10]!,
       };
     }
-    out[n] = ev;
+    fn(fresh ? { ...ev } : ev);
     off += (size + 7) & ~7;
   }
-  return out;
 }
 
 /** Splits a wait status as the kernel reports it in exit_thread/exit_process events. */
@@ -303,6 +326,15 @@ export class BpfTracer {
   /** Starts delivery: `onEvents` is called once per event-loop wake-up with the decoded batch. */
   start(onEvents: (events: TraceEvent[]) => void): void {
     this.#session.start((records, count) => onEvents(decodeBatch(records, count)));
+  }
+
+  /** Starts delivery without a decoded array: `onEvent` for each record (one reused event
+   *  object, see forEachEvent), then `onBatchEnd` once per batch. */
+  startEach(onEvent: (ev: TraceEvent) => void, onBatchEnd: () => void): void {
+    this.#session.start((records, count) => {
+      forEachEvent(records, count, onEvent);
+      onBatchEnd();
+    });
   }
 
   /** Delivers every record still pending, synchronously (e.g. after the traced program exited). */

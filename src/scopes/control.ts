@@ -105,7 +105,8 @@ export class ControlServer {
       const nr = typeof i.syscall === 'number' ? i.syscall : syscallNumber(i.syscall);
       if (nr === undefined || !this.plan.syscalls.includes(nr) || (this.plan.conditional.has(nr) && !i.when?.length)) missing.add(String(i.syscall));
     }
-    if (missing.size) throw new ControlError(`engine ${e.name} needs syscalls the outermost sysvisor does not intercept: ${[...missing].join(', ')}`);
+    if (missing.size)
+      throw new UsageError(`engine ${e.name} needs syscalls the outermost sysvisor does not intercept (${summarize([...missing])}): start it with --loadable ${e.name}`);
   }
 
   private async start(engines: readonly Engine[], pid: number | undefined): Promise<void> {
@@ -159,6 +160,10 @@ export class ControlServer {
     }
     await closeEngines(this.scopes.root.own.map((o) => o.engine), this.reporter);
   }
+}
+
+function summarize(names: string[]): string {
+  return names.length <= 4 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
 }
 
 /** Closes engines innermost first; a failing close is reported, never thrown. */

@@ -50,10 +50,14 @@ export class TraceMerger {
 
   constructor(private readonly out: TraceOutput) {}
 
-  /** The command's first process: its events before its first execve are the launcher's. */
-  setRoot(pid: number): void {
+  /**
+   * The first process of the traced tree. `held`: it has not executed its command yet (the
+   * launcher holds it), and what it does before its first execve is the launcher's, not shown.
+   * Otherwise (a tracer loaded into a running tree) everything from now on is shown.
+   */
+  setRoot(pid: number, held = false): void {
     this.root = pid;
-    this.threads.set(pid, new ThreadState(pid, true));
+    this.threads.set(pid, new ThreadState(pid, held));
   }
 
   private thread(tid: number, tgid: number): ThreadState {
@@ -79,8 +83,18 @@ export class TraceMerger {
 
   /** One batch of eBPF events, in ring buffer order. */
   onEvents(events: readonly TraceEvent[]): void {
-    for (let i = 0; i < events.length; i++) {
-      const ev = events[i]!;
+    for (let i = 0; i < events.length; i++) this.onEvent(events[i]!);
+    this.endBatch();
+  }
+
+  /** The end of a batch: the output writes what it has. */
+  endBatch(): void {
+    this.out.flush();
+  }
+
+  /** One eBPF event (the object may be reused by the caller afterwards: nothing keeps it). */
+  onEvent(ev: TraceEvent): void {
+    {
       switch (ev.kind) {
         case 'enter':
           this.enter(ev);
@@ -103,7 +117,6 @@ export class TraceMerger {
           break;
       }
     }
-    this.out.flush();
   }
 
   // Places the thread's chain records stamped before `ts`.
@@ -230,8 +243,8 @@ export class TraceMerger {
   private signal(ev: TraceEvent): void {
     if (ev.nr === 2) {
       const q = this.queued.get(ev.tgid);
-      if (q === undefined) this.queued.set(ev.tgid, [ev]);
-      else if (q.length < 64 && !q.some((e) => e.ret === ev.ret)) q.push(ev); // standard signals coalesce
+      if (q === undefined) this.queued.set(ev.tgid, [{ ...ev }]);
+      else if (q.length < 64 && !q.some((e) => e.ret === ev.ret)) q.push({ ...ev }); // standard signals coalesce
       return;
     }
     if (ev.nr === 0) this.dequeue(ev.tgid, ev.ret);
@@ -240,7 +253,7 @@ export class TraceMerger {
     if (th.gated || ev.ret === SIGKILL) return;
     if (ev.nr === 1 && th.pending) {
       // Ignored, sent while the thread is in a call: a ptraced thread would see it on return.
-      (th.signals ??= []).push(ev);
+      (th.signals ??= []).push({ ...ev });
       return;
     }
     this.out.signal(ev.tid, ev.tgid, ev.ret, ev.siginfo, ev.ts);

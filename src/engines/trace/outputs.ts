@@ -253,7 +253,7 @@ export class PerfettoOutput extends Buffered {
     this.seen(c.tid, c.tgid);
     const end = c.tsExit || c.tsEnter;
     const call = `${c.name}(${formatArgList(c, this.options).join(', ')})`;
-    const ret = formatReturn(c.name, c.ret);
+    const ret = formatReturn(c.name, c.ret, c.args);
     const dur = ((end - c.tsEnter) / 1000).toFixed(3);
     const via = c.fromChain ? ',"via":"chain"' : '';
     this.event(`{"ph":"X","cat":"syscall","name":${q(c.name)},"pid":${c.tgid},"tid":${c.tid},"ts":${this.us(c.tsEnter)},"dur":${dur},"args":{"call":${q(call)},"ret":${q(ret)}${via}}}`);

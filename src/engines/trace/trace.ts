@@ -11,7 +11,8 @@
 // Without eBPF (the object cannot load), the tracer falls back to intercepting the traced calls
 // with seccomp: every traced call stops its thread, and the return value of a call the kernel
 // runs is not known (`= ?`).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import os from 'node:os';
 import type { Engine, EngineContext, EngineFactory, EngineOptions, Next, OutputSink } from '../../chain/engine.js';
 import { SyscallGoneError, UsageError } from '../../chain/errors.js';
 import { Result } from '../../chain/result.js';
@@ -43,7 +44,17 @@ export interface TraceEngineOptions {
   ringBytes?: number;
   /** Told once, on stderr, when the tracer falls back or lost events. */
   report?: (line: string) => void;
+  /**
+   * Lower the priority of the supervisor's main thread (nice 10) while the trace runs: on a busy
+   * machine the tracer's work then waits for idle CPU (the ring buffer holds the backlog) instead
+   * of taking it from the traced program. Only for a supervisor that has nothing else to do
+   * quickly: no other engine intercepts calls.
+   */
+  yieldCpu?: boolean;
 }
+
+/** The nice value of the supervisor's main thread while it only traces (see yieldCpu). */
+const TRACER_NICE = 10;
 
 /** Monotonic clock in ns (the eBPF events' clock, bpf_ktime_get_ns). */
 function nowNs(): number {
@@ -95,6 +106,21 @@ function countPointers(call: Syscall, addr: number): number {
   return readPointers(call, addr, ENVP_MAX)?.length ?? -1;
 }
 
+/**
+ * True when `pid` is a child held by a sysvisor launcher before it executes its command (a fork
+ * of the supervisor that has not exec'd: the same program as its parent). False for a command
+ * already running (a tracer loaded into a running scope).
+ */
+function heldBeforeExec(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return readlinkSync(`/proc/${pid}/exe`) === readlinkSync(`/proc/${ppid}/exe`);
+  } catch {
+    return false;
+  }
+}
+
 /** Why eBPF is not available, in a few words, from the loader's error. */
 export function bpfUnavailableReason(e: unknown): string {
   const err = e as { message?: string; code?: string };
@@ -116,6 +142,8 @@ export class TraceEngine implements Engine {
   private readonly maxBuf: number;
   private readonly tgids = new Map<number, number>();
   private closed = false;
+  private started = false;
+  private niceBefore: number | undefined;
   /** The reason eBPF could not be used (the tracer then runs on seccomp notifications). */
   readonly fallbackReason: string | undefined;
 
@@ -163,7 +191,7 @@ export class TraceEngine implements Engine {
       // with the tracee for the rest of the batch. The kernel still wakes it when the ring is
       // half full (a burst faster than the timer).
       wakeupBytes: ringBytes >> 1,
-      flushMs: Number(process.env['SYSVISOR_TRACE_FLUSH_MS'] ?? 5),
+      flushMs: 5,
     };
     const tracer = new BpfTracer(options);
     try {
@@ -193,13 +221,32 @@ export class TraceEngine implements Engine {
   }
 
   start(root: { pid: number }): void {
-    this.merger.setRoot(root.pid);
+    this.merger.setRoot(root.pid, heldBeforeExec(root.pid));
     if (!this.tracer) return;
     this.tracer.trace(root.pid);
-    this.tracer.start((events) => this.merger.onEvents(events));
+    if (this.started) return; // another root (the engine started again): traced, nothing more
+    this.started = true;
+    if (this.opts.yieldCpu && this.tracer) {
+      // setpriority(PRIO_PROCESS, 0) is per thread on Linux: this thread only, from now on
+      // (the command already exists: it keeps its own priority).
+      try {
+        this.niceBefore = os.getPriority(0);
+        if (this.niceBefore < TRACER_NICE) os.setPriority(0, TRACER_NICE);
+        else this.niceBefore = undefined;
+      } catch {
+        this.niceBefore = undefined;
+      }
+    }
+    this.tracer.startEach(
+      (ev) => this.merger.onEvent(ev),
+      () => this.merger.endBatch(),
+    );
   }
 
   handle(call: Syscall, next: Next): Result | Promise<Result> {
+    // The supervisor has calls to serve after all (an engine loaded or nested later): it gets its
+    // priority back for good.
+    if (this.niceBefore !== undefined) this.restorePriority();
     if (this.traced[call.nr] !== 1 || this.closed) return next();
     const c = this.record(call);
     if (this.tracer) this.merger.chainEntered(c);
@@ -238,7 +285,8 @@ export class TraceEngine implements Engine {
           if (v !== null) s[i] = bytesOf(v);
         }
         if (mem.enterBuf) {
-          const len = Math.max(0, Math.min(args[mem.enterBuf.lenArg] ?? 0, this.maxBuf));
+          const eb = mem.enterBuf;
+          const len = 'size' in eb ? eb.size : Math.max(0, Math.min(args[eb.lenArg] ?? 0, this.maxBuf));
           const addr = args[mem.enterBuf.arg] ?? 0;
           const b = len > 0 && addr !== 0 ? call.memory.readBytes(addr, len) : null;
           if (b) s[mem.enterBuf.arg] = b.toString('latin1');
@@ -319,7 +367,7 @@ export class TraceEngine implements Engine {
     let lost = 0;
     if (this.tracer) {
       try {
-        this.tracer.drain();
+        if (this.started) this.tracer.drain();
       } catch (e) {
         this.opts.report?.(`trace: reading the last events: ${(e as Error).message}`);
       }
@@ -333,6 +381,17 @@ export class TraceEngine implements Engine {
       if (missed > 0) this.opts.report?.(`trace: ${missed} events missed by the kernel (tracepoint recursion)`);
     }
     this.out.close(lost);
+    if (this.niceBefore !== undefined) this.restorePriority();
+  }
+
+  private restorePriority(): void {
+    const before = this.niceBefore!;
+    this.niceBefore = undefined;
+    try {
+      os.setPriority(0, before);
+    } catch {
+      // an unprivileged process may not raise it back: it stays lower
+    }
   }
 }
 
@@ -354,6 +413,8 @@ function positiveInt(options: EngineOptions, key: string, min: number, max: numb
 
 export const traceFactory: EngineFactory = {
   name: 'trace',
+  // Created after the others, to know whether any of them intercepts calls (see yieldCpu).
+  followsSiblings: true,
   summary: 'strace-compatible tracer on eBPF; shows the calls as they are at its place in the stack',
   options: {
     o: 'write the trace to this file instead of stderr',
@@ -380,7 +441,11 @@ export const traceFactory: EngineFactory = {
       throw new UsageError(`trace: cannot open ${file}: ${(e as Error).message}`);
     }
     try {
-      return new TraceEngine(sink, { syscalls, format, strSize, via, ringBytes, report: (l) => ctx.report(l) });
+      // Only the outermost supervisor's own stack (not an engine loaded into a scope, whose
+      // supervisor serves others), and only when nothing else there intercepts calls.
+      const othersIntercept = ctx.siblings.some((e) => e.interests === 'all' || e.interests.length > 0);
+      const yieldCpu = ctx.available === undefined && !othersIntercept;
+      return new TraceEngine(sink, { syscalls, format, strSize, via, ringBytes, report: (l) => ctx.report(l), yieldCpu });
     } catch (e) {
       sink.close();
       throw e;

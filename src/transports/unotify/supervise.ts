@@ -42,7 +42,11 @@ export interface SuperviseOptions {
   specs?: readonly string[];
   /** Let processes inside load engines and nest sysvisors (default true). */
   nesting?: boolean;
-  /** Engines loadable from inside (default: the built-ins). */
+  /**
+   * Engines whose syscalls the filter notifies from the start, so that processes inside can load
+   * them later (default none: a notified call is exposed to EINTR when a signal comes before the
+   * supervisor takes it, so the filter holds only what is needed).
+   */
   loadable?: readonly EngineFactory[];
 }
 
@@ -155,7 +159,7 @@ export function supervise(opts: SuperviseOptions): Supervision {
   // Emulators that rewrite arguments in place restore them at syscall exit with a ptrace stop,
   // which needs the notified thread to wait killably (see chain/emulate/rewrite.ts).
   const emuOptions: EmulatorOptions = { killableWait: true, report: (l) => reporter.once(l) };
-  const loadable = opts.nesting === false ? undefined : (opts.loadable ?? builtinEngines());
+  const loadable = opts.nesting === false ? undefined : (opts.loadable ?? []);
   const plan = planFilter(rootInterests(opts.engines, loadable));
   const envList = Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
 

@@ -12,11 +12,20 @@ export interface LineOptions extends FormatOptions {
   pidStyle?: 'none' | 'column' | 'bracket';
 }
 
+const COLUMN_PREFIXES = new Map<number, string>();
+
 /** The thread id prefix: `1234  ` (printf "%-5d "), `[pid  1234] `, or ''. */
 export function pidPrefix(pid: number | undefined, style: LineOptions['pidStyle'] = 'none'): string {
   if (pid === undefined || style === 'none') return '';
   if (style === 'bracket') return `[pid ${String(pid).padStart(5)}] `;
-  return `${String(pid).padEnd(5)} `;
+  // Made for every line of a trace: kept per thread (bounded).
+  let p = COLUMN_PREFIXES.get(pid);
+  if (p === undefined) {
+    p = `${String(pid).padEnd(5)} `;
+    if (COLUMN_PREFIXES.size >= 4096) COLUMN_PREFIXES.clear();
+    COLUMN_PREFIXES.set(pid, p);
+  }
+  return p;
 }
 
 /** Appends ` = ret` aligned the way strace does (padded to column 40, else one space). */
@@ -28,7 +37,7 @@ function withResult(head: string, result: string): string {
  *  returns (exit_group) or whose return is unknown ends in `= ?`. */
 export function syscallLine(pid: number | undefined, rec: SyscallRecord, options: LineOptions = {}): string {
   const head = `${pidPrefix(pid, options.pidStyle)}${rec.name}(${formatArgList(rec, options).join(', ')})`;
-  return withResult(head, formatReturn(rec.name, rec.ret));
+  return withResult(head, formatReturn(rec.name, rec.ret, rec.args));
 }
 
 /** The entry half of an interrupted line: the arguments known at entry, then `<unfinished ...>`:
@@ -49,7 +58,7 @@ export function resumedLine(pid: number | undefined, rec: SyscallRecord, options
   const all = formatArgList(rec, options);
   const rest = all.slice(Math.min(outputArgIndex(rec.name), all.length));
   const head = `${pidPrefix(pid, options.pidStyle)}<... ${rec.name} resumed>${rest.join(', ')})`;
-  return withResult(head, formatReturn(rec.name, rec.ret));
+  return withResult(head, formatReturn(rec.name, rec.ret, rec.args));
 }
 
 /** How a process ended, from its wait status: `+++ exited with 3 +++`, `+++ killed by SIGKILL +++`,

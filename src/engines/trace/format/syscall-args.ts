@@ -36,7 +36,8 @@ type Kind =
   | 'sigsetIn' | 'sigsetOut' | 'whence' | 'amode' | 'fcntlcmd' | 'futexop' | 'sockdomain'
   | 'socktype' | 'ioctl' | 'rlimres' | 'rlimitOut' | 'archprctl' | 'fadvice' | 'madvice'
   | 'grndflags' | 'clockid' | 'pipefds' | 'waitstatus' | 'waitopts' | 'cloneflags'
-  | 'unlinkflags' | 'renameflags' | 'dirents' | 'strarray' | 'envarray' | 'sigaction';
+  | 'unlinkflags' | 'renameflags' | 'dirents' | 'strarray' | 'envarray' | 'sigaction'
+  | 'sigactIn' | 'sigactOut';
 
 /** An argument: its kind, and for a buffer read at entry the index of its length argument. */
 type Arg = Kind | { kind: 'bufIn'; len: number };
@@ -69,7 +70,7 @@ export const SIGNATURES: Readonly<Record<string, Signature>> = {
   mprotect: { args: ['ptr', 'ulong', 'prot'] },
   munmap: { args: ['ptr', 'ulong'] },
   brk: { args: ['ptr'], ret: 'hex' },
-  rt_sigaction: { args: ['sig', 'sigaction', 'sigaction', 'ulong'] },
+  rt_sigaction: { args: ['sig', 'sigactIn', 'sigactOut', 'ulong'] },
   rt_sigprocmask: { args: ['sighow', 'sigsetIn', 'sigsetOut', 'ulong'] },
   ioctl: { args: ['fd', 'ioctl', 'ptr'] },
   access: { args: ['path', 'amode'] },
@@ -203,8 +204,8 @@ export function signatureOf(name: string): Signature | undefined {
 export interface ArgMemory {
   /** Argument indexes of C strings to read at entry. */
   strArgs: number[];
-  /** A buffer read at entry and the index of its length argument. */
-  enterBuf?: { arg: number; lenArg: number };
+  /** A buffer read at entry and the index of its length argument (or a fixed-size struct). */
+  enterBuf?: { arg: number; lenArg: number } | { arg: number; size: number };
   /** Memory read at exit when the call succeeded. */
   exitData?: { arg: number; mode: 'buf' | 'str' | 'struct'; size?: number };
   /** execve-like: argv (after the file name) read at entry, envp counted. */
@@ -219,7 +220,11 @@ const STRUCT_SIZE: Partial<Record<Kind, number>> = {
   sigsetOut: 8,
   waitstatus: 4,
   rlimitOut: 16,
+  sigactOut: 32,
 };
+
+/** The kernel's struct sigaction on x86_64 (rt_sigaction): handler, flags, restorer, mask. */
+const SIGACTION_SIZE = 32;
 
 export function argMemory(name: string): ArgMemory {
   const sig = SIGNATURES[name];
@@ -230,6 +235,7 @@ export function argMemory(name: string): ArgMemory {
     else if (a === 'path') mem.strArgs.push(i);
     else if (a === 'strarray') mem.argv = true;
     else if (a === 'sigsetIn') mem.enterBuf ??= { arg: i, lenArg: 3 };
+    else if (a === 'sigactIn') mem.enterBuf ??= { arg: i, size: SIGACTION_SIZE };
     else if (a === 'bufOut' || a === 'bufOutHex') mem.exitData ??= { arg: i, mode: 'buf' };
     else if (a === 'strOut') mem.exitData ??= { arg: i, mode: 'str' };
     else if (STRUCT_SIZE[a] !== undefined) mem.exitData ??= { arg: i, mode: 'struct', size: STRUCT_SIZE[a] };
@@ -607,13 +613,119 @@ export function isErrorReturn(ret: number): boolean {
   return ret < 0 && ret >= -MAX_ERRNO;
 }
 
+/** Formats one argument: its register `v`, its captured memory `data`, the whole record. */
+type ArgFormatter = (v: number, data: string | undefined, rec: SyscallRecord, i: number, ok: boolean, truncated: number, o: Required<FormatOptions>) => string;
+
+const str = (v: number): string => String(v);
+
+// One function per argument kind (a table rather than a switch on ~50 strings: the formatter runs
+// for every argument of every call, often before the JIT has optimized it).
+const KIND_FORMATTERS: Readonly<Record<Kind, ArgFormatter>> = {
+  int: (v) => str(i32(v)),
+  uint: (v) => str(u32(v)),
+  long: (v) => str(v),
+  ulong: (v) => (v >= 0 ? str(v) : u64(v).toString()),
+  hex: (v) => hex(v),
+  ptr: (v) => ptr(v),
+  fd: (v) => fd(v),
+  dirfd: (v) => dirfd(v),
+  pid: (v) => str(i32(v)),
+  path: (v, data, _r, _i, _ok, truncated) => (data === undefined ? ptr(v) : quoteBytes(data, truncated === 1)),
+  bufOut: (v, data, rec, _i, ok, _t, o) => bufOut(v, data, rec, ok, o, false),
+  bufOutHex: (v, data, rec, _i, ok, _t, o) => bufOut(v, data, rec, ok, o, true),
+  strOut: (v, data, _r, _i, ok, truncated) => (ok && data !== undefined ? quoteBytes(data, truncated === 1) : ptr(v)),
+  oflags: (v) => openFlags(v),
+  fdflags: (v) => flags(u32(v), OPEN_FLAGS),
+  mode: (v) => octal(u32(v) & 0o7777),
+  umask: (v) => octal(u32(v) & 0o777),
+  atflags: (v, _d, rec) => {
+    // faccessat2's 0x200 is AT_EACCESS (AT_REMOVEDIR elsewhere).
+    if ((rec.name === 'faccessat2' || rec.name === 'faccessat') && u32(v) & 0x200) {
+      const rest = atFlags(u32(v) & ~0x200);
+      return rest === '0' ? 'AT_EACCESS' : `AT_EACCESS|${rest}`;
+    }
+    return atFlags(v, rec.name === 'statx');
+  },
+  unlinkflags: (v) => flags(u32(v), AT_FLAGS),
+  renameflags: (v) => flags(u32(v), RENAME_FLAGS),
+  prot: (v) => flags(u32(v), PROT, 'PROT_NONE'),
+  mapflags: (v) => mapFlags(v),
+  mapoff: (v) => (v === 0 ? '0' : hex(v)),
+  stat: (v, data, _r, _i, ok) => (ok && data !== undefined ? (statSummary(data) ?? ptr(v)) : ptr(v)),
+  statx: (v, data, _r, _i, ok) => (ok && data !== undefined ? (statxSummary(data) ?? ptr(v)) : ptr(v)),
+  statxmask: (v) => statxMask(v),
+  rlimitOut: (v, data, _r, _i, ok) => (ok && data !== undefined ? (rlimitSummary(data) ?? ptr(v)) : ptr(v)),
+  sig: (v) => signalName(i32(v)),
+  sighow: (v) => SIGHOW[i32(v)] ?? str(i32(v)),
+  sigsetIn: (v, data) => (data !== undefined && data.length >= 8 ? sigset(data.slice(0, 8)) : ptr(v)),
+  sigsetOut: (v, data, _r, _i, ok) => (ok && data !== undefined && data.length >= 8 ? sigset(data.slice(0, 8)) : ptr(v)),
+  whence: (v) => WHENCE[i32(v)] ?? str(i32(v)),
+  amode: (v) => (u32(v) === 0 ? 'F_OK' : flags(u32(v), AMODE)),
+  fcntlcmd: (v) => lookup(i32(v), FCNTL) ?? str(i32(v)),
+  futexop: (v) => futexOp(v),
+  sockdomain: (v) => lookup(i32(v), DOMAINS) ?? str(i32(v)),
+  socktype: (v) => sockType(v),
+  ioctl: (v) => lookup(u32(v), IOCTLS) ?? hex(u32(v)),
+  rlimres: (v) => RLIMITS[i32(v)] ?? str(i32(v)),
+  archprctl: (v) => lookup(i32(v), ARCH_PRCTL) ?? hex(i32(v)),
+  fadvice: (v) => FADVICE[i32(v)] ?? str(i32(v)),
+  madvice: (v) => lookup(i32(v), MADVICE) ?? str(i32(v)),
+  grndflags: (v) => flags(u32(v), GRND),
+  clockid: (v) => CLOCKS[i32(v)] ?? str(i32(v)),
+  pipefds: (v, data, _r, _i, ok) => {
+    if (!ok || data === undefined || data.length < 8) return ptr(v);
+    const b = bytesOf(data);
+    return `[${b.readInt32LE(0)}, ${b.readInt32LE(4)}]`;
+  },
+  waitstatus: (v, data, rec, _i, ok) => {
+    if (v === 0) return 'NULL';
+    return ok && rec.ret !== 0 && data !== undefined && data.length >= 4 ? waitStatus(bytesOf(data).readInt32LE(0)) : ptr(v);
+  },
+  waitopts: (v) => flags(u32(v), WAIT_OPTS),
+  cloneflags: (v) => flags(u32(v), CLONE_FLAGS),
+  dirents: (v) => ptr(v),
+  strarray: (v, data, _r, _i, _ok, truncated, o) => (data === undefined ? ptr(v) : strArray(data, truncated === 1, o.strSize)),
+  envarray: (v, _d, rec, i) => {
+    const n = rec.counts?.[i];
+    return n !== undefined && n >= 0 ? `${ptr(v)} /* ${n} var${n === 1 ? '' : 's'} */` : ptr(v);
+  },
+  sigaction: (v) => ptr(v),
+  sigactIn: (v, data) => (v !== 0 && data !== undefined ? (sigaction(data) ?? ptr(v)) : ptr(v)),
+  sigactOut: (v, data, _r, _i, ok) => (v !== 0 && ok && data !== undefined ? (sigaction(data) ?? ptr(v)) : ptr(v)),
+};
+
+// strace's order of the sa_flags names.
+const SA_FLAGS: FlagTable = [
+  [0x04000000, 'SA_RESTORER'], [0x08000000, 'SA_ONSTACK'], [0x10000000, 'SA_RESTART'],
+  [0x40000000, 'SA_NODEFER'], [0x80000000, 'SA_RESETHAND'], [4, 'SA_SIGINFO'], [1, 'SA_NOCLDSTOP'],
+  [2, 'SA_NOCLDWAIT'],
+];
+
+/** struct sigaction as strace prints it: `{sa_handler=SIG_DFL, sa_mask=[], sa_flags=0}`, the
+ *  restorer only with SA_RESTORER. */
+export function sigaction(data: string): string | undefined {
+  if (data.length < SIGACTION_SIZE) return undefined;
+  const word = (off: number): number => le32(data, off + 4) * 0x1_0000_0000 + le32(data, off);
+  const handler = word(0);
+  const fl = le32(data, 8);
+  const h = handler === 0 ? 'SIG_DFL' : handler === 1 ? 'SIG_IGN' : hex(handler);
+  let out = `{sa_handler=${h}, sa_mask=${sigset(data.slice(24, 32))}, sa_flags=${flags(fl, SA_FLAGS)}`;
+  if (fl & 0x04000000) out += `, sa_restorer=${ptr(word(16))}`;
+  return out + '}';
+}
+
+function bufOut(v: number, data: string | undefined, rec: SyscallRecord, ok: boolean, o: Required<FormatOptions>, asHex: boolean): string {
+  if (!ok || data === undefined) return ptr(v);
+  const total = rec.ret!;
+  const shown = Math.min(total, o.strSize, data.length);
+  return quoteBytes(data.slice(0, shown), total > shown, asHex);
+}
+
 /** Formats argument `i` of `rec` according to `kind`. */
 function formatArg(rec: SyscallRecord, i: number, a: Arg, o: Required<FormatOptions>): string {
   const v = rec.args[i];
   if (v === undefined) return '?';
   const data = rec.strs?.[i];
-  const truncated = ((rec.trunc ?? 0) >> i) & 1;
-  const ok = rec.ret !== undefined && !isErrorReturn(rec.ret);
   if (typeof a === 'object') {
     // Buffer read at entry: `strSize` bytes of it, "..." when it is longer.
     if (data === undefined) return ptr(v);
@@ -621,77 +733,9 @@ function formatArg(rec: SyscallRecord, i: number, a: Arg, o: Required<FormatOpti
     const shown = Math.min(total, o.strSize, data.length);
     return quoteBytes(data.slice(0, shown), total > shown);
   }
-  switch (a) {
-    case 'int': return String(i32(v));
-    case 'uint': return String(u32(v));
-    case 'long': return String(v);
-    case 'ulong': return v >= 0 ? String(v) : u64(v).toString();
-    case 'hex': return hex(v);
-    case 'ptr': return ptr(v);
-    case 'fd': return fd(v);
-    case 'dirfd': return dirfd(v);
-    case 'pid': return String(i32(v));
-    case 'path':
-      if (data === undefined) return ptr(v);
-      return quoteBytes(data, truncated === 1);
-    case 'bufOut':
-    case 'bufOutHex': {
-      if (!ok || data === undefined) return ptr(v);
-      const total = rec.ret!;
-      const shown = Math.min(total, o.strSize, data.length);
-      return quoteBytes(data.slice(0, shown), total > shown, a === 'bufOutHex');
-    }
-    case 'strOut':
-      return ok && data !== undefined ? quoteBytes(data, truncated === 1) : ptr(v);
-    case 'oflags': return openFlags(v);
-    case 'fdflags': return flags(u32(v), OPEN_FLAGS);
-    case 'mode': return octal(u32(v) & 0o7777);
-    case 'umask': return octal(u32(v) & 0o777);
-    case 'atflags': return atFlags(v, rec.name === 'statx');
-    case 'unlinkflags': return flags(u32(v), AT_FLAGS);
-    case 'renameflags': return flags(u32(v), RENAME_FLAGS);
-    case 'prot': return flags(u32(v), PROT, 'PROT_NONE');
-    case 'mapflags': return mapFlags(v);
-    case 'mapoff': return v === 0 ? '0' : hex(v);
-    case 'stat': return ok && data !== undefined ? (statSummary(data) ?? ptr(v)) : ptr(v);
-    case 'statx': return ok && data !== undefined ? (statxSummary(data) ?? ptr(v)) : ptr(v);
-    case 'statxmask': return statxMask(v);
-    case 'rlimitOut': return ok && data !== undefined ? (rlimitSummary(data) ?? ptr(v)) : ptr(v);
-    case 'sig': return signalName(i32(v));
-    case 'sighow': return SIGHOW[i32(v)] ?? String(i32(v));
-    case 'sigsetIn': return data !== undefined && data.length >= 8 ? sigset(data.slice(0, 8)) : ptr(v);
-    case 'sigsetOut': return ok && data !== undefined && data.length >= 8 ? sigset(data.slice(0, 8)) : ptr(v);
-    case 'whence': return WHENCE[i32(v)] ?? String(i32(v));
-    case 'amode': return u32(v) === 0 ? 'F_OK' : flags(u32(v), AMODE);
-    case 'fcntlcmd': return lookup(i32(v), FCNTL) ?? String(i32(v));
-    case 'futexop': return futexOp(v);
-    case 'sockdomain': return lookup(i32(v), DOMAINS) ?? String(i32(v));
-    case 'socktype': return sockType(v);
-    case 'ioctl': return lookup(u32(v), IOCTLS) ?? hex(u32(v));
-    case 'rlimres': return RLIMITS[i32(v)] ?? String(i32(v));
-    case 'archprctl': return lookup(i32(v), ARCH_PRCTL) ?? hex(i32(v));
-    case 'fadvice': return FADVICE[i32(v)] ?? String(i32(v));
-    case 'madvice': return lookup(i32(v), MADVICE) ?? String(i32(v));
-    case 'grndflags': return flags(u32(v), GRND);
-    case 'clockid': return CLOCKS[i32(v)] ?? String(i32(v));
-    case 'pipefds': {
-      if (!ok || data === undefined || data.length < 8) return ptr(v);
-      const b = bytesOf(data);
-      return `[${b.readInt32LE(0)}, ${b.readInt32LE(4)}]`;
-    }
-    case 'waitstatus':
-      if (v === 0) return 'NULL';
-      return ok && rec.ret !== 0 && data !== undefined && data.length >= 4 ? waitStatus(bytesOf(data).readInt32LE(0)) : ptr(v);
-    case 'waitopts': return flags(u32(v), WAIT_OPTS);
-    case 'cloneflags': return flags(u32(v), CLONE_FLAGS);
-    case 'dirents': return ptr(v);
-    case 'strarray': return data === undefined ? ptr(v) : strArray(data, truncated === 1, o.strSize);
-    case 'envarray': {
-      const n = rec.counts?.[i];
-      return n !== undefined && n >= 0 ? `${ptr(v)} /* ${n} var${n === 1 ? '' : 's'} */` : ptr(v);
-    }
-    case 'sigaction': return ptr(v);
-  }
+  const truncated = ((rec.trunc ?? 0) >> i) & 1;
+  const ok = rec.ret !== undefined && !isErrorReturn(rec.ret);
+  return KIND_FORMATTERS[a](v, data, rec, i, ok, truncated, o);
 }
 
 /** An argv as strace prints it: `["ls", "-l"]`, each string cut at strSize, `...` when more
@@ -734,7 +778,7 @@ function formatClone(rec: SyscallRecord): string {
   return parts.join(', ');
 }
 
-const OUTPUT_KINDS = new Set<Arg>(['bufOut', 'bufOutHex', 'strOut', 'stat', 'statx', 'sigsetOut', 'rlimitOut', 'pipefds', 'waitstatus', 'dirents']);
+const OUTPUT_KINDS = new Set<Arg>(['bufOut', 'bufOutHex', 'strOut', 'stat', 'statx', 'sigsetOut', 'rlimitOut', 'pipefds', 'waitstatus', 'dirents', 'sigactOut']);
 
 /** Index of the first argument that is only known when the call returns (the point where
  *  strace cuts an `<unfinished ...>` line); the argument count when there is none. */
@@ -778,13 +822,19 @@ export function formatArgList(rec: SyscallRecord, options: FormatOptions = {}): 
   return parts;
 }
 
-/** The text after `= `: the value, `-1 ENOENT (No such file or directory)`, or `?`. */
-export function formatReturn(name: string, ret: number | undefined): string {
+/** The text after `= `: the value, `-1 ENOENT (No such file or directory)`, or `?`. With the
+ *  arguments (`args`), the returns strace decodes: fcntl's F_GETFD and F_GETFL flags. */
+export function formatReturn(name: string, ret: number | undefined, args?: readonly number[]): string {
   const kind = SIGNATURES[name]?.ret ?? 'int';
   if (ret === undefined || kind === 'none') return '?';
   if (isErrorReturn(ret)) return formatErrno(-ret);
   if (kind === 'hex') return hex(ret);
   if (kind === 'umask') return octal(u32(ret) & 0o777);
+  if (name === 'fcntl' && args !== undefined) {
+    const cmd = i32(args[1] ?? -1);
+    if (cmd === 1) return ret === 0 ? '0' : `${hex(ret)} (flags ${ret & 1 ? 'FD_CLOEXEC' : '0'}${ret & ~1 ? '|' + hex(ret & ~1) : ''})`;
+    if (cmd === 3) return `${hex(ret)} (flags ${openFlags(ret)})`;
+  }
   return String(ret);
 }
 
