@@ -55,6 +55,14 @@ describe('sysvisor run: passthrough', () => {
     expect(code).toBe(15); // the probe's handler exits with the signal number
   });
 
+  it('a plain run notifies nothing it does not need: no EINTR where there is none natively', async () => {
+    // A notified call can be interrupted by a signal before the supervisor takes it (EINTR without
+    // SA_RESTART); calls nobody intercepts must stay out of the filter.
+    expect((await run(PROBE, ['stat-under-signals'])).stdout).toBe('eintr 0\n');
+    expect((await sysvisor(['run', '--', PROBE, 'stat-under-signals'])).stdout).toBe('eintr 0\n');
+    expect((await sysvisor(['run', '-e', 'count:syscalls=getppid,o=/dev/null', '--', PROBE, 'stat-under-signals'])).stdout).toBe('eintr 0\n');
+  });
+
   it('keeps the command options its own (no -- needed)', async () => {
     const r = await sysvisor(['run', 'ls', '-d', '/']);
     expect(r).toMatchObject({ code: 0, stdout: '/\n' });

@@ -8,11 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 static long ppid(void) { return syscall(SYS_getppid); }
+static void on_alarm(int sig) { (void)sig; }
 
 // open PATH: prints the file's first line, or "errno N"
 static int do_open(const char* path) {
@@ -101,6 +104,22 @@ int main(int argc, char** argv) {
   }
   if (!strcmp(cmd, "tree")) return do_tree(argv[0]);
   if (!strcmp(cmd, "race")) return do_race();
+  if (!strcmp(cmd, "stat-under-signals")) {
+    // stat in a loop while SIGALRM (handler without SA_RESTART) comes every 50 us: natively stat
+    // never fails with EINTR. Prints how many did.
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {{0, 50}, {0, 50}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    long eintr = 0;
+    struct stat st;
+    for (int i = 0; i < 50000; i++)
+      if (stat("/etc/hostname", &st) < 0 && errno == EINTR) eintr++;
+    printf("eintr %ld\n", eintr);
+    return 0;
+  }
   if (!strcmp(cmd, "sleep-signal")) {
     // Waits for SIGTERM; its handler is exit(), so the status is 15.
     signal(SIGTERM, (void (*)(int))exit);
