@@ -142,6 +142,16 @@ describe('sysvisor: bad input', () => {
     });
   }
 
+  it('sysvisor demo (what npm start shows) runs its examples', async () => {
+    const r = await sysvisor(['demo']);
+    expect(r.code).toBe(0);
+    const host = readFileSync('/etc/hostname', 'utf8');
+    expect(r.stdout).toContain(`# path virtualization: /unreal/X is /X (same bytes as /etc/hostname)\n${host}/unreal/unreal/etc\n${host}`);
+    expect(r.stderr).toMatch(/openat\(AT_FDCWD, "\/unreal\/etc\/hostname", O_RDONLY\) = 3/);
+    expect(r.stderr).toMatch(/openat\(AT_FDCWD, "\/etc\/hostname", O_RDONLY\) = 3/);
+    expect(r.stderr).toMatch(/100\.00 .* total/);
+  });
+
   it('--help and --version', async () => {
     const h = await sysvisor(['--help']);
     expect(h.code).toBe(0);
