@@ -169,50 +169,41 @@ class Pump : public Napi::ObjectWrap<Pump> {
     free_.push_back(s);
   }
 
-  // Fast path: a path syscall whose path is outside every prefix continues without JS.
+  // Answers with CONTINUE from C++ (the decision needed no JS). ENOENT: the call is gone, normal.
+  bool ContinueHere(uint64_t id) {
+    struct seccomp_notif_resp resp = {};
+    resp.id = id;
+    resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    ioctl(fd_, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+    fast_++;
+    return true;
+  }
+
+  // Fast path: decisions that need no JS. True when the notification was answered here.
   bool FastPath(const seccomp_notif& n, int slot) {
     // Engines know x86_64 numbers only: a foreign ABI's call (i386, x32), which a filter not of
     // ours may notify (a container runtime's), runs as it is.
-    if (n.data.arch != AUDIT_ARCH_X86_64 || (n.data.nr & __X32_SYSCALL_BIT)) {
-      struct seccomp_notif_resp resp = {};
-      resp.id = n.id;
-      resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-      ioctl(fd_, SECCOMP_IOCTL_NOTIF_SEND, &resp);
-      fast_++;
-      return true;
-    }
+    if (n.data.arch != AUDIT_ARCH_X86_64 || (n.data.nr & __X32_SYSCALL_BIT)) return ContinueHere(n.id);
     if (n.data.nr < 0 || n.data.nr >= kMaxSyscall) return false;
-    if (routes_[n.data.nr].always_continue) {
-      struct seccomp_notif_resp resp = {};
-      resp.id = n.id;
-      resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-      ioctl(fd_, SECCOMP_IOCTL_NOTIF_SEND, &resp);
-      fast_++;
-      return true;
-    }
+    // In the filter for engines that may be loaded later, wanted by none now.
+    if (routes_[n.data.nr].always_continue) return ContinueHere(n.id);
+    // A path call whose path is outside every engine's prefixes.
     int arg = routes_[n.data.nr].path_arg;
     if (arg < 0) return false;
     Slot& s = slots_[slot];
     if (!ReadTraceeString((pid_t)n.pid, n.data.args[arg], kPathMax, &s.path)) return false;
     s.has_path = true;
     if (!components_.empty() && HasComponent(s.path)) return false;
-    // Relative paths resolve against the real cwd, which engines keep real; only absolute paths
-    // can name a mapped prefix.
-    if (!s.path.empty() && s.path[0] == '/') {
+    // Relative paths resolve against the real cwd, which engines keep real: they go to JS only when
+    // an engine asks for them (relativePaths).
+    bool absolute = !s.path.empty() && s.path[0] == '/';
+    if (!absolute && prefixes_relative_) return false;
+    if (absolute) {
       for (const auto& p : prefixes_) {
         if (UnderPrefix(s.path, p)) return false;
       }
-    } else if (!prefixes_relative_) {
-      // nothing mapped for relative paths
-    } else {
-      return false;
     }
-    struct seccomp_notif_resp resp = {};
-    resp.id = n.id;
-    resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-    ioctl(fd_, SECCOMP_IOCTL_NOTIF_SEND, &resp);
-    fast_++;
-    return true;
+    return ContinueHere(n.id);
   }
 
   void Drain(int status, int events) {
