@@ -53,6 +53,17 @@ describe('nested sysvisor', () => {
     expect(r.stderr).toMatch(/count belongs to an outer scope/);
   });
 
+  it("a less privileged process cannot change the engines of the scope it runs in", async () => {
+    const nobody = 'setpriv --reuid=65534 --regid=65534 --clear-groups';
+    const r = await sysvisor(['run', '-e', 'count:syscalls=getppid,o=/dev/null', '--', 'sh', '-c',
+      `${nobody} ${SV} unload count; echo rc=$?; ${nobody} ${SV} load count:syscalls=getppid; echo rc=$?; ${SV} engines`]);
+    expect(r.stdout).toBe('rc=1\nrc=1\nscope 0: count:syscalls=getppid,o=/dev/null\n');
+    expect(r.stderr).toMatch(/permission denied: the engines of scope 0 belong to uid 0/);
+    // nobody's own nested scope is its own to change
+    const own = await sysvisor(['run', '-e', 'count:syscalls=getppid,o=/dev/null', '--', 'sh', '-c', `${nobody} ${SV} run -- sh -c '${SV} load count:syscalls=getppid,o=/dev/null && ${SV} engines'`]);
+    expect(own.stdout).toBe('scope 0: count:syscalls=getppid,o=/dev/null\nscope 1: count:syscalls=getppid,o=/dev/null\n');
+  });
+
   it('engines of an inner scope apply to its subtree only, not to a sibling outside it', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sv-sib-'));
     try {

@@ -1,6 +1,7 @@
 // The supervisor's side of the control protocol (see protocol.ts): answers the control calls of
 // nested sysvisors and of `sysvisor load/unload/engines`. The caller is the notification's thread,
 // as the kernel reports it; a caller acts only on its own scope, or pushes one for its children.
+import { readFileSync } from 'node:fs';
 import type { Engine, OutputSink } from '../chain/engine.js';
 import type { Reporter } from '../chain/report.js';
 import { Result } from '../chain/result.js';
@@ -67,18 +68,27 @@ export class ControlServer {
       case OP.hello:
         return { ok: true, version: VERSION, depth: scope.depth() + 1, scope: scope.id };
       case OP.push:
-        return this.push(scope, caller.tgid, req);
+        return this.push(scope, caller.tgid, effectiveUid(tid), req);
       case OP.pop:
         return this.pop(caller.tgid, req);
       case OP.load:
+        this.mayChange(scope, tid);
         return this.load(scope, caller.tgid, req);
       case OP.unload:
+        this.mayChange(scope, tid);
         return this.unload(scope, req);
       case OP.list:
         return { ok: true, scope: scope.id, scopes: scope.lineage().map((s) => ({ id: s.id, engines: s.own.map((o) => o.spec) })) };
       default:
         throw new ControlError(`unknown control operation ${op}`);
     }
+  }
+
+  // The engines of a scope act on every process of it: only its creator's user (or root) may
+  // change them, not a less privileged process that runs in it.
+  private mayChange(scope: Scope, tid: number): void {
+    const uid = effectiveUid(tid);
+    if (uid !== 0 && uid !== scope.creatorUid) throw new ControlError(`permission denied: the engines of scope ${scope.id} belong to uid ${scope.creatorUid}`);
   }
 
   // Engines asked for from inside: built-ins only (the registry), options validated by their
@@ -114,13 +124,14 @@ export class ControlServer {
     for (const e of engines) await e.start?.({ pid });
   }
 
-  private async push(parent: Scope, callerTgid: number, req: Record<string, unknown>): Promise<ControlResponse> {
+  private async push(parent: Scope, callerTgid: number, callerUid: number, req: Record<string, unknown>): Promise<ControlResponse> {
     const pid = req['pid'];
     if (typeof pid !== 'number') throw new ControlError('push needs the pid of the command');
     if (this.taskInfo(pid)?.ppid !== callerTgid) throw new ControlError(`process ${pid} is not a child of the caller`);
     const engines = this.build(req['engines'], callerTgid);
     await this.start(engines.map((e) => e.engine), pid);
     const scope = this.scopes.push(parent, callerTgid, engines);
+    scope.creatorUid = callerUid;
     this.roots.set(scope, pid);
     return { ok: true, scope: scope.id, depth: scope.depth() };
   }
@@ -159,6 +170,16 @@ export class ControlServer {
       if (s !== this.scopes.root && this.scopes.get(s.id)) await closeEngines(this.scopes.pop(s), this.reporter);
     }
     await closeEngines(this.scopes.root.own.map((o) => o.engine), this.reporter);
+  }
+}
+
+/** The effective uid of a thread, from the kernel (/proc), or -1 when it is gone. */
+function effectiveUid(tid: number): number {
+  try {
+    const m = /^Uid:\s+\d+\s+(\d+)/m.exec(readFileSync(`/proc/${tid}/status`, 'utf8'));
+    return m ? Number(m[1]) : -1;
+  } catch {
+    return -1;
   }
 }
 

@@ -21,6 +21,8 @@ export class Scope {
   /** Own engines, outermost first, with the spec each was made from. */
   readonly own: { engine: Engine; spec: string }[] = [];
   stack: EngineStack;
+  /** Effective uid of whoever made the scope (the outermost sysvisor, or the nested one). */
+  creatorUid = process.geteuid?.() ?? 0;
 
   constructor(
     readonly id: number,
