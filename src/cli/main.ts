@@ -2,7 +2,7 @@
 //   sysvisor run [-e ENGINE[:key=val,...]]... [--] COMMAND [ARGS]
 //   sysvisor demo | engines | --help | --version
 import { parseArgs } from 'node:util';
-import { readFileSync, writeSync } from 'node:fs';
+import { closeSync, readFileSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { Reporter } from '../chain/report.js';
@@ -15,7 +15,7 @@ import { runDemo } from './demo.js';
 import { agentCommand } from './agent.js';
 import { loadBinding } from '../native/load.js';
 import { ControlCallError, ControlClient } from '../scopes/client.js';
-import { runNested } from '../scopes/nested.js';
+import { runNested, withCallerOutputs } from '../scopes/nested.js';
 import { builtinEngines, findEngine, parseEngineSpec } from '../engines/registry.js';
 import { loadEngineModule, modulePath, resolveSpecs } from '../engines/modules.js';
 
@@ -120,10 +120,17 @@ function inside(what: string): ControlClient {
 
 function load(argv: readonly string[]): number {
   if (argv.length !== 1) throw new UsageError('usage: sysvisor load ENGINE[:key=val,...]');
-  const spec = argv[0]!;
-  const parsed = parseEngineSpec(spec); // syntax here; names and options are checked by the supervisor
-  const r = inside('load').call<{ scope: number; engines: string[] }>('load', { engine: spec });
-  reporter.line(`loaded ${parsed.name} into scope ${r.scope}: ${r.engines.join(' ')}`);
+  const parsed = parseEngineSpec(argv[0]!); // syntax here; names and options are checked by the supervisor
+  const client = inside('load');
+  const opened: number[] = [];
+  try {
+    // o=FILE is opened here, as the caller; the supervisor takes a duplicate of the fd.
+    const [spec] = withCallerOutputs([argv[0]!], opened);
+    const r = client.call<{ scope: number; engines: string[] }>('load', { engine: spec });
+    reporter.line(`loaded ${parsed.name} into scope ${r.scope}: ${r.engines.join(' ')}`);
+  } finally {
+    opened.forEach((fd) => closeSync(fd));
+  }
   return 0;
 }
 

@@ -17,7 +17,7 @@ export interface NestedRun {
 
 // Outputs named on the command line are opened here, by the caller, with its own permissions;
 // the supervisor receives only the fd (o=fd:N) and takes a duplicate.
-function withCallerOutputs(specs: readonly string[], opened: number[]): string[] {
+export function withCallerOutputs(specs: readonly string[], opened: number[]): string[] {
   return specs.map((spec) => {
     const o = parseEngineSpec(spec).options['o']; // names and options are checked by the supervisor
 
