@@ -45,6 +45,27 @@ describe('engine modules', () => {
     expect(r.stderr).toMatch(/engine modules can only be given to the outermost sysvisor/);
   });
 
+  it('an error thrown by engine code outside a syscall (a timer) is reported once; supervision goes on', async () => {
+    const flaky = path.join(dir, 'flaky.mjs');
+    writeFileSync(
+      flaky,
+      `export default {
+  name: 'flaky', summary: 'throws from a timer', options: {},
+  create() {
+    return {
+      name: 'flaky', interests: [{ syscall: 'getppid' }],
+      start() { setTimeout(() => { throw new Error('timer boom'); }, 1); },
+      handle: (_call, next) => next(),
+    };
+  },
+};
+`,
+    );
+    const r = await sysvisor(['run', '-e', flaky, '--', 'sh', '-c', `sleep 0.2; ${PROBE} calls 3; echo done`]);
+    expect(r).toMatchObject({ code: 0, stdout: 'done\n' });
+    expect(r.stderr).toBe('sysvisor: internal error: timer boom\n');
+  });
+
   it('a module that is not an engine factory: one line, exit 2', async () => {
     const bad = path.join(dir, 'bad.mjs');
     writeFileSync(bad, 'export default { hello: 1 };\n');

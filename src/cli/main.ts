@@ -157,7 +157,16 @@ function listEngines(): number {
   return 0;
 }
 
+// The supervisor never dies of an error in engine code that runs outside a syscall (an event
+// callback, a timer): its tree would get ENOSYS for every notified call. Reported once, it runs on.
+function keepSupervising(): void {
+  const report = (e: unknown) => reporter.once(`internal error: ${(e as Error)?.message ?? String(e)}`);
+  process.on('uncaughtException', report);
+  process.on('unhandledRejection', report);
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
+  keepSupervising();
   try {
     const [cmd, ...rest] = argv;
     switch (cmd) {
