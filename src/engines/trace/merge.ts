@@ -46,7 +46,6 @@ export class TraceMerger {
   /** Signals sent to a process and not yet delivered, by process: a fatal default action kills
    *  the process without a delivery, and strace shows the signal before the death. */
   private readonly queued = new Map<number, TraceEvent[]>();
-  private root = -1;
 
   constructor(private readonly out: TraceOutput) {}
 
@@ -56,7 +55,6 @@ export class TraceMerger {
    * Otherwise (a tracer loaded into a running tree) everything from now on is shown.
    */
   setRoot(pid: number, held = false): void {
-    this.root = pid;
     this.threads.set(pid, new ThreadState(pid, held));
   }
 

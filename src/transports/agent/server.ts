@@ -167,7 +167,7 @@ export class AgentServer {
     private readonly binding: RawBinding,
     private readonly specs: readonly string[],
     private readonly reporter: Reporter,
-    private readonly limits: { maxBytes: number; timeoutMs: number },
+    limits: { maxBytes: number; timeoutMs: number },
     /** Inode of the socket file created, so that only it is ever removed. */
     private readonly socketIno: number,
   ) {

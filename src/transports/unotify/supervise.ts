@@ -6,7 +6,6 @@ import type { Engine, EngineFactory } from '../../chain/engine.js';
 import { ScopeTree, type TaskInfoFn } from '../../scopes/tree.js';
 import { ControlServer, closeEngines } from '../../scopes/control.js';
 import { CONTROL_MAGIC } from '../../scopes/protocol.js';
-import { builtinEngines } from '../../engines/registry.js';
 import { createExecutor } from '../../chain/executor.js';
 import { defaultEmulators, type EmulatorOptions } from '../../chain/emulate/index.js';
 import { Reporter } from '../../chain/report.js';
