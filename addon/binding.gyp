@@ -12,6 +12,7 @@
         "src/emulate/path_as.cc",
         "src/emulate/rewrite.cc",
         "src/bpf/trace_session.cc",
+        "src/bpf/count_session.cc",
         "src/agent/recv_fds.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "src"],

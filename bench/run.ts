@@ -73,9 +73,9 @@ export interface PerRunVariant extends VariantBase {
 
 export type Variant = PerCallVariant | PerRunVariant;
 
-const sysvisorCount = (syscall: string, n: number) => [
-  ...SYSVISOR, 'run', '-e', 'count:syscalls=getppid,o=/dev/null', '--', LOOP, syscall, String(n),
-];
+// The JS path alone (kernel=off: no eBPF tracepoints, whose cost lands on every syscall).
+const COUNT_CHAIN = 'count:syscalls=getppid,o=/dev/null,kernel=off';
+const sysvisorCount = (syscall: string, n: number) => [...SYSVISOR, 'run', '-e', COUNT_CHAIN, '--', LOOP, syscall, String(n)];
 
 function floorFacts(stderr: string): Record<string, string | number | boolean> {
   const f: Record<string, string | number | boolean> = {};
@@ -99,6 +99,8 @@ export const VARIANTS: Variant[] = [
     n: 100_000, quickN: 10_000, command: (n) => [FLOOR, '--epoll', '--', LOOP, 'getppid', String(n)], facts: floorFacts },
   { kind: 'per-call', id: 'sysvisor-getppid', label: 'sysvisor count getppid (JS chain)', group: 'core', family: 'getppid', rss: true,
     n: 100_000, quickN: 10_000, command: (n) => sysvisorCount('getppid', n) },
+  { kind: 'per-call', id: 'sysvisor-getppid-kernel', label: 'sysvisor count getppid + eBPF errors/time', group: 'core', family: 'getppid',
+    n: 100_000, quickN: 10_000, command: (n) => [...SYSVISOR, 'run', '-e', 'count:syscalls=getppid,o=/dev/null', '--', LOOP, 'getppid', String(n)] },
   { kind: 'per-call', id: 'strace-getppid', label: 'strace -f getppid', group: 'core', family: 'getppid',
     n: 5_000, quickN: 500, command: (n) => ['strace', '-f', '-o', '/dev/null', LOOP, 'getppid', String(n)] },
   // Not intercepted: getpid under the same filters runs at (near) native speed.
@@ -112,7 +114,7 @@ export const VARIANTS: Variant[] = [
   { kind: 'per-call', id: 'nest1-getppid', label: 'one count scope, getppid', group: 'nest', family: 'nest', role: 'native',
     n: 100_000, quickN: 10_000, command: (n) => sysvisorCount('getppid', n) },
   { kind: 'per-call', id: 'nest2-getppid', label: 'two nested count scopes, getppid', group: 'nest', family: 'nest',
-    n: 100_000, quickN: 10_000, command: (n) => [...SYSVISOR, 'run', '-e', 'count:syscalls=getppid,o=/dev/null', '--', ...SYSVISOR, 'run', '-e', 'count:syscalls=getppid,o=/dev/null', '--', LOOP, 'getppid', String(n)] },
+    n: 100_000, quickN: 10_000, command: (n) => [...SYSVISOR, 'run', '-e', COUNT_CHAIN, '--', ...SYSVISOR, 'run', '-e', COUNT_CHAIN, '--', LOOP, 'getppid', String(n)] },
   // Whole commands: find over /usr/share (issues 3 and 4), each through `timed`.
   { kind: 'per-run', id: 'find-native', label: 'find /usr/share, native', group: 'find', family: 'find', role: 'native',
     command: () => [TIMED, 'find', '/usr/share'] },

@@ -12,6 +12,7 @@ const CORE = [
   'floor-getppid',
   'floor-epoll-getppid',
   'sysvisor-getppid',
+  'sysvisor-getppid-kernel',
   'strace-getppid',
   'native-getpid',
   'floor-getpid',

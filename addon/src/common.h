@@ -65,6 +65,7 @@ void InitPump(Napi::Env env, Napi::Object exports);
 void InitTraceeMem(Napi::Env env, Napi::Object exports);
 void InitEmulate(Napi::Env env, Napi::Object exports);
 void InitTraceSession(Napi::Env env, Napi::Object exports);
+void InitCountSession(Napi::Env env, Napi::Object exports);
 void InitAgent(Napi::Env env, Napi::Object exports);
 
 }  // namespace sysvisor

@@ -7,6 +7,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sysvisor::InitTraceeMem(env, exports);
   sysvisor::InitEmulate(env, exports);
   sysvisor::InitTraceSession(env, exports);
+  sysvisor::InitCountSession(env, exports);
   sysvisor::InitAgent(env, exports);
   return exports;
 }

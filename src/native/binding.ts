@@ -97,8 +97,29 @@ export declare class FdPoll {
   close(): void;
 }
 
+/**
+ * The in-kernel syscall counter (bpf/count.bpf.c): sums, per syscall number, the calls the kernel
+ * ran in the counted process trees, their errors and their time; nothing per call to user space.
+ * The constructor loads and attaches it (throws the addon's one-line error when refused).
+ */
+export declare class CountSession {
+  constructor();
+  /** Number of syscall numbers it can count (0..MAX_SYSCALLS-1). */
+  static readonly MAX_SYSCALLS: number;
+  /** Count this process and every process it creates from now on. */
+  trace(tgid: number): void;
+  /** Exactly these syscall numbers are counted from now on. */
+  setSyscalls(nrs: readonly number[]): void;
+  /** [calls, errors, ns] of syscall nr at nr * 3, summed over the CPUs. */
+  read(): Float64Array;
+  /** Detaches and unloads (idempotent). */
+  close(): void;
+  readonly closed: boolean;
+}
+
 export interface RawBinding {
   TraceSession: typeof TraceSession;
+  CountSession: typeof CountSession;
   /** One non-blocking recvmsg (MSG_CMSG_CLOEXEC) with up to maxFds SCM_RIGHTS fds; null on EAGAIN. */
   recvWithFds(socketFd: number, maxBytes: number, maxFds: number): ReceivedWithFds | null;
   FdPoll: typeof FdPoll;
