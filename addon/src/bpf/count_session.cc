@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "../common.h"
+#include "attach.h"
 #include "../../../bpf/count.h"
 #include "../../../bpf/build/count.skel.h"
 
@@ -83,25 +84,18 @@ class CountSession : public Napi::ObjectWrap<CountSession> {
       Cleanup();
       return ThrowSys(env, "load count.bpf.o", "bpf", -err);
     }
-    struct {
-      struct bpf_program* prog;
-      struct bpf_link** link;
-      const char* what;
-    } progs[] = {
-        {skel_->progs.svc_sys_enter, &skel_->links.svc_sys_enter, "attach sys_enter"},
-        {skel_->progs.svc_sys_exit, &skel_->links.svc_sys_exit, "attach sys_exit"},
-        {skel_->progs.svc_fork, &skel_->links.svc_fork, "attach sched_process_fork"},
-        {skel_->progs.svc_exit, &skel_->links.svc_exit, "attach sched_process_exit"},
-    };
-    for (auto& p : progs) {
-      // Links are kept in the skeleton so that count_bpf__destroy() detaches them.
-      struct bpf_link* link = bpf_program__attach(p.prog);
-      if (!link) {
-        int e = errno ? errno : EINVAL;
-        Cleanup();
-        return ThrowSys(env, p.what, "bpf", e);
-      }
-      *p.link = link;
+    const char* failed = nullptr;
+    int attach_err = AttachAll(
+        {
+            {skel_->progs.svc_sys_enter, &skel_->links.svc_sys_enter, "attach sys_enter"},
+            {skel_->progs.svc_sys_exit, &skel_->links.svc_sys_exit, "attach sys_exit"},
+            {skel_->progs.svc_fork, &skel_->links.svc_fork, "attach sched_process_fork"},
+            {skel_->progs.svc_exit, &skel_->links.svc_exit, "attach sched_process_exit"},
+        },
+        &failed);
+    if (attach_err) {
+      Cleanup();
+      return ThrowSys(env, failed, "bpf", attach_err);
     }
   }
 

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "../common.h"
+#include "attach.h"
 #include "../../../bpf/trace.h"
 #include "../../../bpf/build/trace.skel.h"
 
@@ -156,25 +157,20 @@ class TraceSession : public Napi::ObjectWrap<TraceSession> {
     for (uint32_t tgid : tgids)
       if (!UpdateTraced(env, tgid)) return;
 
-    struct {
-      struct bpf_program* prog;
-      struct bpf_link** link;
-      const char* what;
-    } progs[] = {
-        {skel_->progs.sv_sys_enter, &skel_->links.sv_sys_enter, "attach sys_enter"},
-        {skel_->progs.sv_sys_exit, &skel_->links.sv_sys_exit, "attach sys_exit"},
-        {skel_->progs.sv_fork, &skel_->links.sv_fork, "attach sched_process_fork"},
-        {skel_->progs.sv_exec, &skel_->links.sv_exec, "attach sched_process_exec"},
-        {skel_->progs.sv_exit, &skel_->links.sv_exit, "attach sched_process_exit"},
-        {skel_->progs.sv_signal, &skel_->links.sv_signal, "attach signal_deliver"},
-        {skel_->progs.sv_signal_generate, &skel_->links.sv_signal_generate,
-         "attach signal_generate"},
-    };
-    for (auto& p : progs) {
-      // Links are kept in the skeleton so that trace_bpf__destroy() detaches them.
-      struct bpf_link* link = bpf_program__attach(p.prog);
-      if (!link) return ThrowSys(env, p.what, "bpf", errno ? errno : EINVAL);
-      *p.link = link;
+    const char* failed = nullptr;
+    int attach_err = AttachAll(
+        {
+            {skel_->progs.sv_sys_enter, &skel_->links.sv_sys_enter, "attach sys_enter"},
+            {skel_->progs.sv_sys_exit, &skel_->links.sv_sys_exit, "attach sys_exit"},
+            {skel_->progs.sv_fork, &skel_->links.sv_fork, "attach sched_process_fork"},
+            {skel_->progs.sv_exec, &skel_->links.sv_exec, "attach sched_process_exec"},
+            {skel_->progs.sv_exit, &skel_->links.sv_exit, "attach sched_process_exit"},
+            {skel_->progs.sv_signal, &skel_->links.sv_signal, "attach signal_deliver"},
+            {skel_->progs.sv_signal_generate, &skel_->links.sv_signal_generate, "attach signal_generate"},
+        },
+        &failed);
+    if (attach_err) {
+      return ThrowSys(env, failed, "bpf", attach_err);
     }
 
     rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), OnSample, this, nullptr);
