@@ -4,16 +4,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PROBE, run, sysvisor, CLI } from './helpers.js';
-
-function countTable(file: string): Map<string, { calls: number; errors: number }> {
-  const rows = new Map<string, { calls: number; errors: number }>();
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(\d*)\s+(\w+)$/.exec(line);
-    if (m) rows.set(m[3]!, { calls: Number(m[1]), errors: Number(m[2] || 0) });
-  }
-  return rows;
-}
+import { PROBE, run, sysvisor, CLI, readCountTable } from './helpers.js';
 
 describe('sysvisor run: passthrough', () => {
   it('passes exit status, stdout and stderr through unchanged', async () => {
@@ -77,7 +68,7 @@ describe('sysvisor run: following the process tree', () => {
       const r = await sysvisor(['run', '-e', `count:syscalls=getppid,o=${out}`, '--', PROBE, 'tree']);
       expect(r.stdout).toBe('tree done\n');
       expect(r.code).toBe(0);
-      expect(countTable(out).get('getppid')?.calls).toBe(60);
+      expect(readCountTable(out).get('getppid')?.calls).toBe(60);
     } finally {
       rmSync(dir, { recursive: true });
     }
@@ -89,7 +80,7 @@ describe('sysvisor run: following the process tree', () => {
       const out = path.join(dir, 'count.txt');
       const r = await sysvisor(['run', '-e', `count:syscalls=getppid,o=${out}`, '--', PROBE, 'threads', '8', '2000']);
       expect(r).toMatchObject({ code: 0, stdout: 'threads done\n' });
-      expect(countTable(out).get('getppid')?.calls).toBe(16000);
+      expect(readCountTable(out).get('getppid')?.calls).toBe(16000);
     } finally {
       rmSync(dir, { recursive: true });
     }
@@ -103,7 +94,7 @@ describe('sysvisor run: following the process tree', () => {
       const r = await sysvisor(['run', '-e', `count:syscalls=getppid,o=${out}`, '--', 'sh', '-c', `(sleep 0.3; ${PROBE} calls 5; touch ${marker}) &`]);
       expect(r.code).toBe(0);
       expect(existsSync(marker)).toBe(true); // sysvisor returned only after the orphan finished
-      expect(countTable(out).get('getppid')?.calls).toBeGreaterThanOrEqual(5); // + the shell's own
+      expect(readCountTable(out).get('getppid')?.calls).toBeGreaterThanOrEqual(5); // + the shell's own
     } finally {
       rmSync(dir, { recursive: true });
     }

@@ -7,19 +7,10 @@ import path from 'node:path';
 import { supervise, Reporter } from '../src/index.js';
 import { countFactory, type CountEngine } from '../src/engines/count/count.js';
 import { openLocalOutput } from '../src/engines/output.js';
-import { openFds, run, sysvisor } from './helpers.js';
+import { openFds, parseCountTable, run, sysvisor, type CountTable } from './helpers.js';
 
-type Table = Map<string, { calls: number; errors: number; seconds: number }>;
-
-/** The rows of a `strace -c`-style table (ours or strace's). */
-function parseTable(text: string): Table {
-  const rows: Table = new Map();
-  for (const line of text.split('\n')) {
-    const m = /^\s*[\d.]+\s+([\d.]+)\s+\d+\s+(\d+)\s+(\d*)\s+(\w+)$/.exec(line);
-    if (m && m[4] !== 'total') rows.set(m[4]!, { seconds: Number(m[1]), calls: Number(m[2]), errors: Number(m[3] || 0) });
-  }
-  return rows;
-}
+type Table = CountTable;
+const parseTable = parseCountTable;
 
 /** `sysvisor run -e count:syscalls=...,o=FILE [-e more...] -- cmd` -> its table and stderr. */
 async function countOf(syscalls: string[], cmd: string[], outer: string[] = []): Promise<{ table: Table; stderr: string }> {

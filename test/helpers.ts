@@ -1,6 +1,6 @@
 // Helpers for the suites: paths, running the CLI as a real process, reading fds.
 import { spawn, type SpawnOptions } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,4 +40,21 @@ export function sysvisor(args: readonly string[], opts: SpawnOptions & { input?:
 /** Open fds of this process (for leak checks). */
 export function openFds(): string[] {
   return readdirSync('/proc/self/fd').sort();
+}
+
+export type CountTable = Map<string, { calls: number; errors: number; seconds: number }>;
+
+/** The rows of a `strace -c`-style table (count's or strace's), without the total. */
+export function parseCountTable(text: string): CountTable {
+  const rows: CountTable = new Map();
+  for (const line of text.split('\n')) {
+    const m = /^\s*[\d.]+\s+([\d.]+)\s+\d+\s+(\d+)\s+(\d*)\s+(\w+)$/.exec(line);
+    if (m && m[4] !== 'total') rows.set(m[4]!, { seconds: Number(m[1]), calls: Number(m[2]), errors: Number(m[3] || 0) });
+  }
+  return rows;
+}
+
+/** The table count wrote to `file`. */
+export function readCountTable(file: string): CountTable {
+  return parseCountTable(readFileSync(file, 'utf8'));
 }

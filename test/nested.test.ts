@@ -4,17 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CLI, PROBE, ROOT, run, sysvisor } from './helpers.js';
+import { CLI, PROBE, ROOT, readCountTable, run, sysvisor } from './helpers.js';
 
 const SV = `${process.execPath} ${CLI}`;
-
-function calls(file: string, name: string): number | undefined {
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+\d*\s+(\w+)$/.exec(line);
-    if (m && m[2] === name) return Number(m[1]);
-  }
-  return undefined;
-}
 
 describe('nested sysvisor', () => {
   it('a nested run pushes a scope: both counts see the inner calls, exit status passes through', async () => {
@@ -25,9 +17,9 @@ describe('nested sysvisor', () => {
       const r = await sysvisor(['run', '-e', `count:syscalls=getppid,o=${outer}`, '--', process.execPath, CLI, 'run', '-e', `count:syscalls=getppid,o=${inner}`, '--', 'sh', '-c', `${PROBE} calls 7; exit 5`]);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(5);
-      const innerCalls = calls(inner, 'getppid')!;
+      const innerCalls = readCountTable(inner).get('getppid')?.calls!;
       expect(innerCalls).toBeGreaterThanOrEqual(7);
-      expect(calls(outer, 'getppid')).toBe(innerCalls);
+      expect(readCountTable(outer).get('getppid')?.calls).toBe(innerCalls);
     } finally {
       rmSync(dir, { recursive: true });
     }
@@ -73,7 +65,7 @@ describe('nested sysvisor', () => {
       const script = `${PROBE} calls 11 & ${SV} run -e count:syscalls=getppid,o=${inner} -- ${PROBE} calls 4; wait`;
       const r = await sysvisor(['run', '-e', 'count:syscalls=getppid,o=/dev/null', '--', 'sh', '-c', script]);
       expect(r.code).toBe(0);
-      expect(calls(inner, 'getppid')).toBe(4);
+      expect(readCountTable(inner).get('getppid')?.calls).toBe(4);
     } finally {
       rmSync(dir, { recursive: true });
     }

@@ -5,7 +5,7 @@
 // pops the scope, whose engines report, and exits with the command's status.
 import { openSync, closeSync, constants as fsc } from 'node:fs';
 import type { RawBinding } from '../native/load.js';
-import { resolveCommand } from '../transports/unotify/command.js';
+import { envStrings, resolveCommand } from '../transports/unotify/command.js';
 import type { ExitStatus } from '../transports/unotify/supervise.js';
 import { parseEngineSpec } from '../engines/registry.js';
 import type { ControlClient } from './client.js';
@@ -33,7 +33,7 @@ export function runNested(binding: RawBinding, client: ControlClient, command: s
   const callerSpecs = withCallerOutputs(specs, opened);
   const file = resolveCommand(command, process.env['PATH']);
   binding.setSubreaper();
-  const env = Object.entries(process.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+  const env = envStrings(process.env);
   const child = binding.spawn(file, [command, ...args], env, Buffer.alloc(0), 0, true);
   let scope: number;
   try {

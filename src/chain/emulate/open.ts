@@ -5,12 +5,12 @@
 // the kernel as the tracee (rewrite.ts).
 import { constants as fsc } from 'node:fs';
 import type { RawBinding } from '../../native/load.js';
+import { AT_FDCWD } from '../../syscalls/paths.js';
 import { Result } from '../result.js';
 import type { Syscall } from '../syscall.js';
 import { rewriteStrings, type RewriteContext } from './rewrite.js';
 import { credTracked } from './tracked.js';
 
-const AT_FDCWD = -100;
 const O_CLOEXEC = 0o2000000;
 const OPEN_HOW_SIZE = 24;
 const EFAULT = 14;

@@ -6,6 +6,7 @@
 import { constants as os } from 'node:os';
 import type { RawBinding } from '../../native/load.js';
 import type { PathOpName } from '../../native/binding.js';
+import { AT_FDCWD } from '../../syscalls/paths.js';
 import { Result } from '../result.js';
 import type { Syscall } from '../syscall.js';
 import type { Emulator } from './open.js';
@@ -13,7 +14,6 @@ import { rewriteStrings, type RewriteContext } from './rewrite.js';
 import { credTracked } from './tracked.js';
 
 const E = os.errno;
-const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_REMOVEDIR = 0x200;
 const AT_EMPTY_PATH = 0x1000;

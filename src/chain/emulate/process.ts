@@ -6,6 +6,7 @@
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import type { RawBinding } from '../../native/load.js';
+import { AT_FDCWD } from '../../syscalls/paths.js';
 import { Result } from '../result.js';
 import type { Syscall } from '../syscall.js';
 import type { Emulator } from './open.js';
@@ -14,7 +15,6 @@ import { SOCKADDR_ARG, sockaddrBytes } from './sockaddr.js';
 import { credTracked } from './tracked.js';
 
 const E = os.errno;
-const AT_FDCWD = -100;
 const AT_EMPTY_PATH = 0x1000;
 const STAT_SIZE = 144;
 

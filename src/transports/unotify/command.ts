@@ -43,3 +43,8 @@ export function resolveCommand(command: string, envPath: string | undefined, map
   if (denied) throw new CommandError(`${denied}: Permission denied`, 126);
   throw new CommandError(`${command}: command not found`, 127);
 }
+
+/** An environment as execve takes it: NAME=value strings (unset entries left out). */
+export function envStrings(env: NodeJS.ProcessEnv): string[] {
+  return Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+}

@@ -12,7 +12,7 @@ import { Reporter } from '../../chain/report.js';
 import { planFilter, type Interest } from '../../filter/plan.js';
 import { SysvisorError, UnsupportedFeatureError } from '../../chain/errors.js';
 import { UnotifyTransport } from './transport.js';
-import { resolveCommand } from './command.js';
+import { envStrings, resolveCommand } from './command.js';
 
 /** Only a fatal signal ends the wait of a notified thread once the supervisor received it (5.19). */
 const SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV = 1 << 5;
@@ -160,7 +160,7 @@ export function supervise(opts: SuperviseOptions): Supervision {
   const emuOptions: EmulatorOptions = { killableWait: true, report: (l) => reporter.once(l) };
   const loadable = opts.nesting === false ? undefined : (opts.loadable ?? []);
   const plan = planFilter(rootInterests(opts.engines, loadable));
-  const envList = Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+  const envList = envStrings(env);
 
   let child;
   try {
