@@ -113,6 +113,27 @@ describe('engine chain', () => {
     }
   });
 
+  it("an inner engine reads the value of an outer engine's fd result: the tracee gets that fd", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sv-fd-'));
+    try {
+      const file = path.join(dir, 'given.txt');
+      writeFileSync(file, 'given by the outer engine\n');
+      const outer = engine('outer', ['openat'], (call, next) => (call.string(1) === '/ask' ? Result.fd(openSync(file, 'r'), false) : next()));
+      let seen: number | undefined;
+      const inner = engine('inner', ['openat'], (call, next) => {
+        const r = next() as Result;
+        if (call.string(1) === '/ask') seen = r.value;
+        return r;
+      });
+      const r = await probe([outer, inner], ['open', '/ask']);
+      expect(r.reports).toEqual([]);
+      expect(seen).toBeGreaterThanOrEqual(0);
+      expect(r.stdout).toBe(`fd ${seen} content given by the outer engine\n`);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
   it('a stopped thread delays only itself: other threads run on', async () => {
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));

@@ -1,8 +1,10 @@
 // The onion. Handlers are ordered innermost first; handler i's `next` calls handler i+1 and the
 // last one's `next` calls the executor. Synchronous all the way down unless an engine awaits.
+// An fd result (Result.fd) leaving `next` is bound to the call's injector (given by the transport
+// that received the call), so that an engine further in can read its `value` on the way out.
 import type { Engine, Next } from './engine.js';
 import { NextCalledTwiceError } from './errors.js';
-import type { Result } from './result.js';
+import { Result } from './result.js';
 import type { Syscall } from './syscall.js';
 
 export type Step = (call: Syscall) => Result | Promise<Result>;
@@ -17,10 +19,17 @@ export function compose(innermostFirst: readonly Engine[], executor: Step): Step
       const next: Next = () => {
         if (called) throw new NextCalledTwiceError(engine.name);
         called = true;
-        return dispatch(i + 1);
+        const r = dispatch(i + 1);
+        if (r instanceof Result) return bindFd(call, r);
+        return typeof r?.then === 'function' ? r.then((res) => bindFd(call, res)) : r;
       };
       return engine.handle(call, next);
     };
     return dispatch(0);
   };
+}
+
+function bindFd(call: Syscall, r: Result): Result {
+  if (r instanceof Result && r.kind === 'fd') r.bindInjector(call.inject);
+  return r;
 }

@@ -59,7 +59,10 @@ export class Result {
     return this.kind === 'error' || (this.kind === 'fd' && this.injected && this.val < 0);
   }
 
-  /** Binds an fd result to the notification that will receive it (done by the transport). */
+  /**
+   * Binds an fd result to the notification that will receive it: done by the chain as the result
+   * leaves `next()`, with the injector the transport gave the call (Syscall.inject).
+   */
   bindInjector(injector: FdInjector): void {
     this.injector ??= injector;
   }
