@@ -9,6 +9,7 @@ export interface TraceeMemory {
   /** A C string at addr, or null when unreadable. Throws SyscallGoneError when the call is gone. */
   readString(addr: number, max?: number): string | null;
   readBytes(addr: number, length: number): Buffer | null;
+  /** Writes as the kernel would (page protections apply): 0, -EFAULT, or -errno. */
   writeBytes(addr: number, bytes: Buffer): number;
   /** The path the transport already read (once) for argument `index`, if any. */
   prefetchedPath(index: number): string | undefined;

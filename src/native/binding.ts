@@ -140,7 +140,6 @@ export interface RawBinding {
   closeFd(fd: number): void;
   Pump: typeof Pump;
   NOTIF_FIELDS: number;
-  writeMem(pid: number, addr: number, bytes: Buffer): number;
   /**
    * Opens as the tracee would (its fsuid/fsgid/groups/capabilities, cwd or dirfd, root, umask):
    * a supervisor fd, -errno, or EMULATE_FALLBACK when the kernel must open it as the tracee
@@ -169,7 +168,11 @@ export interface RawBinding {
    * chroot, pivot_root, unshare, setns: the process's root is never again assumed to be ours.
    */
   forgetTracee(tid: number, wholeProcess?: boolean, rootChange?: boolean): void;
-  /** Writes an emulated call's output into the tracee (process_vm_writev): 0 or -errno. */
+  /**
+   * Writes into the tracee's memory (process_vm_writev: its page protections apply, as to the
+   * kernel's own copy to user space): 0, -EFAULT where it could not write (nothing or part written),
+   * or -errno (-ESRCH: gone). `length` bytes of `bytes` (default all).
+   */
   writeTracee(tid: number, addr: number, bytes: Buffer, length?: number): number;
   /** [tgid, ppid, starttime of its process, cwdDev, cwdIno] of a thread (cwd fields -1 if unreadable), or null when gone. */
   taskInfo(tid: number): [number, number, number, number, number] | null;

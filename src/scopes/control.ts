@@ -27,7 +27,7 @@ export class ControlServer {
   private readonly roots = new Map<Scope, number>();
 
   constructor(
-    private readonly binding: Pick<RawBinding, 'grabFd' | 'writeMem'>,
+    private readonly binding: Pick<RawBinding, 'grabFd'>,
     private readonly scopes: ScopeTree,
     private readonly plan: FilterPlan,
     private readonly taskInfo: TaskInfoFn,
@@ -47,7 +47,7 @@ export class ControlServer {
     const respond = (r: ControlResponse): Result => {
       const out = Buffer.from(JSON.stringify(r));
       if (out.length > respCap!) return Result.error(ERANGE);
-      this.binding.writeMem(call.tid, respAddr!, out);
+      if (call.memory.writeBytes(respAddr!, out) < 0) return Result.error(EFAULT);
       return Result.value(out.length);
     };
     const fail = (e: unknown) => respond({ ok: false, error: (e as Error)?.message ?? String(e), usage: e instanceof UsageError });

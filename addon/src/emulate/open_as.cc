@@ -11,7 +11,6 @@
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -98,31 +97,6 @@ Napi::Value EmulateCacheJs(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// writeTracee(tid, addr, bytes[, length]) -> 0 or -errno: an emulated call's output, written with
-// process_vm_writev (one syscall), or through /proc/TID/mem when the page is not writable.
-Napi::Value WriteTraceeJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!ArgNumber(info, 0, "tid") || !ArgNumber(info, 1, "addr") || !ArgBuffer(info, 2, "bytes"))
-    return env.Undefined();
-  pid_t tid = info[0].As<Napi::Number>().Int32Value();
-  uint64_t addr = (uint64_t)info[1].As<Napi::Number>().Int64Value();
-  auto buf = info[2].As<Napi::Buffer<uint8_t>>();
-  size_t len = buf.Length();
-  if (info.Length() > 3 && info[3].IsNumber()) len = std::min(len, (size_t)info[3].As<Napi::Number>().Uint32Value());
-  if (len == 0) return Napi::Number::New(env, 0);
-  if (addr == 0) return Napi::Number::New(env, -EFAULT);
-  struct iovec local = {buf.Data(), len};
-  struct iovec remote = {reinterpret_cast<void*>(addr), len};
-  ssize_t n = process_vm_writev(tid, &local, 1, &remote, 1, 0);
-  if (n == (ssize_t)len) return Napi::Number::New(env, 0);
-  std::string mem = "/proc/" + std::to_string(tid) + "/mem";
-  int fd = open(mem.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return Napi::Number::New(env, -EFAULT);
-  n = pwrite(fd, buf.Data(), len, (off_t)addr);
-  close(fd);
-  return Napi::Number::New(env, n == (ssize_t)len ? 0 : -EFAULT);
-}
-
 }  // namespace
 
 void InitEmulate(Napi::Env env, Napi::Object exports) {
@@ -130,7 +104,6 @@ void InitEmulate(Napi::Env env, Napi::Object exports) {
   exports.Set("EMULATE_FALLBACK", Napi::Number::New(env, kFallback));
   exports.Set("forgetTracee", Napi::Function::New(env, ForgetTraceeJs, "forgetTracee"));
   exports.Set("emulateCache", Napi::Function::New(env, EmulateCacheJs, "emulateCache"));
-  exports.Set("writeTracee", Napi::Function::New(env, WriteTraceeJs, "writeTracee"));
   InitPathAs(env, exports);
   InitRewrite(env, exports);
 }

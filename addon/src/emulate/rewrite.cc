@@ -17,9 +17,12 @@
 // polls /proc/TID/syscall and restores when the thread has left the call: a short window remains.
 //
 // rewriteContinue(tid, regions: [addr, newBytes, oldBytes][], exec, killableWait) -> 1 (ptrace), 2 (polling),
-// or -errno when the bytes could not be written (nothing changed then).
+// or -errno when the bytes could not be written (nothing changed then): -EFAULT when a region is
+// unmapped or inside a shared mapping (a file's page cache, memory shared with another process),
+// where a write would outlive the call or be seen by others.
 #include "common.h"
 #include "emulate/emulate.h"
+#include "memory/tracee_mem.h"
 
 #include <fcntl.h>
 #include <linux/kcmp.h>
@@ -82,31 +85,27 @@ int StatusField(const std::string& status, const char* key) {
 }
 
 // Writes each region's NEW bytes (forward) or OLD bytes (back, only where the NEW ones are still
-// there: the tracee may have changed its buffer since). Returns 0 or -errno.
+// there: the tracee may have changed its buffer since). Never inside a shared mapping (see
+// memory/tracee_mem.h): forward, that is -EFAULT; back, the region is skipped. 0 or -errno.
 int WriteRegions(pid_t pid, std::vector<Region>& regions, bool back) {
-  std::string path = "/proc/" + std::to_string(pid) + "/mem";
-  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return -errno;
-  int err = 0;
+  memory::InPlace mem;
+  int err = mem.Open(pid);
+  if (err < 0) return err;
   size_t done = 0;
   for (auto& r : regions) {
     const std::string& bytes = back ? r.old : r.now;
     if (back) {
       std::string cur(r.now.size(), '\0');
-      if (pread(fd, cur.data(), cur.size(), (off_t)r.addr) != (ssize_t)cur.size() || cur != r.now) continue;
+      if (mem.Read(r.addr, cur.data(), cur.size()) < 0 || cur != r.now) continue;
     }
-    if (pwrite(fd, bytes.data(), bytes.size(), (off_t)r.addr) != (ssize_t)bytes.size()) {
-      err = errno ? -errno : -EIO;
-      break;
-    }
+    if ((err = mem.Write(r.addr, bytes.data(), bytes.size())) < 0) break;
     done++;
   }
-  if (err && !back) {
+  if (err < 0 && !back) {
     // Undo what was written before the failure.
-    for (size_t i = 0; i < done; i++) pwrite(fd, regions[i].old.data(), regions[i].old.size(), (off_t)regions[i].addr);
+    for (size_t i = 0; i < done; i++) mem.Write(regions[i].addr, regions[i].old.data(), regions[i].old.size());
   }
-  close(fd);
-  return err;
+  return back ? 0 : err;
 }
 
 class Agent {

@@ -1,42 +1,96 @@
-// Writes into tracee memory through /proc/PID/mem (which also writes read-only pages): used to
-// rewrite an argument in place before CONTINUE when emulation is impossible. Reads live in the pump,
-// where each read is followed by ID_VALID on its notification.
-#include "common.h"
+// Writing into a tracee's memory (see tracee_mem.h); reads live in the pump, where each read is
+// followed by ID_VALID on its notification.
+#include "memory/tracee_mem.h"
 
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+
+#include "common.h"
+
 namespace sysvisor {
+namespace memory {
+
+int WriteOutput(pid_t tid, uint64_t addr, const void* data, size_t len) {
+  if (len == 0) return 0;
+  if (addr == 0) return -EFAULT;
+  struct iovec local = {const_cast<void*>(data), len};
+  struct iovec remote = {reinterpret_cast<void*>(addr), len};
+  ssize_t n = process_vm_writev(tid, &local, 1, &remote, 1, 0);
+  if (n == (ssize_t)len) return 0;
+  return n >= 0 || errno == EFAULT ? -EFAULT : -errno;
+}
+
+int InPlace::Open(pid_t pid) {
+  std::string proc = "/proc/" + std::to_string(pid);
+  fd_ = open((proc + "/mem").c_str(), O_RDWR | O_CLOEXEC);
+  if (fd_ < 0) return -errno;
+  // "start-end perms offset dev inode path": perms[3] is 's' for MAP_SHARED (file, memfd, shmem).
+  FILE* f = fopen((proc + "/maps").c_str(), "re");
+  if (!f) return -errno;
+  char* line = nullptr;
+  size_t cap = 0;
+  while (getline(&line, &cap, f) > 0) {
+    char* end = nullptr;
+    uint64_t start = strtoull(line, &end, 16);
+    if (!end || *end != '-') continue;
+    uint64_t stop = strtoull(end + 1, &end, 16);
+    if (!end || end[0] != ' ' || !end[1] || !end[2] || !end[3] || !end[4]) continue;
+    if (end[4] == 's') shared_.emplace_back(start, stop);
+  }
+  free(line);
+  fclose(f);
+  return 0;
+}
+
+InPlace::~InPlace() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool InPlace::Shared(uint64_t addr, size_t len) const {
+  for (auto& [start, stop] : shared_)
+    if (addr < stop && addr + len > start) return true;
+  return false;
+}
+
+int InPlace::Read(uint64_t addr, void* buf, size_t len) const {
+  ssize_t n = pread(fd_, buf, len, (off_t)addr);
+  return n == (ssize_t)len ? 0 : n < 0 && errno != EIO ? -errno : -EFAULT;
+}
+
+int InPlace::Write(uint64_t addr, const void* data, size_t len) const {
+  if (Shared(addr, len)) return -EFAULT;
+  ssize_t n = pwrite(fd_, data, len, (off_t)addr);
+  return n == (ssize_t)len ? 0 : n < 0 && errno != EIO ? -errno : -EFAULT;
+}
+
 namespace {
 
-// writeMem(pid, addr, bytes) -> bytes written
-Napi::Value WriteMem(const Napi::CallbackInfo& info) {
+// writeTracee(tid, addr, bytes[, length]) -> 0 or -errno (see WriteOutput).
+Napi::Value WriteTraceeJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!ArgNumber(info, 0, "pid") || !ArgNumber(info, 1, "addr") || !ArgBuffer(info, 2, "bytes"))
+  if (!ArgNumber(info, 0, "tid") || !ArgNumber(info, 1, "addr") || !ArgBuffer(info, 2, "bytes"))
     return env.Undefined();
-  int pid = info[0].As<Napi::Number>().Int32Value();
-  int64_t addr = info[1].As<Napi::Number>().Int64Value();
-  Napi::Buffer<uint8_t> buf = info[2].As<Napi::Buffer<uint8_t>>();
-  std::string path = "/proc/" + std::to_string(pid) + "/mem";
-  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) {
-    ThrowSys(env, "open tracee memory", "open", errno);
-    return env.Undefined();
+  pid_t tid = info[0].As<Napi::Number>().Int32Value();
+  uint64_t addr = (uint64_t)info[1].As<Napi::Number>().Int64Value();
+  auto buf = info[2].As<Napi::Buffer<uint8_t>>();
+  size_t len = buf.Length();
+  if (info.Length() > 3 && info[3].IsNumber()) {
+    double want = info[3].As<Napi::Number>().DoubleValue();
+    if (want >= 0 && want < (double)len) len = (size_t)want;
   }
-  ssize_t n = pwrite(fd, buf.Data(), buf.Length(), (off_t)addr);
-  int err = errno;
-  close(fd);
-  if (n < 0) {
-    ThrowSys(env, "write tracee memory", "pwrite", err);
-    return env.Undefined();
-  }
-  return Napi::Number::New(env, (double)n);
+  return Napi::Number::New(env, WriteOutput(tid, addr, buf.Data(), len));
 }
 
 }  // namespace
+}  // namespace memory
 
 void InitTraceeMem(Napi::Env env, Napi::Object exports) {
-  exports.Set("writeMem", Napi::Function::New(env, WriteMem, "writeMem"));
+  exports.Set("writeTracee", Napi::Function::New(env, memory::WriteTraceeJs, "writeTracee"));
 }
 
 }  // namespace sysvisor

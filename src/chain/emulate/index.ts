@@ -47,15 +47,19 @@ export const CRED_SYSCALLS = [
 /** Of CRED_SYSCALLS, those that may change the process's root or mount namespace. */
 export const ROOT_SYSCALLS = ['unshare', 'setns', 'chroot', 'pivot_root'] as const;
 
-/** Every emulator, keyed by syscall name. */
-export function defaultEmulators(binding: EmulateBinding, opts: EmulatorOptions): Record<string, Emulator> {
-  const ctx: RewriteContext = {
+/** How the emulators (and the executor) rewrite arguments in place. */
+export function rewriteContext(binding: Pick<RawBinding, 'rewriteContinue'>, opts: EmulatorOptions): RewriteContext {
+  return {
     binding,
     get killableWait() {
       return opts.killableWait;
     },
     report: (l) => opts.report(l),
   };
+}
+
+/** Every emulator, keyed by syscall name. */
+export function defaultEmulators(binding: EmulateBinding, opts: EmulatorOptions, ctx = rewriteContext(binding, opts)): Record<string, Emulator> {
   return {
     ...openEmulators(binding, ctx),
     ...pathEmulators(binding, ctx),

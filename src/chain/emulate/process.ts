@@ -91,13 +91,8 @@ export function processEmulators(binding: ProcessBinding, ctx: RewriteContext): 
     if (typeof cwd === 'number') return Result.error(cwd);
     const bytes = Buffer.from(cwd + '\0');
     if (bytes.length > size) return Result.error(E.ERANGE);
-    if (buf === 0) return Result.error(E.EFAULT);
-    try {
-      call.memory.writeBytes(buf, bytes);
-    } catch {
-      return Result.error(E.EFAULT);
-    }
-    return Result.value(bytes.length);
+    const w = call.memory.writeBytes(buf, bytes);
+    return w < 0 ? Result.error(-w) : Result.value(bytes.length);
   };
 
   // chroot, pivot_root: the process's own root; the kernel must do it (restored at exit).

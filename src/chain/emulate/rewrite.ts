@@ -39,6 +39,7 @@ export function continueWithPatches(call: Syscall, ctx: RewriteContext, patches:
     regions.push([p.addr, p.bytes, old]);
   }
   const r = ctx.binding.rewriteContinue(call.tid, regions, exec, ctx.killableWait);
+  if (r === -E.EFAULT) ctx.report(`cannot realize changed ${call.name}(): the argument to rewrite in place lies in shared memory (a file mapping, or memory shared with another process)`);
   if (r < 0) return Result.error(-r);
   if (r === 2) ctx.report(`${call.name}: could not stop the thread at syscall exit (traced by another tracer?): the rewritten path is restored a little late`);
   return Result.CONTINUED;

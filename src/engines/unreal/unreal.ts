@@ -223,8 +223,8 @@ export class UnrealEngine implements Engine {
     const virt = this.map.prefix.repeat(Math.min(level, MAX_LEVELS)) + (inner === '/' ? '' : inner);
     const bytes = Buffer.from(virt + '\0');
     if (bytes.length > size) return Result.error(ERANGE);
-    call.memory.writeBytes(buf, bytes);
-    return Result.value(bytes.length);
+    const w = call.memory.writeBytes(buf, bytes);
+    return w < 0 ? Result.error(-w) : Result.value(bytes.length);
   }
 }
 

@@ -7,7 +7,7 @@ import { ScopeTree, type TaskInfoFn } from '../../scopes/tree.js';
 import { ControlServer, closeEngines } from '../../scopes/control.js';
 import { CONTROL_MAGIC } from '../../scopes/protocol.js';
 import { createExecutor } from '../../chain/executor.js';
-import { defaultEmulators, type EmulatorOptions } from '../../chain/emulate/index.js';
+import { defaultEmulators, rewriteContext, type EmulatorOptions } from '../../chain/emulate/index.js';
 import { Reporter } from '../../chain/report.js';
 import { planFilter, type Interest } from '../../filter/plan.js';
 import { SysvisorError, UnsupportedFeatureError } from '../../chain/errors.js';
@@ -141,7 +141,8 @@ export interface ServedListener {
  * container runtime).
  */
 export function serveListener(o: ListenerOptions): ServedListener {
-  const executor = createExecutor({ emulators: defaultEmulators(o.binding, o.emulation), report: (l) => o.reporter.once(l) });
+  const rewrite = rewriteContext(o.binding, o.emulation);
+  const executor = createExecutor({ emulators: defaultEmulators(o.binding, o.emulation, rewrite), rewrite, report: (l) => o.reporter.once(l) });
   const taskInfo = taskInfoFn(o.binding);
   const scopes = new ScopeTree(o.engines.map((engine, i) => ({ engine, spec: o.specs[i] ?? engine.name })), executor, taskInfo);
   const control = o.control?.(scopes, taskInfo);

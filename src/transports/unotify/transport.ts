@@ -30,7 +30,7 @@ class SlotAccess implements TraceeMemory {
     return this.pump.readBytes(this.slot, addr, length);
   }
   writeBytes(addr: number, bytes: Buffer): number {
-    return this.binding.writeMem(this.tid, addr, bytes);
+    return this.binding.writeTracee(this.tid, addr, bytes);
   }
   prefetchedPath(index: number): string | undefined {
     return index === this.prefetchIndex ? this.pump.slotPath(this.slot) : undefined;
