@@ -11,6 +11,7 @@ import { openEmulators } from './open.js';
 import { pathEmulators } from './paths.js';
 import { processEmulators } from './process.js';
 import type { RewriteContext } from './rewrite.js';
+import { SETS_CREDS, SETS_ROOT, syscallsWith } from '../../syscalls/table.js';
 
 export type { Emulator } from './open.js';
 export { openEmulators } from './open.js';
@@ -37,15 +38,12 @@ export type EmulateBinding = Pick<RawBinding, 'openAs' | 'pathAs' | 'PATH_OP' | 
  * The calls that change what the addon's identity cache holds for a thread: its credentials (ids,
  * groups, capabilities, user namespace) and its process's root (ROOT_SYSCALLS). An engine that
  * turns the cache on (emulateCache) must see every one of them and call forgetTracee(tid, exec,
- * root) on entry.
+ * root) on entry. The table's SETS_CREDS calls.
  */
-export const CRED_SYSCALLS = [
-  'setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid', 'setfsuid', 'setfsgid',
-  'setgroups', 'capset', 'execve', 'execveat', 'unshare', 'setns', 'chroot', 'pivot_root',
-] as const;
+export const CRED_SYSCALLS: readonly string[] = syscallsWith(SETS_CREDS);
 
 /** Of CRED_SYSCALLS, those that may change the process's root or mount namespace. */
-export const ROOT_SYSCALLS = ['unshare', 'setns', 'chroot', 'pivot_root'] as const;
+export const ROOT_SYSCALLS: readonly string[] = syscallsWith(SETS_ROOT);
 
 /** How the emulators (and the executor) rewrite arguments in place. */
 export function rewriteContext(binding: Pick<RawBinding, 'rewriteContinue'>, opts: EmulatorOptions): RewriteContext {

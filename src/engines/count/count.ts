@@ -19,17 +19,14 @@ import type { Engine, EngineContext, EngineFactory, EngineOptions, Next, OutputS
 import type { Interest } from '../../filter/plan.js';
 import { Result } from '../../chain/result.js';
 import type { Syscall } from '../../chain/syscall.js';
-import { syscallNumber } from '../../syscalls/table.js';
+import { COMMON, syscallNumber, syscallsWith } from '../../syscalls/table.js';
 import { UsageError } from '../../chain/errors.js';
 import { loadBinding } from '../../native/load.js';
 import type { CountSession } from '../../native/binding.js';
 import { bpfUnavailableReason } from '../trace/trace.js';
 
-/** Counted when neither the user nor the other engines name any syscall. */
-export const DEFAULT_COUNTED = [
-  'read', 'write', 'openat', 'close', 'newfstatat', 'fstat', 'lseek', 'mmap', 'munmap', 'brk',
-  'execve', 'clone', 'clone3', 'fork', 'vfork', 'wait4', 'getdents64', 'readlink', 'access', 'statx',
-] as const;
+/** Counted when neither the user nor the other engines name any syscall (the table's COMMON calls). */
+export const DEFAULT_COUNTED: readonly string[] = syscallsWith(COMMON);
 
 interface Row { calls: number; errors: number; seconds: number }
 /** A row as the chain sees it: `seconds` of answered calls, `contSeconds` of continued ones. */

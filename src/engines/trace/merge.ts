@@ -16,11 +16,11 @@
 // this layer: answered by an engine inside the tracer, or the return of clone/fork in the child,
 // which strace does not show either.
 import type { TraceEvent } from '../../observe/bpf-trace.js';
-import { syscallName } from '../../syscalls/table.js';
+import { nrOf, syscallName } from '../../syscalls/table.js';
 import { NO_STRS, TracedCall, type TraceOutput } from './call.js';
 
-const NR_EXECVE = 59;
-const NR_EXECVEAT = 322;
+const NR_EXECVE = nrOf('execve');
+const NR_EXECVEAT = nrOf('execveat');
 /** SIGKILL: never visible to a ptrace-based strace either; the exit line says it. */
 const SIGKILL = 9;
 /** Chain records of one thread that may wait for their kernel events (bounded: a thread that

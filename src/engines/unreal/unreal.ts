@@ -13,22 +13,16 @@ import { UsageError } from '../../chain/errors.js';
 import { chdirTargets, CRED_SYSCALLS, credTracked, realCwd, ROOT_SYSCALLS, socketPath, SOCKADDR_ARG } from '../../chain/emulate/index.js';
 import { loadBinding, type RawBinding } from '../../native/load.js';
 import { AT_FDCWD, PATH_ARGS, PATH_DIRFDS } from '../../syscalls/paths.js';
+import { EMULATED, syscallsWith } from '../../syscalls/table.js';
 import { CwdLevels } from './levels.js';
 import { MAX_LEVELS, PathMap, type Mapped, type Place } from './map.js';
 
-/** The path calls `unreal` maps (x86_64). */
-export const UNREAL_SYSCALLS = [
-  'open', 'openat', 'openat2', 'creat', 'stat', 'lstat', 'newfstatat', 'statx',
-  'access', 'faccessat', 'faccessat2', 'readlink', 'readlinkat', 'execve', 'execveat', 'chdir',
-  'mkdir', 'mkdirat', 'rmdir', 'unlink', 'unlinkat', 'rename', 'renameat', 'renameat2',
-  'link', 'linkat', 'symlink', 'symlinkat', 'chmod', 'fchmodat', 'fchmodat2', 'chown', 'lchown',
-  'fchownat', 'utime', 'utimes', 'utimensat', 'futimesat', 'truncate', 'statfs', 'mknod', 'mknodat',
-  'setxattr', 'lsetxattr', 'getxattr', 'lgetxattr', 'listxattr', 'llistxattr', 'removexattr',
-  'lremovexattr', 'inotify_add_watch', 'name_to_handle_at',
-] as const;
-
-/** Not path calls, but part of the view: the cwd, and AF_UNIX socket addresses. */
-const OTHER_SYSCALLS = ['getcwd', 'bind', 'connect'] as const;
+/**
+ * What `unreal` intercepts besides the credential calls: every call the executor can realize as
+ * the tracee (the table's EMULATED calls: the path calls, and the cwd and AF_UNIX socket
+ * addresses, which are part of the view too).
+ */
+export const UNREAL_SYSCALLS: readonly string[] = syscallsWith(EMULATED);
 
 const ERANGE = 34;
 
@@ -234,7 +228,7 @@ export class UnrealEngine implements Engine {
  */
 export function unrealInterests(dirfds: 'cwd' | 'all'): Interest[] {
   const interests: Interest[] = [];
-  for (const name of new Set<string>([...UNREAL_SYSCALLS, ...OTHER_SYSCALLS, ...CRED_SYSCALLS])) {
+  for (const name of new Set<string>([...UNREAL_SYSCALLS, ...CRED_SYSCALLS])) {
     const fds = PATH_DIRFDS[name];
     if (!fds || dirfds === 'all' || CRED.has(name)) {
       interests.push({ syscall: name });

@@ -6,6 +6,8 @@
 // SIGNATURES says, per syscall, how each argument prints; argMemory(name) derives from it which
 // memory a data source should capture (C strings at entry, a buffer at entry, data at exit).
 import { formatErrno, MAX_ERRNO } from './errno.js';
+import { TABLE } from '../../../syscalls/table.js';
+import type { Arg, ArgKind, RetKind } from '../../../syscalls/kinds.js';
 
 /** What a formatter needs to know about one call. */
 export interface SyscallRecord {
@@ -29,168 +31,17 @@ export interface FormatOptions {
 
 // ---- argument kinds ------------------------------------------------------------------------
 
-type Kind =
-  | 'int' | 'uint' | 'long' | 'ulong' | 'hex' | 'ptr' | 'fd' | 'dirfd' | 'pid' | 'path'
-  | 'bufOut' | 'bufOutHex' | 'strOut' | 'oflags' | 'fdflags' | 'mode' | 'umask' | 'atflags'
-  | 'prot' | 'mapflags' | 'mapoff' | 'stat' | 'statx' | 'statxmask' | 'sig' | 'sighow'
-  | 'sigsetIn' | 'sigsetOut' | 'whence' | 'amode' | 'fcntlcmd' | 'futexop' | 'sockdomain'
-  | 'socktype' | 'ioctl' | 'rlimres' | 'rlimitOut' | 'archprctl' | 'fadvice' | 'madvice'
-  | 'grndflags' | 'clockid' | 'pipefds' | 'waitstatus' | 'waitopts' | 'cloneflags'
-  | 'unlinkflags' | 'renameflags' | 'dirents' | 'strarray' | 'envarray' | 'sigaction'
-  | 'sigactIn' | 'sigactOut';
-
-/** An argument: its kind, and for a buffer read at entry the index of its length argument. */
-type Arg = Kind | { kind: 'bufIn'; len: number };
-type Ret = 'int' | 'hex' | 'none' | 'umask';
+type Kind = ArgKind;
 
 interface Signature {
   args: readonly Arg[];
-  ret?: Ret;
+  ret?: RetKind;
 }
 
-const bufIn = (len: number): Arg => ({ kind: 'bufIn', len });
-
-/** Signatures of the common x86_64 syscalls (argument order as the kernel takes them). */
-export const SIGNATURES: Readonly<Record<string, Signature>> = {
-  read: { args: ['fd', 'bufOut', 'ulong'] },
-  write: { args: ['fd', bufIn(2), 'ulong'] },
-  pread64: { args: ['fd', 'bufOut', 'ulong', 'long'] },
-  pwrite64: { args: ['fd', bufIn(2), 'ulong', 'long'] },
-  open: { args: ['path', 'oflags', 'mode'] },
-  openat: { args: ['dirfd', 'path', 'oflags', 'mode'] },
-  creat: { args: ['path', 'mode'] },
-  close: { args: ['fd'] },
-  stat: { args: ['path', 'stat'] },
-  lstat: { args: ['path', 'stat'] },
-  fstat: { args: ['fd', 'stat'] },
-  newfstatat: { args: ['dirfd', 'path', 'stat', 'atflags'] },
-  statx: { args: ['dirfd', 'path', 'atflags', 'statxmask', 'statx'] },
-  lseek: { args: ['fd', 'long', 'whence'] },
-  mmap: { args: ['ptr', 'ulong', 'prot', 'mapflags', 'fd', 'mapoff'], ret: 'hex' },
-  mprotect: { args: ['ptr', 'ulong', 'prot'] },
-  munmap: { args: ['ptr', 'ulong'] },
-  brk: { args: ['ptr'], ret: 'hex' },
-  rt_sigaction: { args: ['sig', 'sigactIn', 'sigactOut', 'ulong'] },
-  rt_sigprocmask: { args: ['sighow', 'sigsetIn', 'sigsetOut', 'ulong'] },
-  ioctl: { args: ['fd', 'ioctl', 'ptr'] },
-  access: { args: ['path', 'amode'] },
-  faccessat: { args: ['dirfd', 'path', 'amode'] },
-  faccessat2: { args: ['dirfd', 'path', 'amode', 'atflags'] },
-  pipe: { args: ['pipefds'] },
-  pipe2: { args: ['pipefds', 'fdflags'] },
-  dup: { args: ['fd'] },
-  dup2: { args: ['fd', 'fd'] },
-  dup3: { args: ['fd', 'fd', 'fdflags'] },
-  getpid: { args: [] },
-  getppid: { args: [] },
-  gettid: { args: [] },
-  getuid: { args: [] },
-  geteuid: { args: [] },
-  getgid: { args: [] },
-  getegid: { args: [] },
-  getpgrp: { args: [] },
-  setsid: { args: [] },
-  sched_yield: { args: [] },
-  fork: { args: [] },
-  vfork: { args: [] },
-  pause: { args: [] },
-  socket: { args: ['sockdomain', 'socktype', 'int'] },
-  clone: { args: ['cloneflags', 'ptr', 'ptr', 'ptr', 'ptr'] },
-  execve: { args: ['path', 'strarray', 'envarray'] },
-  execveat: { args: ['dirfd', 'path', 'strarray', 'envarray', 'atflags'] },
-  exit: { args: ['int'], ret: 'none' },
-  exit_group: { args: ['int'], ret: 'none' },
-  wait4: { args: ['pid', 'waitstatus', 'waitopts', 'ptr'] },
-  kill: { args: ['pid', 'sig'] },
-  tkill: { args: ['pid', 'sig'] },
-  tgkill: { args: ['pid', 'pid', 'sig'] },
-  fcntl: { args: ['fd', 'fcntlcmd', 'ulong'] },
-  flock: { args: ['fd', 'int'] },
-  fsync: { args: ['fd'] },
-  fdatasync: { args: ['fd'] },
-  truncate: { args: ['path', 'long'] },
-  ftruncate: { args: ['fd', 'long'] },
-  getdents64: { args: ['fd', 'dirents', 'ulong'] },
-  getcwd: { args: ['strOut', 'ulong'] },
-  chdir: { args: ['path'] },
-  fchdir: { args: ['fd'] },
-  rename: { args: ['path', 'path'] },
-  renameat: { args: ['dirfd', 'path', 'dirfd', 'path'] },
-  renameat2: { args: ['dirfd', 'path', 'dirfd', 'path', 'renameflags'] },
-  mkdir: { args: ['path', 'mode'] },
-  mkdirat: { args: ['dirfd', 'path', 'mode'] },
-  rmdir: { args: ['path'] },
-  link: { args: ['path', 'path'] },
-  linkat: { args: ['dirfd', 'path', 'dirfd', 'path', 'atflags'] },
-  unlink: { args: ['path'] },
-  unlinkat: { args: ['dirfd', 'path', 'unlinkflags'] },
-  symlink: { args: ['path', 'path'] },
-  symlinkat: { args: ['path', 'dirfd', 'path'] },
-  readlink: { args: ['path', 'bufOut', 'ulong'] },
-  readlinkat: { args: ['dirfd', 'path', 'bufOut', 'ulong'] },
-  chmod: { args: ['path', 'mode'] },
-  fchmod: { args: ['fd', 'mode'] },
-  fchmodat: { args: ['dirfd', 'path', 'mode'] },
-  chown: { args: ['path', 'int', 'int'] },
-  fchown: { args: ['fd', 'int', 'int'] },
-  lchown: { args: ['path', 'int', 'int'] },
-  fchownat: { args: ['dirfd', 'path', 'int', 'int', 'atflags'] },
-  umask: { args: ['umask'], ret: 'umask' },
-  chroot: { args: ['path'] },
-  statfs: { args: ['path', 'ptr'] },
-  fstatfs: { args: ['fd', 'ptr'] },
-  arch_prctl: { args: ['archprctl', 'ptr'] },
-  set_tid_address: { args: ['ptr'] },
-  set_robust_list: { args: ['ptr', 'ulong'] },
-  rseq: { args: ['ptr', 'hex', 'int', 'hex'] },
-  prlimit64: { args: ['pid', 'rlimres', 'ptr', 'rlimitOut'] },
-  getrandom: { args: ['bufOutHex', 'ulong', 'grndflags'] },
-  fadvise64: { args: ['fd', 'long', 'long', 'fadvice'] },
-  madvise: { args: ['ptr', 'ulong', 'madvice'] },
-  clock_gettime: { args: ['clockid', 'ptr'] },
-  clock_nanosleep: { args: ['clockid', 'int', 'ptr', 'ptr'] },
-  nanosleep: { args: ['ptr', 'ptr'] },
-  futex: { args: ['ptr', 'futexop', 'int', 'ptr', 'ptr', 'int'] },
-  sysinfo: { args: ['ptr'] },
-  uname: { args: ['ptr'] },
-  getrlimit: { args: ['rlimres', 'rlimitOut'] },
-  setpgid: { args: ['pid', 'pid'] },
-  getpgid: { args: ['pid'] },
-  getsid: { args: ['pid'] },
-  setuid: { args: ['int'] },
-  setgid: { args: ['int'] },
-  mount: { args: ['path', 'path', 'path', 'hex', 'ptr'] },
-  umount2: { args: ['path', 'int'] },
-  memfd_create: { args: ['path', 'uint'] },
-  inotify_add_watch: { args: ['fd', 'path', 'hex'] },
-  getxattr: { args: ['path', 'path', 'bufOut', 'ulong'] },
-  lgetxattr: { args: ['path', 'path', 'bufOut', 'ulong'] },
-  fgetxattr: { args: ['fd', 'path', 'bufOut', 'ulong'] },
-  setxattr: { args: ['path', 'path', bufIn(3), 'ulong', 'int'] },
-  lsetxattr: { args: ['path', 'path', bufIn(3), 'ulong', 'int'] },
-  sendfile: { args: ['fd', 'fd', 'ptr', 'ulong'] },
-  connect: { args: ['fd', 'ptr', 'int'] },
-  bind: { args: ['fd', 'ptr', 'int'] },
-  listen: { args: ['fd', 'int'] },
-  shutdown: { args: ['fd', 'int'] },
-  sendto: { args: ['fd', bufIn(2), 'ulong', 'hex', 'ptr', 'int'] },
-  recvfrom: { args: ['fd', 'bufOut', 'ulong', 'hex', 'ptr', 'ptr'] },
-  utimensat: { args: ['dirfd', 'path', 'ptr', 'atflags'] },
-  close_range: { args: ['uint', 'uint', 'uint'] },
-  rt_sigreturn: { args: [] },
-  restart_syscall: { args: [] },
-  getdents: { args: ['fd', 'dirents', 'ulong'] },
-  eventfd2: { args: ['uint', 'fdflags'] },
-  epoll_create1: { args: ['fdflags'] },
-  inotify_init1: { args: ['fdflags'] },
-  sched_getaffinity: { args: ['pid', 'ulong', 'ptr'] },
-  poll: { args: ['ptr', 'uint', 'int'] },
-  getpriority: { args: ['int', 'int'] },
-  alarm: { args: ['uint'] },
-  sync: { args: [] },
-  syncfs: { args: ['fd'] },
-  unshare: { args: ['cloneflags'] },
-};
+/** Signatures of the syscalls the table gives arguments for (argument order as the kernel takes them). */
+export const SIGNATURES: Readonly<Record<string, Signature>> = Object.fromEntries(
+  TABLE.flatMap((s) => (s.args ? [[s.name, { args: s.args, ...(s.ret && { ret: s.ret }) }] as const] : [])),
+);
 
 /** The arguments a syscall is decoded with (undefined: unknown syscall, printed raw). */
 export function signatureOf(name: string): Signature | undefined {
@@ -232,7 +83,7 @@ export function argMemory(name: string): ArgMemory {
   if (!sig) return mem;
   sig.args.forEach((a, i) => {
     if (typeof a === 'object') mem.enterBuf ??= { arg: i, lenArg: a.len };
-    else if (a === 'path') mem.strArgs.push(i);
+    else if (a === 'path' || a === 'str') mem.strArgs.push(i);
     else if (a === 'strarray') mem.argv = true;
     else if (a === 'sigsetIn') mem.enterBuf ??= { arg: i, lenArg: 3 };
     else if (a === 'sigactIn') mem.enterBuf ??= { arg: i, size: SIGACTION_SIZE };
@@ -537,6 +388,11 @@ function le32(s: string, off: number): number {
 
 const MODE_CACHE = new Map<number, string>();
 
+/** A device number as mknod takes it (the kernel's 32-bit encoding): makedev(0x1, 0x3). */
+function makedev(dev: number): string {
+  return `makedev(${hex((dev & 0xfff00) >>> 8)}, ${hex((dev & 0xff) | ((dev >>> 12) & 0xfff00))})`;
+}
+
 /** struct stat (x86_64, 144 bytes): strace's short form. Device files show st_rdev. */
 export function statSummary(data: string): string | undefined {
   if (data.length < 144) return undefined;
@@ -631,6 +487,7 @@ const KIND_FORMATTERS: Readonly<Record<Kind, ArgFormatter>> = {
   dirfd: (v) => dirfd(v),
   pid: (v) => str(i32(v)),
   path: (v, data, _r, _i, _ok, truncated) => (data === undefined ? ptr(v) : quoteBytes(data, truncated === 1)),
+  str: (v, data, _r, _i, _ok, truncated) => (data === undefined ? ptr(v) : quoteBytes(data, truncated === 1)),
   bufOut: (v, data, rec, _i, ok, _t, o) => bufOut(v, data, rec, ok, o, false),
   bufOutHex: (v, data, rec, _i, ok, _t, o) => bufOut(v, data, rec, ok, o, true),
   strOut: (v, data, _r, _i, ok, truncated) => (ok && data !== undefined ? quoteBytes(data, truncated === 1) : ptr(v)),
@@ -638,6 +495,8 @@ const KIND_FORMATTERS: Readonly<Record<Kind, ArgFormatter>> = {
   fdflags: (v) => flags(u32(v), OPEN_FLAGS),
   mode: (v) => octal(u32(v) & 0o7777),
   umask: (v) => octal(u32(v) & 0o777),
+  fmode: (v) => fileMode(u32(v)),
+  dev: (v) => makedev(u32(v)),
   atflags: (v, _d, rec) => {
     // faccessat2's 0x200 is AT_EACCESS (AT_REMOVEDIR elsewhere).
     if ((rec.name === 'faccessat2' || rec.name === 'faccessat') && u32(v) & 0x200) {
@@ -689,7 +548,6 @@ const KIND_FORMATTERS: Readonly<Record<Kind, ArgFormatter>> = {
     const n = rec.counts?.[i];
     return n !== undefined && n >= 0 ? `${ptr(v)} /* ${n} var${n === 1 ? '' : 's'} */` : ptr(v);
   },
-  sigaction: (v) => ptr(v),
   sigactIn: (v, data) => (v !== 0 && data !== undefined ? (sigaction(data) ?? ptr(v)) : ptr(v)),
   sigactOut: (v, data, _r, _i, ok) => (v !== 0 && ok && data !== undefined ? (sigaction(data) ?? ptr(v)) : ptr(v)),
 };
@@ -808,6 +666,11 @@ export function formatArgList(rec: SyscallRecord, options: FormatOptions = {}): 
   if (rec.name === 'open' || rec.name === 'openat') {
     const fl = u32(rec.args[n - 2] ?? 0);
     if (!(fl & 0o100) && (fl & 0o20200000) !== 0o20200000) n--;
+  }
+  // mknod/mknodat print the device only for device files.
+  if (rec.name === 'mknod' || rec.name === 'mknodat') {
+    const type = u32(rec.args[n - 2] ?? 0) & 0o170000;
+    if (type !== 0o20000 && type !== 0o60000) n--;
   }
   if (rec.name === 'futex') return futexArgs(rec);
   // fcntl's third argument only for the commands that take one.

@@ -1,0 +1,89 @@
+// What the arguments of a syscall are: the vocabulary of the table's argument lists
+// (src/syscalls/table.ts). A kind says what the register holds and, for pointers, which way the
+// memory goes (read by the kernel at entry, written by it at exit); the trace engine prints each
+// kind its own way, path-mapping engines look for `path` and its `dirfd`.
+
+/** The kinds, by what they are (the comment after each says how it reads). */
+export const ARG_KINDS = {
+  // Plain numbers.
+  int: 'scalar', // a C int
+  uint: 'scalar', // unsigned int
+  long: 'scalar', // a signed long, an off_t
+  ulong: 'scalar', // size_t, unsigned long
+  hex: 'scalar', // a number best read in hex (flags without a table yet, masks)
+  ptr: 'pointer', // an address whose contents are not decoded
+  mapoff: 'scalar', // mmap's offset
+  // Identifiers.
+  fd: 'fd', // a file descriptor
+  dirfd: 'dirfd', // a directory fd the next `path` argument is relative to (or AT_FDCWD)
+  pid: 'pid', // a process, thread or process group id
+  sig: 'signal', // a signal number
+  // C strings read at entry.
+  path: 'path', // a file name the kernel resolves (relative to the cwd or the dirfd before it)
+  str: 'string', // a string that is not resolved (an xattr name, a file system type, a symlink's target)
+  // Flag words and enumerations: the kind names the set.
+  oflags: 'flags', // open(2)'s O_ACCMODE | O_*
+  fdflags: 'flags', // O_CLOEXEC | O_NONBLOCK of pipe2, dup3, eventfd2, epoll_create1, inotify_init1
+  mode: 'flags', // permission bits (07777)
+  fmode: 'flags', // file type and permission bits (S_IFIFO|0644), as mknod takes them
+  umask: 'flags', // permission bits (0777)
+  dev: 'scalar', // a device number (makedev(major, minor)), as mknod takes it
+  atflags: 'flags', // AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH, ... (AT_EACCESS for faccessat*)
+  unlinkflags: 'flags', // AT_REMOVEDIR
+  renameflags: 'flags', // RENAME_*
+  prot: 'flags', // PROT_*
+  mapflags: 'flags', // MAP_* with the mapping type
+  statxmask: 'flags', // STATX_*
+  sighow: 'flags', // SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK
+  whence: 'flags', // SEEK_*
+  amode: 'flags', // F_OK or R_OK|W_OK|X_OK
+  fcntlcmd: 'flags', // F_*
+  futexop: 'flags', // FUTEX_* with _PRIVATE and FUTEX_CLOCK_REALTIME
+  sockdomain: 'flags', // AF_*
+  socktype: 'flags', // SOCK_* with SOCK_CLOEXEC, SOCK_NONBLOCK
+  ioctl: 'flags', // ioctl request codes
+  rlimres: 'flags', // RLIMIT_*
+  archprctl: 'flags', // ARCH_*
+  fadvice: 'flags', // POSIX_FADV_*
+  madvice: 'flags', // MADV_*
+  grndflags: 'flags', // GRND_*
+  clockid: 'flags', // CLOCK_*
+  waitopts: 'flags', // WNOHANG, __WALL, ...
+  cloneflags: 'flags', // CLONE_*
+  // Memory read at entry.
+  sigsetIn: 'in', // a sigset_t (its size is the syscall's last argument)
+  sigactIn: 'in', // the kernel's struct sigaction
+  strarray: 'in', // a NULL-terminated array of strings (argv)
+  envarray: 'in', // a NULL-terminated array of strings that is counted, not read (envp)
+  // Memory written by the kernel, read at exit when the call succeeded.
+  bufOut: 'out', // bytes, as many as the call returns
+  bufOutHex: 'out', // bytes of random data (shown in hex)
+  strOut: 'out', // a C string (getcwd)
+  stat: 'out', // struct stat
+  statx: 'out', // struct statx
+  sigsetOut: 'out', // a sigset_t
+  rlimitOut: 'out', // struct rlimit
+  pipefds: 'out', // int[2]
+  waitstatus: 'out', // int (a wait status)
+  dirents: 'out', // struct linux_dirent64[]
+  sigactOut: 'out', // the kernel's struct sigaction
+} as const;
+
+export type ArgKind = keyof typeof ARG_KINDS;
+
+/** What an argument is, whatever the way it prints. */
+export type ArgClass = (typeof ARG_KINDS)[ArgKind];
+
+/** An argument: its kind, or a buffer the kernel reads at entry whose length is argument `len`. */
+export type Arg = ArgKind | { readonly kind: 'bufIn'; readonly len: number };
+
+/** How the return value reads: a number, an address, none (the call does not return), a umask. */
+export type RetKind = 'int' | 'hex' | 'none' | 'umask';
+
+/** A buffer read at entry, its length in argument `len`. */
+export const bufIn = (len: number): Arg => ({ kind: 'bufIn', len });
+
+/** The class of an argument (a buffer read at entry is 'in'). */
+export function argClass(a: Arg): ArgClass {
+  return typeof a === 'object' ? 'in' : ARG_KINDS[a];
+}
