@@ -4,6 +4,7 @@
       "target_name": "sysvisor",
       "sources": [
         "src/module.cc",
+        "src/contract.cc",
         "src/launcher/launch.cc",
         "src/unotify/pump.cc",
         "src/memory/tracee_mem.cc",

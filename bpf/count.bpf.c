@@ -13,6 +13,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <asm/unistd_64.h> /* __NR_* */
 #include "count.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
@@ -28,7 +29,7 @@ struct {
 /* syscall number -> 1 when counted. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SVC_MAX_SYSCALLS);
+	__uint(max_entries, SV_MAX_SYSCALLS);
 	__type(key, __u32);
 	__type(value, __u32);
 } wanted SEC(".maps");
@@ -45,7 +46,7 @@ struct {
 /* syscall number -> sums of this CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SVC_MAX_SYSCALLS);
+	__uint(max_entries, SV_MAX_SYSCALLS);
 	__type(key, __u32);
 	__type(value, struct svc_stat);
 } stats SEC(".maps");
@@ -58,7 +59,7 @@ static __always_inline bool is_traced(__u32 tgid)
 SEC("raw_tp/sys_enter")
 int BPF_PROG(svc_sys_enter, struct pt_regs *regs, long id)
 {
-	if (id < 0 || id >= SVC_MAX_SYSCALLS)
+	if (id < 0 || id >= SV_MAX_SYSCALLS)
 		return 0;
 	__u32 key = (__u32)id;
 	__u32 *w = bpf_map_lookup_elem(&wanted, &key);
@@ -90,9 +91,9 @@ int BPF_PROG(svc_sys_exit, struct pt_regs *regs, long ret)
 	long nr = regs->orig_ax;
 	/* rt_sigreturn sets orig_ax to -1 (the interrupted call is not restarted). */
 	if (nr == -1)
-		nr = 15; /* __NR_rt_sigreturn on x86_64 */
+		nr = __NR_rt_sigreturn;
 	/* The cheap test first (an array lookup): every syscall of the system comes here. */
-	if (nr < 0 || nr >= SVC_MAX_SYSCALLS)
+	if (nr < 0 || nr >= SV_MAX_SYSCALLS)
 		return 0;
 	__u32 key = (__u32)nr;
 	__u32 *w = bpf_map_lookup_elem(&wanted, &key);

@@ -12,8 +12,7 @@
 #ifndef SYSVISOR_BPF_COUNT_H
 #define SYSVISOR_BPF_COUNT_H
 
-/* Number of syscall numbers counted (x86_64 numbers are below this). */
-#define SVC_MAX_SYSCALLS 512
+#include "../addon/src/contract.h" /* SV_MAX_SYSCALLS */
 
 /* The call a thread is in, recorded at sys_enter. */
 struct svc_entry {

@@ -12,6 +12,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <asm/unistd_64.h> /* __NR_* */
 #include "trace.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
@@ -58,9 +59,7 @@ struct {
 	__type(value, __u8);
 } faulted_strs SEC(".maps");
 
-/* Per-CPU counters: [SV_CNT_DROPPED] records lost to a full ring buffer,
- * [SV_CNT_UNFOLLOWED] children that could not be added to traced_tgids (map full). */
-enum { SV_CNT_DROPPED = 0, SV_CNT_UNFOLLOWED = 1, SV_CNT_N = 2 };
+/* Per-CPU counters, indexed by enum sv_counter (trace.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SV_CNT_N);
@@ -164,7 +163,7 @@ static __always_inline __u64 arg_at(const __u64 *args, __u32 idx1)
 static __always_inline __u32 enter_buf_len(__u32 cfg, const __u64 *args)
 {
 	__u32 lenarg = SV_CFG_ENTER_BUF_LEN_ARG_GET(cfg);
-	if (lenarg == 7)
+	if (lenarg == SV_CFG_LEN_STRUCT)
 		return SV_CFG_STRUCT_SIZE_GET(cfg);
 	__u64 len = arg_at(args, lenarg);
 	return len < max_buf ? (__u32)len : max_buf;
@@ -467,7 +466,7 @@ int BPF_PROG(sv_sys_exit, struct pt_regs *regs, long ret)
 	/* rt_sigreturn restores the registers of the interrupted context and sets orig_ax to -1
 	 * (so that the interrupted call is not restarted): its exit is the only one seen so. */
 	if (nr == -1)
-		nr = 15; /* __NR_rt_sigreturn on x86_64 */
+		nr = __NR_rt_sigreturn;
 	__u32 cfg = syscall_config(nr);
 	if (!(cfg & SV_CFG_EXIT))
 		return 0;
@@ -486,7 +485,7 @@ int BPF_PROG(sv_sys_exit, struct pt_regs *regs, long ret)
 		if (m) {
 			refetch = *m;
 			bpf_map_delete_elem(&faulted_strs, &tid);
-			if ((nr == 59 || nr == 322) && ret == 0)
+			if ((nr == __NR_execve || nr == __NR_execveat) && ret == 0)
 				refetch = 0;
 		}
 	}
@@ -539,10 +538,10 @@ int BPF_PROG(sv_sys_exit, struct pt_regs *regs, long ret)
 	if (dataarg && nd < 2) {
 		const void *uptr = (const void *)arg_at(args, dataarg);
 		__u32 mode = SV_CFG_EXIT_MODE_GET(cfg);
-		if (mode == 1) {
+		if (mode == SV_CFG_MODE_STR) {
 			used += put_user_item(s, &d[nd & 1], used, dataarg - 1, SV_DF_STR, uptr,
 					      max_str);
-		} else if (mode == 2) {
+		} else if (mode == SV_CFG_MODE_STRUCT) {
 			used += put_user_item(s, &d[nd & 1], used, dataarg - 1, SV_DF_BUF, uptr,
 					      SV_CFG_STRUCT_SIZE_GET(cfg));
 		} else {

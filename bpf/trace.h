@@ -15,6 +15,8 @@
 #ifndef SYSVISOR_BPF_TRACE_H
 #define SYSVISOR_BPF_TRACE_H
 
+#include "../addon/src/contract.h" /* SV_MAX_SYSCALLS */
+
 /* Event kinds (sv_event.kind). */
 enum sv_kind {
 	SV_EV_ENTER = 1,        /* syscall entry: nr, args, strings/buffers read at entry */
@@ -74,8 +76,12 @@ struct sv_data {
 #define SV_DATA_CAP 4096
 #define SV_MAX_RECORD (SV_PAYLOAD_OFF + 2 * SV_DATA_CAP)
 
-/* Number of entries of the per-syscall config array (x86_64 numbers are below this). */
-#define SV_MAX_SYSCALLS 512
+/* Per-CPU counters of the program (the `counters` array map), summed by the addon. */
+enum sv_counter {
+	SV_CNT_DROPPED = 0,    /* records lost to a full ring buffer */
+	SV_CNT_UNFOLLOWED = 1, /* children that could not be added to traced_tgids (map full) */
+	SV_CNT_N = 2,
+};
 
 /* Per-syscall configuration word (value of the syscall_cfg array map, index = syscall number).
  * 0 means the syscall is not reported at all.
@@ -106,25 +112,37 @@ struct sv_data {
 #define SV_CFG_ENTER (1u << 0)
 #define SV_CFG_EXIT (1u << 1)
 #define SV_CFG_EXIT_ARGS (1u << 2)
-#define SV_CFG_EXIT_DATA_ARG(i) ((((__u32)(i)) + 1) << 3)
-#define SV_CFG_EXIT_DATA_ARG_GET(c) ((((c) >> 3) & 7))
-#define SV_CFG_EXIT_MODE_BUF (0u << 6)
-#define SV_CFG_EXIT_MODE_STR (1u << 6)
-#define SV_CFG_EXIT_MODE_STRUCT (2u << 6)
-#define SV_CFG_EXIT_MODE_GET(c) (((c) >> 6) & 3)
-#define SV_CFG_STR0_ARG(i) ((((__u32)(i)) + 1) << 8)
-#define SV_CFG_STR1_ARG(i) ((((__u32)(i)) + 1) << 11)
-#define SV_CFG_STR0_GET(c) (((c) >> 8) & 7)
-#define SV_CFG_STR1_GET(c) (((c) >> 11) & 7)
+#define SV_CFG_EXIT_DATA_SHIFT 3
+#define SV_CFG_EXIT_MODE_SHIFT 6
+#define SV_CFG_STR0_SHIFT 8
+#define SV_CFG_STR1_SHIFT 11
 #define SV_CFG_ENTER_NOARGS (1u << 14)
 #define SV_CFG_ARGV (1u << 15)
+#define SV_CFG_ENTER_BUF_SHIFT 16
+#define SV_CFG_ENTER_BUF_LEN_SHIFT 19
+#define SV_CFG_STRUCT_SHIFT 24
+#define SV_CFG_MODE_BUF 0u    /* exit data modes (bits 6-7) */
+#define SV_CFG_MODE_STR 1u
+#define SV_CFG_MODE_STRUCT 2u
+#define SV_CFG_LEN_STRUCT 7u  /* enter buffer length field: a fixed-size struct */
+#define SV_CFG_STRUCT_MAX (0xff * 8) /* largest struct size (bits 24-31, in 8-byte words) */
+#define SV_CFG_EXIT_DATA_ARG(i) ((((__u32)(i)) + 1) << SV_CFG_EXIT_DATA_SHIFT)
+#define SV_CFG_EXIT_DATA_ARG_GET(c) ((((c) >> SV_CFG_EXIT_DATA_SHIFT) & 7))
+#define SV_CFG_EXIT_MODE_BUF (SV_CFG_MODE_BUF << SV_CFG_EXIT_MODE_SHIFT)
+#define SV_CFG_EXIT_MODE_STR (SV_CFG_MODE_STR << SV_CFG_EXIT_MODE_SHIFT)
+#define SV_CFG_EXIT_MODE_STRUCT (SV_CFG_MODE_STRUCT << SV_CFG_EXIT_MODE_SHIFT)
+#define SV_CFG_EXIT_MODE_GET(c) (((c) >> SV_CFG_EXIT_MODE_SHIFT) & 3)
+#define SV_CFG_STR0_ARG(i) ((((__u32)(i)) + 1) << SV_CFG_STR0_SHIFT)
+#define SV_CFG_STR1_ARG(i) ((((__u32)(i)) + 1) << SV_CFG_STR1_SHIFT)
+#define SV_CFG_STR0_GET(c) (((c) >> SV_CFG_STR0_SHIFT) & 7)
+#define SV_CFG_STR1_GET(c) (((c) >> SV_CFG_STR1_SHIFT) & 7)
 #define SV_ARGV_MAX 32
 #define SV_ENVP_MAX 4096
-#define SV_CFG_ENTER_BUF_ARG(i) ((((__u32)(i)) + 1) << 16)
-#define SV_CFG_ENTER_BUF_ARG_GET(c) (((c) >> 16) & 7)
-#define SV_CFG_ENTER_BUF_LEN_ARG(i) ((((__u32)(i)) + 1) << 19)
-#define SV_CFG_ENTER_BUF_LEN_ARG_GET(c) (((c) >> 19) & 7)
-#define SV_CFG_STRUCT_SIZE(bytes) ((((__u32)(bytes) + 7) / 8) << 24)
-#define SV_CFG_STRUCT_SIZE_GET(c) ((((c) >> 24) & 0xff) * 8)
+#define SV_CFG_ENTER_BUF_ARG(i) ((((__u32)(i)) + 1) << SV_CFG_ENTER_BUF_SHIFT)
+#define SV_CFG_ENTER_BUF_ARG_GET(c) (((c) >> SV_CFG_ENTER_BUF_SHIFT) & 7)
+#define SV_CFG_ENTER_BUF_LEN_ARG(i) ((((__u32)(i)) + 1) << SV_CFG_ENTER_BUF_LEN_SHIFT)
+#define SV_CFG_ENTER_BUF_LEN_ARG_GET(c) (((c) >> SV_CFG_ENTER_BUF_LEN_SHIFT) & 7)
+#define SV_CFG_STRUCT_SIZE(bytes) ((((__u32)(bytes) + 7) / 8) << SV_CFG_STRUCT_SHIFT)
+#define SV_CFG_STRUCT_SIZE_GET(c) ((((c) >> SV_CFG_STRUCT_SHIFT) & 0xff) * 8)
 
 #endif /* SYSVISOR_BPF_TRACE_H */

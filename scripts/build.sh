@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds what is out of date: BPF objects + skeletons (bpf/Makefile), the addon (node-gyp), the
-# TypeScript (tsc, incremental) and the C helpers of the benchmarks.
+# contract file of the TypeScript side (from the addon), the TypeScript (tsc, incremental) and the
+# C helpers of the benchmarks and tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,9 @@ if [ ! -f "$addon" ] || [ -n "$(find addon/src addon/binding.gyp bpf/build -newe
   [ -f "$nodedir/include/node/node_api.h" ] && gyp_args+=("--nodedir=$nodedir")
   (cd addon && ../node_modules/.bin/node-gyp rebuild "${gyp_args[@]}" --loglevel=warn >/dev/null)
 fi
+
+# The numbers of the addon boundary, for the TypeScript side (src/native/contract.ts).
+node scripts/gen-contract.mjs
 
 npx tsc -p tsconfig.json --incremental --tsBuildInfoFile dist/.tsbuildinfo
 

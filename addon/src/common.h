@@ -67,5 +67,6 @@ void InitEmulate(Napi::Env env, Napi::Object exports);
 void InitTraceSession(Napi::Env env, Napi::Object exports);
 void InitCountSession(Napi::Env env, Napi::Object exports);
 void InitAgent(Napi::Env env, Napi::Object exports);
+void InitContract(Napi::Env env, Napi::Object exports);
 
 }  // namespace sysvisor

@@ -9,6 +9,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sysvisor::InitTraceSession(env, exports);
   sysvisor::InitCountSession(env, exports);
   sysvisor::InitAgent(env, exports);
+  sysvisor::InitContract(env, exports);
   return exports;
 }
 

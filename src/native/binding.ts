@@ -18,9 +18,9 @@ export declare class Pump {
   /** Takes ownership of listenerFd; calls onBatch(count) once per wake-up with `batch` filled. */
   /** onBatch returns true when it left promises pending (the pump then runs the microtasks). */
   constructor(listenerFd: number, onBatch: (count: number) => boolean, onHangup: () => void);
-  /** NOTIF_FIELDS numbers per notification: slot, pid, nr, a0..a5 (signed 64-bit as numbers). */
+  /** NOTIF.FIELDS numbers per notification (contract.ts): slot, pid, nr, a0..a5 (signed 64-bit as numbers). */
   readonly batch: Float64Array;
-  /** Synchronous answers, 2 numbers per batch entry: kind (0 none, 1 continue, 2 value, 3 errno), value. */
+  /** Synchronous answers, REPLY.FIELDS numbers per batch entry (contract.ts): a REPLY kind, its value. */
   readonly replies: Float64Array;
   readonly syncWakeUp: boolean;
   readonly fd: number;
@@ -30,8 +30,8 @@ export declare class Pump {
   /** Installs srcFd in the tracee; returns its fd number there, or -errno. `send` also replies. */
   addfd(slot: number, srcFd: number, cloexec: boolean, send: boolean): number;
   idValid(slot: number): boolean;
-  /** The path read once by the C++ fast path for this notification, if any. */
-  slotPath(slot: number): string | undefined;
+  /** The path read once by the C++ fast path from argument argIndex of this notification, if any. */
+  slotPath(slot: number, argIndex: number): string | undefined;
   readString(slot: number, addr: number, max?: number): string | null;
   readBytes(slot: number, addr: number, length: number): Buffer | null;
   setPathRoute(nr: number, argIndex: number): void;
@@ -104,13 +104,12 @@ export declare class FdPoll {
  */
 export declare class CountSession {
   constructor();
-  /** Number of syscall numbers it can count (0..MAX_SYSCALLS-1). */
-  static readonly MAX_SYSCALLS: number;
   /** Count this process and every process it creates from now on. */
   trace(tgid: number): void;
   /** Exactly these syscall numbers are counted from now on. */
   setSyscalls(nrs: readonly number[]): void;
-  /** [calls, errors, ns] of syscall nr at nr * 3, summed over the CPUs. */
+  /** COUNT.FIELDS numbers per syscall number nr < MAX_SYSCALLS, at nr * COUNT.FIELDS (contract.ts):
+   *  calls, errors, ns, summed over the CPUs. */
   read(): Float64Array;
   /** Detaches and unloads (idempotent). */
   close(): void;
@@ -131,7 +130,6 @@ export interface RawBinding {
   grabFd(pid: number, fd: number): number;
   /** The control call of a nested sysvisor (see src/scopes/protocol.ts): ret < 0 is -errno. */
   control(op: number, request: Buffer, responseCapacity: number): { ret: number; response: Buffer };
-  CONTROL_MAGIC: number;
   setSubreaper(): void;
   /** Reaps every child until none is left, then calls back (start after the command was reaped). */
   reapChildren(callback: () => void): void;
@@ -139,7 +137,8 @@ export interface RawBinding {
   pidfdSignal(pidfd: number, signal: number): boolean;
   closeFd(fd: number): void;
   Pump: typeof Pump;
-  NOTIF_FIELDS: number;
+  /** The numbers of the addon boundary (addon/src/contract.cc); src/native/contract.ts is generated from it. */
+  contract: Record<string, number | Record<string, number>>;
   /**
    * Opens as the tracee would (its fsuid/fsgid/groups/capabilities, cwd or dirfd, root, umask):
    * a supervisor fd, -errno, or EMULATE_FALLBACK when the kernel must open it as the tracee

@@ -4,33 +4,49 @@
 // batches, one call per event-loop wake-up. Observation only: no traced thread ever stops.
 import { loadBinding } from '../native/load.js';
 import type { TraceSession, TraceSessionOptions } from '../native/binding.js';
+import { MAX_SYSCALLS, TRACE, TRACE_CFG as CFG, TRACE_DATA, TRACE_DF, TRACE_EVENT as EV, TRACE_EVF, TRACE_KIND } from '../native/contract.js';
 
 export type { TraceSessionOptions } from '../native/binding.js';
 
-// ---- record layout (must match bpf/trace.h) -----------------------------------------------
+// ---- record layout (bpf/trace.h, through src/native/contract.ts) ----------------------------
 
-const HDR_BYTES = 32;
-const ARGS_BYTES = 48;
-const DATA_DESC_BYTES = 8;
-const EVF_NDATA_MASK = 0x3;
-const EVF_ARGS = 0x4;
-const DF_TRUNC = 0x4;
-const DF_FAULT = 0x8;
-const ARG_NONE = 0xff;
+const { HDR_BYTES, ARGS_BYTES, DATA_DESC_BYTES, ARG_NONE } = TRACE;
 
 /** Number of syscall numbers the kernel side can be configured for (0..MAX_SYSCALLS-1). */
-export const MAX_SYSCALLS = 512;
+export { MAX_SYSCALLS };
 /** Largest string/buffer the kernel side reads for one argument. */
-export const DATA_CAP = 4096;
+export const DATA_CAP = TRACE.DATA_CAP;
+
+// The decoder reads the header through 32-bit words: size, kind and flags share the first one
+// (little-endian), the other fields are 4-byte aligned; a data descriptor is one word.
+function wordOf(offset: number): number {
+  if (offset % 4 !== 0) throw new Error(`bpf/trace.h: a record field at byte ${offset} is not 4-byte aligned`);
+  return offset / 4;
+}
+if (EV.size !== 0 || EV.kind >= 4 || EV.flags >= 4 || TRACE_DATA.BYTES !== 4 || TRACE_DATA.len !== 0) {
+  throw new Error('bpf/trace.h: the record header is not laid out as the decoder reads it');
+}
+const KIND_SHIFT = EV.kind * 8;
+const FLAGS_SHIFT = EV.flags * 8;
+const D_ARG_SHIFT = TRACE_DATA.arg * 8;
+const D_FLAGS_SHIFT = TRACE_DATA.flags * 8;
+const W_TID = wordOf(EV.tid);
+const W_TGID = wordOf(EV.tgid);
+const W_NR = wordOf(EV.nr);
+const W_TS = wordOf(EV.ts_ns);
+const W_RET = wordOf(EV.ret);
+const W_ARGS = wordOf(HDR_BYTES);
 
 // Shared empty values for records without args/data (never mutated: TraceEvent is read-only
 // for consumers).
 const NO_ARGS: readonly number[] = Object.freeze([]);
 const NO_STRS: readonly (string | undefined)[] = Object.freeze([]);
 
-const KINDS = [undefined, 'enter', 'exit', 'fork', 'exec', 'exit_thread', 'exit_process', 'signal'] as const;
+export type TraceEventKind = Lowercase<keyof typeof TRACE_KIND>;
 
-export type TraceEventKind = 'enter' | 'exit' | 'fork' | 'exec' | 'exit_thread' | 'exit_process' | 'signal';
+/** Event kind names by the number the kernel writes (enum sv_kind). */
+const KINDS: (TraceEventKind | undefined)[] = [];
+for (const [name, v] of Object.entries(TRACE_KIND)) KINDS[v] = name.toLowerCase() as TraceEventKind;
 
 /** The fields of a delivered signal's siginfo (x86_64 layout); which of them mean something
  *  depends on the signal and si_code (as for strace's `--- SIG... {...} ---` line). */
@@ -118,39 +134,39 @@ function checkArg(i: number, what: string): number {
 /** The kernel's config word for a capture spec (encoding documented in bpf/trace.h). */
 export function encodeSyscallCapture(c: SyscallCapture): number {
   let w = 0;
-  if (c.enter) w |= 1 << 0;
-  if (c.exit || c.exitData) w |= 1 << 1;
-  if (c.exitArgs) w |= 1 << 2;
+  if (c.enter) w |= CFG.ENTER;
+  if (c.exit || c.exitData) w |= CFG.EXIT;
+  if (c.exitArgs) w |= CFG.EXIT_ARGS;
   if (c.exitData) {
-    w |= (checkArg(c.exitData.arg, 'exitData.arg') + 1) << 3;
-    const mode = { buf: 0, str: 1, struct: 2 }[c.exitData.mode];
-    w |= mode << 6;
+    w |= (checkArg(c.exitData.arg, 'exitData.arg') + 1) << CFG.EXIT_DATA_SHIFT;
+    const mode = { buf: CFG.MODE_BUF, str: CFG.MODE_STR, struct: CFG.MODE_STRUCT }[c.exitData.mode];
+    w |= mode << CFG.EXIT_MODE_SHIFT;
     if (c.exitData.mode === 'struct') {
       const size = c.exitData.size ?? 0;
-      if (!Number.isInteger(size) || size < 1 || size > 2040) throw new RangeError(`exitData.size must be 1..2040, got ${size}`);
-      w |= Math.ceil(size / 8) << 24;
+      if (!Number.isInteger(size) || size < 1 || size > CFG.STRUCT_MAX) throw new RangeError(`exitData.size must be 1..${CFG.STRUCT_MAX}, got ${size}`);
+      w = (w | (Math.ceil(size / 8) << CFG.STRUCT_SHIFT)) >>> 0;
     }
   }
   // The first two string arguments, lowest index first (trace.h: index + 1 in two 3-bit fields).
   const strs = [...new Set((c.strArgs ?? []).map((i) => checkArg(i, 'strArgs')))].sort((a, b) => a - b);
-  if (strs[0] !== undefined) w |= (strs[0] + 1) << 8;
-  if (strs[1] !== undefined) w |= (strs[1] + 1) << 11;
-  if (c.noArgs && !c.strArgs?.length && !c.enterBuf) w |= 1 << 14;
+  if (strs[0] !== undefined) w |= (strs[0] + 1) << CFG.STR0_SHIFT;
+  if (strs[1] !== undefined) w |= (strs[1] + 1) << CFG.STR1_SHIFT;
+  if (c.noArgs && !c.strArgs?.length && !c.enterBuf) w |= CFG.ENTER_NOARGS;
   if (c.argv) {
     if (strs[0] === undefined || strs[0] > 3) throw new RangeError('argv needs a string argument (the file) before it');
-    w |= 1 << 15;
+    w |= CFG.ARGV;
   }
   if (c.enterBuf) {
-    w |= (checkArg(c.enterBuf.arg, 'enterBuf.arg') + 1) << 16;
+    w |= (checkArg(c.enterBuf.arg, 'enterBuf.arg') + 1) << CFG.ENTER_BUF_SHIFT;
     if ('size' in c.enterBuf) {
       const size = c.enterBuf.size;
-      if (!Number.isInteger(size) || size < 1 || size > 2040) throw new RangeError(`enterBuf.size must be 1..2040, got ${size}`);
+      if (!Number.isInteger(size) || size < 1 || size > CFG.STRUCT_MAX) throw new RangeError(`enterBuf.size must be 1..${CFG.STRUCT_MAX}, got ${size}`);
       const words = Math.ceil(size / 8);
-      const exitWords = (w >>> 24) & 0xff;
+      const exitWords = (w >>> CFG.STRUCT_SHIFT) & 0xff;
       if (exitWords !== 0 && exitWords !== words) throw new RangeError('enterBuf.size and exitData.size must be equal');
-      w = (w | (7 << 19) | (words << 24)) >>> 0;
+      w = (w | (CFG.LEN_STRUCT << CFG.ENTER_BUF_LEN_SHIFT) | (words << CFG.STRUCT_SHIFT)) >>> 0;
     } else {
-      w |= (checkArg(c.enterBuf.lenArg, 'enterBuf.lenArg') + 1) << 19;
+      w |= (checkArg(c.enterBuf.lenArg, 'enterBuf.lenArg') + 1) << CFG.ENTER_BUF_LEN_SHIFT;
     }
   }
   return w >>> 0;
@@ -188,13 +204,13 @@ export function forEachEvent(buf: Buffer, count: number, fn: (ev: TraceEvent) =>
     const w = off >>> 2;
     const head = u32[w]!;
     const size = head & 0xffff;
-    const kind = KINDS[(head >>> 16) & 0xff];
-    const flags = head >>> 24;
+    const kind = KINDS[(head >>> KIND_SHIFT) & 0xff];
+    const flags = (head >>> FLAGS_SHIFT) & 0xff;
     if (!kind || size < HDR_BYTES || off + size > b.length) throw new Error(`malformed trace record at byte ${off}`);
     let args: readonly number[] = NO_ARGS;
     let p = off + HDR_BYTES;
-    if (flags & EVF_ARGS) {
-      const a = w + 8;
+    if (flags & TRACE_EVF.ARGS) {
+      const a = w + W_ARGS;
       // hi * 2^32 + lo: exact for |v| < 2^53, and no BigInt per argument.
       args = [
         i32[a + 1]! * 0x1_0000_0000 + u32[a]!,
@@ -207,18 +223,18 @@ export function forEachEvent(buf: Buffer, count: number, fn: (ev: TraceEvent) =>
       p += ARGS_BYTES;
     }
     ev.kind = kind;
-    ev.tid = u32[w + 1]!;
-    ev.tgid = u32[w + 2]!;
-    ev.nr = i32[w + 3]!;
-    ev.ts = u32[w + 5]! * 0x1_0000_0000 + u32[w + 4]!;
-    ev.ret = i32[w + 7]! * 0x1_0000_0000 + u32[w + 6]!;
+    ev.tid = u32[w + W_TID]!;
+    ev.tgid = u32[w + W_TGID]!;
+    ev.nr = i32[w + W_NR]!;
+    ev.ts = u32[w + W_TS + 1]! * 0x1_0000_0000 + u32[w + W_TS]!;
+    ev.ret = i32[w + W_RET + 1]! * 0x1_0000_0000 + u32[w + W_RET]!;
     ev.args = args;
     ev.strs = NO_STRS;
     ev.trunc = 0;
     ev.fault = 0;
     ev.child = undefined;
     ev.siginfo = undefined;
-    const ndata = flags & EVF_NDATA_MASK;
+    const ndata = flags & TRACE_EVF.NDATA_MASK;
     if (ndata > 0) {
       const strs: (string | undefined)[] = [];
       ev.strs = strs;
@@ -226,18 +242,18 @@ export function forEachEvent(buf: Buffer, count: number, fn: (ev: TraceEvent) =>
       for (let d = 0; d < ndata; d++) {
         const desc = u32[(p >>> 2) + d]!;
         const len = desc & 0xffff;
-        const arg = (desc >>> 16) & 0xff;
-        const dflags = desc >>> 24;
+        const arg = (desc >>> D_ARG_SHIFT) & 0xff;
+        const dflags = (desc >>> D_FLAGS_SHIFT) & 0xff;
         const idx = arg === ARG_NONE ? 0 : arg;
-        if (dflags & DF_FAULT) ev.fault |= 1 << idx;
+        if (dflags & TRACE_DF.FAULT) ev.fault |= 1 << idx;
         else strs[idx] = b.toString('latin1', payload, payload + len);
-        if (dflags & DF_TRUNC) ev.trunc |= 1 << idx;
+        if (dflags & TRACE_DF.TRUNC) ev.trunc |= 1 << idx;
         payload += len;
       }
     }
     if (kind === 'fork') ev.child = { tid: args[0] ?? 0, tgid: args[1] ?? 0 };
-    else if (kind === 'signal' && flags & EVF_ARGS) {
-      const a = w + 8;
+    else if (kind === 'signal' && flags & TRACE_EVF.ARGS) {
+      const a = w + W_ARGS;
       ev.siginfo = {
         signo: i32[a]!,
         errno: i32[a + 1]!,

@@ -6,7 +6,7 @@
 //
 //   prctl(CONTROL_MAGIC, op, request, requestLength, response, responseCapacity)
 //     -> length of the JSON response written at `response`, or -errno
-export const CONTROL_MAGIC = 0x53565652; // "SVVR"
+export { CONTROL_MAGIC } from '../native/contract.js'; // "SVVR", defined in addon/src/contract.h
 export const RESPONSE_CAPACITY = 64 * 1024;
 export const REQUEST_MAX = 64 * 1024;
 

@@ -36,23 +36,20 @@ int LibbpfPrint(enum libbpf_print_level level, const char* fmt, va_list args) {
   return vfprintf(stderr, fmt, args);
 }
 
-// read(): three numbers per syscall number: calls, errors, nanoseconds.
-constexpr uint32_t kFields = 3;
+// read(): numbers per syscall number: calls, errors, nanoseconds (contract.h).
+constexpr uint32_t kFields = SV_COUNT_FIELDS;
 
 class CountSession : public Napi::ObjectWrap<CountSession> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    Napi::Function f = DefineClass(env, "CountSession",
-                                   {
-                                       InstanceMethod<&CountSession::Trace>("trace"),
-                                       InstanceMethod<&CountSession::SetSyscalls>("setSyscalls"),
-                                       InstanceMethod<&CountSession::Read>("read"),
-                                       InstanceMethod<&CountSession::Close>("close"),
-                                       InstanceAccessor<&CountSession::Closed>("closed"),
-                                       StaticValue("MAX_SYSCALLS",
-                                                   Napi::Number::New(env, SVC_MAX_SYSCALLS)),
-                                   });
-    return f;
+    return DefineClass(env, "CountSession",
+                       {
+                           InstanceMethod<&CountSession::Trace>("trace"),
+                           InstanceMethod<&CountSession::SetSyscalls>("setSyscalls"),
+                           InstanceMethod<&CountSession::Read>("read"),
+                           InstanceMethod<&CountSession::Close>("close"),
+                           InstanceAccessor<&CountSession::Closed>("closed"),
+                       });
   }
 
   explicit CountSession(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CountSession>(info) {
@@ -137,18 +134,18 @@ class CountSession : public Napi::ObjectWrap<CountSession> {
     Napi::Env env = info.Env();
     if (!ArgArray(info, 0, "nrs") || !CheckOpen(env)) return env.Undefined();
     Napi::Array a = info[0].As<Napi::Array>();
-    std::vector<uint32_t> want(SVC_MAX_SYSCALLS, 0);
+    std::vector<uint32_t> want(SV_MAX_SYSCALLS, 0);
     for (uint32_t i = 0; i < a.Length(); i++) {
       Napi::Value v = a.Get(i);
       double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
-      if (d < 0 || d >= SVC_MAX_SYSCALLS || d != static_cast<double>(static_cast<int64_t>(d))) {
+      if (d < 0 || d >= SV_MAX_SYSCALLS || d != static_cast<double>(static_cast<int64_t>(d))) {
         ThrowRange(env, "parameter 'nrs' must hold syscall numbers in 0.." +
-                            std::to_string(SVC_MAX_SYSCALLS - 1));
+                            std::to_string(SV_MAX_SYSCALLS - 1));
         return env.Undefined();
       }
       want[static_cast<uint32_t>(d)] = 1;
     }
-    for (uint32_t nr = 0; nr < SVC_MAX_SYSCALLS; nr++) {
+    for (uint32_t nr = 0; nr < SV_MAX_SYSCALLS; nr++) {
       if (want[nr] == wanted_[nr]) continue;
       int err = bpf_map__update_elem(skel_->maps.wanted, &nr, sizeof(nr), &want[nr],
                                      sizeof(want[nr]), BPF_ANY);
@@ -166,7 +163,7 @@ class CountSession : public Napi::ObjectWrap<CountSession> {
   Napi::Value Read(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!CheckOpen(env)) return env.Undefined();
-    Napi::Float64Array out = Napi::Float64Array::New(env, SVC_MAX_SYSCALLS * kFields);
+    Napi::Float64Array out = Napi::Float64Array::New(env, SV_MAX_SYSCALLS * kFields);
     for (uint32_t i = 0; i < out.ElementLength(); i++) out[i] = 0;
     int ncpu = libbpf_num_possible_cpus();
     if (ncpu <= 0) {
@@ -174,7 +171,7 @@ class CountSession : public Napi::ObjectWrap<CountSession> {
       return env.Undefined();
     }
     std::vector<struct svc_stat> vals(static_cast<size_t>(ncpu));
-    for (uint32_t nr = 0; nr < SVC_MAX_SYSCALLS; nr++) {
+    for (uint32_t nr = 0; nr < SV_MAX_SYSCALLS; nr++) {
       if (!wanted_[nr]) continue;
       int err = bpf_map__lookup_elem(skel_->maps.stats, &nr, sizeof(nr), vals.data(),
                                      vals.size() * sizeof(struct svc_stat), 0);
@@ -188,9 +185,9 @@ class CountSession : public Napi::ObjectWrap<CountSession> {
         errors += static_cast<double>(v.errors);
         ns += static_cast<double>(v.ns);
       }
-      out[nr * kFields] = calls;
-      out[nr * kFields + 1] = errors;
-      out[nr * kFields + 2] = ns;
+      out[nr * kFields + SV_COUNT_CALLS] = calls;
+      out[nr * kFields + SV_COUNT_ERRORS] = errors;
+      out[nr * kFields + SV_COUNT_NS] = ns;
     }
     return out;
   }
@@ -224,7 +221,7 @@ class CountSession : public Napi::ObjectWrap<CountSession> {
 
   napi_env env_ = nullptr;
   struct count_bpf* skel_ = nullptr;
-  std::vector<uint32_t> wanted_ = std::vector<uint32_t>(SVC_MAX_SYSCALLS, 0);
+  std::vector<uint32_t> wanted_ = std::vector<uint32_t>(SV_MAX_SYSCALLS, 0);
   bool hook_added_ = false;
 };
 

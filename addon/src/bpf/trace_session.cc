@@ -50,10 +50,6 @@ int LibbpfPrint(enum libbpf_print_level level, const char* fmt, va_list args) {
 // returned it has already been copied (libbpf consumes it before bailing out).
 constexpr int kBatchFull = -ENOBUFS;
 
-// Counters of the BPF program (see `counters` in trace.bpf.c).
-constexpr uint32_t kCntDropped = 0;
-constexpr uint32_t kCntUnfollowed = 1;
-
 class TraceSession : public Napi::ObjectWrap<TraceSession> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -390,13 +386,13 @@ class TraceSession : public Napi::ObjectWrap<TraceSession> {
   // dropped(): records lost because the ring buffer was full (all CPUs).
   Napi::Value Dropped(const Napi::CallbackInfo& info) {
     if (!CheckOpen(info.Env())) return info.Env().Undefined();
-    return Napi::Number::New(info.Env(), static_cast<double>(CounterSum(kCntDropped)));
+    return Napi::Number::New(info.Env(), static_cast<double>(CounterSum(SV_CNT_DROPPED)));
   }
 
   // unfollowed(): children of traced processes that could not be added (traced_tgids full).
   Napi::Value Unfollowed(const Napi::CallbackInfo& info) {
     if (!CheckOpen(info.Env())) return info.Env().Undefined();
-    return Napi::Number::New(info.Env(), static_cast<double>(CounterSum(kCntUnfollowed)));
+    return Napi::Number::New(info.Env(), static_cast<double>(CounterSum(SV_CNT_UNFOLLOWED)));
   }
 
   // missed(): program runs the kernel skipped because the same program was already running on

@@ -7,6 +7,7 @@
 // installed, any syscall of the child may be a notification that nobody is serving yet, so the
 // child must make no syscall until the parent holds the listener.
 #include "common.h"
+#include "contract.h"
 
 #include <fcntl.h>
 #include <linux/filter.h>
@@ -291,7 +292,7 @@ Napi::Value GrabFd(const Napi::CallbackInfo& info) {
 // control(op, request, responseCapacity) -> { ret, response }: the control call of a nested
 // sysvisor, a prctl with an option no kernel knows, which the supervisor above answers. Without
 // a sysvisor above, the kernel answers EINVAL (ret = -EINVAL).
-constexpr unsigned long kControlMagic = 0x53565652;  // "SVVR"
+constexpr unsigned long kControlMagic = SV_CONTROL_MAGIC;  // contract.h
 Napi::Value Control(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!ArgNumber(info, 0, "op") || !ArgBuffer(info, 1, "request") || !ArgNumber(info, 2, "responseCapacity"))
@@ -367,7 +368,6 @@ void InitLauncher(Napi::Env env, Napi::Object exports) {
   exports.Set("grabFd", Napi::Function::New(env, GrabFd, "grabFd"));
   exports.Set("control", Napi::Function::New(env, Control, "control"));
   exports.Set("setSubreaper", Napi::Function::New(env, SetSubreaper, "setSubreaper"));
-  exports.Set("CONTROL_MAGIC", Napi::Number::New(env, (double)kControlMagic));
 }
 
 }  // namespace sysvisor

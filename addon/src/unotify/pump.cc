@@ -6,6 +6,7 @@
 // recv -> (fast path) -> JS -> respond; ENOENT from RECV/SEND/ADDFD is normal (the tracee was
 // interrupted or died) and never an error.
 #include "common.h"
+#include "contract.h"
 
 #include <linux/audit.h>
 #include <linux/seccomp.h>
@@ -29,12 +30,12 @@
 namespace sysvisor {
 namespace {
 
-constexpr int kFields = 9;      // slot, pid, nr, a0..a5
+constexpr int kFields = SV_NOTIF_FIELDS;  // slot, pid, nr, a0..a5 (contract.h)
 constexpr int kBatch = 128;     // notifications per JS call
-constexpr int kMaxSyscall = 512;
+constexpr int kMaxSyscall = SV_MAX_SYSCALLS;
 constexpr size_t kPathMax = 4096;
-// Kinds of synchronous answers JS leaves in `replies`.
-constexpr int kReplyNone = 0, kReplyContinue = 1, kReplyValue = 2, kReplyErrno = 3;
+// Kinds of synchronous answers JS leaves in `replies` (contract.h).
+constexpr int kReplyNone = SV_REPLY_NONE, kReplyContinue = SV_REPLY_CONTINUE, kReplyValue = SV_REPLY_VALUE;
 
 struct Slot {
   uint64_t id = 0;
@@ -42,6 +43,7 @@ struct Slot {
   bool used = false;
   std::string path;  // path read by the fast path, handed to JS (read once)
   bool has_path = false;
+  int8_t path_arg = -1;  // the argument it was read from (its route)
 };
 
 // Per-syscall fast-path route: the index of a path argument, or -1 (always JS).
@@ -193,6 +195,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
     Slot& s = slots_[slot];
     if (!ReadTraceeString((pid_t)n.pid, n.data.args[arg], kPathMax, &s.path)) return false;
     s.has_path = true;
+    s.path_arg = (int8_t)arg;
     if (!components_.empty() && HasComponent(s.path)) return false;
     // Relative paths resolve against the real cwd, which engines keep real: they go to JS only when
     // an engine asks for them (relativePaths).
@@ -362,11 +365,13 @@ class Pump : public Napi::ObjectWrap<Pump> {
     return Napi::Boolean::New(info.Env(), Valid(*s));
   }
 
-  // slotPath(slot): the path the fast path read (once) for this notification, or undefined.
+  // slotPath(slot, argIndex): the path the fast path read (once) from argument argIndex of this
+  // notification, or undefined.
   Napi::Value SlotPath(const Napi::CallbackInfo& info) {
     int idx;
     Slot* s = GetSlot(info, &idx);
-    if (!s || !s->has_path) return info.Env().Undefined();
+    if (!s || !ArgNumber(info, 1, "argIndex")) return info.Env().Undefined();
+    if (!s->has_path || s->path_arg != info[1].As<Napi::Number>().Int32Value()) return info.Env().Undefined();
     return Napi::String::New(info.Env(), s->path);
   }
 
@@ -525,7 +530,6 @@ class Pump : public Napi::ObjectWrap<Pump> {
 
 void InitPump(Napi::Env env, Napi::Object exports) {
   exports.Set("Pump", Pump::Define(env));
-  exports.Set("NOTIF_FIELDS", Napi::Number::New(env, kFields));
 }
 
 }  // namespace sysvisor

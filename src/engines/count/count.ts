@@ -23,6 +23,7 @@ import { COMMON, syscallNumber, syscallsWith } from '../../syscalls/table.js';
 import { UsageError } from '../../chain/errors.js';
 import { loadBinding } from '../../native/load.js';
 import type { CountSession } from '../../native/binding.js';
+import { COUNT } from '../../native/contract.js';
 import { bpfUnavailableReason } from '../trace/trace.js';
 
 /** Counted when neither the user nor the other engines name any syscall (the table's COMMON calls). */
@@ -122,9 +123,10 @@ export class CountEngine implements Engine {
     }
     for (const [name, row] of this.rows) {
       const nr = sums ? syscallNumber(name) : undefined;
-      if (sums && nr !== undefined && nr * 3 + 2 < sums.length) {
-        row.errors += sums[nr * 3 + 1]!;
-        row.seconds += sums[nr * 3 + 2]! / 1e9;
+      const at = nr === undefined ? -1 : nr * COUNT.FIELDS;
+      if (sums && at >= 0 && at + COUNT.FIELDS <= sums.length) {
+        row.errors += sums[at + COUNT.ERRORS]!;
+        row.seconds += sums[at + COUNT.NS]! / 1e9;
       } else {
         row.seconds += row.contSeconds;
       }

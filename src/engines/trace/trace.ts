@@ -18,7 +18,8 @@ import { SyscallGoneError, UsageError } from '../../chain/errors.js';
 import { Result } from '../../chain/result.js';
 import type { Syscall } from '../../chain/syscall.js';
 import type { Interest } from '../../filter/plan.js';
-import { BpfTracer, MAX_SYSCALLS, type BpfTracerOptions, type SyscallCapture } from '../../observe/bpf-trace.js';
+import { BpfTracer, DATA_CAP, MAX_SYSCALLS, type BpfTracerOptions, type SyscallCapture } from '../../observe/bpf-trace.js';
+import { TRACE } from '../../native/contract.js';
 import { syscallName } from '../../syscalls/table.js';
 import { NO_STRS, TracedCall, type TraceOutput } from './call.js';
 import { argMemory, signatureOf, type ArgMemory } from './format/syscall-args.js';
@@ -67,8 +68,8 @@ function bytesOf(s: string): string {
   return /[^\x00-\x7f]/.test(s) ? Buffer.from(s, 'utf8').toString('latin1') : s;
 }
 
-const ARGV_MAX = 32;
-const ENVP_MAX = 4096;
+// The kernel side's limits (bpf/trace.h), kept by the notify path too so that both print alike.
+const { ARGV_MAX, ENVP_MAX } = TRACE;
 
 /** Pointers of a NULL-terminated array in the tracee (at most `max`), or null if unreadable. */
 function readPointers(call: Syscall, addr: number, max: number): number[] | null {
@@ -182,7 +183,7 @@ export class TraceEngine implements Engine {
     const options: BpfTracerOptions = {
       ringBytes,
       maxStr: PATH_MAX,
-      maxBuf: Math.min(this.maxBuf, 4096),
+      maxBuf: Math.min(this.maxBuf, DATA_CAP),
       // Small batches: their events die young (a scavenge), instead of living through a long
       // batch into the old generation.
       batchBytes: 256 << 10,
@@ -429,7 +430,7 @@ export const traceFactory: EngineFactory = {
     if (!FORMATS.includes(format)) throw new UsageError(`trace: format=${format}: expected one of ${FORMATS.join(', ')}`);
     const via = single(options, 'via') ?? 'bpf';
     if (via !== 'bpf' && via !== 'notify') throw new UsageError(`trace: via=${via}: expected bpf or notify`);
-    const strSize = positiveInt(options, 's', 0, 4096);
+    const strSize = positiveInt(options, 's', 0, DATA_CAP);
     const ringBytes = positiveInt(options, 'ring', 4096, 1 << 30);
     if (ringBytes !== undefined && (ringBytes & (ringBytes - 1)) !== 0) throw new UsageError(`trace: ring=${ringBytes}: must be a power of two`);
     const syscalls = selectSyscalls(options['e']);

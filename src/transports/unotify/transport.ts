@@ -14,6 +14,7 @@ import { SyscallGoneError } from '../../chain/errors.js';
 import type { Reporter } from '../../chain/report.js';
 import { PATH_ARGS } from '../../syscalls/paths.js';
 import { syscallNumber } from '../../syscalls/table.js';
+import { MAX_SYSCALLS, NOTIF, REPLY } from '../../native/contract.js';
 
 /** errno the tracee gets when an engine throws. */
 export const ENGINE_FAILURE_ERRNO = 5; // EIO
@@ -22,7 +23,7 @@ const PRCTL = syscallNumber('prctl')!;
 
 // Memory and fd injection for one pending notification.
 class SlotAccess implements TraceeMemory {
-  constructor(private readonly pump: Pump, private readonly binding: RawBinding, private readonly slot: number, private readonly tid: number, private readonly prefetchIndex: number) {}
+  constructor(private readonly pump: Pump, private readonly binding: RawBinding, private readonly slot: number, private readonly tid: number, private readonly routed: boolean) {}
   readString(addr: number, max?: number): string | null {
     return this.pump.readString(this.slot, addr, max);
   }
@@ -33,7 +34,7 @@ class SlotAccess implements TraceeMemory {
     return this.binding.writeTracee(this.tid, addr, bytes);
   }
   prefetchedPath(index: number): string | undefined {
-    return index === this.prefetchIndex ? this.pump.slotPath(this.slot) : undefined;
+    return this.routed ? this.pump.slotPath(this.slot, index) : undefined;
   }
   valid(): boolean {
     return this.pump.idValid(this.slot);
@@ -42,11 +43,6 @@ class SlotAccess implements TraceeMemory {
     return this.pump.addfd(this.slot, fd, cloexec, send);
   }
 }
-
-/** Kinds of synchronous answers left in the pump's `replies` buffer (see pump.cc). */
-const REPLY_CONTINUE = 1;
-const REPLY_VALUE = 2;
-const REPLY_ERRNO = 3;
 
 function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
   return typeof (v as { then?: unknown })?.then === 'function';
@@ -59,10 +55,8 @@ export interface TransportEvents {
 
 export class UnotifyTransport {
   readonly pump: Pump;
-  private readonly fields: number;
   private readonly batch: Float64Array;
   private readonly replies: Float64Array;
-  private readonly prefetch = new Int8Array(512).fill(-1);
   private inflight = 0;
 
   private readonly routed = new Set<number>();
@@ -78,7 +72,6 @@ export class UnotifyTransport {
     /** Answers the control calls of nested sysvisors (undefined: nesting off). */
     private readonly control?: ControlServer,
   ) {
-    this.fields = binding.NOTIF_FIELDS;
     this.pump = new binding.Pump(listenerFd, (n) => this.onBatch(n), () => events.onHangup());
     this.batch = this.pump.batch;
     this.replies = this.pump.replies;
@@ -95,12 +88,9 @@ export class UnotifyTransport {
     const enginesFor = (nr: number): Engine[] => [...new Set(this.scopes.all().flatMap((s) => s.stack.enginesFor(nr)))];
     for (const nr of this.notified) {
       const idle = nr !== PRCTL && enginesFor(nr).length === 0;
-      if (nr < 512) this.pump.setContinue(nr, idle);
+      if (nr < MAX_SYSCALLS) this.pump.setContinue(nr, idle);
     }
-    for (const nr of this.routed) {
-      this.pump.setPathRoute(nr, -1);
-      this.prefetch[nr] = -1;
-    }
+    for (const nr of this.routed) this.pump.setPathRoute(nr, -1);
     this.routed.clear();
     const prefixes = new Set<string>();
     const components = new Set<string>();
@@ -116,7 +106,6 @@ export class UnotifyTransport {
         relative ||= e.relativePaths === true;
       }
       this.pump.setPathRoute(nr, args[0]!);
-      this.prefetch[nr] = args[0]!;
       this.routed.add(nr);
     }
     this.pump.setPrefixes([...prefixes], relative);
@@ -127,15 +116,15 @@ export class UnotifyTransport {
   // true when an engine stopped a thread (a promise is pending), so the pump runs the microtasks.
   private onBatch(count: number): boolean {
     const b = this.batch;
-    const f = this.fields;
     let async = false;
     for (let i = 0; i < count; i++) {
-      const o = i * f;
-      const slot = b[o]!;
-      const tid = b[o + 1]!;
-      const nr = b[o + 2]!;
-      const access = new SlotAccess(this.pump, this.binding, slot, tid, nr < 512 ? this.prefetch[nr]! : -1);
-      const call = new Syscall(tid, nr, [b[o + 3]!, b[o + 4]!, b[o + 5]!, b[o + 6]!, b[o + 7]!, b[o + 8]!], access);
+      const o = i * NOTIF.FIELDS;
+      const slot = b[o + NOTIF.SLOT]!;
+      const tid = b[o + NOTIF.PID]!;
+      const nr = b[o + NOTIF.NR]!;
+      const a = o + NOTIF.ARG0;
+      const access = new SlotAccess(this.pump, this.binding, slot, tid, this.routed.has(nr));
+      const call = new Syscall(tid, nr, [b[a]!, b[a + 1]!, b[a + 2]!, b[a + 3]!, b[a + 4]!, b[a + 5]!], access);
       async = this.dispatch(i, slot, call, tid) || async;
     }
     return async;
@@ -192,13 +181,14 @@ export class UnotifyTransport {
       }
       if (index >= 0) {
         const rep = this.replies;
-        if (r.kind === 'continued') rep[2 * index] = REPLY_CONTINUE;
+        const o = index * REPLY.FIELDS;
+        if (r.kind === 'continued') rep[o] = REPLY.CONTINUE;
         else if (r.kind === 'value') {
-          rep[2 * index] = REPLY_VALUE;
-          rep[2 * index + 1] = r.value;
+          rep[o] = REPLY.VALUE;
+          rep[o + 1] = r.value;
         } else {
-          rep[2 * index] = REPLY_ERRNO;
-          rep[2 * index + 1] = r.errno;
+          rep[o] = REPLY.ERRNO;
+          rep[o + 1] = r.errno;
         }
         return;
       }
