@@ -14,6 +14,7 @@
         "src/emulate/rewrite.cc",
         "src/bpf/trace_session.cc",
         "src/bpf/count_session.cc",
+        "src/bpf/session_helpers.cc",
         "src/agent/recv_fds.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "src"],

@@ -2,39 +2,29 @@
 // in-kernel syscall counter of the `count` engine. The kernel sums calls, errors and time per
 // syscall number; read() adds up the per-CPU sums. No event reaches user space per call.
 //
-// Lifecycle: constructor = open -> load -> attach each program; trace(tgid) and setSyscalls(nrs)
+// Lifecycle: constructor = open -> load -> attach (the skeleton's __attach; steps shared with the
+// tracer in session_helpers.h); trace(tgid) and setSyscalls(nrs)
 // configure the maps; close() (or the destructor, or env teardown) = the single cleanup path.
 #include <linux/types.h>
 #include <sys/types.h>
-#include <signal.h>
-#include <pthread.h>
-#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include <cerrno>
-#include <cstdarg>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "../common.h"
-#include "attach.h"
+#include "session_helpers.h"
 #include "../../../bpf/count.h"
 #include "../../../bpf/build/count.skel.h"
 
 namespace sysvisor {
 namespace {
 
-// libbpf's own messages only with SYSVISOR_DEBUG_BPF (failures become one-line errors).
-int LibbpfPrint(enum libbpf_print_level level, const char* fmt, va_list args) {
-  static const bool debug = getenv("SYSVISOR_DEBUG_BPF") != nullptr;
-  if (!debug) return 0;
-  return vfprintf(stderr, fmt, args);
-}
+using bpf::ThrowRange;
 
 // read(): numbers per syscall number: calls, errors, nanoseconds (contract.h).
 constexpr uint32_t kFields = SV_COUNT_FIELDS;
@@ -65,67 +55,35 @@ class CountSession : public Napi::ObjectWrap<CountSession> {
   // open -> load -> attach. On failure a JS exception is left pending; Cleanup() releases the
   // rest (the constructor's caller gets the exception, the wrapper is then collected).
   void Setup(Napi::Env env) {
-    libbpf_set_print(LibbpfPrint);
+    bpf::QuietLibbpf();
     skel_ = count_bpf__open();
     if (!skel_) return ThrowSys(env, "open count.bpf.o", "bpf", errno ? errno : EINVAL);
-    int err;
-    {
-      // The verifier gives up with EAGAIN when a signal is pending: signals wait meanwhile.
-      sigset_t all, old;
-      sigfillset(&all);
-      pthread_sigmask(SIG_BLOCK, &all, &old);
-      err = count_bpf__load(skel_);
-      pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    }
+    int err = bpf::LoadWithoutSignals([this] { return count_bpf__load(skel_); });
     if (err) {
       Cleanup();
       return ThrowSys(env, "load count.bpf.o", "bpf", -err);
     }
-    const char* failed = nullptr;
-    int attach_err = AttachAll(
-        {
-            {skel_->progs.svc_sys_enter, &skel_->links.svc_sys_enter, "attach sys_enter"},
-            {skel_->progs.svc_sys_exit, &skel_->links.svc_sys_exit, "attach sys_exit"},
-            {skel_->progs.svc_fork, &skel_->links.svc_fork, "attach sched_process_fork"},
-            {skel_->progs.svc_exit, &skel_->links.svc_exit, "attach sched_process_exit"},
-        },
-        &failed);
-    if (attach_err) {
+    std::string failed;
+    err = bpf::Attach(skel_->skeleton, [this] { return count_bpf__attach(skel_); }, &failed);
+    if (err) {
       Cleanup();
-      return ThrowSys(env, failed, "bpf", attach_err);
+      return ThrowSys(env, failed.c_str(), "bpf", err);
     }
   }
 
   bool CheckOpen(Napi::Env env) {
     if (skel_) return true;
-    Napi::Error e = Napi::Error::New(env, "CountSession is closed");
-    e.Set("code", Napi::String::New(env, "ERR_CLOSED"));
-    e.ThrowAsJavaScriptException();
+    bpf::ThrowClosed(env, "CountSession");
     return false;
-  }
-
-  void ThrowRange(Napi::Env env, const std::string& msg) {
-    Napi::RangeError::New(env, msg).ThrowAsJavaScriptException();
   }
 
   // trace(tgid): count this process and every process it creates from now on.
   Napi::Value Trace(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!ArgNumber(info, 0, "tgid") || !CheckOpen(env)) return env.Undefined();
-    double d = info[0].As<Napi::Number>().DoubleValue();
-    if (d < 1 || d > 4194304 || d != static_cast<double>(static_cast<int64_t>(d))) {
-      ThrowRange(env, "parameter 'tgid' must be a process id");
-      return env.Undefined();
-    }
-    uint32_t tgid = static_cast<uint32_t>(d);
-    if (tgid == static_cast<uint32_t>(getpid())) {
-      ThrowRange(env, "trace: refusing to count the supervisor itself");
-      return env.Undefined();
-    }
-    __u8 one = 1;
-    int err = bpf_map__update_elem(skel_->maps.traced_tgids, &tgid, sizeof(tgid), &one,
-                                   sizeof(one), BPF_ANY);
-    if (err) ThrowSys(env, "trace", "bpf", -err);
+    uint32_t tgid;
+    if (!bpf::ArgTgid(info, 0, &tgid) || !CheckOpen(env)) return env.Undefined();
+    if (!bpf::RefuseSelf(env, tgid, "trace", "count the supervisor itself")) return env.Undefined();
+    bpf::AddTraced(env, skel_->maps.traced_tgids, tgid, "trace");
     return env.Undefined();
   }
 

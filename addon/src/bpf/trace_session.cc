@@ -1,8 +1,8 @@
 // TraceSession: owns one loaded instance of bpf/trace.bpf.c (through its libbpf skeleton) and
 // delivers its ring buffer to JS in batches, polled from the Node event loop.
 //
-// Lifecycle: constructor = open -> configure .rodata and the ring size -> load -> attach each
-// program; close() (or the destructor, or env teardown) = the single cleanup path.
+// Lifecycle: constructor = open -> configure .rodata and the ring size -> load -> attach (the
+// skeleton's __attach; steps shared with the counter in session_helpers.h); close() (or the destructor, or env teardown) = the single cleanup path.
 // Delivery: the ring buffer's epoll fd is watched with a uv_poll_t; each wake-up drains up to
 // `batchBytes` of records into one reusable byte vector and makes one JS call
 // onBatch(buffer, count) with the packed records (layout in bpf/trace.h; each record starts at
@@ -13,8 +13,6 @@
 // that threshold every `flushMs`.
 #include <linux/types.h>
 #include <sys/types.h>
-#include <signal.h>
-#include <pthread.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -22,29 +20,20 @@
 #include <bpf/libbpf.h>
 
 #include <cerrno>
-#include <cstdarg>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "../common.h"
-#include "attach.h"
+#include "session_helpers.h"
 #include "../../../bpf/trace.h"
 #include "../../../bpf/build/trace.skel.h"
 
 namespace sysvisor {
 namespace {
 
-// libbpf prints verifier logs and warnings to stderr by default; we turn failures into one-line
-// errors instead and print libbpf's own messages only when SYSVISOR_DEBUG_BPF is set.
-int LibbpfPrint(enum libbpf_print_level level, const char* fmt, va_list args) {
-  static const bool debug = getenv("SYSVISOR_DEBUG_BPF") != nullptr;
-  if (!debug) return 0;
-  return vfprintf(stderr, fmt, args);
-}
+using bpf::ThrowRange;
 
 // Returned from the sample callback to stop a drain once the batch is full; the record that
 // returned it has already been copied (libbpf consumes it before bailing out).
@@ -99,17 +88,17 @@ class TraceSession : public Napi::ObjectWrap<TraceSession> {
         return;
       long page = sysconf(_SC_PAGESIZE);
       if (ring_bytes < static_cast<uint32_t>(page) || (ring_bytes & (ring_bytes - 1)) != 0)
-        return ThrowRange("option 'ringBytes' must be a power of two of at least " +
-                          std::to_string(page));
+        return ThrowRange(env, "option 'ringBytes' must be a power of two of at least " +
+                                   std::to_string(page));
       if (max_str < 1 || max_str > SV_DATA_CAP)
-        return ThrowRange("option 'maxStr' must be in 1.." + std::to_string(SV_DATA_CAP));
+        return ThrowRange(env, "option 'maxStr' must be in 1.." + std::to_string(SV_DATA_CAP));
       if (max_buf > SV_DATA_CAP)
-        return ThrowRange("option 'maxBuf' must be in 0.." + std::to_string(SV_DATA_CAP));
+        return ThrowRange(env, "option 'maxBuf' must be in 0.." + std::to_string(SV_DATA_CAP));
       if (wakeup_bytes != UINT32_MAX && wakeup_bytes >= ring_bytes)
-        return ThrowRange("option 'wakeupBytes' must be below 'ringBytes'");
-      if (flush_ms_ < 1) return ThrowRange("option 'flushMs' must be at least 1");
+        return ThrowRange(env, "option 'wakeupBytes' must be below 'ringBytes'");
+      if (flush_ms_ < 1) return ThrowRange(env, "option 'flushMs' must be at least 1");
       if (batch_bytes_ < SV_MAX_RECORD)
-        return ThrowRange("option 'batchBytes' must be at least " + std::to_string(SV_MAX_RECORD));
+        return ThrowRange(env, "option 'batchBytes' must be at least " + std::to_string(SV_MAX_RECORD));
       Napi::Value ff = o.Get("followForks");
       if (!ff.IsUndefined()) {
         if (!ff.IsBoolean()) return ThrowType(env, "option 'followForks' must be a boolean");
@@ -127,7 +116,7 @@ class TraceSession : public Napi::ObjectWrap<TraceSession> {
       }
     }
 
-    libbpf_set_print(LibbpfPrint);
+    bpf::QuietLibbpf();
 
     // open -> configure -> load -> attach; any failure leaves cleanup to Cleanup().
     skel_ = trace_bpf__open();
@@ -139,35 +128,17 @@ class TraceSession : public Napi::ObjectWrap<TraceSession> {
     ring_bytes_ = ring_bytes;
     int err = bpf_map__set_max_entries(skel_->maps.events, ring_bytes);
     if (err) return ThrowSys(env, "size ring buffer", "bpf", -err);
-    {
-      // The verifier gives up with EAGAIN when a signal is pending (libbpf retries a few times):
-      // a profiler's SIGPROF every millisecond would make loading fail. Signals wait meanwhile.
-      sigset_t all, old;
-      sigfillset(&all);
-      pthread_sigmask(SIG_BLOCK, &all, &old);
-      err = trace_bpf__load(skel_);
-      pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    }
+    // The execve entry is reached by a tail call from sys_enter: it has no attach point.
+    bpf_program__set_autoattach(skel_->progs.sv_enter_exec, false);
+    err = bpf::LoadWithoutSignals([this] { return trace_bpf__load(skel_); });
     if (err) return ThrowSys(env, "load trace.bpf.o", "bpf", -err);
 
     for (uint32_t tgid : tgids)
-      if (!UpdateTraced(env, tgid)) return;
+      if (!bpf::AddTraced(env, skel_->maps.traced_tgids, tgid, "trace")) return;
 
-    const char* failed = nullptr;
-    int attach_err = AttachAll(
-        {
-            {skel_->progs.sv_sys_enter, &skel_->links.sv_sys_enter, "attach sys_enter"},
-            {skel_->progs.sv_sys_exit, &skel_->links.sv_sys_exit, "attach sys_exit"},
-            {skel_->progs.sv_fork, &skel_->links.sv_fork, "attach sched_process_fork"},
-            {skel_->progs.sv_exec, &skel_->links.sv_exec, "attach sched_process_exec"},
-            {skel_->progs.sv_exit, &skel_->links.sv_exit, "attach sched_process_exit"},
-            {skel_->progs.sv_signal, &skel_->links.sv_signal, "attach signal_deliver"},
-            {skel_->progs.sv_signal_generate, &skel_->links.sv_signal_generate, "attach signal_generate"},
-        },
-        &failed);
-    if (attach_err) {
-      return ThrowSys(env, failed, "bpf", attach_err);
-    }
+    std::string failed;
+    err = bpf::Attach(skel_->skeleton, [this] { return trace_bpf__attach(skel_); }, &failed);
+    if (err) return ThrowSys(env, failed.c_str(), "bpf", err);
 
     rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), OnSample, this, nullptr);
     if (!rb_) return ThrowSys(env, "open ring buffer", "bpf", errno ? errno : EINVAL);
@@ -188,64 +159,24 @@ class TraceSession : public Napi::ObjectWrap<TraceSession> {
     return true;
   }
 
-  void ThrowRange(const std::string& msg) {
-    Napi::RangeError::New(Env(), msg).ThrowAsJavaScriptException();
-  }
-
   bool CheckOpen(Napi::Env env) {
     if (skel_ && rb_) return true;
-    Napi::Error e = Napi::Error::New(env, "TraceSession is closed");
-    e.Set("code", Napi::String::New(env, "ERR_CLOSED"));
-    e.ThrowAsJavaScriptException();
+    bpf::ThrowClosed(env, "TraceSession");
     return false;
   }
 
-  bool UpdateTraced(Napi::Env env, uint32_t tgid) {
-    __u8 one = 1;
-    int err = bpf_map__update_elem(skel_->maps.traced_tgids, &tgid, sizeof(tgid), &one,
-                                   sizeof(one), BPF_ANY);
-    if (err) {
-      ThrowSys(env, "trace", "bpf", -err);
-      return false;
-    }
-    return true;
-  }
-
-  bool ArgTgid(const Napi::CallbackInfo& info, uint32_t* tgid) {
-    if (!ArgNumber(info, 0, "tgid")) return false;
-    double d = info[0].As<Napi::Number>().DoubleValue();
-    if (d < 1 || d > 4194304 || d != static_cast<double>(static_cast<int64_t>(d))) {
-      ThrowRange("parameter 'tgid' must be a process id");
-      return false;
-    }
-    *tgid = static_cast<uint32_t>(d);
-    return true;
-  }
-
-  uint64_t CounterSum(uint32_t key) {
-    int ncpu = libbpf_num_possible_cpus();
-    if (ncpu <= 0) return 0;
-    std::vector<uint64_t> vals(static_cast<size_t>(ncpu));
-    int err = bpf_map__lookup_elem(skel_->maps.counters, &key, sizeof(key), vals.data(),
-                                   vals.size() * sizeof(uint64_t), 0);
-    if (err) return 0;
-    uint64_t sum = 0;
-    for (uint64_t v : vals) sum += v;
-    return sum;
-  }
+  uint64_t CounterSum(uint32_t key) { return bpf::PercpuSum(skel_->maps.counters, key); }
 
   // --- JS methods ----------------------------------------------------------------------------
 
   // trace(tgid): report this process and (with followForks) every process it creates from now.
   Napi::Value Trace(const Napi::CallbackInfo& info) {
     uint32_t tgid;
-    if (!ArgTgid(info, &tgid) || !CheckOpen(info.Env())) return info.Env().Undefined();
-    if (tgid == static_cast<uint32_t>(getpid())) {
-      ThrowRange("trace: refusing to trace the supervisor itself (its ring buffer reads would"
-                 " feed back into the ring buffer)");
+    if (!bpf::ArgTgid(info, 0, &tgid) || !CheckOpen(info.Env())) return info.Env().Undefined();
+    if (!bpf::RefuseSelf(info.Env(), tgid, "trace",
+                         "trace the supervisor itself (its ring buffer reads would feed back into the ring buffer)"))
       return info.Env().Undefined();
-    }
-    UpdateTraced(info.Env(), tgid);
+    bpf::AddTraced(info.Env(), skel_->maps.traced_tgids, tgid, "trace");
     return info.Env().Undefined();
   }
 
@@ -253,7 +184,7 @@ class TraceSession : public Napi::ObjectWrap<TraceSession> {
   // whether it was traced.
   Napi::Value Untrace(const Napi::CallbackInfo& info) {
     uint32_t tgid;
-    if (!ArgTgid(info, &tgid) || !CheckOpen(info.Env())) return info.Env().Undefined();
+    if (!bpf::ArgTgid(info, 0, &tgid) || !CheckOpen(info.Env())) return info.Env().Undefined();
     int err = bpf_map__delete_elem(skel_->maps.traced_tgids, &tgid, sizeof(tgid), 0);
     if (err && err != -ENOENT) {
       ThrowSys(info.Env(), "untrace", "bpf", -err);
@@ -264,7 +195,7 @@ class TraceSession : public Napi::ObjectWrap<TraceSession> {
 
   Napi::Value IsTraced(const Napi::CallbackInfo& info) {
     uint32_t tgid;
-    if (!ArgTgid(info, &tgid) || !CheckOpen(info.Env())) return info.Env().Undefined();
+    if (!bpf::ArgTgid(info, 0, &tgid) || !CheckOpen(info.Env())) return info.Env().Undefined();
     __u8 v;
     int err = bpf_map__lookup_elem(skel_->maps.traced_tgids, &tgid, sizeof(tgid), &v, sizeof(v), 0);
     return Napi::Boolean::New(info.Env(), err == 0);
@@ -287,7 +218,7 @@ class TraceSession : public Napi::ObjectWrap<TraceSession> {
       return env.Undefined();
     int64_t nr = info[0].As<Napi::Number>().Int64Value();
     if (nr < 0 || nr >= SV_MAX_SYSCALLS) {
-      ThrowRange("parameter 'nr' must be in 0.." + std::to_string(SV_MAX_SYSCALLS - 1));
+      ThrowRange(env, "parameter 'nr' must be in 0.." + std::to_string(SV_MAX_SYSCALLS - 1));
       return env.Undefined();
     }
     WriteConfig(env, static_cast<uint32_t>(nr), info[1].As<Napi::Number>().Uint32Value());
@@ -306,8 +237,7 @@ class TraceSession : public Napi::ObjectWrap<TraceSession> {
     if (!CheckOpen(env)) return env.Undefined();
     Napi::Uint32Array words = info[0].As<Napi::Uint32Array>();
     if (words.ElementLength() > SV_MAX_SYSCALLS) {
-      ThrowRange("parameter 'words' must have at most " + std::to_string(SV_MAX_SYSCALLS) +
-                 " entries");
+      ThrowRange(env, "parameter 'words' must have at most " + std::to_string(SV_MAX_SYSCALLS) + " entries");
       return env.Undefined();
     }
     for (uint32_t nr = 0; nr < words.ElementLength(); nr++)
