@@ -1,0 +1,120 @@
+// The report: tables of the variants, the goals, the micro-benchmarks, and the JSON file.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { GOALS } from './goals.js';
+import type { RssResult, VariantResult } from './measure.js';
+import type { MicroResult } from './micro.js';
+import type { Variant } from './variants.js';
+
+export interface Report {
+  /** The variants run, their results and the peak RSS of those measured. */
+  variants: readonly Variant[];
+  results: ReadonlyMap<string, VariantResult>;
+  rss: ReadonlyMap<string, RssResult>;
+  micro: readonly MicroResult[];
+  /** Whether sysvisor's pump got SYNC_WAKE_UP (a string: why the probe failed). */
+  sysvisorSync: boolean | string | undefined;
+  quick: boolean;
+  rounds: number;
+  groups: readonly string[];
+  jsonPath: string;
+}
+/** About 4 significant digits, at most `digits` decimals. */
+export function fmt(x: number | undefined, digits = 3): string {
+  if (x === undefined || !Number.isFinite(x)) return '-';
+  const a = Math.abs(x);
+  const d = a >= 1000 ? 0 : a >= 100 ? 1 : a >= 10 ? 2 : 3;
+  return x.toFixed(Math.min(d, digits));
+}
+
+export function table(header: string[], rows: string[][], leftCols = 1): string {
+  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < leftCols ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ').trimEnd();
+  return [line(header), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** Prints the tables and the goals with `out`, writes the JSON file. */
+export function report(rep: Report, out: (s: string) => void): void {
+  const { variants, results, rss, sysvisorSync, quick, rounds, jsonPath } = rep;
+  const microResults = rep.micro;
+  // Tables: per-call variants, then whole-command (per-run) variants.
+  const rows = [...results.values()];
+  const rssCell = (id: string) => (rss.has(id) ? fmt(rss.get(id)!.peakKb / 1024, 1) : '');
+  const perCallRows = rows.filter((r) => r.kind === 'per-call');
+  const perRunRows = rows.filter((r) => r.kind === 'per-run');
+  if (perCallRows.length > 0) {
+    out('');
+    out(`whole-process benchmarks: median of ${rounds} interleaved rounds; per call = (wall(N) - wall(0)) / N`);
+    out(table(
+      ['variant', 'N', 'µs/call', 'loop µs/call', 'startup ms', 'x floor', 'x native', 'peak RSS MB'],
+      perCallRows.map((r) => [
+        r.label,
+        String(r.n),
+        fmt(r.perCallUs),
+        fmt(r.loopPerCallUs),
+        fmt(r.startupMs, 1),
+        fmt(r.vsFloor, 2),
+        fmt(r.vsNative, 1),
+        rssCell(r.id),
+      ]),
+    ));
+  }
+  if (perRunRows.length > 0) {
+    out('');
+    out(`whole commands: median wall time of ${rounds} interleaved rounds`);
+    out(table(
+      ['variant', 'wall ms', 'command ms', 'x native', 'peak RSS MB'],
+      perRunRows.map((r) => [r.label, fmt(r.wallMs, 1), fmt(r.cmdMs, 1), fmt(r.vsNative, 2), rssCell(r.id)]),
+    ));
+  }
+  if (rows.length > 0) {
+    const floors = [...new Set(rows.map((r) => r.family))]
+      .map((fam) => [fam, variants.find((v) => v.family === fam && v.role === 'floor')] as const)
+      .filter(([, v]) => v !== undefined && results.has(v.id))
+      .map(([fam, v]) => `${fam}: ${v!.label}`);
+    if (floors.length > 0) out(`x floor / x native: against the row of the same family (${floors.join('; ')})`);
+    const floorSync = rows.find((r) => r.id === 'floor-getppid')?.facts['syncWakeUp'] ?? rows.find((r) => r.facts['syncWakeUp'] !== undefined && r.id !== 'floor-nosync-getppid')?.facts['syncWakeUp'];
+    out('');
+    if (floorSync !== undefined) out(`SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP: C floor ${floorSync}`);
+    if (sysvisorSync !== undefined) out(`SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP: sysvisor pump ${sysvisorSync === true ? 'on' : sysvisorSync === false ? 'off' : sysvisorSync}`);
+    for (const [id, r] of rss) out(`peak RSS ${id}: ${(r.peakKb / 1024).toFixed(1)} MB (${r.method})`);
+  }
+
+  const goals = GOALS.map((g) => ({ id: g.id, text: g.text, result: g.evaluate(results, rss) }));
+  const evaluated = goals.filter((g) => g.result !== undefined);
+  if (evaluated.length > 0) {
+    out('');
+    out(`goals${quick ? ' -- quick run, indicative only' : ''}:`);
+    for (const g of evaluated) {
+      const r = g.result!;
+      out(`  [${r.pass ? 'PASS' : 'FAIL'}] ${g.text}: ${fmt(r.value, 2)} ${r.unit}`);
+    }
+  }
+
+  if (microResults.length > 0) {
+    out('');
+    out('micro-benchmarks (tinybench, pure TypeScript):');
+    out(table(['task', 'ns/op', 'ops/s'], microResults.map((m) => [m.name, fmt(m.nsPerOp, 1), Math.round(m.opsPerSec).toLocaleString('en-US')])));
+  }
+
+  const json = {
+    schema: 1,
+    date: new Date().toISOString(),
+    quick,
+    rounds,
+    groups: rep.groups,
+    host: { kernel: os.release(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
+    method: 'whole-process wall time, spawnSync; per call = (wall(N) - wall(0)) / N, median over interleaved rounds; loopPerCallUs from the loop\'s own clock',
+    syncWakeUp: {
+      floor: rows.find((r) => r.id === 'floor-getppid')?.facts['syncWakeUp'],
+      sysvisor: sysvisorSync,
+    },
+    variants: Object.fromEntries(rows.map((r) => [r.id, { ...r, peakRssKb: rss.get(r.id)?.peakKb, rssMethod: rss.get(r.id)?.method }])),
+    goals: Object.fromEntries(goals.map((g) => [g.id, g.result ? { text: g.text, ...g.result } : { text: g.text, skipped: true }])),
+    micro: microResults,
+  };
+  mkdirSync(path.dirname(jsonPath), { recursive: true });
+  writeFileSync(jsonPath, JSON.stringify(json, null, 2) + '\n');
+  out('');
+  out(`results written to ${path.relative(process.cwd(), jsonPath) || jsonPath}`);}

@@ -1,0 +1,112 @@
+// The whole-process benchmarks as descriptors: one command line each, grouped (`--only GROUP`)
+// and compared within a family against its native and floor rows. Per-call variants run a
+// command that makes N calls; per-run variants are whole commands (through `timed`). To add
+// variants, append descriptors (a new group for a new family of comparisons).
+import path from 'node:path';
+import { packageRoot } from '../src/native/load.js';
+
+export const ROOT = packageRoot();
+export const BUILD = path.join(ROOT, 'bench', 'build');
+export const LOOP = path.join(BUILD, 'loop');
+export const FLOOR = path.join(BUILD, 'floor');
+export const SYSVISOR = [process.execPath, path.join(ROOT, 'bin', 'sysvisor.js')];
+export const TIMED = path.join(BUILD, 'timed');
+
+/** Where a row's ratios point: the rows of its family with role `native` and `floor`. */
+export type Role = 'native' | 'floor';
+
+interface VariantBase {
+  /** Stable id (JSON key, goals). */
+  id: string;
+  /** Shown in the table. */
+  label: string;
+  /** Selected with `--only GROUP`. */
+  group: string;
+  /** Rows compared with each other (ratios vs the family's native and floor rows). */
+  family: string;
+  role?: Role;
+  /** Measure the peak RSS of the top process (a supervisor) in one extra run. */
+  rss?: boolean;
+  /** Facts this variant's stderr tells (e.g. the floor's SYNC_WAKE_UP probe). */
+  facts?(stderr: string): Record<string, string | number | boolean>;
+}
+
+export interface PerCallVariant extends VariantBase {
+  kind: 'per-call';
+  /** Calls per timed run (full and --quick). */
+  n: number;
+  quickN: number;
+  /** argv making n calls; command(0) is the start-up run. */
+  command(n: number): string[];
+}
+
+export interface PerRunVariant extends VariantBase {
+  kind: 'per-run';
+  command(): string[];
+}
+
+export type Variant = PerCallVariant | PerRunVariant;
+
+// The JS path alone (kernel=off: no eBPF tracepoints, whose cost lands on every syscall).
+const COUNT_CHAIN = 'count:syscalls=getppid,o=/dev/null,kernel=off';
+const sysvisorCount = (syscall: string, n: number) => [...SYSVISOR, 'run', '-e', COUNT_CHAIN, '--', LOOP, syscall, String(n)];
+
+function floorFacts(stderr: string): Record<string, string | number | boolean> {
+  const f: Record<string, string | number | boolean> = {};
+  const m = /floor: sync_wake_up=(\S+) mode=(\S+)/.exec(stderr);
+  if (m) {
+    f['syncWakeUp'] = m[1]!;
+    f['mode'] = m[2]!;
+  }
+  const c = /floor: notifications=(\d+)/.exec(stderr);
+  if (c) f['notifications'] = Number(c[1]);
+  return f;
+}
+
+export const VARIANTS: Variant[] = [
+  // Intercepted: getppid is notified and answered (floor) or let through by the JS chain.
+  { kind: 'per-call', id: 'native-getppid', label: 'native getppid', group: 'core', family: 'getppid', role: 'native',
+    n: 2_000_000, quickN: 200_000, command: (n) => [LOOP, 'getppid', String(n)] },
+  { kind: 'per-call', id: 'floor-getppid', label: 'C floor getppid (blocking RECV)', group: 'core', family: 'getppid', role: 'floor', rss: true,
+    n: 100_000, quickN: 10_000, command: (n) => [FLOOR, '--', LOOP, 'getppid', String(n)], facts: floorFacts },
+  { kind: 'per-call', id: 'floor-epoll-getppid', label: 'C floor getppid (epoll+RECV)', group: 'core', family: 'getppid',
+    n: 100_000, quickN: 10_000, command: (n) => [FLOOR, '--epoll', '--', LOOP, 'getppid', String(n)], facts: floorFacts },
+  { kind: 'per-call', id: 'sysvisor-getppid', label: 'sysvisor count getppid (JS chain)', group: 'core', family: 'getppid', rss: true,
+    n: 100_000, quickN: 10_000, command: (n) => sysvisorCount('getppid', n) },
+  { kind: 'per-call', id: 'sysvisor-getppid-kernel', label: 'sysvisor count getppid + eBPF errors/time', group: 'core', family: 'getppid',
+    n: 100_000, quickN: 10_000, command: (n) => [...SYSVISOR, 'run', '-e', 'count:syscalls=getppid,o=/dev/null', '--', LOOP, 'getppid', String(n)] },
+  { kind: 'per-call', id: 'strace-getppid', label: 'strace -f getppid', group: 'core', family: 'getppid',
+    n: 5_000, quickN: 500, command: (n) => ['strace', '-f', '-o', '/dev/null', LOOP, 'getppid', String(n)] },
+  // Not intercepted: getpid under the same filters runs at (near) native speed.
+  { kind: 'per-call', id: 'native-getpid', label: 'native getpid', group: 'core', family: 'getpid', role: 'native',
+    n: 5_000_000, quickN: 200_000, command: (n) => [LOOP, 'getpid', String(n)] },
+  { kind: 'per-call', id: 'floor-getpid', label: 'C floor filter, getpid (not notified)', group: 'core', family: 'getpid', role: 'floor',
+    n: 5_000_000, quickN: 200_000, command: (n) => [FLOOR, '--', LOOP, 'getpid', String(n)], facts: floorFacts },
+  { kind: 'per-call', id: 'sysvisor-getpid', label: 'sysvisor filter, getpid (not notified)', group: 'core', family: 'getpid',
+    n: 5_000_000, quickN: 200_000, command: (n) => sysvisorCount('getpid', n) },
+  // Nesting: a second count scope is one more chain step, not another round trip.
+  { kind: 'per-call', id: 'nest1-getppid', label: 'one count scope, getppid', group: 'nest', family: 'nest', role: 'native',
+    n: 100_000, quickN: 10_000, command: (n) => sysvisorCount('getppid', n) },
+  { kind: 'per-call', id: 'nest2-getppid', label: 'two nested count scopes, getppid', group: 'nest', family: 'nest',
+    n: 100_000, quickN: 10_000, command: (n) => [...SYSVISOR, 'run', '-e', COUNT_CHAIN, '--', ...SYSVISOR, 'run', '-e', COUNT_CHAIN, '--', LOOP, 'getppid', String(n)] },
+  // Whole commands: find over /usr/share (issues 3 and 4), each through `timed`.
+  { kind: 'per-run', id: 'find-native', label: 'find /usr/share, native', group: 'find', family: 'find', role: 'native',
+    command: () => [TIMED, 'find', '/usr/share'] },
+  { kind: 'per-run', id: 'find-unreal-mapped', label: 'unreal: find /unreal/usr/share', group: 'find', family: 'find',
+    command: () => [...SYSVISOR, 'run', '-e', 'unreal', '--', TIMED, 'find', '/unreal/usr/share'] },
+  { kind: 'per-run', id: 'find-unreal-unmapped', label: 'unreal: find /usr/share (nothing mapped)', group: 'find', family: 'find',
+    command: () => [...SYSVISOR, 'run', '-e', 'unreal', '--', TIMED, 'find', '/usr/share'] },
+  { kind: 'per-run', id: 'find-proot', label: 'proot -b /usr:/unreal/usr find /unreal/usr/share', group: 'find', family: 'find',
+    command: () => ['proot', '-b', '/usr:/unreal/usr', TIMED, 'find', '/unreal/usr/share'] },
+  { kind: 'per-run', id: 'find-trace', label: 'trace:o=/dev/null: find /usr/share', group: 'find', family: 'find',
+    command: () => [...SYSVISOR, 'run', '-e', 'trace:o=/dev/null', '--', TIMED, 'find', '/usr/share'] },
+  { kind: 'per-run', id: 'find-strace', label: 'strace -f -o /dev/null find /usr/share', group: 'find', family: 'find',
+    command: () => ['strace', '-f', '-o', '/dev/null', TIMED, 'find', '/usr/share'] },
+  { kind: 'per-run', id: 'find-default', label: 'sysvisor run (no engine): find /usr/share', group: 'find', family: 'find',
+    command: () => [...SYSVISOR, 'run', '--', TIMED, 'find', '/usr/share'] },
+  { kind: 'per-run', id: 'find-sealed', label: 'sysvisor run --sealed (no engine): find', group: 'find', family: 'find',
+    command: () => [...SYSVISOR, 'run', '--sealed', '--', TIMED, 'find', '/usr/share'] },
+  // What SYNC_WAKE_UP is worth: the floor without it.
+  { kind: 'per-call', id: 'floor-nosync-getppid', label: 'C floor getppid, no SYNC_WAKE_UP', group: 'nosync', family: 'getppid',
+    n: 20_000, quickN: 2_000, command: (n) => [FLOOR, '--no-sync', '--', LOOP, 'getppid', String(n)], facts: floorFacts },
+];
