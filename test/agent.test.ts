@@ -2,7 +2,7 @@
 // kernel, and a small C client for the messages a runtime would never send.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
@@ -13,102 +13,14 @@ import { loadBinding } from '../src/native/load.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sv-agent-'));
 const ROOTFS = path.join(dir, 'rootfs');
-const SENDFDS = path.join(dir, 'sendfds');
+// Test programs (test/programs/, built by its Makefile): sendfds, a client for what runc would never
+// send; capdrop, which drops DAC capabilities between two opens (static: it runs in the rootfs).
+const SENDFDS = path.join(ROOT, 'test', 'build', 'sendfds');
 const HOSTNAME = 'sv-container';
 const ONLY_HERE = 'only in the container';
 const ids: string[] = [];
 const agents: ChildProcess[] = [];
 let nextId = 0;
-
-// A client for what runc would never send: connects, sends DATA with NFDS fds (write ends of fresh
-// pipes) as SCM_RIGHTS in one message, closes, then prints "closed" once the agent has closed
-// every fd it got (each read end at EOF within 10 s), or "open N". No DATA and no fds: it only
-// connects and closes.
-const SENDFDS_C = String.raw`
-#define _GNU_SOURCE
-#include <poll.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-#include <fcntl.h>
-int main(int argc, char** argv) {
-  if (argc != 4) return 2;
-  int n = atoi(argv[3]), rd[16], wr[16];
-  if (n < 0 || n > 16) return 2;
-  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_un a = {.sun_family = AF_UNIX};
-  strncpy(a.sun_path, argv[1], sizeof a.sun_path - 1);
-  if (connect(s, (struct sockaddr*)&a, sizeof a) != 0) { perror("connect"); return 1; }
-  for (int i = 0; i < n; i++) {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0) return 1;
-    rd[i] = p[0];
-    wr[i] = p[1];
-  }
-  size_t len = strlen(argv[2]);
-  if (len > 0 || n > 0) {
-    char zero = 0;
-    struct iovec iov = {len ? argv[2] : &zero, len ? len : 1};
-    union { char buf[CMSG_SPACE(sizeof(int) * 16)]; struct cmsghdr align; } u;
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (n > 0) {
-      m.msg_control = u.buf;
-      m.msg_controllen = CMSG_SPACE(sizeof(int) * n);
-      struct cmsghdr* c = CMSG_FIRSTHDR(&m);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN(sizeof(int) * n);
-      memcpy(CMSG_DATA(c), wr, sizeof(int) * n);
-    }
-    if (sendmsg(s, &m, 0) < 0) { perror("sendmsg"); return 1; }
-  }
-  for (int i = 0; i < n; i++) close(wr[i]);
-  close(s);
-  int open = 0;
-  for (int i = 0; i < n; i++) {
-    struct pollfd p = {rd[i], POLLIN, 0};
-    char c;
-    if (poll(&p, 1, 10000) != 1 || read(rd[i], &c, 1) != 0) open++;
-  }
-  if (open) printf("open %d\n", open); else printf("closed\n");
-  return 0;
-}
-`;
-
-// Opens argv[1], drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from its effective set (capset,
-// no exec), opens argv[2]: prints what it read or the error, for each.
-const CAPDROP_C = String.raw`
-#include <errno.h>
-#include <fcntl.h>
-#include <linux/capability.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-static void try_open(const char* p) {
-  int fd = open(p, O_RDONLY);
-  if (fd < 0) { printf("%s: %s\n", p, strerror(errno)); return; }
-  char b[64];
-  ssize_t n = read(fd, b, sizeof b - 1);
-  b[n > 0 ? n : 0] = 0;
-  printf("%s: %s", p, b);
-  close(fd);
-}
-int main(int argc, char** argv) {
-  if (argc != 3) return 2;
-  try_open(argv[1]);
-  struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-  struct __user_cap_data_struct d[2];
-  if (syscall(SYS_capget, &h, d) != 0) return 1;
-  d[0].effective &= ~((1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH));
-  if (syscall(SYS_capset, &h, d) != 0) return 1;
-  try_open(argv[2]);
-  return 0;
-}
-`;
 
 beforeAll(() => {
   for (const d of ['bin', 'etc', 'proc', 'dev', 'sys', 'tmp']) mkdirSync(path.join(ROOTFS, d), { recursive: true });
@@ -117,10 +29,8 @@ beforeAll(() => {
   writeFileSync(path.join(ROOTFS, 'etc', 'hostname'), `${HOSTNAME}\n`);
   writeFileSync(path.join(ROOTFS, 'etc', 'only-here'), `${ONLY_HERE}\n`);
   writeFileSync(path.join(ROOTFS, 'etc', 'secret'), 'secret\n', { mode: 0o000 });
-  writeFileSync(`${SENDFDS}.c`, SENDFDS_C);
-  execFileSync('cc', ['-O2', '-Wall', '-o', SENDFDS, `${SENDFDS}.c`]);
-  writeFileSync(path.join(dir, 'capdrop.c'), CAPDROP_C);
-  execFileSync('cc', ['-O2', '-Wall', '-static', '-o', path.join(ROOTFS, 'bin', 'capdrop'), path.join(dir, 'capdrop.c')]);
+  copyFileSync(path.join(ROOT, 'test', 'build', 'capdrop'), path.join(ROOTFS, 'bin', 'capdrop'));
+  chmodSync(path.join(ROOTFS, 'bin', 'capdrop'), 0o755);
 });
 
 afterAll(async () => {

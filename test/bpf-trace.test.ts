@@ -1,10 +1,10 @@
 // The eBPF observation layer against the real kernel: load bpf/build/trace.bpf.o through the
 // addon, trace real child processes, and check what comes out of the ring buffer.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { ROOT } from './helpers.js';
 import { BpfTracer, decodeWaitStatus, type TraceEvent } from '../src/observe/bpf-trace.js';
 
 // x86_64 syscall numbers used here (asm/unistd_64.h).
@@ -264,37 +264,11 @@ describe('BpfTracer on the real kernel', () => {
 
 describe('burst of 1M syscalls: nothing is lost silently', () => {
   const N = 1_000_000;
-  let dir = '';
-  let burst = '';
 
+  // test/programs/burst.c: waits for the gate, then makes exactly argv[1] getppid syscalls.
   function buildBurst(): string {
-    if (burst) return burst;
-    dir = mkdtempSync(path.join(tmpdir(), 'sysvisor-burst-'));
-    const src = path.join(dir, 'burst.c');
-    // Waits for the gate, then makes exactly argv[1] getppid syscalls (never cached by libc).
-    writeFileSync(
-      src,
-      `#include <stdlib.h>
-#include <unistd.h>
-#include <sys/syscall.h>
-int main(int argc, char **argv) {
-  char c;
-  if (argc < 2 || read(0, &c, 1) != 1) return 2;
-  long n = atol(argv[1]);
-  for (long i = 0; i < n; i++) syscall(SYS_getppid);
-  return 0;
-}
-`,
-    );
-    burst = path.join(dir, 'burst');
-    const cc = spawnSync('cc', ['-O2', '-o', burst, src], { encoding: 'utf8' });
-    if (cc.status !== 0) throw new Error(`cc failed: ${cc.stderr}`);
-    return burst;
+    return path.join(ROOT, 'test', 'build', 'burst');
   }
-
-  afterAll(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
 
   /** Runs the burst with only getppid reported; returns what arrived and what was dropped. */
   async function run(t: BpfTracer, startLate: boolean) {

@@ -4,10 +4,11 @@
 // strace printed it (addresses aside), and the per-thread sequences of names and return values
 // must be identical.
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ROOT } from './helpers.js';
 import { errnoName, formatErrno } from '../src/engines/trace/format/errno.js';
 import {
   argMemory,
@@ -135,75 +136,6 @@ describe('strings, flags and numbers as strace prints them', () => {
 // ---- against real strace -------------------------------------------------------------------
 
 /** A C workload covering the decoders: flags, modes, buffers, structs, errors, a child. */
-const WORKLOAD_C = String.raw`
-#define _GNU_SOURCE
-#include <fcntl.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/random.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
-int main(int argc, char **argv) {
-  const char *dir = argv[1];
-  char p[512], q[512], buf[256];
-  if (chdir(dir) != 0) return 10;
-  int fd = open("data.bin", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  static const char bin[] = "caf\303\251\0\1\0021\t\"\\zrest of the line that is long\n";
-  write(fd, bin, sizeof bin - 1);
-  close(fd);
-  fd = openat(AT_FDCWD, "data.bin", O_RDONLY | O_NOFOLLOW);
-  struct stat st;
-  fstatat(fd, "", &st, AT_EMPTY_PATH);
-  pread(fd, buf, 8, 2);
-  lseek(fd, 3, SEEK_SET);
-  read(fd, buf, sizeof buf);
-  read(fd, buf, sizeof buf);
-  close(fd);
-  close(999);
-  access("missing", F_OK);
-  access(".", R_OK | W_OK);
-  open("missing/x", O_RDONLY);
-  mkdir("sub", 0750);
-  symlink("data.bin", "link");
-  readlink("link", buf, sizeof buf);
-  rename("link", "link2");
-  unlink("link2");
-  rmdir("sub");
-  getcwd(buf, sizeof buf);
-  umask(027);
-  int pfd[2];
-  pipe2(pfd, O_CLOEXEC);
-  dup3(pfd[1], 20, O_CLOEXEC);
-  close(20);
-  void *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  mprotect(m, 4096, PROT_READ);
-  munmap(m, 8192);
-  sigset_t set, old;
-  sigemptyset(&set);
-  sigaddset(&set, SIGUSR1);
-  sigaddset(&set, SIGTERM);
-  sigprocmask(SIG_BLOCK, &set, &old);
-  kill(getpid(), 0);
-  snprintf(p, sizeof p, "%s/data.bin", dir);
-  snprintf(q, sizeof q, "%s/data2.bin", dir);
-  renameat2(AT_FDCWD, p, AT_FDCWD, q, 0);
-  unlinkat(AT_FDCWD, "data2.bin", 0);
-  pid_t child = fork();
-  if (child == 0) {
-    write(1, "child\n", 6);
-    _exit(3);
-  }
-  int status;
-  wait4(child, &status, 0, NULL);
-  return 0;
-}
-`;
-
 interface Call {
   name: string;
   line: string;
@@ -349,11 +281,8 @@ describe('against real strace -f on the same processes', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('prints every call of a C workload exactly as strace does (argv arrays aside)', async () => {
-    const src = path.join(dir, 'workload.c');
-    const bin = path.join(dir, 'workload');
-    writeFileSync(src, WORKLOAD_C);
-    const cc = spawnSync('cc', ['-O1', '-o', bin, src], { encoding: 'utf8' });
-    expect(cc.stderr).toBe('');
+    // test/programs/fmt-workload.c: a C workload covering the decoders.
+    const bin = path.join(ROOT, 'test', 'build', 'fmt-workload');
     const work = path.join(dir, 'work');
     mkdirSync(work);
     const r = await compareWithStrace(dir, [bin, work]);
@@ -363,35 +292,7 @@ describe('against real strace -f on the same processes', () => {
   }, 60_000);
 
   it('matches strace per thread on a multi-threaded program', async () => {
-    const src = path.join(dir, 'threads.c');
-    const bin = path.join(dir, 'threads');
-    writeFileSync(
-      src,
-      String.raw`
-#include <fcntl.h>
-#include <pthread.h>
-#include <unistd.h>
-static void *work(void *arg) {
-  char buf[64];
-  for (int i = 0; i < 3; i++) {
-    int fd = open("/etc/hostname", O_RDONLY);
-    read(fd, buf, sizeof buf);
-    close(fd);
-    getppid();
-  }
-  return arg;
-}
-int main(void) {
-  pthread_t t[3];
-  for (int i = 0; i < 3; i++) pthread_create(&t[i], NULL, work, NULL);
-  work(NULL);
-  for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
-  return 0;
-}
-`,
-    );
-    const cc = spawnSync('cc', ['-O1', '-pthread', '-o', bin, src], { encoding: 'utf8' });
-    expect(cc.stderr).toBe('');
+    const bin = path.join(ROOT, 'test', 'build', 'fmt-threads');
     const r = await compareWithStrace(dir, [bin]);
     // clone3 takes a struct the tracer does not capture; everything else prints the same.
     expect(r.differing.filter((d) => !/^(execve|clone3|rt_sigaction): /.test(d))).toEqual([]);

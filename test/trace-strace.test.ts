@@ -2,72 +2,17 @@
 // `sysvisor run -e trace` must show, per thread and from execve on, the same syscalls with the
 // same return values (addresses, pids and timing aside: pids are mapped through the clone/fork
 // tree, addresses are compared as success/failure). Also: exits, signals, jsonl and perfetto.
-import { beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { sysvisor, run } from './helpers.js';
+import { ROOT, sysvisor, run } from './helpers.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sysvisor-trace-'));
 
-// Test programs, compiled once.
-const PROGRAMS: Record<string, { src: string; flags?: string[] }> = {
-  mt: {
-    flags: ['-pthread'],
-    src: `#include <pthread.h>
-#include <stdio.h>
-#include <unistd.h>
-#include <fcntl.h>
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static void *worker(void *arg) {
-  char path[64];
-  snprintf(path, sizeof path, "/nonexistent/thread-%ld", (long)arg);
-  int fd = open(path, O_RDONLY);
-  (void)fd;
-  /* One at a time, so that the fd numbers do not depend on timing. */
-  pthread_mutex_lock(&lock);
-  fd = open("/etc/hostname", O_RDONLY);
-  char buf[16];
-  if (fd >= 0) { (void)!read(fd, buf, sizeof buf); close(fd); }
-  pthread_mutex_unlock(&lock);
-  getppid();
-  return NULL;
-}
-int main(void) {
-  pthread_t t[3];
-  for (long i = 0; i < 3; i++) pthread_create(&t[i], NULL, worker, (void *)i);
-  for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
-  (void)!write(1, "done\\n", 5);
-  return 3;
-}
-`,
-  },
-  forkexec: {
-    src: `#include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
-int main(void) {
-  pid_t p = fork();
-  if (p == 0) { execl("/bin/echo", "echo", "child", (char *)NULL); _exit(127); }
-  int st;
-  waitpid(p, &st, 0);
-  p = vfork();
-  if (p == 0) { execl("/bin/sh", "sh", "-c", "exit 7", (char *)NULL); _exit(127); }
-  waitpid(p, &st, 0);
-  return WEXITSTATUS(st) == 7 ? 0 : 1;
-}
-`,
-  },
-};
-
-beforeAll(() => {
-  for (const [name, p] of Object.entries(PROGRAMS)) {
-    writeFileSync(path.join(dir, `${name}.c`), p.src);
-    const r = spawnSync('cc', ['-O2', ...(p.flags ?? []), '-o', path.join(dir, name), path.join(dir, `${name}.c`)], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`cc ${name}: ${r.stderr}`);
-  }
-});
+// Test programs (test/programs/strace-*.c, built by its Makefile).
+const PROGRAMS = { mt: 'strace-mt', forkexec: 'strace-forkexec' };
+const program = (name: keyof typeof PROGRAMS): string => path.join(ROOT, 'test', 'build', PROGRAMS[name]);
 
 // ---- parsing strace-format output ------------------------------------------------------------
 
@@ -235,8 +180,8 @@ describe('trace matches strace -f (names and return values per thread, from exec
     ['ls', ['ls', '-la', '/usr/share/doc']],
     ['sh -c with a pipe', ['sh', '-c', 'echo hello | cat; ls /nonexistent 2>/dev/null; exit 4']],
     // Whether pthread_join waits on a futex depends on timing, not on the tracer.
-    ['a multi-threaded program', [path.join(dir, 'mt')], ['futex']],
-    ['fork + exec', [path.join(dir, 'forkexec')]],
+    ['a multi-threaded program', [program('mt')], ['futex']],
+    ['fork + exec', [program('forkexec')]],
   ];
   for (const [title, argv, ignore] of cases) {
     it(title, async () => {
