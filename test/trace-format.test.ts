@@ -10,16 +10,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT } from './helpers.js';
 import { errnoName, formatErrno } from '../src/engines/trace/format/errno.js';
-import {
-  argMemory,
-  fileMode,
-  formatArgs,
-  formatReturn,
-  openFlags,
-  quoteBytes,
-  sigset,
-  type SyscallRecord,
-} from '../src/engines/trace/format/syscall-args.js';
+import { formatArgs, formatReturn } from '../src/engines/trace/format/syscall-args.js';
+import type { SyscallRecord } from '../src/engines/trace/format/record.js';
+import { argMemory } from '../src/engines/trace/format/signatures.js';
+import { fileMode, sigset } from '../src/engines/trace/format/structs.js';
+import { quoteBytes } from '../src/engines/trace/format/values.js';
+import { openFlags } from '../src/engines/trace/format/xlat.js';
 import { exitLine, resumedLine, signalLine, syscallLine, unfinishedLine } from '../src/engines/trace/format/line.js';
 import { BpfTracer, type TraceEvent } from '../src/observe/bpf-trace.js';
 import { syscallName } from '../src/syscalls/table.js';

@@ -3,7 +3,7 @@
 // stop) or from the engine chain (the call at the tracer's place in the onion; its result from
 // the chain when the layers outside produced one, else from the kernel's sys_exit).
 import type { SigInfo } from '../../observe/bpf-trace.js';
-import type { SyscallRecord } from './format/syscall-args.js';
+import type { SyscallRecord } from './format/record.js';
 
 export const NO_STRS: readonly (string | undefined)[] = Object.freeze([]);
 

@@ -5,7 +5,10 @@ import type { OutputSink } from '../../chain/engine.js';
 import type { SigInfo } from '../../observe/bpf-trace.js';
 import { errnoName } from './format/errno.js';
 import { exitLine, resumedLine, signalLine, syscallLine, unfinishedLine, type LineOptions } from './format/line.js';
-import { formatArgList, formatReturn, isErrorReturn, ptr, signalName, type FormatOptions } from './format/syscall-args.js';
+import { formatArgList, formatReturn } from './format/syscall-args.js';
+import { isErrorReturn, type FormatOptions } from './format/record.js';
+import { ptr } from './format/values.js';
+import { signalName } from './format/xlat.js';
 import type { TracedCall, TraceOutput } from './call.js';
 
 export type TraceFormat = 'text' | 'jsonl' | 'perfetto';

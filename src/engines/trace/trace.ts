@@ -22,7 +22,7 @@ import { BpfTracer, DATA_CAP, MAX_SYSCALLS, type BpfTracerOptions, type SyscallC
 import { TRACE } from '../../native/contract.js';
 import { syscallName } from '../../syscalls/table.js';
 import { NO_STRS, TracedCall, type TraceOutput } from './call.js';
-import { argMemory, signatureOf, type ArgMemory } from './format/syscall-args.js';
+import { argMemory, signatureOf, type ArgMemory } from './format/signatures.js';
 import { TraceMerger } from './merge.js';
 import { createOutput, type TraceFormat } from './outputs.js';
 import { selectedNames, selectSyscalls } from './select.js';

@@ -1,7 +1,10 @@
 // Whole strace lines: `PID  name(args) = ret`, `<unfinished ...>` / `<... name resumed>` pairs
 // when a thread's call is interleaved with others, `+++ exited with N +++`,
 // `+++ killed by SIGKILL +++` and `--- SIGCHLD {...} ---`.
-import { formatArgList, formatReturn, outputArgIndex, signalName, type FormatOptions, type SyscallRecord } from './syscall-args.js';
+import { formatArgList, formatReturn } from './syscall-args.js';
+import type { FormatOptions, SyscallRecord } from './record.js';
+import { outputArgIndex } from './signatures.js';
+import { signalName } from './xlat.js';
 
 /** The column strace aligns `= ret` to. */
 export const RESULT_COLUMN = 40;

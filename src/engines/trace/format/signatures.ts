@@ -1,0 +1,72 @@
+// Per syscall, how each argument prints (its signature, from the syscall table) and which memory a
+// data source captures for it: C strings at entry, a buffer at entry, data at exit.
+import { TABLE } from '../../../syscalls/table.js';
+import { argClass, type Arg, type ArgKind, type RetKind } from '../../../syscalls/kinds.js';
+import { SIGACTION_SIZE } from './structs.js';
+
+type Kind = ArgKind;
+
+export interface Signature {
+  args: readonly Arg[];
+  ret?: RetKind;
+}
+
+/** Signatures of the syscalls the table gives arguments for (argument order as the kernel takes them). */
+export const SIGNATURES: Readonly<Record<string, Signature>> = Object.fromEntries(
+  TABLE.flatMap((s) => (s.args ? [[s.name, { args: s.args, ...(s.ret && { ret: s.ret }) }] as const] : [])),
+);
+
+/** The arguments a syscall is decoded with (undefined: unknown syscall, printed raw). */
+export function signatureOf(name: string): Signature | undefined {
+  return SIGNATURES[name];
+}
+
+/** Which memory of a syscall's arguments a data source should capture for this formatter.
+ *  Field names match SyscallCapture in src/observe/bpf-trace.ts. */
+export interface ArgMemory {
+  /** Argument indexes of C strings to read at entry. */
+  strArgs: number[];
+  /** A buffer read at entry and the index of its length argument (or a fixed-size struct). */
+  enterBuf?: { arg: number; lenArg: number } | { arg: number; size: number };
+  /** Memory read at exit when the call succeeded. */
+  exitData?: { arg: number; mode: 'buf' | 'str' | 'struct'; size?: number };
+  /** execve-like: argv (after the file name) read at entry, envp counted. */
+  argv?: boolean;
+}
+
+/** Size of what a struct-kind output argument points to (x86_64). */
+const STRUCT_SIZE: Partial<Record<Kind, number>> = {
+  stat: 144,
+  statx: 256,
+  pipefds: 8,
+  sigsetOut: 8,
+  waitstatus: 4,
+  rlimitOut: 16,
+  sigactOut: SIGACTION_SIZE,
+};
+
+export function argMemory(name: string): ArgMemory {
+  const sig = SIGNATURES[name];
+  const mem: ArgMemory = { strArgs: [] };
+  if (!sig) return mem;
+  sig.args.forEach((a, i) => {
+    if (typeof a === 'object') mem.enterBuf ??= { arg: i, lenArg: a.len };
+    else if (a === 'path' || a === 'str') mem.strArgs.push(i);
+    else if (a === 'strarray') mem.argv = true;
+    else if (a === 'sigsetIn') mem.enterBuf ??= { arg: i, lenArg: 3 };
+    else if (a === 'sigactIn') mem.enterBuf ??= { arg: i, size: SIGACTION_SIZE };
+    else if (a === 'bufOut' || a === 'bufOutHex') mem.exitData ??= { arg: i, mode: 'buf' };
+    else if (a === 'strOut') mem.exitData ??= { arg: i, mode: 'str' };
+    else if (STRUCT_SIZE[a] !== undefined) mem.exitData ??= { arg: i, mode: 'struct', size: STRUCT_SIZE[a] };
+  });
+  return mem;
+}
+
+/** Index of the first argument that is only known when the call returns (the point where
+ *  strace cuts an `<unfinished ...>` line); the argument count when there is none. */
+export function outputArgIndex(name: string): number {
+  const sig = SIGNATURES[name];
+  if (!sig) return 6;
+  const i = sig.args.findIndex((a) => argClass(a) === 'out');
+  return i < 0 ? sig.args.length : i;
+}

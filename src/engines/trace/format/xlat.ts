@@ -1,0 +1,207 @@
+// Constants by name (strace's xlat tables): flag words and enumerations, and the printers of a
+// value that needs only its table (open flags, mmap flags, futex operations, signal names...).
+import { hex, u32 } from './values.js';
+
+export type FlagTable = readonly (readonly [number, string])[];
+
+// Flag words repeat (O_RDONLY|O_CLOEXEC, PROT_READ|PROT_WRITE...): their text is cached per
+// table (bounded), since a tracer formats them for every call.
+const FLAG_CACHE = new Map<FlagTable, Map<string, Map<number, string>>>();
+const FLAG_CACHE_MAX = 512;
+
+/** Names of the bits in `value` in table order, unknown bits in hex, or `zero` when none. */
+export function flags(value: number, table: FlagTable, zero = '0'): string {
+  let byZero = FLAG_CACHE.get(table);
+  if (byZero === undefined) FLAG_CACHE.set(table, (byZero = new Map()));
+  let cache = byZero.get(zero);
+  if (cache === undefined) byZero.set(zero, (cache = new Map()));
+  let text = cache.get(value);
+  if (text === undefined) {
+    text = flagsUncached(value, table, zero);
+    if (cache.size >= FLAG_CACHE_MAX) cache.clear();
+    cache.set(value, text);
+  }
+  return text;
+}
+
+function flagsUncached(value: number, table: FlagTable, zero: string): string {
+  let rest = BigInt.asUintN(64, BigInt(Math.trunc(value)));
+  const parts: string[] = [];
+  for (const [bit, name] of table) {
+    const b = BigInt(bit);
+    if (b !== 0n && (rest & b) === b) {
+      parts.push(name);
+      rest &= ~b;
+    }
+  }
+  if (rest !== 0n) parts.push('0x' + rest.toString(16));
+  return parts.length ? parts.join('|') : zero;
+}
+
+export function lookup(value: number, table: FlagTable): string | undefined {
+  for (const [v, name] of table) if (v === value) return name;
+  return undefined;
+}
+
+// Order as strace prints them (O_SYNC before its O_DSYNC part, O_TMPFILE before O_DIRECTORY).
+export const OPEN_FLAGS: FlagTable = [
+  [0o100, 'O_CREAT'], [0o200, 'O_EXCL'], [0o400, 'O_NOCTTY'], [0o1000, 'O_TRUNC'],
+  [0o2000, 'O_APPEND'], [0o4000, 'O_NONBLOCK'], [0o4010000, 'O_SYNC'], [0o10000, 'O_DSYNC'],
+  [0o40000, 'O_DIRECT'], [0o100000, 'O_LARGEFILE'], [0o400000, 'O_NOFOLLOW'],
+  [0o1000000, 'O_NOATIME'], [0o2000000, 'O_CLOEXEC'], [0o10000000, 'O_PATH'],
+  [0o20200000, 'O_TMPFILE'], [0o200000, 'O_DIRECTORY'], [0o20000, 'FASYNC'],
+];
+const ACC_MODES = ['O_RDONLY', 'O_WRONLY', 'O_RDWR', '0x3'];
+
+/** open(2) flags: the access mode, then the flags. */
+export function openFlags(v: number): string {
+  const f = u32(v);
+  const rest = f & ~3;
+  const acc = ACC_MODES[f & 3]!;
+  return rest ? `${acc}|${flags(rest, OPEN_FLAGS)}` : acc;
+}
+
+export const AT_FLAGS: FlagTable = [
+  [0x100, 'AT_SYMLINK_NOFOLLOW'], [0x200, 'AT_REMOVEDIR'], [0x400, 'AT_SYMLINK_FOLLOW'],
+  [0x800, 'AT_NO_AUTOMOUNT'], [0x1000, 'AT_EMPTY_PATH'], [0x2000, 'AT_STATX_FORCE_SYNC'],
+  [0x4000, 'AT_STATX_DONT_SYNC'], [0x8000, 'AT_RECURSIVE'],
+];
+export function atFlags(v: number, statx = false): string {
+  const f = u32(v);
+  const s = flags(f, AT_FLAGS, '');
+  if (!statx) return s || '0';
+  // statx's sync type 0 has a name of its own.
+  return f & 0x6000 ? s : s ? `AT_STATX_SYNC_AS_STAT|${s}` : 'AT_STATX_SYNC_AS_STAT';
+}
+
+export const PROT: FlagTable = [[1, 'PROT_READ'], [2, 'PROT_WRITE'], [4, 'PROT_EXEC'], [0x8, 'PROT_SEM'], [0x01000000, 'PROT_GROWSDOWN'], [0x02000000, 'PROT_GROWSUP']];
+
+const MAP_TYPES = ['0', 'MAP_SHARED', 'MAP_PRIVATE', 'MAP_SHARED_VALIDATE'];
+const MAP_FLAGS: FlagTable = [
+  [0x10, 'MAP_FIXED'], [0x20, 'MAP_ANONYMOUS'], [0x40, 'MAP_32BIT'], [0x100, 'MAP_GROWSDOWN'],
+  [0x800, 'MAP_DENYWRITE'], [0x1000, 'MAP_EXECUTABLE'], [0x2000, 'MAP_LOCKED'],
+  [0x4000, 'MAP_NORESERVE'], [0x8000, 'MAP_POPULATE'], [0x10000, 'MAP_NONBLOCK'],
+  [0x20000, 'MAP_STACK'], [0x40000, 'MAP_HUGETLB'], [0x80000, 'MAP_SYNC'],
+  [0x100000, 'MAP_FIXED_NOREPLACE'], [0x4000000, 'MAP_UNINITIALIZED'],
+];
+export function mapFlags(v: number): string {
+  const f = u32(v);
+  const type = MAP_TYPES[f & 3]!;
+  const rest = f & ~3;
+  return rest ? `${type}|${flags(rest, MAP_FLAGS)}` : type;
+}
+
+const SIGNALS = [
+  '0', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGKILL',
+  'SIGUSR1', 'SIGSEGV', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGSTKFLT', 'SIGCHLD',
+  'SIGCONT', 'SIGSTOP', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGURG', 'SIGXCPU', 'SIGXFSZ',
+  'SIGVTALRM', 'SIGPROF', 'SIGWINCH', 'SIGIO', 'SIGPWR', 'SIGSYS',
+];
+
+/** A signal number as strace names it: SIGTERM, SIGRTMIN, SIGRT_3, or the number. */
+export function signalName(sig: number): string {
+  if (sig >= 0 && sig < SIGNALS.length) return SIGNALS[sig]!;
+  if (sig === 32) return 'SIGRTMIN';
+  if (sig > 32 && sig <= 64) return `SIGRT_${sig - 32}`;
+  return String(sig);
+}
+
+export const SIGHOW = ['SIG_BLOCK', 'SIG_UNBLOCK', 'SIG_SETMASK'];
+export const WHENCE = ['SEEK_SET', 'SEEK_CUR', 'SEEK_END', 'SEEK_DATA', 'SEEK_HOLE'];
+export const AMODE: FlagTable = [[4, 'R_OK'], [2, 'W_OK'], [1, 'X_OK']];
+export const FCNTL: FlagTable = [
+  [0, 'F_DUPFD'], [1, 'F_GETFD'], [2, 'F_SETFD'], [3, 'F_GETFL'], [4, 'F_SETFL'], [5, 'F_GETLK'],
+  [6, 'F_SETLK'], [7, 'F_SETLKW'], [8, 'F_SETOWN'], [9, 'F_GETOWN'], [10, 'F_SETSIG'],
+  [11, 'F_GETSIG'], [1024, 'F_SETLEASE'], [1025, 'F_GETLEASE'], [1026, 'F_NOTIFY'],
+  [1030, 'F_DUPFD_CLOEXEC'], [1031, 'F_SETPIPE_SZ'], [1032, 'F_GETPIPE_SZ'],
+  [1033, 'F_ADD_SEALS'], [1034, 'F_GET_SEALS'], [36, 'F_OFD_GETLK'], [37, 'F_OFD_SETLK'],
+  [38, 'F_OFD_SETLKW'],
+];
+const FUTEX_CMDS = [
+  'FUTEX_WAIT', 'FUTEX_WAKE', 'FUTEX_FD', 'FUTEX_REQUEUE', 'FUTEX_CMP_REQUEUE', 'FUTEX_WAKE_OP',
+  'FUTEX_LOCK_PI', 'FUTEX_UNLOCK_PI', 'FUTEX_TRYLOCK_PI', 'FUTEX_WAIT_BITSET', 'FUTEX_WAKE_BITSET',
+  'FUTEX_WAIT_REQUEUE_PI', 'FUTEX_CMP_REQUEUE_PI', 'FUTEX_LOCK_PI2',
+];
+export function futexOp(v: number): string {
+  const op = u32(v);
+  const cmd = FUTEX_CMDS[op & 0x7f] ?? String(op & 0x7f);
+  let s = cmd + (op & 128 ? '_PRIVATE' : '');
+  if (op & 256) s += '|FUTEX_CLOCK_REALTIME';
+  const rest = op & ~(0x7f | 128 | 256);
+  return rest ? `${s}|${hex(rest)}` : s;
+}
+export const DOMAINS: FlagTable = [[0, 'AF_UNSPEC'], [1, 'AF_UNIX'], [2, 'AF_INET'], [10, 'AF_INET6'], [16, 'AF_NETLINK'], [17, 'AF_PACKET']];
+const SOCK_TYPES = ['0', 'SOCK_STREAM', 'SOCK_DGRAM', 'SOCK_RAW', 'SOCK_RDM', 'SOCK_SEQPACKET', 'SOCK_DCCP'];
+const SOCK_TYPES_10 = 'SOCK_PACKET';
+export function sockType(v: number): string {
+  const t = u32(v);
+  const base = t & 0xf;
+  let s = base === 10 ? SOCK_TYPES_10 : (SOCK_TYPES[base] ?? String(base));
+  if (t & 0o2000000) s += '|SOCK_CLOEXEC';
+  if (t & 0o4000) s += '|SOCK_NONBLOCK';
+  const rest = t & ~(0xf | 0o4000 | 0o2000000);
+  return rest ? `${s}|${hex(rest)}` : s;
+}
+export const IOCTLS: FlagTable = [
+  [0x5401, 'TCGETS'], [0x5402, 'TCSETS'], [0x5403, 'TCSETSW'], [0x5404, 'TCSETSF'],
+  [0x540f, 'TIOCGPGRP'], [0x5410, 'TIOCSPGRP'], [0x5413, 'TIOCGWINSZ'], [0x5414, 'TIOCSWINSZ'],
+  [0x541b, 'FIONREAD'], [0x5421, 'FIONBIO'], [0x5451, 'FIOCLEX'], [0x5450, 'FIONCLEX'],
+  [0x540e, 'TIOCSCTTY'], [0x5422, 'TIOCNOTTY'],
+];
+export const RLIMITS = [
+  'RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_DATA', 'RLIMIT_STACK', 'RLIMIT_CORE', 'RLIMIT_RSS',
+  'RLIMIT_NPROC', 'RLIMIT_NOFILE', 'RLIMIT_MEMLOCK', 'RLIMIT_AS', 'RLIMIT_LOCKS',
+  'RLIMIT_SIGPENDING', 'RLIMIT_MSGQUEUE', 'RLIMIT_NICE', 'RLIMIT_RTPRIO', 'RLIMIT_RTTIME',
+];
+export const ARCH_PRCTL: FlagTable = [[0x1001, 'ARCH_SET_GS'], [0x1002, 'ARCH_SET_FS'], [0x1003, 'ARCH_GET_FS'], [0x1004, 'ARCH_GET_GS'], [0x1011, 'ARCH_GET_CPUID'], [0x1012, 'ARCH_SET_CPUID'], [0x3001, 'ARCH_CET_STATUS']];
+export const FADVICE = ['POSIX_FADV_NORMAL', 'POSIX_FADV_RANDOM', 'POSIX_FADV_SEQUENTIAL', 'POSIX_FADV_WILLNEED', 'POSIX_FADV_DONTNEED', 'POSIX_FADV_NOREUSE'];
+export const MADVICE: FlagTable = [
+  [0, 'MADV_NORMAL'], [1, 'MADV_RANDOM'], [2, 'MADV_SEQUENTIAL'], [3, 'MADV_WILLNEED'],
+  [4, 'MADV_DONTNEED'], [8, 'MADV_FREE'], [9, 'MADV_REMOVE'], [10, 'MADV_DONTFORK'],
+  [11, 'MADV_DOFORK'], [12, 'MADV_MERGEABLE'], [13, 'MADV_UNMERGEABLE'], [14, 'MADV_HUGEPAGE'],
+  [15, 'MADV_NOHUGEPAGE'], [16, 'MADV_DONTDUMP'], [17, 'MADV_DODUMP'], [18, 'MADV_WIPEONFORK'],
+  [19, 'MADV_KEEPONFORK'], [20, 'MADV_COLD'], [21, 'MADV_PAGEOUT'],
+];
+export const GRND: FlagTable = [[1, 'GRND_NONBLOCK'], [2, 'GRND_RANDOM'], [4, 'GRND_INSECURE']];
+export const CLOCKS = ['CLOCK_REALTIME', 'CLOCK_MONOTONIC', 'CLOCK_PROCESS_CPUTIME_ID', 'CLOCK_THREAD_CPUTIME_ID', 'CLOCK_MONOTONIC_RAW', 'CLOCK_REALTIME_COARSE', 'CLOCK_MONOTONIC_COARSE', 'CLOCK_BOOTTIME', 'CLOCK_REALTIME_ALARM', 'CLOCK_BOOTTIME_ALARM', '10', 'CLOCK_TAI'];
+export const WAIT_OPTS: FlagTable = [[1, 'WNOHANG'], [2, 'WUNTRACED'], [8, 'WCONTINUED'], [0x01000000, 'WNOWAIT'], [0x20000000, '__WNOTHREAD'], [0x40000000, '__WALL'], [0x80000000, '__WCLONE']];
+export const CLONE_FLAGS: FlagTable = [
+  [0x100, 'CLONE_VM'], [0x200, 'CLONE_FS'], [0x400, 'CLONE_FILES'], [0x800, 'CLONE_SIGHAND'],
+  [0x1000, 'CLONE_PIDFD'], [0x2000, 'CLONE_PTRACE'], [0x4000, 'CLONE_VFORK'],
+  [0x8000, 'CLONE_PARENT'], [0x10000, 'CLONE_THREAD'], [0x20000, 'CLONE_NEWNS'],
+  [0x40000, 'CLONE_SYSVSEM'], [0x80000, 'CLONE_SETTLS'], [0x100000, 'CLONE_PARENT_SETTID'],
+  [0x200000, 'CLONE_CHILD_CLEARTID'], [0x400000, 'CLONE_DETACHED'], [0x800000, 'CLONE_UNTRACED'],
+  [0x1000000, 'CLONE_CHILD_SETTID'], [0x2000000, 'CLONE_NEWCGROUP'], [0x4000000, 'CLONE_NEWUTS'],
+  [0x8000000, 'CLONE_NEWIPC'], [0x10000000, 'CLONE_NEWUSER'], [0x20000000, 'CLONE_NEWPID'],
+  [0x40000000, 'CLONE_NEWNET'], [0x80000000, 'CLONE_IO'],
+];
+export const RENAME_FLAGS: FlagTable = [[1, 'RENAME_NOREPLACE'], [2, 'RENAME_EXCHANGE'], [4, 'RENAME_WHITEOUT']];
+const STATX_MASK: FlagTable = [
+  [0x1, 'STATX_TYPE'], [0x2, 'STATX_MODE'], [0x4, 'STATX_NLINK'], [0x8, 'STATX_UID'],
+  [0x10, 'STATX_GID'], [0x20, 'STATX_ATIME'], [0x40, 'STATX_MTIME'], [0x80, 'STATX_CTIME'],
+  [0x100, 'STATX_INO'], [0x200, 'STATX_SIZE'], [0x400, 'STATX_BLOCKS'], [0x800, 'STATX_BTIME'],
+  [0x1000, 'STATX_MNT_ID'], [0x2000, 'STATX_DIOALIGN'],
+];
+export const STATX_ATTRS: FlagTable = [
+  [0x4, 'STATX_ATTR_COMPRESSED'], [0x10, 'STATX_ATTR_IMMUTABLE'], [0x20, 'STATX_ATTR_APPEND'],
+  [0x40, 'STATX_ATTR_NODUMP'], [0x800, 'STATX_ATTR_ENCRYPTED'], [0x1000, 'STATX_ATTR_AUTOMOUNT'],
+  [0x2000, 'STATX_ATTR_MOUNT_ROOT'], [0x100000, 'STATX_ATTR_VERITY'], [0x200000, 'STATX_ATTR_DAX'],
+];
+export function statxMask(v: number): string {
+  const m = u32(v);
+  // STATX_BASIC_STATS (0x7ff) is printed by name when all its bits are there.
+  if ((m & 0x7ff) === 0x7ff) {
+    const rest = m & ~0x7ff;
+    return rest ? `STATX_BASIC_STATS|${flags(rest, STATX_MASK)}` : 'STATX_BASIC_STATS';
+  }
+  return flags(m, STATX_MASK);
+}
+
+export const S_IFMT: FlagTable = [[0o140000, 'S_IFSOCK'], [0o120000, 'S_IFLNK'], [0o100000, 'S_IFREG'], [0o60000, 'S_IFBLK'], [0o40000, 'S_IFDIR'], [0o20000, 'S_IFCHR'], [0o10000, 'S_IFIFO']];
+
+// strace's order of the sa_flags names.
+export const SA_FLAGS: FlagTable = [
+  [0x04000000, 'SA_RESTORER'], [0x08000000, 'SA_ONSTACK'], [0x10000000, 'SA_RESTART'],
+  [0x40000000, 'SA_NODEFER'], [0x80000000, 'SA_RESETHAND'], [4, 'SA_SIGINFO'], [1, 'SA_NOCLDSTOP'],
+  [2, 'SA_NOCLDWAIT'],
+];
