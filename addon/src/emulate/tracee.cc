@@ -9,6 +9,7 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 
 #include <algorithm>
@@ -211,6 +212,34 @@ bool cache_enabled = false;
 std::unordered_map<pid_t, Cached>* cache = new std::unordered_map<pid_t, Cached>();
 uint64_t cache_clock = 0;
 
+// The exits of cached threads: every cached pidfd is in this epoll set (data: tid << 32 | fd; a
+// thread pidfd polls readable once its thread has exited). Entries of exited threads are dropped
+// at each new entry, so the cache does not keep a pidfd per process served. Closing a pidfd (an
+// entry dropped for any reason) takes it out of the set.
+int exits = -1;
+
+void DropExited() {
+  if (exits < 0) return;
+  struct epoll_event ev[64];
+  int n = epoll_wait(exits, ev, 64, 0);
+  for (int i = 0; i < n; i++) {
+    pid_t tid = (pid_t)(ev[i].data.u64 >> 32);
+    int fd = (int)(uint32_t)ev[i].data.u64;
+    auto it = cache->find(tid);
+    if (it != cache->end() && it->second.pidfd.get() == fd) cache->erase(it);
+    else epoll_ctl(exits, EPOLL_CTL_DEL, fd, nullptr);  // not ours any more
+  }
+}
+
+// Watches PIDFD of cached thread TID for its exit. False when it cannot (then it is not cached).
+bool WatchExit(pid_t tid, int pidfd) {
+  if (exits < 0 && (exits = epoll_create1(EPOLL_CLOEXEC)) < 0) return false;
+  struct epoll_event ev = {};
+  ev.events = EPOLLIN;
+  ev.data.u64 = (uint64_t)(uint32_t)tid << 32 | (uint32_t)pidfd;
+  return epoll_ctl(exits, EPOLL_CTL_ADD, pidfd, &ev) == 0;
+}
+
 bool SameIds(const PidfdInfo& i, const Tracee& t) {
   return i.ruid == t.ruid && i.euid == t.euid && i.suid == t.suid && i.fsuid == t.fsuid &&
          i.rgid == t.rgid && i.egid == t.egid && i.sgid == t.sgid && i.fsgid == t.fsgid;
@@ -229,6 +258,10 @@ void Evict() {
 void SetTraceeCache(bool enabled) {
   cache_enabled = enabled;
   cache->clear();  // changes made while nobody was watching are unknown
+  if (!enabled && exits >= 0) {
+    close(exits);
+    exits = -1;
+  }
 }
 
 void ForgetTracee(pid_t tid, bool whole_process, bool root_change) {
@@ -294,7 +327,13 @@ int GetTracee(pid_t tid, Tracee* t, bool need_umask, bool use_cache) {
     return 0;
   }
   t->own_root = !root_changed->count(t->tgid) && SameRootAsOurs(tid);
+  DropExited();
   if (cache->size() >= kMaxCached) Evict();
+  cache->erase(tid);  // a stale entry: its pidfd leaves the exit set before the new one joins
+  if (!WatchExit(tid, pidfd)) {
+    close(pidfd);
+    return 0;
+  }
   Cached& c = (*cache)[tid];
   c.pidfd.reset(pidfd);
   c.t = *t;
