@@ -10,6 +10,7 @@ import { Result } from '../result.js';
 import type { Syscall } from '../syscall.js';
 import { rewriteStrings, type RewriteContext } from './rewrite.js';
 import { credTracked } from './tracked.js';
+import { legacyOpenHow, openHowErrno, O_PATH } from './open-flags.js';
 
 const O_CLOEXEC = 0o2000000;
 const OPEN_HOW_SIZE = 24;
@@ -27,18 +28,28 @@ function openResult(call: Syscall, fd: number, flags: number): Result {
 /** Emulators of the open family, keyed by syscall name. `pid` is the caller's thread id. */
 export function openEmulators(binding: Pick<RawBinding, 'openAs'> & Partial<Pick<RawBinding, 'EMULATE_FALLBACK'>>, ctx?: RewriteContext): Record<string, Emulator> {
   const fallback = (call: Syscall): Result => (ctx ? rewriteStrings(call, ctx) : Result.error(ENOSYS));
+  // Flags first, as the kernel checks them before it reads the path.
   const open = (call: Syscall, pid: number, dirfd: number, pathArg: number, flags: number, mode: number, resolve = 0): Result => {
+    const bad = openHowErrno({ flags, mode });
+    if (bad !== 0) return Result.error(bad);
     const path = call.string(pathArg);
     if (path === null) return Result.error(EFAULT);
     if (path === '') return Result.error(ENOENT);
+    // ADDFD cannot install an O_PATH file (the kernel's fget refuses it): the kernel opens it.
+    if (flags & O_PATH) return fallback(call);
     const fd = binding.openAs(pid, dirfd, path, flags, mode, resolve, credTracked.has(call));
     if (fd === binding.EMULATE_FALLBACK) return fallback(call);
     return openResult(call, fd, flags);
   };
+  // open, openat and creat take an int of flags and a umode_t, cleaned by the kernel first.
+  const legacy = (call: Syscall, pid: number, dirfd: number, pathArg: number, flags: number, mode: number): Result => {
+    const how = legacyOpenHow(flags | 0, mode & 0xffff);
+    return open(call, pid, dirfd, pathArg, how.flags, how.mode);
+  };
   return {
-    open: (c, pid) => open(c, pid, AT_FDCWD, 0, c.args[1]!, c.args[2]!),
-    openat: (c, pid) => open(c, pid, c.args[0]! | 0, 1, c.args[2]!, c.args[3]!),
-    creat: (c, pid) => open(c, pid, AT_FDCWD, 0, fsc.O_CREAT | fsc.O_WRONLY | fsc.O_TRUNC, c.args[1]!),
+    open: (c, pid) => legacy(c, pid, AT_FDCWD, 0, c.args[1]!, c.args[2]!),
+    openat: (c, pid) => legacy(c, pid, c.args[0]! | 0, 1, c.args[2]!, c.args[3]!),
+    creat: (c, pid) => legacy(c, pid, AT_FDCWD, 0, fsc.O_CREAT | fsc.O_WRONLY | fsc.O_TRUNC, c.args[1]!),
     openat2: (c, pid) => {
       const size = c.args[3]!;
       if (size < OPEN_HOW_SIZE) return Result.error(EINVAL);
@@ -49,7 +60,9 @@ export function openEmulators(binding: Pick<RawBinding, 'openAs'> & Partial<Pick
       const flags = how.readBigUInt64LE(0);
       const mode = how.readBigUInt64LE(8);
       const resolve = how.readBigUInt64LE(16);
-      if (flags > 0x7fffffffn || mode > 0o7777n || resolve > 0xffffn) return fallback(c);
+      const bad = openHowErrno({ flags, mode });
+      if (bad !== 0) return Result.error(bad);
+      if (resolve > 0xffffn) return fallback(c);
       return open(c, pid, c.args[0]! | 0, 1, Number(flags), Number(mode), Number(resolve));
     },
   };
