@@ -11,6 +11,7 @@
         "src/emulate/open_as.cc",
         "src/emulate/tracee.cc",
         "src/emulate/path_as.cc",
+        "src/emulate/task.cc",
         "src/emulate/rewrite.cc",
         "src/bpf/trace_session.cc",
         "src/bpf/count_session.cc",

@@ -148,13 +148,10 @@ export interface RawBinding {
   /** Returned by openAs/pathAs when the call must be run by the kernel as the tracee. */
   EMULATE_FALLBACK: number;
   /**
-   * Runs path operation `op` (PATH_OP) as the tracee on (dirfd, path): result, -errno or
-   * EMULATE_FALLBACK. `nums`, `str`, `input` are the operation's arguments; `output` receives its
-   * data (struct stat, link target...). rename and link take a second (dirfd2, path2). `cached`:
-   * the identity cache may be used (the call came through an engine that sees credential changes).
+   * Runs one path operation as the tracee (see PathRequest): its result, -errno, or
+   * EMULATE_FALLBACK. Throws a TypeError when a field of the request is missing or mistyped.
    */
-  pathAs(tid: number, op: number, dirfd: number, path: string, nums: readonly number[], str?: string | null, input?: Buffer | null, output?: Buffer | null, dirfd2?: number, path2?: string, cached?: boolean): number;
-  PATH_OP: Readonly<Record<PathOpName, number>>;
+  pathAs(request: PathRequest): number;
   /**
    * Cache tracee identities between emulated calls (off by default; used only by calls made with
    * `cached`). Whoever turns it on must call forgetTracee(tid) when thread tid enters a call that
@@ -173,8 +170,8 @@ export interface RawBinding {
    * or -errno (-ESRCH: gone). `length` bytes of `bytes` (default all).
    */
   writeTracee(tid: number, addr: number, bytes: Buffer, length?: number): number;
-  /** [tgid, ppid, starttime of its process, cwdDev, cwdIno] of a thread (cwd fields -1 if unreadable), or null when gone. */
-  taskInfo(tid: number): [number, number, number, number, number] | null;
+  /** What /proc says about a thread, or null when it is gone. */
+  taskInfo(tid: number): TaskInfo | null;
   /**
    * Writes each region's new bytes over the tracee's memory for a CONTINUE, and puts the old ones
    * back when the call returns (ptrace stop at syscall exit; polling when the thread cannot be
@@ -184,7 +181,55 @@ export interface RawBinding {
   rewriteContinue(tid: number, regions: readonly (readonly [number, Buffer, Buffer])[], exec: boolean, killableWait: boolean): number;
 }
 
-export type PathOpName =
-  | 'stat' | 'statx' | 'access' | 'readlink' | 'mkdir' | 'mknod' | 'unlink' | 'chmod' | 'chown'
-  | 'utimens' | 'truncate' | 'statfs' | 'setxattr' | 'getxattr' | 'listxattr' | 'removexattr'
-  | 'inotify' | 'nameToHandle' | 'symlink' | 'rename' | 'link' | 'chdirCheck';
+/** A thread as /proc shows it (addon/src/emulate/task.cc). */
+export interface TaskInfo {
+  tgid: number;
+  ppid: number;
+  /** Effective uid. */
+  euid: number;
+  /** Start time of its process (clock ticks since boot): tells a reused process id. */
+  start: number;
+  /** (st_dev, st_ino) of its cwd, -1 when unreadable. */
+  cwdDev: number;
+  cwdIno: number;
+}
+
+/** What every path operation names: the thread, and the path as it gave it (relative to dirfd). */
+interface PathTarget {
+  tid: number;
+  dirfd: number;
+  path: string;
+  /** The identity cache may be used: the call came through an engine that sees credential changes. */
+  cached?: boolean;
+}
+
+/**
+ * One path operation run as the tracee by the addon (addon/src/emulate/path_as.cc), with the fields
+ * the kernel's call takes. `out` receives the call's output (struct stat, statx, statfs, a link
+ * target, an xattr value or list, a file handle); the caller writes it back to the tracee.
+ */
+export type PathRequest = PathTarget &
+  (
+    | { op: 'stat'; /** AT_SYMLINK_NOFOLLOW, AT_NO_AUTOMOUNT */ flags: number; out: Buffer }
+    | { op: 'statx'; flags: number; mask: number; out: Buffer }
+    | { op: 'access'; /** R_OK... */ mode: number; /** AT_EACCESS, AT_SYMLINK_NOFOLLOW */ flags: number }
+    | { op: 'readlink'; out: Buffer }
+    | { op: 'mkdir'; mode: number }
+    | { op: 'mknod'; mode: number; dev: number }
+    | { op: 'unlink'; /** AT_REMOVEDIR */ flags: number }
+    | { op: 'chmod'; mode: number; flags: number }
+    | { op: 'chown'; uid: number; gid: number; flags: number }
+    | { op: 'utimens'; /** struct timespec[2], or null for now */ times: Buffer | null; flags: number }
+    | { op: 'truncate'; length: number }
+    | { op: 'statfs'; out: Buffer }
+    | { op: 'setxattr'; follow: boolean; name: string; value: Buffer; /** XATTR_CREATE, XATTR_REPLACE */ flags: number }
+    | { op: 'getxattr'; follow: boolean; name: string; /** null: ask the size */ out: Buffer | null }
+    | { op: 'listxattr'; follow: boolean; out: Buffer | null }
+    | { op: 'removexattr'; follow: boolean; name: string }
+    | { op: 'inotify'; /** the tracee's inotify fd */ fd: number; mask: number }
+    | { op: 'nameToHandle'; /** AT_SYMLINK_FOLLOW, AT_HANDLE_* */ flags: number; /** struct file_handle + 8 bytes of mount id */ out: Buffer }
+    | { op: 'symlink'; target: string }
+    | { op: 'rename'; /** RENAME_* */ flags: number; dirfd2: number; path2: string }
+    | { op: 'link'; /** AT_SYMLINK_FOLLOW */ flags: number; dirfd2: number; path2: string }
+    | { op: 'chdirCheck'; /** receives the directory's struct stat */ out: Buffer }
+  );

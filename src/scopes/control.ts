@@ -1,7 +1,6 @@
 // The supervisor's side of the control protocol (see protocol.ts): answers the control calls of
 // nested sysvisors and of `sysvisor load/unload/engines`. The caller is the notification's thread,
 // as the kernel reports it; a caller acts only on its own scope, or pushes one for its children.
-import { readFileSync } from 'node:fs';
 import type { Engine, OutputSink } from '../chain/engine.js';
 import type { Reporter } from '../chain/report.js';
 import { Result } from '../chain/result.js';
@@ -27,7 +26,7 @@ export class ControlServer {
   private readonly roots = new Map<Scope, number>();
 
   constructor(
-    private readonly binding: Pick<RawBinding, 'grabFd'>,
+    private readonly binding: Pick<RawBinding, 'grabFd' | 'taskInfo'>,
     private readonly scopes: ScopeTree,
     private readonly plan: FilterPlan,
     private readonly taskInfo: TaskInfoFn,
@@ -68,7 +67,7 @@ export class ControlServer {
       case OP.hello:
         return { ok: true, version: VERSION, depth: scope.depth() + 1, scope: scope.id };
       case OP.push:
-        return this.push(scope, caller.tgid, effectiveUid(tid), req);
+        return this.push(scope, caller.tgid, this.effectiveUid(tid), req);
       case OP.pop:
         return this.pop(caller.tgid, req);
       case OP.load:
@@ -84,10 +83,15 @@ export class ControlServer {
     }
   }
 
+  /** The effective uid of a thread, from the kernel (/proc), or -1 when it is gone. */
+  private effectiveUid(tid: number): number {
+    return this.binding.taskInfo(tid)?.euid ?? -1;
+  }
+
   // The engines of a scope act on every process of it: only its creator's user (or root) may
   // change them, not a less privileged process that runs in it.
   private mayChange(scope: Scope, tid: number): void {
-    const uid = effectiveUid(tid);
+    const uid = this.effectiveUid(tid);
     if (uid !== 0 && uid !== scope.creatorUid) throw new ControlError(`permission denied: the engines of scope ${scope.id} belong to uid ${scope.creatorUid}`);
   }
 
@@ -170,16 +174,6 @@ export class ControlServer {
       if (s !== this.scopes.root && this.scopes.get(s.id)) await closeEngines(this.scopes.pop(s), this.reporter);
     }
     await closeEngines(this.scopes.root.own.map((o) => o.engine), this.reporter);
-  }
-}
-
-/** The effective uid of a thread, from the kernel (/proc), or -1 when it is gone. */
-function effectiveUid(tid: number): number {
-  try {
-    const m = /^Uid:\s+\d+\s+(\d+)/m.exec(readFileSync(`/proc/${tid}/status`, 'utf8'));
-    return m ? Number(m[1]) : -1;
-  } catch {
-    return -1;
   }
 }
 

@@ -105,6 +105,7 @@ void InitEmulate(Napi::Env env, Napi::Object exports) {
   exports.Set("forgetTracee", Napi::Function::New(env, ForgetTraceeJs, "forgetTracee"));
   exports.Set("emulateCache", Napi::Function::New(env, EmulateCacheJs, "emulateCache"));
   InitPathAs(env, exports);
+  InitTask(env, exports);
   InitRewrite(env, exports);
 }
 

@@ -4,9 +4,10 @@
 // supervisor act elsewhere than on the path it checked. Outputs (struct stat, link targets, xattr
 // values...) go to a Buffer the caller writes to the tracee.
 //
-// pathAs(tid, op, dirfd, path, nums[], str, inBuf, outBuf[, dirfd2, path2, cached]) -> result,
-// -errno or FALLBACK (the caller then lets the kernel run the call as the tracee). cached: the
-// identity cache may be used (see GetTracee).
+// pathAs(request) -> result, -errno or FALLBACK (the caller then lets the kernel run the call as
+// the tracee). A request is an object: { op, tid, dirfd, path, cached? } and the named fields of
+// its operation (declared once, as PathRequest, in src/native/binding.ts). cached: the identity
+// cache may be used (see GetTracee).
 #include "common.h"
 #include "emulate/emulate.h"
 #include "emulate/tracee.h"
@@ -21,7 +22,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <vector>
 
 #ifndef SYS_fchmodat2
@@ -50,18 +50,25 @@ const struct { const char* name; Op op; } kOps[] = {
     {"symlink", kSymlink}, {"rename", kRename}, {"link", kLink}, {"chdirCheck", kChdirCheck},
 };
 
+// One request, its fields named as in PathRequest (those an operation does not take stay 0).
 struct Args {
-  pid_t tid;
-  Op op;
-  std::string path, path2, str;
+  pid_t tid = 0;
+  Op op = kStat;
+  std::string path, path2, str;  // str: an xattr name, or a symlink's target
   int dirfd = AT_FDCWD, dirfd2 = AT_FDCWD;
-  std::vector<int64_t> n;
+  int flags = 0;      // AT_* flags; renameat2 flags; setxattr's XATTR_CREATE/REPLACE
+  uint32_t mode = 0;  // access mode (R_OK...), file mode (mkdir, mknod, chmod)
+  uint32_t uid = 0, gid = 0;
+  uint64_t dev = 0;
+  int64_t length = 0;
+  uint32_t mask = 0;  // statx mask, inotify mask
+  int fd = -1;        // the tracee's inotify fd
+  bool follow = false;
   const uint8_t* in = nullptr;
   size_t in_len = 0;
   bool has_in = false;
   uint8_t* out = nullptr;
   size_t out_len = 0;
-  int64_t num(size_t i) const { return i < n.size() ? n[i] : 0; }
 };
 
 long R(long r) { return r < 0 ? -errno : r; }
@@ -91,8 +98,8 @@ long OpenObject(const Resolved& r, int extra = 0) {
 LastMode FollowIf(bool follow) { return follow ? kFollow : kNoFollow; }
 
 long Run(const Tracee& t, const Args& a, const Bases& b, const Bases& b2, int tracee_fd) {
-  int flags = (int)a.num(0);
-  bool real_ids = a.op == kAccess && !(a.num(1) & AT_EACCESS);
+  int flags = a.flags;
+  bool real_ids = a.op == kAccess && !(flags & AT_EACCESS);
   AsTracee as(t, real_ids, a.op == kMkdir || a.op == kMknod);
   if (!as.ok()) return -EPERM;
   Resolved r;
@@ -118,7 +125,7 @@ long Run(const Tracee& t, const Args& a, const Bases& b, const Bases& b2, int tr
       int f = (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) | AT_SYMLINK_NOFOLLOW;
       for (LastMode m : {follow ? kFollowLazy : kNoFollow, kFollow}) {
         if ((w = walk(m)) < 0) return w;
-        long rc = R(syscall(SYS_statx, r.dir.get(), r.last.c_str(), f, (unsigned)a.num(1), a.out));
+        long rc = R(syscall(SYS_statx, r.dir.get(), r.last.c_str(), f, a.mask, a.out));
         uint16_t mode;
         memcpy(&mode, a.out + 0x1c, sizeof mode);  // struct statx: stx_mode
         if (rc < 0 || !follow || !S_ISLNK(mode)) return rc;
@@ -127,9 +134,8 @@ long Run(const Tracee& t, const Args& a, const Bases& b, const Bases& b2, int tr
       return -ELOOP;
     }
     case kAccess: {
-      int aflags = (int)a.num(1);
-      if ((w = walk(FollowIf(!(aflags & AT_SYMLINK_NOFOLLOW)))) < 0) return w;
-      return R(syscall(SYS_faccessat2, r.dir.get(), r.last.c_str(), (int)a.num(0), AT_EACCESS | AT_SYMLINK_NOFOLLOW));
+      if ((w = walk(FollowIf(!(flags & AT_SYMLINK_NOFOLLOW)))) < 0) return w;
+      return R(syscall(SYS_faccessat2, r.dir.get(), r.last.c_str(), (int)a.mode, AT_EACCESS | AT_SYMLINK_NOFOLLOW));
     }
     case kReadlink: {
       if ((w = walk(kNoFollow)) < 0) return w;
@@ -138,23 +144,22 @@ long Run(const Tracee& t, const Args& a, const Bases& b, const Bases& b2, int tr
     }
     case kMkdir:
       if ((w = walk(kParent)) < 0) return w;
-      return R(mkdirat(r.dir.get(), r.last.c_str(), (mode_t)a.num(0)));
+      return R(mkdirat(r.dir.get(), r.last.c_str(), (mode_t)a.mode));
     case kMknod:
       if ((w = walk(kParent)) < 0) return w;
-      return R(mknodat(r.dir.get(), r.last.c_str(), (mode_t)a.num(0), (dev_t)a.num(1)));
+      return R(mknodat(r.dir.get(), r.last.c_str(), (mode_t)a.mode, (dev_t)a.dev));
     case kUnlink:
       if ((w = walk(kParent)) < 0) return w;
       return R(unlinkat(r.dir.get(), r.last.c_str(), flags & AT_REMOVEDIR));
     case kChmod: {
-      if ((w = walk(FollowIf(!(a.num(1) & AT_SYMLINK_NOFOLLOW)))) < 0) return w;
-      long c = syscall(SYS_fchmodat2, r.dir.get(), r.last.c_str(), (mode_t)a.num(0), AT_SYMLINK_NOFOLLOW);
-      if (c < 0 && errno == ENOSYS) c = fchmodat(r.dir.get(), r.last.c_str(), (mode_t)a.num(0), 0);
+      if ((w = walk(FollowIf(!(flags & AT_SYMLINK_NOFOLLOW)))) < 0) return w;
+      long c = syscall(SYS_fchmodat2, r.dir.get(), r.last.c_str(), (mode_t)a.mode, AT_SYMLINK_NOFOLLOW);
+      if (c < 0 && errno == ENOSYS) c = fchmodat(r.dir.get(), r.last.c_str(), (mode_t)a.mode, 0);
       return R(c);
     }
     case kChown: {
-      int cflags = (int)a.num(2);
-      if ((w = walk(FollowIf(!(cflags & AT_SYMLINK_NOFOLLOW)))) < 0) return w;
-      return R(fchownat(r.dir.get(), r.last.c_str(), (uid_t)a.num(0), (gid_t)a.num(1), AT_SYMLINK_NOFOLLOW));
+      if ((w = walk(FollowIf(!(flags & AT_SYMLINK_NOFOLLOW)))) < 0) return w;
+      return R(fchownat(r.dir.get(), r.last.c_str(), (uid_t)a.uid, (gid_t)a.gid, AT_SYMLINK_NOFOLLOW));
     }
     case kUtimens: {
       if ((w = walk(FollowIf(!(flags & AT_SYMLINK_NOFOLLOW)))) < 0) return w;
@@ -171,7 +176,7 @@ long Run(const Tracee& t, const Args& a, const Bases& b, const Bases& b2, int tr
       if (fd < 0) return fd;
       Fd obj((int)fd);
       std::string p = "/proc/self/fd/" + std::to_string(obj.get());
-      return R(truncate(p.c_str(), (off_t)a.num(0)));
+      return R(truncate(p.c_str(), (off_t)a.length));
     }
     case kStatfs: {
       if ((w = walk(kFollow)) < 0) return w;
@@ -183,35 +188,34 @@ long Run(const Tracee& t, const Args& a, const Bases& b, const Bases& b2, int tr
     }
     // The *xattrat calls (6.13) act on (dir, name) directly; before, l*xattr on /proc/self/fd/DIR/NAME.
     case kSetxattr: {
-      if ((w = walk(FollowIf(flags != 0))) < 0) return w;
-      XattrArgs xa = {reinterpret_cast<uint64_t>(a.in), (uint32_t)a.in_len, (uint32_t)a.num(1)};
+      if ((w = walk(FollowIf(a.follow))) < 0) return w;
+      XattrArgs xa = {reinterpret_cast<uint64_t>(a.in), (uint32_t)a.in_len, (uint32_t)flags};
       long x = XattrAt() ? syscall(kSysSetxattrat, r.dir.get(), r.last.c_str(), AT_SYMLINK_NOFOLLOW, a.str.c_str(), &xa, sizeof xa) : -1;
       if (!XattrAtMissing(x)) return R(x);
-      return R(lsetxattr(ProcPath(r).c_str(), a.str.c_str(), a.in, a.in_len, (int)a.num(1)));
+      return R(lsetxattr(ProcPath(r).c_str(), a.str.c_str(), a.in, a.in_len, flags));
     }
     case kGetxattr: {
-      if ((w = walk(FollowIf(flags != 0))) < 0) return w;
+      if ((w = walk(FollowIf(a.follow))) < 0) return w;
       XattrArgs xa = {reinterpret_cast<uint64_t>(a.out), (uint32_t)a.out_len, 0};
       long x = XattrAt() ? syscall(kSysGetxattrat, r.dir.get(), r.last.c_str(), AT_SYMLINK_NOFOLLOW, a.str.c_str(), &xa, sizeof xa) : -1;
       if (!XattrAtMissing(x)) return R(x);
       return R(lgetxattr(ProcPath(r).c_str(), a.str.c_str(), a.out, a.out_len));
     }
     case kListxattr: {
-      if ((w = walk(FollowIf(flags != 0))) < 0) return w;
+      if ((w = walk(FollowIf(a.follow))) < 0) return w;
       long x = XattrAt() ? syscall(kSysListxattrat, r.dir.get(), r.last.c_str(), AT_SYMLINK_NOFOLLOW, a.out, a.out_len) : -1;
       if (!XattrAtMissing(x)) return R(x);
       return R(llistxattr(ProcPath(r).c_str(), reinterpret_cast<char*>(a.out), a.out_len));
     }
     case kRemovexattr: {
-      if ((w = walk(FollowIf(flags != 0))) < 0) return w;
+      if ((w = walk(FollowIf(a.follow))) < 0) return w;
       long x = XattrAt() ? syscall(kSysRemovexattrat, r.dir.get(), r.last.c_str(), AT_SYMLINK_NOFOLLOW, a.str.c_str()) : -1;
       if (!XattrAtMissing(x)) return R(x);
       return R(lremovexattr(ProcPath(r).c_str(), a.str.c_str()));
     }
     case kInotify: {
-      uint32_t mask = (uint32_t)a.num(1);
-      if ((w = walk(FollowIf(!(mask & IN_DONT_FOLLOW)))) < 0) return w;
-      return R(inotify_add_watch(tracee_fd, ProcPath(r).c_str(), mask | IN_DONT_FOLLOW));
+      if ((w = walk(FollowIf(!(a.mask & IN_DONT_FOLLOW)))) < 0) return w;
+      return R(inotify_add_watch(tracee_fd, ProcPath(r).c_str(), a.mask | IN_DONT_FOLLOW));
     }
     case kNameToHandle: {
       if ((w = walk(FollowIf(flags & AT_SYMLINK_FOLLOW))) < 0) return w;
@@ -260,39 +264,110 @@ int TraceeFd(pid_t tgid, int fd) {
   return r < 0 ? -e : r;
 }
 
+// Reads the fields of a request object; the first missing or mistyped one throws a TypeError.
+class Request {
+ public:
+  Request(Napi::Env env, Napi::Object o) : env_(env), o_(o) {}
+  bool ok() const { return ok_; }
+  double Num(const char* key) {
+    Napi::Value v = o_.Get(key);
+    if (v.IsNumber()) return v.As<Napi::Number>().DoubleValue();
+    return Fail(key, "a number"), 0;
+  }
+  std::string Str(const char* key) {
+    Napi::Value v = o_.Get(key);
+    if (v.IsString()) return v.As<Napi::String>().Utf8Value();
+    return Fail(key, "a string"), std::string();
+  }
+  bool Bool(const char* key) {
+    Napi::Value v = o_.Get(key);
+    if (v.IsBoolean()) return v.As<Napi::Boolean>().Value();
+    return Fail(key, "a boolean"), false;
+  }
+  bool OptionalBool(const char* key) { return o_.Get(key).ToBoolean(); }
+  // A Buffer, or (NULLABLE) null: then *data stays nullptr.
+  void Buf(const char* key, bool nullable, uint8_t** data, size_t* len) {
+    Napi::Value v = o_.Get(key);
+    if (v.IsBuffer()) {
+      auto b = v.As<Napi::Buffer<uint8_t>>();
+      *data = b.Data(), *len = b.Length();
+    } else if (!(nullable && v.IsNull())) {
+      Fail(key, nullable ? "a Buffer or null" : "a Buffer");
+    }
+  }
+
+ private:
+  void Fail(const char* key, const char* what) {
+    if (ok_) ThrowType(env_, std::string("pathAs: field '") + key + "' must be " + what);
+    ok_ = false;
+  }
+  Napi::Env env_;
+  Napi::Object o_;
+  bool ok_ = true;
+};
+
+// The fields of each operation (PathRequest in src/native/binding.ts).
+bool ParseArgs(Request& q, Args* a) {
+  uint8_t* in = nullptr;
+  auto input = [&](const char* key, bool nullable) {
+    q.Buf(key, nullable, &in, &a->in_len);
+    a->in = in, a->has_in = in != nullptr;
+  };
+  auto output = [&](bool nullable) { q.Buf("out", nullable, &a->out, &a->out_len); };
+  switch (a->op) {
+    case kStat: a->flags = (int)q.Num("flags"); output(false); break;
+    case kStatx: a->flags = (int)q.Num("flags"); a->mask = (uint32_t)q.Num("mask"); output(false); break;
+    case kAccess: a->mode = (uint32_t)q.Num("mode"); a->flags = (int)q.Num("flags"); break;
+    case kReadlink: output(false); break;
+    case kMkdir: a->mode = (uint32_t)q.Num("mode"); break;
+    case kMknod: a->mode = (uint32_t)q.Num("mode"); a->dev = (uint64_t)q.Num("dev"); break;
+    case kUnlink: a->flags = (int)q.Num("flags"); break;
+    case kChmod: a->mode = (uint32_t)q.Num("mode"); a->flags = (int)q.Num("flags"); break;
+    case kChown:
+      a->uid = (uint32_t)q.Num("uid"), a->gid = (uint32_t)q.Num("gid"), a->flags = (int)q.Num("flags");
+      break;
+    case kUtimens: a->flags = (int)q.Num("flags"); input("times", true); break;
+    case kTruncate: a->length = (int64_t)q.Num("length"); break;
+    case kStatfs: output(false); break;
+    case kSetxattr:
+      a->follow = q.Bool("follow"), a->str = q.Str("name"), a->flags = (int)q.Num("flags");
+      input("value", false);
+      break;
+    case kGetxattr: a->follow = q.Bool("follow"), a->str = q.Str("name"); output(true); break;
+    case kListxattr: a->follow = q.Bool("follow"); output(true); break;
+    case kRemovexattr: a->follow = q.Bool("follow"), a->str = q.Str("name"); break;
+    case kInotify: a->fd = (int)q.Num("fd"), a->mask = (uint32_t)q.Num("mask"); break;
+    case kNameToHandle: a->flags = (int)q.Num("flags"); output(false); break;
+    case kSymlink: a->str = q.Str("target"); break;
+    case kRename:
+    case kLink:
+      a->flags = (int)q.Num("flags"), a->dirfd2 = (int)q.Num("dirfd2"), a->path2 = q.Str("path2");
+      break;
+    case kChdirCheck: output(false); break;
+  }
+  return q.ok();
+}
+
 Napi::Value PathAs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!ArgNumber(info, 0, "tid") || !ArgNumber(info, 1, "op") || !ArgNumber(info, 2, "dirfd") ||
-      !ArgString(info, 3, "path") || !ArgArray(info, 4, "nums"))
-    return env.Undefined();
+  if (info.Length() < 1 || !info[0].IsObject()) return (ThrowType(env, "pathAs: the request must be an object"), env.Undefined());
+  Request q(env, info[0].As<Napi::Object>());
   Args a;
-  a.tid = info[0].As<Napi::Number>().Int32Value();
-  a.op = (Op)info[1].As<Napi::Number>().Int32Value();
-  a.dirfd = info[2].As<Napi::Number>().Int32Value();
-  a.path = info[3].As<Napi::String>().Utf8Value();
-  Napi::Array nums = info[4].As<Napi::Array>();
-  for (uint32_t i = 0; i < nums.Length(); i++) a.n.push_back(nums.Get(i).As<Napi::Number>().Int64Value());
-  if (info.Length() > 5 && info[5].IsString()) a.str = info[5].As<Napi::String>().Utf8Value();
-  if (info.Length() > 6 && info[6].IsBuffer()) {
-    auto in = info[6].As<Napi::Buffer<uint8_t>>();
-    a.in = in.Data(), a.in_len = in.Length(), a.has_in = true;
-  }
-  if (info.Length() > 7 && info[7].IsBuffer()) {
-    auto out = info[7].As<Napi::Buffer<uint8_t>>();
-    a.out = out.Data(), a.out_len = out.Length();
-  }
+  std::string op = q.Str("op");
+  a.tid = (pid_t)q.Num("tid");
+  a.dirfd = (int)q.Num("dirfd");
+  a.path = q.Str("path");
+  if (!q.ok()) return env.Undefined();
+  bool known = false;
+  for (const auto& o : kOps) if (op == o.name) a.op = o.op, known = true;
+  if (!known) return (ThrowType(env, "pathAs: unknown op '" + op + "'"), env.Undefined());
+  if (!ParseArgs(q, &a)) return env.Undefined();
   bool two = a.op == kRename || a.op == kLink;
-  if (two) {
-    if (!ArgNumber(info, 8, "dirfd2") || !ArgString(info, 9, "path2")) return env.Undefined();
-    a.dirfd2 = info[8].As<Napi::Number>().Int32Value();
-    a.path2 = info[9].As<Napi::String>().Utf8Value();
-  }
   auto result = [&](long v) { return Napi::Number::New(env, (double)v); };
   if (a.path.empty() || (two && a.path2.empty())) return result(-ENOENT);
 
   Tracee t;
-  bool cached = info.Length() > 10 && info[10].ToBoolean();
-  int r = GetTracee(a.tid, &t, a.op == kMkdir || a.op == kMknod, cached);
+  int r = GetTracee(a.tid, &t, a.op == kMkdir || a.op == kMknod, q.OptionalBool("cached"));
   if (r < 0) return result(r);
   if (t.foreign_userns) return result(kFallback);
   Bases b, b2;
@@ -300,58 +375,17 @@ Napi::Value PathAs(const Napi::CallbackInfo& info) {
   if (two && (r = OpenBases(t, a.dirfd2, a.path2, &b2)) < 0) return result(r);
   Fd tracee_fd;
   if (a.op == kInotify) {
-    int fd = TraceeFd(t.tgid, (int)a.num(0));
+    int fd = TraceeFd(t.tgid, a.fd);
     if (fd < 0) return result(fd == -EBADF || fd == -ENOENT ? -EBADF : fd);
     tracee_fd.reset(fd);
   }
   return result(Run(t, a, b, b2, tracee_fd.get()));
 }
 
-// taskInfo(tid) -> [tgid, ppid, starttime of the process, cwdDev, cwdIno] or null when the thread
-// is gone.
-Napi::Value TaskInfo(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!ArgNumber(info, 0, "tid")) return env.Undefined();
-  pid_t tid = info[0].As<Napi::Number>().Int32Value();
-  Tracee t;
-  if (ReadTracee(tid, &t) < 0) return env.Null();
-  std::string proc = "/proc/" + std::to_string(tid);
-  // The process's start time (a thread has its own): it tells a reused process id.
-  std::ifstream f("/proc/" + std::to_string(t.tgid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  size_t rp = text.rfind(')');
-  if (rp == std::string::npos) return env.Null();
-  // Fields after "(comm)": state is field 3; starttime is field 22.
-  const char* p = text.c_str() + rp + 2;
-  double start = 0;
-  for (int field = 3; *p; field++) {
-    if (field == 22) {
-      start = (double)strtoull(p, nullptr, 10);
-      break;
-    }
-    p = strchr(p, ' ');
-    if (!p) break;
-    p++;
-  }
-  struct stat st = {};
-  bool cwd_ok = ::stat((proc + "/cwd").c_str(), &st) == 0;
-  Napi::Array out = Napi::Array::New(env, 5);
-  out.Set(0u, Napi::Number::New(env, t.tgid));
-  out.Set(1u, Napi::Number::New(env, t.ppid));
-  out.Set(2u, Napi::Number::New(env, start));
-  out.Set(3u, Napi::Number::New(env, cwd_ok ? (double)st.st_dev : -1));
-  out.Set(4u, Napi::Number::New(env, cwd_ok ? (double)st.st_ino : -1));
-  return out;
-}
-
 }  // namespace
 
 void InitPathAs(Napi::Env env, Napi::Object exports) {
   exports.Set("pathAs", Napi::Function::New(env, PathAs, "pathAs"));
-  exports.Set("taskInfo", Napi::Function::New(env, TaskInfo, "taskInfo"));
-  Napi::Object ops = Napi::Object::New(env);
-  for (const auto& o : kOps) ops.Set(o.name, Napi::Number::New(env, o.op));
-  exports.Set("PATH_OP", ops);
 }
 
 }  // namespace emulate

@@ -22,6 +22,7 @@
 // where a write would outlive the call or be seen by others.
 #include "common.h"
 #include "emulate/emulate.h"
+#include "emulate/task.h"
 #include "memory/tracee_mem.h"
 
 #include <fcntl.h>
@@ -77,11 +78,6 @@ std::string ReadText(const std::string& path) {
   ssize_t n = read(fd, buf, sizeof buf - 1);
   close(fd);
   return n > 0 ? std::string(buf, (size_t)n) : std::string();
-}
-
-int StatusField(const std::string& status, const char* key) {
-  size_t p = status.find(std::string("\n") + key + ":");
-  return p == std::string::npos ? -1 : atoi(status.c_str() + p + strlen(key) + 2);
 }
 
 // Writes each region's NEW bytes (forward) or OLD bytes (back, only where the NEW ones are still
@@ -193,8 +189,8 @@ class Agent {
       // The exit of a process whose parent is the supervisor (its command, an orphan it adopted)
       // is the supervisor's to collect. Anything else traced here must be waited for now, or its
       // parent (or, for a thread, its process's parent) would never hear of it.
-      std::string status = ReadText("/proc/" + std::to_string(j.tid) + "/status");
-      bool ours = StatusField(status, "Tgid") == j.tid && StatusField(status, "PPid") == getpid();
+      TaskStatus st;
+      bool ours = ReadStatus(j.tid, &st) == 0 && st.tgid == j.tid && st.ppid == getpid();
       if (!ours) {
         siginfo_t done = {};
         waitid(P_PID, (id_t)j.tid, &done, WEXITED | __WALL | WNOHANG);
@@ -261,11 +257,10 @@ Napi::Value RewriteContinue(const Napi::CallbackInfo& info) {
     j.regions.push_back(std::move(reg));
   }
   std::string proc = "/proc/" + std::to_string(j.tid);
-  std::string status = ReadText(proc + "/status");
-  if (status.empty()) return Napi::Number::New(env, -ESRCH);
-  // /proc/TID/status is longer than ReadText's buffer; Tgid and PPid are near the top.
-  j.tgid = StatusField(status, "Tgid");
-  int ppid = StatusField(status, "PPid");
+  TaskStatus st;
+  if (int r = ReadStatus(j.tid, &st); r < 0) return Napi::Number::New(env, r == -EIO ? -ESRCH : r);
+  j.tgid = st.tgid;
+  int ppid = st.ppid;
   // A vfork child shares its parent's memory: after a successful execve, restore it there.
   if (j.exec && ppid > 0 && syscall(SYS_kcmp, j.tgid, ppid, KCMP_VM, 0, 0) == 0) j.vfork_parent = ppid;
   j.syscall_line = ReadText(proc + "/syscall");

@@ -1,6 +1,8 @@
 // The tracee's identity, the AsTracee scope and the path walker (see tracee.h).
 #include "emulate/tracee.h"
 
+#include "emulate/task.h"
+
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/magic.h>
@@ -25,33 +27,6 @@ namespace emulate {
 namespace {
 
 constexpr int kMaxSymlinks = 40;
-
-// Reads a small /proc file into buf. Returns its length or -errno.
-ssize_t ReadSmall(const char* path, char* buf, size_t size) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -errno;
-  size_t n = 0;
-  while (n + 1 < size) {
-    ssize_t r = read(fd, buf + n, size - 1 - n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    n += (size_t)r;
-  }
-  close(fd);
-  buf[n] = 0;
-  return (ssize_t)n;
-}
-
-// The value after "Key:" on its line, or nullptr.
-const char* Field(const char* text, const char* key) {
-  size_t kl = strlen(key);
-  for (const char* p = text; p && *p;) {
-    if (strncmp(p, key, kl) == 0 && p[kl] == ':') return p + kl + 1;
-    p = strchr(p, '\n');
-    if (p) p++;
-  }
-  return nullptr;
-}
 
 // "user:[INO]" of a process, or "" when unreadable.
 std::string UserNs(const std::string& proc) {
@@ -121,32 +96,16 @@ int ReadLink(int dirfd, const char* name, std::string* out) {
 int ReadTracee(pid_t tid, Tracee* t) {
   static const std::string own_userns = UserNs("/proc/self");
   std::string proc = "/proc/" + std::to_string(tid);
-  char buf[4096];
-  ssize_t n = ReadSmall((proc + "/status").c_str(), buf, sizeof buf);
-  if (n < 0) return n == -ENOENT ? -ESRCH : (int)n;
+  TaskStatus s;
+  int r = ReadStatus(tid, &s);
+  if (r < 0) return r;
   t->tid = tid;
-  const char* f;
-  if ((f = Field(buf, "Tgid"))) t->tgid = (pid_t)strtol(f, nullptr, 10);
-  if ((f = Field(buf, "PPid"))) t->ppid = (pid_t)strtol(f, nullptr, 10);
-  if (!(f = Field(buf, "Uid")) ||
-      sscanf(f, "%u %u %u %u", &t->ruid, &t->euid, &t->suid, &t->fsuid) != 4)
-    return -EIO;
-  if (!(f = Field(buf, "Gid")) ||
-      sscanf(f, "%u %u %u %u", &t->rgid, &t->egid, &t->sgid, &t->fsgid) != 4)
-    return -EIO;
-  t->groups.clear();
-  if ((f = Field(buf, "Groups"))) {
-    char* end;
-    for (;;) {
-      while (*f == ' ' || *f == '\t') f++;
-      if (*f < '0' || *f > '9') break;
-      t->groups.push_back((gid_t)strtoul(f, &end, 10));
-      f = end;
-    }
-  }
-  if ((f = Field(buf, "Umask"))) t->umask = (mode_t)strtoul(f, nullptr, 8);
-  if ((f = Field(buf, "CapEff"))) t->cap_eff = strtoull(f, nullptr, 16);
-  if ((f = Field(buf, "CapPrm"))) t->cap_prm = strtoull(f, nullptr, 16);
+  t->tgid = s.tgid, t->ppid = s.ppid;
+  t->ruid = s.ruid, t->euid = s.euid, t->suid = s.suid, t->fsuid = s.fsuid;
+  t->rgid = s.rgid, t->egid = s.egid, t->sgid = s.sgid, t->fsgid = s.fsgid;
+  t->groups = std::move(s.groups);
+  t->umask = s.umask;
+  t->cap_eff = s.cap_eff, t->cap_prm = s.cap_prm;
   // Another user namespace matters for capabilities only (ids are shown mapped to ours).
   t->foreign_userns = false;
   if (t->cap_eff != 0 || t->cap_prm != 0) {

@@ -32,7 +32,7 @@ export interface EmulatorOptions {
   report(line: string): void;
 }
 
-export type EmulateBinding = Pick<RawBinding, 'openAs' | 'pathAs' | 'PATH_OP' | 'EMULATE_FALLBACK' | 'rewriteContinue' | 'writeTracee'>;
+export type EmulateBinding = Pick<RawBinding, 'openAs' | 'pathAs' | 'EMULATE_FALLBACK' | 'rewriteContinue'>;
 
 /**
  * The calls that change what the addon's identity cache holds for a thread: its credentials (ids,

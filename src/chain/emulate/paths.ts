@@ -5,7 +5,7 @@
 // rewritten in place and the kernel runs the call as the tracee (rewrite.ts).
 import { constants as os } from 'node:os';
 import type { RawBinding } from '../../native/load.js';
-import type { PathOpName } from '../../native/binding.js';
+import type { PathRequest } from '../../native/binding.js';
 import { AT_FDCWD } from '../../syscalls/paths.js';
 import { Result } from '../result.js';
 import type { Syscall } from '../syscall.js';
@@ -24,18 +24,15 @@ const XATTR_SIZE_MAX = 65536;
 const MAX_HANDLE_SZ = 128;
 const AT_HANDLE_MNT_ID_UNIQUE = 0x001;
 
-export type PathBinding = Pick<RawBinding, 'pathAs' | 'PATH_OP' | 'EMULATE_FALLBACK' | 'writeTracee'>;
+export type PathBinding = Pick<RawBinding, 'pathAs' | 'EMULATE_FALLBACK'>;
 
-interface PathCall {
-  op: PathOpName;
-  dirfd: number;
-  path: number; // argument index of the path
-  nums?: readonly number[];
-  str?: string | null;
-  input?: Buffer | null;
-  output?: Buffer | null;
-  /** The second path of rename/link: [dirfd, argument index]. */
-  second?: readonly [number, number];
+/** A request without what run() fills in from the call: the thread, its path(s), the cache flag. */
+type Without<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+export type PathOp = Without<PathRequest, 'tid' | 'path' | 'path2' | 'cached'>;
+
+interface RunOptions {
+  /** Argument index of the second path (rename, link: then the request has dirfd2). */
+  second?: number;
   /** The call accepts an empty path with AT_EMPTY_PATH in these flags. */
   emptyOk?: number;
   /** Answer for a failure (default: the errno). */
@@ -44,32 +41,30 @@ interface PathCall {
 
 /** Emulators of the path calls (not open/chdir/execve), keyed by syscall name. */
 export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record<string, Emulator> {
-  const ops = binding.PATH_OP;
   const FALLBACK = binding.EMULATE_FALLBACK;
 
-  // Runs the call; FALLBACK rewrites in place; a negative result is an errno; then `ok`.
-  const run = (call: Syscall, c: PathCall, ok: (r: number) => Result = () => Result.value(0)): Result => {
-    const path = call.string(c.path);
+  // Runs operation `op` on the path of argument `pathArg`; FALLBACK rewrites in place; a negative
+  // result is an errno; then `ok`.
+  const run = (call: Syscall, pathArg: number, op: PathOp, o: RunOptions = {}, ok: (r: number) => Result = () => Result.value(0)): Result => {
+    const path = call.string(pathArg);
     if (path === null) return Result.error(E.EFAULT);
-    const path2 = c.second ? call.string(c.second[1]) : undefined;
+    const path2 = o.second !== undefined ? call.string(o.second) : undefined;
     if (path2 === null) return Result.error(E.EFAULT);
     if (path === '' || path2 === '') {
       // An empty path names the dirfd itself (AT_EMPTY_PATH): not a path to emulate.
-      return c.emptyOk !== undefined && (c.emptyOk & AT_EMPTY_PATH) !== 0 ? rewriteStrings(call, ctx) : Result.error(E.ENOENT);
+      return o.emptyOk !== undefined && (o.emptyOk & AT_EMPTY_PATH) !== 0 ? rewriteStrings(call, ctx) : Result.error(E.ENOENT);
     }
-    const cached = credTracked.has(call);
-    const r = c.second
-      ? binding.pathAs(call.tid, ops[c.op], c.dirfd, path, c.nums ?? [], c.str ?? null, c.input ?? null, c.output ?? null, c.second[0], path2!, cached)
-      : binding.pathAs(call.tid, ops[c.op], c.dirfd, path, c.nums ?? [], c.str ?? null, c.input ?? null, c.output ?? null, undefined, undefined, cached);
+    const req = { ...op, tid: call.tid, path, cached: credTracked.has(call), ...(path2 !== undefined ? { path2 } : {}) } as PathRequest;
+    const r = binding.pathAs(req);
     if (r === FALLBACK) return rewriteStrings(call, ctx);
-    if (r < 0) return c.fail ? c.fail(-r) : Result.error(-r);
+    if (r < 0) return o.fail ? o.fail(-r) : Result.error(-r);
     return ok(r);
   };
 
-  // Writes len bytes of out to the tracee at addr; EFAULT when it cannot.
+  // Writes len bytes of out to the tracee at addr (as the kernel would: EFAULT where it cannot).
   const put = (call: Syscall, addr: number, out: Buffer, len: number, value: number): Result => {
     if (len === 0) return Result.value(value);
-    const w = binding.writeTracee(call.tid, addr, out, len);
+    const w = call.memory.writeBytes(addr, out.subarray(0, len));
     return w < 0 ? Result.error(-w) : Result.value(value);
   };
 
@@ -77,23 +72,23 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
 
   const stat = (call: Syscall, dirfd: number, p: number, buf: number, flags: number): Result => {
     const out = Buffer.alloc(STAT_SIZE);
-    return run(call, { op: 'stat', dirfd, path: p, nums: [flags], output: out, emptyOk: flags }, () => put(call, buf, out, STAT_SIZE, 0));
+    return run(call, p, { op: 'stat', dirfd, flags, out }, { emptyOk: flags }, () => put(call, buf, out, STAT_SIZE, 0));
   };
 
   const access = (call: Syscall, dirfd: number, p: number, mode: number, flags: number): Result =>
-    run(call, { op: 'access', dirfd, path: p, nums: [mode, flags], emptyOk: flags });
+    run(call, p, { op: 'access', dirfd, mode, flags }, { emptyOk: flags });
 
   const readlink = (call: Syscall, dirfd: number, p: number, buf: number, size: number): Result => {
     if ((size | 0) <= 0) return Result.error(E.EINVAL);
     const out = Buffer.alloc(Math.min(size, 65536));
-    return run(call, { op: 'readlink', dirfd, path: p, output: out }, (n) => put(call, buf, out, n, n));
+    return run(call, p, { op: 'readlink', dirfd, out }, {}, (n) => put(call, buf, out, n, n));
   };
 
   const chmod = (call: Syscall, dirfd: number, p: number, mode: number, flags: number): Result =>
-    run(call, { op: 'chmod', dirfd, path: p, nums: [mode, flags], emptyOk: flags });
+    run(call, p, { op: 'chmod', dirfd, mode, flags }, { emptyOk: flags });
 
   const chown = (call: Syscall, dirfd: number, p: number, uid: number, gid: number, flags: number): Result =>
-    run(call, { op: 'chown', dirfd, path: p, nums: [uid >>> 0, gid >>> 0, flags], emptyOk: flags });
+    run(call, p, { op: 'chown', dirfd, uid: uid >>> 0, gid: gid >>> 0, flags }, { emptyOk: flags });
 
   // struct timespec[2] from the tracee (or null for "now").
   const timespecs = (call: Syscall, addr: number): Buffer | null | undefined => (addr === 0 ? null : call.memory.readBytes(addr, 32) ?? undefined);
@@ -116,11 +111,11 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
   const utimens = (call: Syscall, dirfd: number, p: number, times: Buffer | null | undefined | 'inval', flags: number): Result => {
     if (times === undefined) return Result.error(E.EFAULT);
     if (times === 'inval') return Result.error(E.EINVAL);
-    return run(call, { op: 'utimens', dirfd, path: p, nums: [flags], input: times, emptyOk: flags });
+    return run(call, p, { op: 'utimens', dirfd, times, flags }, { emptyOk: flags });
   };
 
   const mknod = (call: Syscall, dirfd: number, p: number, mode: number, dev: number): Result =>
-    run(call, { op: 'mknod', dirfd, path: p, nums: [mode, dev] });
+    run(call, p, { op: 'mknod', dirfd, mode, dev });
 
   const name = (call: Syscall, i: number): string | null => call.memory.readString(call.args[i]!, 256);
 
@@ -131,7 +126,7 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
     if (size < 0 || size > XATTR_SIZE_MAX) return Result.error(E.E2BIG);
     const value = size === 0 ? Buffer.alloc(0) : call.memory.readBytes(call.args[2]!, size);
     if (value === null) return Result.error(E.EFAULT);
-    return run(call, { op: 'setxattr', dirfd: AT_FDCWD, path: 0, nums: [follow ? 1 : 0, call.args[4]!], str: n, input: value });
+    return run(call, 0, { op: 'setxattr', dirfd: AT_FDCWD, follow, name: n, value, flags: call.args[4]! });
   };
 
   const getxattr = (call: Syscall, follow: boolean): Result => {
@@ -139,7 +134,7 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
     if (n === null) return Result.error(E.EFAULT);
     const size = Math.min(Math.max(call.args[3]!, 0), XATTR_SIZE_MAX);
     const out = size > 0 ? Buffer.alloc(size) : null;
-    return run(call, { op: 'getxattr', dirfd: AT_FDCWD, path: 0, nums: [follow ? 1 : 0], str: n, output: out }, (r) =>
+    return run(call, 0, { op: 'getxattr', dirfd: AT_FDCWD, follow, name: n, out }, {}, (r) =>
       out ? put(call, call.args[2]!, out, r, r) : Result.value(r),
     );
   };
@@ -147,7 +142,7 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
   const listxattr = (call: Syscall, follow: boolean): Result => {
     const size = Math.min(Math.max(call.args[2]!, 0), XATTR_SIZE_MAX);
     const out = size > 0 ? Buffer.alloc(size) : null;
-    return run(call, { op: 'listxattr', dirfd: AT_FDCWD, path: 0, nums: [follow ? 1 : 0], output: out }, (r) =>
+    return run(call, 0, { op: 'listxattr', dirfd: AT_FDCWD, follow, out }, {}, (r) =>
       out ? put(call, call.args[1]!, out, r, r) : Result.value(r),
     );
   };
@@ -155,20 +150,20 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
   const removexattr = (call: Syscall, follow: boolean): Result => {
     const n = name(call, 1);
     if (n === null) return Result.error(E.EFAULT);
-    return run(call, { op: 'removexattr', dirfd: AT_FDCWD, path: 0, nums: [follow ? 1 : 0], str: n });
+    return run(call, 0, { op: 'removexattr', dirfd: AT_FDCWD, follow, name: n });
   };
 
   const rename = (call: Syscall, od: number, o: number, nd: number, n: number, flags: number): Result =>
-    run(call, { op: 'rename', dirfd: od, path: o, nums: [flags], second: [nd, n] });
+    run(call, o, { op: 'rename', dirfd: od, flags, dirfd2: nd }, { second: n });
 
   const link = (call: Syscall, od: number, o: number, nd: number, n: number, flags: number): Result =>
-    run(call, { op: 'link', dirfd: od, path: o, nums: [flags], second: [nd, n], emptyOk: flags });
+    run(call, o, { op: 'link', dirfd: od, flags, dirfd2: nd }, { second: n, emptyOk: flags });
 
   const symlink = (call: Syscall, target: number, nd: number, p: number): Result => {
     const t = call.string(target);
     if (t === null) return Result.error(E.EFAULT);
     if (t === '') return Result.error(E.ENOENT);
-    return run(call, { op: 'symlink', dirfd: nd, path: p, str: t });
+    return run(call, p, { op: 'symlink', dirfd: nd, target: t });
   };
 
   const a = (c: Syscall, i: number) => c.args[i]!;
@@ -180,7 +175,7 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
     statx: (c) => {
       const out = Buffer.alloc(STATX_SIZE);
       const flags = a(c, 2);
-      return run(c, { op: 'statx', dirfd: dfd(a(c, 0)), path: 1, nums: [flags, a(c, 3) >>> 0], output: out, emptyOk: flags }, () =>
+      return run(c, 1, { op: 'statx', dirfd: dfd(a(c, 0)), flags, mask: a(c, 3) >>> 0, out }, { emptyOk: flags }, () =>
         put(c, a(c, 4), out, STATX_SIZE, 0),
       );
     },
@@ -189,13 +184,13 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
     faccessat2: (c) => access(c, dfd(a(c, 0)), 1, a(c, 2), a(c, 3)),
     readlink: (c) => readlink(c, AT_FDCWD, 0, a(c, 1), a(c, 2)),
     readlinkat: (c) => readlink(c, dfd(a(c, 0)), 1, a(c, 2), a(c, 3)),
-    mkdir: (c) => run(c, { op: 'mkdir', dirfd: AT_FDCWD, path: 0, nums: [a(c, 1)] }),
-    mkdirat: (c) => run(c, { op: 'mkdir', dirfd: dfd(a(c, 0)), path: 1, nums: [a(c, 2)] }),
-    rmdir: (c) => run(c, { op: 'unlink', dirfd: AT_FDCWD, path: 0, nums: [AT_REMOVEDIR] }),
-    unlink: (c) => run(c, { op: 'unlink', dirfd: AT_FDCWD, path: 0, nums: [0] }),
+    mkdir: (c) => run(c, 0, { op: 'mkdir', dirfd: AT_FDCWD, mode: a(c, 1) }),
+    mkdirat: (c) => run(c, 1, { op: 'mkdir', dirfd: dfd(a(c, 0)), mode: a(c, 2) }),
+    rmdir: (c) => run(c, 0, { op: 'unlink', dirfd: AT_FDCWD, flags: AT_REMOVEDIR }),
+    unlink: (c) => run(c, 0, { op: 'unlink', dirfd: AT_FDCWD, flags: 0 }),
     unlinkat: (c) => {
       if ((a(c, 2) & ~AT_REMOVEDIR) !== 0) return Result.error(E.EINVAL);
-      return run(c, { op: 'unlink', dirfd: dfd(a(c, 0)), path: 1, nums: [a(c, 2)] });
+      return run(c, 1, { op: 'unlink', dirfd: dfd(a(c, 0)), flags: a(c, 2) });
     },
     rename: (c) => rename(c, AT_FDCWD, 0, AT_FDCWD, 1, 0),
     renameat: (c) => rename(c, dfd(a(c, 0)), 1, dfd(a(c, 2)), 3, 0),
@@ -227,10 +222,10 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
       if (a(c, 1) === 0) return rewriteStrings(c, ctx);
       return utimens(c, dfd(a(c, 0)), 1, timespecs(c, a(c, 2)), a(c, 3));
     },
-    truncate: (c) => run(c, { op: 'truncate', dirfd: AT_FDCWD, path: 0, nums: [a(c, 1)] }),
+    truncate: (c) => run(c, 0, { op: 'truncate', dirfd: AT_FDCWD, length: a(c, 1) }),
     statfs: (c) => {
       const out = Buffer.alloc(STATFS_SIZE);
-      return run(c, { op: 'statfs', dirfd: AT_FDCWD, path: 0, output: out }, () => put(c, a(c, 1), out, STATFS_SIZE, 0));
+      return run(c, 0, { op: 'statfs', dirfd: AT_FDCWD, out }, {}, () => put(c, a(c, 1), out, STATFS_SIZE, 0));
     },
     mknod: (c) => mknod(c, AT_FDCWD, 0, a(c, 1), a(c, 2)),
     mknodat: (c) => mknod(c, dfd(a(c, 0)), 1, a(c, 2), a(c, 3)),
@@ -242,7 +237,7 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
     llistxattr: (c) => listxattr(c, false),
     removexattr: (c) => removexattr(c, true),
     lremovexattr: (c) => removexattr(c, false),
-    inotify_add_watch: (c) => run(c, { op: 'inotify', dirfd: AT_FDCWD, path: 1, nums: [a(c, 0), a(c, 2) >>> 0] }, (wd) => Result.value(wd)),
+    inotify_add_watch: (c) => run(c, 1, { op: 'inotify', dirfd: AT_FDCWD, fd: a(c, 0), mask: a(c, 2) >>> 0 }, {}, (wd) => Result.value(wd)),
     name_to_handle_at: (c) => {
       const handle = a(c, 2);
       const flags = a(c, 4);
@@ -264,7 +259,7 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
         const h = put(c, handle, out, 8, 0);
         return h.kind === 'error' ? h : Result.error(errno);
       };
-      return run(c, { op: 'nameToHandle', dirfd: dfd(a(c, 0)), path: 1, nums: [flags], output: out, emptyOk: flags, fail }, done);
+      return run(c, 1, { op: 'nameToHandle', dirfd: dfd(a(c, 0)), flags, out }, { emptyOk: flags, fail }, done);
     },
   };
 }

@@ -27,7 +27,7 @@ export const chdirTargets = new WeakMap<object, [number, number]>();
 /** Below the stack pointer, past the red zone: scratch memory of a thread blocked in a syscall. */
 const RED_ZONE = 128;
 
-export type ProcessBinding = Pick<RawBinding, 'pathAs' | 'PATH_OP' | 'EMULATE_FALLBACK'>;
+export type ProcessBinding = Pick<RawBinding, 'pathAs' | 'EMULATE_FALLBACK'>;
 
 /** The kernel's cwd of a thread (what getcwd would return), or an errno. */
 export function realCwd(tid: number): string | number {
@@ -55,7 +55,7 @@ export function processEmulators(binding: ProcessBinding, ctx: RewriteContext): 
     if (path === null) return Result.error(E.EFAULT);
     if (path === '') return Result.error(E.ENOENT);
     const st = Buffer.alloc(STAT_SIZE);
-    const r = binding.pathAs(call.tid, binding.PATH_OP.chdirCheck, AT_FDCWD, path, [], null, null, st, undefined, undefined, credTracked.has(call));
+    const r = binding.pathAs({ op: 'chdirCheck', tid: call.tid, dirfd: AT_FDCWD, path, out: st, cached: credTracked.has(call) });
     if (r < 0 && r !== binding.EMULATE_FALLBACK) return Result.error(-r);
     if (r === 0) chdirTargets.set(call, [Number(st.readBigUInt64LE(0)), Number(st.readBigUInt64LE(8))]);
     return call.changed ? rewriteStrings(call, ctx) : Result.CONTINUED;

@@ -11,7 +11,7 @@
 // Without eBPF (the object cannot load), the tracer falls back to intercepting the traced calls
 // with seccomp: every traced call stops its thread, and the return value of a call the kernel
 // runs is not known (`= ?`).
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import type { Engine, EngineContext, EngineFactory, EngineOptions, Next, OutputSink } from '../../chain/engine.js';
 import { SyscallGoneError, UsageError } from '../../chain/errors.js';
@@ -21,6 +21,7 @@ import type { Interest } from '../../filter/plan.js';
 import { BpfTracer, DATA_CAP, MAX_SYSCALLS, type BpfTracerOptions, type SyscallCapture } from '../../observe/bpf-trace.js';
 import { TRACE } from '../../native/contract.js';
 import { syscallName } from '../../syscalls/table.js';
+import { loadBinding } from '../../native/load.js';
 import { NO_STRS, TracedCall, type TraceOutput } from './call.js';
 import { argMemory, signatureOf, type ArgMemory } from './format/signatures.js';
 import { TraceMerger } from './merge.js';
@@ -114,9 +115,8 @@ function countPointers(call: Syscall, addr: number): number {
  */
 function heldBeforeExec(pid: number): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    return readlinkSync(`/proc/${pid}/exe`) === readlinkSync(`/proc/${ppid}/exe`);
+    const info = loadBinding().taskInfo(pid);
+    return info !== null && readlinkSync(`/proc/${pid}/exe`) === readlinkSync(`/proc/${info.ppid}/exe`);
   } catch {
     return false;
   }
@@ -349,13 +349,7 @@ export class TraceEngine implements Engine {
   private tgidOf(tid: number): number {
     let tgid = this.tgids.get(tid);
     if (tgid === undefined) {
-      tgid = tid;
-      try {
-        const m = /^Tgid:\s*(\d+)/m.exec(readFileSync(`/proc/${tid}/status`, 'latin1'));
-        if (m) tgid = Number(m[1]);
-      } catch {
-        // gone: its id will do
-      }
+      tgid = loadBinding().taskInfo(tid)?.tgid ?? tid; // gone: its id will do
       if (this.tgids.size > 4096) this.tgids.clear();
       this.tgids.set(tid, tgid);
     }

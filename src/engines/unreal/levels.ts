@@ -8,11 +8,9 @@
 // newest entry for the directory the process is in now, or level 0. So fchdir back to a directory
 // entered earlier finds its level again, and a cwd changed behind our back falls back to 0.
 // Threads share their process's state (keyed by tgid); a new process inherits its parent's.
+import type { RawBinding } from '../../native/load.js';
 
-export interface TaskInfoSource {
-  /** [tgid, ppid, starttime, cwdDev, cwdIno] or null when gone. */
-  taskInfo(tid: number): [number, number, number, number, number] | null;
-}
+export type TaskInfoSource = Pick<RawBinding, 'taskInfo'>;
 
 interface Entry {
   dev: number;
@@ -42,7 +40,7 @@ export class CwdLevels {
   level(tid: number): number {
     const info = this.src.taskInfo(tid);
     if (!info) return 0;
-    const [tgid, ppid, start, dev, ino] = info;
+    const { tgid, ppid, start, cwdDev: dev, cwdIno: ino } = info;
     const st = this.state(tgid, ppid, start);
     if (!st) return 0;
     if (st.pending !== undefined) {
@@ -62,7 +60,7 @@ export class CwdLevels {
     this.used = true;
     const info = this.src.taskInfo(tid);
     if (!info) return;
-    const [tgid, ppid, start] = info;
+    const { tgid, ppid, start } = info;
     const st = this.state(tgid, ppid, start, true)!;
     if (target) {
       this.push(st, { dev: target[0], ino: target[1], level });
@@ -99,9 +97,9 @@ export class CwdLevels {
     for (let i = 0; i < MAX_ANCESTORS && pid > 1; i++) {
       const info = this.src.taskInfo(pid);
       if (!info) return undefined;
-      const st = this.states.get(info[0]);
-      if (st && st.start === info[2]) return st;
-      pid = info[1];
+      const st = this.states.get(info.tgid);
+      if (st && st.start === info.start) return st;
+      pid = info.ppid;
     }
     return undefined;
   }
@@ -109,7 +107,7 @@ export class CwdLevels {
   private prune(): void {
     for (const [tgid, st] of this.states) {
       const info = this.src.taskInfo(tgid);
-      if (!info || info[2] !== st.start) this.states.delete(tgid);
+      if (!info || info.start !== st.start) this.states.delete(tgid);
     }
   }
 }

@@ -29,7 +29,7 @@ const ERANGE = 34;
 /** Live instances in creation order: an instance is outside the ones created after it. */
 const LIVE: UnrealEngine[] = [];
 
-export type UnrealBinding = Pick<RawBinding, 'pathAs' | 'PATH_OP' | 'taskInfo' | 'emulateCache' | 'forgetTracee'>;
+export type UnrealBinding = Pick<RawBinding, 'pathAs' | 'taskInfo' | 'emulateCache' | 'forgetTracee'>;
 
 const CRED = new Set<string>(CRED_SYSCALLS);
 const ROOT = new Set<string>(ROOT_SYSCALLS);
@@ -58,14 +58,12 @@ export class UnrealEngine implements Engine {
   readonly unrouted = ['chdir', 'execve', 'execveat', 'chroot', 'pivot_root'];
   readonly map: PathMap;
   private readonly levels: CwdLevels;
-  private readonly readlinkOp: number;
 
   constructor(private readonly binding: UnrealBinding, opts: UnrealOptions = {}) {
     this.map = new PathMap(opts.prefix ?? '/unreal');
     this.pathPrefixes = [this.map.prefix];
     this.pathComponents = [this.map.name];
     this.levels = new CwdLevels(binding);
-    this.readlinkOp = binding.PATH_OP.readlink;
     this.interests = unrealInterests(opts.dirfds ?? 'cwd');
     LIVE.push(this);
     // The emulators may cache tracee identities: this engine sees every credential change.
@@ -177,7 +175,7 @@ export class UnrealEngine implements Engine {
       let real = path;
       const outer = this.outer;
       for (let i = outer.length - 1; i >= 0; i--) real = outer[i]!.map.strip(real)[0];
-      const n = this.binding.pathAs(call.tid, this.readlinkOp, AT_FDCWD, real, [], null, null, buf, undefined, undefined, true);
+      const n = this.binding.pathAs({ op: 'readlink', tid: call.tid, dirfd: AT_FDCWD, path: real, out: buf, cached: true });
       return n > 0 ? buf.toString('utf8', 0, n) : null;
     };
   }

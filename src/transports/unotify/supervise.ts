@@ -105,7 +105,7 @@ export function rootInterests(engines: readonly Engine[], loadable: readonly Eng
 export function taskInfoFn(binding: RawBinding): TaskInfoFn {
   return (tid: number) => {
     const t = binding.taskInfo(tid);
-    return t ? { tgid: t[0], ppid: t[1], start: t[2] } : null;
+    return t ? { tgid: t.tgid, ppid: t.ppid, start: t.start } : null;
   };
 }
 
