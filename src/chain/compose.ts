@@ -12,6 +12,7 @@ export type Step = (call: Syscall) => Result | Promise<Result>;
 export function compose(innermostFirst: readonly Engine[], executor: Step): Step {
   const n = innermostFirst.length;
   return (call) => {
+    call.route = innermostFirst;
     const dispatch = (i: number): Result | Promise<Result> => {
       if (i === n) return executor(call);
       const engine = innermostFirst[i]!;

@@ -3,6 +3,7 @@
 import { syscallName } from '../syscalls/table.js';
 import { SyscallGoneError } from './errors.js';
 import type { FdInjector } from './result.js';
+import type { Engine } from './engine.js';
 
 /** Access to the memory of the thread that made one syscall; every read is checked with ID_VALID. */
 export interface TraceeMemory {
@@ -27,6 +28,17 @@ export class Syscall {
   private changedArgs = false;
   private resultWanted = false;
   private injectFn: FdInjector | undefined;
+  private credsSeen = false;
+  private memos: Map<symbol, unknown> | undefined;
+
+  /**
+   * For a chdir the executor checked: (st_dev, st_ino) of the directory it goes to, so that an
+   * engine tracking the cwd can recognize it later. Undefined when unknown (the check fell back).
+   */
+  chdirTarget: readonly [number, number] | undefined;
+
+  /** The engines this call passes through, innermost first (set by the chain as it enters). */
+  route: readonly Engine[] = [];
 
   constructor(
     /** Thread id of the caller (as seen by the supervisor). */
@@ -36,6 +48,11 @@ export class Syscall {
     readonly args: readonly number[],
     readonly memory: TraceeMemory,
     inject?: FdInjector,
+    /**
+     * The transport's filter notifies every credential and root change (CRED_SYSCALLS): only then
+     * is an engine's seeCredentials() believed.
+     */
+    private readonly credentialsVisible = false,
   ) {
     this.name = syscallName(nr);
     this.injectFn = inject;
@@ -72,6 +89,38 @@ export class Syscall {
   /** True when an engine asked for the result (see wantResult). */
   get wantsResult(): boolean {
     return this.resultWanted;
+  }
+
+  /**
+   * Said by an engine that sees every credential change of this thread (CRED_SYSCALLS) and calls
+   * the addon's forgetTracee on each: the call's emulation may then use the identity cache.
+   */
+  seeCredentials(): void {
+    this.credsSeen = true;
+  }
+
+  /**
+   * True when an engine on the call's way sees the thread's credential changes (seeCredentials)
+   * and the transport's filter shows it every one of them: the call's emulation may then use the
+   * addon's identity cache.
+   */
+  get credentialsSeen(): boolean {
+    return this.credsSeen && this.credentialsVisible;
+  }
+
+  /** The engines on this call's way further out than `engine` (nearer the kernel), innermost first. */
+  furtherOut(engine: Engine): readonly Engine[] {
+    const i = this.route.indexOf(engine);
+    return i < 0 ? [] : this.route.slice(i + 1);
+  }
+
+  /** A value derived from this call, computed once (e.g. a socket address read from the tracee). */
+  memo<T>(key: symbol, compute: () => T): T {
+    const m = (this.memos ??= new Map());
+    if (m.has(key)) return m.get(key) as T;
+    const v = compute();
+    m.set(key, v);
+    return v;
   }
 
   /** Set numeric argument i (e.g. flags). */

@@ -153,12 +153,12 @@ export interface RawBinding {
    */
   pathAs(request: PathRequest): number;
   /**
-   * Cache tracee identities between emulated calls (off by default; used only by calls made with
-   * `cached`). Whoever turns it on must call forgetTracee(tid) when thread tid enters a call that
-   * changes its credentials: the setuid family, setgroups, capset, execve/execveat, unshare, setns
-   * (see CRED_SYSCALLS). Turning it on or off empties it.
+   * Empties the identity cache that emulated calls made with `cached` fill and read. Calls are
+   * `cached` only when an engine on their way sees every credential change of their thread and
+   * calls forgetTracee(tid) on entry of each (the setuid family, setgroups, capset, execve/execveat,
+   * unshare, setns: CRED_SYSCALLS); the transport empties it whenever its engines change.
    */
-  emulateCache(enabled: boolean): void;
+  resetTraceeCache(): void;
   /**
    * `wholeProcess` for execve: every thread of tid's process is forgotten; `rootChange` for
    * chroot, pivot_root, unshare, setns: the process's root is never again assumed to be ours.

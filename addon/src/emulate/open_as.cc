@@ -91,9 +91,9 @@ Napi::Value ForgetTraceeJs(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// emulateCache(enabled): cache tracee identities; the caller then calls forgetTracee as told.
-Napi::Value EmulateCacheJs(const Napi::CallbackInfo& info) {
-  SetTraceeCache(info.Length() > 0 && info[0].ToBoolean());
+// resetTraceeCache(): empties the identity cache (see ResetTraceeCache).
+Napi::Value ResetTraceeCacheJs(const Napi::CallbackInfo& info) {
+  ResetTraceeCache();
   return info.Env().Undefined();
 }
 
@@ -103,7 +103,7 @@ void InitEmulate(Napi::Env env, Napi::Object exports) {
   exports.Set("openAs", Napi::Function::New(env, OpenAs, "openAs"));
   exports.Set("EMULATE_FALLBACK", Napi::Number::New(env, kFallback));
   exports.Set("forgetTracee", Napi::Function::New(env, ForgetTraceeJs, "forgetTracee"));
-  exports.Set("emulateCache", Napi::Function::New(env, EmulateCacheJs, "emulateCache"));
+  exports.Set("resetTraceeCache", Napi::Function::New(env, ResetTraceeCacheJs, "resetTraceeCache"));
   InitPathAs(env, exports);
   InitTask(env, exports);
   InitRewrite(env, exports);

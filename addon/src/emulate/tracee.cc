@@ -167,14 +167,14 @@ bool SameRootAsOurs(pid_t tid) {
   return n > 0 && o.mntns == std::string(buf, (size_t)n);
 }
 
-bool cache_enabled = false;
 std::unordered_map<pid_t, Cached>* cache = new std::unordered_map<pid_t, Cached>();
 uint64_t cache_clock = 0;
 
 // The exits of cached threads: every cached pidfd is in this epoll set (data: tid << 32 | fd; a
 // thread pidfd polls readable once its thread has exited). Entries of exited threads are dropped
 // at each new entry, so the cache does not keep a pidfd per process served. Closing a pidfd (an
-// entry dropped for any reason) takes it out of the set.
+// entry dropped for any reason) takes it out of the set. The set itself is one fd, made at the
+// first entry and kept for the life of the addon (like Own().fd).
 int exits = -1;
 
 void DropExited() {
@@ -214,13 +214,8 @@ void Evict() {
 
 }  // namespace
 
-void SetTraceeCache(bool enabled) {
-  cache_enabled = enabled;
-  cache->clear();  // changes made while nobody was watching are unknown
-  if (!enabled && exits >= 0) {
-    close(exits);
-    exits = -1;
-  }
+void ResetTraceeCache() {
+  cache->clear();  // every pidfd closed, so the exit set is empty too
 }
 
 void ForgetTracee(pid_t tid, bool whole_process, bool root_change) {
@@ -250,7 +245,7 @@ void ForgetTracee(pid_t tid, bool whole_process, bool root_change) {
 
 int GetTracee(pid_t tid, Tracee* t, bool need_umask, bool use_cache) {
   if (!use_cache) return ReadTracee(tid, t);
-  if (cache_enabled) {
+  {
     auto it = cache->find(tid);
     if (it != cache->end()) {
       PidfdInfo info = {};
@@ -270,7 +265,6 @@ int GetTracee(pid_t tid, Tracee* t, bool need_umask, bool use_cache) {
       }
     }
   }
-  if (!cache_enabled) return ReadTracee(tid, t);
   // The pidfd first: while it shows the thread alive, the tid read below is that thread's.
   int pidfd = (int)syscall(SYS_pidfd_open, tid, kPidfdThread);
   int r = ReadTracee(tid, t);

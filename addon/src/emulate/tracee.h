@@ -35,10 +35,10 @@ struct Tracee {
 // Reads the identity of thread TID from /proc/TID/status. 0 or -errno (-ESRCH when it is gone).
 int ReadTracee(pid_t tid, Tracee* t);
 
-// The identity of thread TID, from a cache when enabled (SetTraceeCache) and USE_CACHE (the call
-// comes through an engine that sees the thread's credential changes): a cached entry holds a
-// pidfd of the thread, and is used only while that thread is alive with the same uids and gids
-// (PIDFD_GET_INFO, far cheaper than /proc/TID/status). Whoever enables the cache must call
+// The identity of thread TID, from a cache when USE_CACHE (the call comes through an engine that
+// sees the thread's credential changes: only such calls fill and read the cache): a cached entry
+// holds a pidfd of the thread, and is used only while that thread is alive with the same uids and
+// gids (PIDFD_GET_INFO, far cheaper than /proc/TID/status). That engine must call
 // ForgetTracee when the thread enters a call that changes its credentials (setuid family,
 // setgroups, capset, execve, unshare, setns): creds are per thread and only the thread itself
 // changes them, so nothing else can be emulated for it until that call is over. The umask (shared
@@ -47,7 +47,9 @@ int GetTracee(pid_t tid, Tracee* t, bool need_umask, bool use_cache);
 // ROOT_CHANGE (chroot, pivot_root, unshare, setns): the process's root may change; it is never
 // again assumed to be the supervisor's (its threads share it, so this is for good).
 void ForgetTracee(pid_t tid, bool whole_process = false, bool root_change = false);
-void SetTraceeCache(bool enabled);
+// Empties the cache: whoever serves calls with USE_CACHE does it when the engines that see
+// credential changes may have changed (what happened while nobody watched is unknown).
+void ResetTraceeCache();
 
 // While alive, the calling thread has the tracee's filesystem identity: fsuid/fsgid (or, for
 // access(2) semantics, its real uid/gid), supplementary groups, umask and effective capabilities

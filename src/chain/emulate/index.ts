@@ -16,11 +16,9 @@ import { SETS_CREDS, SETS_ROOT, syscallsWith } from '../../syscalls/table.js';
 export type { Emulator } from './open.js';
 export { openEmulators } from './open.js';
 export { pathEmulators } from './paths.js';
-export { processEmulators, realCwd, chdirTargets } from './process.js';
+export { processEmulators, realCwd } from './process.js';
 export { continueWithPatches, rewriteStrings, stringPatches, type Patch, type RewriteContext } from './rewrite.js';
 export { socketPath, traceeSocketPath, sockaddrBytes, SOCKADDR_ARG } from './sockaddr.js';
-
-export { credTracked } from './tracked.js';
 
 export interface EmulatorOptions {
   /**
@@ -37,8 +35,8 @@ export type EmulateBinding = Pick<RawBinding, 'openAs' | 'pathAs' | 'EMULATE_FAL
 /**
  * The calls that change what the addon's identity cache holds for a thread: its credentials (ids,
  * groups, capabilities, user namespace) and its process's root (ROOT_SYSCALLS). An engine that
- * turns the cache on (emulateCache) must see every one of them and call forgetTracee(tid, exec,
- * root) on entry. The table's SETS_CREDS calls.
+ * marks calls with call.seeCredentials() (so that their emulation uses the cache) must see every
+ * one of them and call forgetTracee(tid, exec, root) on entry. The table's SETS_CREDS calls.
  */
 export const CRED_SYSCALLS: readonly string[] = syscallsWith(SETS_CREDS);
 

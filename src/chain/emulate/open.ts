@@ -9,7 +9,6 @@ import { AT_FDCWD } from '../../syscalls/paths.js';
 import { Result } from '../result.js';
 import type { Syscall } from '../syscall.js';
 import { rewriteStrings, type RewriteContext } from './rewrite.js';
-import { credTracked } from './tracked.js';
 import { legacyOpenHow, openHowErrno, O_PATH } from './open-flags.js';
 
 const O_CLOEXEC = 0o2000000;
@@ -37,7 +36,7 @@ export function openEmulators(binding: Pick<RawBinding, 'openAs'> & Partial<Pick
     if (path === '') return Result.error(ENOENT);
     // ADDFD cannot install an O_PATH file (the kernel's fget refuses it): the kernel opens it.
     if (flags & O_PATH) return fallback(call);
-    const fd = binding.openAs(pid, dirfd, path, flags, mode, resolve, credTracked.has(call));
+    const fd = binding.openAs(pid, dirfd, path, flags, mode, resolve, call.credentialsSeen);
     if (fd === binding.EMULATE_FALLBACK) return fallback(call);
     return openResult(call, fd, flags);
   };

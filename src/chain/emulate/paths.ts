@@ -11,7 +11,6 @@ import { Result } from '../result.js';
 import type { Syscall } from '../syscall.js';
 import type { Emulator } from './open.js';
 import { rewriteStrings, type RewriteContext } from './rewrite.js';
-import { credTracked } from './tracked.js';
 
 const E = os.errno;
 const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -54,7 +53,7 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
       // An empty path names the dirfd itself (AT_EMPTY_PATH): not a path to emulate.
       return o.emptyOk !== undefined && (o.emptyOk & AT_EMPTY_PATH) !== 0 ? rewriteStrings(call, ctx) : Result.error(E.ENOENT);
     }
-    const req = { ...op, tid: call.tid, path, cached: credTracked.has(call), ...(path2 !== undefined ? { path2 } : {}) } as PathRequest;
+    const req = { ...op, tid: call.tid, path, cached: call.credentialsSeen, ...(path2 !== undefined ? { path2 } : {}) } as PathRequest;
     const r = binding.pathAs(req);
     if (r === FALLBACK) return rewriteStrings(call, ctx);
     if (r < 0) return o.fail ? o.fail(-r) : Result.error(-r);

@@ -12,17 +12,10 @@ import type { Syscall } from '../syscall.js';
 import type { Emulator } from './open.js';
 import { continueWithPatches, rewriteStrings, stringPatches, type Patch, type RewriteContext } from './rewrite.js';
 import { SOCKADDR_ARG, sockaddrBytes } from './sockaddr.js';
-import { credTracked } from './tracked.js';
 
 const E = os.errno;
 const AT_EMPTY_PATH = 0x1000;
 const STAT_SIZE = 144;
-
-/**
- * For a chdir the executor checked: the (st_dev, st_ino) of the directory it goes to, so that an
- * engine tracking the cwd can recognize it later. Absent when unknown (the check fell back).
- */
-export const chdirTargets = new WeakMap<object, [number, number]>();
 
 /** Below the stack pointer, past the red zone: scratch memory of a thread blocked in a syscall. */
 const RED_ZONE = 128;
@@ -55,9 +48,9 @@ export function processEmulators(binding: ProcessBinding, ctx: RewriteContext): 
     if (path === null) return Result.error(E.EFAULT);
     if (path === '') return Result.error(E.ENOENT);
     const st = Buffer.alloc(STAT_SIZE);
-    const r = binding.pathAs({ op: 'chdirCheck', tid: call.tid, dirfd: AT_FDCWD, path, out: st, cached: credTracked.has(call) });
+    const r = binding.pathAs({ op: 'chdirCheck', tid: call.tid, dirfd: AT_FDCWD, path, out: st, cached: call.credentialsSeen });
     if (r < 0 && r !== binding.EMULATE_FALLBACK) return Result.error(-r);
-    if (r === 0) chdirTargets.set(call, [Number(st.readBigUInt64LE(0)), Number(st.readBigUInt64LE(8))]);
+    if (r === 0) call.chdirTarget = [Number(st.readBigUInt64LE(0)), Number(st.readBigUInt64LE(8))];
     return call.changed ? rewriteStrings(call, ctx) : Result.CONTINUED;
   };
 

@@ -20,13 +20,11 @@ export function socketPath(call: Syscall): string | null {
   return traceeSocketPath(call);
 }
 
-const cache = new WeakMap<Syscall, string | null>();
+const TRACEE_PATH = Symbol('tracee socket path');
 
-/** The pathname as the tracee passed it: read once (ID_VALID-checked), then cached. */
+/** The pathname as the tracee passed it: read once (ID_VALID-checked), kept on the call. */
 export function traceeSocketPath(call: Syscall): string | null {
-  let p = cache.get(call);
-  if (p === undefined) cache.set(call, (p = readSocketPath(call)));
-  return p;
+  return call.memo(TRACEE_PATH, () => readSocketPath(call));
 }
 
 function readSocketPath(call: Syscall): string | null {

@@ -10,7 +10,7 @@ import type { Interest } from '../../filter/plan.js';
 import { Result } from '../../chain/result.js';
 import type { Syscall } from '../../chain/syscall.js';
 import { UsageError } from '../../chain/errors.js';
-import { chdirTargets, CRED_SYSCALLS, credTracked, realCwd, ROOT_SYSCALLS, socketPath, SOCKADDR_ARG } from '../../chain/emulate/index.js';
+import { CRED_SYSCALLS, realCwd, ROOT_SYSCALLS, socketPath, SOCKADDR_ARG } from '../../chain/emulate/index.js';
 import { loadBinding, type RawBinding } from '../../native/load.js';
 import { AT_FDCWD, PATH_ARGS, PATH_DIRFDS } from '../../syscalls/paths.js';
 import { EMULATED, syscallsWith } from '../../syscalls/table.js';
@@ -26,10 +26,7 @@ export const UNREAL_SYSCALLS: readonly string[] = syscallsWith(EMULATED);
 
 const ERANGE = 34;
 
-/** Live instances in creation order: an instance is outside the ones created after it. */
-const LIVE: UnrealEngine[] = [];
-
-export type UnrealBinding = Pick<RawBinding, 'pathAs' | 'taskInfo' | 'emulateCache' | 'forgetTracee'>;
+export type UnrealBinding = Pick<RawBinding, 'pathAs' | 'taskInfo' | 'forgetTracee'>;
 
 const CRED = new Set<string>(CRED_SYSCALLS);
 const ROOT = new Set<string>(ROOT_SYSCALLS);
@@ -65,30 +62,24 @@ export class UnrealEngine implements Engine {
     this.pathComponents = [this.map.name];
     this.levels = new CwdLevels(binding);
     this.interests = unrealInterests(opts.dirfds ?? 'cwd');
-    LIVE.push(this);
-    // The emulators may cache tracee identities: this engine sees every credential change.
-    binding.emulateCache(true);
   }
 
   /**
-   * The `unreal` engines further out (outermost first): those created before this one, in this
-   * stack (engines are created outermost first) or in the scopes around it. A relative path starts
-   * from the cwd as they show it (the kernel's cwd under their levels), so that `..` climbs out of
-   * their levels before this engine's own. One that never served a process shows it as it is.
+   * The `unreal` engines further out on this call's way (outermost first): in this stack or in the
+   * scopes around it. A relative path starts from the cwd as they show it (the kernel's cwd under
+   * their levels), so that `..` climbs out of their levels before this engine's own. One that never
+   * served a process shows it as it is.
    */
-  private get outer(): readonly UnrealEngine[] {
-    const i = LIVE.indexOf(this);
-    return i < 0 ? [] : LIVE.slice(0, i);
-  }
-
-  close(): void {
-    const i = LIVE.indexOf(this);
-    if (i >= 0) LIVE.splice(i, 1);
+  private outer(call: Syscall): UnrealEngine[] {
+    return call
+      .furtherOut(this)
+      .filter((e): e is UnrealEngine => e instanceof UnrealEngine)
+      .reverse();
   }
 
   handle(call: Syscall, next: Next): Result | Promise<Result> {
     // This engine sees every credential change of the threads it serves (CRED_SYSCALLS).
-    credTracked.add(call);
+    call.seeCredentials();
     if (CRED.has(call.name)) {
       const exec = call.name === 'execve' || call.name === 'execveat';
       this.binding.forgetTracee(call.tid, exec, ROOT.has(call.name));
@@ -144,7 +135,7 @@ export class UnrealEngine implements Engine {
       const real = realCwd(call.tid);
       if (typeof real !== 'string') return null;
       // The cwd as the engines further out show it.
-      const view = this.outerView(call.tid, real);
+      const view = this.outerView(call, real);
       return { level: this.levels.used ? this.levels.level(call.tid) : 0, real: view };
     }
     try {
@@ -155,9 +146,9 @@ export class UnrealEngine implements Engine {
     }
   }
 
-  private outerView(tid: number, real: string): string {
+  private outerView(call: Syscall, real: string): string {
     let view = real;
-    for (const e of this.outer) view = e.cwdView(tid, view);
+    for (const e of this.outer(call)) view = e.cwdView(call.tid, view);
     return view;
   }
 
@@ -173,7 +164,7 @@ export class UnrealEngine implements Engine {
     const buf = Buffer.alloc(4096);
     return (path: string): string | null => {
       let real = path;
-      const outer = this.outer;
+      const outer = this.outer(call);
       for (let i = outer.length - 1; i >= 0; i--) real = outer[i]!.map.strip(real)[0];
       const n = this.binding.pathAs({ op: 'readlink', tid: call.tid, dirfd: AT_FDCWD, path: real, out: buf, cached: true });
       return n > 0 ? buf.toString('utf8', 0, n) : null;
@@ -188,7 +179,7 @@ export class UnrealEngine implements Engine {
     // The executor checks the chdir as the tracee: an error means the cwd stays.
     call.wantResult();
     const record = (r: Result): Result => {
-      if (r.kind !== 'error') this.levels.chdir(call.tid, m.level, chdirTargets.get(call));
+      if (r.kind !== 'error') this.levels.chdir(call.tid, m.level, call.chdirTarget);
       return r;
     };
     const r = next();

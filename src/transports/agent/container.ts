@@ -82,7 +82,7 @@ export class ContainerSession {
   readonly pid: number;
   /**
    * The container's filter is known to notify every call that changes what the addon's identity
-   * cache holds (CRED_SYSCALLS): only then may emulated calls use the cache (see AgentServer).
+   * cache holds (CRED_SYSCALLS): only then may its emulated calls use the cache (its transport).
    */
   readonly credentialsSeen: boolean;
   /** Resolves once the container is done and its engines are closed. */
@@ -121,6 +121,7 @@ export class ContainerSession {
         // runc 1.1 installs the filter without SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV unless asked.
         emulation: { killableWait: seccomp?.killableWait ?? false, report: (l) => this.reporter.once(l) },
         notified: seccomp ? [...seccomp.notified] : ALL_SYSCALLS,
+        credentialsVisible: this.credentialsSeen,
         onHangup: () => setImmediate(() => void this.finish('done')),
       });
     } catch (e) {

@@ -263,24 +263,10 @@ export class AgentServer {
       session = new ContainerSession({ binding: this.binding, state, fds: r.fds, specs: this.specs, reporter: this.reporter });
     } catch (e) {
       this.reporter.line(`container ${id}: ${(e as Error).message}`); // its fds are closed
-      this.identityCache();
       return;
     }
     this.sessions.add(session);
-    this.identityCache();
-    void session.done.then(() => {
-      this.sessions.delete(session);
-      this.identityCache();
-    });
-  }
-
-  // The addon's identity cache (emulated calls as the tracee) is one for the whole agent, and an
-  // engine that turns it on (unreal) relies on seeing every credential and root change of the
-  // threads it serves. A container's filter is the runtime's: unless every container's filter
-  // notifies all of those calls, the cache stays off (each emulated call reads the identity).
-  private identityCache(): void {
-    const sessions = [...this.sessions];
-    this.binding.emulateCache(sessions.length > 0 && sessions.every((s) => s.credentialsSeen));
+    void session.done.then(() => this.sessions.delete(session));
   }
 
   /**

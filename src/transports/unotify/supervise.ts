@@ -122,6 +122,8 @@ export interface ListenerOptions {
   emulation: EmulatorOptions;
   /** Syscall numbers the filter notifies (the pump continues those no engine wants, in C++). */
   notified: readonly number[];
+  /** The filter notifies every CRED_SYSCALLS call (default: told by `notified`). */
+  credentialsVisible?: boolean;
   /** Makes the server of the control calls of nested sysvisors (omitted: nesting off). */
   control?(scopes: ScopeTree, taskInfo: TaskInfoFn): ControlServer;
   /** Every process holding the filter is gone. */
@@ -146,7 +148,7 @@ export function serveListener(o: ListenerOptions): ServedListener {
   const taskInfo = taskInfoFn(o.binding);
   const scopes = new ScopeTree(o.engines.map((engine, i) => ({ engine, spec: o.specs[i] ?? engine.name })), executor, taskInfo);
   const control = o.control?.(scopes, taskInfo);
-  const transport = new UnotifyTransport(o.binding, o.listener, scopes, o.reporter, { onHangup: () => o.onHangup() }, o.notified, control);
+  const transport = new UnotifyTransport(o.binding, o.listener, scopes, o.reporter, { onHangup: () => o.onHangup() }, o.notified, control, o.credentialsVisible);
   return { transport, scopes, control };
 }
 

@@ -15,6 +15,7 @@ import type { Reporter } from '../../chain/report.js';
 import { PATH_ARGS } from '../../syscalls/paths.js';
 import { syscallNumber } from '../../syscalls/table.js';
 import { MAX_SYSCALLS, NOTIF, REPLY } from '../../native/contract.js';
+import { CRED_SYSCALLS } from '../../chain/emulate/index.js';
 
 /** errno the tracee gets when an engine throws. */
 export const ENGINE_FAILURE_ERRNO = 5; // EIO
@@ -60,6 +61,7 @@ export class UnotifyTransport {
   private inflight = 0;
 
   private readonly routed = new Set<number>();
+  private readonly credentialsVisible: boolean;
 
   constructor(
     private readonly binding: RawBinding,
@@ -71,12 +73,24 @@ export class UnotifyTransport {
     private readonly notified: readonly number[] = [],
     /** Answers the control calls of nested sysvisors (undefined: nesting off). */
     private readonly control?: ControlServer,
+    /**
+     * The filter notifies every call that changes a thread's credentials or root (CRED_SYSCALLS),
+     * so an engine that says it sees them (call.seeCredentials) really does: only then do emulated
+     * calls use the addon's identity cache. Default: told by `notified`.
+     */
+    credentialsVisible = CRED_SYSCALLS.every((n) => notified.includes(syscallNumber(n)!)),
   ) {
+    this.credentialsVisible = credentialsVisible;
     this.pump = new binding.Pump(listenerFd, (n) => this.onBatch(n), () => events.onHangup());
     this.batch = this.pump.batch;
     this.replies = this.pump.replies;
     this.configureFastPath();
-    scopes.onChange = () => this.configureFastPath();
+    // What happened to a thread's credentials while no engine watched is unknown: when the engines
+    // change, the identity cache starts afresh.
+    scopes.onChange = () => {
+      this.binding.resetTraceeCache();
+      this.configureFastPath();
+    };
   }
 
   // Decisions that need no JS, recomputed whenever scopes or engines change:
@@ -124,7 +138,7 @@ export class UnotifyTransport {
       const nr = b[o + NOTIF.NR]!;
       const a = o + NOTIF.ARG0;
       const access = new SlotAccess(this.pump, this.binding, slot, tid, this.routed.has(nr));
-      const call = new Syscall(tid, nr, [b[a]!, b[a + 1]!, b[a + 2]!, b[a + 3]!, b[a + 4]!, b[a + 5]!], access);
+      const call = new Syscall(tid, nr, [b[a]!, b[a + 1]!, b[a + 2]!, b[a + 3]!, b[a + 4]!, b[a + 5]!], access, undefined, this.credentialsVisible);
       async = this.dispatch(i, slot, call, tid) || async;
     }
     return async;
