@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, run, sysvisor } from './helpers.js';
+import { CONTROL_MAGIC } from '../src/scopes/protocol.js';
 
 const PROTECT = path.join(ROOT, 'test', 'build', 'protect');
 let dir: string;
@@ -52,5 +53,11 @@ describe('page protections of emulated outputs', () => {
     } finally {
       rmSync(tmp, { recursive: true });
     }
+  });
+
+  it('a control call whose response buffer is NULL gets EFAULT, as a kernel call would', async () => {
+    const r = await sysvisor(['run', '--', PROTECT, 'control-null', String(CONTROL_MAGIC)]);
+    expect(r.stdout).toBe('control r=-1 errno=14\n');
+    expect(r.code).toBe(0);
   });
 });

@@ -5,10 +5,13 @@
 // per call ("name r=R errno=E"), then "done": the kernel answers EFAULT and the program goes on.
 // protect exec-shared FILE: FILE holds a NUL-terminated path; maps it MAP_SHARED and execs that
 // path from the mapping; prints "execve errno=E" if the exec returns.
+// protect control-null MAGIC: the control call of a nested sysvisor (prctl MAGIC, hello) with a
+// NULL response buffer; prints "control r=R errno=E".
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -61,9 +64,17 @@ static int exec_shared(const char* file) {
   return 0;
 }
 
+static int control_null(const char* magic) {
+  const char req[] = "{}";
+  long r = syscall(SYS_prctl, strtol(magic, NULL, 0), 1L, req, (long)sizeof req - 1, 0L, 4096L);
+  printf("control r=%ld errno=%d\n", r, r < 0 ? errno : 0);
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 3 && !strcmp(argv[1], "control-null")) return control_null(argv[2]);
   if (argc == 3 && !strcmp(argv[1], "outputs")) return outputs(argv[2]);
   if (argc == 3 && !strcmp(argv[1], "exec-shared")) return exec_shared(argv[2]);
-  fprintf(stderr, "usage: protect outputs DIR | exec-shared FILE\n");
+  fprintf(stderr, "usage: protect outputs DIR | exec-shared FILE | control-null MAGIC\n");
   return 2;
 }
