@@ -18,7 +18,8 @@ import { SyscallGoneError, UsageError } from '../../chain/errors.js';
 import { Result } from '../../chain/result.js';
 import type { Syscall } from '../../chain/syscall.js';
 import type { Interest } from '../../filter/plan.js';
-import { BpfTracer, DATA_CAP, MAX_SYSCALLS, type BpfTracerOptions, type SyscallCapture } from '../../observe/bpf-trace.js';
+import { DATA_CAP, MAX_SYSCALLS, type BpfTracerOptions, type SyscallCapture } from '../../observe/bpf-trace.js';
+import { TraceHub, type TraceSubscription } from '../../observe/trace-hub.js';
 import { TRACE } from '../../native/contract.js';
 import { syscallName } from '../../syscalls/table.js';
 import { loadBinding } from '../../native/load.js';
@@ -139,7 +140,8 @@ export class TraceEngine implements Engine {
   private readonly memory: (ArgMemory | undefined)[] = new Array(MAX_SYSCALLS);
   private readonly out: TraceOutput;
   private readonly merger: TraceMerger;
-  private readonly tracer: BpfTracer | undefined;
+  /** Its subscription to the supervisor's shared eBPF session (undefined: seccomp fallback). */
+  private readonly tracer: TraceSubscription | undefined;
   private readonly maxBuf: number;
   private readonly tgids = new Map<number, number>();
   private closed = false;
@@ -156,7 +158,7 @@ export class TraceEngine implements Engine {
     this.maxBuf = opts.strSize ?? 32;
     this.out = createOutput(opts.format ?? 'text', sink, { strSize: this.maxBuf });
     this.merger = new TraceMerger(this.out);
-    let tracer: BpfTracer | undefined;
+    let tracer: TraceSubscription | undefined;
     let reason: string | undefined;
     if (opts.via === 'notify') reason = 'eBPF not requested (via=notify)';
     else {
@@ -178,7 +180,10 @@ export class TraceEngine implements Engine {
     }
   }
 
-  private loadBpf(): BpfTracer {
+  // The supervisor's shared eBPF session (src/observe/trace-hub.ts), loaded by its first trace
+  // engine: what the kernel reports for the syscalls this engine traces, its events routed here
+  // by process.
+  private loadBpf(): TraceSubscription {
     const ringBytes = this.opts.ringBytes ?? DEFAULT_RING;
     const options: BpfTracerOptions = {
       ringBytes,
@@ -194,9 +199,8 @@ export class TraceEngine implements Engine {
       wakeupBytes: ringBytes >> 1,
       flushMs: 5,
     };
-    const tracer = new BpfTracer(options);
-    try {
-      tracer.configureAll((nr) => {
+    return TraceHub.subscribe(options, {
+      capture: (nr) => {
         if (this.traced[nr] !== 1) return undefined;
         const mem = this.argMemoryOf(nr);
         const c: SyscallCapture = { enter: true, exit: true, strArgs: mem.strArgs, noArgs: signatureOf(syscallName(nr))?.args.length === 0 };
@@ -204,12 +208,10 @@ export class TraceEngine implements Engine {
         if (mem.exitData) c.exitData = mem.exitData;
         if (mem.argv) c.argv = true;
         return c;
-      });
-    } catch (e) {
-      tracer.close();
-      throw e;
-    }
-    return tracer;
+      },
+      onEvent: (ev) => this.merger.onEvent(ev),
+      onBatchEnd: () => this.merger.endBatch(),
+    });
   }
 
   private argMemoryOf(nr: number): ArgMemory {
@@ -238,10 +240,6 @@ export class TraceEngine implements Engine {
         this.niceBefore = undefined;
       }
     }
-    this.tracer.startEach(
-      (ev) => this.merger.onEvent(ev),
-      () => this.merger.endBatch(),
-    );
   }
 
   handle(call: Syscall, next: Next): Result | Promise<Result> {
