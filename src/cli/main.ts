@@ -12,8 +12,9 @@ import { buildEngines } from '../engines/build.js';
 import { supervise, shellStatus, type ExitStatus } from '../transports/unotify/supervise.js';
 import { CommandError } from '../transports/unotify/command.js';
 import { runDemo } from './demo.js';
+import { requireKernel } from './kernel.js';
 import { agentCommand } from './agent.js';
-import { loadBinding } from '../native/load.js';
+import { AddonError, loadBinding } from '../native/load.js';
 import { ControlCallError, ControlClient } from '../scopes/client.js';
 import { runNested, withCallerOutputs } from '../scopes/nested.js';
 import { builtinEngines, findEngine, parseEngineSpec } from '../engines/registry.js';
@@ -84,6 +85,7 @@ async function run(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (command.length === 0) throw new UsageError('run: missing COMMAND');
+  requireKernel();
   const binding = loadBinding();
   const client = new ControlClient(binding);
   const nested = client.hello() !== undefined;
@@ -202,7 +204,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return e.exitCode;
     }
     const err = e as Error & { code?: string };
-    if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
+    if (e instanceof UsageError || e instanceof AddonError || err.code?.startsWith('ERR_PARSE_ARGS')) {
       reporter.line(err.message);
       return 2;
     }

@@ -27,11 +27,18 @@ function candidates(): string[] {
   ];
 }
 
+/** The addon is not built, or cannot be loaded: one line saying how to build it. */
+export class AddonError extends Error {
+  override name = 'AddonError';
+}
+
 export function loadBinding(): RawBinding {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
   const tried: string[] = [];
-  for (const file of candidates()) {
+  const files = candidates();
+  for (const file of files) {
+    if (!existsSync(file)) continue;
     try {
       cached = require(file) as RawBinding;
       return cached;
@@ -39,5 +46,17 @@ export function loadBinding(): RawBinding {
       tried.push(`${file}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
-  throw new Error(`cannot load the sysvisor addon (run \`npm run setup\`); tried:\n  ${tried.join('\n  ')}`);
+  // Installed as a package the install step builds it (npm rebuild runs it again); a clone has setup.sh.
+  const how = rebuildCommand(packageRoot());
+  if (tried.length) throw new AddonError(`cannot load the addon (rebuild it: ${how}): ${tried.join('; ')}`);
+  throw new AddonError(`the addon is not built (installed with --ignore-scripts?): run \`${how}\` (needs a C++ compiler, make, python3, libbpf-dev)`);
+}
+
+/** How to rebuild the addon of the package at `root`: a global install is PREFIX/lib/node_modules/sysvisor. */
+function rebuildCommand(root: string): string {
+  const parent = path.dirname(root);
+  if (path.basename(parent) !== 'node_modules') return 'npm run setup';
+  if (path.basename(path.dirname(parent)) !== 'lib') return 'npm rebuild sysvisor';
+  const prefix = path.dirname(path.dirname(parent));
+  return prefix === path.dirname(path.dirname(process.execPath)) ? 'npm rebuild -g sysvisor' : `npm rebuild -g --prefix ${prefix} sysvisor`;
 }
