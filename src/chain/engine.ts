@@ -80,6 +80,8 @@ export interface EngineFactory {
   /** Created after the other engines of the stack, so that `ctx.siblings` holds them. */
   readonly followsSiblings?: boolean;
   create(options: EngineOptions, ctx: EngineContext): Engine;
+  /** The engine API version the factory was written for (ENGINE_API_VERSION); a newer one is refused. */
+  readonly apiVersion?: number;
   /**
    * What an instance may intercept when it is loaded from inside a supervised tree (sysvisor load,
    * nested run): the outermost filter notifies these from the start, so that it can.

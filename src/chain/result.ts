@@ -5,6 +5,9 @@ export type FdInjector = (localFd: number, cloexec: boolean, send: boolean) => n
 
 export type ResultKind = 'continued' | 'value' | 'error' | 'fd';
 
+/** Marks results on the prototype, so that a result made by another copy of the package is one too. */
+const RESULT_BRAND: unique symbol = Symbol.for('sysvisor.Result');
+
 /**
  * What a syscall produced. Kinds:
  * - `continued`: the kernel runs the call as the tracee made it; its value is not known here;
@@ -13,6 +16,11 @@ export type ResultKind = 'continued' | 'value' | 'error' | 'fd';
  *   ioctl), or earlier, when an engine reads `value` on the way out (then its number is known).
  */
 export class Result {
+  /** `x instanceof Result` checks the brand, not the prototype: engine modules may import another copy. */
+  static [Symbol.hasInstance](x: unknown): x is Result {
+    return typeof x === 'object' && x !== null && (x as { [RESULT_BRAND]?: unknown })[RESULT_BRAND] === true;
+  }
+
   private constructor(
     readonly kind: ResultKind,
     private val: number,
@@ -67,3 +75,4 @@ export class Result {
     this.injector ??= injector;
   }
 }
+Object.defineProperty(Result.prototype, RESULT_BRAND, { value: true });

@@ -1,6 +1,8 @@
 // Builds an engine stack from specs (outermost first). Engines that follow their siblings (count)
 // are created after the others so they can see what the others intercept.
-import type { Engine, EngineContext } from '../chain/engine.js';
+import type { Engine, EngineContext, EngineFactory, EngineOptions } from '../chain/engine.js';
+import { UsageError } from '../chain/errors.js';
+import { syscallNumber } from '../syscalls/table.js';
 import type { Reporter } from '../chain/report.js';
 import { findEngine, parseEngineSpec, validateOptions } from './registry.js';
 import { openLocalOutput } from './output.js';
@@ -20,8 +22,26 @@ export function buildEngines(specs: readonly string[], reporter: Reporter, conte
     parsed.forEach(({ spec, factory }, i) => {
       if ((factory.followsSiblings === true) !== pass) return;
       const siblings = engines.filter((e): e is Engine => e !== undefined);
-      engines[i] = factory.create(spec.options, { report, siblings, openOutput: context.openOutput ?? openLocalOutput, available: context.available });
+      engines[i] = create(factory, spec.options, { report, siblings, openOutput: context.openOutput ?? openLocalOutput, available: context.available });
     });
   }
   return engines as Engine[];
+}
+
+/** factory.create, checked: what it throws (a bad option, an o=FILE that cannot be opened) and a
+ * syscall its interests name that does not exist are bad input, reported in one line with the engine. */
+function create(factory: EngineFactory, options: EngineOptions, ctx: EngineContext): Engine {
+  let engine: Engine;
+  try {
+    engine = factory.create(options, ctx);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`engine ${factory.name}: ${(e as Error)?.message?.split('\n')[0] ?? String(e)}`);
+  }
+  if (engine.interests !== 'all')
+    for (const { syscall: s } of engine.interests) {
+      const nr = typeof s === 'number' ? s : syscallNumber(s);
+      if (nr === undefined || !Number.isInteger(nr) || nr < 0 || nr >= 0x40000000) throw new UsageError(`engine ${factory.name}: unknown syscall '${String(s)}' in its interests`);
+    }
+  return engine;
 }

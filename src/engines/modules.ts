@@ -1,12 +1,26 @@
 // User-written engines as modules: `-e ./my-engine.js[:opts]` or `--allow ./my-engine.js` on the
-// outermost sysvisor. The module's default export is an EngineFactory; it is registered under its
-// name, which processes inside may then load (`sysvisor load NAME`). Nothing inside a supervised
-// tree can name a file: code is loaded only by the outermost supervisor, from its command line.
+// outermost sysvisor. The module exports an EngineFactory (ESM `export default`, CommonJS
+// `module.exports =` or tsc's `exports.default =`), or a function that takes the sysvisor API and
+// returns one. It is registered under its name, which processes inside may then load
+// (`sysvisor load NAME`). Nothing inside a supervised tree can name a file: code is loaded only by
+// the outermost supervisor, from its command line.
+//
+// `import ... from 'sysvisor'` in an engine module resolves to this running copy (a resolution hook
+// registered before the first module is imported), so results and classes are the supervisor's own;
+// results from another copy are still recognised (Result is branded with Symbol.for).
+import { register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { EngineFactory } from '../chain/engine.js';
 import { UsageError } from '../chain/errors.js';
 import { registerEngine } from './registry.js';
+
+/**
+ * The version of the engine API (src/chain/engine.ts, Result, Syscall) this sysvisor implements.
+ * It grows when the API changes incompatibly; a factory may declare the version it was written for
+ * (`apiVersion`), and a module that needs a newer one is refused in one line.
+ */
+export const ENGINE_API_VERSION = 1;
 
 /** `./x.js:opts` -> the module path, or undefined for a built-in name. */
 export function modulePath(spec: string): string | undefined {
@@ -20,19 +34,44 @@ function isFactory(f: unknown): f is EngineFactory {
   return !!x && typeof x.name === 'string' && typeof x.create === 'function' && typeof x.options === 'object';
 }
 
+let hooked = false;
+/** Resolves `sysvisor` to this copy for every module imported from now on (compiled build only). */
+function resolveSysvisorHere(): void {
+  if (hooked) return;
+  hooked = true;
+  const self = import.meta.url;
+  if (!self.endsWith('.js') || typeof register !== 'function') return; // sources run by the test runner; Node < 20.6
+  register(new URL('./resolve-hook.js', self), { data: { index: new URL('../index.js', self).href } });
+}
+
+/** The factory a module exports, in any of the accepted shapes. */
+async function factoryOf(mod: { default?: unknown }): Promise<unknown> {
+  let f = mod.default;
+  // CommonJS compiled by tsc: `exports.default = factory` with `exports.__esModule = true`.
+  if (f && typeof f === 'object' && (f as { __esModule?: unknown }).__esModule && 'default' in f) f = (f as { default: unknown }).default;
+  // A function of the API: (sysvisor) => factory, for modules that cannot import it (CommonJS).
+  if (typeof f === 'function' && !isFactory(f)) f = await (f as (api: unknown) => unknown)(await import('../index.js'));
+  return f;
+}
+
 /** Imports an engine module and registers its factory; returns the factory's name. */
 export async function loadEngineModule(file: string): Promise<string> {
+  resolveSysvisorHere();
   const url = pathToFileURL(path.resolve(file)).href;
-  let mod: { default?: unknown };
+  const what = `engine module ${file}`;
+  let f: unknown;
   try {
-    mod = (await import(url)) as { default?: unknown };
+    f = await factoryOf((await import(url)) as { default?: unknown });
   } catch (e) {
-    throw new UsageError(`engine module ${file}: ${(e as Error).message.split('\n')[0]}`);
+    throw new UsageError(`${what}: ${(e as Error)?.message?.split('\n')[0] ?? String(e)}`);
   }
-  if (!isFactory(mod.default)) throw new UsageError(`engine module ${file}: its default export is not an EngineFactory ({ name, summary, options, create })`);
-  if (!/^[a-z][a-z0-9_-]*$/.test(mod.default.name)) throw new UsageError(`engine module ${file}: bad engine name '${mod.default.name}'`);
-  registerEngine(mod.default);
-  return mod.default.name;
+  if (!isFactory(f)) throw new UsageError(`${what}: its export is not an EngineFactory ({ name, summary, options, create }) nor a function of the sysvisor API returning one`);
+  if (!/^[a-z][a-z0-9_-]*$/.test(f.name)) throw new UsageError(`${what}: bad engine name '${f.name}'`);
+  const wants = (f as { apiVersion?: unknown }).apiVersion;
+  if (wants !== undefined && !(Number.isInteger(wants) && (wants as number) >= 1 && (wants as number) <= ENGINE_API_VERSION))
+    throw new UsageError(`${what}: engine ${f.name} needs engine API version ${String(wants)}; this sysvisor has ${ENGINE_API_VERSION}`);
+  registerEngine(f);
+  return f.name;
 }
 
 /** Replaces module paths in specs by the names they register. */
