@@ -16,6 +16,8 @@ export interface TraceeMemory {
   prefetchedPath(index: number): string | undefined;
   /** Is the notification still pending? */
   valid(): boolean;
+  /** Argument `index` exactly as the tracee passed it (unsigned 64-bit), when the transport knows it. */
+  arg64?(index: number): bigint;
   /** Installs a supervisor fd in the caller: its fd number there, or -errno. */
   injectFd(localFd: number, cloexec: boolean, send: boolean): number;
 }
@@ -121,6 +123,28 @@ export class Syscall {
     const v = compute();
     m.set(key, v);
     return v;
+  }
+
+  /**
+   * Argument i exactly: the 64-bit register as an unsigned bigint (`signed`: as a signed one), e.g.
+   * an lseek offset of 2^60+1. `args[i]` is that register read as a signed 64-bit integer and
+   * rounded to a number, exact only up to 2^53 in magnitude. Allocates a bigint: for the calls that
+   * need it, never on every call.
+   */
+  arg64(i: number, signed = false): bigint {
+    const now = this.args[i]!;
+    const exact = this.orig === undefined || this.orig[i] === now ? this.memory.arg64?.(i) : undefined;
+    const v = exact ?? BigInt(now);
+    return signed ? BigInt.asIntN(64, v) : BigInt.asUintN(64, v);
+  }
+
+  /**
+   * Argument i as a C `int` (its low 32 bits, signed): fds, AT_FDCWD (-100, which `args[i]` shows
+   * as 4294967196 since the kernel passes an int zero-extended), flags, modes. No allocation.
+   */
+  int(i: number): number {
+    const v = this.args[i]!;
+    return Math.abs(v) < 2 ** 53 ? v | 0 : Number(BigInt.asIntN(32, this.arg64(i)));
   }
 
   /** Set numeric argument i (e.g. flags). */

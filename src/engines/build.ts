@@ -9,18 +9,22 @@ import { openLocalOutput } from './output.js';
 
 export type ContextOptions = Partial<Pick<EngineContext, 'openOutput' | 'available'>>;
 
-export function buildEngines(specs: readonly string[], reporter: Reporter, context: ContextOptions = {}): Engine[] {
+/** A spec (`count:o=FILE`), a factory with its options (the library), or an engine already built. */
+export type EngineItem = string | { factory: EngineFactory; options?: EngineOptions } | Engine;
+
+export function buildEngines(specs: readonly EngineItem[], reporter: Reporter, context: ContextOptions = {}): Engine[] {
   const parsed = specs.map((s) => {
-    const spec = parseEngineSpec(s);
-    const factory = findEngine(spec.name);
+    if (typeof s !== 'string' && 'handle' in s) return { built: s };
+    const spec = typeof s === 'string' ? parseEngineSpec(s) : { name: s.factory.name, options: s.options ?? {} };
+    const factory = typeof s === 'string' ? findEngine(spec.name) : s.factory;
     validateOptions(factory, spec.options);
     return { spec, factory };
   });
-  const engines: (Engine | undefined)[] = new Array(parsed.length);
+  const engines: (Engine | undefined)[] = parsed.map((p) => p.built);
   const report = (line: string) => reporter.line(line);
   for (const pass of [false, true]) {
     parsed.forEach(({ spec, factory }, i) => {
-      if ((factory.followsSiblings === true) !== pass) return;
+      if (!factory || !spec || (factory.followsSiblings === true) !== pass) return;
       const siblings = engines.filter((e): e is Engine => e !== undefined);
       engines[i] = create(factory, spec.options, { report, siblings, openOutput: context.openOutput ?? openLocalOutput, available: context.available });
     });

@@ -32,6 +32,8 @@ export declare class Pump {
   idValid(slot: number): boolean;
   /** The path read once by the C++ fast path from argument argIndex of this notification, if any. */
   slotPath(slot: number, argIndex: number): string | undefined;
+  /** Argument `index` (0..5) of the pending notification exactly, as an unsigned 64-bit bigint. */
+  arg64(slot: number, index: number): bigint;
   readString(slot: number, addr: number, max?: number): string | null;
   readBytes(slot: number, addr: number, length: number): Buffer | null;
   setPathRoute(nr: number, argIndex: number): void;

@@ -41,6 +41,7 @@ struct Slot {
   uint64_t id = 0;
   uint32_t pid = 0;
   bool used = false;
+  uint64_t args[6] = {};  // the arguments exactly (the batch holds them as doubles)
   std::string path;  // path read by the fast path, handed to JS (read once)
   bool has_path = false;
   int8_t path_arg = -1;  // the argument it was read from (its route)
@@ -90,6 +91,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
       InstanceMethod<&Pump::AddFd>("addfd"),
       InstanceMethod<&Pump::IdValid>("idValid"),
       InstanceMethod<&Pump::SlotPath>("slotPath"),
+      InstanceMethod<&Pump::Arg64>("arg64"),
       InstanceMethod<&Pump::ReadString>("readString"),
       InstanceMethod<&Pump::ReadBytes>("readBytes"),
       InstanceMethod<&Pump::SetPathRoute>("setPathRoute"),
@@ -243,7 +245,10 @@ class Pump : public Napi::ObjectWrap<Pump> {
         d[0] = slot;
         d[1] = n.pid;
         d[2] = n.data.nr;
-        for (int i = 0; i < 6; i++) d[3 + i] = (double)(int64_t)n.data.args[i];
+        for (int i = 0; i < 6; i++) {
+          d[3 + i] = (double)(int64_t)n.data.args[i];
+          slots_[slot].args[i] = n.data.args[i];
+        }
         if (++count == kBatch) {
           CallJs(env, count);
           count = 0;
@@ -373,6 +378,20 @@ class Pump : public Napi::ObjectWrap<Pump> {
     if (!s || !ArgNumber(info, 1, "argIndex")) return info.Env().Undefined();
     if (!s->has_path || s->path_arg != info[1].As<Napi::Number>().Int32Value()) return info.Env().Undefined();
     return Napi::String::New(info.Env(), s->path);
+  }
+
+  // arg64(slot, index): argument `index` exactly as the tracee passed it, as an unsigned BigInt
+  // (allocated only for the engines that ask).
+  Napi::Value Arg64(const Napi::CallbackInfo& info) {
+    int idx;
+    Slot* s = GetSlot(info, &idx);
+    if (!s || !ArgNumber(info, 1, "index")) return info.Env().Undefined();
+    uint32_t i = info[1].As<Napi::Number>().Uint32Value();
+    if (i >= 6) {
+      Napi::RangeError::New(info.Env(), "argument index must be 0..5").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    return Napi::BigInt::New(info.Env(), s->args[i]);
   }
 
   // readString(slot, addr, max): a C string from the tracee, checked with ID_VALID after the read;

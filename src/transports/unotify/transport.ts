@@ -40,6 +40,9 @@ class SlotAccess implements TraceeMemory {
   valid(): boolean {
     return this.pump.idValid(this.slot);
   }
+  arg64(index: number): bigint {
+    return this.pump.arg64(this.slot, index);
+  }
   injectFd(fd: number, cloexec: boolean, send: boolean): number {
     return this.pump.addfd(this.slot, fd, cloexec, send);
   }
