@@ -4,8 +4,17 @@ import { describe, expect, it } from 'vitest';
 import { PathMap, type Probe } from '../src/engines/unreal/map.js';
 
 const m = new PathMap();
-const noLinks: Probe = () => null;
-const links = (table: Record<string, string>): Probe => (p) => table[p] ?? null;
+// A tree where every name is a directory except the symlinks given, `/tmp/file`, and `/missing`.
+const links =
+  (table: Record<string, string>): Probe =>
+  (p) => {
+    const name = p.endsWith('/.') ? p.slice(0, -2) || '/' : p;
+    if (table[name] !== undefined) return { kind: 'link', target: table[name]! };
+    if (name === '/tmp/file') return { kind: 'other' };
+    if (name === '/missing' || name.startsWith('/missing/')) return { kind: 'error', errno: 2 };
+    return { kind: 'dir' };
+  };
+const noLinks = links({});
 
 describe('PathMap.strip / fast', () => {
   it('strips one or two whole-component prefixes; /unreal alone is /', () => {
@@ -41,8 +50,11 @@ describe('PathMap.walk', () => {
     expect(m.walk('/unreal/etc/../unreal/etc/passwd', root, noLinks, false)).toEqual({ path: '/etc/passwd', level: 2, changed: true });
     expect(m.walk('/etc/../unreal/etc/hosts', root, noLinks, false)).toEqual({ path: '/etc/hosts', level: 1, changed: true });
     expect(m.walk('/unreal/unreal/unreal/etc', root, noLinks, false)).toEqual({ path: '/unreal/etc', level: 2, changed: true });
-    expect(m.walk('/unreal/..', root, noLinks, true)).toEqual({ path: '/', level: 0, changed: true });
-    expect(m.walk('/unreal/unreal/..', root, noLinks, true)).toEqual({ path: '/', level: 1, changed: true });
+    // A final `..` is kept for the kernel (rmdir, unlink and mkdir see the name they would natively).
+    expect(m.walk('/unreal/..', root, noLinks, true)).toEqual({ path: '/..', level: 0, changed: true });
+    expect(m.walk('/unreal/unreal/..', root, noLinks, true)).toEqual({ path: '/..', level: 1, changed: true });
+    expect(m.walk('/unreal/etc/x/..', root, noLinks, false)).toEqual({ path: '/etc/x/..', level: 1, changed: true });
+    expect(m.walk('/unreal/etc/../etc/.', root, noLinks, false)).toEqual({ path: '/etc/.', level: 1, changed: true });
   });
 
   it('walks relative paths from the cwd and its level', () => {
@@ -62,8 +74,21 @@ describe('PathMap.walk', () => {
     expect(m.walk('/unreal/lib', root, probe, true)).toEqual({ path: '/usr/lib', level: 1, changed: true });
   });
 
-  it('stops following after 40 links', () => {
-    const loop = links({ '/a': '/a' });
-    expect(m.walk('/unreal/a/x', root, loop, true).level).toBe(0);
+  it('resolves .. as the kernel: what comes before must exist and be a directory', () => {
+    expect(m.walk('/unreal/missing/../etc', root, noLinks, false).errno).toBe(2);
+    expect(m.walk('/unreal/tmp/file/../etc', root, noLinks, false).errno).toBe(20);
+    expect(m.walk('/unreal/tmp/file/unreal', root, noLinks, false).errno).toBe(20);
+    // The last name is the call's business.
+    expect(m.walk('/unreal/tmp/file', root, noLinks, true)).toEqual({ path: '/tmp/file', level: 1, changed: true });
+  });
+
+  it('ELOOP on the 41st link, as the kernel', () => {
+    const loop = links({ '/a': '/a', '/tmp/dot': '.' });
+    expect(m.walk('/unreal/a/x', root, loop, true).errno).toBe(40);
+    expect(m.walk('/unreal/a/../x', root, loop, false).errno).toBe(40);
+    expect(m.walk('/unreal/tmp/' + 'dot/'.repeat(40) + '../x', root, loop, false)).toEqual({ path: '/x', level: 1, changed: true });
+    expect(m.walk('/unreal/tmp/' + 'dot/'.repeat(41) + '../x', root, loop, false).errno).toBe(40);
+    // After a link, every directory is followed here: the kernel would count from zero again.
+    expect(m.walk('/unreal/tmp/' + 'dot/'.repeat(20) + '../tmp/' + 'dot/'.repeat(21) + 'x', root, loop, false).errno).toBe(40);
   });
 });

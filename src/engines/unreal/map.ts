@@ -9,10 +9,24 @@
 // would: an absolute target starts again at R.
 
 export const MAX_LEVELS = 2;
-const MAX_SYMLINKS = 40;
+/** The kernel's limit (MAXSYMLINKS): following a 41st symlink in one resolution is ELOOP. */
+export const MAX_SYMLINKS = 40;
+const ENOTDIR = 20;
+const ELOOP = 40;
 
-/** Reads a symlink as the tracee: its target, or null when the path is not a readable symlink. */
-export type Probe = (realPath: string) => string | null;
+/**
+ * What a real path names, looked up as the tracee without following a final symlink (the
+ * permission checks and errors of every directory on the way are the kernel's).
+ */
+export type Lookup =
+  | { kind: 'dir' }
+  | { kind: 'link'; target: string }
+  | { kind: 'other' }
+  | { kind: 'error'; errno: number }
+  /** The engine cannot look as the tracee (procfs): taken for a directory, not followed. */
+  | { kind: 'unknown' };
+
+export type Probe = (realPath: string) => Lookup;
 
 export interface Place {
   /** How many NAME levels deep, 0..MAX_LEVELS. */
@@ -28,6 +42,8 @@ export interface Mapped {
   level: number;
   /** False when the kernel would find the same object with the original string. */
   changed: boolean;
+  /** Set when resolving the path fails as the kernel's walk would: the call fails with it. */
+  errno?: number;
 }
 
 function components(p: string): string[] {
@@ -82,9 +98,16 @@ export class PathMap {
   }
 
   /**
-   * Walks `path` from `base` (ignored for absolute paths: they start at R, level 0). Reads
-   * symlinks only where it matters: always when `followAll` (chdir), else only while a later
-   * component is `..` or NAME. The last component is followed only with `followAll`.
+   * Walks `path` from `base` (ignored for absolute paths: they start at R, level 0) the way the
+   * kernel resolves it: every component before a `..` (or before NAME, which may land at R through
+   * a symlink) must exist and be a directory, or a symlink to one, which is followed (at most
+   * MAX_SYMLINKS in all); `..` needs search permission on the directory it leaves, and `..` of R
+   * stays at R. Components that nothing after them makes the walk's business (no later `..` or
+   * NAME) are left to the kernel, except that once a symlink was followed every directory
+   * component is (so the kernel, counting again from zero, cannot follow more than the rest of
+   * the budget). With `followAll` (chdir) every component is, and a final symlink too. A final `.`
+   * or `..` is kept (resolved by the kernel from a directory with no symlink on its way), so the
+   * call sees the kind of name it would natively (rmdir of `d/..` is ENOTEMPTY, not a removal).
    */
   walk(path: string, base: Place, probe: Probe, followAll: boolean): Mapped {
     const absolute = path.startsWith('/');
@@ -94,12 +117,20 @@ export class PathMap {
     const queue = components(path);
     let changed = false;
     let links = 0;
+    let dots = '';
+    const fail = (errno: number): Mapped => ({ path, level, changed: false, errno });
     while (queue.length > 0) {
       const c = queue.shift()!;
-      if (c === '.') continue;
-      if (c === '..') {
-        if (cur.length > 0) cur.pop();
-        else if (level > 0) level--;
+      const last = queue.length === 0;
+      if (c === '.' || c === '..') {
+        if (last) dots = c;
+        if (c === '.') continue;
+        if (cur.length > 0) {
+          // Looking `..` up needs search permission on the directory (the kernel's may_lookup).
+          const here = probe(join(cur) + '/.');
+          if (here.kind === 'error') return fail(here.errno);
+          if (!last) cur.pop();
+        } else if (level > 0) level--;
         continue;
       }
       if (c === this.name && cur.length === 0 && level < MAX_LEVELS) {
@@ -108,23 +139,30 @@ export class PathMap {
         continue;
       }
       cur.push(c);
-      const last = queue.length === 0;
-      const needed = followAll || (!last && this.mentions(queue, true));
-      if (!needed || (last && !followAll) || links >= MAX_SYMLINKS) continue;
-      const target = probe(join(cur));
-      if (target === null || target === '') continue;
-      links++;
+      const needed = last ? followAll : followAll || links > 0 || this.mentions(queue, true);
+      if (!needed) continue;
+      const found = probe(join(cur));
+      if (found.kind === 'dir' || found.kind === 'unknown') continue;
+      if (found.kind !== 'link') {
+        // A final name is the call's business (chdir to a file is ENOTDIR there).
+        if (last) continue;
+        return fail(found.kind === 'error' ? found.errno : ENOTDIR);
+      }
+      if (++links > MAX_SYMLINKS) return fail(ELOOP);
       cur.pop();
-      queue.unshift(...components(target));
-      if (target.startsWith('/')) {
+      queue.unshift(...components(found.target));
+      if (found.target.startsWith('/')) {
         // An absolute target starts again at the root of the view (the kernel, following the
         // same link from the original string, ends at the same real place).
         cur = [];
         level = 0;
       }
+      // An empty target is ENOENT, as in the kernel.
+      if (found.target === '') return fail(2);
     }
     if (!changed) return { path, level, changed: false };
     let out = join(cur);
+    if (dots) out = (out === '/' ? '' : out) + '/' + dots;
     if (trailing && out !== '/') out += '/';
     return { path: out, level, changed: true };
   }

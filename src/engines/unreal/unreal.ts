@@ -4,7 +4,7 @@
 // as the tracee (see src/chain/emulate and README.md next to this file). The kernel's cwd follows
 // the virtual one (chdir is rewritten), and the levels above it are kept per process, so relative
 // paths need no help and getcwd is the only call changed on exit.
-import { readlinkSync } from 'node:fs';
+import { constants as fsc, readlinkSync } from 'node:fs';
 import type { Engine, EngineContext, EngineFactory, EngineOptions, Next } from '../../chain/engine.js';
 import type { Interest } from '../../filter/plan.js';
 import { Result } from '../../chain/result.js';
@@ -15,7 +15,7 @@ import { loadBinding, type RawBinding } from '../../native/load.js';
 import { AT_FDCWD, PATH_ARGS, PATH_DIRFDS } from '../../syscalls/paths.js';
 import { EMULATED, syscallsWith } from '../../syscalls/table.js';
 import { CwdLevels } from './levels.js';
-import { MAX_LEVELS, PathMap, type Mapped, type Place } from './map.js';
+import { MAX_LEVELS, PathMap, type Lookup, type Mapped, type Place, type Probe } from './map.js';
 
 /**
  * What `unreal` intercepts besides the credential calls: every call the executor can realize as
@@ -25,8 +25,12 @@ import { MAX_LEVELS, PathMap, type Mapped, type Place } from './map.js';
 export const UNREAL_SYSCALLS: readonly string[] = syscallsWith(EMULATED);
 
 const ERANGE = 34;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const STAT_SIZE = 144;
+const ST_MODE = 24; // offset of st_mode in struct stat (x86_64)
+const { S_IFMT, S_IFDIR, S_IFLNK } = fsc;
 
-export type UnrealBinding = Pick<RawBinding, 'pathAs' | 'taskInfo' | 'forgetTracee'>;
+export type UnrealBinding = Pick<RawBinding, 'pathAs' | 'EMULATE_FALLBACK' | 'taskInfo' | 'forgetTracee'>;
 
 const CRED = new Set<string>(CRED_SYSCALLS);
 const ROOT = new Set<string>(ROOT_SYSCALLS);
@@ -95,6 +99,7 @@ export class UnrealEngine implements Engine {
         const p = socketPath(call);
         if (p !== null) {
           const m = this.mapPath(call, p, AT_FDCWD, false);
+          if (m.errno !== undefined) return Result.error(m.errno);
           if (m.changed) call.setString(SOCKADDR_ARG, m.path);
         }
         return next();
@@ -108,6 +113,7 @@ export class UnrealEngine implements Engine {
         if (p === null || p === '') continue;
         const dirfd = dirfds?.[i] !== undefined ? call.args[dirfds[i]!]! | 0 : AT_FDCWD;
         const m = this.mapPath(call, p, dirfd, false);
+        if (m.errno !== undefined) return Result.error(m.errno);
         if (m.changed) call.setString(i, m.path);
       }
     }
@@ -158,16 +164,25 @@ export class UnrealEngine implements Engine {
     return level === 0 ? inner : this.map.prefix.repeat(level) + (inner === '/' ? '' : inner);
   }
 
-  // Reads a symlink as the tracee (permission-checked like the kernel's own walk). The path is in
-  // the view of the engines further out: their prefixes are stripped first.
-  private probe(call: Syscall) {
+  // Looks a path up as the tracee, as the kernel's walk would (permission checks, errors), without
+  // following a final symlink: lstat, then readlink for a symlink. The path is in the view of the
+  // engines further out: their prefixes are stripped first.
+  private probe(call: Syscall): Probe {
+    const st = Buffer.alloc(STAT_SIZE);
     const buf = Buffer.alloc(4096);
-    return (path: string): string | null => {
+    return (path: string): Lookup => {
       let real = path;
       const outer = this.outer(call);
       for (let i = outer.length - 1; i >= 0; i--) real = outer[i]!.map.strip(real)[0];
+      const r = this.binding.pathAs({ op: 'stat', tid: call.tid, dirfd: AT_FDCWD, path: real, flags: AT_SYMLINK_NOFOLLOW, out: st, cached: true });
+      if (r === this.binding.EMULATE_FALLBACK) return { kind: 'unknown' };
+      if (r < 0) return { kind: 'error', errno: -r };
+      const type = st.readUInt32LE(ST_MODE) & S_IFMT;
+      if (type === S_IFDIR) return { kind: 'dir' };
+      if (type !== S_IFLNK) return { kind: 'other' };
       const n = this.binding.pathAs({ op: 'readlink', tid: call.tid, dirfd: AT_FDCWD, path: real, out: buf, cached: true });
-      return n > 0 ? buf.toString('utf8', 0, n) : null;
+      if (n === this.binding.EMULATE_FALLBACK) return { kind: 'unknown' };
+      return n < 0 ? { kind: 'error', errno: -n } : { kind: 'link', target: buf.toString('utf8', 0, n) };
     };
   }
 
@@ -175,6 +190,7 @@ export class UnrealEngine implements Engine {
     const p = call.string(0);
     if (p === null || p === '') return next();
     const m = this.mapPath(call, p, AT_FDCWD, true);
+    if (m.errno !== undefined) return Result.error(m.errno);
     if (m.changed) call.setString(0, m.path);
     // The executor checks the chdir as the tracee: an error means the cwd stays.
     call.wantResult();
