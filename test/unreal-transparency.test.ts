@@ -5,10 +5,10 @@
 // calls raw) and the resulting tree must be identical once the paths themselves are named alike.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { CLI, run, type RunResult } from './helpers.js';
+import { CLI, ROOT, run, type RunResult } from './helpers.js';
 
 const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
 const UNREAL = [process.execPath, CLI, 'run', '-e', 'unreal', '--'];
@@ -57,7 +57,12 @@ interface Outcome extends RunResult {
  * Runs `script(W, P, T)` (W: a fresh copy of the tree made by `setup`, seen through P; T: the
  * helpers' directory) in every mode, as root and as nobody, and expects what the native run gave.
  */
-async function differential(setup: (W: string, asNobody: boolean) => void, script: (W: string, P: string, T: string) => string): Promise<Record<string, Outcome>> {
+async function differential(
+  setup: (W: string, asNobody: boolean) => void,
+  script: (W: string, P: string, T: string) => string,
+  /** What a virtualized run must give instead of the native outcome, for an intended difference. */
+  intended: (native: Outcome) => Outcome = (o) => o,
+): Promise<Record<string, Outcome>> {
   const natives: Record<string, Outcome> = {};
   for (const [user, as] of [['root', []], ['nobody', NOBODY]] as const) {
     let native: Outcome | undefined;
@@ -69,7 +74,7 @@ async function differential(setup: (W: string, asNobody: boolean) => void, scrip
       const r = await run(mode.wrap[0] ?? as[0] ?? 'sh', [...mode.wrap, ...as, 'sh', '-c', script(mode.P + W, mode.P, bin)].slice(1));
       const got: Outcome = { code: r.code, signal: r.signal, stdout: names(r.stdout), stderr: names(r.stderr), tree: snapshot(W, names) };
       if (!native) native = natives[user] = got;
-      else expect({ mode: mode.label, user, ...got }).toEqual({ mode: mode.label, user, ...native });
+      else expect({ mode: mode.label, user, ...got }).toEqual({ mode: mode.label, user, ...intended(native) });
     }
   }
   return natives;
@@ -96,13 +101,21 @@ beforeAll(() => {
   bin = mkdtempSync('/tmp/unreal-diff-bin-');
   chmodSync(work, 0o755);
   chmodSync(bin, 0o755);
-  writeFileSync(path.join(bin, 'pathop.c'), PATHOP_C);
-  execFileSync('cc', ['-O2', '-Wall', '-o', path.join(bin, 'pathop'), path.join(bin, 'pathop.c')]);
+  // test/programs/pathop.c and uring.c, built by its Makefile; copied where nobody may run them.
+  for (const name of ['pathop', 'uring']) {
+    copyFileSync(path.join(ROOT, 'test', 'build', name), path.join(bin, name));
+    chmodSync(path.join(bin, name), 0o755);
+  }
 });
 
 afterAll(() => {
   for (const d of [work, bin]) if (d) rmSync(d, { recursive: true, force: true });
 });
+
+/** One `sysvisor run -e ENGINE -- sh -c SCRIPT` (no nesting), as root. */
+async function once(engine: string, script: string): Promise<RunResult> {
+  return run(process.execPath, [CLI, 'run', '-e', engine, '--', 'sh', '-c', script]);
+}
 
 const dots = (k: number) => 'dot/'.repeat(k);
 
@@ -144,74 +157,43 @@ cd ${W}/x/${dots(41)}; echo "rc=$?"
   });
 });
 
-const PATHOP_C = String.raw`
-// Path calls made raw, one per pair of arguments: OP PATH [PATH2]. Prints "OP PATH: OK ..." or
-// "OP PATH: ERRNO" (the errno's name), so that a native and a virtualized run compare exactly.
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
+describe('unreal transparency: O_PATH opens', () => {
+  it('cp, mv, install and ln into an existing directory named by an absolute path; O_PATH fds work', async () => {
+    const r = await differential(tree, (W, _P, T) => `
+cd ${W} && mkdir d2 d3 && echo two > d2/f
+cp ${W}/x/file ${W}/x/d; echo "cp rc=$?"
+mv ${W}/d2 ${W}/x/empty; echo "mv rc=$?"
+mv d3 ${W}/x/empty/; echo "mv/ rc=$?"
+mkdir ${W}/x/nd && install -m 640 ${W}/x/file ${W}/x/nd; echo "install rc=$?"
+ln ${W}/x/d/inner ${W}/x/empty; echo "ln rc=$?"
+ln -s ../fl ${W}/x/d; echo "ln -s rc=$?"
+${T}/pathop opath ${W}/x/file opathdir ${W}/x/d opathdir ${W}/x/file opath ${W}/x/none opath ${W}/x/missing opathat ${W}/x/d inner opath ${W}/x/d/../fl
+`);
+    // Natively mv moves d2 INTO the empty directory (it does not replace it).
+    expect(r.root!.tree.filter((l) => l.startsWith('x/empty/d'))).toEqual(['x/empty/d2 dir 755 0', expect.stringMatching(/^x\/empty\/d2\/f file 644 0 /), 'x/empty/d3 dir 755 0']);
+    expect(r.root!.stdout).toContain('opathdir W/x/d: OK dir O_PATH');
+    expect(r.root!.stdout).toContain('opathat inner: OK inner');
+  });
+});
 
-static const char* type(mode_t m) {
-  return S_ISDIR(m) ? "dir" : S_ISREG(m) ? "file" : S_ISLNK(m) ? "link" : "other";
-}
-
-static void result(const char* op, const char* p, long r, const char* extra) {
-  if (r < 0) printf("%s %s: %s\n", op, p, strerrorname_np(errno));
-  else printf("%s %s: OK%s%s\n", op, p, extra ? " " : "", extra ? extra : "");
-}
-
-int main(int argc, char** argv) {
-  struct stat st;
-  char buf[4096];
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const char* op = argv[i];
-    const char* p = argv[i + 1];
-    long r;
-    if (!strcmp(op, "stat") || !strcmp(op, "lstat")) {
-      r = syscall(SYS_newfstatat, AT_FDCWD, p, &st, op[0] == 'l' ? AT_SYMLINK_NOFOLLOW : 0);
-      result(op, p, r, r == 0 ? type(st.st_mode) : NULL);
-    } else if (!strcmp(op, "open") || !strcmp(op, "creat") || !strcmp(op, "opath") || !strcmp(op, "opathdir")) {
-      int flags = !strcmp(op, "open") ? O_RDONLY : !strcmp(op, "creat") ? O_CREAT | O_WRONLY : !strcmp(op, "opath") ? O_PATH : O_PATH | O_DIRECTORY;
-      r = syscall(SYS_openat, AT_FDCWD, p, flags, 0644);
-      if (r >= 0) {
-        int fd = (int)r;
-        int fl = fcntl(fd, F_GETFL);
-        fstat(fd, &st);
-        snprintf(buf, sizeof buf, "%s%s", type(st.st_mode), (fl & O_PATH) ? " O_PATH" : "");
-        close(fd);
-        result(op, p, 0, buf);
-      } else result(op, p, r, NULL);
-    } else if (!strcmp(op, "mkdir")) {
-      result(op, p, syscall(SYS_mkdir, p, 0755), NULL);
-    } else if (!strcmp(op, "rmdir")) {
-      result(op, p, syscall(SYS_rmdir, p), NULL);
-    } else if (!strcmp(op, "unlink")) {
-      result(op, p, syscall(SYS_unlink, p), NULL);
-    } else if (!strcmp(op, "readlink")) {
-      r = syscall(SYS_readlink, p, buf, sizeof buf - 1);
-      if (r >= 0) buf[r] = 0;
-      result(op, p, r, r >= 0 ? buf : NULL);
-    } else if (!strcmp(op, "chdir")) {
-      r = syscall(SYS_chdir, p);
-      result(op, p, r, r == 0 && getcwd(buf, sizeof buf) ? buf : NULL);
-    } else if (!strcmp(op, "access")) {
-      result(op, p, syscall(SYS_access, p, F_OK), NULL);
-    } else if (!strcmp(op, "rename") && i + 2 < argc) {
-      result(op, p, syscall(SYS_rename, p, argv[i + 2]), argv[i + 2]);
-      i++;
-    } else if (!strcmp(op, "symlink") && i + 2 < argc) {
-      result(op, argv[i + 2], syscall(SYS_symlink, p, argv[i + 2]), p);
-      i++;
-    } else {
-      fprintf(stderr, "pathop: unknown op %s\n", op);
-      return 2;
-    }
-  }
-  return 0;
-}
-`;
+describe('unreal transparency: io_uring', () => {
+  it('io_uring_setup is ENOSYS by default (programs fall back to calls the engine maps); io_uring=allow leaves it', async () => {
+    const script = (W: string, _P: string, T: string) => `${T}/uring ${W}/x/file; ${T}/uring ${W}/x/missing`;
+    const r = await differential(tree, script, (native) => ({
+      ...native,
+      stdout: native.stdout.split('io_uring_setup: OK').join('io_uring_setup: ENOSYS, falling back'),
+    }));
+    // io_uring works natively here (else this names the missing feature).
+    expect(r.root!.stdout).toBe('io_uring_setup: OK\nopen W/x/file: file\nio_uring_setup: OK\nopen W/x/missing: ENOENT\n');
+    expect(r.nobody!.stdout).toBe(r.root!.stdout);
+    // Allowed, io_uring's own openat acts on the real tree, where /unreal does not exist.
+    const W = path.join(work, `t${++n}`);
+    mkdirSync(W);
+    tree(W, false);
+    const allowed = await once('unreal:io_uring=allow', `${bin}/uring /unreal${W}/x/file`);
+    expect(allowed.stdout).toBe(`io_uring_setup: OK\nopen /unreal${W}/x/file: ENOENT\n`);
+    const bad = await once('unreal:io_uring=maybe', 'true');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('io_uring must be enosys or allow');
+  });
+});

@@ -25,6 +25,7 @@ import { MAX_LEVELS, PathMap, type Lookup, type Mapped, type Place, type Probe }
 export const UNREAL_SYSCALLS: readonly string[] = syscallsWith(EMULATED);
 
 const ERANGE = 34;
+const ENOSYS = 38;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const STAT_SIZE = 144;
 const ST_MODE = 24; // offset of st_mode in struct stat (x86_64)
@@ -44,6 +45,12 @@ export interface UnrealOptions {
    * absolute /unreal path passed with a real dirfd is not mapped. 'all': every *at call.
    */
   dirfds?: 'cwd' | 'all';
+  /**
+   * 'enosys' (default): io_uring_setup fails with ENOSYS, so programs (and libuv) fall back to
+   * plain syscalls, which seccomp sees: operations submitted through io_uring (IORING_OP_OPENAT...)
+   * would act on real paths, unmapped. 'allow': io_uring is left to the program.
+   */
+  ioUring?: 'enosys' | 'allow';
 }
 
 export class UnrealEngine implements Engine {
@@ -59,13 +66,15 @@ export class UnrealEngine implements Engine {
   readonly unrouted = ['chdir', 'execve', 'execveat', 'chroot', 'pivot_root'];
   readonly map: PathMap;
   private readonly levels: CwdLevels;
+  private readonly ioUring: 'enosys' | 'allow';
 
   constructor(private readonly binding: UnrealBinding, opts: UnrealOptions = {}) {
     this.map = new PathMap(opts.prefix ?? '/unreal');
     this.pathPrefixes = [this.map.prefix];
     this.pathComponents = [this.map.name];
     this.levels = new CwdLevels(binding);
-    this.interests = unrealInterests(opts.dirfds ?? 'cwd');
+    this.ioUring = opts.ioUring ?? 'enosys';
+    this.interests = unrealInterests(opts.dirfds ?? 'cwd', this.ioUring);
   }
 
   /**
@@ -90,6 +99,8 @@ export class UnrealEngine implements Engine {
       if (!PATH_ARGS[call.name]) return next();
     }
     switch (call.name) {
+      case 'io_uring_setup':
+        return this.ioUring === 'enosys' ? Result.error(ENOSYS) : next();
       case 'getcwd':
         return this.getcwd(call, next);
       case 'chdir':
@@ -229,10 +240,11 @@ export class UnrealEngine implements Engine {
 
 /**
  * What an instance intercepts. With dirfds 'cwd', the *at calls only when a dirfd argument is
- * AT_FDCWD (sign- or zero-extended); the credential calls always (see CRED_SYSCALLS).
+ * AT_FDCWD (sign- or zero-extended); the credential calls always (see CRED_SYSCALLS); and
+ * io_uring_setup, to refuse it, unless allowed.
  */
-export function unrealInterests(dirfds: 'cwd' | 'all'): Interest[] {
-  const interests: Interest[] = [];
+export function unrealInterests(dirfds: 'cwd' | 'all', ioUring: 'enosys' | 'allow'): Interest[] {
+  const interests: Interest[] = ioUring === 'enosys' ? [{ syscall: 'io_uring_setup' }] : [];
   for (const name of new Set<string>([...UNREAL_SYSCALLS, ...CRED_SYSCALLS])) {
     const fds = PATH_DIRFDS[name];
     if (!fds || dirfds === 'all' || CRED.has(name)) {
@@ -253,21 +265,26 @@ export const unrealFactory: EngineFactory = {
   options: {
     prefix: 'the mapped directory, one absolute component (default /unreal)',
     dirfds: "cwd (default: *at calls relative to an open directory run natively) or all",
+    io_uring: 'enosys (default: io_uring_setup fails, programs fall back to syscalls the engine maps) or allow',
   },
   // Loadable from inside (`sysvisor load unreal`, a nested `-e unreal`): the outermost filter
   // notifies these from the start; while no scope has an unreal, the pump continues them in C++.
   // `--sealed` leaves them out.
-  loadableInterests: () => unrealInterests('cwd'),
+  loadableInterests: () => unrealInterests('cwd', 'enosys'),
   create(options: EngineOptions, _ctx: EngineContext): Engine {
     const prefix = options['prefix'];
     const dirfds = options['dirfds'];
+    const ioUring = options['io_uring'];
     if (prefix && (prefix.length !== 1 || !/^\/[^/]+$/.test(prefix[0]!) || prefix[0] === '/.' || prefix[0] === '/..'))
       throw new UsageError(`engine unreal: prefix must be one absolute component like /unreal, got '${prefix.join(',')}'`);
     if (dirfds && (dirfds.length !== 1 || (dirfds[0] !== 'cwd' && dirfds[0] !== 'all')))
       throw new UsageError(`engine unreal: dirfds must be cwd or all, got '${dirfds.join(',')}'`);
+    if (ioUring && (ioUring.length !== 1 || (ioUring[0] !== 'enosys' && ioUring[0] !== 'allow')))
+      throw new UsageError(`engine unreal: io_uring must be enosys or allow, got '${ioUring.join(',')}'`);
     return new UnrealEngine(loadBinding(), {
       ...(prefix ? { prefix: prefix[0]! } : {}),
       ...(dirfds ? { dirfds: dirfds[0] as 'cwd' | 'all' } : {}),
+      ...(ioUring ? { ioUring: ioUring[0] as 'enosys' | 'allow' } : {}),
     });
   },
 };
