@@ -6,6 +6,8 @@
         "src/module.cc",
         "src/contract.cc",
         "src/launcher/launch.cc",
+        "src/launcher/process.cc",
+        "src/launcher/control.cc",
         "src/unotify/pump.cc",
         "src/memory/tracee_mem.cc",
         "src/emulate/open_as.cc",
@@ -22,6 +24,12 @@
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
       "libraries": ["-lbpf", "-lelf", "-lz"]
+    },
+    {
+      "target_name": "sysvisor-launcher",
+      "type": "executable",
+      "sources": ["src/launcher/launcher.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]
 }

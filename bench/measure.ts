@@ -198,6 +198,7 @@ export function probeSysvisorSyncWakeUp(): boolean | string {
 export async function probeInProcess(): Promise<number> {
   const { supervise } = await import('../src/transports/unotify/supervise.js');
   const sup = supervise({ command: 'true', engines: [] });
+  await sup.ready;
   const on = sup.syncWakeUp;
   await sup.done;
   process.stdout.write(`sync_wake_up=${on}\n`);

@@ -61,6 +61,8 @@ inline bool ArgArray(const Napi::CallbackInfo& info, size_t i, const char* name)
 
 // Module parts register their exports through these.
 void InitLauncher(Napi::Env env, Napi::Object exports);
+void InitProcess(Napi::Env env, Napi::Object exports);
+void InitControl(Napi::Env env, Napi::Object exports);
 void InitPump(Napi::Env env, Napi::Object exports);
 void InitTraceeMem(Napi::Env env, Napi::Object exports);
 void InitEmulate(Napi::Env env, Napi::Object exports);

@@ -19,8 +19,18 @@ import { ControlCallError, ControlClient } from '../scopes/client.js';
 import { runNested, withCallerOutputs } from '../scopes/nested.js';
 import { builtinEngines, findEngine, parseEngineSpec } from '../engines/registry.js';
 import { loadEngineModule, modulePath, resolveSpecs } from '../engines/modules.js';
+import { inheritedFds } from './fds.js';
 
 const reporter = new Reporter();
+
+// Read before anything opens an fd of its own (a malformed list is reported by \`run\`).
+const inherited = ((): number[] | Error => {
+  try {
+    return inheritedFds(process.env);
+  } catch (e) {
+    return e as Error;
+  }
+})();
 
 // Synchronous writes: never turn the shared stdout into a non-blocking Node stream.
 const out = (text: string) => void writeSync(1, text);
@@ -96,6 +106,7 @@ async function run(argv: readonly string[]): Promise<number> {
   const loadable = (values.loadable ?? []).flatMap((n) => (n === 'all' ? builtinEngines() : [findEngine(n)]));
   for (const file of values.allow ?? []) loadable.push(findEngine(await loadEngineModule(file)));
   const specs = await resolveSpecs(given);
+  if (inherited instanceof Error) throw new UsageError(inherited.message);
   // Forward the usual termination signals to COMMAND; sysvisor exits when COMMAND's tree is done.
   // Handlers go in before the command starts: a signal that comes earlier is delivered once it exists.
   let sup: { kill(signal: number): boolean; done: Promise<ExitStatus> } | undefined;
@@ -105,8 +116,8 @@ async function run(argv: readonly string[]): Promise<number> {
   for (const [s, h] of handlers) process.on(s, h);
   // Under a sysvisor already: join it as a new scope (a second listener is impossible).
   sup = nested
-    ? runNested(binding, client, command[0]!, command.slice(1), specs)
-    : supervise({ command: command[0]!, args: command.slice(1), engines: buildEngines(specs, reporter), specs, reporter, binding, nesting: !values.sealed, loadable });
+    ? runNested(binding, client, command[0]!, command.slice(1), specs, inherited)
+    : supervise({ command: command[0]!, args: command.slice(1), engines: buildEngines(specs, reporter), specs, reporter, binding, nesting: !values.sealed, loadable, fds: inherited });
   for (const sig of early) sup.kill(sig);
   const status = await sup.done;
   for (const [s, h] of handlers) process.off(s, h);

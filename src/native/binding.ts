@@ -1,13 +1,5 @@
 // The raw native binding (addon/src): one declaration for everything the addon exports.
 
-export interface SpawnedChild {
-  pid: number;
-  /** A pidfd for the child; the caller owns it. */
-  pidfd: number;
-  /** The seccomp listener fd, taken from the child; the caller owns it (hand it to a Pump). */
-  listener: number;
-}
-
 export interface PumpStats {
   received: number;
   fastPath: number;
@@ -124,17 +116,14 @@ export interface RawBinding {
   /** One non-blocking recvmsg (MSG_CMSG_CLOEXEC) with up to maxFds SCM_RIGHTS fds; null on EAGAIN. */
   recvWithFds(socketFd: number, maxBytes: number, maxFds: number): ReceivedWithFds | null;
   FdPoll: typeof FdPoll;
-  /** Forks, installs the filter with a new listener in the child, takes the listener. With hold, the
-   * child waits before exec until release(pid). */
-  spawn(file: string, argv: readonly string[], env: readonly string[], filter: Buffer, flags: number, hold?: boolean): SpawnedChild;
-  release(pid: number): boolean;
+  /** Starts the launcher process (addon/src/launcher/launcher.c) for a command: its pid, a pidfd and
+   * our end of its control socket; `fds` are handed on to the command at the same numbers. */
+  launch(file: string, argv: readonly string[], env: readonly string[], fds: readonly number[]): { pid: number; pidfd: number; socket: number };
   /** A duplicate of fd `fd` of process `pid` (pidfd_getfd). */
   grabFd(pid: number, fd: number): number;
   /** The control call of a nested sysvisor (see src/scopes/protocol.ts): ret < 0 is -errno. */
   control(op: number, request: Buffer, responseCapacity: number): { ret: number; response: Buffer };
-  setSubreaper(): void;
-  /** Reaps every child until none is left, then calls back (start after the command was reaped). */
-  reapChildren(callback: () => void): void;
+  /** Reaps the child of this pidfd (waitid P_PIDFD) when it exits; the pidfd stays the caller's. */
   watchExit(pidfd: number, callback: (code: number, signal: number) => void): void;
   pidfdSignal(pidfd: number, signal: number): boolean;
   closeFd(fd: number): void;

@@ -131,10 +131,13 @@ export class ControlServer {
   private async push(parent: Scope, callerTgid: number, callerUid: number, req: Record<string, unknown>): Promise<ControlResponse> {
     const pid = req['pid'];
     if (typeof pid !== 'number') throw new ControlError('push needs the pid of the command');
-    if (this.taskInfo(pid)?.ppid !== callerTgid) throw new ControlError(`process ${pid} is not a child of the caller`);
+    // The scope's owner: the caller or its child (its launcher process), the command a child of it.
+    const owner = req['owner'] ?? callerTgid;
+    if (typeof owner !== 'number' || (owner !== callerTgid && this.taskInfo(owner)?.ppid !== callerTgid)) throw new ControlError(`process ${String(owner)} is not the caller or a child of it`);
+    if (this.taskInfo(pid)?.ppid !== owner) throw new ControlError(`process ${pid} is not a child of the caller`);
     const engines = this.build(req['engines'], callerTgid);
     await this.start(engines.map((e) => e.engine), pid);
-    const scope = this.scopes.push(parent, callerTgid, engines);
+    const scope = this.scopes.push(parent, owner, engines);
     scope.creatorUid = callerUid;
     this.roots.set(scope, pid);
     return { ok: true, scope: scope.id, depth: scope.depth() };
@@ -142,7 +145,7 @@ export class ControlServer {
 
   private async pop(callerTgid: number, req: Record<string, unknown>): Promise<ControlResponse> {
     const scope = this.scopes.get(Number(req['scope']));
-    if (!scope || scope.owner !== callerTgid) throw new ControlError('no such scope of the caller');
+    if (!scope || scope.owner === undefined || (scope.owner !== callerTgid && this.taskInfo(scope.owner)?.ppid !== callerTgid)) throw new ControlError('no such scope of the caller');
     const engines = this.scopes.pop(scope);
     this.roots.delete(scope);
     await closeEngines(engines, this.reporter);

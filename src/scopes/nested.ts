@@ -1,12 +1,13 @@
 // `sysvisor run` inside a supervised tree. The kernel allows one seccomp listener per filter
 // chain, so a nested sysvisor does not install one: it asks the supervisor above to push its
 // engines as a new innermost scope for its command's subtree, runs the command (held before exec
-// until the scope exists), waits for the whole subtree (it is the subtree's child subreaper), then
-// pops the scope, whose engines report, and exits with the command's status.
+// until the scope exists), waits for the whole subtree (its launcher process is the subtree's child
+// subreaper), then pops the scope, whose engines report, and exits with the command's status.
 import { openSync, closeSync, constants as fsc } from 'node:fs';
 import type { RawBinding } from '../native/load.js';
 import { envStrings, resolveCommand } from '../transports/unotify/command.js';
 import type { ExitStatus } from '../transports/unotify/supervise.js';
+import { Launcher } from '../transports/unotify/launcher.js';
 import { parseEngineSpec } from '../engines/registry.js';
 import type { ControlClient } from './client.js';
 
@@ -28,40 +29,35 @@ export function withCallerOutputs(specs: readonly string[], opened: number[]): s
   });
 }
 
-export function runNested(binding: RawBinding, client: ControlClient, command: string, args: readonly string[], specs: readonly string[]): NestedRun {
+export function runNested(binding: RawBinding, client: ControlClient, command: string, args: readonly string[], specs: readonly string[], fds: readonly number[] = [0, 1, 2]): NestedRun {
   const opened: number[] = [];
   const callerSpecs = withCallerOutputs(specs, opened);
   const file = resolveCommand(command, process.env['PATH']);
-  binding.setSubreaper();
-  const env = envStrings(process.env);
-  const child = binding.spawn(file, [command, ...args], env, Buffer.alloc(0), 0, true);
-  let scope: number;
-  try {
-    scope = client.call<{ scope: number }>('push', { engines: callerSpecs, pid: child.pid }).scope;
-  } catch (e) {
-    binding.pidfdSignal(child.pidfd, 9);
-    binding.release(child.pid);
-    binding.closeFd(child.pidfd);
-    opened.forEach((fd) => closeSync(fd));
-    throw e;
-  }
-  opened.forEach((fd) => closeSync(fd)); // the supervisor holds duplicates now
-  binding.release(child.pid);
-  let closed = false;
-  const done = new Promise<ExitStatus>((resolve) => {
-    binding.watchExit(child.pidfd, (code, signal) => {
-      closed = true;
-      binding.closeFd(child.pidfd);
-      const status = signal ? { code: null, signal } : { code, signal: 0 };
-      binding.reapChildren(() => {
-        try {
-          client.call('pop', { scope });
-        } catch {
-          // the supervisor above is gone: nothing to report to
-        }
-        resolve(status);
-      });
-    });
-  });
-  return { done, kill: (signal) => !closed && binding.pidfdSignal(child.pidfd, signal) };
+  // The launcher forks the command (held before exec) and is its subtree's subreaper.
+  const launcher = new Launcher(binding, { file, argv: [command, ...args], env: envStrings(process.env), fds, filter: Buffer.alloc(0), flags: 0 });
+  const done = (async (): Promise<ExitStatus> => {
+    let scope: number;
+    try {
+      const child = await launcher.command;
+      // The scope is the launcher's subtree (its owner), the command its first process.
+      scope = client.call<{ scope: number }>('push', { engines: callerSpecs, pid: child.pid, owner: launcher.pid }).scope;
+    } catch (e) {
+      launcher.kill();
+      await launcher.bye();
+      throw e;
+    } finally {
+      opened.forEach((fd) => closeSync(fd)); // the supervisor holds duplicates now
+    }
+    launcher.go();
+    const status = await launcher.exited;
+    await launcher.empty;
+    try {
+      client.call('pop', { scope });
+    } catch {
+      // the supervisor above is gone: nothing to report to
+    }
+    await launcher.bye();
+    return status;
+  })();
+  return { done, kill: (signal) => launcher.signal(signal) };
 }

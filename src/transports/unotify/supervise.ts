@@ -1,6 +1,7 @@
 // Runs a command under an engine stack with the seccomp user-notification transport:
-// plan the filter -> spawn (the launcher installs it and hands over the listener) -> pump ->
-// wait until the command has exited and no process holds the filter -> close the engines.
+// plan the filter -> start the launcher process (it forks the command, installs the filter and
+// hands over the listener) -> pump -> wait until the command has exited and no process holds the
+// filter -> close the engines.
 import { loadBinding, type RawBinding } from '../../native/load.js';
 import type { Engine, EngineFactory } from '../../chain/engine.js';
 import { ScopeTree, type TaskInfoFn } from '../../scopes/tree.js';
@@ -13,16 +14,13 @@ import { planFilter, type Interest } from '../../filter/plan.js';
 import { SysvisorError, UnsupportedFeatureError } from '../../chain/errors.js';
 import { UnotifyTransport } from './transport.js';
 import { envStrings, resolveCommand } from './command.js';
+import { Launcher, type CommandStatus, type OnSupervisorExit, type Started } from './launcher.js';
 
 /** Only a fatal signal ends the wait of a notified thread once the supervisor received it (5.19). */
 const SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV = 1 << 5;
 
-export interface ExitStatus {
-  /** Exit code, or null when killed by a signal. */
-  code: number | null;
-  /** Signal number that killed the command, or 0. */
-  signal: number;
-}
+/** The command's exit status: its code, or the signal that killed it. */
+export type ExitStatus = CommandStatus;
 
 /** Exit status as a shell reports it: the code, or 128+N when killed by signal N. */
 export function shellStatus(s: ExitStatus): number {
@@ -47,44 +45,68 @@ export interface SuperviseOptions {
    * supervisor takes it, so the filter holds only what is needed).
    */
   loadable?: readonly EngineFactory[];
+  /**
+   * The fds COMMAND gets, at the same numbers and as they are (default [0, 1, 2]); no other fd of
+   * this process reaches it.
+   */
+  fds?: readonly number[];
+  /**
+   * When this process dies before the tree: 'kill' (default) kills every process of the tree;
+   * 'continue' lets it run on, every notified call continued as if no engine were there.
+   */
+  onSupervisorExit?: OnSupervisorExit;
 }
 
 export class Supervision {
   /** Resolves once the command exited and every process of its tree is gone. */
   readonly done: Promise<ExitStatus>;
-  readonly pid: number;
-  private readonly pidfd: number;
-  private closed = false;
+  /** Resolves once the command runs under the engines (rejects when it could not be started). */
+  readonly ready: Promise<void>;
+  private commandPid = 0;
+  private transport: UnotifyTransport | undefined;
+  private readonly early: number[] = [];
+  private readyNow!: () => void;
 
-  constructor(private readonly binding: RawBinding, private readonly transport: UnotifyTransport, child: { pid: number; pidfd: number }, exited: Promise<ExitStatus>, hangup: Promise<void>, engines: readonly Engine[], control: ControlServer | undefined, reporter: Reporter) {
-    this.pid = child.pid;
-    this.pidfd = child.pidfd;
-    this.done = (async () => {
-      const status = await exited;
-      await hangup;
-      this.closeHandles();
-      // The root scope's engines as they are now (some may have been loaded or unloaded inside).
-      if (control) await control.closeAll();
-      else await closeEngines(engines, reporter);
-      reporter.flushRepeats();
-      return status;
-    })();
+  constructor(private readonly launcher: Launcher, run: (s: Supervision) => Promise<ExitStatus>) {
+    this.ready = new Promise<void>((r) => (this.readyNow = r));
+    this.done = run(this);
+    this.done.then(this.readyNow, this.readyNow);
   }
 
-  /** Sends a signal to the command (not to the rest of its tree). */
+  /** pid of the command (0 until it was started). */
+  get pid(): number {
+    return this.commandPid;
+  }
+
+  /** @internal the command exists (held before exec). */
+  commandKnown(pid: number): void {
+    this.commandPid = pid;
+    for (const sig of this.early.splice(0)) this.launcher.signal(sig);
+  }
+
+  /** @internal the command runs under the transport. */
+  serving(transport: UnotifyTransport | undefined): void {
+    this.transport = transport;
+    this.readyNow();
+  }
+
+  /** Sends a signal to the command (not to the rest of its tree); one sent before it exists is delivered once it does. */
   kill(signal: number): boolean {
-    return !this.closed && this.binding.pidfdSignal(this.pidfd, signal);
+    if (this.commandPid === 0) {
+      this.early.push(signal);
+      return true;
+    }
+    return this.launcher.signal(signal);
   }
 
+  /** Kills every process of the tree (the command and its descendants). */
+  killTree(): void {
+    this.launcher.kill();
+  }
+
+  /** The pump's wake-ups are synchronous (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP); known once ready. */
   get syncWakeUp(): boolean {
-    return this.transport.pump.syncWakeUp;
-  }
-
-  private closeHandles(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.transport.close();
-    this.binding.closeFd(this.pidfd);
+    return this.transport?.pump.syncWakeUp ?? false;
   }
 }
 
@@ -152,67 +174,79 @@ export function serveListener(o: ListenerOptions): ServedListener {
   return { transport, scopes, control };
 }
 
-/** Starts COMMAND under the engines. Throws CommandError (126/127) before forking. */
+/** Starts COMMAND under the engines. Throws CommandError (126/127) before starting anything. */
 export function supervise(opts: SuperviseOptions): Supervision {
   const binding = opts.binding ?? loadBinding();
   const reporter = opts.reporter ?? new Reporter();
   const env = opts.env ?? process.env;
   const file = resolveCommand(opts.command, env['PATH'], opts.engines.some((e) => e.pathPrefixes !== undefined));
-  // Emulators that rewrite arguments in place restore them at syscall exit with a ptrace stop,
-  // which needs the notified thread to wait killably (see chain/emulate/rewrite.ts).
-  const emuOptions: EmulatorOptions = { killableWait: true, report: (l) => reporter.once(l) };
   const loadable = opts.nesting === false ? undefined : (opts.loadable ?? []);
   const plan = planFilter(rootInterests(opts.engines, loadable));
-  const envList = envStrings(env);
-
-  let child;
+  let launcher: Launcher;
   try {
-    const argv = [opts.command, ...(opts.args ?? [])];
-    try {
-      child = binding.spawn(file, argv, envList, plan.bytes, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, true);
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'EINVAL') throw e;
-      emuOptions.killableWait = false; // kernel < 5.19
-      child = binding.spawn(file, argv, envList, plan.bytes, 0, true);
-    }
+    launcher = new Launcher(binding, {
+      file,
+      argv: [opts.command, ...(opts.args ?? [])],
+      env: envStrings(env),
+      fds: opts.fds ?? [0, 1, 2],
+      filter: plan.bytes,
+      flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+      onSupervisorExit: opts.onSupervisorExit ?? 'kill',
+    });
   } catch (e) {
-    if ((e as { code?: string }).code === 'EBUSY')
-      throw new UnsupportedFeatureError('second seccomp listener', 'this process already runs under a seccomp listener that is not a sysvisor (EBUSY)', { cause: e });
     throw new SysvisorError(`spawn ${opts.command}`, e);
   }
-  let hangupResolve!: () => void;
-  const hangup = new Promise<void>((r) => (hangupResolve = r));
-  const { transport, control } = serveListener({
-    binding,
-    listener: child.listener,
-    engines: opts.engines,
-    specs: opts.specs ?? opts.engines.map((e) => e.name),
-    reporter,
-    emulation: emuOptions,
-    notified: plan.syscalls,
-    ...(loadable ? { control: (scopes: ScopeTree, taskInfo: TaskInfoFn) => new ControlServer(binding, scopes, plan, taskInfo, reporter) } : {}),
-    onHangup: () => hangupResolve(),
+  return new Supervision(launcher, async (sup) => {
+    const command = await launcher.command;
+    sup.commandKnown(command.pid);
+    // The command waits before exec until every engine's start hook has returned.
+    try {
+      for (const e of opts.engines) if (e.start) await e.start({ pid: command.pid });
+    } catch (err) {
+      reporter.line(`engine start: ${(err as Error)?.message ?? String(err)}`);
+      launcher.kill();
+    }
+    launcher.go();
+    let started: Started;
+    try {
+      started = await launcher.started;
+    } catch (e) {
+      await launcher.bye();
+      await closeEngines(opts.engines, reporter);
+      if ((e as { code?: string }).code === 'EBUSY')
+        throw new UnsupportedFeatureError('second seccomp listener', 'this process already runs under a seccomp listener that is not a sysvisor (EBUSY)', { cause: e });
+      throw new SysvisorError(`spawn ${opts.command}`, e);
+    }
+    let hangup: Promise<void> = Promise.resolve();
+    let served: ServedListener | undefined;
+    if (started.listener !== undefined) {
+      // Emulators that rewrite arguments in place restore them at syscall exit with a ptrace stop,
+      // which needs the notified thread to wait killably (see chain/emulate/rewrite.ts).
+      const emulation: EmulatorOptions = { killableWait: (started.flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) !== 0, report: (l) => reporter.once(l) };
+      let hung!: () => void;
+      hangup = new Promise<void>((r) => (hung = r));
+      served = serveListener({
+        binding,
+        listener: started.listener,
+        engines: opts.engines,
+        specs: opts.specs ?? opts.engines.map((e) => e.name),
+        reporter,
+        emulation,
+        notified: plan.syscalls,
+        ...(loadable ? { control: (scopes: ScopeTree, taskInfo: TaskInfoFn) => new ControlServer(binding, scopes, plan, taskInfo, reporter) } : {}),
+        onHangup: () => hung(),
+      });
+      served.control?.setRootPid(command.pid);
+    }
+    sup.serving(served?.transport);
+    const status = await launcher.exited;
+    await hangup;
+    await launcher.bye();
+    served?.transport.close();
+    // The root scope's engines as they are now (some may have been loaded or unloaded inside).
+    if (served?.control) await served.control.closeAll();
+    else await closeEngines(opts.engines, reporter);
+    reporter.flushRepeats();
+    return status;
   });
-  control?.setRootPid(child.pid);
-
-  // The child waits before exec until every engine's start hook has returned.
-  const starters = opts.engines.filter((e) => e.start);
-  const spawned = child;
-  if (starters.length === 0) binding.release(spawned.pid);
-  else {
-    void (async () => {
-      for (const e of starters) await e.start!({ pid: spawned.pid });
-    })().then(
-      () => binding.release(spawned.pid),
-      (err: Error) => {
-        reporter.line(`engine start: ${err?.message ?? String(err)}`);
-        binding.pidfdSignal(spawned.pidfd, 9);
-        binding.release(spawned.pid);
-      },
-    );
-  }
-  const exited = new Promise<ExitStatus>((resolve) =>
-    binding.watchExit(child.pidfd, (code, signal) => resolve(signal ? { code: null, signal } : { code, signal: 0 })),
-  );
-  return new Supervision(binding, transport, child, exited, hangup, opts.engines, control, reporter);
 }
