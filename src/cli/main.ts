@@ -35,7 +35,8 @@ const inherited = ((): number[] | Error => {
 // Synchronous writes: never turn the shared stdout into a non-blocking Node stream.
 const out = (text: string) => void writeSync(1, text);
 
-const HELP = `usage: sysvisor run [--loadable NAME]... [--allow MODULE]... [--sealed] [-e ENGINE[:key=val,...]]... [--] COMMAND [ARGS]...
+const HELP = `usage: sysvisor run [--loadable NAME]... [--allow MODULE]... [--sealed] [--on-supervisor-exit=kill|continue]
+                    [-e ENGINE[:key=val,...]]... [--] COMMAND [ARGS]...
        sysvisor load ENGINE[:key=val,...]   (inside a supervised tree)
        sysvisor unload ENGINE               (inside a supervised tree)
        sysvisor engines                     list the engine scopes (inside) or the built-ins
@@ -57,6 +58,9 @@ load NAME or nest a \`sysvisor run -e NAME\` (e.g. --loadable unreal; 'all' for 
 Engines that need no more than the outermost filter notifies (trace, count of those calls) can
 always be loaded or nested.
 --sealed: processes inside can neither load engines nor nest.
+--on-supervisor-exit: if sysvisor itself dies (SIGKILL), its launcher process kills COMMAND's
+whole tree (kill, the default), or lets it run on with every intercepted call continued as if
+no engine were there (continue).
 `;
 
 function version(): string {
@@ -71,7 +75,7 @@ function splitRun(argv: readonly string[]): { opts: string[]; command: string[] 
     const a = argv[i]!;
     if (a === '--') return { opts: argv.slice(0, i), command: argv.slice(i + 1) };
     if (!a.startsWith('-') || a === '-') break;
-    i += a === '-e' || a === '--engine' || a === '--allow' || a === '--loadable' ? 2 : 1;
+    i += a === '-e' || a === '--engine' || a === '--allow' || a === '--loadable' || a === '--on-supervisor-exit' ? 2 : 1;
   }
   return { opts: argv.slice(0, Math.min(i, argv.length)), command: argv.slice(i) };
 }
@@ -85,6 +89,7 @@ async function run(argv: readonly string[]): Promise<number> {
       sealed: { type: 'boolean' },
       allow: { type: 'string', multiple: true },
       loadable: { type: 'string', multiple: true },
+      'on-supervisor-exit': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -96,6 +101,8 @@ async function run(argv: readonly string[]): Promise<number> {
   }
   if (command.length === 0) throw new UsageError('run: missing COMMAND');
   requireKernel();
+  const onSupervisorExit = values['on-supervisor-exit'] ?? 'kill';
+  if (onSupervisorExit !== 'kill' && onSupervisorExit !== 'continue') throw new UsageError(`--on-supervisor-exit must be kill or continue, got '${onSupervisorExit}'`);
   const binding = loadBinding();
   const client = new ControlClient(binding);
   const nested = client.hello() !== undefined;
@@ -116,8 +123,8 @@ async function run(argv: readonly string[]): Promise<number> {
   for (const [s, h] of handlers) process.on(s, h);
   // Under a sysvisor already: join it as a new scope (a second listener is impossible).
   sup = nested
-    ? runNested(binding, client, command[0]!, command.slice(1), specs, inherited)
-    : supervise({ command: command[0]!, args: command.slice(1), engines: buildEngines(specs, reporter), specs, reporter, binding, nesting: !values.sealed, loadable, fds: inherited });
+    ? runNested(binding, client, command[0]!, command.slice(1), specs, inherited, onSupervisorExit)
+    : supervise({ command: command[0]!, args: command.slice(1), engines: buildEngines(specs, reporter), specs, reporter, binding, nesting: !values.sealed, loadable, fds: inherited, onSupervisorExit });
   for (const sig of early) sup.kill(sig);
   const status = await sup.done;
   for (const [s, h] of handlers) process.off(s, h);

@@ -7,7 +7,7 @@ import { openSync, closeSync, constants as fsc } from 'node:fs';
 import type { RawBinding } from '../native/load.js';
 import { envStrings, resolveCommand } from '../transports/unotify/command.js';
 import type { ExitStatus } from '../transports/unotify/supervise.js';
-import { Launcher } from '../transports/unotify/launcher.js';
+import { Launcher, type OnSupervisorExit } from '../transports/unotify/launcher.js';
 import { parseEngineSpec } from '../engines/registry.js';
 import type { ControlClient } from './client.js';
 
@@ -29,12 +29,12 @@ export function withCallerOutputs(specs: readonly string[], opened: number[]): s
   });
 }
 
-export function runNested(binding: RawBinding, client: ControlClient, command: string, args: readonly string[], specs: readonly string[], fds: readonly number[] = [0, 1, 2]): NestedRun {
+export function runNested(binding: RawBinding, client: ControlClient, command: string, args: readonly string[], specs: readonly string[], fds: readonly number[] = [0, 1, 2], onSupervisorExit: OnSupervisorExit = 'kill'): NestedRun {
   const opened: number[] = [];
   const callerSpecs = withCallerOutputs(specs, opened);
   const file = resolveCommand(command, process.env['PATH']);
   // The launcher forks the command (held before exec) and is its subtree's subreaper.
-  const launcher = new Launcher(binding, { file, argv: [command, ...args], env: envStrings(process.env), fds, filter: Buffer.alloc(0), flags: 0 });
+  const launcher = new Launcher(binding, { file, argv: [command, ...args], env: envStrings(process.env), fds, filter: Buffer.alloc(0), flags: 0, onSupervisorExit });
   const done = (async (): Promise<ExitStatus> => {
     let scope: number;
     try {
