@@ -8,6 +8,7 @@
         "src/launcher/launch.cc",
         "src/launcher/process.cc",
         "src/launcher/control.cc",
+        "src/launcher/signal_origin.cc",
         "src/unotify/pump.cc",
         "src/memory/tracee_mem.cc",
         "src/emulate/open_as.cc",

@@ -63,6 +63,7 @@ inline bool ArgArray(const Napi::CallbackInfo& info, size_t i, const char* name)
 void InitLauncher(Napi::Env env, Napi::Object exports);
 void InitProcess(Napi::Env env, Napi::Object exports);
 void InitControl(Napi::Env env, Napi::Object exports);
+void InitSignalOrigin(Napi::Env env, Napi::Object exports);
 void InitPump(Napi::Env env, Napi::Object exports);
 void InitTraceeMem(Napi::Env env, Napi::Object exports);
 void InitEmulate(Napi::Env env, Napi::Object exports);

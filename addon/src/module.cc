@@ -5,6 +5,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sysvisor::InitLauncher(env, exports);
   sysvisor::InitProcess(env, exports);
   sysvisor::InitControl(env, exports);
+  sysvisor::InitSignalOrigin(env, exports);
   sysvisor::InitPump(env, exports);
   sysvisor::InitTraceeMem(env, exports);
   sysvisor::InitEmulate(env, exports);

@@ -116,11 +116,20 @@ async function run(argv: readonly string[]): Promise<number> {
   if (inherited instanceof Error) throw new UsageError(inherited.message);
   // Forward the usual termination signals to COMMAND; sysvisor exits when COMMAND's tree is done.
   // Handlers go in before the command starts: a signal that comes earlier is delivered once it exists.
-  let sup: { kill(signal: number): boolean; done: Promise<ExitStatus> } | undefined;
+  // A signal the terminal sent (the kernel, to the whole foreground group) already reached COMMAND
+  // when it shares sysvisor's process group: forwarding it would deliver it twice.
+  let sup: { kill(signal: number): boolean; readonly pid: number; done: Promise<ExitStatus> } | undefined;
   const early: number[] = [];
-  const forward = (name: NodeJS.Signals) => () => (sup ? sup.kill(constants.signals[name]) : early.push(constants.signals[name]));
+  const forward = (name: NodeJS.Signals) => () => {
+    const sig = constants.signals[name];
+    const origin = TERMINAL_SIGNALS.includes(name) ? binding.takeSignalOrigin(sig) : null;
+    if (origin === 'kernel' && sup?.pid && sameProcessGroup(sup.pid)) return;
+    if (sup) sup.kill(sig);
+    else early.push(sig);
+  };
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const).map((s) => [s, forward(s)] as const);
   for (const [s, h] of handlers) process.on(s, h);
+  for (const s of TERMINAL_SIGNALS) binding.watchSignalOrigin(constants.signals[s]);
   // Under a sysvisor already: join it as a new scope (a second listener is impossible).
   sup = nested
     ? runNested(binding, client, command[0]!, command.slice(1), specs, inherited, onSupervisorExit)
@@ -129,6 +138,23 @@ async function run(argv: readonly string[]): Promise<number> {
   const status = await sup.done;
   for (const [s, h] of handlers) process.off(s, h);
   return shellStatus(status);
+}
+
+/** Signals a terminal sends to its foreground process group (Ctrl-C, Ctrl-\\, hangup). */
+const TERMINAL_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGHUP'];
+
+/** Process group of a process (field 5 of /proc/PID/stat), or undefined when it is gone. */
+function processGroup(pid: number | 'self'): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return undefined;
+  }
+}
+
+function sameProcessGroup(pid: number): boolean {
+  return processGroup(pid) === processGroup('self');
 }
 
 // load/unload/engines act on the scope the caller runs in, through the supervisor above.

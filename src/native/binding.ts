@@ -123,6 +123,10 @@ export interface RawBinding {
   grabFd(pid: number, fd: number): number;
   /** The control call of a nested sysvisor (see src/scopes/protocol.ts): ret < 0 is -errno. */
   control(op: number, request: Buffer, responseCapacity: number): { ret: number; response: Buffer };
+  /** Counts signal `sig` by origin from now on (wraps the handler process.on installed). */
+  watchSignalOrigin(sig: number): void;
+  /** Origin of one counted, not yet taken `sig`: sent by the kernel (a terminal) or a process. */
+  takeSignalOrigin(sig: number): 'kernel' | 'user' | null;
   /** Reaps the child of this pidfd (waitid P_PIDFD) when it exits; the pidfd stays the caller's. */
   watchExit(pidfd: number, callback: (code: number, signal: number) => void): void;
   pidfdSignal(pidfd: number, signal: number): boolean;

@@ -13,6 +13,8 @@ import type { ControlClient } from './client.js';
 
 export interface NestedRun {
   readonly done: Promise<ExitStatus>;
+  /** pid of the command (0 until it was started). */
+  readonly pid: number;
   kill(signal: number): boolean;
 }
 
@@ -59,5 +61,13 @@ export function runNested(binding: RawBinding, client: ControlClient, command: s
     await launcher.bye();
     return status;
   })();
-  return { done, kill: (signal) => launcher.signal(signal) };
+  let pid = 0;
+  void launcher.command.then((c) => (pid = c.pid), () => {});
+  return {
+    done,
+    get pid() {
+      return pid;
+    },
+    kill: (signal) => launcher.signal(signal),
+  };
 }
