@@ -12,8 +12,8 @@ const RESULT_BRAND: unique symbol = Symbol.for('sysvisor.Result');
  * What a syscall produced. Kinds:
  * - `continued`: the kernel runs the call as the tracee made it; its value is not known here;
  * - `value` / `error`: the call is answered with this value or errno without running it;
- * - `fd`: the supervisor opened a file for the tracee; the fd is injected on reply (ADDFD+SEND, one
- *   ioctl), or earlier, when an engine reads `value` on the way out (then its number is known).
+ * - `fd`: the supervisor opened a file for the tracee; the fd is injected on reply (ADDFD, then the
+ *   answer), or earlier, when an engine reads `value` on the way out (then its number is known).
  */
 export class Result {
   /** `x instanceof Result` checks the brand, not the prototype: engine modules may import another copy. */

@@ -4,6 +4,8 @@ export interface PumpStats {
   received: number;
   fastPath: number;
   pending: number;
+  /** fds installed in a tracee whose call was gone before the answer (it left the call). */
+  lostFds: number;
 }
 
 export declare class Pump {
@@ -19,7 +21,11 @@ export declare class Pump {
   continue(slot: number): boolean;
   /** errno > 0 answers -errno; otherwise value. False when the notification is gone. */
   reply(slot: number, value: number, errno: number): boolean;
-  /** Installs srcFd in the tracee; returns its fd number there, or -errno. `send` also replies. */
+  /**
+   * Installs srcFd in the tracee; returns its fd number there, or -errno (-ENOENT: the call is
+   * gone). `send` also answers the call, with the fd or the errno of a failed install (the slot is
+   * freed); it throws only when the answer itself failed.
+   */
   addfd(slot: number, srcFd: number, cloexec: boolean, send: boolean): number;
   idValid(slot: number): boolean;
   /** The path read once by the C++ fast path from argument argIndex of this notification, if any. */

@@ -4,7 +4,9 @@
 // wake-up, written into a shared Float64Array (no allocation per notification). JS answers by slot.
 //
 // recv -> (fast path) -> JS -> respond; ENOENT from RECV/SEND/ADDFD is normal (the tracee was
-// interrupted or died) and never an error.
+// interrupted or died) and never an error. EINTR is retried on every ioctl: SEND, ID_VALID and
+// ADDFD take the listener's mutex interruptibly and give EINTR, not restarted, when the supervisor
+// has a signal pending (kernel/seccomp.c); nothing was done then.
 #include "common.h"
 #include "contract.h"
 
@@ -80,6 +82,61 @@ bool ReadTraceeString(pid_t pid, uint64_t addr, size_t max, std::string* out) {
     addr += (uint64_t)n;
   }
   return false;
+}
+
+// An ioctl on the listener, retried while it fails with EINTR.
+int ListenerIoctl(int fd, unsigned long request, void* arg) {
+  int r;
+  do r = ioctl(fd, request, arg);
+  while (r < 0 && errno == EINTR);
+  return r;
+}
+
+// Answers notification `id` with an errno, a value or CONTINUE. 0, or -errno (-ENOENT: the call is
+// gone, normal).
+int SendAnswer(int fd, uint64_t id, int64_t val, int32_t err, uint32_t flags) {
+  struct seccomp_notif_resp resp = {};
+  resp.id = id;
+  resp.val = val;
+  resp.error = err;
+  resp.flags = flags;
+  return ListenerIoctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0 ? 0 : -errno;
+}
+
+// Installs srcfd in the tracee (plain ADDFD). Returns its number there, or -errno (-ENOENT: gone;
+// -ESRCH: the tracee left the call while the request was queued). An interrupted ADDFD has either
+// been handled by the tracee, and then returns the fd, or been taken off the queue (EINTR, or a
+// restart after a stop): retrying cannot install the file twice.
+int InstallFd(int fd, uint64_t id, int srcfd, bool cloexec) {
+  struct seccomp_notif_addfd a = {};
+  a.id = id;
+  a.srcfd = (uint32_t)srcfd;
+  a.newfd_flags = cloexec ? O_CLOEXEC : 0;
+  int r = ListenerIoctl(fd, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
+  return r < 0 ? -errno : r;
+}
+
+// The reply of an emulated open: install the fd, then answer with its number. Never ADDFD with
+// SECCOMP_ADDFD_FLAG_SEND: it marks the call answered (with 0) before the tracee installs the fd,
+// so when the supervisor's wait is interrupted (any signal, a stop, the freezer) and the request
+// is withdrawn, the tracee returns 0 with nothing installed and the retry fails with EINPROGRESS.
+struct FdReply {
+  int answer = 0;     // the tracee's fd, or -errno of a failed install (the call's answer)
+  int send_err = 0;   // -errno of the answer itself: -ENOENT gone (normal), else a failure
+  bool lost = false;  // installed, but the call was gone before its answer (see below)
+};
+// lost: the tracee left the call between the install and the answer (a fatal signal, or any
+// signal when the filter lacks SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV); the fd stays in it, unused.
+FdReply InstallFdAndReply(int fd, uint64_t id, int srcfd, bool cloexec) {
+  FdReply r;
+  r.answer = InstallFd(fd, id, srcfd, cloexec);
+  if (r.answer == -ENOENT || r.answer == -ESRCH) {
+    r.send_err = -ENOENT;
+    return r;
+  }
+  r.send_err = r.answer >= 0 ? SendAnswer(fd, id, r.answer, 0, 0) : SendAnswer(fd, id, 0, r.answer, 0);
+  r.lost = r.send_err == -ENOENT && r.answer >= 0;
+  return r;
 }
 
 class Pump : public Napi::ObjectWrap<Pump> {
@@ -175,10 +232,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
 
   // Answers with CONTINUE from C++ (the decision needed no JS). ENOENT: the call is gone, normal.
   bool ContinueHere(uint64_t id) {
-    struct seccomp_notif_resp resp = {};
-    resp.id = id;
-    resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-    ioctl(fd_, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+    SendAnswer(fd_, id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
     fast_++;
     return true;
   }
@@ -284,12 +338,11 @@ class Pump : public Napi::ObjectWrap<Pump> {
       if (kind == kReplyNone) continue;
       int slot = (int)data_[i * kFields];
       if (slot < 0 || slot >= (int)slots_.size() || !slots_[slot].used) continue;
-      struct seccomp_notif_resp resp = {};
-      resp.id = slots_[slot].id;
-      if (kind == kReplyContinue) resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-      else if (kind == kReplyValue) resp.val = (int64_t)replies_data_[2 * i + 1];
-      else resp.error = -(int32_t)replies_data_[2 * i + 1];
-      ioctl(fd_, SECCOMP_IOCTL_NOTIF_SEND, &resp);  // ENOENT: the call is gone, normal
+      uint64_t id = slots_[slot].id;
+      double v = replies_data_[2 * i + 1];
+      if (kind == kReplyContinue) SendAnswer(fd_, id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+      else if (kind == kReplyValue) SendAnswer(fd_, id, (int64_t)v, 0, 0);
+      else SendAnswer(fd_, id, 0, -(int32_t)v, 0);  // ENOENT: the call is gone, normal
       FreeSlot(slot);
     }
     if (r.IsBoolean() && r.As<Napi::Boolean>().Value()) on_flush_.MakeCallback(Value(), {});
@@ -313,15 +366,9 @@ class Pump : public Napi::ObjectWrap<Pump> {
     int idx;
     Slot* s = GetSlot(info, &idx);
     if (!s) return info.Env().Undefined();
-    struct seccomp_notif_resp resp = {};
-    resp.id = s->id;
-    resp.val = val;
-    resp.error = err;
-    resp.flags = flags;
-    int r = fd_ >= 0 ? ioctl(fd_, SECCOMP_IOCTL_NOTIF_SEND, &resp) : -1;
-    int e = errno;
+    int r = fd_ >= 0 ? SendAnswer(fd_, s->id, val, err, flags) : -EBADF;
     FreeSlot(idx);
-    if (r < 0 && fd_ >= 0 && e != ENOENT) ThrowSys(info.Env(), "reply to notification", "ioctl", e);
+    if (r < 0 && fd_ >= 0 && r != -ENOENT) ThrowSys(info.Env(), "reply to notification", "ioctl", -r);
     return Napi::Boolean::New(info.Env(), r == 0);
   }
 
@@ -337,30 +384,36 @@ class Pump : public Napi::ObjectWrap<Pump> {
     return Send(info, info[1].As<Napi::Number>().Int64Value(), err > 0 ? -err : 0, 0);
   }
 
-  // addfd(slot, srcFd, cloexec, send): install srcFd in the tracee. With send, the installed fd
-  // number is also the reply (one ioctl) and the slot is freed. Returns the tracee's fd or -errno.
+  // addfd(slot, srcFd, cloexec, send): install srcFd in the tracee; returns its fd there, or
+  // -errno (-ENOENT: the call is gone). With send, the call is also answered, with the fd or with
+  // the errno of a failed install, and the slot is freed (see InstallFdAndReply); throws when the
+  // answer itself failed.
   Napi::Value AddFd(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     int idx;
     Slot* s = GetSlot(info, &idx);
     if (!s || !ArgNumber(info, 1, "srcFd")) return env.Undefined();
+    int srcfd = info[1].As<Napi::Number>().Int32Value();
     bool cloexec = info.Length() > 2 && info[2].ToBoolean();
     bool send = info.Length() > 3 && info[3].ToBoolean();
-    struct seccomp_notif_addfd a = {};
-    a.id = s->id;
-    a.srcfd = info[1].As<Napi::Number>().Uint32Value();
-    a.newfd_flags = cloexec ? O_CLOEXEC : 0;
-    a.flags = send ? SECCOMP_ADDFD_FLAG_SEND : 0;
-    int r = ioctl(fd_, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
-    int e = errno;
-    // With SEND a success answers the call; ENOENT means it is gone. Otherwise it is still pending.
-    if ((send && r >= 0) || (r < 0 && e == ENOENT)) FreeSlot(idx);
-    return Napi::Number::New(env, r < 0 ? -e : r);
+    if (fd_ < 0) return Napi::Number::New(env, -EBADF);
+    if (!send) {
+      int r = InstallFd(fd_, s->id, srcfd, cloexec);
+      if (r == -ESRCH) r = -ENOENT;
+      if (r == -ENOENT) FreeSlot(idx);
+      return Napi::Number::New(env, r);
+    }
+    FdReply r = InstallFdAndReply(fd_, s->id, srcfd, cloexec);
+    FreeSlot(idx);
+    lost_fds_ += r.lost;
+    if (r.send_err == -ENOENT) return Napi::Number::New(env, -ENOENT);
+    if (r.send_err < 0) return (ThrowSys(env, "reply to notification", "ioctl", -r.send_err), env.Undefined());
+    return Napi::Number::New(env, r.answer);
   }
 
   bool Valid(const Slot& s) {
     uint64_t id = s.id;
-    return fd_ >= 0 && ioctl(fd_, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+    return fd_ >= 0 && ListenerIoctl(fd_, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
   }
 
   Napi::Value IdValid(const Napi::CallbackInfo& info) {
@@ -492,6 +545,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
     Napi::Object o = Napi::Object::New(env);
     o.Set("received", Napi::Number::New(env, (double)received_));
     o.Set("fastPath", Napi::Number::New(env, (double)fast_));
+    o.Set("lostFds", Napi::Number::New(env, (double)lost_fds_));
     size_t pending = 0;
     for (auto& s : slots_) pending += s.used;
     o.Set("pending", Napi::Number::New(env, (double)pending));
@@ -543,6 +597,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
   int in_use_ = 0;      // slots awaiting an answer (threads stopped by an engine)
   uint64_t wakeups_ = 0;
   uint64_t received_ = 0, fast_ = 0;
+  uint64_t lost_fds_ = 0;  // installed, but the call was gone before its answer
 };
 
 }  // namespace

@@ -1,6 +1,6 @@
 // The seccomp user-notification transport: turns each notification from the pump into a Syscall,
 // runs it through the engine stack, and sends the final result back (CONTINUE, value, errno or
-// ADDFD+SEND). Engines never see how a call reached them.
+// ADDFD, then the fd as the answer). Engines never see how a call reached them.
 import { closeSync } from 'node:fs';
 import type { RawBinding } from '../../native/load.js';
 import type { Pump } from '../../native/binding.js';
@@ -19,7 +19,6 @@ import { CRED_SYSCALLS } from '../../chain/emulate/index.js';
 
 /** errno the tracee gets when an engine throws. */
 export const ENGINE_FAILURE_ERRNO = 5; // EIO
-const ENOENT = 2;
 const PRCTL = syscallNumber('prctl')!;
 
 // Memory and fd injection for one pending notification.
@@ -188,8 +187,9 @@ export class UnotifyTransport {
             const v = r.value;
             this.pump.reply(slot, v < 0 ? 0 : v, v < 0 ? -v : 0);
           } else {
-            const n = this.pump.addfd(slot, r.localFd, r.cloexec, true);
-            if (n < 0 && n !== -ENOENT) this.pump.reply(slot, 0, -n);
+            // Installs, then answers with the fd (or the errno of a failed install) or finds the
+            // call gone; never leaves it unanswered (see pump.cc, InstallFdAndReply).
+            this.pump.addfd(slot, r.localFd, r.cloexec, true);
           }
         } finally {
           closeSync(r.localFd);
