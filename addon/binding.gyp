@@ -10,6 +10,7 @@
         "src/launcher/control.cc",
         "src/launcher/signal_origin.cc",
         "src/unotify/pump.cc",
+        "src/unotify/replier.cc",
         "src/memory/tracee_mem.cc",
         "src/emulate/open_as.cc",
         "src/emulate/tracee.cc",

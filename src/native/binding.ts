@@ -6,12 +6,15 @@ export interface PumpStats {
   pending: number;
   /** fds installed in a tracee whose call was gone before the answer (it left the call). */
   lostFds: number;
+  /** Answers in flight on the worker threads (replyFd). */
+  replying: number;
 }
 
 export declare class Pump {
   /** Takes ownership of listenerFd; calls onBatch(count) once per wake-up with `batch` filled. */
   /** onBatch returns true when it left promises pending (the pump then runs the microtasks). */
-  constructor(listenerFd: number, onBatch: (count: number) => boolean, onHangup: () => void);
+  /** onError gets failures of answers completed off the loop thread (replyFd). */
+  constructor(listenerFd: number, onBatch: (count: number) => boolean, onHangup: () => void, onError?: (message: string) => void);
   /** NOTIF.FIELDS numbers per notification (contract.ts): slot, pid, nr, a0..a5 (signed 64-bit as numbers). */
   readonly batch: Float64Array;
   /** Synchronous answers, REPLY.FIELDS numbers per batch entry (contract.ts): a REPLY kind, its value. */
@@ -27,6 +30,12 @@ export declare class Pump {
    * freed); it throws only when the answer itself failed.
    */
   addfd(slot: number, srcFd: number, cloexec: boolean, send: boolean): number;
+  /**
+   * Answers the call with srcFd installed in the tracee (or the errno of a failed install). The
+   * install waits for the tracee, so a worker thread does it and the answer completes later. The
+   * caller keeps srcFd (a duplicate travels); the slot is freed now.
+   */
+  replyFd(slot: number, srcFd: number, cloexec: boolean): void;
   idValid(slot: number): boolean;
   /** The path read once by the C++ fast path from argument argIndex of this notification, if any. */
   slotPath(slot: number, argIndex: number): string | undefined;

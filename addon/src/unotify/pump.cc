@@ -9,10 +9,12 @@
 // has a signal pending (kernel/seccomp.c); nothing was done then.
 #include "common.h"
 #include "contract.h"
+#include "unotify/replier.h"
 
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <asm/unistd.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
@@ -31,6 +33,12 @@
 
 namespace sysvisor {
 namespace {
+
+using unotify::FdReply;
+using unotify::InstallFd;
+using unotify::InstallFdAndReply;
+using unotify::ListenerIoctl;
+using unotify::SendAnswer;
 
 constexpr int kFields = SV_NOTIF_FIELDS;  // slot, pid, nr, a0..a5 (contract.h)
 constexpr int kBatch = 128;     // notifications per JS call
@@ -84,61 +92,6 @@ bool ReadTraceeString(pid_t pid, uint64_t addr, size_t max, std::string* out) {
   return false;
 }
 
-// An ioctl on the listener, retried while it fails with EINTR.
-int ListenerIoctl(int fd, unsigned long request, void* arg) {
-  int r;
-  do r = ioctl(fd, request, arg);
-  while (r < 0 && errno == EINTR);
-  return r;
-}
-
-// Answers notification `id` with an errno, a value or CONTINUE. 0, or -errno (-ENOENT: the call is
-// gone, normal).
-int SendAnswer(int fd, uint64_t id, int64_t val, int32_t err, uint32_t flags) {
-  struct seccomp_notif_resp resp = {};
-  resp.id = id;
-  resp.val = val;
-  resp.error = err;
-  resp.flags = flags;
-  return ListenerIoctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0 ? 0 : -errno;
-}
-
-// Installs srcfd in the tracee (plain ADDFD). Returns its number there, or -errno (-ENOENT: gone;
-// -ESRCH: the tracee left the call while the request was queued). An interrupted ADDFD has either
-// been handled by the tracee, and then returns the fd, or been taken off the queue (EINTR, or a
-// restart after a stop): retrying cannot install the file twice.
-int InstallFd(int fd, uint64_t id, int srcfd, bool cloexec) {
-  struct seccomp_notif_addfd a = {};
-  a.id = id;
-  a.srcfd = (uint32_t)srcfd;
-  a.newfd_flags = cloexec ? O_CLOEXEC : 0;
-  int r = ListenerIoctl(fd, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
-  return r < 0 ? -errno : r;
-}
-
-// The reply of an emulated open: install the fd, then answer with its number. Never ADDFD with
-// SECCOMP_ADDFD_FLAG_SEND: it marks the call answered (with 0) before the tracee installs the fd,
-// so when the supervisor's wait is interrupted (any signal, a stop, the freezer) and the request
-// is withdrawn, the tracee returns 0 with nothing installed and the retry fails with EINPROGRESS.
-struct FdReply {
-  int answer = 0;     // the tracee's fd, or -errno of a failed install (the call's answer)
-  int send_err = 0;   // -errno of the answer itself: -ENOENT gone (normal), else a failure
-  bool lost = false;  // installed, but the call was gone before its answer (see below)
-};
-// lost: the tracee left the call between the install and the answer (a fatal signal, or any
-// signal when the filter lacks SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV); the fd stays in it, unused.
-FdReply InstallFdAndReply(int fd, uint64_t id, int srcfd, bool cloexec) {
-  FdReply r;
-  r.answer = InstallFd(fd, id, srcfd, cloexec);
-  if (r.answer == -ENOENT || r.answer == -ESRCH) {
-    r.send_err = -ENOENT;
-    return r;
-  }
-  r.send_err = r.answer >= 0 ? SendAnswer(fd, id, r.answer, 0, 0) : SendAnswer(fd, id, 0, r.answer, 0);
-  r.lost = r.send_err == -ENOENT && r.answer >= 0;
-  return r;
-}
-
 class Pump : public Napi::ObjectWrap<Pump> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -146,6 +99,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
       InstanceMethod<&Pump::Continue>("continue"),
       InstanceMethod<&Pump::Reply>("reply"),
       InstanceMethod<&Pump::AddFd>("addfd"),
+      InstanceMethod<&Pump::ReplyFd>("replyFd"),
       InstanceMethod<&Pump::IdValid>("idValid"),
       InstanceMethod<&Pump::SlotPath>("slotPath"),
       InstanceMethod<&Pump::Arg64>("arg64"),
@@ -164,8 +118,9 @@ class Pump : public Napi::ObjectWrap<Pump> {
     });
   }
 
-  // new Pump(listenerFd, onBatch(count) -> boolean, onHangup()): takes ownership of listenerFd.
-  // onBatch returns true when it left asynchronous work (promises) to run.
+  // new Pump(listenerFd, onBatch(count) -> boolean, onHangup()[, onError(message)]): takes
+  // ownership of listenerFd. onBatch returns true when it left asynchronous work (promises) to run.
+  // onError gets the failures of answers completed off the loop thread (replyFd).
   Pump(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pump>(info), routes_(kMaxSyscall) {
     Napi::Env env = info.Env();
     if (!ArgNumber(info, 0, "listenerFd") || !ArgFunction(info, 1, "onBatch") ||
@@ -174,6 +129,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
     fd_ = info[0].As<Napi::Number>().Int32Value();
     on_batch_ = Napi::Persistent(info[1].As<Napi::Function>());
     on_hangup_ = Napi::Persistent(info[2].As<Napi::Function>());
+    if (info.Length() > 3 && info[3].IsFunction()) on_error_ = Napi::Persistent(info[3].As<Napi::Function>());
     on_flush_ = Napi::Persistent(Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return i.Env().Undefined(); }));
     Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, sizeof(double) * kFields * kBatch);
     data_ = static_cast<double*>(ab.Data());
@@ -187,6 +143,12 @@ class Pump : public Napi::ObjectWrap<Pump> {
 
     uv_loop_t* loop = nullptr;
     napi_get_uv_event_loop(env, &loop);
+    listener_ = std::make_shared<unotify::Listener>(fd_);
+    replier_ = std::make_unique<unotify::Replier>(loop, listener_, [this](const std::string& line) {
+      if (on_error_.IsEmpty()) return;
+      Napi::HandleScope scope(Env());
+      on_error_.MakeCallback(Value(), {Napi::String::New(Env(), line)});
+    });
     poll_ = new uv_poll_t;
     poll_->data = this;
     int r = uv_poll_init(loop, poll_, fd_);
@@ -411,6 +373,30 @@ class Pump : public Napi::ObjectWrap<Pump> {
     return Napi::Number::New(env, r.answer);
   }
 
+  // replyFd(slot, srcFd, cloexec): answer the call with srcFd installed in the tracee. The install
+  // waits for the tracee to take the fd, so it runs on a worker thread (replier.h) and the answer
+  // completes later; a failure of the answer itself goes to onError. The caller keeps srcFd (a
+  // duplicate travels). The slot is freed now.
+  Napi::Value ReplyFd(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    int idx;
+    Slot* s = GetSlot(info, &idx);
+    if (!s || !ArgNumber(info, 1, "srcFd")) return env.Undefined();
+    int srcfd = info[1].As<Napi::Number>().Int32Value();
+    bool cloexec = info.Length() > 2 && info[2].ToBoolean();
+    uint64_t id = s->id;
+    FreeSlot(idx);
+    if (fd_ < 0) return env.Undefined();
+    int dup = fcntl(srcfd, F_DUPFD_CLOEXEC, 3);
+    if (dup < 0) {
+      int r = SendAnswer(fd_, id, 0, -errno, 0);  // EBADF, or the supervisor's EMFILE
+      if (r < 0 && r != -ENOENT) ThrowSys(env, "reply to notification", "ioctl", -r);
+      return env.Undefined();
+    }
+    replier_->InstallAndReply(id, dup, cloexec);
+    return env.Undefined();
+  }
+
   bool Valid(const Slot& s) {
     uint64_t id = s.id;
     return fd_ >= 0 && ListenerIoctl(fd_, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
@@ -545,7 +531,8 @@ class Pump : public Napi::ObjectWrap<Pump> {
     Napi::Object o = Napi::Object::New(env);
     o.Set("received", Napi::Number::New(env, (double)received_));
     o.Set("fastPath", Napi::Number::New(env, (double)fast_));
-    o.Set("lostFds", Napi::Number::New(env, (double)lost_fds_));
+    o.Set("lostFds", Napi::Number::New(env, (double)(lost_fds_ + replier_->lost_fds())));
+    o.Set("replying", Napi::Number::New(env, (double)replier_->inflight()));
     size_t pending = 0;
     for (auto& s : slots_) pending += s.used;
     o.Set("pending", Napi::Number::New(env, (double)pending));
@@ -563,10 +550,11 @@ class Pump : public Napi::ObjectWrap<Pump> {
 
   void Shutdown() {
     StopPolling();
-    if (fd_ >= 0) {
-      close(fd_);  // pending and future notified calls of the tree now fail with ENOSYS
-      fd_ = -1;
-    }
+    if (replier_) replier_->Close();
+    // The listener closes once the answers in flight are sent; then pending and future notified
+    // calls of the tree fail with ENOSYS.
+    listener_.reset();
+    fd_ = -1;
   }
 
   // close(): stop polling and close the listener. Idempotent.
@@ -583,7 +571,9 @@ class Pump : public Napi::ObjectWrap<Pump> {
   int fd_ = -1;
   uv_poll_t* poll_ = nullptr;
   bool sync_wake_up_ = false;
-  Napi::FunctionReference on_batch_, on_hangup_, on_flush_;
+  Napi::FunctionReference on_batch_, on_hangup_, on_flush_, on_error_;
+  std::shared_ptr<unotify::Listener> listener_;
+  std::unique_ptr<unotify::Replier> replier_;
   Napi::Reference<Napi::Float64Array> batch_, replies_;
   double* replies_data_ = nullptr;
   double* data_ = nullptr;

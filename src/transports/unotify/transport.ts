@@ -83,7 +83,12 @@ export class UnotifyTransport {
     credentialsVisible = CRED_SYSCALLS.every((n) => notified.includes(syscallNumber(n)!)),
   ) {
     this.credentialsVisible = credentialsVisible;
-    this.pump = new binding.Pump(listenerFd, (n) => this.onBatch(n), () => events.onHangup());
+    this.pump = new binding.Pump(
+      listenerFd,
+      (n) => this.onBatch(n),
+      () => events.onHangup(),
+      (message) => this.reporter.once(`reply with an fd: ${message}`),
+    );
     this.batch = this.pump.batch;
     this.replies = this.pump.replies;
     this.configureFastPath();
@@ -187,9 +192,9 @@ export class UnotifyTransport {
             const v = r.value;
             this.pump.reply(slot, v < 0 ? 0 : v, v < 0 ? -v : 0);
           } else {
-            // Installs, then answers with the fd (or the errno of a failed install) or finds the
-            // call gone; never leaves it unanswered (see pump.cc, InstallFdAndReply).
-            this.pump.addfd(slot, r.localFd, r.cloexec, true);
+            // Installs, then answers with the fd (or the errno of a failed install), on a worker
+            // thread: the install waits for the tracee, which must not stall the others.
+            this.pump.replyFd(slot, r.localFd, r.cloexec);
           }
         } finally {
           closeSync(r.localFd);
