@@ -1,7 +1,7 @@
 // floor: a bare C seccomp user-notification supervisor, the floor the benchmark compares the
 // JS chain against.
 //
-//   floor [--epoll] [--no-sync] [--syscall getppid|getpid|NR] [--] COMMAND [ARGS...]
+//   floor [--epoll] [--no-sync] [--killable] [--syscall getppid|getpid|NR] [--] COMMAND [ARGS...]
 //
 // Forks; the child installs a filter that notifies one syscall (getppid by default: architecture
 // check, number compare, every other syscall allowed, so the kernel's constant-action bitmap
@@ -12,6 +12,8 @@
 // - default: a blocking RECV loop;
 // - --epoll: waits in epoll_wait before each RECV and drains with poll(0), like the addon's pump
 //   on libuv (uv_poll).
+// --killable installs the filter with SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (as sysvisor does):
+// once received, a call is no longer interrupted by non-fatal signals.
 // Exits with COMMAND's status (128+N when killed by signal N). Two lines on stderr:
 //   floor: sync_wake_up=on|off|unsupported(errno text) mode=blocking|epoll
 //   floor: notifications=COUNT
@@ -44,6 +46,9 @@
 #ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
 
 static void die(const char *what) {
   fprintf(stderr, "floor: %s: %s\n", what, strerror(errno));
@@ -51,7 +56,7 @@ static void die(const char *what) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: floor [--epoll] [--no-sync] [--syscall getppid|getpid|NR] [--] COMMAND [ARGS...]\n");
+  fprintf(stderr, "usage: floor [--epoll] [--no-sync] [--killable] [--syscall getppid|getpid|NR] [--] COMMAND [ARGS...]\n");
   exit(2);
 }
 
@@ -100,7 +105,7 @@ static int recv_fd(int sock) {
 }
 
 // Child: filter, hand over the listener, exec. Never returns.
-static void child(int sock, int nr, char **cmd) {
+static void child(int sock, int nr, unsigned long flags, char **cmd) {
   struct sock_filter insns[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
@@ -111,7 +116,7 @@ static void child(int sock, int nr, char **cmd) {
   };
   struct sock_fprog prog = {sizeof insns / sizeof insns[0], insns};
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("PR_SET_NO_NEW_PRIVS");
-  int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+  int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER | flags, &prog);
   if (listener < 0) die("seccomp(NEW_LISTENER)");
   if (send_fd(sock, listener) != 0) die("send listener");
   close(listener);
@@ -220,6 +225,7 @@ static unsigned long long serve_epoll(int fd, long long value) {
 
 int main(int argc, char **argv) {
   int use_epoll = 0, sync_wake = 1, nr = SYS_getppid;
+  unsigned long filter_flags = 0;
   int i = 1;
   for (; i < argc; i++) {
     const char *a = argv[i];
@@ -230,6 +236,8 @@ int main(int argc, char **argv) {
       use_epoll = 1;
     } else if (strcmp(a, "--no-sync") == 0) {
       sync_wake = 0;
+    } else if (strcmp(a, "--killable") == 0) {
+      filter_flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
     } else if (strcmp(a, "--syscall") == 0 && i + 1 < argc) {
       const char *s = argv[++i];
       char *end;
@@ -256,7 +264,7 @@ int main(int argc, char **argv) {
   if (child_pid < 0) die("fork");
   if (child_pid == 0) {
     close(sv[0]);
-    child(sv[1], nr, cmd);
+    child(sv[1], nr, filter_flags, cmd);
   }
   close(sv[1]);
   int fd = recv_fd(sv[0]);
