@@ -63,6 +63,8 @@ export interface EngineContext {
   openOutput(file?: string): OutputSink;
   /** Syscalls the outermost filter notifies whatever their arguments, when it is fixed (engines loaded from inside). */
   readonly available?: ReadonlySet<number>;
+  /** Made for a caller without privileges, who pays for what the engine holds: smaller defaults. */
+  readonly constrained?: boolean;
 }
 
 /** Where an engine writes its report or trace. */
@@ -87,4 +89,14 @@ export interface EngineFactory {
    * nested run): the outermost filter notifies these from the start, so that it can.
    */
   loadableInterests?(): readonly Interest[];
+  /**
+   * What an instance made with these options will hold in the supervisor (eBPF sessions, ring
+   * buffer bytes), known before it is made: scopes pushed without privileges are charged with it.
+   */
+  resources?(options: EngineOptions, constrained: boolean): EngineResources;
+}
+
+export interface EngineResources {
+  bpfSessions?: number;
+  ringBytes?: number;
 }

@@ -5,9 +5,8 @@ import { writeSync } from 'node:fs';
 import type { OutputSink } from '../chain/engine.js';
 import { Reporter } from '../chain/report.js';
 import { UsageError } from '../chain/errors.js';
-import { buildEngines } from '../engines/build.js';
+import { buildEngines, closeEngines } from '../engines/build.js';
 import { resolveSpecs } from '../engines/modules.js';
-import { closeEngines } from '../scopes/control.js';
 import { AgentServer } from '../transports/agent/server.js';
 
 export const AGENT_HELP = `usage: sysvisor agent --socket PATH [-e ENGINE[:key=val,...]]...

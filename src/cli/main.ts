@@ -60,7 +60,9 @@ always be loaded or nested.
 --sealed: processes inside can neither load engines nor nest.
 --on-supervisor-exit: if sysvisor itself dies (SIGKILL), its launcher process kills COMMAND's
 whole tree (kill, the default), or lets it run on with every intercepted call continued as if
-no engine were there (continue).
+no engine were there (continue). In a nested run, the same rule holds for its subtree; a scope
+whose owner is gone is ended by the supervisor above (its processes killed, or left running
+without the scope's engines with continue).
 `;
 
 function version(): string {

@@ -7,7 +7,7 @@ import type { Reporter } from '../chain/report.js';
 import { findEngine, parseEngineSpec, validateOptions } from './registry.js';
 import { openLocalOutput } from './output.js';
 
-export type ContextOptions = Partial<Pick<EngineContext, 'openOutput' | 'available'>>;
+export type ContextOptions = Partial<Pick<EngineContext, 'openOutput' | 'available' | 'constrained'>>;
 
 /** A spec (`count:o=FILE`), a factory with its options (the library), or an engine already built. */
 export type EngineItem = string | { factory: EngineFactory; options?: EngineOptions } | Engine;
@@ -22,14 +22,34 @@ export function buildEngines(specs: readonly EngineItem[], reporter: Reporter, c
   });
   const engines: (Engine | undefined)[] = parsed.map((p) => p.built);
   const report = (line: string) => reporter.line(line);
-  for (const pass of [false, true]) {
-    parsed.forEach(({ spec, factory }, i) => {
-      if (!factory || !spec || (factory.followsSiblings === true) !== pass) return;
-      const siblings = engines.filter((e): e is Engine => e !== undefined);
-      engines[i] = create(factory, spec.options, { report, siblings, openOutput: context.openOutput ?? openLocalOutput, available: context.available });
-    });
+  try {
+    for (const pass of [false, true]) {
+      parsed.forEach(({ spec, factory }, i) => {
+        if (!factory || !spec || (factory.followsSiblings === true) !== pass) return;
+        const siblings = engines.filter((e): e is Engine => e !== undefined);
+        engines[i] = create(factory, spec.options, { report, siblings, openOutput: context.openOutput ?? openLocalOutput, available: context.available, constrained: context.constrained });
+      });
+    }
+  } catch (e) {
+    // The engines made before the one that failed hold resources (eBPF sessions, outputs).
+    void closeEngines(
+      engines.filter((x, i): x is Engine => x !== undefined && parsed[i]!.built === undefined),
+      reporter,
+    );
+    throw e;
   }
   return engines as Engine[];
+}
+
+/** Closes engines innermost first; a failing close is reported, never thrown. */
+export async function closeEngines(engines: readonly Engine[], reporter: Reporter): Promise<void> {
+  for (const e of [...engines].reverse()) {
+    try {
+      await e.close?.();
+    } catch (err) {
+      reporter.line(`engine ${e.name}: close: ${(err as Error).message}`);
+    }
+  }
 }
 
 /** factory.create, checked: what it throws (a bad option, an o=FILE that cannot be opened) and a

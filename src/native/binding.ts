@@ -134,6 +134,8 @@ export interface RawBinding {
   /** Starts the launcher process (addon/src/launcher/launcher.c) for a command: its pid, a pidfd and
    * our end of its control socket; `fds` are handed on to the command at the same numbers. */
   launch(file: string, argv: readonly string[], env: readonly string[], fds: readonly number[]): { pid: number; pidfd: number; socket: number };
+  /** A pidfd of any process (close it with closeFd), or -errno. */
+  pidfdOpen(pid: number): number;
   /** A duplicate of fd `fd` of process `pid` (pidfd_getfd). */
   grabFd(pid: number, fd: number): number;
   /** The control call of a nested sysvisor (see src/scopes/protocol.ts): ret < 0 is -errno. */

@@ -1,18 +1,25 @@
 // The supervisor's side of the control protocol (see protocol.ts): answers the control calls of
 // nested sysvisors and of `sysvisor load/unload/engines`. The caller is the notification's thread,
 // as the kernel reports it; a caller acts only on its own scope, or pushes one for its children.
+//
+// A caller without privileges (privilege.ts) gets a confined scope, pays for it from a per-user
+// budget checked before anything is built (limits.ts), and its scope ends when it dies without
+// popping it (watched through a pidfd): its processes are killed, or go on without its engines.
 import type { Engine, OutputSink } from '../chain/engine.js';
 import type { Reporter } from '../chain/report.js';
 import { Result } from '../chain/result.js';
 import type { Syscall } from '../chain/syscall.js';
 import type { FilterPlan, Interest } from '../filter/plan.js';
 import type { RawBinding } from '../native/load.js';
-import { buildEngines } from '../engines/build.js';
+import { buildEngines, closeEngines } from '../engines/build.js';
 import { FdSink } from '../engines/output.js';
 import { syscallNumber } from '../syscalls/table.js';
 import { UsageError } from '../chain/errors.js';
 import { OP, REQUEST_MAX, type ControlResponse } from './protocol.js';
 import type { Scope, ScopeTree, TaskInfoFn } from './tree.js';
+import { isPrivileged, noNewPrivs } from './privilege.js';
+import { Budget, costOfSpecs, zeroCost, type Lease } from './limits.js';
+import { killTree } from './reap.js';
 
 const VERSION = 1;
 const EINVAL = 22;
@@ -21,12 +28,28 @@ const ERANGE = 34;
 
 class ControlError extends Error {}
 
+/** What happens to the processes of a scope whose owner died without popping it. */
+export type OrphanPolicy = 'kill' | 'continue';
+
+interface ScopeState {
+  /** pid of the first process of the scope (the command), for engines' start hooks. */
+  root: number;
+  /** Its start time (the pid may be reused once it is gone). */
+  rootStart?: number;
+  /** Charged to the creator when it has no privileges. */
+  lease?: Lease;
+  /** Leases of engines loaded later into the scope. */
+  loads: Map<Engine, Lease>;
+  orphans: OrphanPolicy;
+}
+
 export class ControlServer {
-  /** pid of the first process of each scope (the command), for engines' start hooks. */
-  private readonly roots = new Map<Scope, number>();
+  private readonly state = new Map<Scope, ScopeState>();
+  /** What users without privileges hold. */
+  readonly budget = new Budget();
 
   constructor(
-    private readonly binding: Pick<RawBinding, 'grabFd' | 'taskInfo'>,
+    private readonly binding: Pick<RawBinding, 'grabFd' | 'taskInfo' | 'pidfdOpen' | 'pidfdSignal' | 'closeFd' | 'FdPoll'>,
     private readonly scopes: ScopeTree,
     private readonly plan: FilterPlan,
     private readonly taskInfo: TaskInfoFn,
@@ -34,7 +57,7 @@ export class ControlServer {
   ) {}
 
   setRootPid(pid: number): void {
-    this.roots.set(this.scopes.root, pid);
+    this.state.set(this.scopes.root, { root: pid, loads: new Map(), orphans: 'continue' });
   }
 
   /** prctl(MAGIC, op, req, reqLen, resp, respCap) from thread call.tid. */
@@ -67,12 +90,12 @@ export class ControlServer {
       case OP.hello:
         return { ok: true, version: VERSION, depth: scope.depth() + 1, scope: scope.id };
       case OP.push:
-        return this.push(scope, caller.tgid, this.effectiveUid(tid), req);
+        return this.pending(tid, () => this.push(scope, tid, caller.tgid, req));
       case OP.pop:
         return this.pop(caller.tgid, req);
       case OP.load:
         this.mayChange(scope, tid);
-        return this.load(scope, caller.tgid, req);
+        return this.pending(tid, () => this.load(scope, tid, caller.tgid, req));
       case OP.unload:
         this.mayChange(scope, tid);
         return this.unload(scope, req);
@@ -90,16 +113,47 @@ export class ControlServer {
 
   // The engines of a scope act on every process of it: only its creator's user (or root) may
   // change them, not a less privileged process that runs in it.
+  // A caller without privileges may only change a scope whose processes cannot gain any (a
+  // confined scope, or the whole tree of an outermost sysvisor that had none itself).
   private mayChange(scope: Scope, tid: number): void {
     const uid = this.effectiveUid(tid);
     if (uid !== 0 && uid !== scope.creatorUid) throw new ControlError(`permission denied: the engines of scope ${scope.id} belong to uid ${scope.creatorUid}`);
+    if (!scope.confined && this.creatorPrivileged(scope) && !isPrivileged(tid))
+      throw new ControlError(`permission denied: scope ${scope.id} was made with privileges its processes may use; a caller without them cannot change its engines`);
+  }
+
+  private creatorPrivileged(scope: Scope): boolean {
+    return scope === this.scopes.root ? this.supervisorPrivileged : !scope.confined;
+  }
+
+  private readonly supervisorPrivileged = isPrivileged(process.pid);
+
+  // Control calls being served for a user without privileges count against its budget.
+  private async pending(tid: number, op: () => Promise<ControlResponse>): Promise<ControlResponse> {
+    const lease = isPrivileged(tid) ? undefined : this.budget.take(this.effectiveUid(tid), { ...zeroCost(), pending: 1 });
+    try {
+      return await op();
+    } finally {
+      lease?.release();
+    }
+  }
+
+  // Charged before anything is built: the specs are checked and priced by their factories.
+  private charge(tid: number, specs: readonly string[], scopes: number): Lease | undefined {
+    const privileged = isPrivileged(tid);
+    const cost = costOfSpecs(specs, !privileged);
+    if (privileged) return undefined;
+    try {
+      return this.budget.take(this.effectiveUid(tid), { ...cost, scopes });
+    } catch (e) {
+      throw new ControlError((e as Error).message);
+    }
   }
 
   // Engines asked for from inside: built-ins only (the registry), options validated by their
   // factories, output only to fds of the caller (grabbed, so written with what the caller could
   // open), and only syscalls the outermost filter notifies.
-  private build(specs: unknown, callerTgid: number): { engine: Engine; spec: string }[] {
-    if (!Array.isArray(specs) || specs.some((s) => typeof s !== 'string')) throw new ControlError('engines must be a list of specs');
+  private build(specs: readonly string[], callerTgid: number, constrained: boolean): { engine: Engine; spec: string }[] {
     const openOutput = (file?: string): OutputSink => {
       const m = file === undefined ? ['', '2'] : /^fd:(\d+)$/.exec(file);
       if (!m) throw new ControlError(`output ${file}: from inside, give o=FILE to the nested sysvisor, which opens it`);
@@ -107,9 +161,14 @@ export class ControlServer {
     };
     // Syscalls notified whatever their arguments: an engine loaded inside sees all of their calls.
     const available = new Set(this.plan.syscalls.filter((nr) => !this.plan.conditional.has(nr)));
-    const engines = buildEngines(specs as string[], this.reporter, { openOutput, available });
-    engines.forEach((e) => this.checkInterests(e));
-    return engines.map((engine, i) => ({ engine, spec: (specs as string[])[i]! }));
+    const engines = buildEngines(specs, this.reporter, { openOutput, available, constrained });
+    try {
+      engines.forEach((e) => this.checkInterests(e));
+    } catch (e) {
+      void closeEngines(engines, this.reporter);
+      throw e;
+    }
+    return engines.map((engine, i) => ({ engine, spec: specs[i]! }));
   }
 
   private checkInterests(e: Engine): void {
@@ -128,34 +187,102 @@ export class ControlServer {
     for (const e of engines) await e.start?.({ pid });
   }
 
-  private async push(parent: Scope, callerTgid: number, callerUid: number, req: Record<string, unknown>): Promise<ControlResponse> {
+  private async push(parent: Scope, tid: number, callerTgid: number, req: Record<string, unknown>): Promise<ControlResponse> {
     const pid = req['pid'];
     if (typeof pid !== 'number') throw new ControlError('push needs the pid of the command');
     // The scope's owner: the caller or its child (its launcher process), the command a child of it.
     const owner = req['owner'] ?? callerTgid;
     if (typeof owner !== 'number' || (owner !== callerTgid && this.taskInfo(owner)?.ppid !== callerTgid)) throw new ControlError(`process ${String(owner)} is not the caller or a child of it`);
-    if (this.taskInfo(pid)?.ppid !== owner) throw new ControlError(`process ${pid} is not a child of the caller`);
-    const engines = this.build(req['engines'], callerTgid);
-    await this.start(engines.map((e) => e.engine), pid);
+    const command = this.taskInfo(pid);
+    if (command?.ppid !== owner) throw new ControlError(`process ${pid} is not a child of the caller`);
+    const owned = this.scopes.ownedBy(owner);
+    if (owned) throw new ControlError(`process ${owner} already owns scope ${owned.id}`);
+    const orphans = req['orphans'] ?? 'kill';
+    if (orphans !== 'kill' && orphans !== 'continue') throw new UsageError(`orphans must be 'kill' or 'continue'`);
+    const specs = specList(req['engines']);
+    const privileged = isPrivileged(tid);
+    // The kernel's rule for an unprivileged filter: what it watches cannot gain privileges.
+    if (!privileged && !noNewPrivs(pid))
+      throw new ControlError(`process ${pid} can gain privileges (no no_new_privs): a scope made without privileges only serves processes that cannot`);
+    const lease = this.charge(tid, specs, 1);
+    // The owner's death is watched through a pidfd (never its pid, which may be reused).
+    const ownerStart = this.taskInfo(owner)?.start;
+    const pidfd = this.binding.pidfdOpen(owner);
+    let engines: { engine: Engine; spec: string }[] = [];
+    try {
+      if (pidfd < 0) throw new ControlError(`pidfd of process ${owner}: errno ${-pidfd}`);
+      if (this.taskInfo(owner)?.start !== ownerStart) throw new ControlError('caller is gone');
+      engines = this.build(specs, callerTgid, !privileged);
+      await this.start(engines.map((e) => e.engine), pid);
+    } catch (e) {
+      if (pidfd >= 0) this.binding.closeFd(pidfd);
+      lease?.release();
+      await closeEngines(engines.map((e) => e.engine), this.reporter);
+      throw e;
+    }
     const scope = this.scopes.push(parent, owner, engines);
-    scope.creatorUid = callerUid;
-    this.roots.set(scope, pid);
+    scope.creatorUid = this.effectiveUid(tid);
+    scope.confined = !privileged || parent.confined;
+    this.state.set(scope, { root: pid, rootStart: command.start, ...(lease ? { lease } : {}), loads: new Map(), orphans });
+    // Readable once the owner has exited (polled, not waited for: it may be our own child, which
+    // the transport reaps).
+    const poll = new this.binding.FdPoll(pidfd, () => {
+      poll.close();
+      this.binding.closeFd(pidfd);
+      if (this.scopes.get(scope.id) === scope) void this.ownerGone(scope);
+    });
     return { ok: true, scope: scope.id, depth: scope.depth() };
+  }
+
+  // The owner died without popping its scope: its processes are killed (default) or go on with
+  // the engines of the scopes above only.
+  private async ownerGone(scope: Scope): Promise<void> {
+    const st = this.state.get(scope);
+    if (st?.orphans === 'kill') {
+      // The command, the processes seen in the scope, and whatever descends from them now.
+      const known = [...this.scopes.seen(scope), ...(st.rootStart === undefined ? [] : [{ pid: st.root, start: st.rootStart }])];
+      const n = killTree(this.binding, this.taskInfo, known);
+      this.reporter.line(`scope ${scope.id}: its owner died; ${n} process${n === 1 ? '' : 'es'} of it killed`);
+    } else {
+      this.reporter.line(`scope ${scope.id}: its owner died; its processes go on without its engines`);
+    }
+    await this.end(scope);
+  }
+
+  /** Pops a scope and the scopes below it, closes their engines and releases what they cost. */
+  private async end(scope: Scope): Promise<void> {
+    const below = this.scopes.all().filter((s) => s.lineage().includes(scope));
+    const engines = this.scopes.pop(scope);
+    for (const s of below) {
+      const st = this.state.get(s);
+      this.state.delete(s);
+      st?.lease?.release();
+      st?.loads.forEach((l) => l.release());
+    }
+    await closeEngines(engines, this.reporter);
   }
 
   private async pop(callerTgid: number, req: Record<string, unknown>): Promise<ControlResponse> {
     const scope = this.scopes.get(Number(req['scope']));
     if (!scope || scope.owner === undefined || (scope.owner !== callerTgid && this.taskInfo(scope.owner)?.ppid !== callerTgid)) throw new ControlError('no such scope of the caller');
-    const engines = this.scopes.pop(scope);
-    this.roots.delete(scope);
-    await closeEngines(engines, this.reporter);
+    await this.end(scope);
     return { ok: true };
   }
 
-  private async load(scope: Scope, callerTgid: number, req: Record<string, unknown>): Promise<ControlResponse> {
-    const [loaded] = this.build([req['engine']], callerTgid);
-    await this.start([loaded!.engine], this.roots.get(scope));
+  private async load(scope: Scope, tid: number, callerTgid: number, req: Record<string, unknown>): Promise<ControlResponse> {
+    const specs = specList([req['engine']]);
+    const lease = this.charge(tid, specs, 0);
+    let loaded: { engine: Engine; spec: string } | undefined;
+    try {
+      [loaded] = this.build(specs, callerTgid, !isPrivileged(tid));
+      await this.start([loaded!.engine], this.state.get(scope)?.root);
+    } catch (e) {
+      lease?.release();
+      if (loaded) await closeEngines([loaded.engine], this.reporter);
+      throw e;
+    }
     this.scopes.load(scope, loaded!.engine, loaded!.spec);
+    if (lease) this.state.get(scope)?.loads.set(loaded!.engine, lease);
     return { ok: true, scope: scope.id, engines: scope.own.map((o) => o.spec) };
   }
 
@@ -168,6 +295,9 @@ export class ControlServer {
       throw new ControlError(above ? `${name} belongs to an outer scope: only that scope can unload it` : `${name} is not loaded in this scope`);
     }
     await closeEngines([removed], this.reporter);
+    const loads = this.state.get(scope)?.loads;
+    loads?.get(removed)?.release();
+    loads?.delete(removed);
     return { ok: true, scope: scope.id, engines: scope.own.map((o) => o.spec) };
   }
 
@@ -180,17 +310,11 @@ export class ControlServer {
   }
 }
 
-function summarize(names: string[]): string {
-  return names.length <= 4 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
+function specList(specs: unknown): string[] {
+  if (!Array.isArray(specs) || specs.some((s) => typeof s !== 'string')) throw new ControlError('engines must be a list of specs');
+  return specs as string[];
 }
 
-/** Closes engines innermost first; a failing close is reported, never thrown. */
-export async function closeEngines(engines: readonly Engine[], reporter: Reporter): Promise<void> {
-  for (const e of [...engines].reverse()) {
-    try {
-      await e.close?.();
-    } catch (err) {
-      reporter.line(`engine ${e.name}: close: ${(err as Error).message}`);
-    }
-  }
+function summarize(names: string[]): string {
+  return names.length <= 4 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
 }

@@ -3,6 +3,9 @@
 // engines as a new innermost scope for its command's subtree, runs the command (held before exec
 // until the scope exists), waits for the whole subtree (its launcher process is the subtree's child
 // subreaper), then pops the scope, whose engines report, and exits with the command's status.
+// Without privileges, the command runs with no_new_privs, as the kernel requires of an
+// unprivileged filter: the supervisor serves a scope made without privileges only for processes
+// that cannot gain any (see privilege.ts).
 import { openSync, closeSync, constants as fsc } from 'node:fs';
 import type { RawBinding } from '../native/load.js';
 import { envStrings, resolveCommand } from '../transports/unotify/command.js';
@@ -10,6 +13,7 @@ import type { ExitStatus } from '../transports/unotify/supervise.js';
 import { Launcher, type OnSupervisorExit } from '../transports/unotify/launcher.js';
 import { parseEngineSpec } from '../engines/registry.js';
 import type { ControlClient } from './client.js';
+import { isPrivileged } from './privilege.js';
 
 export interface NestedRun {
   readonly done: Promise<ExitStatus>;
@@ -36,13 +40,13 @@ export function runNested(binding: RawBinding, client: ControlClient, command: s
   const callerSpecs = withCallerOutputs(specs, opened);
   const file = resolveCommand(command, process.env['PATH']);
   // The launcher forks the command (held before exec) and is its subtree's subreaper.
-  const launcher = new Launcher(binding, { file, argv: [command, ...args], env: envStrings(process.env), fds, filter: Buffer.alloc(0), flags: 0, onSupervisorExit });
+  const launcher = new Launcher(binding, { file, argv: [command, ...args], env: envStrings(process.env), fds, filter: Buffer.alloc(0), flags: 0, onSupervisorExit, noNewPrivs: !isPrivileged(process.pid) });
   const done = (async (): Promise<ExitStatus> => {
     let scope: number;
     try {
       const child = await launcher.command;
       // The scope is the launcher's subtree (its owner), the command its first process.
-      scope = client.call<{ scope: number }>('push', { engines: callerSpecs, pid: child.pid, owner: launcher.pid }).scope;
+      scope = client.call<{ scope: number }>('push', { engines: callerSpecs, pid: child.pid, owner: launcher.pid, orphans: onSupervisorExit }).scope;
     } catch (e) {
       launcher.kill();
       await launcher.bye();

@@ -5,9 +5,15 @@
 // subreaper, so orphans of its subtree stay below it. Cache entries are re-validated (start time)
 // when older than about a second, so a recycled thread id never inherits a dead process's scope
 // (the kernel hands out pids cyclically: reuse within a second would take pid_max forks).
+//
+// A scope made by an unprivileged process is confined (see privilege.ts): its engines, and those of
+// every scope below it, act only on processes with no_new_privs. Any other process found in it
+// (one its owner forked without the flag, which may exec a setuid program) is served by the
+// nearest scope above that is not confined.
 import type { Engine } from '../chain/engine.js';
 import { EngineStack } from '../chain/stack.js';
 import type { Step } from '../chain/compose.js';
+import { noNewPrivs } from './privilege.js';
 
 export interface TaskInfo {
   tgid: number;
@@ -23,6 +29,15 @@ export class Scope {
   stack: EngineStack;
   /** Effective uid of whoever made the scope (the outermost sysvisor, or the nested one). */
   creatorUid = process.geteuid?.() ?? 0;
+  /**
+   * Made (here or above) by a process without privileges: the engines apply only to processes
+   * that cannot gain privileges. The root scope is not: the kernel already required no_new_privs
+   * of its tree when the outermost sysvisor lacks privileges.
+   */
+  confined = false;
+  /** Processes seen in this scope (tgid -> start time), to end them if the owner dies. */
+  readonly members = new Map<number, number>();
+  pruneAt = MEMBERS_PRUNE;
 
   constructor(
     readonly id: number,
@@ -48,17 +63,30 @@ export class Scope {
     return [...(this.parent?.lineage() ?? []), this];
   }
 
+  /** The nearest scope, this one or above, that is not confined. */
+  unconfined(): Scope {
+    return this.confined ? this.parent!.unconfined() : this;
+  }
+
   rebuild(): void {
     this.stack = new EngineStack(this.engines(), this.executor);
   }
 }
 
 interface CacheEntry {
+  /** The scope by ancestry (what the thread's children inherit). */
   scope: Scope;
+  /** The scope whose engines serve the thread itself (found at its first call). */
+  serves?: Scope;
+  /** The thread's process and its start time. */
+  tgid: number;
   start: number;
   /** Epoch of the last validation. */
   checked: number;
 }
+
+/** A scope's list of processes seen is pruned of the dead when it reaches this size. */
+const MEMBERS_PRUNE = 1024;
 
 /** Cache entries are re-validated when older than one epoch (500-1000 ms). */
 const EPOCH_MS = 500;
@@ -74,7 +102,13 @@ export class ScopeTree {
   /** Called after any change of engines or scopes (the transport re-plans its fast paths). */
   onChange: () => void = () => {};
 
-  constructor(rootEngines: readonly { engine: Engine; spec: string }[], private readonly executor: Step, private readonly taskInfo: TaskInfoFn) {
+  constructor(
+    rootEngines: readonly { engine: Engine; spec: string }[],
+    private readonly executor: Step,
+    private readonly taskInfo: TaskInfoFn,
+    /** Whether a process may be served by a confined scope (default: it has no_new_privs). */
+    private readonly mayConfine: (tgid: number) => boolean = noNewPrivs,
+  ) {
     this.root = new Scope(0, undefined, undefined, executor);
     this.root.own.push(...rootEngines);
     this.root.rebuild();
@@ -101,13 +135,21 @@ export class ScopeTree {
     const hit = this.cache.get(tid);
     if (hit && (now - hit.checked <= 1 || this.taskInfo(tid)?.start === hit.start)) {
       hit.checked = now;
-      return hit.scope;
+      return (hit.serves ??= this.serving(hit.scope, tid));
     }
     const info = this.taskInfo(tid);
-    if (!info) return hit?.scope ?? this.root;
+    if (!info) return hit ? hit.scope.unconfined() : this.root;
     const scope = this.resolve(info.tgid === tid ? info : this.taskInfo(info.tgid) ?? info, 0);
-    this.cache.set(tid, { scope, start: info.start, checked: now });
-    return scope;
+    const entry: CacheEntry = { scope, tgid: info.tgid, start: info.start, checked: now };
+    this.remember(scope, info.tgid, info.start);
+    this.cache.set(tid, entry);
+    return (entry.serves = this.serving(scope, info.tgid));
+  }
+
+  // A confined scope serves only processes that cannot gain privileges.
+  private serving(scope: Scope, tgid: number): Scope {
+    if (!scope.confined) return scope;
+    return this.mayConfine(tgid) ? scope : scope.unconfined();
   }
 
   // Walk up the parents to the nearest scope owner (or a cached ancestor).
@@ -120,7 +162,8 @@ export class ScopeTree {
     if (!parent) return this.root;
     if (cached && cached.start === parent.start) return cached.scope;
     const scope = this.resolve(parent, depth + 1);
-    this.cache.set(info.ppid, { scope, start: parent.start, checked: this.epoch });
+    this.cache.set(info.ppid, { scope, tgid: info.ppid, start: parent.start, checked: this.epoch });
+    this.remember(scope, info.ppid, parent.start);
     return scope;
   }
 
@@ -136,6 +179,28 @@ export class ScopeTree {
     this.ticker ??= setInterval(() => this.epoch++, EPOCH_MS).unref();
     this.onChange();
     return scope;
+  }
+
+  /** The processes seen in `scope` or below it (they made a notified call, or had a child that did). */
+  seen(scope: Scope): { pid: number; start: number }[] {
+    const out: { pid: number; start: number }[] = [];
+    for (const s of this.scopes.values()) if (s.lineage().includes(scope)) for (const [pid, start] of s.members) out.push({ pid, start });
+    return out;
+  }
+
+  // Remembered per scope (not in the cache, which every change clears), pruned of the dead.
+  private remember(scope: Scope, tgid: number, start: number): void {
+    if (scope === this.root) return;
+    if (scope.members.size >= scope.pruneAt) {
+      for (const [pid, st] of scope.members) if (this.taskInfo(pid)?.start !== st) scope.members.delete(pid);
+      scope.pruneAt = Math.max(MEMBERS_PRUNE, 2 * scope.members.size);
+    }
+    scope.members.set(tgid, start);
+  }
+
+  /** The scope owned by process `owner`, if any. */
+  ownedBy(owner: number): Scope | undefined {
+    return this.owners.get(owner);
   }
 
   /** Removes a scope (its tree is done). Its engines are returned for closing. */

@@ -91,6 +91,14 @@ Napi::Value GrabFd(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, fd);
 }
 
+// pidfdOpen(pid) -> a pidfd of any process (the caller closes it with closeFd), or -errno.
+Napi::Value PidfdOpenJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ArgNumber(info, 0, "pid")) return env.Undefined();
+  int fd = PidfdOpen(info[0].As<Napi::Number>().Int32Value());
+  return Napi::Number::New(env, fd < 0 ? -errno : fd);
+}
+
 // closeFd(fd): for descriptors the addon handed out.
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -105,6 +113,7 @@ void InitProcess(Napi::Env env, Napi::Object exports) {
   exports.Set("watchExit", Napi::Function::New(env, WatchExit, "watchExit"));
   exports.Set("pidfdSignal", Napi::Function::New(env, PidfdSignal, "pidfdSignal"));
   exports.Set("grabFd", Napi::Function::New(env, GrabFd, "grabFd"));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpenJs, "pidfdOpen"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
 }
 

@@ -186,6 +186,7 @@ export const countFactory: EngineFactory = {
     o: 'write the table to this file instead of stderr',
     kernel: 'on (default): errors and kernel time of calls let through, counted in the kernel by eBPF; off: the chain only (no tracepoint cost on other syscalls)',
   },
+  resources: (options: EngineOptions) => (options['kernel']?.[0] === 'off' ? {} : { bpfSessions: 1 }),
   create(options: EngineOptions, ctx: EngineContext): Engine {
     let syscalls = options['syscalls'] ? [...options['syscalls']] : undefined;
     for (const s of syscalls ?? []) {

@@ -34,6 +34,8 @@ const FORMATS: readonly TraceFormat[] = ['text', 'jsonl', 'perfetto'];
 const PATH_MAX = 4096;
 /** Default ring buffer: room for ~120k calls of backlog (a larger one costs start-up time). */
 const DEFAULT_RING = 16 << 20;
+/** Default ring buffer of a tracer made for a caller without privileges (it is mapped twice, and paid for). */
+const CONSTRAINED_RING = 4 << 20;
 
 export interface TraceEngineOptions {
   /** Traced syscall numbers (index = nr, 1 = traced); default all. */
@@ -415,7 +417,11 @@ export const traceFactory: EngineFactory = {
     format: 'text (strace, default), jsonl (one JSON object per event) or perfetto (trace-event JSON for ui.perfetto.dev)',
     s: 'bytes of data buffers shown (strace -s, default 32)',
     via: 'bpf (default) or notify (seccomp notification only, the fallback when eBPF cannot load)',
-    ring: 'eBPF ring buffer size in bytes, a power of two (default 16M)',
+    ring: 'eBPF ring buffer size in bytes, a power of two (default 16M; 4M in a scope made without privileges)',
+  },
+  resources(options: EngineOptions, constrained: boolean) {
+    if (single(options, 'via') === 'notify') return {};
+    return { bpfSessions: 1, ringBytes: positiveInt(options, 'ring', 4096, 1 << 30) ?? (constrained ? CONSTRAINED_RING : DEFAULT_RING) };
   },
   create(options: EngineOptions, ctx: EngineContext): Engine {
     const format = (single(options, 'format') ?? 'text') as TraceFormat;
@@ -423,7 +429,7 @@ export const traceFactory: EngineFactory = {
     const via = single(options, 'via') ?? 'bpf';
     if (via !== 'bpf' && via !== 'notify') throw new UsageError(`trace: via=${via}: expected bpf or notify`);
     const strSize = positiveInt(options, 's', 0, DATA_CAP);
-    const ringBytes = positiveInt(options, 'ring', 4096, 1 << 30);
+    const ringBytes = positiveInt(options, 'ring', 4096, 1 << 30) ?? (ctx.constrained ? CONSTRAINED_RING : undefined);
     if (ringBytes !== undefined && (ringBytes & (ringBytes - 1)) !== 0) throw new UsageError(`trace: ring=${ringBytes}: must be a power of two`);
     const syscalls = selectSyscalls(options['e']);
     const file = single(options, 'o');

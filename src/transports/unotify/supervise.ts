@@ -5,7 +5,8 @@
 import { loadBinding, type RawBinding } from '../../native/load.js';
 import type { Engine, EngineFactory } from '../../chain/engine.js';
 import { ScopeTree, type TaskInfoFn } from '../../scopes/tree.js';
-import { ControlServer, closeEngines } from '../../scopes/control.js';
+import { ControlServer } from '../../scopes/control.js';
+import { closeEngines } from '../../engines/build.js';
 import { CONTROL_MAGIC } from '../../scopes/protocol.js';
 import { createExecutor } from '../../chain/executor.js';
 import { defaultEmulators, rewriteContext, type EmulatorOptions } from '../../chain/emulate/index.js';
