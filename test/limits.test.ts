@@ -107,7 +107,10 @@ describe('a scope whose owner dies without popping it', () => {
     try {
       const r = await sysvisor(['run', '-e', 'count:syscalls=getppid,o=/dev/null', '--', 'sh', '-c', script('kill')], { cwd: dir });
       expect(r.stdout).toBe('scope 0: count:syscalls=getppid,o=/dev/null\n');
-      expect(r.stderr).toMatch(/^sysvisor: scope 1: its owner died; 2 processes of it killed$/m);
+      // The nested run's launcher (the scope's owner) kills its tree when its sysvisor dies; the
+      // supervisor above then ends the scope and kills whatever of it is left (none, or all of it
+      // when the launcher itself was killed).
+      expect(r.stderr).toMatch(/^sysvisor: scope 1: its owner died; \d+ process(es)? of it killed$/m);
     } finally {
       rmSync(dir, { recursive: true });
     }

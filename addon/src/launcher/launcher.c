@@ -288,13 +288,14 @@ static void child(struct handshake *hs, int gate, const char *file, char **argv,
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
 
+  /* Before the gate: a nested sysvisor's supervisor checks it while the command is held. */
+  if (opts & LAUNCHER_OPT_NO_NEW_PRIVS) prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   char go;
   ssize_t r;
   while ((r = read(gate, &go, 1)) < 0 && errno == EINTR) {
   }
   if (r != 1) _exit(125); /* the launcher is gone, or was told to kill */
 
-  if (opts & LAUNCHER_OPT_NO_NEW_PRIVS) prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   long fd = -1;
   if (prog->len) {
     fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, prog);
@@ -321,6 +322,11 @@ static void child(struct handshake *hs, int gate, const char *file, char **argv,
       __builtin_ia32_pause();
       if (spins > 20000000000UL) _exit(125);
     }
+  } else {
+    /* No filter (a nested run): nothing to hand over; tell the launcher at once, or it would wait
+     * (polling) until the command exits and could not watch its supervisor meanwhile. */
+    hs->flags = 0;
+    __atomic_store_n(&hs->state, 1, __ATOMIC_RELEASE);
   }
   /* The listener, gate and control socket are close-on-exec; execve may itself be notified. */
   execve(file, argv, environ);
