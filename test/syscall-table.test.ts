@@ -5,11 +5,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, run } from './helpers.js';
-import { EMULATED, FILE, nrOf, SETS_CREDS, SETS_ROOT, STRACE_CLASSES, SYSCALLS, syscallInfo, syscallName, syscallNumber, syscallsWith, TABLE } from '../src/syscalls/table.js';
+import { EMULATED, FILE, NET, nrOf, SETS_CREDS, SETS_ROOT, STRACE_CLASSES, SYSCALLS, syscallInfo, syscallName, syscallNumber, syscallsWith, TABLE } from '../src/syscalls/table.js';
 import { PATH_ARGS, PATH_DIRFDS } from '../src/syscalls/paths.js';
 import { selectedNames, selectSyscalls } from '../src/engines/trace/select.js';
 import { defaultEmulators } from '../src/chain/emulate/index.js';
 import { loadBinding } from '../src/native/load.js';
+import { formatArgs } from '../src/engines/trace/format/syscall-args.js';
 
 const UNISTD = '/usr/include/x86_64-linux-gnu/asm/unistd_64.h';
 const EVERY = path.join(ROOT, 'test', 'build', 'every-syscall');
@@ -66,13 +67,17 @@ describe("strace's classes", () => {
   // Each class as the installed strace applies it: the names it prints for a program that makes
   // every syscall number once (none of them runs: see test/programs/every-syscall.c).
   const dir = mkdtempSync(path.join(tmpdir(), 'sysvisor-classes-'));
-  const traced = async (expr: string): Promise<Set<string>> => {
+  const straceLines = async (expr: string): Promise<string> => {
     const out = path.join(dir, 'out');
     const r = await run('strace', ['-qq', '-o', out, '-e', `trace=${expr}`, EVERY, '0', '511']);
     expect(r.code, r.stderr).toBe(0);
-    const names = new Set<string>();
-    for (const m of readFileSync(out, 'latin1').matchAll(/^([a-z0-9_]+)\(/gm)) if (!m[1]!.startsWith('syscall_')) names.add(m[1]!);
+    const text = readFileSync(out, 'latin1');
     rmSync(out);
+    return text;
+  };
+  const traced = async (expr: string): Promise<Set<string>> => {
+    const names = new Set<string>();
+    for (const m of (await straceLines(expr)).matchAll(/^([a-z0-9_]+)\(/gm)) if (!m[1]!.startsWith('syscall_')) names.add(m[1]!);
     return names;
   };
 
@@ -84,7 +89,29 @@ describe("strace's classes", () => {
       const ours = selectedNames(selectSyscalls([cls])).filter((n) => known.has(n));
       expect(new Set(ours), cls).toEqual(await traced(cls));
     }
+  });
+
+  it('give every implemented call as many arguments as strace prints, most of them alike', async () => {
+    // Each call with all arguments 0, as strace printed it and as the trace formatter prints it.
+    const lines = [...(await straceLines('all')).matchAll(/^([a-z0-9_]+)\((.*)\) += -1 ENOSYS/gm)];
     rmSync(dir, { recursive: true, force: true });
+    // strace prints these by their values (an operation, a flag that adds an argument), or as a
+    // resumption or a signal frame.
+    const byValue = new Set(['rt_sigreturn', 'restart_syscall', 'mremap', 'ptrace', 'syslog', 'reboot', 'mq_open', 'keyctl', 'membarrier', 'preadv2', 'pwritev2']);
+    let alike = 0;
+    for (const [, name, args] of lines) {
+      const info = syscallInfo(name!);
+      if (!info) continue; // a number strace does not know
+      if (!info.args) {
+        // Only what the kernel does not implement has no arguments in the table.
+        expect(info.facts & ~(NET), name).toBe(0);
+        continue;
+      }
+      const mine = formatArgs({ name: name!, args: [0, 0, 0, 0, 0, 0], ret: -38 });
+      if (mine === args) alike++;
+      else if (!byValue.has(name!)) expect(topLevel(mine).length, `${name}: ${mine} | strace ${args}`).toBe(topLevel(args!).length);
+    }
+    expect(alike).toBeGreaterThan(280);
   });
 
   it('hold the facts issue readers check first', () => {
@@ -97,3 +124,27 @@ describe("strace's classes", () => {
     expect(names('%FILE')).toEqual(names('%file'));
   });
 });
+
+/** The top-level items of an argument list (commas inside quotes, brackets and braces kept). */
+function topLevel(list: string): string[] {
+  if (list === '') return [];
+  const out: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i]!;
+    if (quoted) {
+      if (c === '\\') i++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') quoted = true;
+    else if ('([{'.includes(c)) depth++;
+    else if (')]}'.includes(c)) depth--;
+    else if (c === ',' && depth === 0) {
+      out.push(list.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  out.push(list.slice(start).trim());
+  return out;
+}

@@ -287,6 +287,18 @@ describe('against real strace -f on the same processes', () => {
     expect(r.matched).toBeGreaterThan(60);
   }, 60_000);
 
+  it('prints the path calls the syscall table types beyond their paths exactly as strace does', async () => {
+    // test/programs/fmt-pathcalls.c: mknod file types and devices, symlink targets, xattr names,
+    // values and lists, utime(s) (printed as six raw registers before the table gave them kinds).
+    const bin = path.join(ROOT, 'test', 'build', 'fmt-pathcalls');
+    const work = path.join(dir, 'pathcalls');
+    mkdirSync(work);
+    const r = await compareWithStrace(dir, [bin, work]);
+    // setxattr's value is a third memory item at entry: the capture takes two (path and name).
+    expect(r.differing.filter((d) => !/^(execve|setxattr|lsetxattr): /.test(d))).toEqual([]);
+    expect(r.matched).toBeGreaterThan(20);
+  }, 60_000);
+
   it('matches strace per thread on a multi-threaded program', async () => {
     const bin = path.join(ROOT, 'test', 'build', 'fmt-threads');
     const r = await compareWithStrace(dir, [bin]);

@@ -10,7 +10,8 @@ export const ARG_KINDS = {
   uint: 'scalar', // unsigned int
   long: 'scalar', // a signed long, an off_t
   ulong: 'scalar', // size_t, unsigned long
-  hex: 'scalar', // a number best read in hex (flags without a table yet, masks)
+  hex: 'scalar', // a number best read in hex (keys, masks, magic numbers)
+  bits: 'flags', // a flag word without a name table yet: 0, or its bits in hex
   ptr: 'pointer', // an address whose contents are not decoded
   mapoff: 'scalar', // mmap's offset
   // Identifiers.
@@ -51,7 +52,7 @@ export const ARG_KINDS = {
   waitopts: 'flags', // WNOHANG, __WALL, ...
   cloneflags: 'flags', // CLONE_*
   // Memory read at entry.
-  sigsetIn: 'in', // a sigset_t (its size is the syscall's last argument)
+  sigsetIn: 'in', // a sigset_t (its size is the first `ulong` argument after it)
   sigactIn: 'in', // the kernel's struct sigaction
   strarray: 'in', // a NULL-terminated array of strings (argv)
   envarray: 'in', // a NULL-terminated array of strings that is counted, not read (envp)

@@ -63,7 +63,7 @@ export class UnrealEngine implements Engine {
    * calls that change what the identity cache holds (execve: credentials; chroot, pivot_root: the
    * root).
    */
-  readonly unrouted = ['chdir', 'execve', 'execveat', 'chroot', 'pivot_root'];
+  readonly unrouted = ['chdir', ...CRED_SYSCALLS.filter((s) => PATH_ARGS[s])];
   readonly map: PathMap;
   private readonly levels: CwdLevels;
   private readonly ioUring: 'enosys' | 'allow';

@@ -53,7 +53,7 @@ export function argMemory(name: string): ArgMemory {
     if (typeof a === 'object') mem.enterBuf ??= { arg: i, lenArg: a.len };
     else if (a === 'path' || a === 'str') mem.strArgs.push(i);
     else if (a === 'strarray') mem.argv = true;
-    else if (a === 'sigsetIn') mem.enterBuf ??= { arg: i, lenArg: 3 };
+    else if (a === 'sigsetIn') mem.enterBuf ??= { arg: i, lenArg: sig.args.indexOf('ulong', i + 1) };
     else if (a === 'sigactIn') mem.enterBuf ??= { arg: i, size: SIGACTION_SIZE };
     else if (a === 'bufOut' || a === 'bufOutHex') mem.exitData ??= { arg: i, mode: 'buf' };
     else if (a === 'strOut') mem.exitData ??= { arg: i, mode: 'str' };

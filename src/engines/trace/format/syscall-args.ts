@@ -40,6 +40,7 @@ const KIND_FORMATTERS: Readonly<Record<Kind, ArgFormatter>> = {
   long: (v) => str(v),
   ulong: (v) => (v >= 0 ? str(v) : u64(v).toString()),
   hex: (v) => hex(v),
+  bits: (v) => (v === 0 ? '0' : hex(v)),
   ptr: (v) => ptr(v),
   fd: (v) => fd(v),
   dirfd: (v) => dirfd(v),
