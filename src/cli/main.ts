@@ -35,7 +35,7 @@ const inherited = ((): number[] | Error => {
 // Synchronous writes: never turn the shared stdout into a non-blocking Node stream.
 const out = (text: string) => void writeSync(1, text);
 
-const HELP = `usage: sysvisor run [--loadable NAME]... [--allow MODULE]... [--sealed] [--on-supervisor-exit=kill|continue]
+const HELP = `usage: sysvisor run [--loadable NAME]... [--allow MODULE]... [--sealed] [--complete] [--on-supervisor-exit=kill|continue]
                     [-e ENGINE[:key=val,...]]... [--] COMMAND [ARGS]...
        sysvisor load ENGINE[:key=val,...]   (inside a supervised tree)
        sysvisor unload ENGINE               (inside a supervised tree)
@@ -58,6 +58,8 @@ load NAME or nest a \`sysvisor run -e NAME\` (e.g. --loadable unreal; 'all' for 
 Engines that need no more than the outermost filter notifies (trace, count of those calls) can
 always be loaded or nested.
 --sealed: processes inside can neither load engines nor nest.
+--complete: calls that would escape the engines fail with ENOSYS: io_uring (its operations are
+not syscalls) and syscalls of a foreign ABI (i386 int 0x80, x32).
 --on-supervisor-exit: if sysvisor itself dies (SIGKILL), its launcher process kills COMMAND's
 whole tree (kill, the default), or lets it run on with every intercepted call continued as if
 no engine were there (continue). In a nested run, the same rule holds for its subtree; a scope
@@ -89,6 +91,7 @@ async function run(argv: readonly string[]): Promise<number> {
     options: {
       engine: { type: 'string', short: 'e', multiple: true },
       sealed: { type: 'boolean' },
+      complete: { type: 'boolean' },
       allow: { type: 'string', multiple: true },
       loadable: { type: 'string', multiple: true },
       'on-supervisor-exit': { type: 'string' },
@@ -111,6 +114,7 @@ async function run(argv: readonly string[]): Promise<number> {
   const given = values.engine ?? [];
   if (nested && (values.allow?.length || given.some((s) => modulePath(s) !== undefined)))
     throw new UsageError('engine modules can only be given to the outermost sysvisor (its --allow makes them loadable inside)');
+  if (nested && values.complete) throw new UsageError('--complete belongs to the outermost sysvisor, whose filter is the one that counts');
   if (nested && values.loadable?.length) throw new UsageError('--loadable belongs to the outermost sysvisor, whose filter is the one that counts');
   const loadable = (values.loadable ?? []).flatMap((n) => (n === 'all' ? builtinEngines() : [findEngine(n)]));
   for (const file of values.allow ?? []) loadable.push(findEngine(await loadEngineModule(file)));
@@ -135,7 +139,7 @@ async function run(argv: readonly string[]): Promise<number> {
   // Under a sysvisor already: join it as a new scope (a second listener is impossible).
   sup = nested
     ? runNested(binding, client, command[0]!, command.slice(1), specs, inherited, onSupervisorExit)
-    : supervise({ command: command[0]!, args: command.slice(1), engines: buildEngines(specs, reporter), specs, reporter, binding, nesting: !values.sealed, loadable, fds: inherited, onSupervisorExit });
+    : supervise({ command: command[0]!, args: command.slice(1), engines: buildEngines(specs, reporter), specs, reporter, binding, nesting: !values.sealed, loadable, fds: inherited, onSupervisorExit, complete: values.complete === true });
   for (const sig of early) sup.kill(sig);
   const status = await sup.done;
   for (const [s, h] of handlers) process.off(s, h);

@@ -17,6 +17,14 @@ export interface Interest {
 /** What to do with calls of a foreign ABI (i386, x32), which use other numbers. */
 export type ForeignAbi = 'allow' | 'enosys' | 'kill';
 
+/**
+ * Syscalls whose work escapes a seccomp filter: io_uring runs opens, reads, connects... as ring
+ * operations that no syscall entry carries. Refused (ENOSYS) when engines need to see everything.
+ */
+export const BYPASS_SYSCALLS: readonly string[] = ['io_uring_setup', 'io_uring_enter', 'io_uring_register'];
+
+const ENOSYS = 38;
+
 export interface FilterPlan {
   /** Notified syscall numbers, sorted. */
   readonly syscalls: readonly number[];
@@ -46,7 +54,7 @@ function u64(v: number | bigint): bigint {
  * Plans the filter. `all` notifies every x86_64 syscall. Tests on the same syscall from several
  * interests are OR'ed; an interest without tests makes the syscall unconditional.
  */
-export function planFilter(interests: readonly Interest[] | 'all', foreign: ForeignAbi = 'allow'): FilterPlan {
+export function planFilter(interests: readonly Interest[] | 'all', foreign: ForeignAbi = 'allow', refused: readonly (string | number)[] = []): FilterPlan {
   const cond = new Map<number, ArgTest[][] | 'always'>();
   if (interests !== 'all') {
     for (const it of interests) {
@@ -60,6 +68,8 @@ export function planFilter(interests: readonly Interest[] | 'all', foreign: Fore
       else if (prev !== 'always') cond.set(nr, [...(prev ?? []), [...it.when]]);
     }
   }
+  const refusedNrs = [...new Set(refused.map(resolveNr))].sort((a, b) => a - b);
+  for (const nr of refusedNrs) cond.delete(nr); // refused before anyone could be notified of them
   const nrs = [...cond.keys()].sort((a, b) => a - b);
   const a = new Assembler();
   const allow = a.newLabel('allow');
@@ -72,8 +82,17 @@ export function planFilter(interests: readonly Interest[] | 'all', foreign: Fore
   a.load(DATA.nr);
   a.jump(BPF.JGE_K, X32_SYSCALL_BIT, foreignL, body);
   a.label(foreignL); // kept near the checks: conditional jumps reach 255 instructions at most
-  a.ret(foreign === 'allow' ? SECCOMP_RET.ALLOW : foreign === 'kill' ? SECCOMP_RET.KILL_PROCESS : SECCOMP_RET.ERRNO | 38);
+  a.ret(foreign === 'allow' ? SECCOMP_RET.ALLOW : foreign === 'kill' ? SECCOMP_RET.KILL_PROCESS : SECCOMP_RET.ERRNO | ENOSYS);
   a.label(body);
+  if (refusedNrs.length) {
+    const enosys = a.newLabel('enosys');
+    const rest = a.newLabel('rest');
+    for (const nr of refusedNrs) a.jump(BPF.JEQ_K, nr, enosys, undefined);
+    a.ja(rest);
+    a.label(enosys);
+    a.ret(SECCOMP_RET.ERRNO | ENOSYS);
+    a.label(rest);
+  }
   if (interests === 'all') {
     a.ret(SECCOMP_RET.USER_NOTIF);
   } else {

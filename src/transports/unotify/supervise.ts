@@ -11,7 +11,7 @@ import { CONTROL_MAGIC } from '../../scopes/protocol.js';
 import { createExecutor } from '../../chain/executor.js';
 import { defaultEmulators, rewriteContext, type EmulatorOptions } from '../../chain/emulate/index.js';
 import { Reporter } from '../../chain/report.js';
-import { planFilter, type Interest } from '../../filter/plan.js';
+import { BYPASS_SYSCALLS, planFilter, type Interest } from '../../filter/plan.js';
 import { SysvisorError, UnsupportedFeatureError } from '../../chain/errors.js';
 import { UnotifyTransport } from './transport.js';
 import { envStrings, resolveCommand } from './command.js';
@@ -56,6 +56,11 @@ export interface SuperviseOptions {
    * 'continue' lets it run on, every notified call continued as if no engine were there.
    */
   onSupervisorExit?: OnSupervisorExit;
+  /**
+   * Refuse (ENOSYS) what would escape the engines: io_uring, and syscalls of a foreign ABI (i386
+   * `int 0x80`, x32 numbers), which the filter's x86_64 numbers do not describe.
+   */
+  complete?: boolean;
 }
 
 export class Supervision {
@@ -182,7 +187,7 @@ export function supervise(opts: SuperviseOptions): Supervision {
   const env = opts.env ?? process.env;
   const file = resolveCommand(opts.command, env['PATH'], opts.engines.some((e) => e.pathPrefixes !== undefined));
   const loadable = opts.nesting === false ? undefined : (opts.loadable ?? []);
-  const plan = planFilter(rootInterests(opts.engines, loadable));
+  const plan = opts.complete ? planFilter(rootInterests(opts.engines, loadable), 'enosys', BYPASS_SYSCALLS) : planFilter(rootInterests(opts.engines, loadable));
   let launcher: Launcher;
   try {
     launcher = new Launcher(binding, {
