@@ -21,7 +21,10 @@ export function compose(innermostFirst: readonly Engine[], executor: Step): Step
         if (called) throw new NextCalledTwiceError(engine.name);
         called = true;
         const r = dispatch(i + 1);
-        if (r instanceof Result) return bindFd(call, r);
+        if (r instanceof Result) {
+          if (r.kind === 'fd') r.bindInjector(call.inject);
+          return r;
+        }
         return typeof r?.then === 'function' ? r.then((res) => bindFd(call, res)) : r;
       };
       return engine.handle(call, next);
@@ -30,6 +33,7 @@ export function compose(innermostFirst: readonly Engine[], executor: Step): Step
   };
 }
 
+// For a result that arrives through a promise (an engine further out stopped the thread).
 function bindFd(call: Syscall, r: Result): Result {
   if (r instanceof Result && r.kind === 'fd') r.bindInjector(call.inject);
   return r;
