@@ -31,18 +31,21 @@ let work: string; // one scratch tree per run
 let bin: string; // compiled helpers
 let n = 0;
 
-/** The tree as comparable lines: name, type, permissions, owner, and size, target or content. */
+/**
+ * The tree as comparable lines: name, type, permissions, owner, and size, target or content. Names
+ * and targets are bytes (byte strings: one char per byte), so `x\xe9` and `x\xff` stay apart.
+ */
 function snapshot(root: string, names: (s: string) => string): string[] {
   const out: string[] = [];
   const walk = (rel: string) => {
-    const p = path.join(root, rel);
+    const p = Buffer.from(path.join(root, rel), 'latin1');
     const st = lstatSync(p);
     const perm = (st.mode & 0o7777).toString(8);
-    if (st.isSymbolicLink()) out.push(`${rel} link ${perm} ${st.uid} -> ${names(readlinkSync(p))}`);
+    if (st.isSymbolicLink()) out.push(`${rel} link ${perm} ${st.uid} -> ${names(readlinkSync(p, 'latin1'))}`);
     else if (st.isFile()) out.push(`${rel} file ${perm} ${st.uid} ${createHash('sha1').update(readFileSync(p)).digest('hex').slice(0, 12)}`);
     else if (st.isDirectory()) {
       out.push(`${rel || '.'} dir ${perm} ${st.uid}`);
-      for (const e of readdirSync(p).sort()) walk(path.join(rel, e));
+      for (const e of readdirSync(p, 'latin1').sort()) walk(path.join(rel, e));
     } else out.push(`${rel} other ${perm} ${st.uid}`);
   };
   walk('');
@@ -195,5 +198,27 @@ describe('unreal transparency: io_uring', () => {
     const bad = await once('unreal:io_uring=maybe', 'true');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('io_uring must be enosys or allow');
+  });
+});
+
+describe('unreal transparency: names are bytes', () => {
+  it('names and symlink targets holding \\351, \\377, \\001 and a newline keep their bytes', async () => {
+    // Each name made with printf (octal escapes), so the script itself is ASCII.
+    const r = await differential(tree, (W, P, T) => `
+e=$(printf 'x\\351'); f=$(printf 'x\\377'); c=$(printf 'x\\001'); nl=$(printf 'a\\nb'); t=$(printf 't\\351\\377\\001\\nz')
+echo one > "${W}/$e"; echo two > "${W}/$f"; echo three > "${W}/$c"; echo four > "${W}/$nl"
+cat "${W}/$e" "${W}/$f" "${W}/$c" "${W}/$nl"
+ls ${W}
+${T}/pathop symlink "$t" "${W}/l$e" symlink "${W.slice(P.length)}/d$f" "${W}/abs$e" readlink "${W}/l$e" readlink "${W}/abs$e"
+mkdir "${W}/d$f" "${W}/d$e" && echo in > "${W}/d$f/in"
+${T}/pathop stat "${W}/d$e/../$e" stat "${W}/d$f/../$e" stat "${W}/abs$e/../$f" stat "${W}/abs$e/in" stat "${W}/$f/../$e"
+mv "${W}/$e" "${W}/$e.moved"; rm "${W}/$c"; rmdir "${W}/d$e"; echo "rc=$?"
+cd "${W}/d$f" && pwd && /bin/pwd && cat in
+`);
+    // Natively: two files (\\351 and \\377 are two names), the target as written.
+    expect(r.root!.stdout).toMatch(/^one\ntwo\nthree\nfour\n/);
+    expect(r.root!.tree).toContain('x\xe9.moved file 644 0 ' + createHash('sha1').update('one\n').digest('hex').slice(0, 12));
+    expect(r.root!.tree).toContain('lx\xe9 link 777 0 -> t\xe9\xff\x01\nz');
+    expect(r.root!.tree).toContain('a\nb file 644 0 ' + createHash('sha1').update('four\n').digest('hex').slice(0, 12));
   });
 });

@@ -59,6 +59,35 @@ inline bool ArgArray(const Napi::CallbackInfo& info, size_t i, const char* name)
   return false;
 }
 
+// Paths are bytes. Between the addon and JS they travel as "byte strings" (Node's 'latin1': one
+// char per byte, 0..255), which V8 keeps one byte per char: exact for any bytes, and cheap.
+inline Napi::String NewLatin1(Napi::Env env, const std::string& bytes) {
+  napi_value v;
+  napi_status st = napi_create_string_latin1(env, bytes.data(), bytes.size(), &v);
+  NAPI_THROW_IF_FAILED(env, st, Napi::String());
+  return Napi::String(env, v);
+}
+
+// The bytes of a byte string (chars above 255 cannot occur in one: they are cut to their low byte).
+inline std::string Latin1Value(Napi::Value value) {
+  napi_env env = value.Env();
+  size_t len = 0;
+  if (napi_get_value_string_latin1(env, value, nullptr, 0, &len) != napi_ok) return std::string();
+  std::string out(len, '\0');
+  if (len > 0 && napi_get_value_string_latin1(env, value, out.data(), len + 1, &len) != napi_ok) return std::string();
+  out.resize(len);
+  return out;
+}
+
+// Exact bytes from a Buffer, or a JS string's UTF-8 encoding (arguments given by people).
+inline std::string BytesValue(Napi::Value value) {
+  if (value.IsBuffer()) {
+    Napi::Buffer<char> b = value.As<Napi::Buffer<char>>();
+    return std::string(b.Data(), b.Length());
+  }
+  return value.ToString().Utf8Value();
+}
+
 // Module parts register their exports through these.
 void InitLauncher(Napi::Env env, Napi::Object exports);
 void InitProcess(Napi::Env env, Napi::Object exports);

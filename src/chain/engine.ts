@@ -10,7 +10,8 @@ export type Next = () => Result | Promise<Result>;
  * An engine watches or changes syscalls. Engines form an onion: the last one attached is
  * innermost (nearest the program). `handle` runs on entry innermost -> outermost; the code after
  * `next()` runs on exit outermost -> innermost. An engine may:
- * - observe (`return next()`), change arguments (`call.setArg`, `call.setString`) before `next()`,
+ * - observe (`return next()`), change arguments (`call.setArg`; paths with `call.setBytes` or
+ *   `call.setLatin1`, exact for any bytes, or `call.setString` for text) before `next()`,
  * - answer without running the call (`return Result.value(0)` / `Result.error(ENOENT)`),
  * - give the tracee an fd it opened (`Result.fd(fd, cloexec)`),
  * - look at or replace the result after `await next()`,

@@ -7,12 +7,15 @@ import type { Engine } from './engine.js';
 
 /** Access to the memory of the thread that made one syscall; every read is checked with ID_VALID. */
 export interface TraceeMemory {
-  /** A C string at addr, or null when unreadable. Throws SyscallGoneError when the call is gone. */
+  /**
+   * A C string at addr as a byte string (one char per byte, Node's 'latin1': exact for any bytes),
+   * or null when unreadable or when the call is gone.
+   */
   readString(addr: number, max?: number): string | null;
   readBytes(addr: number, length: number): Buffer | null;
   /** Writes as the kernel would (page protections apply): 0, -EFAULT, or -errno. */
   writeBytes(addr: number, bytes: Buffer): number;
-  /** The path the transport already read (once) for argument `index`, if any. */
+  /** The path the transport already read (once) for argument `index`, if any (a byte string). */
   prefetchedPath(index: number): string | undefined;
   /** Is the notification still pending? */
   valid(): boolean;
@@ -20,6 +23,22 @@ export interface TraceeMemory {
   arg64?(index: number): bigint;
   /** Installs a supervisor fd in the caller: its fd number there, or -errno. */
   injectFd(localFd: number, cloexec: boolean, send: boolean): number;
+}
+
+// Paths are bytes, not text: `x\xe9` and `x\xff` are two names. Inside the chain a string argument
+// is a "byte string" (Node's 'latin1' encoding: one char per byte, 0..255), which V8 stores one byte
+// per char: exact, no Buffer allocated, and startsWith/split('/')/=== work byte for byte.
+// eslint-disable-next-line no-control-regex
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** A byte string's bytes as text (UTF-8; bytes that are not UTF-8 become U+FFFD). */
+export function latin1ToText(bytes: string): string {
+  return NON_ASCII.test(bytes) ? Buffer.from(bytes, 'latin1').toString('utf8') : bytes;
+}
+
+/** Text's UTF-8 bytes as a byte string. */
+export function textToLatin1(text: string): string {
+  return NON_ASCII.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text;
 }
 
 export class Syscall {
@@ -65,7 +84,10 @@ export class Syscall {
     return this.orig ?? this.args;
   }
 
-  /** String arguments replaced by an engine (index -> new string); args[index] keeps the pointer. */
+  /**
+   * String arguments replaced by an engine (index -> new bytes, as a byte string); args[index]
+   * keeps the pointer.
+   */
   get strings(): Map<number, string> {
     return (this.strs ??= new Map());
   }
@@ -156,14 +178,33 @@ export class Syscall {
     }
   }
 
-  /** The string argument i as the engines before this one left it (a replaced string or the tracee's). */
-  string(i: number): string | null {
+  /**
+   * String argument i (a path) as the engines before this one left it, as a byte string: one char
+   * per byte (Node's 'latin1'), exact whatever the bytes. What an engine that maps paths reads.
+   */
+  latin1(i: number): string | null {
     const replaced = this.strs?.get(i);
-    return replaced !== undefined ? replaced : this.traceeString(i);
+    return replaced !== undefined ? replaced : this.traceeLatin1(i);
   }
 
-  /** String argument i as the tracee passed it: read once, then cached; ID_VALID-checked. */
-  traceeString(i: number): string | null {
+  /** String argument i's bytes (a new Buffer), as the engines before this one left it. */
+  bytes(i: number): Buffer | null {
+    const s = this.latin1(i);
+    return s === null ? null : Buffer.from(s, 'latin1');
+  }
+
+  /**
+   * String argument i as text (UTF-8): bytes that are not UTF-8 become U+FFFD, so `x\xe9` and
+   * `x\xff` read alike. For display and comparison with text; to change a path, use setLatin1 or
+   * setBytes on what latin1()/bytes() gave.
+   */
+  string(i: number): string | null {
+    const s = this.latin1(i);
+    return s === null ? null : latin1ToText(s);
+  }
+
+  /** String argument i as the tracee passed it (a byte string): read once, then cached; ID_VALID-checked. */
+  traceeLatin1(i: number): string | null {
     const cached = this.readCache?.get(i);
     if (cached !== undefined) return cached;
     // Read once (by the pump's fast path, or now), then check that the notification is still
@@ -180,10 +221,23 @@ export class Syscall {
     return s;
   }
 
-  /** Replace string argument i (a path) for the engines further out and the executor. */
+  /** Replace string argument i (a path) by these bytes, given as a byte string (see latin1()). */
+  setLatin1(i: number, value: string): void {
+    if (value.includes('\0')) throw new TypeError('string argument contains NUL');
+    // eslint-disable-next-line no-control-regex
+    if (/[^\x00-\xff]/.test(value)) throw new TypeError('setLatin1: a byte string has chars 0..255 only (use setString for text)');
+    if (value === this.traceeLatin1(i)) this.strs?.delete(i);
+    else this.strings.set(i, value);
+  }
+
+  /** Replace string argument i (a path) by these bytes. */
+  setBytes(i: number, value: Uint8Array): void {
+    this.setLatin1(i, Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1'));
+  }
+
+  /** Replace string argument i (a path) by text, encoded as UTF-8. */
   setString(i: number, value: string): void {
     if (value.includes('\0')) throw new TypeError('string argument contains NUL');
-    if (value === this.traceeString(i)) this.strs?.delete(i);
-    else this.strings.set(i, value);
+    this.setLatin1(i, textToLatin1(value));
   }
 }

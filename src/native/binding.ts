@@ -37,15 +37,17 @@ export declare class Pump {
    */
   replyFd(slot: number, srcFd: number, cloexec: boolean): void;
   idValid(slot: number): boolean;
-  /** The path read once by the C++ fast path from argument argIndex of this notification, if any. */
+  /** The path read once by the C++ fast path from argument argIndex of this notification, if any (a byte string: one char per byte, 'latin1'). */
   slotPath(slot: number, argIndex: number): string | undefined;
   /** Argument `index` (0..5) of the pending notification exactly, as an unsigned 64-bit bigint. */
   arg64(slot: number, index: number): bigint;
+  /** A C string from the tracee as a byte string (one char per byte, 'latin1'); null when unreadable or gone. */
   readString(slot: number, addr: number, max?: number): string | null;
   readBytes(slot: number, addr: number, length: number): Buffer | null;
   setPathRoute(nr: number, argIndex: number): void;
   /** Answer nr with CONTINUE in C++ (no engine wants it now). */
   setContinue(nr: number, on: boolean): void;
+  /** Prefixes as text (UTF-8 encoded for the comparison with the path's bytes). */
   setPrefixes(prefixes: readonly string[], relativeToJs: boolean): void;
   /** Paths (absolute or relative) holding one of these components go to JS (see Engine.pathComponents). */
   setPathComponents(names: readonly string[]): void;
@@ -132,8 +134,9 @@ export interface RawBinding {
   recvWithFds(socketFd: number, maxBytes: number, maxFds: number): ReceivedWithFds | null;
   FdPoll: typeof FdPoll;
   /** Starts the launcher process (addon/src/launcher/launcher.c) for a command: its pid, a pidfd and
-   * our end of its control socket; `fds` are handed on to the command at the same numbers. */
-  launch(file: string, argv: readonly string[], env: readonly string[], fds: readonly number[]): { pid: number; pidfd: number; socket: number };
+   * our end of its control socket; `fds` are handed on to the command at the same numbers. A Buffer
+   * is passed as its bytes exactly, a string as UTF-8; one holding a NUL is a TypeError. */
+  launch(file: string | Buffer, argv: readonly (string | Buffer)[], env: readonly (string | Buffer)[], fds: readonly number[]): { pid: number; pidfd: number; socket: number };
   /** A pidfd of any process (close it with closeFd), or -errno. */
   pidfdOpen(pid: number): number;
   /** A duplicate of fd `fd` of process `pid` (pidfd_getfd). */
@@ -156,7 +159,7 @@ export interface RawBinding {
    * a supervisor fd, -errno, or EMULATE_FALLBACK when the kernel must open it as the tracee
    * (devices, FIFOs, paths through procfs, openat2 resolve flags, another user namespace).
    */
-  openAs(pid: number, dirfd: number, path: string, flags: number, mode: number, resolve?: number, cached?: boolean): number;
+  openAs(pid: number, dirfd: number, /** a byte string */ path: string, flags: number, mode: number, resolve?: number, cached?: boolean): number;
   /** Returned by openAs/pathAs when the call must be run by the kernel as the tracee. */
   EMULATE_FALLBACK: number;
   /**
@@ -206,7 +209,10 @@ export interface TaskInfo {
   cwdIno: number;
 }
 
-/** What every path operation names: the thread, and the path as it gave it (relative to dirfd). */
+/**
+ * What every path operation names: the thread, and the path as it gave it (relative to dirfd).
+ * Paths, symlink targets and xattr names are byte strings (one char per byte, 'latin1').
+ */
 interface PathTarget {
   tid: number;
   dirfd: number;

@@ -63,7 +63,7 @@ Napi::Value OpenAs(const Napi::CallbackInfo& info) {
     return env.Undefined();
   int pid = info[0].As<Napi::Number>().Int32Value();
   int dirfd = info[1].As<Napi::Number>().Int32Value();
-  std::string path = info[2].As<Napi::String>().Utf8Value();
+  std::string path = Latin1Value(info[2]);  // a byte string
   int flags = info[3].As<Napi::Number>().Int32Value();
   mode_t mode = (mode_t)info[4].As<Napi::Number>().Uint32Value();
   int64_t resolve = info.Length() > 5 && info[5].IsNumber() ? info[5].As<Napi::Number>().Int64Value() : 0;

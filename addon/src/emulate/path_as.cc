@@ -276,7 +276,7 @@ class Request {
   }
   std::string Str(const char* key) {
     Napi::Value v = o_.Get(key);
-    if (v.IsString()) return v.As<Napi::String>().Utf8Value();
+    if (v.IsString()) return Latin1Value(v);  // paths, targets, names: byte strings
     return Fail(key, "a string"), std::string();
   }
   bool Bool(const char* key) {

@@ -34,11 +34,18 @@ std::string LauncherPath() {
   return (slash == std::string::npos ? std::string(".") : self.substr(0, slash)) + "/sysvisor-launcher";
 }
 
-std::vector<std::string> StringArray(Napi::Array arr) {
-  std::vector<std::string> out;
-  out.reserve(arr.Length());
-  for (uint32_t i = 0; i < arr.Length(); i++) out.push_back(arr.Get(i).ToString().Utf8Value());
-  return out;
+// Each entry's bytes: a Buffer exactly (argv and environment are bytes, not text), a string as UTF-8.
+// False (a TypeError thrown) when one holds a NUL, which would cut it short.
+bool StringArray(Napi::Env env, Napi::Array arr, const char* name, std::vector<std::string>* out) {
+  out->reserve(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    out->push_back(BytesValue(arr.Get(i)));
+    if (out->back().find('\0') != std::string::npos) {
+      ThrowType(env, std::string("parameter '") + name + "' holds a NUL byte in entry " + std::to_string(i));
+      return false;
+    }
+  }
+  return true;
 }
 
 std::vector<char*> CPtrs(std::vector<std::string>& v) {
@@ -50,14 +57,19 @@ std::vector<char*> CPtrs(std::vector<std::string>& v) {
 
 Napi::Value Launch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!ArgString(info, 0, "file") || !ArgArray(info, 1, "argv") || !ArgArray(info, 2, "env") || !ArgArray(info, 3, "fds"))
+  if (!(info.Length() > 0 && (info[0].IsString() || info[0].IsBuffer()))) {
+    ThrowType(env, "parameter 'file' must be a string or a Buffer");
     return env.Undefined();
-  std::vector<std::string> argv = StringArray(info[1].As<Napi::Array>());
+  }
+  if (!ArgArray(info, 1, "argv") || !ArgArray(info, 2, "env") || !ArgArray(info, 3, "fds"))
+    return env.Undefined();
+  std::vector<std::string> argv, envs;
+  if (!StringArray(env, info[1].As<Napi::Array>(), "argv", &argv) || !StringArray(env, info[2].As<Napi::Array>(), "env", &envs))
+    return env.Undefined();
   if (argv.empty()) {
     ThrowType(env, "parameter 'argv' must hold at least argv[0]");
     return env.Undefined();
   }
-  std::vector<std::string> envs = StringArray(info[2].As<Napi::Array>());
   Napi::Array fdArr = info[3].As<Napi::Array>();
   std::vector<int> fds;
   for (uint32_t i = 0; i < fdArr.Length(); i++) {
@@ -86,7 +98,7 @@ Napi::Value Launch(const Napi::CallbackInfo& info) {
   std::string list;
   for (int fd : fds) list += (list.empty() ? "" : ",") + std::to_string(fd);
   std::vector<std::string> args = {"sysvisor-launcher", std::to_string(ctlfd), std::to_string(getpid()),
-                                    list.empty() ? "-" : list, info[0].As<Napi::String>().Utf8Value()};
+                                    list.empty() ? "-" : list, BytesValue(info[0])};
   args.insert(args.end(), argv.begin(), argv.end());
   std::vector<char*> argp = CPtrs(args);
   std::vector<char*> envp = CPtrs(envs);

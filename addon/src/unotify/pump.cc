@@ -416,7 +416,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
     Slot* s = GetSlot(info, &idx);
     if (!s || !ArgNumber(info, 1, "argIndex")) return info.Env().Undefined();
     if (!s->has_path || s->path_arg != info[1].As<Napi::Number>().Int32Value()) return info.Env().Undefined();
-    return Napi::String::New(info.Env(), s->path);
+    return NewLatin1(info.Env(), s->path);
   }
 
   // arg64(slot, index): argument `index` exactly as the tracee passed it, as an unsigned BigInt
@@ -433,7 +433,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
     return Napi::BigInt::New(info.Env(), s->args[i]);
   }
 
-  // readString(slot, addr, max): a C string from the tracee, checked with ID_VALID after the read;
+  // readString(slot, addr, max): a C string from the tracee (a byte string: one char per byte), checked with ID_VALID after the read;
   // null when unreadable or when the notification is no longer valid.
   Napi::Value ReadString(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -444,7 +444,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
     size_t max = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value() : kPathMax;
     std::string str;
     if (addr == 0 || !ReadTraceeString((pid_t)s->pid, addr, max, &str) || !Valid(*s)) return env.Null();
-    return Napi::String::New(env, str);
+    return NewLatin1(env, str);
   }
 
   // readBytes(slot, addr, len): bytes from the tracee, checked with ID_VALID; null on failure.

@@ -31,7 +31,7 @@ export function openEmulators(binding: Pick<RawBinding, 'openAs'> & Partial<Pick
   const open = (call: Syscall, pid: number, dirfd: number, pathArg: number, flags: number, mode: number, resolve = 0): Result => {
     const bad = openHowErrno({ flags, mode });
     if (bad !== 0) return Result.error(bad);
-    const path = call.string(pathArg);
+    const path = call.latin1(pathArg);
     if (path === null) return Result.error(EFAULT);
     if (path === '') return Result.error(ENOENT);
     // ADDFD cannot install an O_PATH file (the kernel's fget refuses it): the kernel opens it.

@@ -45,9 +45,9 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
   // Runs operation `op` on the path of argument `pathArg`; FALLBACK rewrites in place; a negative
   // result is an errno; then `ok`.
   const run = (call: Syscall, pathArg: number, op: PathOp, o: RunOptions = {}, ok: (r: number) => Result = () => Result.value(0)): Result => {
-    const path = call.string(pathArg);
+    const path = call.latin1(pathArg);
     if (path === null) return Result.error(E.EFAULT);
-    const path2 = o.second !== undefined ? call.string(o.second) : undefined;
+    const path2 = o.second !== undefined ? call.latin1(o.second) : undefined;
     if (path2 === null) return Result.error(E.EFAULT);
     if (path === '' || path2 === '') {
       // An empty path names the dirfd itself (AT_EMPTY_PATH): not a path to emulate.
@@ -159,7 +159,7 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
     run(call, o, { op: 'link', dirfd: od, flags, dirfd2: nd }, { second: n, emptyOk: flags });
 
   const symlink = (call: Syscall, target: number, nd: number, p: number): Result => {
-    const t = call.string(target);
+    const t = call.latin1(target);
     if (t === null) return Result.error(E.EFAULT);
     if (t === '') return Result.error(E.ENOENT);
     return run(call, p, { op: 'symlink', dirfd: nd, target: t });

@@ -22,11 +22,11 @@ const RED_ZONE = 128;
 
 export type ProcessBinding = Pick<RawBinding, 'pathAs' | 'EMULATE_FALLBACK'>;
 
-/** The kernel's cwd of a thread (what getcwd would return), or an errno. */
+/** The kernel's cwd of a thread (what getcwd would return) as a byte string, or an errno. */
 export function realCwd(tid: number): string | number {
   let p: string;
   try {
-    p = readlinkSync(`/proc/${tid}/cwd`);
+    p = readlinkSync(`/proc/${tid}/cwd`, 'latin1');
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ENOENT' ? E.ESRCH : E.EACCES;
   }
@@ -44,7 +44,7 @@ export function processEmulators(binding: ProcessBinding, ctx: RewriteContext): 
   // chdir: checked first as the tracee (directory, search permission) so that engines learn on
   // exit whether it will succeed; then CONTINUE, the path rewritten if an engine changed it.
   const chdir: Emulator = (call) => {
-    const path = call.string(0);
+    const path = call.latin1(0);
     if (path === null) return Result.error(E.EFAULT);
     if (path === '') return Result.error(E.ENOENT);
     const st = Buffer.alloc(STAT_SIZE);
@@ -60,7 +60,7 @@ export function processEmulators(binding: ProcessBinding, ctx: RewriteContext): 
   const exec = (pathArg: number, argvArg: number, flagsArg: number): Emulator => (call) => {
     if (!call.changed) return Result.CONTINUED;
     const flags = flagsArg >= 0 ? call.args[flagsArg]! : 0;
-    if (call.string(pathArg) === '' && (flags & AT_EMPTY_PATH) === 0) return Result.error(E.ENOENT);
+    if (call.latin1(pathArg) === '' && (flags & AT_EMPTY_PATH) === 0) return Result.error(E.ENOENT);
     const patches = stringPatches(call);
     if (patches === null) return rewriteStrings(call, ctx, true); // reports
     const argv0 = keepArgv0(call, pathArg, argvArg);
@@ -82,7 +82,7 @@ export function processEmulators(binding: ProcessBinding, ctx: RewriteContext): 
     const size = call.args[1]!;
     const cwd = realCwd(call.tid);
     if (typeof cwd === 'number') return Result.error(cwd);
-    const bytes = Buffer.from(cwd + '\0');
+    const bytes = Buffer.from(cwd + '\0', 'latin1');
     if (bytes.length > size) return Result.error(E.ERANGE);
     const w = call.memory.writeBytes(buf, bytes);
     return w < 0 ? Result.error(-w) : Result.value(bytes.length);
@@ -111,10 +111,10 @@ function keepArgv0(call: Syscall, pathArg: number, argvArg: number): Patch[] {
   if (argv === 0) return [];
   const slot = call.memory.readBytes(argv, 8);
   if (slot === null || Number(slot.readBigUInt64LE(0)) !== pathAddr) return [];
-  const orig = call.traceeString(pathArg);
+  const orig = call.traceeLatin1(pathArg);
   const sp = stackPointer(call.tid);
   if (orig === null || sp === null) return [];
-  const copy = Buffer.from(orig + '\0');
+  const copy = Buffer.from(orig + '\0', 'latin1');
   const at = Math.floor((sp - RED_ZONE - copy.length) / 16) * 16;
   // The copy must be writable: below the stack pointer the stack may not be mapped yet.
   if (call.memory.readBytes(at, copy.length) === null) return [];

@@ -53,9 +53,9 @@ export function stringPatches(call: Syscall, skip: ReadonlySet<number> = new Set
   const patches: Patch[] = [];
   for (const [i, s] of call.strings) {
     if (skip.has(i)) continue;
-    const orig = call.traceeString(i);
-    const bytes = Buffer.from(s + '\0');
-    if (orig === null || bytes.length > Buffer.byteLength(orig) + 1) return null;
+    const orig = call.traceeLatin1(i);
+    const bytes = Buffer.from(s + '\0', 'latin1');
+    if (orig === null || bytes.length > orig.length + 1) return null;
     patches.push({ addr: call.original[i]!, bytes });
   }
   return patches;

@@ -1,5 +1,5 @@
 // The path of an AF_UNIX socket address (bind, connect). Engines that map paths read it with
-// `socketPath(call)` and change it with `call.setString(SOCKADDR_ARG, path)`: the chain keeps it
+// `socketPath(call)` and change it with `call.setLatin1(SOCKADDR_ARG, path)` (byte strings, see Syscall.latin1): the chain keeps it
 // like a string argument, and the executor writes it back into the sockaddr in place.
 import type { Syscall } from '../syscall.js';
 
@@ -34,13 +34,13 @@ function readSocketPath(call: Syscall): string | null {
   const raw = call.memory.readBytes(addr, len);
   if (raw === null || raw.readUInt16LE(0) !== AF_UNIX || raw[SUN_PATH_OFFSET] === 0) return null;
   const end = raw.indexOf(0, SUN_PATH_OFFSET);
-  return raw.toString('utf8', SUN_PATH_OFFSET, end < 0 ? len : end);
+  return raw.toString('latin1', SUN_PATH_OFFSET, end < 0 ? len : end);
 }
 
 /** The address bytes for a new path: family + path + NUL, or null when it does not fit in addrlen. */
 export function sockaddrBytes(call: Syscall, path: string): Buffer | null {
   const len = call.original[2]!;
-  const p = Buffer.from(path);
+  const p = Buffer.from(path, 'latin1');
   if (SUN_PATH_OFFSET + p.length + 1 > len || p.length >= SUN_PATH_MAX || p.includes(0)) return null;
   const b = Buffer.alloc(SUN_PATH_OFFSET + p.length + 1);
   b.writeUInt16LE(AF_UNIX, 0);

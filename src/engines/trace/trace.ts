@@ -66,12 +66,6 @@ function nowNs(): number {
   return Number(process.hrtime.bigint());
 }
 
-/** Strings from the chain (UTF-8 decoded by the addon) as the formatter's byte strings. */
-function bytesOf(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return /[^\x00-\x7f]/.test(s) ? Buffer.from(s, 'utf8').toString('latin1') : s;
-}
-
 // The kernel side's limits (bpf/trace.h), kept by the notify path too so that both print alike.
 const { ARGV_MAX, ENVP_MAX } = TRACE;
 
@@ -100,7 +94,7 @@ function readArgv(call: Syscall, addr: number): { data: string; more: boolean } 
   for (const p of ptrs.slice(0, ARGV_MAX)) {
     const str = call.memory.readString(p, 4096);
     if (str === null) return { data, more: true };
-    data += bytesOf(str) + '\0';
+    data += str + '\0';
   }
   return { data, more: ptrs.length > ARGV_MAX };
 }
@@ -282,8 +276,8 @@ export class TraceEngine implements Engine {
       const s: (string | undefined)[] = [];
       try {
         for (const i of mem.strArgs) {
-          const v = call.string(i);
-          if (v !== null) s[i] = bytesOf(v);
+          const v = call.latin1(i);
+          if (v !== null) s[i] = v;
         }
         if (mem.enterBuf) {
           const eb = mem.enterBuf;

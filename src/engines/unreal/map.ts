@@ -7,6 +7,11 @@
 // paths naming NAME, and chdir (whose final level matters) are walked component by component; a
 // symlink met on the way is read (as the tracee) and followed the way a bind mount of / at /unreal
 // would: an absolute target starts again at R.
+//
+// Paths here are byte strings (one char per byte, Node's 'latin1'; see Syscall.latin1): names are
+// bytes, so `x\xe9` and `x\xff` stay two names, and a symlink target is followed as it is stored.
+// Strings rather than Buffers: the common case (a prefix strip) is a startsWith and a slice on a
+// one-byte V8 string, with no allocation beyond the result.
 
 export const MAX_LEVELS = 2;
 /** The kernel's limit (MAXSYMLINKS): following a 41st symlink in one resolution is ELOOP. */

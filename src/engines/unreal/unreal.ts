@@ -8,7 +8,7 @@ import { constants as fsc, readlinkSync } from 'node:fs';
 import type { Engine, EngineContext, EngineFactory, EngineOptions, Next } from '../../chain/engine.js';
 import type { Interest } from '../../filter/plan.js';
 import { Result } from '../../chain/result.js';
-import type { Syscall } from '../../chain/syscall.js';
+import { textToLatin1, type Syscall } from '../../chain/syscall.js';
 import { UsageError } from '../../chain/errors.js';
 import { CRED_SYSCALLS, realCwd, ROOT_SYSCALLS, socketPath, SOCKADDR_ARG } from '../../chain/emulate/index.js';
 import { loadBinding, type RawBinding } from '../../native/load.js';
@@ -69,9 +69,11 @@ export class UnrealEngine implements Engine {
   private readonly ioUring: 'enosys' | 'allow';
 
   constructor(private readonly binding: UnrealBinding, opts: UnrealOptions = {}) {
-    this.map = new PathMap(opts.prefix ?? '/unreal');
-    this.pathPrefixes = [this.map.prefix];
-    this.pathComponents = [this.map.name];
+    // The map works on byte strings (see Syscall.latin1); the pump takes the prefix as text.
+    const prefix = opts.prefix ?? '/unreal';
+    this.map = new PathMap(textToLatin1(prefix));
+    this.pathPrefixes = [prefix];
+    this.pathComponents = [prefix.slice(1)];
     this.levels = new CwdLevels(binding);
     this.ioUring = opts.ioUring ?? 'enosys';
     this.interests = unrealInterests(opts.dirfds ?? 'cwd', this.ioUring);
@@ -111,7 +113,7 @@ export class UnrealEngine implements Engine {
         if (p !== null) {
           const m = this.mapPath(call, p, AT_FDCWD, false);
           if (m.errno !== undefined) return Result.error(m.errno);
-          if (m.changed) call.setString(SOCKADDR_ARG, m.path);
+          if (m.changed) call.setLatin1(SOCKADDR_ARG, m.path);
         }
         return next();
       }
@@ -120,12 +122,12 @@ export class UnrealEngine implements Engine {
     if (args) {
       const dirfds = PATH_DIRFDS[call.name];
       for (const i of args) {
-        const p = call.string(i);
+        const p = call.latin1(i);
         if (p === null || p === '') continue;
         const dirfd = dirfds?.[i] !== undefined ? call.args[dirfds[i]!]! | 0 : AT_FDCWD;
         const m = this.mapPath(call, p, dirfd, false);
         if (m.errno !== undefined) return Result.error(m.errno);
-        if (m.changed) call.setString(i, m.path);
+        if (m.changed) call.setLatin1(i, m.path);
       }
     }
     return next();
@@ -156,7 +158,7 @@ export class UnrealEngine implements Engine {
       return { level: this.levels.used ? this.levels.level(call.tid) : 0, real: view };
     }
     try {
-      const real = readlinkSync(`/proc/${call.tid}/fd/${dirfd}`);
+      const real = readlinkSync(`/proc/${call.tid}/fd/${dirfd}`, 'latin1');
       return real.startsWith('/') && !real.endsWith(' (deleted)') ? { level: 0, real } : null;
     } catch {
       return null;
@@ -193,16 +195,16 @@ export class UnrealEngine implements Engine {
       if (type !== S_IFLNK) return { kind: 'other' };
       const n = this.binding.pathAs({ op: 'readlink', tid: call.tid, dirfd: AT_FDCWD, path: real, out: buf, cached: true });
       if (n === this.binding.EMULATE_FALLBACK) return { kind: 'unknown' };
-      return n < 0 ? { kind: 'error', errno: -n } : { kind: 'link', target: buf.toString('utf8', 0, n) };
+      return n < 0 ? { kind: 'error', errno: -n } : { kind: 'link', target: buf.toString('latin1', 0, n) };
     };
   }
 
   private chdir(call: Syscall, next: Next): Result | Promise<Result> {
-    const p = call.string(0);
+    const p = call.latin1(0);
     if (p === null || p === '') return next();
     const m = this.mapPath(call, p, AT_FDCWD, true);
     if (m.errno !== undefined) return Result.error(m.errno);
-    if (m.changed) call.setString(0, m.path);
+    if (m.changed) call.setLatin1(0, m.path);
     // The executor checks the chdir as the tracee: an error means the cwd stays.
     call.wantResult();
     const record = (r: Result): Result => {
@@ -229,9 +231,9 @@ export class UnrealEngine implements Engine {
     const size = call.args[1]!;
     const got = call.memory.readBytes(buf, len);
     if (got === null) return Result.error(14);
-    const inner = got.toString('utf8', 0, Math.max(0, len - 1));
+    const inner = got.toString('latin1', 0, Math.max(0, len - 1));
     const virt = this.map.prefix.repeat(Math.min(level, MAX_LEVELS)) + (inner === '/' ? '' : inner);
-    const bytes = Buffer.from(virt + '\0');
+    const bytes = Buffer.from(virt + '\0', 'latin1');
     if (bytes.length > size) return Result.error(ERANGE);
     const w = call.memory.writeBytes(buf, bytes);
     return w < 0 ? Result.error(-w) : Result.value(bytes.length);
