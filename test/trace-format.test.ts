@@ -118,6 +118,50 @@ describe('strings, flags and numbers as strace prints them', () => {
     expect(formatArgs({ name: 'chdir', args: [0] })).toBe('NULL');
   });
 
+  it('decodes socket addresses, socket options, structs and constants as strace 6.1 prints them', () => {
+    const le = (...words: [number, number][]): string =>
+      Buffer.concat(words.map(([v, n]) => {
+        const b = Buffer.alloc(n);
+        if (n === 8) b.writeBigUInt64LE(BigInt(v));
+        else b.writeUIntLE(v, 0, n);
+        return b;
+      })).toString('latin1');
+    const f = (name: string, args: number[], strs: (string | undefined)[] = [], ret = 0): string => formatArgs({ name, args, strs, ret });
+    // connect(3, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1 ENOENT
+    const un = '\x01\0/var/run/nscd/socket'.padEnd(112, '\0');
+    expect(f('connect', [3, 0x1000, 110], [undefined, un], -2)).toBe('3, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110');
+    expect(f('connect', [6, 0x1000, 11], [undefined, '\x01\0\0abstract'.padEnd(112, '\0')], -111)).toBe('6, {sa_family=AF_UNIX, sun_path=@"abstract"}, 11');
+    const in4 = '\x02\0\xb2\x11\x7f\0\0\x01'.padEnd(112, '\0');
+    expect(f('connect', [5, 0x1000, 16], [undefined, in4], -115)).toBe('5, {sa_family=AF_INET, sin_port=htons(45585), sin_addr=inet_addr("127.0.0.1")}, 16');
+    const in6 = ('\x0a\0\0\0' + '\0'.repeat(4) + '\0'.repeat(15) + '\x01').padEnd(112, '\0');
+    expect(f('bind', [4, 0x1000, 28], [undefined, in6])).toBe('4, {sa_family=AF_INET6, sin6_port=htons(0), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}, 28');
+    expect(f('bind', [5, 0x1000, 12], [undefined, '\x10\0'.padEnd(112, '\0')])).toBe('5, {sa_family=AF_NETLINK, nl_pid=0, nl_groups=00000000}, 12');
+    expect(f('socket', [2, 1, 6], [], 5)).toBe('AF_INET, SOCK_STREAM, IPPROTO_TCP');
+    expect(f('socket', [16, 0o2000003, 0], [], 5)).toBe('AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, NETLINK_ROUTE');
+    expect(f('socket', [1, 1, 0], [], 5)).toBe('AF_UNIX, SOCK_STREAM, 0');
+    expect(f('setsockopt', [5, 6, 1, 0x1000, 4], [undefined, undefined, undefined, le([1, 4])])).toBe('5, SOL_TCP, TCP_NODELAY, [1], 4');
+    expect(f('setsockopt', [5, 1, 9, 0x1000, 4], [undefined, undefined, undefined, le([1, 4])])).toBe('5, SOL_SOCKET, SO_KEEPALIVE, [1], 4');
+    expect(f('sendto', [5, 0x1000, 84, 0x4000, 0, 0], [undefined, 'GET'], 84)).toBe('5, "GET"..., 84, MSG_NOSIGNAL, NULL, 0');
+    expect(f('ioctl', [4, 0x40049409, 3], [], -95)).toBe('4, BTRFS_IOC_CLONE or FICLONE, 3');
+    expect(f('eventfd2', [0, 0o2004000], [], 3)).toBe('0, EFD_CLOEXEC|EFD_NONBLOCK');
+    expect(f('epoll_create1', [0o2000000], [], 4)).toBe('EPOLL_CLOEXEC');
+    // Registers above 2^53: copy_file_range's length as the kernel got it.
+    expect(f('copy_file_range', [3, 0, 4, 0, 9223372035781033984, 0], [], 7)).toBe('3, NULL, 4, NULL, 9223372035781033984, 0');
+    // statfs("/proc", {f_type=PROC_SUPER_MAGIC, ...}) = 0
+    const sfs = le([0x9fa0, 8], [4096, 8], [0, 8], [0, 8], [0, 8], [0, 8], [0, 8], [0x14, 4], [0, 4], [255, 8], [4096, 8], [0x1020, 8]).padEnd(120, '\0');
+    expect(f('statfs', [0x1000, 0x2000], ['/proc', sfs])).toBe('"/proc", {f_type=PROC_SUPER_MAGIC, f_bsize=4096, f_blocks=0, f_bfree=0, f_bavail=0, f_files=0, f_ffree=0, f_fsid={val=[0x14, 0]}, f_namelen=255, f_frsize=4096, f_flags=ST_VALID|ST_RELATIME}');
+    const uts = ['Linux', 'vm', '6.18', '#1', 'x86_64', '(none)'].map((x) => x.padEnd(65, '\0')).join('');
+    expect(f('uname', [0x1000], [uts])).toBe('{sysname="Linux", nodename="vm", ...}');
+    expect(f('sched_getaffinity', [0, 128, 0x1000], [undefined, undefined, '\x03'.padEnd(32, '\0')], 32)).toBe('0, 128, [0 1]');
+    expect(f('prlimit64', [0, 3, 0x1000, 0], [undefined, undefined, le([65536 * 1024, 8], [2 ** 53 - 1, 8]).slice(0, 8) + '\xff'.repeat(8)])).toBe('0, RLIMIT_STACK, {rlim_cur=65536*1024, rlim_max=RLIM64_INFINITY}, NULL');
+    expect(f('sigaltstack', [0x1000, 0], [le([0x7f0000001000, 8], [0, 8], [65536, 8])])).toBe('{ss_sp=0x7f0000001000, ss_flags=0, ss_size=65536}, NULL');
+    // clone3 of a thread, and of posix_spawn's vfork child.
+    const thread = le([0x3d0f00, 8], [0, 8], [0x7f0000002000, 8], [0x7f0000002000, 8], [0, 8], [0x7f0000100000, 8], [0x7fff00, 8], [0x7f0000003000, 8]).padEnd(88, '\0');
+    expect(f('clone3', [0x1000, 88], [thread], 4242)).toBe('{flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, child_tid=0x7f0000002000, parent_tid=0x7f0000002000, exit_signal=0, stack=0x7f0000100000, stack_size=0x7fff00, tls=0x7f0000003000} => {parent_tid=[4242]}, 88');
+    const vfork = le([0x4100, 8], [0, 8], [0, 8], [0, 8], [17, 8], [0x7f0000100000, 8], [0x9000, 8], [0, 8]).padEnd(88, '\0');
+    expect(f('clone3', [0x1000, 88], [vfork], 4243)).toBe('{flags=CLONE_VM|CLONE_VFORK, exit_signal=SIGCHLD, stack=0x7f0000100000, stack_size=0x9000}, 88');
+  });
+
   it('derives what a data source must capture from the signatures', () => {
     expect(argMemory('openat')).toEqual({ strArgs: [1] });
     expect(argMemory('write')).toEqual({ strArgs: [], enterBuf: { arg: 1, lenArg: 2 } });

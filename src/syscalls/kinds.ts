@@ -51,11 +51,22 @@ export const ARG_KINDS = {
   clockid: 'flags', // CLOCK_*
   waitopts: 'flags', // WNOHANG, __WALL, ...
   cloneflags: 'flags', // CLONE_*
+  epollflags: 'flags', // EPOLL_CLOEXEC
+  efdflags: 'flags', // EFD_SEMAPHORE, EFD_CLOEXEC, EFD_NONBLOCK
+  tfdflags: 'flags', // TFD_CLOEXEC, TFD_NONBLOCK
+  inflags: 'flags', // IN_CLOEXEC, IN_NONBLOCK (inotify_init1)
+  msgflags: 'flags', // MSG_*
+  sockproto: 'flags', // a protocol of the socket's domain (IPPROTO_TCP, NETLINK_ROUTE...)
+  socklevel: 'flags', // SOL_SOCKET, SOL_TCP... (the option name after it is decoded with it)
   // Memory read at entry.
   sigsetIn: 'in', // a sigset_t (its size is the first `ulong` argument after it)
   sigactIn: 'in', // the kernel's struct sigaction
   strarray: 'in', // a NULL-terminated array of strings (argv)
   envarray: 'in', // a NULL-terminated array of strings that is counted, not read (envp)
+  sockaddrIn: 'in', // a struct sockaddr, its length in the next argument
+  rlimitIn: 'in', // struct rlimit
+  stackIn: 'in', // stack_t (sigaltstack)
+  cloneargs: 'in', // struct clone_args (clone3)
   // Memory written by the kernel, read at exit when the call succeeded.
   bufOut: 'out', // bytes, as many as the call returns
   bufOutHex: 'out', // bytes of random data (shown in hex)
@@ -68,6 +79,11 @@ export const ARG_KINDS = {
   waitstatus: 'out', // int (a wait status)
   dirents: 'out', // struct linux_dirent64[]
   sigactOut: 'out', // the kernel's struct sigaction
+  stackOut: 'out', // stack_t
+  utsname: 'out', // struct utsname
+  sysinfo: 'out', // struct sysinfo
+  statfs: 'out', // struct statfs
+  cpumask: 'out', // a CPU mask, as many bytes as the call returns
 } as const;
 
 export type ArgKind = keyof typeof ARG_KINDS;

@@ -24,6 +24,20 @@ const SI_QUEUE = -1;
 const SI_TKILL = -6;
 const SI_KERNEL = 0x80;
 
+// A clock_t in ticks as strace prints it: the number, and the seconds in a comment when not 0
+// (150 is `150 /* 1.50 s */`; USER_HZ is 100 on x86_64).
+function clockTicks(t: string | number): string | number {
+  return typeof t !== 'number' || t === 0 ? t : `${t} /* ${Math.floor(t / 100)}.${String(t % 100).padStart(2, '0')} s */`;
+}
+
+/** siginfoFields as the text format prints them (clock_t fields with their seconds). */
+function textSiginfoFields(sig: number, info: SigInfo | undefined): Record<string, string | number> {
+  const f = siginfoFields(sig, info);
+  if (f.si_utime !== undefined) f.si_utime = clockTicks(f.si_utime);
+  if (f.si_stime !== undefined) f.si_stime = clockTicks(f.si_stime);
+  return f;
+}
+
 /** The fields strace prints after si_signo and si_code for a delivered signal. */
 export function siginfoFields(sig: number, info: SigInfo | undefined): Record<string, string | number> {
   if (!info || info.signo === 0) return {};
@@ -145,7 +159,7 @@ export class TextOutput extends Buffered {
 
   signal(tid: number, _tgid: number, sig: number, info: SigInfo | undefined): void {
     if (this.curr !== undefined) this.cut();
-    this.emit(signalLine(tid, sig, info?.code ?? 0, siginfoFields(sig, info), this.opts) + '\n');
+    this.emit(signalLine(tid, sig, info?.code ?? 0, textSiginfoFields(sig, info), this.opts) + '\n');
   }
 
   override close(lost: number): void {

@@ -2,7 +2,7 @@
 // data source captures for it: C strings at entry, a buffer at entry, data at exit.
 import { TABLE } from '../../../syscalls/table.js';
 import { argClass, type Arg, type ArgKind, type RetKind } from '../../../syscalls/kinds.js';
-import { SIGACTION_SIZE } from './structs.js';
+import { CLONE_ARGS_SIZE, SIGACTION_SIZE, SOCKADDR_MAX, STACK_T_SIZE, STATFS_SIZE, SYSINFO_SIZE, UTSNAME_SIZE } from './structs.js';
 
 type Kind = ArgKind;
 
@@ -43,6 +43,20 @@ const STRUCT_SIZE: Partial<Record<Kind, number>> = {
   waitstatus: 4,
   rlimitOut: 16,
   sigactOut: SIGACTION_SIZE,
+  stackOut: STACK_T_SIZE,
+  utsname: UTSNAME_SIZE,
+  sysinfo: SYSINFO_SIZE,
+  statfs: STATFS_SIZE,
+};
+
+/** Size of what a struct-kind input argument points to (x86_64), read at entry. A sockaddr is
+ *  read whole (sockaddr_un's size) and cut at its length argument when printed. */
+const IN_STRUCT_SIZE: Partial<Record<Kind, number>> = {
+  sigactIn: SIGACTION_SIZE,
+  sockaddrIn: SOCKADDR_MAX,
+  rlimitIn: 16,
+  stackIn: STACK_T_SIZE,
+  cloneargs: CLONE_ARGS_SIZE,
 };
 
 export function argMemory(name: string): ArgMemory {
@@ -54,8 +68,8 @@ export function argMemory(name: string): ArgMemory {
     else if (a === 'path' || a === 'str') mem.strArgs.push(i);
     else if (a === 'strarray') mem.argv = true;
     else if (a === 'sigsetIn') mem.enterBuf ??= { arg: i, lenArg: sig.args.indexOf('ulong', i + 1) };
-    else if (a === 'sigactIn') mem.enterBuf ??= { arg: i, size: SIGACTION_SIZE };
-    else if (a === 'bufOut' || a === 'bufOutHex') mem.exitData ??= { arg: i, mode: 'buf' };
+    else if (IN_STRUCT_SIZE[a] !== undefined) mem.enterBuf ??= { arg: i, size: IN_STRUCT_SIZE[a] };
+    else if (a === 'bufOut' || a === 'bufOutHex' || a === 'cpumask') mem.exitData ??= { arg: i, mode: 'buf' };
     else if (a === 'strOut') mem.exitData ??= { arg: i, mode: 'str' };
     else if (STRUCT_SIZE[a] !== undefined) mem.exitData ??= { arg: i, mode: 'struct', size: STRUCT_SIZE[a] };
   });

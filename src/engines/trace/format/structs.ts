@@ -1,8 +1,8 @@
 // What the kernel reads or writes through a pointer, as strace prints it (strace's stat.c,
 // statx.c, signal.c, wait.c, resource.c): struct stat and statx, signal sets and sigaction, wait
 // statuses, rlimits, device numbers. Input: the captured bytes as a latin1 string.
-import { flags, lookup, S_IFMT, SA_FLAGS, signalName, STATX_ATTRS, statxMask } from './xlat.js';
-import { bytesOf, hex, le32, octal, ptr, u32 } from './values.js';
+import { CLONE_FLAGS, DOMAINS, flags, FS_MAGICS, lookup, S_IFMT, SA_FLAGS, signalName, SS_FLAGS, ST_FLAGS, STATX_ATTRS, statxMask } from './xlat.js';
+import { bytesOf, hex, le32, octal, ptr, quoteBytes, u32 } from './values.js';
 
 /** The kernel's struct sigaction on x86_64 (rt_sigaction): handler, flags, restorer, mask. */
 export const SIGACTION_SIZE = 32;
@@ -109,8 +109,156 @@ export function sigaction(data: string): string | undefined {
   const word = (off: number): number => le32(data, off + 4) * 0x1_0000_0000 + le32(data, off);
   const handler = word(0);
   const fl = le32(data, 8);
+  const high = le32(data, 12);
   const h = handler === 0 ? 'SIG_DFL' : handler === 1 ? 'SIG_IGN' : hex(handler);
-  let out = `{sa_handler=${h}, sa_mask=${sigset(data.slice(24, 32))}, sa_flags=${flags(fl, SA_FLAGS)}`;
+  // sa_flags is an unsigned long: bits above the 32 named ones print in hex, as strace does.
+  let fs = flags(fl, SA_FLAGS);
+  if (high) fs = (fs === '0' ? '' : fs + '|') + '0x' + (BigInt(high) << 32n).toString(16);
+  let out = `{sa_handler=${h}, sa_mask=${sigset(data.slice(24, 32))}, sa_flags=${fs}`;
   if (fl & 0x04000000) out += `, sa_restorer=${ptr(word(16))}`;
   return out + '}';
+}
+
+/** Little-endian unsigned 64-bit word of a byte string at `off`, exact. */
+function u64at(data: string, off: number): bigint {
+  return (BigInt(le32(data, off + 4)) << 32n) | BigInt(le32(data, off));
+}
+
+/** A 64-bit pointer field: NULL or hex. */
+const ptr64 = (data: string, off: number): string => {
+  const v = u64at(data, off);
+  return v === 0n ? 'NULL' : '0x' + v.toString(16);
+};
+
+/** struct sockaddr_un's size: the most of a socket address read at entry (x86_64). */
+export const SOCKADDR_MAX = 112;
+export const STACK_T_SIZE = 24;
+export const UTSNAME_SIZE = 390;
+export const SYSINFO_SIZE = 112;
+export const STATFS_SIZE = 120;
+export const CLONE_ARGS_SIZE = 88;
+
+const be16 = (data: string, off: number): number => (data.charCodeAt(off) << 8) | data.charCodeAt(off + 1);
+
+/** A socket address of `len` bytes as strace prints it (strace's sockaddr.c): AF_UNIX, AF_INET,
+ *  AF_INET6, AF_NETLINK by their fields, others by family and bytes. */
+export function sockaddr(data: string, len: number): string | undefined {
+  if (len < 2 || data.length < 2) return len >= 0 && len < 2 ? '{}' : undefined;
+  const n = Math.min(len, data.length);
+  const family = data.charCodeAt(0) | (data.charCodeAt(1) << 8);
+  const fam = lookup(family, DOMAINS) ?? String(family);
+  if (family === 1) {
+    if (n <= 2) return `{sa_family=${fam}}`;
+    const path = data.slice(2, n);
+    if (path.charCodeAt(0) === 0) return `{sa_family=${fam}, sun_path=@${quoteBytes(path.slice(1))}}`;
+    const nul = path.indexOf('\0');
+    return `{sa_family=${fam}, sun_path=${quoteBytes(nul < 0 ? path : path.slice(0, nul))}}`;
+  }
+  if (family === 2 && n >= 16) {
+    const a = [4, 5, 6, 7].map((i) => data.charCodeAt(i)).join('.');
+    return `{sa_family=${fam}, sin_port=htons(${be16(data, 2)}), sin_addr=inet_addr("${a}")}`;
+  }
+  if (family === 10 && n >= 24) {
+    const words: string[] = [];
+    for (let i = 8; i < 24; i += 2) words.push(be16(data, i).toString(16));
+    const flow = (be16(data, 4) * 0x10000 + be16(data, 6)) >>> 0;
+    const scope = n >= 28 ? le32(data, 24) : 0;
+    return `{sa_family=${fam}, sin6_port=htons(${be16(data, 2)}), sin6_flowinfo=htonl(${flow}), inet_pton(${fam}, "${ipv6(words)}", &sin6_addr), sin6_scope_id=${scope}}`;
+  }
+  if (family === 16 && n >= 12) {
+    return `{sa_family=${fam}, nl_pid=${le32(data, 4) | 0}, nl_groups=${le32(data, 8).toString(16).padStart(8, '0')}}`;
+  }
+  return `{sa_family=${fam}, sa_data=${quoteBytes(data.slice(2, n))}}`;
+}
+
+/** An IPv6 address from its eight 16-bit words (hex), compressed as inet_ntop does. */
+function ipv6(words: string[]): string {
+  const w = words.map((x) => parseInt(x, 16));
+  if (w.slice(0, 5).every((x) => x === 0) && w[5] === 0xffff) {
+    return `::ffff:${w[6]! >> 8}.${w[6]! & 0xff}.${w[7]! >> 8}.${w[7]! & 0xff}`;
+  }
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (w[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen) [best, bestLen] = [i, j - i];
+    i = j;
+  }
+  if (best < 0) return words.join(':');
+  return `${words.slice(0, best).join(':')}::${words.slice(best + bestLen).join(':')}`;
+}
+
+/** stack_t (sigaltstack). */
+export function stackT(data: string): string | undefined {
+  if (data.length < STACK_T_SIZE) return undefined;
+  return `{ss_sp=${ptr64(data, 0)}, ss_flags=${flags(le32(data, 8), SS_FLAGS)}, ss_size=${u64at(data, 16)}}`;
+}
+
+/** struct utsname: strace's short form. */
+export function utsname(data: string): string | undefined {
+  if (data.length < UTSNAME_SIZE) return undefined;
+  const field = (i: number): string => {
+    const f = data.slice(i * 65, i * 65 + 65);
+    const nul = f.indexOf('\0');
+    return quoteBytes(nul < 0 ? f : f.slice(0, nul));
+  };
+  return `{sysname=${field(0)}, nodename=${field(1)}, ...}`;
+}
+
+/** struct sysinfo. */
+export function sysinfo(data: string): string | undefined {
+  if (data.length < SYSINFO_SIZE) return undefined;
+  const q = (off: number): string => String(u64at(data, off));
+  const procs = data.charCodeAt(80) | (data.charCodeAt(81) << 8);
+  return (
+    `{uptime=${q(0)}, loads=[${q(8)}, ${q(16)}, ${q(24)}], totalram=${q(32)}, freeram=${q(40)}, sharedram=${q(48)}, ` +
+    `bufferram=${q(56)}, totalswap=${q(64)}, freeswap=${q(72)}, procs=${procs}, totalhigh=${q(88)}, freehigh=${q(96)}, mem_unit=${le32(data, 104)}}`
+  );
+}
+
+/** struct statfs (x86_64). */
+export function statfs(data: string): string | undefined {
+  if (data.length < STATFS_SIZE) return undefined;
+  const q = (off: number): string => String(u64at(data, off));
+  const type = le32(data, 0);
+  const fsid = (off: number): string => (le32(data, off) === 0 ? '0' : hex(le32(data, off)));
+  return (
+    `{f_type=${lookup(type, FS_MAGICS) ?? hex(type)}, f_bsize=${q(8)}, f_blocks=${q(16)}, f_bfree=${q(24)}, f_bavail=${q(32)}, ` +
+    `f_files=${q(40)}, f_ffree=${q(48)}, f_fsid={val=[${fsid(56)}, ${fsid(60)}]}, f_namelen=${q(64)}, f_frsize=${q(72)}, ` +
+    `f_flags=${flags(le32(data, 80), ST_FLAGS)}}`
+  );
+}
+
+/** A CPU mask: the numbers of the CPUs set, `[0 1]`. */
+export function cpuMask(data: string): string {
+  const cpus: number[] = [];
+  for (let i = 0; i < data.length; i++) {
+    const c = data.charCodeAt(i);
+    for (let b = 0; b < 8; b++) if (c & (1 << b)) cpus.push(i * 8 + b);
+  }
+  return `[${cpus.join(' ')}]`;
+}
+
+/** struct clone_args (clone3) as strace prints it at entry; with the call's result, the
+ *  parent_tid the kernel stored (the child's id). */
+export function cloneArgs(data: string, ret: number | undefined): string | undefined {
+  if (data.length < 64) return undefined;
+  const fl = u64at(data, 0);
+  const f = Number(fl & 0xffffffffn);
+  const parts = [`flags=${flags(f, CLONE_FLAGS)}${fl >> 32n ? '|0x' + (fl >> 32n << 32n).toString(16) : ''}`];
+  if (f & 0x1000) parts.push(`pidfd=${ptr64(data, 8)}`);
+  if (f & 0x1200000) parts.push(`child_tid=${ptr64(data, 16)}`);
+  if (f & 0x100000) parts.push(`parent_tid=${ptr64(data, 24)}`);
+  const sig = u64at(data, 32);
+  parts.push(`exit_signal=${sig === 0n ? '0' : sig < 65n ? signalName(Number(sig)) : String(sig)}`);
+  parts.push(`stack=${ptr64(data, 40)}`, `stack_size=0x${u64at(data, 48).toString(16)}`);
+  if (f & 0x80000) parts.push(`tls=${ptr64(data, 56)}`);
+  let out = `{${parts.join(', ')}}`;
+  if (f & 0x100000 && ret !== undefined && ret > 0) out += ` => {parent_tid=[${ret}]}`;
+  return out;
 }

@@ -14,17 +14,23 @@ import { bytesOf, dirfd, fd, hex, i32, octal, ptr, quoteBytes, strArray, u32, u6
 import {
   AMODE, ARCH_PRCTL, AT_FLAGS, atFlags, CLOCKS, CLONE_FLAGS, DOMAINS, FADVICE, FCNTL, flags, futexOp, GRND, IOCTLS, lookup,
   MADVICE, mapFlags, OPEN_FLAGS, openFlags, PROT, RENAME_FLAGS, RLIMITS, SIGHOW, signalName, sockType, statxMask, WAIT_OPTS, WHENCE,
+  EPOLL_FLAGS, EFD_FLAGS, TFD_FLAGS, IN_FLAGS, MSG_FLAGS, IPPROTOS, NETLINK_PROTOS, SOCK_LEVELS,
 } from './xlat.js';
-import { fileMode, makedev, rlimitSummary, sigaction, sigset, statSummary, statxSummary, waitStatus } from './structs.js';
+import {
+  cloneArgs, cpuMask, fileMode, makedev, rlimitSummary, sigaction, sigset, sockaddr, stackT, statfs, statSummary, statxSummary,
+  sysinfo, utsname, waitStatus,
+} from './structs.js';
 import { cloneDecoders } from './decode/clone.js';
 import { fcntlDecoders, fcntlReturns } from './decode/fcntl.js';
 import { fileDecoders } from './decode/file.js';
 import { futexDecoders } from './decode/futex.js';
+import { ioctlDecoders } from './decode/ioctl.js';
+import { netDecoders } from './decode/net.js';
 
 type Kind = ArgKind;
 
 /** The calls with a decoder of their own. */
-const ARGS_DECODERS: Readonly<Record<string, ArgsDecoder>> = { ...fileDecoders, ...fcntlDecoders, ...futexDecoders, ...cloneDecoders };
+const ARGS_DECODERS: Readonly<Record<string, ArgsDecoder>> = { ...fileDecoders, ...fcntlDecoders, ...futexDecoders, ...cloneDecoders, ...netDecoders, ...ioctlDecoders };
 const RETURN_DECODERS: Readonly<Record<string, ReturnDecoder>> = { ...fcntlReturns };
 
 /** Formats one argument: its register `v`, its captured memory `data`, the whole record. */
@@ -37,8 +43,8 @@ const str = (v: number): string => String(v);
 const KIND_FORMATTERS: Readonly<Record<Kind, ArgFormatter>> = {
   int: (v) => str(i32(v)),
   uint: (v) => str(u32(v)),
-  long: (v) => str(v),
-  ulong: (v) => (v >= 0 ? str(v) : u64(v).toString()),
+  long: (v) => (Math.abs(v) <= Number.MAX_SAFE_INTEGER ? str(v) : BigInt(v).toString()),
+  ulong: (v) => (v >= 0 && v <= Number.MAX_SAFE_INTEGER ? str(v) : u64(v).toString()),
   hex: (v) => hex(v),
   bits: (v) => (v === 0 ? '0' : hex(v)),
   ptr: (v) => ptr(v),
@@ -109,6 +115,26 @@ const KIND_FORMATTERS: Readonly<Record<Kind, ArgFormatter>> = {
   },
   sigactIn: (v, data) => (v !== 0 && data !== undefined ? (sigaction(data) ?? ptr(v)) : ptr(v)),
   sigactOut: (v, data, _r, _i, ok) => (v !== 0 && ok && data !== undefined ? (sigaction(data) ?? ptr(v)) : ptr(v)),
+  epollflags: (v) => flags(u32(v), EPOLL_FLAGS),
+  efdflags: (v) => flags(u32(v), EFD_FLAGS),
+  tfdflags: (v) => flags(u32(v), TFD_FLAGS),
+  inflags: (v) => flags(u32(v), IN_FLAGS),
+  msgflags: (v) => flags(u32(v), MSG_FLAGS),
+  sockproto: (v, _d, rec) => {
+    const domain = i32(rec.args[0] ?? 0);
+    const table = domain === 2 || domain === 10 ? IPPROTOS : domain === 16 ? NETLINK_PROTOS : undefined;
+    return (table && lookup(i32(v), table)) ?? str(i32(v));
+  },
+  socklevel: (v) => lookup(i32(v), SOCK_LEVELS) ?? str(i32(v)),
+  sockaddrIn: (v, data, rec, i) => (v !== 0 && data !== undefined ? (sockaddr(data, i32(rec.args[i + 1] ?? 0)) ?? ptr(v)) : ptr(v)),
+  rlimitIn: (v, data) => (v !== 0 && data !== undefined ? (rlimitSummary(data) ?? ptr(v)) : ptr(v)),
+  stackIn: (v, data) => (v !== 0 && data !== undefined ? (stackT(data) ?? ptr(v)) : ptr(v)),
+  stackOut: (v, data, _r, _i, ok) => (v !== 0 && ok && data !== undefined ? (stackT(data) ?? ptr(v)) : ptr(v)),
+  cloneargs: (v, data, rec) => (v !== 0 && data !== undefined ? (cloneArgs(data, rec.ret) ?? ptr(v)) : ptr(v)),
+  utsname: (v, data, _r, _i, ok) => (ok && data !== undefined ? (utsname(data) ?? ptr(v)) : ptr(v)),
+  sysinfo: (v, data, _r, _i, ok) => (ok && data !== undefined ? (sysinfo(data) ?? ptr(v)) : ptr(v)),
+  statfs: (v, data, _r, _i, ok) => (ok && data !== undefined ? (statfs(data) ?? ptr(v)) : ptr(v)),
+  cpumask: (v, data, rec, _i, ok) => (ok && data !== undefined ? cpuMask(data.slice(0, rec.ret)) : ptr(v)),
 };
 
 function bufOut(v: number, data: string | undefined, rec: SyscallRecord, ok: boolean, o: Required<FormatOptions>, asHex: boolean): string {
