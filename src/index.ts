@@ -1,6 +1,5 @@
 // sysvisor as a library: the engine API, the chain, the unotify transport and the built-ins.
-export type { Engine, EngineContext, EngineFactory, EngineOptions, Next, OutputSink } from './chain/engine.js';
-export { ENGINE_API_VERSION } from './engines/modules.js';
+export { ENGINE_API_VERSION, type Engine, type EngineContext, type EngineFactory, type EngineOptions, type Next, type OutputSink } from './chain/engine.js';
 export { Result, type ResultKind, type FdInjector } from './chain/result.js';
 export { Syscall, type TraceeMemory } from './chain/syscall.js';
 export { compose, type Step } from './chain/compose.js';

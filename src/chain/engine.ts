@@ -3,6 +3,13 @@ import type { Interest } from '../filter/plan.js';
 import type { Result } from './result.js';
 import type { Syscall } from './syscall.js';
 
+/**
+ * The version of the engine API (this file, Result, Syscall) this sysvisor implements.
+ * It grows when the API changes incompatibly; a factory may declare the version it was written for
+ * (`apiVersion`), and a module that needs a newer one is refused in one line.
+ */
+export const ENGINE_API_VERSION = 1;
+
 /** Calls the engines further out (nearer the kernel), then the executor. At most once. */
 export type Next = () => Result | Promise<Result>;
 

@@ -3,9 +3,17 @@
 import { syscallName } from '../syscalls/table.js';
 import { SyscallGoneError } from './errors.js';
 import type { FdInjector } from './result.js';
-import type { Engine } from './engine.js';
 
 /** Access to the memory of the thread that made one syscall; every read is checked with ID_VALID. */
+/**
+ * An engine as a call sees it on its way: only its identity (the Engine interface of engine.ts
+ * builds on Syscall, so the call names no more of it than this, and the two files do not import
+ * each other).
+ */
+export interface RouteStop {
+  readonly name: string;
+}
+
 export interface TraceeMemory {
   /**
    * A C string at addr as a byte string (one char per byte, Node's 'latin1': exact for any bytes),
@@ -59,7 +67,7 @@ export class Syscall {
   chdirTarget: readonly [number, number] | undefined;
 
   /** The engines this call passes through, innermost first (set by the chain as it enters). */
-  route: readonly Engine[] = [];
+  route: readonly RouteStop[] = [];
 
   constructor(
     /** Thread id of the caller (as seen by the supervisor). */
@@ -133,7 +141,7 @@ export class Syscall {
   }
 
   /** The engines on this call's way further out than `engine` (nearer the kernel), innermost first. */
-  furtherOut(engine: Engine): readonly Engine[] {
+  furtherOut(engine: RouteStop): readonly RouteStop[] {
     const i = this.route.indexOf(engine);
     return i < 0 ? [] : this.route.slice(i + 1);
   }

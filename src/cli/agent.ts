@@ -6,7 +6,7 @@ import type { OutputSink } from '../chain/engine.js';
 import { Reporter } from '../chain/report.js';
 import { UsageError } from '../chain/errors.js';
 import { buildEngines, closeEngines } from '../engines/build.js';
-import { resolveSpecs } from '../engines/modules.js';
+import { resolveSpecs } from './modules.js';
 import { AgentServer } from '../transports/agent/server.js';
 
 export const AGENT_HELP = `usage: sysvisor agent --socket PATH [-e ENGINE[:key=val,...]]...

@@ -16,9 +16,9 @@ import { requireKernel } from './kernel.js';
 import { agentCommand } from './agent.js';
 import { AddonError, loadBinding } from '../native/load.js';
 import { ControlCallError, ControlClient } from '../scopes/client.js';
-import { runNested, withCallerOutputs } from '../scopes/nested.js';
+import { runNested, withCallerOutputs } from '../transports/unotify/nested.js';
 import { builtinEngines, findEngine, parseEngineSpec } from '../engines/registry.js';
-import { loadEngineModule, modulePath, resolveSpecs } from '../engines/modules.js';
+import { loadEngineModule, modulePath, resolveSpecs } from './modules.js';
 import { inheritedFds } from './fds.js';
 
 const reporter = new Reporter();

@@ -24,7 +24,7 @@ import { UsageError } from '../../chain/errors.js';
 import { loadBinding } from '../../native/load.js';
 import type { CountSession } from '../../native/binding.js';
 import { COUNT } from '../../native/contract.js';
-import { bpfUnavailableReason } from '../trace/trace.js';
+import { bpfUnavailableReason } from '../../observe/unavailable.js';
 
 /** Counted when neither the user nor the other engines name any syscall (the table's COMMON calls). */
 export const DEFAULT_COUNTED: readonly string[] = syscallsWith(COMMON);

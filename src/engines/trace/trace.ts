@@ -11,7 +11,7 @@
 // Without eBPF (the object cannot load), the tracer falls back to intercepting the traced calls
 // with seccomp: every traced call stops its thread, and the return value of a call the kernel
 // runs is not known (`= ?`).
-import { existsSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import os from 'node:os';
 import type { Engine, EngineContext, EngineFactory, EngineOptions, Next, OutputSink } from '../../chain/engine.js';
 import { SyscallGoneError, UsageError } from '../../chain/errors.js';
@@ -20,6 +20,7 @@ import type { Syscall } from '../../chain/syscall.js';
 import type { Interest } from '../../filter/plan.js';
 import { DATA_CAP, MAX_SYSCALLS, type BpfTracerOptions, type SyscallCapture } from '../../observe/bpf-trace.js';
 import { TraceHub, type TraceSubscription } from '../../observe/trace-hub.js';
+import { bpfUnavailableReason } from '../../observe/unavailable.js';
 import { TRACE } from '../../native/contract.js';
 import { syscallName } from '../../syscalls/table.js';
 import { loadBinding } from '../../native/load.js';
@@ -117,15 +118,6 @@ function heldBeforeExec(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** Why eBPF is not available, in a few words, from the loader's error. */
-export function bpfUnavailableReason(e: unknown): string {
-  const err = e as { message?: string; code?: string };
-  const msg = err?.message ?? String(e);
-  if (!existsSync('/sys/kernel/btf/vmlinux')) return `the kernel has no BTF (/sys/kernel/btf/vmlinux): ${msg}`;
-  if (err?.code === 'EPERM' || /not permitted/i.test(msg)) return `not permitted to load BPF programs (needs root or CAP_BPF+CAP_PERFMON): ${msg}`;
-  return msg;
 }
 
 export class TraceEngine implements Engine {

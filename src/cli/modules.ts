@@ -11,16 +11,10 @@
 import { register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { EngineFactory } from '../chain/engine.js';
+import { ENGINE_API_VERSION, type EngineFactory } from '../chain/engine.js';
 import { UsageError } from '../chain/errors.js';
-import { registerEngine } from './registry.js';
+import { registerEngine } from '../engines/registry.js';
 
-/**
- * The version of the engine API (src/chain/engine.ts, Result, Syscall) this sysvisor implements.
- * It grows when the API changes incompatibly; a factory may declare the version it was written for
- * (`apiVersion`), and a module that needs a newer one is refused in one line.
- */
-export const ENGINE_API_VERSION = 1;
 
 /** `./x.js:opts` -> the module path, or undefined for a built-in name. */
 export function modulePath(spec: string): string | undefined {

@@ -5,15 +5,15 @@
 // subreaper), then pops the scope, whose engines report, and exits with the command's status.
 // Without privileges, the command runs with no_new_privs, as the kernel requires of an
 // unprivileged filter: the supervisor serves a scope made without privileges only for processes
-// that cannot gain any (see privilege.ts).
+// that cannot gain any (see scopes/privilege.ts).
 import { openSync, closeSync, constants as fsc } from 'node:fs';
-import type { RawBinding } from '../native/load.js';
-import { envStrings, resolveCommand } from '../transports/unotify/command.js';
-import type { ExitStatus } from '../transports/unotify/supervise.js';
-import { Launcher, type OnSupervisorExit } from '../transports/unotify/launcher.js';
-import { parseEngineSpec } from '../engines/registry.js';
-import type { ControlClient } from './client.js';
-import { isPrivileged } from './privilege.js';
+import type { RawBinding } from '../../native/load.js';
+import { envStrings, resolveCommand } from './command.js';
+import type { ExitStatus } from './supervise.js';
+import { Launcher, type OnSupervisorExit } from './launcher.js';
+import { parseEngineSpec } from '../../engines/registry.js';
+import type { ControlClient } from '../../scopes/client.js';
+import { isPrivileged } from '../../scopes/privilege.js';
 
 export interface NestedRun {
   readonly done: Promise<ExitStatus>;
