@@ -159,7 +159,7 @@ export interface RawBinding {
    * a supervisor fd, -errno, or EMULATE_FALLBACK when the kernel must open it as the tracee
    * (devices, FIFOs, paths through procfs, openat2 resolve flags, another user namespace).
    */
-  openAs(pid: number, dirfd: number, /** a byte string */ path: string, flags: number, mode: number, resolve?: number, cached?: boolean): number;
+  openAs(request: OpenRequest): number;
   /** Returned by openAs/pathAs when the call must be run by the kernel as the tracee. */
   EMULATE_FALLBACK: number;
   /**
@@ -178,7 +178,7 @@ export interface RawBinding {
    * `wholeProcess` for execve: every thread of tid's process is forgotten; `rootChange` for
    * chroot, pivot_root, unshare, setns: the process's root is never again assumed to be ours.
    */
-  forgetTracee(tid: number, wholeProcess?: boolean, rootChange?: boolean): void;
+  forgetTracee(request: { tid: number; wholeProcess?: boolean; rootChange?: boolean }): void;
   /**
    * Writes into the tracee's memory (process_vm_writev: its page protections apply, as to the
    * kernel's own copy to user space): 0, -EFAULT where it could not write (nothing or part written),
@@ -193,7 +193,7 @@ export interface RawBinding {
    * seized, or without a killable wait: `killableWait` false). Returns 1 (ptrace), 2 (polling) or
    * -errno (nothing written).
    */
-  rewriteContinue(tid: number, regions: readonly (readonly [number, Buffer, Buffer])[], exec: boolean, killableWait: boolean): number;
+  rewriteContinue(request: RewriteRequest): number;
 }
 
 /** A thread as /proc shows it (addon/src/emulate/task.cc). */
@@ -219,6 +219,27 @@ interface PathTarget {
   path: string;
   /** The identity cache may be used: the call came through an engine that sees credential changes. */
   cached?: boolean;
+}
+
+/** An open run as the tracee by the addon (addon/src/emulate/open_as.cc): open(2)/openat2's fields. */
+export interface OpenRequest extends PathTarget {
+  /** O_* flags, as the kernel cleaned them (build_open_flags). */
+  flags: number;
+  /** The creation mode (before the tracee's umask). */
+  mode: number;
+  /** openat2's RESOLVE_* flags; non-zero: the kernel must open it (EMULATE_FALLBACK). */
+  resolve?: number;
+}
+
+/** Argument bytes written over the tracee's for a CONTINUE and restored at its exit (addon/src/emulate/rewrite.cc). */
+export interface RewriteRequest {
+  tid: number;
+  /** [address, new bytes, old bytes] (old and new of the same length). */
+  regions: readonly (readonly [number, Buffer, Buffer])[];
+  /** The call is an execve: restore in a vfork parent that shares the memory too. */
+  exec: boolean;
+  /** The kernel has a killable wait for notified calls: the thread may be ptrace-stopped at exit. */
+  killableWait: boolean;
 }
 
 /**

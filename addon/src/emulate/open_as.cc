@@ -5,6 +5,7 @@
 // openat2 resolve flags) answer kFallback: the caller lets the kernel open it as the tracee.
 #include "common.h"
 #include "emulate/emulate.h"
+#include "emulate/request.h"
 #include "emulate/tracee.h"
 
 #include <fcntl.h>
@@ -54,26 +55,27 @@ long DoOpen(const Tracee& t, const Bases& b, const std::string& path, int flags,
   return fd;
 }
 
-// openAs(pid, dirfd, path, flags, mode[, resolve, cached]) -> supervisor fd, -errno, or FALLBACK.
-// cached: the identity cache may be used (see GetTracee).
+// openAs({ tid, dirfd, path, flags, mode, resolve?, cached? }) -> supervisor fd, -errno, or
+// FALLBACK (OpenRequest in src/native/binding.ts). cached: the identity cache may be used (see
+// GetTracee).
 Napi::Value OpenAs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!ArgNumber(info, 0, "pid") || !ArgNumber(info, 1, "dirfd") || !ArgString(info, 2, "path") ||
-      !ArgNumber(info, 3, "flags") || !ArgNumber(info, 4, "mode"))
-    return env.Undefined();
-  int pid = info[0].As<Napi::Number>().Int32Value();
-  int dirfd = info[1].As<Napi::Number>().Int32Value();
-  std::string path = Latin1Value(info[2]);  // a byte string
-  int flags = info[3].As<Napi::Number>().Int32Value();
-  mode_t mode = (mode_t)info[4].As<Napi::Number>().Uint32Value();
-  int64_t resolve = info.Length() > 5 && info[5].IsNumber() ? info[5].As<Napi::Number>().Int64Value() : 0;
+  if (!Request::From(info, "openAs")) return env.Undefined();
+  Request q(env, info[0].As<Napi::Object>(), "openAs");
+  pid_t tid = (pid_t)q.Num("tid");
+  int dirfd = (int)q.Num("dirfd");
+  std::string path = q.Str("path");
+  int flags = (int)q.Num("flags");
+  mode_t mode = (mode_t)q.Num("mode");
+  double resolve = q.OptionalNum("resolve", 0);
+  bool cached = q.OptionalBool("cached");
+  if (!q.ok()) return env.Undefined();
   if (path.empty()) return Napi::Number::New(env, -ENOENT);
   // openat2's resolve flags constrain the whole walk: let the kernel do it.
   if (resolve != 0) return Napi::Number::New(env, kFallback);
 
   Tracee t;
-  bool cached = info.Length() > 6 && info[6].ToBoolean();
-  int r = GetTracee(pid, &t, (flags & (O_CREAT | O_TMPFILE)) != 0, cached);
+  int r = GetTracee(tid, &t, (flags & (O_CREAT | O_TMPFILE)) != 0, cached);
   if (r < 0) return Napi::Number::New(env, r);
   if (t.foreign_userns) return Napi::Number::New(env, kFallback);
   Bases b;
@@ -81,14 +83,17 @@ Napi::Value OpenAs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, (double)DoOpen(t, b, path, flags, mode));
 }
 
-// forgetTracee(tid[, wholeProcess, rootChange]): the thread enters a call that changes its
+// forgetTracee({ tid, wholeProcess?, rootChange? }): the thread enters a call that changes its
 // credentials (see GetTracee); wholeProcess for execve (the thread may become its process's
 // leader); rootChange for chroot, pivot_root, unshare, setns.
 Napi::Value ForgetTraceeJs(const Napi::CallbackInfo& info) {
-  if (!ArgNumber(info, 0, "tid")) return info.Env().Undefined();
-  ForgetTracee(info[0].As<Napi::Number>().Int32Value(), info.Length() > 1 && info[1].ToBoolean(),
-               info.Length() > 2 && info[2].ToBoolean());
-  return info.Env().Undefined();
+  Napi::Env env = info.Env();
+  if (!Request::From(info, "forgetTracee")) return env.Undefined();
+  Request q(env, info[0].As<Napi::Object>(), "forgetTracee");
+  pid_t tid = (pid_t)q.Num("tid");
+  if (!q.ok()) return env.Undefined();
+  ForgetTracee(tid, q.OptionalBool("wholeProcess"), q.OptionalBool("rootChange"));
+  return env.Undefined();
 }
 
 // resetTraceeCache(): empties the identity cache (see ResetTraceeCache).

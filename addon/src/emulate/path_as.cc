@@ -10,6 +10,7 @@
 // cache may be used (see GetTracee).
 #include "common.h"
 #include "emulate/emulate.h"
+#include "emulate/request.h"
 #include "emulate/tracee.h"
 
 #include <fcntl.h>
@@ -264,48 +265,6 @@ int TraceeFd(pid_t tgid, int fd) {
   return r < 0 ? -e : r;
 }
 
-// Reads the fields of a request object; the first missing or mistyped one throws a TypeError.
-class Request {
- public:
-  Request(Napi::Env env, Napi::Object o) : env_(env), o_(o) {}
-  bool ok() const { return ok_; }
-  double Num(const char* key) {
-    Napi::Value v = o_.Get(key);
-    if (v.IsNumber()) return v.As<Napi::Number>().DoubleValue();
-    return Fail(key, "a number"), 0;
-  }
-  std::string Str(const char* key) {
-    Napi::Value v = o_.Get(key);
-    if (v.IsString()) return Latin1Value(v);  // paths, targets, names: byte strings
-    return Fail(key, "a string"), std::string();
-  }
-  bool Bool(const char* key) {
-    Napi::Value v = o_.Get(key);
-    if (v.IsBoolean()) return v.As<Napi::Boolean>().Value();
-    return Fail(key, "a boolean"), false;
-  }
-  bool OptionalBool(const char* key) { return o_.Get(key).ToBoolean(); }
-  // A Buffer, or (NULLABLE) null: then *data stays nullptr.
-  void Buf(const char* key, bool nullable, uint8_t** data, size_t* len) {
-    Napi::Value v = o_.Get(key);
-    if (v.IsBuffer()) {
-      auto b = v.As<Napi::Buffer<uint8_t>>();
-      *data = b.Data(), *len = b.Length();
-    } else if (!(nullable && v.IsNull())) {
-      Fail(key, nullable ? "a Buffer or null" : "a Buffer");
-    }
-  }
-
- private:
-  void Fail(const char* key, const char* what) {
-    if (ok_) ThrowType(env_, std::string("pathAs: field '") + key + "' must be " + what);
-    ok_ = false;
-  }
-  Napi::Env env_;
-  Napi::Object o_;
-  bool ok_ = true;
-};
-
 // The fields of each operation (PathRequest in src/native/binding.ts).
 bool ParseArgs(Request& q, Args* a) {
   uint8_t* in = nullptr;
@@ -350,8 +309,8 @@ bool ParseArgs(Request& q, Args* a) {
 
 Napi::Value PathAs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsObject()) return (ThrowType(env, "pathAs: the request must be an object"), env.Undefined());
-  Request q(env, info[0].As<Napi::Object>());
+  if (!Request::From(info, "pathAs")) return env.Undefined();
+  Request q(env, info[0].As<Napi::Object>(), "pathAs");
   Args a;
   std::string op = q.Str("op");
   a.tid = (pid_t)q.Num("tid");

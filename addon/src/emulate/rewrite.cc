@@ -16,12 +16,14 @@
 // When the thread cannot be seized (another tracer, e.g. strace or gdb inside), the agent instead
 // polls /proc/TID/syscall and restores when the thread has left the call: a short window remains.
 //
-// rewriteContinue(tid, regions: [addr, newBytes, oldBytes][], exec, killableWait) -> 1 (ptrace), 2 (polling),
+// rewriteContinue({ tid, regions: [addr, newBytes, oldBytes][], exec, killableWait }) -> 1 (ptrace),
+// 2 (polling),
 // or -errno when the bytes could not be written (nothing changed then): -EFAULT when a region is
 // unmapped or inside a shared mapping (a file's page cache, memory shared with another process),
 // where a write would outlive the call or be seen by others.
 #include "common.h"
 #include "emulate/emulate.h"
+#include "emulate/request.h"
 #include "emulate/task.h"
 #include "memory/tracee_mem.h"
 
@@ -232,13 +234,17 @@ class Agent {
 
 Napi::Value RewriteContinue(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!ArgNumber(info, 0, "tid") || !ArgArray(info, 1, "regions")) return env.Undefined();
+  if (!Request::From(info, "rewriteContinue")) return env.Undefined();
+  Request q(env, info[0].As<Napi::Object>(), "rewriteContinue");
   Job j;
-  j.tid = info[0].As<Napi::Number>().Int32Value();
-  j.exec = info.Length() > 2 && info[2].ToBoolean();
+  j.tid = (pid_t)q.Num("tid");
+  j.exec = q.Bool("exec");
   // An interrupt would end a wait that is not killable (and the call would come back forever).
-  j.may_ptrace = info.Length() <= 3 || info[3].ToBoolean();
-  Napi::Array regions = info[1].As<Napi::Array>();
+  j.may_ptrace = q.Bool("killableWait");
+  Napi::Value list = q.Get("regions");
+  if (q.ok() && !list.IsArray()) q.Fail("regions", "an array");
+  if (!q.ok()) return env.Undefined();
+  Napi::Array regions = list.As<Napi::Array>();
   for (uint32_t i = 0; i < regions.Length(); i++) {
     Napi::Value v = regions.Get(i);
     if (!v.IsArray()) return (ThrowType(env, "regions must be [addr, newBytes, oldBytes] arrays"), env.Undefined());

@@ -36,7 +36,7 @@ export type EmulateBinding = Pick<RawBinding, 'openAs' | 'pathAs' | 'EMULATE_FAL
  * The calls that change what the addon's identity cache holds for a thread: its credentials (ids,
  * groups, capabilities, user namespace) and its process's root (ROOT_SYSCALLS). An engine that
  * marks calls with call.seeCredentials() (so that their emulation uses the cache) must see every
- * one of them and call forgetTracee(tid, exec, root) on entry. The table's SETS_CREDS calls.
+ * one of them and call forgetTracee({ tid, wholeProcess, rootChange }) on entry. The table's SETS_CREDS calls.
  */
 export const CRED_SYSCALLS: readonly string[] = syscallsWith(SETS_CREDS);
 

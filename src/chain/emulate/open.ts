@@ -36,7 +36,7 @@ export function openEmulators(binding: Pick<RawBinding, 'openAs'> & Partial<Pick
     if (path === '') return Result.error(ENOENT);
     // ADDFD cannot install an O_PATH file (the kernel's fget refuses it): the kernel opens it.
     if (flags & O_PATH) return fallback(call);
-    const fd = binding.openAs(pid, dirfd, path, flags, mode, resolve, call.credentialsSeen);
+    const fd = binding.openAs({ tid: pid, dirfd, path, flags, mode, resolve, cached: call.credentialsSeen });
     if (fd === binding.EMULATE_FALLBACK) return fallback(call);
     return openResult(call, fd, flags);
   };

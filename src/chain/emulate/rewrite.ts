@@ -38,7 +38,7 @@ export function continueWithPatches(call: Syscall, ctx: RewriteContext, patches:
     if (old === null) return Result.error(E.EFAULT);
     regions.push([p.addr, p.bytes, old]);
   }
-  const r = ctx.binding.rewriteContinue(call.tid, regions, exec, ctx.killableWait);
+  const r = ctx.binding.rewriteContinue({ tid: call.tid, regions, exec, killableWait: ctx.killableWait });
   if (r === -E.EFAULT) ctx.report(`cannot realize changed ${call.name}(): the argument to rewrite in place lies in shared memory (a file mapping, or memory shared with another process)`);
   if (r < 0) return Result.error(-r);
   if (r === 2) ctx.report(`${call.name}: could not stop the thread at syscall exit (traced by another tracer?): the rewritten path is restored a little late`);

@@ -97,7 +97,7 @@ export class UnrealEngine implements Engine {
     call.seeCredentials();
     if (CRED.has(call.name)) {
       const exec = call.name === 'execve' || call.name === 'execveat';
-      this.binding.forgetTracee(call.tid, exec, ROOT.has(call.name));
+      this.binding.forgetTracee({ tid: call.tid, wholeProcess: exec, rootChange: ROOT.has(call.name) });
       if (!PATH_ARGS[call.name]) return next();
     }
     switch (call.name) {
