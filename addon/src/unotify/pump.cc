@@ -323,6 +323,27 @@ class Pump : public Napi::ObjectWrap<Pump> {
     return &slots_[s];
   }
 
+  // The arguments addfd and replyFd share: (slot, srcFd, cloexec). False with a JS exception
+  // pending when one is bad.
+  struct FdArgs {
+    Slot* slot;
+    int idx;
+    int srcfd;
+    bool cloexec;
+  };
+  bool GetFdArgs(const Napi::CallbackInfo& info, FdArgs* a) {
+    a->slot = GetSlot(info, &a->idx);
+    if (!a->slot || !ArgNumber(info, 1, "srcFd")) return false;
+    a->srcfd = info[1].As<Napi::Number>().Int32Value();
+    a->cloexec = info.Length() > 2 && info[2].ToBoolean();
+    return true;
+  }
+
+  // A failed answer (r < 0) is thrown, unless the call is gone (ENOENT: normal).
+  static void ThrowAnswerError(Napi::Env env, int r) {
+    if (r < 0 && r != -ENOENT) ThrowSys(env, "reply to notification", "ioctl", -r);
+  }
+
   // Send a response and free the slot. Returns false when the notification is gone (ENOENT).
   Napi::Value Send(const Napi::CallbackInfo& info, int64_t val, int32_t err, uint32_t flags) {
     int idx;
@@ -330,7 +351,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
     if (!s) return info.Env().Undefined();
     int r = fd_ >= 0 ? SendAnswer(fd_, s->id, val, err, flags) : -EBADF;
     FreeSlot(idx);
-    if (r < 0 && fd_ >= 0 && r != -ENOENT) ThrowSys(info.Env(), "reply to notification", "ioctl", -r);
+    if (fd_ >= 0) ThrowAnswerError(info.Env(), r);
     return Napi::Boolean::New(info.Env(), r == 0);
   }
 
@@ -352,24 +373,21 @@ class Pump : public Napi::ObjectWrap<Pump> {
   // answer itself failed.
   Napi::Value AddFd(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    int idx;
-    Slot* s = GetSlot(info, &idx);
-    if (!s || !ArgNumber(info, 1, "srcFd")) return env.Undefined();
-    int srcfd = info[1].As<Napi::Number>().Int32Value();
-    bool cloexec = info.Length() > 2 && info[2].ToBoolean();
+    FdArgs a;
+    if (!GetFdArgs(info, &a)) return env.Undefined();
     bool send = info.Length() > 3 && info[3].ToBoolean();
     if (fd_ < 0) return Napi::Number::New(env, -EBADF);
     if (!send) {
-      int r = InstallFd(fd_, s->id, srcfd, cloexec);
+      int r = InstallFd(fd_, a.slot->id, a.srcfd, a.cloexec);
       if (r == -ESRCH) r = -ENOENT;
-      if (r == -ENOENT) FreeSlot(idx);
+      if (r == -ENOENT) FreeSlot(a.idx);
       return Napi::Number::New(env, r);
     }
-    FdReply r = InstallFdAndReply(fd_, s->id, srcfd, cloexec);
-    FreeSlot(idx);
+    FdReply r = InstallFdAndReply(fd_, a.slot->id, a.srcfd, a.cloexec);
+    FreeSlot(a.idx);
     lost_fds_ += r.lost;
     if (r.send_err == -ENOENT) return Napi::Number::New(env, -ENOENT);
-    if (r.send_err < 0) return (ThrowSys(env, "reply to notification", "ioctl", -r.send_err), env.Undefined());
+    if (r.send_err < 0) return (ThrowAnswerError(env, r.send_err), env.Undefined());
     return Napi::Number::New(env, r.answer);
   }
 
@@ -379,21 +397,17 @@ class Pump : public Napi::ObjectWrap<Pump> {
   // duplicate travels). The slot is freed now.
   Napi::Value ReplyFd(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    int idx;
-    Slot* s = GetSlot(info, &idx);
-    if (!s || !ArgNumber(info, 1, "srcFd")) return env.Undefined();
-    int srcfd = info[1].As<Napi::Number>().Int32Value();
-    bool cloexec = info.Length() > 2 && info[2].ToBoolean();
-    uint64_t id = s->id;
-    FreeSlot(idx);
+    FdArgs a;
+    if (!GetFdArgs(info, &a)) return env.Undefined();
+    uint64_t id = a.slot->id;
+    FreeSlot(a.idx);
     if (fd_ < 0) return env.Undefined();
-    int dup = fcntl(srcfd, F_DUPFD_CLOEXEC, 3);
+    int dup = fcntl(a.srcfd, F_DUPFD_CLOEXEC, 3);
     if (dup < 0) {
-      int r = SendAnswer(fd_, id, 0, -errno, 0);  // EBADF, or the supervisor's EMFILE
-      if (r < 0 && r != -ENOENT) ThrowSys(env, "reply to notification", "ioctl", -r);
+      ThrowAnswerError(env, SendAnswer(fd_, id, 0, -errno, 0));  // EBADF, or the supervisor's EMFILE
       return env.Undefined();
     }
-    replier_->InstallAndReply(id, dup, cloexec);
+    replier_->InstallAndReply(id, dup, a.cloexec);
     return env.Undefined();
   }
 
