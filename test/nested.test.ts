@@ -71,6 +71,48 @@ describe('nested sysvisor', () => {
     }
   });
 
+  it('two sibling scopes side by side: each sees only its own subtree, the outer scope sees both, outermost first', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sv-sibs-'));
+    try {
+      const [outer, a, b, fa, fb] = ['outer', 'a', 'b', 'fa', 'fb'].map((n) => path.join(dir, n));
+      const hostname = readFileSync('/etc/hostname', 'utf8');
+      // The FIFOs make the two scopes meet: each is still there when the other has run its command.
+      await run('mkfifo', [fa!, fb!]);
+      const sibA = `${SV} run -e unreal -e trace:e=openat,o=${a} -- sh -c 'cat /unreal/etc/hostname; echo a > ${fa}; cat ${fb} >/dev/null; ${SV} engines > ${a}.engines'`;
+      const sibB = `${SV} run -e trace:e=openat,o=${b} -- sh -c 'cat /etc/passwd >/dev/null; cat ${fa} >/dev/null; echo b > ${fb}; ${SV} engines > ${b}.engines'`;
+      const r = await sysvisor(['run', '--loadable', 'unreal', '-e', `trace:e=openat,o=${outer}`, '--', 'sh', '-c', `${sibA} & ${sibB}; wait`]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(hostname);
+      // Each lists its own chain, outermost scope first; the two inner scopes are different ones.
+      const listA = readFileSync(`${a}.engines`, 'utf8');
+      const listB = readFileSync(`${b}.engines`, 'utf8');
+      expect(listA).toMatch(new RegExp(`^scope 0: trace:e=openat,o=${outer}\\nscope ([12]): unreal trace:e=openat,o=fd:\\d+\\n$`));
+      expect(listB).toMatch(new RegExp(`^scope 0: trace:e=openat,o=${outer}\\nscope ([12]): trace:e=openat,o=fd:\\d+\\n$`));
+      expect(listA.match(/scope ([12])/)![1]).not.toBe(listB.match(/scope ([12])/)![1]);
+      const opened = (file: string): string[] => [...readFileSync(file, 'utf8').matchAll(/openat\(AT_FDCWD, "([^"]+)"/g)].map((m) => m[1]!);
+      const inA = opened(a!);
+      const inB = opened(b!);
+      const inOuter = opened(outer!);
+      // A's trace is innermost in its scope: it sees the program's own path, and nothing of B.
+      expect(inA).toContain('/unreal/etc/hostname');
+      expect(inA).not.toContain('/etc/passwd');
+      expect(inA.filter((p) => p === fa || p === fb)).toEqual([fa, fb]);
+      // B sees its own calls only.
+      expect(inB).toContain('/etc/passwd');
+      expect(inB.filter((p) => p.includes('hostname'))).toEqual([]);
+      expect(inB.filter((p) => p === fa || p === fb)).toEqual([fa, fb]);
+      // The outer scope sees both subtrees, A's call as A's unreal (further in) left it.
+      expect(inOuter).toContain('/etc/passwd');
+      expect(inOuter).toContain('/etc/hostname');
+      expect(inOuter).not.toContain('/unreal/etc/hostname');
+      expect(inOuter.filter((p) => p === fa)).toEqual([fa, fa]);
+      expect(inOuter.filter((p) => p === fb)).toEqual([fb, fb]);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
   it('an engine that needs syscalls the outermost filter lacks is refused in one line', async () => {
     const r = await sysvisor(['run', '--', process.execPath, CLI, 'run', '-e', 'count:syscalls=getppid', '--', 'true']);
     expect(r.code).toBe(2);
