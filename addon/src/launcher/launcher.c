@@ -288,8 +288,6 @@ static void child(struct handshake *hs, int gate, const char *file, char **argv,
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
 
-  /* Before the gate: a nested sysvisor's supervisor checks it while the command is held. */
-  if (opts & LAUNCHER_OPT_NO_NEW_PRIVS) prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   char go;
   ssize_t r;
   while ((r = read(gate, &go, 1)) < 0 && errno == EINTR) {
@@ -402,6 +400,10 @@ int main(int argc, char **argv) {
   int gate[2];
   if (pipe2(gate, O_CLOEXEC) < 0) die("pipe");
 
+  /* Set here, so that the command has it from fork on: the supervisor a nested run pushes a scope
+   * to checks it as soon as it learns the pid, which may be before the child runs at all. (This
+   * process never execs, so it loses nothing.) */
+  if (opts & LAUNCHER_OPT_NO_NEW_PRIVS) prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   command = fork();
   if (command < 0) {
     send_msg(LAUNCHER_FAILED, LAUNCHER_STEP_FORK, errno, -1);
