@@ -27,14 +27,17 @@ static long control(int op, const char* req) {
   return prctl(CONTROL_MAGIC, op, req, strlen(req), resp, sizeof resp);
 }
 
-// Forks a child held on a pipe until release(); it then execs argv.
+// Forks a child held on a pipe until release(); it then execs argv. Returns once the child has
+// set no_new_privs (when asked), so that a push made next sees it.
 static pid_t held_child(char** argv, int* release_fd, int nnp) {
-  int p[2];
-  if (pipe(p) < 0) return -1;
+  int p[2], ready[2];
+  if (pipe(p) < 0 || pipe(ready) < 0) return -1;
   pid_t pid = fork();
   if (pid == 0) {
     close(p[1]);
+    close(ready[0]);
     if (nnp) prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    close(ready[1]);
     char c;
     if (read(p[0], &c, 1) != 1) _exit(125);
     close(p[0]);
@@ -42,6 +45,11 @@ static pid_t held_child(char** argv, int* release_fd, int nnp) {
     _exit(127);
   }
   close(p[0]);
+  close(ready[1]);
+  char c;
+  while (read(ready[0], &c, 1) < 0 && errno == EINTR) {
+  }
+  close(ready[0]);
   *release_fd = p[1];
   return pid;
 }
