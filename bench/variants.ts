@@ -63,6 +63,15 @@ function floorFacts(stderr: string): Record<string, string | number | boolean> {
   return f;
 }
 
+/** A whole command natively and through /unreal (`cmd(P)` names the real / as P). */
+function treeVariants(id: string, label: string, cmd: (P: string) => string[]): PerRunVariant[] {
+  return [
+    { kind: 'per-run', id: `${id}-native`, label: `${label}, native`, group: 'tree', family: id, role: 'native', command: () => cmd('') },
+    { kind: 'per-run', id: `${id}-unreal`, label: `unreal: ${label} through /unreal`, group: 'tree', family: id,
+      command: () => [...SYSVISOR, 'run', '-e', 'unreal', '--', ...cmd('/unreal')] },
+  ];
+}
+
 export const VARIANTS: Variant[] = [
   // Intercepted: getppid is notified and answered (floor) or let through by the JS chain.
   { kind: 'per-call', id: 'native-getppid', label: 'native getppid', group: 'core', family: 'getppid', role: 'native',
@@ -106,6 +115,12 @@ export const VARIANTS: Variant[] = [
     command: () => [...SYSVISOR, 'run', '--', TIMED, 'find', '/usr/share'] },
   { kind: 'per-run', id: 'find-sealed', label: 'sysvisor run --sealed (no engine): find', group: 'find', family: 'find',
     command: () => [...SYSVISOR, 'run', '--sealed', '--', TIMED, 'find', '/usr/share'] },
+  // Tree walks that read and write (issue 9 item 8): tar c, rm -r, cp -a of /usr/share/doc, native
+  // and through /unreal. rm -r and cp -a work on a fresh copy in /tmp per run (made outside the
+  // timed part); their modifying *at calls are notified whatever their dirfd.
+  ...treeVariants('tar', 'tar -c /usr/share/doc | wc -c', (P) => [TIMED, 'sh', '-c', `tar -cf - ${P}/usr/share/doc | wc -c`]),
+  ...treeVariants('rm', 'rm -r (copy of /usr/share/doc)', (P) => ['sh', '-c', `d=$(mktemp -d /tmp/bench-rm.XXXXXX) && cp -a /usr/share/doc "$d/t" && exec ${TIMED} rm -r "${P}$d"`]),
+  ...treeVariants('cp', 'cp -a /usr/share/doc', (P) => ['sh', '-c', `d=$(mktemp -d /tmp/bench-cp.XXXXXX) && ${TIMED} cp -a ${P}/usr/share/doc "${P}$d/t"; rc=$?; rm -rf "$d"; exit $rc`]),
   // What SYNC_WAKE_UP is worth: the floor without it.
   { kind: 'per-call', id: 'floor-nosync-getppid', label: 'C floor getppid, no SYNC_WAKE_UP', group: 'nosync', family: 'getppid',
     n: 20_000, quickN: 2_000, command: (n) => [FLOOR, '--no-sync', '--', LOOP, 'getppid', String(n)], facts: floorFacts },

@@ -2,6 +2,10 @@
 // `..`, names of the prefix, and symlinks (given by a fake probe).
 import { describe, expect, it } from 'vitest';
 import { PathMap, type Probe } from '../src/engines/unreal/map.js';
+import { unrealInterests } from '../src/engines/unreal/unreal.js';
+import { planFilter } from '../src/filter/plan.js';
+import { AUDIT_ARCH_X86_64, run, SECCOMP_RET } from '../src/filter/cbpf.js';
+import { nrOf } from '../src/syscalls/table.js';
 
 const m = new PathMap();
 // A tree where every name is a directory except the symlinks given, `/tmp/file`, and `/missing`.
@@ -90,5 +94,31 @@ describe('PathMap.walk', () => {
     expect(m.walk('/unreal/tmp/' + 'dot/'.repeat(41) + '../x', root, loop, false).errno).toBe(40);
     // After a link, every directory is followed here: the kernel would count from zero again.
     expect(m.walk('/unreal/tmp/' + 'dot/'.repeat(20) + '../tmp/' + 'dot/'.repeat(21) + 'x', root, loop, false).errno).toBe(40);
+  });
+});
+
+describe("unreal's filter (dirfds=walk): which *at calls leave the kernel", () => {
+  const plan = planFilter(unrealInterests('walk', 'enosys'));
+  const FD = 5n; // a real directory fd
+  const CWD = BigInt.asUintN(64, -100n);
+  const P = 0x7ffc0000n; // a path pointer
+  const notified = (name: string, args: bigint[]) => run(plan.program, { nr: nrOf(name), arch: AUDIT_ARCH_X86_64, args }) === SECCOMP_RET.USER_NOTIF;
+
+  it('keeps plain opens and stats relative to a real dirfd in the kernel (tree walks)', () => {
+    expect(notified('openat', [FD, P, 0o200000n | 0o400000n])).toBe(false); // O_DIRECTORY|O_NOFOLLOW
+    expect(notified('newfstatat', [FD, P, 0n, 0x100n])).toBe(false);
+    expect(notified('statx', [FD, P, 0x100n, 0xfffn, 0n])).toBe(false);
+    expect(notified('openat', [CWD, P, 0n])).toBe(true);
+    expect(notified('openat', [0xffffff9cn, P, 0n])).toBe(true);
+  });
+
+  it('sees opens that create, write or ask for O_PATH, and every other *at call, whatever the dirfd', () => {
+    for (const flags of [0o1n, 0o2n, 0o100n | 0o1n, 0o1000n, 0o10000000n]) expect(notified('openat', [FD, P, flags])).toBe(true);
+    for (const name of ['renameat', 'renameat2', 'linkat']) expect(notified(name, [FD, P, FD, P, 0n])).toBe(true);
+    expect(notified('symlinkat', [P, FD, P])).toBe(true);
+    for (const name of ['unlinkat', 'mkdirat', 'mknodat', 'fchmodat', 'fchmodat2', 'fchownat', 'readlinkat', 'faccessat', 'faccessat2', 'utimensat', 'futimesat', 'name_to_handle_at', 'execveat', 'openat2'])
+      expect([name, notified(name, [FD, P, 0n, 0n, 0n, 0n])]).toEqual([name, true]);
+    // utimensat(fd, NULL, ...) is futimens: it acts on the fd, no path to map.
+    expect(notified('utimensat', [FD, 0n, P, 0n])).toBe(false);
   });
 });

@@ -179,6 +179,24 @@ ${T}/pathop opath ${W}/x/file opathdir ${W}/x/d opathdir ${W}/x/file opath ${W}/
   });
 });
 
+describe('unreal transparency: absolute paths with a real dirfd', () => {
+  it('every *at call but a plain open or stat maps an absolute /unreal path whatever its dirfd; tar -xP -C', async () => {
+    const r = await differential(tree, (W, _P, T) => `
+cd ${W}/x/d
+${T}/pathop renameat ${W}/x/file ${W}/x/moved linkat ${W}/x/moved ${W}/x/hard symlinkat t ${W}/x/sl mkdirat ${W}/x/md mknodat ${W}/x/fifo \
+  readlinkat ${W}/x/abs faccessat ${W}/x/moved faccessat2 ${W}/x/nx/f fchmodat ${W}/x/hard fchownat ${W}/x/sl utimensat ${W}/x/md \
+  futimens ${W}/x/moved creatat ${W}/x/new opathat1 ${W}/x/dl unlinkat ${W}/x/hard rmdirat ${W}/x/empty renameat ${W}/x/missing ${W}/x/m2
+tar -cPf ${W}/a.tar ${W}/x/d ${W}/x/moved && rm -r ${W}/x/d ${W}/x/moved && mkdir ${W}/c && tar -xPf ${W}/a.tar -C ${W}/c; echo "tar rc=$?"; rm ${W}/a.tar
+`);
+    // Natively the kernel ignores the dirfd for an absolute path (else this would not compare).
+    expect(r.root!.stdout).toContain('renameat W/x/file: OK W/x/moved');
+    expect(r.root!.stdout).toContain('readlinkat W/x/abs: OK W/x/d');
+    expect(r.root!.stdout).toContain('tar rc=0');
+    expect(r.root!.tree).toEqual(expect.arrayContaining(['x/fifo other 644 0', 'x/md dir 755 0', 'x/sl link 777 0 -> t']));
+    expect(r.root!.tree.some((l) => l.startsWith('x/moved file 600 0 '))).toBe(true);
+  });
+});
+
 describe('unreal transparency: io_uring', () => {
   it('io_uring_setup is ENOSYS by default (programs fall back to calls the engine maps); io_uring=allow leaves it', async () => {
     const script = (W: string, _P: string, T: string) => `${T}/uring ${W}/x/file; ${T}/uring ${W}/x/missing`;

@@ -14,7 +14,11 @@
 //   capabilities, user namespace, or its process's root); SETS_ROOT: of those, the ones that may
 //   change the root or the mount namespace;
 // - EMULATED: the executor can realize a changed call as the tracee (src/chain/emulate);
-// - COMMON: the calls most programs spend their syscalls on (`count`'s default set).
+// - COMMON: the calls most programs spend their syscalls on (`count`'s default set);
+// - WALK: what a tree walk (find, tar c, rm -r, fts) makes for every entry relative to the
+//   directory fd it holds: open a name, stat a name. Path-mapping engines leave these to the kernel
+//   when the dirfd is a real directory (unless an `oflags` argument asks to create, write or
+//   O_PATH), so that walks cost nothing; every other *at call is seen whatever its dirfd.
 // The arguments (kinds in ./kinds.ts), as many as strace prints, are given for every call but the
 // ones the kernel does not implement (afs_syscall, vserver...), which print as six raw registers.
 import { bufIn, type Arg, type RetKind } from './kinds.js';
@@ -40,6 +44,7 @@ export const SETS_CREDS = 1 << 20;
 export const SETS_ROOT = 1 << 21;
 export const EMULATED = 1 << 22;
 export const COMMON = 1 << 23;
+export const WALK = 1 << 24;
 
 /**
  * strace's class names (-e trace=%NAME, and the legacy names without %) and their fact bits. A
@@ -313,12 +318,12 @@ const ROWS: readonly Row[] = [
   [254, 'inotify_add_watch', DESC | FILE | EMULATED, ['fd', 'path', 'hex']],
   [255, 'inotify_rm_watch', DESC, ['fd', 'int']],
   [256, 'migrate_pages', MEM, ['pid', 'ulong', 'ptr', 'ptr']],
-  [257, 'openat', DESC | FILE | EMULATED | COMMON, ['dirfd', 'path', 'oflags', 'mode']],
+  [257, 'openat', DESC | FILE | EMULATED | COMMON | WALK, ['dirfd', 'path', 'oflags', 'mode']],
   [258, 'mkdirat', DESC | FILE | EMULATED, ['dirfd', 'path', 'mode']],
   [259, 'mknodat', DESC | FILE | EMULATED, ['dirfd', 'path', 'fmode', 'dev']],
   [260, 'fchownat', DESC | FILE | EMULATED, ['dirfd', 'path', 'int', 'int', 'atflags']],
   [261, 'futimesat', DESC | FILE | EMULATED, ['dirfd', 'path', 'ptr']],
-  [262, 'newfstatat', DESC | FILE | FSTAT | STAT_LIKE | EMULATED | COMMON, ['dirfd', 'path', 'stat', 'atflags']],
+  [262, 'newfstatat', DESC | FILE | FSTAT | STAT_LIKE | EMULATED | COMMON | WALK, ['dirfd', 'path', 'stat', 'atflags']],
   [263, 'unlinkat', DESC | FILE | EMULATED, ['dirfd', 'path', 'unlinkflags']],
   [264, 'renameat', DESC | FILE | EMULATED, ['dirfd', 'path', 'dirfd', 'path']],
   [265, 'linkat', DESC | FILE | EMULATED, ['dirfd', 'path', 'dirfd', 'path', 'atflags']],
@@ -388,7 +393,7 @@ const ROWS: readonly Row[] = [
   [329, 'pkey_mprotect', MEM, ['ptr', 'ulong', 'prot', 'int']],
   [330, 'pkey_alloc', 0, ['bits', 'bits']],
   [331, 'pkey_free', 0, ['int']],
-  [332, 'statx', DESC | FILE | FSTAT | STAT_LIKE | EMULATED | COMMON, ['dirfd', 'path', 'atflags', 'statxmask', 'statx']],
+  [332, 'statx', DESC | FILE | FSTAT | STAT_LIKE | EMULATED | COMMON | WALK, ['dirfd', 'path', 'atflags', 'statxmask', 'statx']],
   [333, 'io_pgetevents', 0, ['ptr', 'long', 'long', 'ptr', 'ptr', 'ptr']],
   [334, 'rseq', 0, ['ptr', 'hex', 'int', 'hex']],
   [335, 'uretprobe', 0, []],

@@ -1,5 +1,7 @@
 // Path calls made raw, one per pair of arguments: OP PATH [PATH2]. Prints "OP PATH: OK ..." or
 // "OP PATH: ERRNO" (the errno's name), so that a native and a virtualized run compare exactly.
+// The ops ending in "at" pass a real directory fd (the cwd, opened) as their dirfd, so that an
+// absolute PATH tests that the kernel's rule (an absolute path ignores the dirfd) holds.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -7,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 static const char* type(mode_t m) {
@@ -21,6 +24,8 @@ static void result(const char* op, const char* p, long r, const char* extra) {
 int main(int argc, char** argv) {
   struct stat st;
   char buf[4096];
+  int D = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); // a real dirfd for the *at ops
+  if (D < 0) { perror("pathop: open ."); return 1; }
   for (int i = 1; i + 1 < argc; i += 2) {
     const char* op = argv[i];
     const char* p = argv[i + 1];
@@ -73,6 +78,50 @@ int main(int argc, char** argv) {
     } else if (!strcmp(op, "symlink") && i + 2 < argc) {
       result(op, argv[i + 2], syscall(SYS_symlink, p, argv[i + 2]), p);
       i++;
+    } else if ((!strcmp(op, "renameat") || !strcmp(op, "linkat") || !strcmp(op, "symlinkat")) && i + 2 < argc) {
+      const char* q = argv[i + 2];
+      r = op[0] == 'r' ? syscall(SYS_renameat2, D, p, D, q, 0) : op[0] == 'l' ? syscall(SYS_linkat, D, p, D, q, 0) : syscall(SYS_symlinkat, p, D, q);
+      result(op, op[0] == 's' ? q : p, r, op[0] == 's' ? p : q);
+      i++;
+    } else if (!strcmp(op, "unlinkat") || !strcmp(op, "rmdirat")) {
+      result(op, p, syscall(SYS_unlinkat, D, p, op[0] == 'r' ? AT_REMOVEDIR : 0), NULL);
+    } else if (!strcmp(op, "mkdirat")) {
+      result(op, p, syscall(SYS_mkdirat, D, p, 0755), NULL);
+    } else if (!strcmp(op, "mknodat")) {
+      result(op, p, syscall(SYS_mknodat, D, p, S_IFIFO | 0644, 0), NULL);
+    } else if (!strcmp(op, "readlinkat")) {
+      r = syscall(SYS_readlinkat, D, p, buf, sizeof buf - 1);
+      if (r >= 0) buf[r] = 0;
+      result(op, p, r, r >= 0 ? buf : NULL);
+    } else if (!strcmp(op, "faccessat")) {
+      result(op, p, syscall(SYS_faccessat, D, p, R_OK), NULL);
+    } else if (!strcmp(op, "faccessat2")) {
+      result(op, p, syscall(SYS_faccessat2, D, p, R_OK, AT_EACCESS), NULL);
+    } else if (!strcmp(op, "fchmodat")) {
+      result(op, p, syscall(SYS_fchmodat, D, p, 0600), NULL);
+    } else if (!strcmp(op, "fchownat")) {
+      result(op, p, syscall(SYS_fchownat, D, p, getuid(), 0, AT_SYMLINK_NOFOLLOW), NULL);
+    } else if (!strcmp(op, "utimensat")) {
+      struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
+      r = syscall(SYS_utimensat, D, p, ts, AT_SYMLINK_NOFOLLOW);
+      if (r == 0 && fstatat(D, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_mtime != 1000000000) r = -1, errno = EINVAL;
+      result(op, p, r, NULL);
+    } else if (!strcmp(op, "futimens")) {
+      // utimensat(fd, NULL, ...): acts on the fd itself.
+      int fd = (int)syscall(SYS_openat, AT_FDCWD, p, O_WRONLY);
+      struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
+      r = fd < 0 ? -1 : syscall(SYS_utimensat, fd, NULL, ts, 0);
+      if (r == 0 && fstat(fd, &st) == 0 && st.st_mtime != 1000000000) r = -1, errno = EINVAL;
+      if (fd >= 0) close(fd);
+      result(op, p, r, NULL);
+    } else if (!strcmp(op, "creatat")) {
+      r = syscall(SYS_openat, D, p, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+      if (r >= 0) close((int)r);
+      result(op, p, r, NULL);
+    } else if (!strcmp(op, "opathat1")) {
+      r = syscall(SYS_openat, D, p, O_PATH | O_NOFOLLOW);
+      if (r >= 0) fstat((int)r, &st), close((int)r);
+      result(op, p, r, r >= 0 ? type(st.st_mode) : NULL);
     } else {
       fprintf(stderr, "pathop: unknown op %s\n", op);
       return 2;

@@ -13,7 +13,7 @@ import { UsageError } from '../../chain/errors.js';
 import { CRED_SYSCALLS, realCwd, ROOT_SYSCALLS, socketPath, SOCKADDR_ARG } from '../../chain/emulate/index.js';
 import { loadBinding, type RawBinding } from '../../native/load.js';
 import { AT_FDCWD, PATH_ARGS, PATH_DIRFDS } from '../../syscalls/paths.js';
-import { EMULATED, syscallsWith } from '../../syscalls/table.js';
+import { EMULATED, syscallInfo, syscallsWith, WALK } from '../../syscalls/table.js';
 import { CwdLevels } from './levels.js';
 import { MAX_LEVELS, PathMap, type Lookup, type Mapped, type Place, type Probe } from './map.js';
 
@@ -40,11 +40,12 @@ export interface UnrealOptions {
   /** The mapped name, one absolute component (default `/unreal`). */
   prefix?: string;
   /**
-   * 'cwd' (default): the *at calls are intercepted only with AT_FDCWD; a call relative to an open
-   * directory runs natively (so `find`, `rm -r`, `tar` walking a tree cost nothing), and an
-   * absolute /unreal path passed with a real dirfd is not mapped. 'all': every *at call.
+   * 'walk' (default): opens and stats relative to an open directory run natively (so `find`,
+   * `tar c` walking a tree cost nothing), and an absolute /unreal path passed to them with a real
+   * dirfd is not mapped; every other *at call is seen whatever its dirfd (see unrealInterests).
+   * 'all': every *at call.
    */
-  dirfds?: 'cwd' | 'all';
+  dirfds?: 'walk' | 'all';
   /**
    * 'enosys' (default): io_uring_setup fails with ENOSYS, so programs (and libuv) fall back to
    * plain syscalls, which seccomp sees: operations submitted through io_uring (IORING_OP_OPENAT...)
@@ -76,7 +77,7 @@ export class UnrealEngine implements Engine {
     this.pathComponents = [prefix.slice(1)];
     this.levels = new CwdLevels(binding);
     this.ioUring = opts.ioUring ?? 'enosys';
-    this.interests = unrealInterests(opts.dirfds ?? 'cwd', this.ioUring);
+    this.interests = unrealInterests(opts.dirfds ?? 'walk', this.ioUring);
   }
 
   /**
@@ -240,12 +241,24 @@ export class UnrealEngine implements Engine {
   }
 }
 
+/** Flags of an open that creates, writes or makes an O_PATH fd: such opens are always seen. */
+const O_WRITE_BITS = 0o1 | 0o2 | 0o100 | 0o1000 | 0o10000000; // O_WRONLY O_RDWR O_CREAT O_TRUNC O_PATH
+const ALL_BITS = 0xffffffffffffffffn;
+
 /**
- * What an instance intercepts. With dirfds 'cwd', the *at calls only when a dirfd argument is
- * AT_FDCWD (sign- or zero-extended); the credential calls always (see CRED_SYSCALLS); and
- * io_uring_setup, to refuse it, unless allowed.
+ * What an instance intercepts: the credential calls always (see CRED_SYSCALLS); io_uring_setup, to
+ * refuse it, unless allowed; and every path call the executor can realize, derived from the table:
+ * - without a dirfd, or with dirfds 'all': always;
+ * - a WALK call (open, stat: what tree walks make per entry relative to their directory fd): when
+ *   its dirfd is AT_FDCWD (sign- or zero-extended), or when its open flags (kind `oflags`) create,
+ *   write or ask for O_PATH. A plain open or stat with a real dirfd stays in the kernel, so walks
+ *   cost nothing; an absolute /unreal path given to one with a real dirfd is not mapped.
+ * - any other *at call (rename, link, unlink, mkdir, mknod, symlink, chmod, chown, utimes,
+ *   readlink, access, execveat, name_to_handle_at...): when a dirfd is AT_FDCWD or a path pointer
+ *   is not NULL. Only `utimensat(fd, NULL, ...)` (futimens: it acts on the fd, no path to map)
+ *   stays in the kernel.
  */
-export function unrealInterests(dirfds: 'cwd' | 'all', ioUring: 'enosys' | 'allow'): Interest[] {
+export function unrealInterests(dirfds: 'walk' | 'all', ioUring: 'enosys' | 'allow'): Interest[] {
   const interests: Interest[] = ioUring === 'enosys' ? [{ syscall: 'io_uring_setup' }] : [];
   for (const name of new Set<string>([...UNREAL_SYSCALLS, ...CRED_SYSCALLS])) {
     const fds = PATH_DIRFDS[name];
@@ -257,6 +270,13 @@ export function unrealInterests(dirfds: 'cwd' | 'all', ioUring: 'enosys' | 'allo
       interests.push({ syscall: name, when: [{ arg: d, eq: AT_FDCWD }] });
       interests.push({ syscall: name, when: [{ arg: d, eq: 0xffffff9c }] });
     }
+    const info = syscallInfo(name)!;
+    if (info.facts & WALK) {
+      const flags = info.args?.indexOf('oflags') ?? -1;
+      if (flags >= 0) interests.push({ syscall: name, when: [{ arg: flags, anyBits: O_WRITE_BITS }] });
+    } else {
+      for (const p of PATH_ARGS[name] ?? []) interests.push({ syscall: name, when: [{ arg: p, anyBits: ALL_BITS }] });
+    }
   }
   return interests;
 }
@@ -266,26 +286,26 @@ export const unrealFactory: EngineFactory = {
   summary: 'path virtualization: /unreal/X and /unreal/unreal/X are /X',
   options: {
     prefix: 'the mapped directory, one absolute component (default /unreal)',
-    dirfds: "cwd (default: *at calls relative to an open directory run natively) or all",
+    dirfds: 'walk (default: opens and stats relative to an open directory run natively; other *at calls are mapped whatever their dirfd) or all',
     io_uring: 'enosys (default: io_uring_setup fails, programs fall back to syscalls the engine maps) or allow',
   },
   // Loadable from inside (`sysvisor load unreal`, a nested `-e unreal`): the outermost filter
   // notifies these from the start; while no scope has an unreal, the pump continues them in C++.
   // `--sealed` leaves them out.
-  loadableInterests: () => unrealInterests('cwd', 'enosys'),
+  loadableInterests: () => unrealInterests('walk', 'enosys'),
   create(options: EngineOptions, _ctx: EngineContext): Engine {
     const prefix = options['prefix'];
     const dirfds = options['dirfds'];
     const ioUring = options['io_uring'];
     if (prefix && (prefix.length !== 1 || !/^\/[^/]+$/.test(prefix[0]!) || prefix[0] === '/.' || prefix[0] === '/..'))
       throw new UsageError(`engine unreal: prefix must be one absolute component like /unreal, got '${prefix.join(',')}'`);
-    if (dirfds && (dirfds.length !== 1 || (dirfds[0] !== 'cwd' && dirfds[0] !== 'all')))
-      throw new UsageError(`engine unreal: dirfds must be cwd or all, got '${dirfds.join(',')}'`);
+    if (dirfds && (dirfds.length !== 1 || (dirfds[0] !== 'walk' && dirfds[0] !== 'all')))
+      throw new UsageError(`engine unreal: dirfds must be walk or all, got '${dirfds.join(',')}'`);
     if (ioUring && (ioUring.length !== 1 || (ioUring[0] !== 'enosys' && ioUring[0] !== 'allow')))
       throw new UsageError(`engine unreal: io_uring must be enosys or allow, got '${ioUring.join(',')}'`);
     return new UnrealEngine(loadBinding(), {
       ...(prefix ? { prefix: prefix[0]! } : {}),
-      ...(dirfds ? { dirfds: dirfds[0] as 'cwd' | 'all' } : {}),
+      ...(dirfds ? { dirfds: dirfds[0] as 'walk' | 'all' } : {}),
       ...(ioUring ? { ioUring: ioUring[0] as 'enosys' | 'allow' } : {}),
     });
   },
