@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { PathMap, type Probe } from '../src/engines/unreal/map.js';
 import { unrealInterests } from '../src/engines/unreal/unreal.js';
+import { BINPRM_BUF_SIZE, parseShebang } from '../src/engines/unreal/script.js';
 import { planFilter } from '../src/filter/plan.js';
 import { AUDIT_ARCH_X86_64, run, SECCOMP_RET } from '../src/filter/cbpf.js';
 import { nrOf } from '../src/syscalls/table.js';
@@ -120,5 +121,30 @@ describe("unreal's filter (dirfds=walk): which *at calls leave the kernel", () =
       expect([name, notified(name, [FD, P, 0n, 0n, 0n, 0n])]).toEqual([name, true]);
     // utimensat(fd, NULL, ...) is futimens: it acts on the fd, no path to map.
     expect(notified('utimensat', [FD, 0n, P, 0n])).toBe(false);
+  });
+});
+
+describe('parseShebang: the #! line as fs/binfmt_script.c reads it', () => {
+  const p = (s: string) => {
+    const r = parseShebang(Buffer.from(s, 'latin1'));
+    return r === null ? null : 'errno' in r ? r.errno : [r.interp.toString('latin1'), r.arg?.toString('latin1') ?? null];
+  };
+  it('takes the name after optional spaces/tabs and the rest of the line, trimmed, as one argument', () => {
+    expect(p('#!/bin/sh\necho')).toEqual(['/bin/sh', null]);
+    expect(p('#! \t/usr/bin/env  python3 -u \t\nx')).toEqual(['/usr/bin/env', 'python3 -u']);
+    expect(p('#!/bin/sh   \n')).toEqual(['/bin/sh', null]);
+    expect(p('#!/bin/a\0b c\n')).toEqual(['/bin/a', null]); // a NUL ends the name, and no argument
+    expect(p('#!/bin/sh -e\0x\n')).toEqual(['/bin/sh', '-e']);
+  });
+  it('is ENOEXEC without a name, or when the name may be cut off by the 256-byte buffer', () => {
+    expect(p('#!\n')).toBe(8);
+    expect(p('#!  \t \n')).toBe(8);
+    expect(p('#!/' + 'x'.repeat(300))).toBe(8);
+    expect(p('#!/bin/sh ' + 'x'.repeat(300))).toEqual(['/bin/sh', 'x'.repeat(BINPRM_BUF_SIZE - 1 - '#!/bin/sh '.length)]);
+    expect(p('#!/bin/sh')).toEqual(['/bin/sh', null]); // shorter than the buffer: NUL padding ends it
+  });
+  it('is null for a file that is not a script', () => {
+    expect(p('\x7fELF')).toBeNull();
+    expect(p('#')).toBeNull();
   });
 });

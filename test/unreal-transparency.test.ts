@@ -197,6 +197,79 @@ tar -cPf ${W}/a.tar ${W}/x/d ${W}/x/moved && rm -r ${W}/x/d ${W}/x/moved && mkdi
   });
 });
 
+describe('unreal transparency: #! interpreters under /unreal', () => {
+  it('scripts run with argv as binfmt_script builds it, nested interpreters up to the kernel depth, its errnos', async () => {
+    const r = await differential(tree, (W, P, T) => {
+      const real = W.slice(P.length); // the same directory named without the view (natively W)
+      const mk = (name: string, line: string, body = '') => `printf '%s\\n%s\\n' "${line}" '${body}' > ${name} && chmod +x ${name}`;
+      return `
+cd ${W}
+${mk('s1', `#!${P}/bin/sh`, 'echo "s1: 0=$0 args=$*"')}
+${mk('s2', `#!${P}/usr/bin/printf [%s]`)}
+${mk('s3', `#!  ${P}/usr/bin/printf \t%s %s|\t `)}
+${mk('s4', `#!${W}/s1 -x`)}
+${mk('m1', `#!${real}/s1`)}
+${mk('r1', '#!/bin/sh', `[ "$0" = "${W}/r1" ] && echo "r1: 0 is the path as given" || echo "r1: 0=$0"`)}
+${mk('bad', `#!${P}/nonexistent/sh`)}
+${mk('noexec', `#!${W}/x/file`)}
+${mk('empty', '#!   ')}
+${mk('c0', `#!${P}/bin/sh`, 'echo "c0: $0 $*"')}
+for i in 1 2 3 4 5 6; do ${mk('c$i', `#!${W}/c$((i-1)) a$i`)}; done
+printf '#!${P}/bin/sh\\necho hidden\\n' > plain
+./s1 a 'b c'; echo "rc=$?"
+${W}/s1 a; echo "rc=$?"
+./s2 a b; echo " rc=$?"
+./s3 a b; echo " rc=$?"
+./s4 a; echo "rc=$?"
+./m1 a; echo "rc=$?"
+PATH=${W}:$PATH s1 via-path; echo "rc=$?"
+${W}/r1; ./r1
+for s in s1 s4 bad noexec empty plain c4 c5 c6; do ${T}/pathop exec ./$s; done
+rm s1 s2 s3 s4 m1 r1 bad noexec empty plain c0 c1 c2 c3 c4 c5 c6
+`;
+    });
+    // What the kernel does natively, so that the comparison cannot pass by both failing alike.
+    expect(r.root!.stdout).toContain("s1: 0=./s1 args=a b c\nrc=0");
+    expect(r.root!.stdout).toContain('[./s2][a][b] rc=0');
+    expect(r.root!.stdout.split('\n')).toContain('./s3 a|b | rc=0');
+    expect(r.root!.stdout).toContain('s1: 0=W/s1 args=-x ./s4 a');
+    expect(r.root!.stdout).toContain('r1: 0 is the path as given\nr1: 0=./r1');
+    expect(r.root!.stdout).toContain('exec ./bad: ENOENT');
+    expect(r.root!.stdout).toContain('exec ./noexec: EACCES');
+    expect(r.root!.stdout).toContain('exec ./empty: ENOEXEC');
+    expect(r.root!.stdout).toContain('exec ./plain: EACCES');
+    expect(r.root!.stdout).toContain('c0: W/c0 a1 W/c1 a2 W/c2 a3 W/c3 a4 ./c4 x');
+    expect(r.root!.stdout).toContain('exec ./c5: ELOOP');
+  });
+});
+
+describe('unreal transparency: symlinks naming /unreal', () => {
+  it('a venv-like tree whose bin/python3 links into the view runs: by absolute and relative path, through a second link, as a #! interpreter', async () => {
+    const r = await differential(tree, (W, P) => `
+mkdir -p ${W}/venv/bin && ln -s ${P}/usr/bin/python3 ${W}/venv/bin/python3 && ln -s python3 ${W}/venv/bin/python && echo 'home = ${P}/usr/bin' > ${W}/venv/pyvenv.cfg
+printf '%s\\n%s\\n' '#!${W}/venv/bin/python -u' 'import sys; print("tool", sys.argv, sys.prefix == "${W}/venv")' > ${W}/venv/bin/tool && chmod +x ${W}/venv/bin/tool
+${W}/venv/bin/python -c 'import sys; print(sys.argv, sys.prefix == "${W}/venv")'; echo "rc=$?"
+cd ${W}/venv/bin && ./python3 -c 'import sys; print("rel", sys.prefix == "${W}/venv")'; echo "rc=$?"
+${W}/venv/bin/tool a 'b c'; echo "rc=$?"
+cd ${W} && rm -r venv
+`);
+    expect(r.root!.stdout).toBe("['-c'] True\nrc=0\nrel True\nrc=0\ntool ['W/venv/bin/tool', 'a', 'b c'] True\nrc=0\n");
+    expect(r.nobody!.stdout).toBe(r.root!.stdout);
+  });
+});
+
+describe('unreal transparency: the cwd in procfs', () => {
+  it('readlink of /proc/self/cwd and /proc/thread-self/cwd shows the cwd in the view, as getcwd does', async () => {
+    const r = await differential(tree, (W, _P, T) => `
+cd ${W}/x/d
+for l in /proc/self/cwd /proc/thread-self/cwd; do [ "$(readlink $l)" = "${W}/x/d" ] && echo "$l same" || echo "$l differs: $(readlink $l)"; done
+[ "$(${T}/pathop readlink /proc/self/cwd)" = "readlink /proc/self/cwd: OK ${W}/x/d" ] && echo raw same
+ls -l /proc/self/cwd | grep -q -- "-> ${W}/x/d$" && echo "ls same"
+`);
+    expect(r.root!.stdout).toBe('/proc/self/cwd same\n/proc/thread-self/cwd same\nraw same\nls same\n');
+  });
+});
+
 describe('unreal transparency: io_uring', () => {
   it('io_uring_setup is ENOSYS by default (programs fall back to calls the engine maps); io_uring=allow leaves it', async () => {
     const script = (W: string, _P: string, T: string) => `${T}/uring ${W}/x/file; ${T}/uring ${W}/x/missing`;

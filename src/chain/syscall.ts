@@ -66,6 +66,17 @@ export class Syscall {
    */
   chdirTarget: readonly [number, number] | undefined;
 
+  /**
+   * For an execve an engine turns into another one (a `#!` script whose interpreter it maps, as
+   * binfmt_script would; a program it reaches through a symlink naming its view): `path`, a byte
+   * string the engines see again, and `argv0`, what replaces argv[0] (for a script: interpreter,
+   * optional argument, the script's path as given), or null to keep the whole argv; the original
+   * argv[1..] follow. The executor makes the thread call execve so and sets `at` to the address of
+   * the new path in the tracee's memory (its lowest byte), placed below `below` when given (an
+   * earlier step's strings, still in use).
+   */
+  execInstead: { path: string; argv0: readonly string[] | null; below?: number; at?: number } | undefined;
+
   /** The engines this call passes through, innermost first (set by the chain as it enters). */
   route: readonly RouteStop[] = [];
 

@@ -194,6 +194,13 @@ export interface RawBinding {
    * -errno (nothing written).
    */
   rewriteContinue(request: RewriteRequest): number;
+  /**
+   * For a call about to be answered with an error: stops the thread when it returns to user space
+   * and points it back at its `syscall` instruction with number `nr` and first arguments `args`, so
+   * that it makes that call next. 1 when armed, -errno when it cannot be (another tracer, no
+   * killable wait): then nothing happens.
+   */
+  redoSyscall(request: RedoRequest): number;
 }
 
 /** A thread as /proc shows it (addon/src/emulate/task.cc). */
@@ -229,6 +236,17 @@ export interface OpenRequest extends PathTarget {
   mode: number;
   /** openat2's RESOLVE_* flags; non-zero: the kernel must open it (EMULATE_FALLBACK). */
   resolve?: number;
+}
+
+/** A syscall a thread is made to make instead of the one answered (addon/src/emulate/rewrite.cc). */
+export interface RedoRequest {
+  tid: number;
+  /** The syscall the thread makes instead (execve). */
+  nr: number;
+  /** Its first three arguments. */
+  args: readonly [number, number, number];
+  /** The kernel has a killable wait for notified calls (else nothing is armed: -EPERM). */
+  killableWait: boolean;
 }
 
 /** Argument bytes written over the tracee's for a CONTINUE and restored at its exit (addon/src/emulate/rewrite.cc). */

@@ -16,6 +16,14 @@
 // When the thread cannot be seized (another tracer, e.g. strace or gdb inside), the agent instead
 // polls /proc/TID/syscall and restores when the thread has left the call: a short window remains.
 //
+// redoSyscall({ tid, nr, args: [a0, a1, a2], killableWait }) arms the same stop for a call the
+// caller then answers with an error: at the stop the agent points the thread back at its `syscall`
+// instruction with the given number and first three arguments (rip - 2, rax = orig_rax = nr), so
+// the thread makes that call next, as if it had made it itself (a `#!` script whose interpreter
+// only the engines can map: the interpreter is exec'd instead, with the argv binfmt_script would
+// build). 1 when armed, -errno when the thread cannot be stopped (another tracer, no killable
+// wait; nothing is armed then).
+//
 // rewriteContinue({ tid, regions: [addr, newBytes, oldBytes][], exec, killableWait }) -> 1 (ptrace),
 // 2 (polling),
 // or -errno when the bytes could not be written (nothing changed then): -EFAULT when a region is
@@ -62,6 +70,8 @@ struct Job {
   bool ptraced = false;
   bool may_ptrace = true;  // false without SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
   bool retried_tgid = false;
+  bool redo = false;  // at the stop, make the thread run syscall redo_nr(redo_args) instead
+  uint64_t redo_nr = 0, redo_args[3] = {0, 0, 0};
   std::string syscall_line;  // /proc/TID/syscall while the call was pending (polling mode)
   std::vector<Region> regions;
   std::chrono::steady_clock::time_point since;
@@ -202,6 +212,19 @@ class Agent {
     }
     struct user_regs_struct regs = {};
     bool have = ptrace(PTRACE_GETREGS, j.tid, 0, &regs) == 0;
+    if (j.redo) {
+      if (have) {
+        regs.orig_rax = regs.rax = j.redo_nr;
+        regs.rdi = j.redo_args[0];
+        regs.rsi = j.redo_args[1];
+        regs.rdx = j.redo_args[2];
+        regs.rip -= 2;  // back onto the 2-byte `syscall` instruction the call came from
+        ptrace(PTRACE_SETREGS, j.tid, 0, &regs);
+      }
+      int rsig = (si.si_status >> 8) == PTRACE_EVENT_STOP ? 0 : (si.si_status & 0x7f);
+      ptrace(PTRACE_DETACH, j.tid, 0, rsig);
+      return true;
+    }
     long ret = have ? (long)regs.rax : -1;
     bool exec_done = j.exec && have && ret == 0;
     if (!exec_done) WriteRegions(j.tid, j.regions, true);
@@ -276,10 +299,38 @@ Napi::Value RewriteContinue(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, seized ? 1 : 2);
 }
 
+Napi::Value RedoSyscall(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!Request::From(info, "redoSyscall")) return env.Undefined();
+  Request q(env, info[0].As<Napi::Object>(), "redoSyscall");
+  Job j;
+  j.tid = (pid_t)q.Num("tid");
+  j.redo = true;
+  j.redo_nr = (uint64_t)q.Num("nr");
+  // Only with a killable wait: an interrupt would end a wait that is not (see rewriteContinue).
+  bool killable = q.Bool("killableWait");
+  Napi::Value list = q.Get("args");
+  if (q.ok() && (!list.IsArray() || list.As<Napi::Array>().Length() != 3)) q.Fail("args", "an array of the first three arguments");
+  if (!q.ok()) return env.Undefined();
+  Napi::Array args = list.As<Napi::Array>();
+  for (uint32_t i = 0; i < 3; i++) {
+    Napi::Value v = args.Get(i);
+    if (!v.IsNumber()) return (ThrowType(env, "redoSyscall: field 'args' must be an array of numbers"), env.Undefined());
+    j.redo_args[i] = (uint64_t)v.As<Napi::Number>().Int64Value();
+  }
+  if (!killable) return Napi::Number::New(env, -EPERM);
+  TaskStatus st;
+  if (int r = ReadStatus(j.tid, &st); r < 0) return Napi::Number::New(env, r == -EIO ? -ESRCH : r);
+  j.tgid = st.tgid;
+  // The agent tracks the job either way; unseized, it finds nothing to restore and drops it.
+  return Napi::Number::New(env, Agent::Get().Submit(std::move(j)) ? 1 : -EBUSY);
+}
+
 }  // namespace
 
 void InitRewrite(Napi::Env env, Napi::Object exports) {
   exports.Set("rewriteContinue", Napi::Function::New(env, RewriteContinue, "rewriteContinue"));
+  exports.Set("redoSyscall", Napi::Function::New(env, RedoSyscall, "redoSyscall"));
 }
 
 }  // namespace emulate

@@ -20,7 +20,11 @@ const STAT_SIZE = 144;
 /** Below the stack pointer, past the red zone: scratch memory of a thread blocked in a syscall. */
 const RED_ZONE = 128;
 
-export type ProcessBinding = Pick<RawBinding, 'pathAs' | 'EMULATE_FALLBACK'>;
+export type ProcessBinding = Pick<RawBinding, 'pathAs' | 'EMULATE_FALLBACK'> & Partial<Pick<RawBinding, 'redoSyscall'>>;
+
+const SYS_EXECVE = 59;
+/** Scratch for a redone execve goes this far below the red zone, clear of a signal frame. */
+const SIGNAL_FRAME_ROOM = 16384;
 
 /** The kernel's cwd of a thread (what getcwd would return) as a byte string, or an errno. */
 export function realCwd(tid: number): string | number {
@@ -58,6 +62,10 @@ export function processEmulators(binding: ProcessBinding, ctx: RewriteContext): 
   // argv[0] is the path's own buffer (execv(argv[0], argv)), argv[0] is pointed at a copy of the
   // original string put below the thread's stack pointer, so the program still sees its name.
   const exec = (pathArg: number, argvArg: number, flagsArg: number): Emulator => (call) => {
+    if (call.execInstead) {
+      const r = execInstead(call, binding, ctx, argvArg, argvArg + 1);
+      if (r !== null) return r;
+    }
     if (!call.changed) return Result.CONTINUED;
     const flags = flagsArg >= 0 ? call.args[flagsArg]! : 0;
     if (call.latin1(pathArg) === '' && (flags & AT_EMPTY_PATH) === 0) return Result.error(E.ENOENT);
@@ -101,6 +109,65 @@ export function processEmulators(binding: ProcessBinding, ctx: RewriteContext): 
     connect: sock,
     getcwd,
   };
+}
+
+// The exec of a script's interpreter instead of the script (call.execInstead): the new path, argv
+// strings and pointer array (the original argv[1..] pointers reused) written below the thread's
+// stack pointer, clear of the red zone and of a signal frame; the call is answered with an error
+// and the addon points the thread back at its syscall instruction as execve(path, argv, envp),
+// which the engines then see as a new call. Null when it cannot be armed (no killable wait,
+// another tracer, no room on the stack): the call then goes on as it is.
+function execInstead(call: Syscall, binding: ProcessBinding, ctx: RewriteContext, argvArg: number, envpArg: number): Result | null {
+  const ins = call.execInstead!;
+  if (!binding.redoSyscall || !ctx.killableWait) return null;
+  const rest: Buffer[] = [];
+  const argv = call.args[argvArg]!;
+  if (argv !== 0) {
+    for (let i = ins.argv0 === null ? 0 : 1; ; i++) {
+      const slot = call.memory.readBytes(argv + 8 * i, 8);
+      if (slot === null) return Result.error(E.EFAULT);
+      if (slot.readBigUInt64LE(0) === 0n) break;
+      rest.push(slot);
+      if (i > 1 << 20) return Result.error(E.E2BIG);
+    }
+  }
+  const argv0 = ins.argv0 ?? [];
+  const strings = [ins.path, ...argv0].map((s) => Buffer.from(s + '\0', 'latin1'));
+  const strBytes = strings.reduce((n, b) => n + b.length, 0);
+  const ptrs = argv0.length + rest.length + 1;
+  const size = Math.ceil(strBytes / 8) * 8 + ptrs * 8;
+  const sp = stackPointer(call.tid);
+  if (sp === null) return null;
+  let at = -1;
+  for (const room of [SIGNAL_FRAME_ROOM, 0]) {
+    const a = Math.floor((Math.min(sp - RED_ZONE - room, ins.below ?? Infinity) - size) / 16) * 16;
+    if (a > 0 && call.memory.readBytes(a, size) !== null) {
+      at = a;
+      break;
+    }
+  }
+  if (at < 0) return null;
+  const buf = Buffer.alloc(size);
+  const addrs: number[] = [];
+  let off = 0;
+  for (const b of strings) {
+    addrs.push(at + off);
+    b.copy(buf, off);
+    off += b.length;
+  }
+  off = Math.ceil(off / 8) * 8;
+  const argvAt = at + off;
+  for (const a of addrs.slice(1)) off = buf.writeBigUInt64LE(BigInt(a), off);
+  for (const p of rest) off += p.copy(buf, off);
+  if (call.memory.writeBytes(at, buf) < 0) return null;
+  const r = binding.redoSyscall({ tid: call.tid, nr: SYS_EXECVE, args: [addrs[0]!, argvAt, call.args[envpArg]!], killableWait: true });
+  if (r !== 1) {
+    ctx.report(`cannot exec the interpreter of a #! script for ${call.name}(): the thread cannot be stopped (traced by another tracer?)`);
+    return null;
+  }
+  ins.at = addrs[0]!;
+  // Never seen by the thread: it makes the new execve instead.
+  return Result.error(E.ENOENT);
 }
 
 // When argv[0] and the path are the same buffer, the rewrite would rename the program: copy the

@@ -4,7 +4,7 @@
 // as the tracee (see src/chain/emulate and README.md next to this file). The kernel's cwd follows
 // the virtual one (chdir is rewritten), and the levels above it are kept per process, so relative
 // paths need no help and getcwd is the only call changed on exit.
-import { constants as fsc, readlinkSync } from 'node:fs';
+import { closeSync, constants as fsc, readlinkSync, readSync } from 'node:fs';
 import type { Engine, EngineContext, EngineFactory, EngineOptions, Next } from '../../chain/engine.js';
 import type { Interest } from '../../filter/plan.js';
 import { Result } from '../../chain/result.js';
@@ -16,6 +16,7 @@ import { AT_FDCWD, PATH_ARGS, PATH_DIRFDS } from '../../syscalls/paths.js';
 import { EMULATED, syscallInfo, syscallsWith, WALK } from '../../syscalls/table.js';
 import { CwdLevels } from './levels.js';
 import { MAX_LEVELS, PathMap, type Lookup, type Mapped, type Place, type Probe } from './map.js';
+import { BINPRM_BUF_SIZE, MAX_SCRIPT_DEPTH, parseShebang } from './script.js';
 
 /**
  * What `unreal` intercepts besides the credential calls: every call the executor can realize as
@@ -24,16 +25,31 @@ import { MAX_LEVELS, PathMap, type Lookup, type Mapped, type Place, type Probe }
  */
 export const UNREAL_SYSCALLS: readonly string[] = syscallsWith(EMULATED);
 
+const EINVAL = 22;
 const ERANGE = 34;
+const ELOOP = 40;
+const X_OK = 1;
+const AT_EACCESS = 0x200;
+const AT_EMPTY_PATH = 0x1000;
+const O_CLOEXEC = 0o2000000;
 const ENOSYS = 38;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const STAT_SIZE = 144;
 const ST_MODE = 24; // offset of st_mode in struct stat (x86_64)
 const { S_IFMT, S_IFDIR, S_IFLNK } = fsc;
 
-export type UnrealBinding = Pick<RawBinding, 'pathAs' | 'EMULATE_FALLBACK' | 'taskInfo' | 'forgetTracee'>;
+export type UnrealBinding = Pick<RawBinding, 'pathAs' | 'openAs' | 'EMULATE_FALLBACK' | 'taskInfo' | 'forgetTracee'>;
 
 const CRED = new Set<string>(CRED_SYSCALLS);
+/**
+ * Whether lookups made while handling `call` may use the addon's identity cache: not during a call
+ * that changes what it holds (CRED_SYSCALLS: forgotten on entry, and an entry made before the
+ * call runs, e.g. before an execve drops or gains capabilities, would outlive it).
+ */
+const cacheable = (call: Syscall): boolean => !CRED.has(call.name);
+
+/** procfs links to the caller's own cwd, whose target readlink shows in the view. */
+const CWD_LINKS = ['/proc/self/cwd', '/proc/thread-self/cwd'];
 const ROOT = new Set<string>(ROOT_SYSCALLS);
 
 export interface UnrealOptions {
@@ -68,12 +84,19 @@ export class UnrealEngine implements Engine {
   readonly map: PathMap;
   private readonly levels: CwdLevels;
   private readonly ioUring: 'enosys' | 'allow';
+  /**
+   * Threads made to exec a script's interpreter instead of the script (call.execInstead): the
+   * address of the new path in their memory and the scripts in the chain so far, so that the
+   * execve that follows is known as the next step of the same chain (the kernel's depth limit).
+   */
+  private readonly scriptChains = new Map<number, { at: number; depth: number }>();
 
   constructor(private readonly binding: UnrealBinding, opts: UnrealOptions = {}) {
     // The map works on byte strings (see Syscall.latin1); the pump takes the prefix as text.
     const prefix = opts.prefix ?? '/unreal';
     this.map = new PathMap(textToLatin1(prefix));
-    this.pathPrefixes = [prefix];
+    // The cwd links of procfs reach JS too: readlink of them shows the view (procCwd).
+    this.pathPrefixes = [prefix, ...CWD_LINKS];
     this.pathComponents = [prefix.slice(1)];
     this.levels = new CwdLevels(binding);
     this.ioUring = opts.ioUring ?? 'enosys';
@@ -108,6 +131,12 @@ export class UnrealEngine implements Engine {
         return this.getcwd(call, next);
       case 'chdir':
         return this.chdir(call, next);
+      case 'readlink':
+      case 'readlinkat': {
+        const r = this.procCwd(call);
+        if (r !== null) return r;
+        break;
+      }
       case 'bind':
       case 'connect': {
         const p = socketPath(call);
@@ -131,7 +160,121 @@ export class UnrealEngine implements Engine {
         if (m.changed) call.setLatin1(i, m.path);
       }
     }
+    if (call.name === 'execve' || call.name === 'execveat') return this.exec(call, next);
     return next();
+  }
+
+  // An execve of a `#!` script through the view. The kernel would open the script's interpreter
+  // itself, on the real tree (one named under the view fails), and pass the interpreter the path
+  // it was given, which is the real one once rewritten ($0 would show it). As binfmt_script does,
+  // the engine reads the script's first line (as the tracee) and makes the thread exec the
+  // interpreter instead, argv = [interpreter, optional argument, the script's path as given,
+  // argv[1]...]; that execve comes back through the engines (which map the interpreter) and, if
+  // the interpreter is a script too, is handled the same way, up to the kernel's depth. Scripts
+  // named by real paths whose interpreters are all real are left to the kernel.
+  private exec(call: Syscall, next: Next): Result | Promise<Result> {
+    const at = call.name === 'execve' ? 0 : 1;
+    const chain = this.scriptChains.get(call.tid);
+    this.scriptChains.delete(call.tid);
+    // An engine nearer the program already turned it into another exec.
+    if (call.execInstead) return next();
+    // The execve a previous step made the thread make: its strings are below this address.
+    const step = chain && chain.at === call.original[at] ? chain : undefined;
+    const depth = step?.depth ?? 0;
+    const given = call.traceeLatin1(at);
+    let path = call.latin1(at);
+    if (given === null || given === '' || path === null) return next();
+    // execveat: the script's name the kernel passes is /dev/fd/N/... unless the path is absolute
+    // or relative to the cwd; those cases are left to the kernel.
+    if (at === 1 && ((call.args[4]! & AT_EMPTY_PATH) !== 0 || ((call.args[0]! | 0) !== AT_FDCWD && !given.startsWith('/')))) return next();
+    const linked = this.throughLinks(call, path);
+    if (linked !== null) path = linked;
+    const script = this.shebang(call, path);
+    if (script === null || (depth === 0 && path === given && !this.chainInView(call, script.interp, 1))) {
+      if (linked === null) return next();
+      // The real program in place of the link's name, if it fits in the tracee's buffer; else
+      // exec'd instead, argv unchanged, by its real path, which every engine leaves as it is (one
+      // naming none of their prefixes; else the rewrite reports ENAMETOOLONG).
+      const outer = this.outer(call);
+      let real = linked;
+      for (let i = outer.length - 1; i >= 0; i--) real = outer[i]!.map.strip(real)[0];
+      const plain = [this, ...outer].every((e) => e.map.fast(real)?.changed === false);
+      if (Buffer.byteLength(linked, 'latin1') <= Buffer.byteLength(given, 'latin1') || !plain) {
+        call.setLatin1(at, linked);
+        return next();
+      }
+      return this.instead(call, next, { path: real, argv0: null, ...(step ? { below: step.at } : {}) }, depth);
+    }
+    if (depth >= MAX_SCRIPT_DEPTH) return Result.error(ELOOP);
+    const argv0 = [script.interp, ...(script.arg !== null ? [script.arg] : []), given];
+    return this.instead(call, next, { path: script.interp, argv0, ...(step ? { below: step.at } : {}) }, depth + 1);
+  }
+
+  // Has the executor make the thread exec `ins` instead of this call (call.execInstead), and
+  // remembers where, so that the execve that follows is known as step `depth` of the same chain.
+  // `below`: the previous step's strings, which the original argv of this step may point to.
+  private instead(call: Syscall, next: Next, ins: NonNullable<Syscall['execInstead']>, depth: number): Result | Promise<Result> {
+    call.execInstead = ins;
+    call.wantResult(); // the executor must see it even when no argument changed
+    const record = (r: Result): Result => {
+      const a = call.execInstead?.at;
+      if (a !== undefined) this.scriptChains.set(call.tid, { at: a, depth });
+      return r;
+    };
+    const r = next();
+    return r instanceof Result ? record(r) : r.then(record);
+  }
+
+  // The program named through a symlink whose target (or a later one's) names the view (a venv's
+  // bin/python3 -> /unreal/usr/bin/python3): the kernel would follow it on the real tree, where it
+  // dangles, so the walk follows it in the view and the kernel gets the real file. One lstat when
+  // the program's own name is not a symlink; null when there is nothing to change.
+  private throughLinks(call: Syscall, path: string): string | null {
+    const probe = this.probe(call);
+    if (probe(path).kind !== 'link') return null;
+    const base = path.startsWith('/') ? { level: 0, real: '/' } : this.base(call, AT_FDCWD);
+    if (!base) return null;
+    const m = this.map.walk(path, base, probe, true);
+    return m.errno === undefined && m.changed ? m.path : null;
+  }
+
+  // Whether an interpreter (named by a script at `level` of a chain) is one this engine maps, or
+  // is a script whose chain reaches one within the kernel's depth.
+  private chainInView(call: Syscall, interp: string, level: number): boolean {
+    const m = interp.startsWith('/') ? this.map.fast(interp) : this.map.relativeNeedsWalk(interp, false) ? null : { changed: false };
+    if (m === null || m.changed) return true;
+    if (level >= MAX_SCRIPT_DEPTH) return false;
+    const next = this.shebang(call, interp);
+    return next !== null && this.chainInView(call, next.interp, level + 1);
+  }
+
+  // The interpreter and argument of a script the tracee may execute (a regular file it has exec
+  // permission on, read as the tracee), or null: not a script, not readable, or an error the kernel
+  // gives by itself when it runs the call. `path` is in the view of the engines further out.
+  private shebang(call: Syscall, path: string): { interp: string; arg: string | null } | null {
+    let real = path;
+    const outer = this.outer(call);
+    for (let i = outer.length - 1; i >= 0; i--) real = outer[i]!.map.strip(real)[0];
+    const st = Buffer.alloc(STAT_SIZE);
+    // Never from the identity cache: an execve may change credentials (capabilities, setuid), and an
+    // entry made now, before it runs, would outlive it (see cacheable).
+    const s = this.binding.pathAs({ op: 'stat', tid: call.tid, dirfd: AT_FDCWD, path: real, flags: 0, out: st, cached: false });
+    if (s !== 0 || (st.readUInt32LE(ST_MODE) & S_IFMT) !== fsc.S_IFREG) return null;
+    if (this.binding.pathAs({ op: 'access', tid: call.tid, dirfd: AT_FDCWD, path: real, mode: X_OK, flags: AT_EACCESS, cached: false }) !== 0) return null;
+    const fd = this.binding.openAs({ tid: call.tid, dirfd: AT_FDCWD, path: real, flags: fsc.O_RDONLY | O_CLOEXEC | fsc.O_NOCTTY | fsc.O_NONBLOCK, mode: 0, cached: false });
+    if (fd < 0) return null;
+    const head = Buffer.alloc(BINPRM_BUF_SIZE);
+    let n = 0;
+    try {
+      n = readSync(fd, head, 0, BINPRM_BUF_SIZE, 0);
+    } catch {
+      n = 0;
+    } finally {
+      closeSync(fd);
+    }
+    const sb = parseShebang(head.subarray(0, n));
+    if (sb === null || 'errno' in sb) return null;
+    return { interp: sb.interp.toString('latin1'), arg: sb.arg === null ? null : sb.arg.toString('latin1') };
   }
 
   // The view's path -> the path for the engines further out.
@@ -182,19 +325,20 @@ export class UnrealEngine implements Engine {
   // following a final symlink: lstat, then readlink for a symlink. The path is in the view of the
   // engines further out: their prefixes are stripped first.
   private probe(call: Syscall): Probe {
+    const cached = cacheable(call);
     const st = Buffer.alloc(STAT_SIZE);
     const buf = Buffer.alloc(4096);
     return (path: string): Lookup => {
       let real = path;
       const outer = this.outer(call);
       for (let i = outer.length - 1; i >= 0; i--) real = outer[i]!.map.strip(real)[0];
-      const r = this.binding.pathAs({ op: 'stat', tid: call.tid, dirfd: AT_FDCWD, path: real, flags: AT_SYMLINK_NOFOLLOW, out: st, cached: true });
+      const r = this.binding.pathAs({ op: 'stat', tid: call.tid, dirfd: AT_FDCWD, path: real, flags: AT_SYMLINK_NOFOLLOW, out: st, cached });
       if (r === this.binding.EMULATE_FALLBACK) return { kind: 'unknown' };
       if (r < 0) return { kind: 'error', errno: -r };
       const type = st.readUInt32LE(ST_MODE) & S_IFMT;
       if (type === S_IFDIR) return { kind: 'dir' };
       if (type !== S_IFLNK) return { kind: 'other' };
-      const n = this.binding.pathAs({ op: 'readlink', tid: call.tid, dirfd: AT_FDCWD, path: real, out: buf, cached: true });
+      const n = this.binding.pathAs({ op: 'readlink', tid: call.tid, dirfd: AT_FDCWD, path: real, out: buf, cached });
       if (n === this.binding.EMULATE_FALLBACK) return { kind: 'unknown' };
       return n < 0 ? { kind: 'error', errno: -n } : { kind: 'link', target: buf.toString('latin1', 0, n) };
     };
@@ -214,6 +358,22 @@ export class UnrealEngine implements Engine {
     };
     const r = next();
     return r instanceof Result ? record(r) : r.then(record);
+  }
+
+  // readlink of /proc/self/cwd (or thread-self's): the cwd as getcwd shows it, with the levels of
+  // this engine and of those further out; null (the kernel answers) when no level is above it.
+  private procCwd(call: Syscall): Result | null {
+    const at = call.name === 'readlink' ? 0 : 1;
+    const p = call.latin1(at);
+    if (p === null || !CWD_LINKS.includes(p) || !this.levels.used || this.levels.level(call.tid) === 0) return null;
+    const real = realCwd(call.tid);
+    if (typeof real !== 'string') return null;
+    const view = Buffer.from(this.cwdView(call.tid, this.outerView(call, real)), 'latin1');
+    const size = call.args[at + 2]! | 0;
+    if (size <= 0) return Result.error(EINVAL);
+    const n = Math.min(view.length, size);
+    const w = call.memory.writeBytes(call.args[at + 1]!, view.subarray(0, n));
+    return w < 0 ? Result.error(-w) : Result.value(n);
   }
 
   private getcwd(call: Syscall, next: Next): Result | Promise<Result> {
