@@ -3,7 +3,7 @@
 // --on-supervisor-exit=continue the tree runs on, its calls continued as if no engine were there.
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI } from './helpers.js';
@@ -94,6 +94,40 @@ describe('supervisor death', () => {
       for (let i = 1; i <= 50; i++) expect(readFileSync(`${dir}/f${i}`, 'utf8')).toBe(hostname);
       await until(() => !alive(pids(`${dir}/pid`)[0]!));
     } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+  it('--on-supervisor-exit=continue: a call the supervisor received and never answered is continued too', async () => {
+    // The engine holds one openat forever; the supervisor dies holding it. The kernel keeps that
+    // call received (nobody else can receive it again): the launcher must answer it, even though
+    // no other call comes to tell it where the ids are.
+    const dir = mkdtempSync(path.join(tmpdir(), 'sv-held-death-'));
+    const engine = path.join(dir, 'holder.mjs');
+    writeFileSync(
+      engine,
+      `import { writeFileSync } from 'node:fs';
+export default { name: 'holder', summary: '', options: {}, create: () => ({ name: 'holder', interests: [{ syscall: 'openat' }],
+  handle: (c, next) => ((c.string(1) ?? '').endsWith('held-here') ? (writeFileSync(${JSON.stringify(dir)} + '/holding', ''), new Promise(() => {})) : next()) }) };
+`,
+    );
+    writeFileSync(`${dir}/held-here`, 'the content\n');
+    const sv = spawn(process.execPath, [CLI, 'run', '--on-supervisor-exit=continue', '-e', engine, '--', 'sh', '-c', `cat ${dir}/held-here > ${dir}/out; echo finished > ${dir}/done`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true, // its own process group: the tree is killed at the end whatever happens
+    });
+    const exited = new Promise<void>((r) => sv.on('exit', () => r()));
+    try {
+      await until(() => existsSync(`${dir}/holding`));
+      sv.kill('SIGKILL');
+      await exited;
+      await until(() => existsSync(`${dir}/done`));
+      expect(readFileSync(`${dir}/out`, 'utf8')).toBe('the content\n');
+    } finally {
+      try {
+        process.kill(-sv.pid!, 'SIGKILL');
+      } catch {
+        // the group is gone
+      }
       rmSync(dir, { recursive: true });
     }
   });

@@ -52,6 +52,12 @@ export declare class Pump {
   /** Paths (absolute or relative) holding one of these components go to JS (see Engine.pathComponents). */
   setPathComponents(names: readonly string[]): void;
   stats(): PumpStats;
+  /**
+   * The launcher's received-ids page (a memfd, launcher/protocol.h): from now on the pump stores
+   * the id of every notification it receives there, so a launcher left in continue mode can answer
+   * the calls received and never answered. The pump owns memfd (closes it).
+   */
+  shareReceivedIds(memfd: number): void;
   close(): void;
 }
 

@@ -57,27 +57,29 @@ static void die(const char *what) {
 
 /* One message to the supervisor, with an fd or none (fd < 0). A supervisor that is gone is
  * noticed by the main loop (its pidfd), so a failed send is not an error here. */
-static void send_msg(int type, int a, int b, int fd) {
+static void send_fds(int type, int a, int b, const int *fds, int nfds) {
   struct launcher_msg m = {type, a, b, 0};
   struct iovec iov = {&m, sizeof m};
   union {
     struct cmsghdr h;
-    char buf[CMSG_SPACE(sizeof(int))];
+    char buf[CMSG_SPACE(2 * sizeof(int))];
   } cm;
   struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-  if (fd >= 0) {
+  if (nfds > 0) {
     memset(&cm, 0, sizeof cm);
     msg.msg_control = cm.buf;
-    msg.msg_controllen = sizeof cm.buf;
+    msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
   }
   while (sendmsg(ctl, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR) {
   }
 }
+
+static void send_msg(int type, int a, int b, int fd) { send_fds(type, a, b, &fd, fd >= 0 ? 1 : 0); }
 
 /* ---- fds: keep exactly the listed ones (and the control socket), close the rest ---- */
 
@@ -220,10 +222,27 @@ static void kill_tree(int sigchld) {
   }
 }
 
-/* The supervisor is gone: answer CONTINUE to every call until no process holds the filter. A call
- * the supervisor had received and not answered is found by its id, near the first id received
- * here (ids of a listener are consecutive). */
-static void continue_all(int listener, int sigchld) {
+/* Answers CONTINUE to every call in [from, to) that a supervisor received and did not answer
+ * (ID_VALID: only a received, unanswered call is valid). */
+static void continue_received(int listener, uint64_t from, uint64_t to, struct seccomp_notif_resp *resp, size_t resp_size) {
+  for (uint64_t id = from; id != to; id++) {
+    uint64_t probe = id;
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &probe) != 0) continue;
+    memset(resp, 0, resp_size);
+    resp->id = id;
+    resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
+  }
+}
+
+/* How far below the last received id a call may still be held unanswered (ids of a listener are
+ * consecutive): an engine holding one call while 65536 others pass is not covered. */
+#define HELD_WINDOW 65536
+
+/* The supervisor is gone: answer CONTINUE to every call until no process holds the filter. The
+ * calls the supervisor had received and not answered are found by their ids, at once up to the
+ * last one it stored in the ids page, and again below the first id received here. */
+static void continue_all(int listener, int sigchld, const volatile struct launcher_ids *ids) {
   struct seccomp_notif_sizes sizes;
   if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0) die("seccomp notif sizes");
   size_t notif_size = sizes.seccomp_notif > sizeof(struct seccomp_notif) ? sizes.seccomp_notif : sizeof(struct seccomp_notif);
@@ -231,6 +250,9 @@ static void continue_all(int listener, int sigchld) {
   struct seccomp_notif *req = malloc(notif_size);
   struct seccomp_notif_resp *resp = malloc(resp_size);
   if (!req || !resp) die("continue");
+  uint64_t last = ids ? __atomic_load_n(&ids->last, __ATOMIC_ACQUIRE) : 0;
+  /* a little past it too: a call received just before the supervisor died, not yet stored */
+  if (last) continue_received(listener, last - HELD_WINDOW, last + 64, resp, resp_size);
   int scanned = 0, hangup = 0;
   for (;;) {
     if (hangup && reap()) return;
@@ -252,14 +274,7 @@ static void continue_all(int listener, int sigchld) {
       ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
       if (!scanned) {
         scanned = 1;
-        for (uint64_t id = first - 65536; id != first; id++) {
-          uint64_t probe = id;
-          if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &probe) != 0) continue;
-          memset(resp, 0, resp_size);
-          resp->id = id;
-          resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-          ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
-        }
+        continue_received(listener, first - HELD_WINDOW, first, resp, resp_size);
       }
     } else if (p[0].revents & (POLLHUP | POLLERR)) {
       hangup = 1;
@@ -419,6 +434,7 @@ int main(int argc, char **argv) {
   send_msg(LAUNCHER_PID, command, 0, command_pidfd);
 
   int listener = -1, started = 0, bye = 0;
+  struct launcher_ids *ids = NULL;
   for (;;) {
     if (command_exited && reap()) {
       if (!empty_sent) send_msg(LAUNCHER_EMPTY, 0, 0, -1);
@@ -456,7 +472,17 @@ int main(int argc, char **argv) {
         }
         if (s == 2) send_msg(LAUNCHER_FAILED, LAUNCHER_STEP_SECCOMP, hs->err, -1);
         __atomic_store_n(&hs->go, 1, __ATOMIC_RELEASE);
-        if (s == 1 && (listener >= 0 || !prog.len)) send_msg(LAUNCHER_LISTENER, 0, (int)hs->flags, listener);
+        if (s == 1 && listener >= 0) {
+          int page = memfd_create("sysvisor-received-ids", MFD_CLOEXEC);
+          if (page < 0 || ftruncate(page, LAUNCHER_IDS_BYTES) < 0) die("received-ids page");
+          ids = mmap(NULL, LAUNCHER_IDS_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, page, 0);
+          if (ids == MAP_FAILED) die("received-ids page");
+          int fds[2] = {listener, page};
+          send_fds(LAUNCHER_LISTENER, 0, (int)hs->flags, fds, 2);
+          close(page);
+        } else if (s == 1 && !prog.len) {
+          send_msg(LAUNCHER_LISTENER, 0, (int)hs->flags, -1);
+        }
         munmap(hs, sizeof *hs);
       } else if (n == (ssize_t)sizeof in && in.type == LAUNCHER_KILL) {
         if (!started) close(gate[1]);
@@ -470,7 +496,7 @@ int main(int argc, char **argv) {
       /* The supervisor died (or dropped us): its tree must not run on without it, unless it said
        * BYE (done with it) or asked for the tree to continue. */
       if (!started) close(gate[1]); /* the command never ran: it exits (125) */
-      if ((opts & LAUNCHER_OPT_CONTINUE) && listener >= 0 && !bye) continue_all(listener, sigchld);
+      if ((opts & LAUNCHER_OPT_CONTINUE) && listener >= 0 && !bye) continue_all(listener, sigchld, ids);
       else if (!(opts & LAUNCHER_OPT_CONTINUE) && !bye) kill_tree(sigchld);
       while (!reap()) {
         struct pollfd c = {sigchld, POLLIN, 0};

@@ -21,7 +21,8 @@ enum launcher_msg_type {
   LAUNCHER_BYE = 4,     /* the supervisor is done: exit once the tree is gone */
   /* launcher -> supervisor */
   LAUNCHER_PID = 10,      /* a = pid of the command (held before exec); SCM_RIGHTS: its pidfd */
-  LAUNCHER_LISTENER = 11, /* the command runs; SCM_RIGHTS: the listener (none without a filter) */
+  LAUNCHER_LISTENER = 11, /* the command runs; SCM_RIGHTS: the listener and the received-ids page
+                           * (none without a filter) */
   LAUNCHER_FAILED = 12,   /* a = LAUNCHER_STEP_*, b = errno: the command was not started */
   LAUNCHER_EXIT = 13,     /* the command exited: a = code (-1 when killed), b = signal */
   LAUNCHER_EMPTY = 14,    /* the command exited and every process of its tree was reaped */
@@ -38,5 +39,15 @@ enum launcher_step {
   LAUNCHER_STEP_FORK = 3,     /* fork of the command */
   LAUNCHER_STEP_SETUP = 4,    /* a malformed or missing SETUP */
 };
+
+/* The received-ids page (a memfd of LAUNCHER_IDS_BYTES the launcher creates and sends with the
+ * listener): the supervisor stores there the id of every notification it receives. A launcher
+ * left alone in continue mode answers the calls the supervisor had received and not answered
+ * (they are in the SENT state: nobody else can receive them) by probing ids up to it, without
+ * waiting for a new call to learn where the ids are. */
+struct launcher_ids {
+  uint64_t last; /* the id last received, 0 before the first */
+};
+#define LAUNCHER_IDS_BYTES 4096
 
 #endif

@@ -110,6 +110,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
       InstanceMethod<&Pump::SetPrefixes>("setPrefixes"),
       InstanceMethod<&Pump::SetPathComponents>("setPathComponents"),
       InstanceMethod<&Pump::Stats>("stats"),
+      InstanceMethod<&Pump::ShareReceivedIds>("shareReceivedIds"),
       InstanceMethod<&Pump::Close>("close"),
       InstanceAccessor<&Pump::GetBatch>("batch"),
       InstanceAccessor<&Pump::GetReplies>("replies"),
@@ -248,6 +249,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
           break;
         }
         received_++;
+        listener_->NoteReceived(n.id);
         drained++;
         int slot = AllocSlot();
         slots_[slot].id = n.id;
@@ -569,6 +571,19 @@ class Pump : public Napi::ObjectWrap<Pump> {
     // calls of the tree fail with ENOSYS.
     listener_.reset();
     fd_ = -1;
+  }
+
+  // shareReceivedIds(memfd): the launcher's received-ids page; the pump owns (and closes) memfd.
+  Napi::Value ShareReceivedIds(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!ArgNumber(info, 0, "memfd")) return env.Undefined();
+    int memfd = info[0].As<Napi::Number>().Int32Value();
+    if (!listener_) {
+      close(memfd);
+      return env.Undefined();
+    }
+    if (!listener_->ShareReceivedIds(memfd)) ThrowSys(env, "share the received-ids page", "mmap", errno);
+    return env.Undefined();
   }
 
   // close(): stop polling and close the listener. Idempotent.

@@ -8,10 +8,13 @@
 // (EINTR or a restart): retried, it cannot install the file twice; NOTIF_SEND then answers.
 #include "unotify/replier.h"
 
+#include "launcher/protocol.h"
+
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -68,6 +71,16 @@ FdReply InstallFdAndReply(int fd, uint64_t id, int srcfd, bool cloexec) {
 
 Listener::~Listener() {
   if (fd_ >= 0) close(fd_);
+  if (uint64_t* last = received_.exchange(nullptr)) munmap(last, LAUNCHER_IDS_BYTES);
+}
+
+bool Listener::ShareReceivedIds(int memfd) {
+  void* page = mmap(nullptr, LAUNCHER_IDS_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+  close(memfd);
+  if (page == MAP_FAILED) return false;
+  auto* last = &static_cast<launcher_ids*>(page)->last;
+  if (uint64_t* old = received_.exchange(last)) munmap(old, LAUNCHER_IDS_BYTES);
+  return true;
 }
 
 struct Replier::Sink {

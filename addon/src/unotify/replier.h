@@ -5,6 +5,7 @@
 #pragma once
 #include <uv.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -39,9 +40,18 @@ class Listener {
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
   int fd() const { return fd_; }
+  // The launcher's received-ids page (launcher/protocol.h): maps it (and closes memfd); from then
+  // on every NoteReceived stores its id there. False if it cannot be mapped.
+  bool ShareReceivedIds(int memfd);
+  // Any thread, right after a successful NOTIF_RECV.
+  void NoteReceived(uint64_t id) {
+    uint64_t* last = received_.load(std::memory_order_acquire);
+    if (last) __atomic_store_n(last, id, __ATOMIC_RELEASE);
+  }
 
  private:
   int fd_;
+  std::atomic<uint64_t*> received_{nullptr};
 };
 
 // One pump's side of the pool: hands jobs to the workers and brings their failures back to the

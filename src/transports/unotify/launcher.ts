@@ -51,6 +51,8 @@ export interface LaunchOptions {
 export interface Started {
   /** The listener (the caller owns it), or undefined without a filter. */
   listener: number | undefined;
+  /** The received-ids page that goes with the listener (the caller owns it; see Pump.shareReceivedIds). */
+  receivedIds?: number | undefined;
   /** The seccomp flags the filter was installed with. */
   flags: number;
 }
@@ -160,7 +162,7 @@ export class Launcher {
         this.cmd.resolve({ pid: a, pidfd: this.commandPidfd });
         return;
       case MSG.listener:
-        this.start.resolve({ listener: fds[0], flags: b });
+        this.start.resolve({ listener: fds[0], flags: b, receivedIds: fds[1] });
         return;
       case MSG.failed: {
         const [op, syscall] = STEPS[a] ?? ['launch', 'launcher'];

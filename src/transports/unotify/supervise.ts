@@ -243,6 +243,10 @@ export function supervise(opts: SuperviseOptions): Supervision {
         onHangup: () => hung(),
       });
       served.control?.setRootPid(command.pid);
+      // The launcher answers what the pump received and never answered if this process dies.
+      if (started.receivedIds !== undefined) served.transport.pump.shareReceivedIds(started.receivedIds);
+    } else if (started.receivedIds !== undefined) {
+      binding.closeFd(started.receivedIds);
     }
     sup.serving(served?.transport);
     const status = await launcher.exited;
