@@ -11,6 +11,7 @@
         "src/launcher/signal_origin.cc",
         "src/unotify/pump.cc",
         "src/unotify/replier.cc",
+        "src/unotify/receiver.cc",
         "src/memory/tracee_mem.cc",
         "src/emulate/open_as.cc",
         "src/emulate/tracee.cc",

@@ -1,7 +1,7 @@
 // floor: a bare C seccomp user-notification supervisor, the floor the benchmark compares the
 // JS chain against.
 //
-//   floor [--epoll] [--no-sync] [--killable] [--syscall getppid|getpid|NR] [--] COMMAND [ARGS...]
+//   floor [--epoll|--poll] [--no-sync] [--killable] [--continue] [--syscall getppid|getpid|NR] [--] COMMAND [ARGS...]
 //
 // Forks; the child installs a filter that notifies one syscall (getppid by default: architecture
 // check, number compare, every other syscall allowed, so the kernel's constant-action bitmap
@@ -12,8 +12,11 @@
 // - default: a blocking RECV loop;
 // - --epoll: waits in epoll_wait before each RECV and drains with poll(0), like the addon's pump
 //   on libuv (uv_poll).
+// - --poll: poll() before each RECV, as the addon's receiving thread does.
 // --killable installs the filter with SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (as sysvisor does):
 // once received, a call is no longer interrupted by non-fatal signals.
+// --continue answers CONTINUE instead of a value (the kernel then runs the call: for a notified
+// stat or open, whose value the floor cannot make up).
 // Exits with COMMAND's status (128+N when killed by signal N). Two lines on stderr:
 //   floor: sync_wake_up=on|off|unsupported(errno text) mode=blocking|epoll
 //   floor: notifications=COUNT
@@ -56,7 +59,7 @@ static void die(const char *what) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: floor [--epoll] [--no-sync] [--killable] [--syscall getppid|getpid|NR] [--] COMMAND [ARGS...]\n");
+  fprintf(stderr, "usage: floor [--epoll|--poll] [--no-sync] [--killable] [--continue] [--syscall getppid|getpid|NR] [--] COMMAND [ARGS...]\n");
   exit(2);
 }
 
@@ -127,11 +130,14 @@ static void child(int sock, int nr, unsigned long flags, char **cmd) {
   _exit(e == ENOENT ? 127 : 126);
 }
 
+static int answer_continue;  // --continue
+
 static int answer(int fd, const struct seccomp_notif *req, long long value) {
   struct seccomp_notif_resp resp;
   memset(&resp, 0, sizeof resp);
   resp.id = req->id;
-  resp.val = value;
+  if (answer_continue) resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  else resp.val = value;
   if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0) return 0;
   if (errno == ENOENT) return 0;  // the caller was interrupted or died: normal
   return -1;
@@ -179,6 +185,37 @@ static unsigned long long serve_blocking(int fd, long long value) {
     if (answer(fd, &req, value) != 0) die("SECCOMP_IOCTL_NOTIF_SEND");
   }
   atomic_store(&loop_left, 1);
+  return count;
+}
+
+// poll mode: poll() before each RECV, as the addon's receiving thread does (a plain poll keeps the
+// kernel's current-CPU wake-up of SYNC_WAKE_UP; epoll's callback turns it into WF_SYNC). Ends on
+// hang-up (no user left).
+static unsigned long long serve_poll(int fd, long long value) {
+  unsigned long long count = 0;
+  struct seccomp_notif req;
+  for (;;) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, -1) < 0) {
+      if (errno == EINTR) continue;
+      die("poll");
+    }
+    if (p.revents & POLLIN) {
+      memset(&req, 0, sizeof req);
+      if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0) {
+        count++;
+        if (answer(fd, &req, value) != 0) die("SECCOMP_IOCTL_NOTIF_SEND");
+      } else if (errno != ENOENT && errno != EINTR) {
+        die("SECCOMP_IOCTL_NOTIF_RECV");
+      }
+    } else if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) {
+      break;
+    }
+  }
+  int st;
+  while (waitpid(child_pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  child_status = st;
   return count;
 }
 
@@ -236,6 +273,10 @@ int main(int argc, char **argv) {
       use_epoll = 1;
     } else if (strcmp(a, "--no-sync") == 0) {
       sync_wake = 0;
+    } else if (strcmp(a, "--poll") == 0) {
+      use_epoll = 2;
+    } else if (strcmp(a, "--continue") == 0) {
+      answer_continue = 1;
     } else if (strcmp(a, "--killable") == 0) {
       filter_flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
     } else if (strcmp(a, "--syscall") == 0 && i + 1 < argc) {
@@ -288,11 +329,13 @@ int main(int argc, char **argv) {
       sync_state = sync_buf;
     }
   }
-  fprintf(stderr, "floor: sync_wake_up=%s mode=%s\n", sync_state, use_epoll ? "epoll" : "blocking");
+  fprintf(stderr, "floor: sync_wake_up=%s mode=%s\n", sync_state, use_epoll == 2 ? "poll" : use_epoll ? "epoll" : "blocking");
 
   long long value = getpid();  // what getppid really returns in the child
   unsigned long long count;
-  if (use_epoll) {
+  if (use_epoll == 2) {
+    count = serve_poll(fd, value);
+  } else if (use_epoll) {
     count = serve_epoll(fd, value);
   } else {
     struct sigaction sa;

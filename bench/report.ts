@@ -5,6 +5,7 @@ import path from 'node:path';
 import { GOALS } from './goals.js';
 import type { RssResult, VariantResult } from './measure.js';
 import type { MicroResult } from './micro.js';
+import { reportEintr, type EintrResult } from './eintr.js';
 import type { Variant } from './variants.js';
 
 export interface Report {
@@ -13,6 +14,8 @@ export interface Report {
   results: ReadonlyMap<string, VariantResult>;
   rss: ReadonlyMap<string, RssResult>;
   micro: readonly MicroResult[];
+  /** EINTR rates, sysvisor and the C floor side by side (eintr.ts). */
+  eintr: readonly EintrResult[];
   /** Whether sysvisor's pump got SYNC_WAKE_UP (a string: why the probe failed). */
   sysvisorSync: boolean | string | undefined;
   quick: boolean;
@@ -81,6 +84,8 @@ export function report(rep: Report, out: (s: string) => void): void {
     for (const [id, r] of rss) out(`peak RSS ${id}: ${(r.peakKb / 1024).toFixed(1)} MB (${r.method})`);
   }
 
+  reportEintr(rep.eintr, rounds, out);
+
   const goals = GOALS.map((g) => ({ id: g.id, text: g.text, result: g.evaluate(results, rss) }));
   const evaluated = goals.filter((g) => g.result !== undefined);
   if (evaluated.length > 0) {
@@ -113,6 +118,7 @@ export function report(rep: Report, out: (s: string) => void): void {
     variants: Object.fromEntries(rows.map((r) => [r.id, { ...r, peakRssKb: rss.get(r.id)?.peakKb, rssMethod: rss.get(r.id)?.method }])),
     goals: Object.fromEntries(goals.map((g) => [g.id, g.result ? { text: g.text, ...g.result } : { text: g.text, skipped: true }])),
     micro: microResults,
+    eintr: rep.eintr,
   };
   mkdirSync(path.dirname(jsonPath), { recursive: true });
   writeFileSync(jsonPath, JSON.stringify(json, null, 2) + '\n');

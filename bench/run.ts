@@ -18,10 +18,11 @@ import { ROOT, VARIANTS } from './variants.js';
 import { BenchError, ensureHelpers, measure, peakRss, probeInProcess, probeSysvisorSyncWakeUp, type RssResult, type VariantResult } from './measure.js';
 import { micro } from './micro.js';
 import { report } from './report.js';
+import { measureEintr, type EintrResult } from './eintr.js';
 
 const USAGE = `usage: node dist/bench/run.js [--quick] [--only GROUP[,GROUP...]] [--rounds N] [--json FILE]
   --quick      fewer rounds and smaller N (a smoke run; figures are indicative only)
-  --only       run only these groups (${[...new Set([...VARIANTS.map((v) => v.group), 'micro'])].join(', ')})
+  --only       run only these groups (${[...new Set([...VARIANTS.map((v) => v.group), 'micro', 'eintr'])].join(', ')})
   --rounds N   interleaved rounds (default 5, quick 2)
   --json FILE  where to write the results (default bench/results/latest.json)
 `;
@@ -57,7 +58,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`bench: --rounds must be a positive integer\n`);
     return 2;
   }
-  const known = new Set([...VARIANTS.map((v) => v.group), 'micro']);
+  const known = new Set([...VARIANTS.map((v) => v.group), 'micro', 'eintr']);
   const only = values.only?.flatMap((s) => s.split(',')).filter((s) => s !== '');
   for (const g of only ?? []) {
     if (!known.has(g)) {
@@ -86,8 +87,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       rss.set(v.id, await peakRss(v.kind === 'per-call' ? v.command(quick ? v.quickN : v.n) : v.command()));
     }
     const microResults = wanted('micro') ? (log('micro-benchmarks (tinybench)'), await micro(quick)) : [];
+    const eintr: EintrResult[] = wanted('eintr') ? measureEintr(rounds, quick, log) : [];
 
-    report({ variants, results, rss, micro: microResults, sysvisorSync, quick, rounds, groups: only ?? [...known], jsonPath }, out);
+    report({ variants, results, rss, micro: microResults, eintr, sysvisorSync, quick, rounds, groups: only ?? [...known], jsonPath }, out);
     return 0;
   } catch (e) {
     if (e instanceof BenchError) {

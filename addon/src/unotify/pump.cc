@@ -1,21 +1,20 @@
-// Notification pump: owns a seccomp listener fd, waits on it with uv_poll on the Node loop, and on
-// each wake-up drains every pending notification. Decisions that need no JS (calls whose path is
-// outside every mapped prefix) are answered here with CONTINUE; the rest go to JS in one batch per
-// wake-up, written into a shared Float64Array (no allocation per notification). JS answers by slot.
+// Notification pump: owns a seccomp listener fd. A dedicated thread receives each notification as
+// soon as it arrives and answers what needs no JS (calls whose path is outside every mapped prefix:
+// CONTINUE), see receiver.h; the rest reach JS on Node's thread in one batch per wake-up, written
+// into a shared Float64Array (no allocation per notification). JS answers by slot. Answers that
+// wait on the tracee (installing an fd) run on worker threads, see replier.h.
 //
-// recv -> (fast path) -> JS -> respond; ENOENT from RECV/SEND/ADDFD is normal (the tracee was
-// interrupted or died) and never an error. EINTR is retried on every ioctl: SEND, ID_VALID and
+// recv (thread) -> (fast path) -> JS -> respond; ENOENT from RECV/SEND/ADDFD is normal (the tracee
+// was interrupted or died) and never an error. EINTR is retried on every ioctl: SEND, ID_VALID and
 // ADDFD take the listener's mutex interruptibly and give EINTR, not restarted, when the supervisor
 // has a signal pending (kernel/seccomp.c); nothing was done then.
 #include "common.h"
 #include "contract.h"
+#include "unotify/receiver.h"
 #include "unotify/replier.h"
 
-#include <linux/audit.h>
 #include <linux/seccomp.h>
-#include <asm/unistd.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -35,6 +34,10 @@ namespace sysvisor {
 namespace {
 
 using unotify::FdReply;
+using unotify::kMaxSyscall;
+using unotify::kPathMax;
+using unotify::ReadTraceeString;
+using unotify::Received;
 using unotify::InstallFd;
 using unotify::InstallFdAndReply;
 using unotify::ListenerIoctl;
@@ -42,8 +45,6 @@ using unotify::SendAnswer;
 
 constexpr int kFields = SV_NOTIF_FIELDS;  // slot, pid, nr, a0..a5 (contract.h)
 constexpr int kBatch = 128;     // notifications per JS call
-constexpr int kMaxSyscall = SV_MAX_SYSCALLS;
-constexpr size_t kPathMax = 4096;
 // Kinds of synchronous answers JS leaves in `replies` (contract.h).
 constexpr int kReplyNone = SV_REPLY_NONE, kReplyContinue = SV_REPLY_CONTINUE, kReplyValue = SV_REPLY_VALUE;
 
@@ -56,41 +57,6 @@ struct Slot {
   bool has_path = false;
   int8_t path_arg = -1;  // the argument it was read from (its route)
 };
-
-// Per-syscall fast-path route: the index of a path argument, or -1 (always JS).
-struct Route {
-  int8_t path_arg = -1;
-  bool always_continue = false;  // no engine of any scope wants this syscall now
-};
-
-// Whole-component prefix match: "/unreal" matches "/unreal" and "/unreal/x", not "/unrealx".
-bool UnderPrefix(const std::string& path, const std::string& prefix) {
-  if (path.compare(0, prefix.size(), prefix) != 0) return false;
-  return path.size() == prefix.size() || path[prefix.size()] == '/' || prefix == "/";
-}
-
-// Read a NUL-terminated string from the tracee, page by page (a string may end just before an
-// unmapped page). Returns false if unreadable or longer than max.
-bool ReadTraceeString(pid_t pid, uint64_t addr, size_t max, std::string* out) {
-  out->clear();
-  char buf[4096];
-  while (out->size() < max) {
-    size_t page_left = 4096 - (addr & 4095);
-    size_t want = std::min(page_left, max - out->size());
-    struct iovec local = {buf, want};
-    struct iovec remote = {reinterpret_cast<void*>(addr), want};
-    ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-    if (n <= 0) return false;
-    void* nul = memchr(buf, 0, (size_t)n);
-    if (nul) {
-      out->append(buf, static_cast<char*>(nul) - buf);
-      return true;
-    }
-    out->append(buf, (size_t)n);
-    addr += (uint64_t)n;
-  }
-  return false;
-}
 
 class Pump : public Napi::ObjectWrap<Pump> {
  public:
@@ -122,7 +88,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
   // new Pump(listenerFd, onBatch(count) -> boolean, onHangup()[, onError(message)]): takes
   // ownership of listenerFd. onBatch returns true when it left asynchronous work (promises) to run.
   // onError gets the failures of answers completed off the loop thread (replyFd).
-  Pump(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pump>(info), routes_(kMaxSyscall) {
+  Pump(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pump>(info) {
     Napi::Env env = info.Env();
     if (!ArgNumber(info, 0, "listenerFd") || !ArgFunction(info, 1, "onBatch") ||
         !ArgFunction(info, 2, "onHangup"))
@@ -150,31 +116,18 @@ class Pump : public Napi::ObjectWrap<Pump> {
       Napi::HandleScope scope(Env());
       on_error_.MakeCallback(Value(), {Napi::String::New(Env(), line)});
     });
-    poll_ = new uv_poll_t;
-    poll_->data = this;
-    int r = uv_poll_init(loop, poll_, fd_);
-    if (r == 0) r = uv_poll_start(poll_, UV_READABLE | UV_DISCONNECT, OnReadable);
-    if (r != 0) {
-      delete poll_;
-      poll_ = nullptr;
-      ThrowSys(env, "poll seccomp listener", "uv_poll_start", -r);
+    receiver_ = std::make_unique<unotify::Receiver>(loop, listener_, [this] { OnReceived(); });
+    if (!receiver_->ok()) {
+      ThrowSys(env, "receive from the seccomp listener", "pipe", receiver_->error());
       return;
     }
-    Ref();  // alive while polling
+    receiving_ = true;
+    Ref();  // alive while receiving
   }
 
   ~Pump() { Shutdown(); }
 
  private:
-  static void OnReadable(uv_poll_t* handle, int status, int events) {
-    static_cast<Pump*>(handle->data)->Drain(status, events);
-  }
-
-  bool Pending() {
-    struct pollfd p = {fd_, POLLIN, 0};
-    return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
-  }
-
   int AllocSlot() {
     if (!free_.empty()) {
       int s = free_.back();
@@ -193,92 +146,44 @@ class Pump : public Napi::ObjectWrap<Pump> {
     free_.push_back(s);
   }
 
-  // Answers with CONTINUE from C++ (the decision needed no JS). ENOENT: the call is gone, normal.
-  bool ContinueHere(uint64_t id) {
-    SendAnswer(fd_, id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
-    fast_++;
-    return true;
-  }
-
-  // Fast path: decisions that need no JS. True when the notification was answered here.
-  bool FastPath(const seccomp_notif& n, int slot) {
-    // Engines know x86_64 numbers only: a foreign ABI's call (i386, x32), which a filter not of
-    // ours may notify (a container runtime's), runs as it is.
-    if (n.data.arch != AUDIT_ARCH_X86_64 || (n.data.nr & __X32_SYSCALL_BIT)) return ContinueHere(n.id);
-    if (n.data.nr < 0 || n.data.nr >= kMaxSyscall) return false;
-    // In the filter for engines that may be loaded later, wanted by none now.
-    if (routes_[n.data.nr].always_continue) return ContinueHere(n.id);
-    // A path call whose path is outside every engine's prefixes.
-    int arg = routes_[n.data.nr].path_arg;
-    if (arg < 0) return false;
-    Slot& s = slots_[slot];
-    if (!ReadTraceeString((pid_t)n.pid, n.data.args[arg], kPathMax, &s.path)) return false;
-    s.has_path = true;
-    s.path_arg = (int8_t)arg;
-    if (!components_.empty() && HasComponent(s.path)) return false;
-    // Relative paths resolve against the real cwd, which engines keep real: they go to JS only when
-    // an engine asks for them (relativePaths).
-    bool absolute = !s.path.empty() && s.path[0] == '/';
-    if (!absolute && prefixes_relative_) return false;
-    if (absolute) {
-      for (const auto& p : prefixes_) {
-        if (UnderPrefix(s.path, p)) return false;
-      }
-    }
-    return ContinueHere(n.id);
-  }
-
-  void Drain(int status, int events) {
+  // Loop thread: the receiver has notifications for JS, or the filter lost its last user.
+  void OnReceived() {
     Napi::Env env = Env();
-    if (status < 0) return;
+    if (!receiving_) return;
+    taken_.clear();
+    taken_next_ = 0;
+    bool hangup = receiver_->Take(&taken_);
     int count = 0;
-    bool hangup = (events & UV_DISCONNECT) != 0;
-    if (events & UV_READABLE) {
-      // After the first RECV, look for more only when the last wake-up found several: a lone
-      // tracee thread has one pending at a time, and poll() would cost a syscall per call. If
-      // more are pending anyway, the level-triggered poll wakes us again at once.
-      bool first = true;
-      int drained = 0;
-      bool look = multi_ || in_use_ > 0 || (++wakeups_ & 63) == 0;
-      while (first || (look && Pending())) {
-        first = false;
-        struct seccomp_notif n;
-        memset(&n, 0, sizeof n);
-        if (ioctl(fd_, SECCOMP_IOCTL_NOTIF_RECV, &n) < 0) {
-          if (errno == ENOENT || errno == EINTR) continue;  // withdrawn: normal
-          break;
-        }
-        received_++;
-        listener_->NoteReceived(n.id);
-        drained++;
-        int slot = AllocSlot();
-        slots_[slot].id = n.id;
-        slots_[slot].pid = n.pid;
-        slots_[slot].used = true;
-        if (FastPath(n, slot)) {
-          FreeSlot(slot);
-          continue;
-        }
-        double* d = data_ + count * kFields;
-        d[0] = slot;
-        d[1] = n.pid;
-        d[2] = n.data.nr;
-        for (int i = 0; i < 6; i++) {
-          d[3 + i] = (double)(int64_t)n.data.args[i];
-          slots_[slot].args[i] = n.data.args[i];
-        }
-        if (++count == kBatch) {
-          CallJs(env, count);
-          count = 0;
-          if (fd_ < 0) return;  // closed from JS
-        }
+    // taken_next_ is the first item not yet handed to JS: if JS closes the pump mid-batch,
+    // Shutdown answers the rest (no received call is left unanswered).
+    while (taken_next_ < taken_.size()) {
+      if (fd_ < 0) return;  // closed from JS
+      Received& it = taken_[taken_next_++];
+      int slot = AllocSlot();
+      Slot& s = slots_[slot];
+      s.id = it.n.id;
+      s.pid = it.n.pid;
+      s.used = true;
+      s.has_path = it.has_path;
+      s.path_arg = it.path_arg;
+      if (it.has_path) s.path.swap(it.path);
+      double* d = data_ + count * kFields;
+      d[0] = slot;
+      d[1] = it.n.pid;
+      d[2] = it.n.data.nr;
+      for (int i = 0; i < 6; i++) {
+        d[3 + i] = (double)(int64_t)it.n.data.args[i];
+        s.args[i] = it.n.data.args[i];
       }
-      multi_ = drained > 1;
+      if (++count == kBatch) {
+        CallJs(env, count);
+        count = 0;
+      }
     }
-    if (count > 0) CallJs(env, count);
-    if (hangup && fd_ >= 0 && !Pending()) {
+    if (count > 0 && fd_ >= 0) CallJs(env, count);
+    if (hangup && receiving_) {
       Napi::HandleScope scope(env);
-      StopPolling();
+      StopReceiving();
       on_hangup_.MakeCallback(Value(), {});
     }
   }
@@ -485,36 +390,22 @@ class Pump : public Napi::ObjectWrap<Pump> {
     if (!ArgNumber(info, 0, "nr") || !ArgNumber(info, 1, "argIndex")) return info.Env().Undefined();
     int nr = info[0].As<Napi::Number>().Int32Value();
     int arg = info[1].As<Napi::Number>().Int32Value();
-    if (nr < 0 || nr >= kMaxSyscall || arg < -1 || arg > 5) {
+    if (!receiver_->router().SetPathRoute(nr, arg))
       Napi::RangeError::New(info.Env(), "setPathRoute: nr or argIndex out of range").ThrowAsJavaScriptException();
-      return info.Env().Undefined();
-    }
-    routes_[nr].path_arg = (int8_t)arg;
     return info.Env().Undefined();
   }
 
-  // A component of the path (between slashes) is one of components_.
-  bool HasComponent(const std::string& path) const {
-    size_t i = 0, n = path.size();
-    while (i < n) {
-      while (i < n && path[i] == '/') i++;
-      size_t j = i;
-      while (j < n && path[j] != '/') j++;
-      for (const auto& c : components_) {
-        if (c.size() == j - i && path.compare(i, j - i, c) == 0) return true;
-      }
-      i = j;
-    }
-    return false;
+  static std::vector<std::string> Strings(Napi::Array arr) {
+    std::vector<std::string> v;
+    for (uint32_t i = 0; i < arr.Length(); i++) v.push_back(arr.Get(i).ToString().Utf8Value());
+    return v;
   }
 
   // setPathComponents(names[]): a path holding one of these components (absolute or relative,
   // anywhere) goes to JS even outside every prefix (e.g. "../unreal/x" after "cd /unreal").
   Napi::Value SetPathComponents(const Napi::CallbackInfo& info) {
     if (!ArgArray(info, 0, "names")) return info.Env().Undefined();
-    Napi::Array arr = info[0].As<Napi::Array>();
-    components_.clear();
-    for (uint32_t i = 0; i < arr.Length(); i++) components_.push_back(arr.Get(i).ToString().Utf8Value());
+    receiver_->router().SetComponents(Strings(info[0].As<Napi::Array>()));
     return info.Env().Undefined();
   }
 
@@ -527,7 +418,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
       Napi::RangeError::New(info.Env(), "setContinue: nr out of range").ThrowAsJavaScriptException();
       return info.Env().Undefined();
     }
-    routes_[nr].always_continue = info.Length() > 1 && info[1].ToBoolean();
+    receiver_->router().SetContinue(nr, info.Length() > 1 && info[1].ToBoolean());
     return info.Env().Undefined();
   }
 
@@ -535,18 +426,15 @@ class Pump : public Napi::ObjectWrap<Pump> {
   // relativeToJs is true, relative paths always go to JS (an engine keeps a virtual cwd).
   Napi::Value SetPrefixes(const Napi::CallbackInfo& info) {
     if (!ArgArray(info, 0, "prefixes")) return info.Env().Undefined();
-    Napi::Array arr = info[0].As<Napi::Array>();
-    prefixes_.clear();
-    for (uint32_t i = 0; i < arr.Length(); i++) prefixes_.push_back(arr.Get(i).ToString().Utf8Value());
-    prefixes_relative_ = info.Length() > 1 && info[1].ToBoolean();
+    receiver_->router().SetPrefixes(Strings(info[0].As<Napi::Array>()), info.Length() > 1 && info[1].ToBoolean());
     return info.Env().Undefined();
   }
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
-    o.Set("received", Napi::Number::New(env, (double)received_));
-    o.Set("fastPath", Napi::Number::New(env, (double)fast_));
+    o.Set("received", Napi::Number::New(env, (double)receiver_->received()));
+    o.Set("fastPath", Napi::Number::New(env, (double)receiver_->fast()));
     o.Set("lostFds", Napi::Number::New(env, (double)(lost_fds_ + replier_->lost_fds())));
     o.Set("replying", Napi::Number::New(env, (double)replier_->inflight()));
     size_t pending = 0;
@@ -555,17 +443,30 @@ class Pump : public Napi::ObjectWrap<Pump> {
     return o;
   }
 
-  void StopPolling() {
-    if (poll_) {
-      uv_poll_stop(poll_);
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-      poll_ = nullptr;
+  // Stops the thread; what it had received and JS had not taken yet is answered in Shutdown.
+  void StopReceiving() {
+    if (receiving_) {
+      receiving_ = false;
+      receiver_->Stop(&taken_);
       Unref();
     }
   }
 
   void Shutdown() {
-    StopPolling();
+    StopReceiving();
+    // Every call received and not answered gets what the kernel gives every pending call when the
+    // listener closes (ENOSYS): a duplicate of the listener held elsewhere (the launcher's) would
+    // otherwise leave these threads waiting for an answer nobody will send.
+    if (fd_ >= 0) {
+      for (size_t i = taken_next_; i < taken_.size(); i++) SendAnswer(fd_, taken_[i].n.id, 0, -ENOSYS, 0);
+      for (size_t i = 0; i < slots_.size(); i++) {
+        if (!slots_[i].used) continue;
+        SendAnswer(fd_, slots_[i].id, 0, -ENOSYS, 0);
+        FreeSlot((int)i);
+      }
+    }
+    taken_.clear();
+    taken_next_ = 0;
     if (replier_) replier_->Close();
     // The listener closes once the answers in flight are sent; then pending and future notified
     // calls of the tree fail with ENOSYS.
@@ -586,7 +487,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
     return env.Undefined();
   }
 
-  // close(): stop polling and close the listener. Idempotent.
+  // close(): stop receiving and close the listener. Idempotent.
   Napi::Value Close(const Napi::CallbackInfo& info) {
     Shutdown();
     return info.Env().Undefined();
@@ -598,24 +499,20 @@ class Pump : public Napi::ObjectWrap<Pump> {
   Napi::Value GetFd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }
 
   int fd_ = -1;
-  uv_poll_t* poll_ = nullptr;
+  bool receiving_ = false;
   bool sync_wake_up_ = false;
   Napi::FunctionReference on_batch_, on_hangup_, on_flush_, on_error_;
   std::shared_ptr<unotify::Listener> listener_;
   std::unique_ptr<unotify::Replier> replier_;
+  std::unique_ptr<unotify::Receiver> receiver_;
+  std::vector<Received> taken_;  // taken from the receiver, handed to JS up to taken_next_
+  size_t taken_next_ = 0;
   Napi::Reference<Napi::Float64Array> batch_, replies_;
   double* replies_data_ = nullptr;
   double* data_ = nullptr;
   std::vector<Slot> slots_;
   std::vector<int> free_;
-  std::vector<Route> routes_;
-  std::vector<std::string> prefixes_;
-  std::vector<std::string> components_;
-  bool prefixes_relative_ = false;
-  bool multi_ = false;  // the last drain found more than one pending
-  int in_use_ = 0;      // slots awaiting an answer (threads stopped by an engine)
-  uint64_t wakeups_ = 0;
-  uint64_t received_ = 0, fast_ = 0;
+  int in_use_ = 0;  // slots awaiting an answer (threads stopped by an engine)
   uint64_t lost_fds_ = 0;  // installed, but the call was gone before its answer
 };
 

@@ -1,0 +1,361 @@
+// The receiving thread and the fast path (see receiver.h).
+//
+// thread: RECV (blocking) -> Router::Decide -> CONTINUE here, or queue + wake the loop
+// loop:   wake-up pipe readable -> Take() -> the pump's JS batch
+// The thread blocks in RECV itself, as a bare C supervisor does: waiting in poll() first and then
+// making the RECV widened the window in which a signal interrupts the call by ~4 points of EINTR
+// under a 20 kHz SIGALRM (bench/eintr.ts). A blocked RECV sees the filter lose its last user only
+// since Linux 6.11; before, the thread polls first (poll reports that hang-up and a stop request).
+#include "unotify/receiver.h"
+
+#include <asm/unistd.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+namespace sysvisor {
+namespace unotify {
+
+bool ReadTraceeString(int pid, uint64_t addr, size_t max, std::string* out) {
+  out->clear();
+  char buf[4096];
+  while (out->size() < max) {
+    size_t page_left = 4096 - (addr & 4095);
+    size_t want = std::min(page_left, max - out->size());
+    struct iovec local = {buf, want};
+    struct iovec remote = {reinterpret_cast<void*>(addr), want};
+    ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    if (n <= 0) return false;
+    void* nul = memchr(buf, 0, (size_t)n);
+    if (nul) {
+      out->append(buf, static_cast<char*>(nul) - buf);
+      return true;
+    }
+    out->append(buf, (size_t)n);
+    addr += (uint64_t)n;
+  }
+  return false;
+}
+
+namespace {
+
+// Whole-component prefix match: "/unreal" matches "/unreal" and "/unreal/x", not "/unrealx".
+bool UnderPrefix(const std::string& path, const std::string& prefix) {
+  if (path.compare(0, prefix.size(), prefix) != 0) return false;
+  return path.size() == prefix.size() || path[prefix.size()] == '/' || prefix == "/";
+}
+
+}  // namespace
+
+bool Router::SetPathRoute(int nr, int arg) {
+  if (nr < 0 || nr >= kMaxSyscall || arg < -1 || arg > 5) return false;
+  std::lock_guard<std::mutex> l(m_);
+  routes_[nr].path_arg = (int8_t)arg;
+  return true;
+}
+
+bool Router::SetContinue(int nr, bool on) {
+  if (nr < 0 || nr >= kMaxSyscall) return false;
+  std::lock_guard<std::mutex> l(m_);
+  routes_[nr].always_continue = on;
+  return true;
+}
+
+void Router::SetPrefixes(std::vector<std::string> prefixes, bool relative_to_js) {
+  std::lock_guard<std::mutex> l(m_);
+  prefixes_ = std::move(prefixes);
+  prefixes_relative_ = relative_to_js;
+}
+
+void Router::SetComponents(std::vector<std::string> names) {
+  std::lock_guard<std::mutex> l(m_);
+  components_ = std::move(names);
+}
+
+// A component of the path (between slashes) is one of components_.
+bool Router::HasComponent(const std::string& path) const {
+  size_t i = 0, n = path.size();
+  while (i < n) {
+    while (i < n && path[i] == '/') i++;
+    size_t j = i;
+    while (j < n && path[j] != '/') j++;
+    for (const auto& c : components_) {
+      if (c.size() == j - i && path.compare(i, j - i, c) == 0) return true;
+    }
+    i = j;
+  }
+  return false;
+}
+
+bool Router::Decide(int fd, const struct seccomp_notif& n, Received* out) {
+  auto cont = [&] {
+    SendAnswer(fd, n.id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);  // ENOENT: gone, normal
+    return true;
+  };
+  // Engines know x86_64 numbers only: a foreign ABI's call (i386, x32), which a filter not of
+  // ours may notify (a container runtime's), runs as it is.
+  if (n.data.arch != AUDIT_ARCH_X86_64 || (n.data.nr & __X32_SYSCALL_BIT)) return cont();
+  if (n.data.nr < 0 || n.data.nr >= kMaxSyscall) return false;
+  std::lock_guard<std::mutex> l(m_);
+  // In the filter for engines that may be loaded later, wanted by none now.
+  if (routes_[n.data.nr].always_continue) return cont();
+  // A path call whose path is outside every engine's prefixes.
+  int arg = routes_[n.data.nr].path_arg;
+  if (arg < 0) return false;
+  if (!ReadTraceeString((int)n.pid, n.data.args[arg], kPathMax, &out->path)) return false;
+  out->has_path = true;
+  out->path_arg = (int8_t)arg;
+  if (!components_.empty() && HasComponent(out->path)) return false;
+  // Relative paths resolve against the real cwd, which engines keep real: they go to JS only when
+  // an engine asks for them (relativePaths).
+  bool absolute = !out->path.empty() && out->path[0] == '/';
+  if (!absolute && prefixes_relative_) return false;
+  if (absolute) {
+    for (const auto& p : prefixes_) {
+      if (UnderPrefix(out->path, p)) return false;
+    }
+  }
+  return cont();
+}
+
+// Asks the scheduler for the shortest time slice (Linux 6.12+, EEVDF: sched_attr.sched_runtime of
+// a SCHED_OTHER thread, clamped to 0.1-100 ms; kernel/sched/syscalls.c __setscheduler_params).
+// With the kernel's wake-up preemption of shorter slices, the woken receiver runs before Node's
+// thread when both are runnable on the CPU where the tracee queued its call (SYNC_WAKE_UP puts it
+// there), instead of waiting for the end of the JS work of the previous call: that wait was the
+// larger part of the window in which a signal interrupts a notified call. No privilege needed; an
+// older kernel ignores the field (or refuses: then nothing changes).
+static void ShortSlice() {
+  struct {
+    uint32_t size, sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime, sched_deadline, sched_period;
+  } attr = {};
+  attr.size = sizeof attr;
+  attr.sched_policy = 0;  // SCHED_OTHER
+  attr.sched_nice = getpriority(PRIO_PROCESS, 0);
+  attr.sched_runtime = 100 * 1000;  // ns
+  syscall(SYS_sched_setattr, 0, &attr, 0);
+}
+
+// Linux 6.11 made a RECV blocked on a filter with no user left return (kernel/seccomp.c,
+// recv_wait_event checks filter->users; ENOENT follows): only then may the thread block in RECV
+// and still see the end. Before, it polls first (poll reports the hang-up).
+static bool RecvSeesHangup() {
+  struct utsname u;
+  int major = 0, minor = 0;
+  if (uname(&u) != 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2) return false;
+  return major > 6 || (major == 6 && minor >= 11);
+}
+
+// The filter has no user left (the listener polls POLLHUP).
+static bool HungUp(int fd) {
+  struct pollfd p = {fd, POLLIN, 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR | POLLNVAL));
+}
+
+// Shared by the loop side and the thread (each holds a reference: the thread may outlive the
+// Receiver, see Stop).
+struct Receiver::State {
+  Router router;
+  bool blocking = false;           // RECV blocks (RecvSeesHangup); else poll first
+  int stop_fd = -1;                // eventfd: the loop asks a polling thread to leave
+  int wake_rd = -1, wake_wr = -1;  // pipe: the thread wakes the loop
+  std::mutex m;
+  std::vector<Received> queue;
+  bool signaled = false;  // a byte is on its way through the pipe
+  bool hangup = false;
+  bool stopping = false;  // the loop stopped receiving: nothing more is queued
+  bool exited = false;    // the thread has left its loop
+  std::atomic<uint64_t> received{0}, fast{0};
+
+  ~State() {
+    for (int fd : {stop_fd, wake_rd, wake_wr}) {
+      if (fd >= 0) close(fd);
+    }
+  }
+
+  void Wake() {
+    char b = 1;
+    ssize_t r;
+    do r = write(wake_wr, &b, 1);
+    while (r < 0 && errno == EINTR);  // EAGAIN: the pipe is full, the loop wakes anyway
+  }
+
+  // Queues a notification for JS; false once the loop has stopped receiving (nobody will take it).
+  bool Push(Received&& item) {
+    bool wake;
+    {
+      std::lock_guard<std::mutex> l(m);
+      if (stopping) return false;
+      queue.push_back(std::move(item));
+      wake = !signaled;
+      signaled = true;
+    }
+    if (wake) Wake();
+    return true;
+  }
+
+  bool Stopping() {
+    std::lock_guard<std::mutex> l(m);
+    return stopping;
+  }
+
+  void Hangup() {
+    {
+      std::lock_guard<std::mutex> l(m);
+      hangup = true;
+      signaled = true;
+    }
+    Wake();
+  }
+
+  static void Run(std::shared_ptr<State> s, std::shared_ptr<Listener> listener) {
+    // Signals go to Node's thread; only stops and the freezer interrupt this one (restarted).
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, nullptr);
+    prctl(PR_SET_NAME, (unsigned long)"sysvisor-recv", 0, 0, 0);
+    ShortSlice();
+    s->Loop(*listener);
+    std::lock_guard<std::mutex> l(s->m);
+    s->exited = true;
+  }
+
+  void Loop(Listener& listener) {
+    int fd = listener.fd();
+    struct pollfd p[2] = {{fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
+    for (;;) {
+      if (!blocking) {
+        if (poll(p, 2, -1) < 0) {
+          if (errno == EINTR) continue;
+          return Hangup();  // cannot wait any more: the pump reports it as the end
+        }
+        if (p[1].revents) return;  // stopped by the loop
+        if (p[0].revents & (POLLHUP | POLLERR | POLLNVAL) && !(p[0].revents & POLLIN)) return Hangup();
+        if (!(p[0].revents & POLLIN)) continue;
+      }
+      Received item;
+      memset(&item.n, 0, sizeof item.n);
+      if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &item.n) < 0) {
+        if (errno == EINTR) continue;
+        // ENOENT: a call withdrawn before we took it (normal), or no user left (6.11+: every
+        // RECV fails so once the filter is orphaned).
+        if (errno == ENOENT && !HungUp(fd)) {
+          if (Stopping()) return;
+          continue;
+        }
+        return Hangup();
+      }
+      received++;
+      listener.NoteReceived(item.n.id);  // for the launcher, should this process die now
+      // After the loop stopped receiving, a call gets what the listener's close gives.
+      if (Stopping()) {
+        SendAnswer(fd, item.n.id, 0, -ENOSYS, 0);
+        return;
+      }
+      if (router.Decide(fd, item.n, &item)) {
+        fast++;
+        continue;
+      }
+      uint64_t id = item.n.id;
+      if (!Push(std::move(item))) {
+        SendAnswer(fd, id, 0, -ENOSYS, 0);
+        return;
+      }
+    }
+  }
+};
+
+Receiver::Receiver(uv_loop_t* loop, std::shared_ptr<Listener> listener, std::function<void()> on_ready)
+    : state_(std::make_shared<State>()), on_ready_(std::move(on_ready)) {
+  int pipefd[2];
+  state_->blocking = RecvSeesHangup();
+  state_->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (state_->stop_fd < 0 || pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) != 0) {
+    error_ = errno;
+    return;
+  }
+  state_->wake_rd = pipefd[0];
+  state_->wake_wr = pipefd[1];
+  wake_ = new uv_poll_t;
+  wake_->data = this;
+  int r = uv_poll_init(loop, wake_, state_->wake_rd);
+  if (r == 0) r = uv_poll_start(wake_, UV_READABLE, [](uv_poll_t* h, int status, int events) {
+    if (status == 0) static_cast<Receiver*>(h->data)->on_ready_();
+  });
+  if (r != 0) {
+    delete wake_;
+    wake_ = nullptr;
+    error_ = -r;
+    return;
+  }
+  thread_ = std::thread(State::Run, state_, std::move(listener));
+  ok_ = true;
+}
+
+Receiver::~Receiver() {
+  std::vector<Received> leftover;
+  Stop(&leftover);
+}
+
+bool Receiver::Take(std::vector<Received>* out) {
+  // Empty the pipe first: a byte written after this belongs to items pushed after the swap.
+  char buf[64];
+  while (read(state_->wake_rd, buf, sizeof buf) > 0) {
+  }
+  std::lock_guard<std::mutex> l(state_->m);
+  out->swap(state_->queue);
+  state_->signaled = false;
+  return state_->hangup;
+}
+
+void Receiver::Stop(std::vector<Received>* leftover) {
+  if (!wake_) return;
+  bool exited;
+  {
+    std::lock_guard<std::mutex> l(state_->m);
+    state_->stopping = true;
+    exited = state_->exited;
+    for (auto& it : state_->queue) leftover->push_back(std::move(it));
+    state_->queue.clear();
+  }
+  if (state_->blocking && !exited) {
+    // Blocked in RECV, which nothing but a notification or the end of the filter's last user
+    // wakes (no signal reaches it: all are blocked there). It leaves then, answering that call
+    // ENOSYS, as the listener's close would; its references keep the listener and State alive
+    // until then. (The loop stops receiving while users remain only on an early close.)
+    thread_.detach();
+  } else {
+    uint64_t one = 1;
+    ssize_t r = write(state_->stop_fd, &one, sizeof one);
+    (void)r;
+    // A polling thread leaves at its next poll (RECV only after POLLIN: it never blocks there).
+    if (thread_.joinable()) thread_.join();
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(wake_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+  wake_ = nullptr;
+}
+
+Router& Receiver::router() { return state_->router; }
+uint64_t Receiver::received() const { return state_->received; }
+uint64_t Receiver::fast() const { return state_->fast; }
+
+}  // namespace unotify
+}  // namespace sysvisor

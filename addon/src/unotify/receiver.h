@@ -1,0 +1,100 @@
+// The receiving side of the pump: a dedicated native thread blocks on the listener and takes each
+// notification (NOTIF_RECV) the moment it arrives, whatever Node's thread is doing. Until it is
+// received, a notified call is interrupted by any signal the tracee gets (EINTR without
+// SA_RESTART); once received, the filter's SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV lets only a
+// fatal signal end the wait. So the window stays as small as a bare C supervisor's, however busy
+// the JS engines are. The same thread answers what needs no JS (the fast path: CONTINUE) and hands
+// the rest to the loop thread in batches. The price: one more thread hop per call that goes to JS
+// (tracee -> this thread -> Node's thread), measured in `npm run bench`.
+#pragma once
+#include <linux/seccomp.h>
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "contract.h"
+#include "unotify/replier.h"
+
+namespace sysvisor {
+namespace unotify {
+
+constexpr int kMaxSyscall = SV_MAX_SYSCALLS;
+constexpr size_t kPathMax = 4096;
+
+// Reads a NUL-terminated string from the tracee, page by page (a string may end just before an
+// unmapped page). False if unreadable or longer than max.
+bool ReadTraceeString(int pid, uint64_t addr, size_t max, std::string* out);
+
+// A notification the fast path left to JS, with the path it read (once) if any.
+struct Received {
+  struct seccomp_notif n;
+  std::string path;
+  bool has_path = false;
+  int8_t path_arg = -1;  // the argument it was read from
+};
+
+// What the fast path decides on its own, set from JS (any thread may read it: locked).
+class Router {
+ public:
+  Router() : routes_(kMaxSyscall) {}
+  // nr's path argument (-1: none): a path outside every prefix is continued without JS.
+  bool SetPathRoute(int nr, int arg);
+  // nr is in the filter for engines loaded later, wanted by none now: continue without JS.
+  bool SetContinue(int nr, bool on);
+  void SetPrefixes(std::vector<std::string> prefixes, bool relative_to_js);
+  void SetComponents(std::vector<std::string> names);
+  // True when `n` was answered here (CONTINUE); otherwise `out` holds what JS needs.
+  bool Decide(int fd, const struct seccomp_notif& n, Received* out);
+
+ private:
+  struct Route {
+    int8_t path_arg = -1;
+    bool always_continue = false;
+  };
+  bool HasComponent(const std::string& path) const;
+
+  std::mutex m_;
+  std::vector<Route> routes_;
+  std::vector<std::string> prefixes_, components_;
+  bool prefixes_relative_ = false;
+};
+
+class Receiver {
+ public:
+  // Starts the thread. on_ready runs on the loop thread when notifications are waiting in Take()
+  // or the filter has no user left (hangup). Throws nothing; ok() says whether it runs.
+  Receiver(uv_loop_t* loop, std::shared_ptr<Listener> listener, std::function<void()> on_ready);
+  ~Receiver();  // Stop(), answering nothing: the owner stops it first
+  bool ok() const { return ok_; }
+  int error() const { return error_; }
+  // Loop thread: moves the waiting notifications to `out`; returns true once the filter has no
+  // user left and everything before that was taken.
+  bool Take(std::vector<Received>* out);
+  // Loop thread: stop receiving: the thread leaves (joined) and the fds of the receiver close.
+  // What it had received and nobody took is appended to `leftover` (the caller answers it).
+  // Idempotent.
+  void Stop(std::vector<Received>* leftover);
+  Router& router();
+  uint64_t received() const;
+  uint64_t fast() const;
+
+  struct State;
+
+ private:
+  std::shared_ptr<State> state_;
+  std::thread thread_;
+  uv_poll_t* wake_ = nullptr;  // the loop side of the wake-up pipe
+  std::function<void()> on_ready_;
+  bool ok_ = false;
+  int error_ = 0;
+};
+
+}  // namespace unotify
+}  // namespace sysvisor
