@@ -27,10 +27,23 @@ export function compose(innermostFirst: readonly Engine[], executor: Step): Step
         }
         return typeof r?.then === 'function' ? r.then((res) => bindFd(call, res)) : r;
       };
-      return engine.handle(call, next);
+      const r = engine.handle(call, next);
+      if (typeof (r as Promise<Result> | undefined)?.then === 'function') holdUntilSettled(call, engine.name, r as Promise<Result>);
+      return r;
     };
     return dispatch(0);
   };
+}
+
+// Records that `name` holds the call until its promise settles (reported by the CLI on SIGTERM).
+function holdUntilSettled(call: Syscall, name: string, p: Promise<Result>): void {
+  const held = (call.holding ??= []);
+  held.push(name);
+  const done = () => {
+    const k = held.lastIndexOf(name);
+    if (k >= 0) held.splice(k, 1);
+  };
+  p.then(done, done);
 }
 
 // For a result that arrives through a promise (an engine further out stopped the thread).

@@ -80,6 +80,12 @@ export class Syscall {
   /** The engines this call passes through, innermost first (set by the chain as it enters). */
   route: readonly RouteStop[] = [];
 
+  /**
+   * Names of the engines whose promise for this call is pending, innermost first (set by the
+   * chain): the first is the one holding the call now. Undefined while none stopped the thread.
+   */
+  holding: string[] | undefined;
+
   constructor(
     /** Thread id of the caller (as seen by the supervisor). */
     readonly tid: number,

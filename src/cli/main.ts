@@ -11,6 +11,7 @@ import { UsageError, UnsupportedFeatureError } from '../chain/errors.js';
 import { buildEngines } from '../engines/build.js';
 import { supervise, shellStatus, type ExitStatus } from '../transports/unotify/supervise.js';
 import { CommandError } from '../transports/unotify/command.js';
+import type { HeldCall } from '../transports/unotify/transport.js';
 import { runDemo } from './demo.js';
 import { requireKernel } from './kernel.js';
 import { agentCommand } from './agent.js';
@@ -124,12 +125,39 @@ async function run(argv: readonly string[]): Promise<number> {
   // Handlers go in before the command starts: a signal that comes earlier is delivered once it exists.
   // A signal the terminal sent (the kernel, to the whole foreground group) already reached COMMAND
   // when it shares sysvisor's process group: forwarding it would deliver it twice.
-  let sup: { kill(signal: number): boolean; readonly pid: number; done: Promise<ExitStatus> } | undefined;
+  let sup: { kill(signal: number): boolean; readonly pid: number; done: Promise<ExitStatus>; heldCalls?(minMs: number): HeldCall[]; killTree?(): void } | undefined;
   const early: number[] = [];
+  // While an engine has held a call for more than HELD_MS, a SIGTERM or SIGINT says which engine
+  // holds which calls, and a second one ends the run: the tree is killed, exit 128+N. A signal the
+  // terminal sent (Ctrl-C) reports but never ends the run: an interactive COMMAND that handles
+  // Ctrl-C itself must never be killed by it.
+  let warned = false;
+  let ended: number | undefined;
+  const stuck = (name: NodeJS.Signals, sig: number, fromTerminal: boolean): boolean => {
+    const held = sup?.heldCalls?.(HELD_MS) ?? [];
+    if (held.length === 0) return false;
+    if (warned && !fromTerminal && sup?.killTree) {
+      reporter.line(`${name} again: ending the run (killing the tree)`);
+      ended = 128 + sig;
+      sup.killTree();
+      // The engines' close hooks may wait on what never comes: leave at the latest a while later.
+      setTimeout(() => process.exit(ended), 3000).unref();
+      return true;
+    }
+    reporter.line(`${name}: ${held.length} call${held.length > 1 ? 's' : ''} held by engines for more than ${HELD_MS / 1000} s:`);
+    for (const h of held) reporter.line(`  ${h.engine}: pid ${h.tid} ${h.syscall}() for ${(h.ms / 1000).toFixed(1)} s`);
+    if (!fromTerminal) {
+      warned = true;
+      reporter.line(`a second ${name} ends the run (kills the tree)`);
+    }
+    return false;
+  };
   const forward = (name: NodeJS.Signals) => () => {
     const sig = constants.signals[name];
     const origin = TERMINAL_SIGNALS.includes(name) ? binding.takeSignalOrigin(sig) : null;
-    if (origin === 'kernel' && sup?.pid && sameProcessGroup(sup.pid)) return;
+    const fromTerminal = origin === 'kernel' && sup?.pid !== undefined && sup.pid !== 0 && sameProcessGroup(sup.pid);
+    if ((name === 'SIGTERM' || name === 'SIGINT') && stuck(name, sig, fromTerminal)) return;
+    if (fromTerminal) return;
     if (sup) sup.kill(sig);
     else early.push(sig);
   };
@@ -143,8 +171,11 @@ async function run(argv: readonly string[]): Promise<number> {
   for (const sig of early) sup.kill(sig);
   const status = await sup.done;
   for (const [s, h] of handlers) process.off(s, h);
-  return shellStatus(status);
+  return ended ?? shellStatus(status);
 }
+
+/** How long an engine holds a call before SIGTERM/SIGINT report it (and a second one ends the run). */
+const HELD_MS = 5000;
 
 /** Signals a terminal sends to its foreground process group (Ctrl-C, Ctrl-\\, hangup). */
 const TERMINAL_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGHUP'];

@@ -13,7 +13,7 @@ import { defaultEmulators, rewriteContext, type EmulatorOptions } from '../../ch
 import { Reporter } from '../../chain/report.js';
 import { BYPASS_SYSCALLS, planFilter, type Interest } from '../../filter/plan.js';
 import { SysvisorError, UnsupportedFeatureError } from '../../chain/errors.js';
-import { UnotifyTransport } from './transport.js';
+import { UnotifyTransport, type HeldCall } from './transport.js';
 import { envStrings, resolveCommand } from './command.js';
 import { Launcher, type CommandStatus, type OnSupervisorExit, type Started } from './launcher.js';
 
@@ -103,6 +103,11 @@ export class Supervision {
       return true;
     }
     return this.launcher.signal(signal);
+  }
+
+  /** Calls an engine has held for at least `minMs` (none before the command runs). */
+  heldCalls(minMs: number): HeldCall[] {
+    return this.transport?.heldCalls(minMs) ?? [];
   }
 
   /** Kills every process of the tree (the command and its descendants). */

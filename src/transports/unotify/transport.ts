@@ -51,6 +51,14 @@ function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
   return typeof (v as { then?: unknown })?.then === 'function';
 }
 
+/** A call an engine holds (see UnotifyTransport.heldCalls). */
+export interface HeldCall {
+  tid: number;
+  syscall: string;
+  engine: string;
+  ms: number;
+}
+
 export interface TransportEvents {
   /** All processes holding the filter are gone. */
   onHangup(): void;
@@ -61,6 +69,8 @@ export class UnotifyTransport {
   private readonly batch: Float64Array;
   private readonly replies: Float64Array;
   private inflight = 0;
+  /** Calls an engine stopped (a promise pending), with when they arrived. */
+  private readonly held = new Map<Syscall, number>();
 
   private readonly routed = new Set<number>();
   private readonly credentialsVisible: boolean;
@@ -162,13 +172,16 @@ export class UnotifyTransport {
     }
     if (isPromise(r)) {
       this.inflight++;
+      this.held.set(call, Date.now());
       r.then(
         (res) => {
           this.inflight--;
+          this.held.delete(call);
           this.finish(-1, slot, call, res);
         },
         (e) => {
           this.inflight--;
+          this.held.delete(call);
           this.fail(slot, call, e);
         },
       );
@@ -232,6 +245,21 @@ export class UnotifyTransport {
     } catch {
       // slot already answered
     }
+  }
+
+  /**
+   * The calls engines have held (a promise pending) for at least `minMs`: thread, syscall, the
+   * engine holding it now (the innermost whose promise is pending; "executor" when it is the
+   * emulation under every engine), and for how long.
+   */
+  heldCalls(minMs: number): HeldCall[] {
+    const now = Date.now();
+    const out: HeldCall[] = [];
+    for (const [call, since] of this.held) {
+      if (now - since < minMs) continue;
+      out.push({ tid: call.tid, syscall: call.name, engine: call.holding?.[0] ?? 'executor', ms: now - since });
+    }
+    return out.sort((a, b) => b.ms - a.ms);
   }
 
   /** Notifications still being handled by an engine that stopped the thread. */
