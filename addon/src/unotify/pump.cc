@@ -397,7 +397,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
 
   static std::vector<std::string> Strings(Napi::Array arr) {
     std::vector<std::string> v;
-    for (uint32_t i = 0; i < arr.Length(); i++) v.push_back(arr.Get(i).ToString().Utf8Value());
+    for (uint32_t i = 0; i < arr.Length(); i++) v.push_back(Latin1Value(arr.Get(i).ToString()));
     return v;
   }
 
