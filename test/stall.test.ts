@@ -114,3 +114,24 @@ describe('a tracee without CPU does not stall the others', () => {
     }
   }, 120_000);
 });
+
+describe('a stopped tracee does not stall the others', () => {
+  it('A, SIGSTOPped again and again in the middle of emulated opens, while B makes 2000 of them: B is served, every result right', async () => {
+    const EINTR = path.join(ROOT, 'bench', 'build', 'eintr');
+    // A opens /unreal/etc/hostname in a loop (each answer an fd installed by ADDFD); B does 2000
+    // while A is stopped and continued 200 times, and left stopped at the end.
+    const script = `${EINTR} 1000000000 open /unreal/etc/hostname > /dev/null & a=$!
+i=0; while [ $i -lt 200 ]; do kill -STOP $a; kill -CONT $a; i=$((i+1)); done
+kill -STOP $a
+${EINTR} 2000 open /unreal/etc/hostname
+${EINTR} 2000 stat /unreal/etc/hostname
+echo B-done; kill -KILL $a`;
+    const { sysvisor } = await import('./helpers.js');
+    const r = await sysvisor(['run', '-e', 'unreal', '--', 'sh', '-c', script]);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    for (const l of lines.slice(0, 2)) expect(l).toMatch(/^eintr \d+ calls 2000 signals \d+ wrong 0 ns \d+$/);
+    expect(lines[2]).toBe('B-done');
+  }, 120_000);
+});

@@ -185,9 +185,13 @@ struct Receiver::State {
   bool exited = false;    // the thread has left its loop
   std::atomic<uint64_t> received{0}, fast{0};
 
-  ~State() {
-    for (int fd : {stop_fd, wake_rd, wake_wr}) {
-      if (fd >= 0) close(fd);
+  ~State() { CloseFds(); }
+  // The fds of the receiver (never the listener's): closed by Stop, so that a stopped pump holds
+  // none of them while it waits for the garbage collector.
+  void CloseFds() {
+    for (int* fd : {&stop_fd, &wake_rd, &wake_wr}) {
+      if (*fd >= 0) close(*fd);
+      *fd = -1;
     }
   }
 
@@ -207,8 +211,8 @@ struct Receiver::State {
       queue.push_back(std::move(item));
       wake = !signaled;
       signaled = true;
+      if (wake) Wake();  // under the lock: Stop closes the pipe under it
     }
-    if (wake) Wake();
     return true;
   }
 
@@ -218,12 +222,10 @@ struct Receiver::State {
   }
 
   void Hangup() {
-    {
-      std::lock_guard<std::mutex> l(m);
-      hangup = true;
-      signaled = true;
-    }
-    Wake();
+    std::lock_guard<std::mutex> l(m);
+    hangup = true;
+    signaled = true;
+    if (!stopping) Wake();  // once stopping, the loop no longer listens (and the pipe is closed)
   }
 
   static void Run(std::shared_ptr<State> s, std::shared_ptr<Listener> listener) {
@@ -351,6 +353,10 @@ void Receiver::Stop(std::vector<Received>* leftover) {
   }
   uv_close(reinterpret_cast<uv_handle_t*>(wake_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
   wake_ = nullptr;
+  // Nothing uses them any more: the loop stopped watching, a thread still blocked in RECV writes
+  // nothing once stopping (Push, Hangup), and only a polling thread (joined) reads stop_fd.
+  std::lock_guard<std::mutex> l(state_->m);
+  state_->CloseFds();
 }
 
 Router& Receiver::router() { return state_->router; }
