@@ -313,3 +313,66 @@ cd "${W}/d$f" && pwd && /bin/pwd && cat in
     expect(r.root!.tree).toContain('a\nb file 644 0 ' + createHash('sha1').update('four\n').digest('hex').slice(0, 12));
   });
 });
+
+describe('unreal transparency: AF_UNIX socket addresses', () => {
+  // Python's socket module makes the calls: sendto, sendmsg (datagram), bind, connect, accept,
+  // getsockname, getpeername (stream); each address printed as the program sees it. Non-blocking:
+// an AF_UNIX datagram or connection is queued by the sending call itself, so nothing waits.
+  const PY = `
+import socket, sys
+W = sys.argv[1]
+def show(what, f):
+    try: print(what, f())
+    except OSError as e: print(what, type(e).__name__, e.errno)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(W + '/dg'); s.setblocking(False)
+show('dgram getsockname', s.getsockname)
+c = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+show('sendto', lambda: c.sendto(b'hello', W + '/dg'))
+show('recv', lambda: s.recv(100))
+show('sendmsg', lambda: c.sendmsg([b'msg'], [], 0, W + '/dg'))
+show('recv', lambda: s.recv(100))
+show('sendto missing', lambda: c.sendto(b'x', W + '/none'))
+l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); l.bind(W + '/st'); l.listen(1); l.setblocking(False)
+k = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); k.connect(W + '/st')
+a, addr = l.accept()
+print('accept', repr(addr))
+show('listener getsockname', l.getsockname)
+show('client getpeername', k.getpeername)
+show('accepted getsockname', a.getsockname)
+show('client getsockname', k.getsockname)
+show('accepted getpeername', a.getpeername)
+show('getpeername unconnected', c.getpeername)
+`;
+  it('sendto/sendmsg reach a socket named by a /unreal path; getsockname/getpeername show the path it was bound by', async () => {
+    const py = path.join(bin, 'sock.py');
+    writeFileSync(py, PY);
+    const r = await differential(tree, (W, _P) => `/usr/bin/python3 ${py} ${W}`);
+    expect(r.root!.stdout).toBe(
+      [
+        'dgram getsockname W/dg',
+        'sendto 5',
+        "recv b'hello'",
+        'sendmsg 3',
+        "recv b'msg'",
+        'sendto missing FileNotFoundError 2',
+        "accept ''",
+        'listener getsockname W/st',
+        'client getpeername W/st',
+        'accepted getsockname W/st',
+        "client getsockname ",
+        "accepted getpeername ",
+        'getpeername unconnected OSError 107',
+        '',
+      ].join('\n'),
+    );
+    // The comparison above names both the real and the /unreal path W: here the exact paths shown.
+    const W = path.join(work, `t${++n}`);
+    mkdirSync(W);
+    for (const P of ['/unreal', '/unreal/unreal']) {
+      mkdirSync(`${W}/${P.length}`);
+      const r1 = await once('unreal', `/usr/bin/python3 ${py} ${P}${W}/${P.length}`);
+      expect(r1.stdout).toContain(`dgram getsockname ${P}${W}/${P.length}/dg\n`);
+      expect(r1.stdout).toContain(`listener getsockname ${P}${W}/${P.length}/st\nclient getpeername ${P}${W}/${P.length}/st\naccepted getsockname ${P}${W}/${P.length}/st\n`);
+    }
+  });
+});

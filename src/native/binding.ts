@@ -147,6 +147,11 @@ export interface RawBinding {
   pidfdOpen(pid: number): number;
   /** A duplicate of fd `fd` of process `pid` (pidfd_getfd). */
   grabFd(pid: number, fd: number): number;
+  /**
+   * The address of socket `fd` of process `pid`, as getsockname (getpeername with `peer`) gives it
+   * to that process: the whole address, or -errno (EBADF, ENOTSOCK, ENOTCONN; ESRCH: gone).
+   */
+  socketName(pid: number, fd: number, peer: boolean): Buffer | number;
   /** The control call of a nested sysvisor (see src/scopes/protocol.ts): ret < 0 is -errno. */
   control(op: number, request: Buffer, responseCapacity: number): { ret: number; response: Buffer };
   /** Counts signal `sig` by origin from now on (wraps the handler process.on installed). */

@@ -2,7 +2,9 @@
 // launcher) through a pidfd, signals through pidfds, duplicates of another process's fd, close.
 #include "common.h"
 
+#include <algorithm>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -91,6 +93,29 @@ Napi::Value GrabFd(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, fd);
 }
 
+// socketName(pid, fd, peer) -> the address of socket `fd` of process `pid` as getsockname (or
+// getpeername with `peer`) gives it to that process (a Buffer, its full length), or -errno: EBADF,
+// ENOTSOCK, ENOTCONN as the tracee's own call would get, ESRCH when the process is gone.
+Napi::Value SocketName(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ArgNumber(info, 0, "pid") || !ArgNumber(info, 1, "fd")) return env.Undefined();
+  int fdArg = info[1].As<Napi::Number>().Int32Value();
+  if (fdArg < 0) return Napi::Number::New(env, -EBADF);
+  int pidfd = PidfdOpen(info[0].As<Napi::Number>().Int32Value());
+  if (pidfd < 0) return Napi::Number::New(env, -errno);
+  int fd = PidfdGetfd(pidfd, fdArg);
+  int err = errno;
+  close(pidfd);
+  if (fd < 0) return Napi::Number::New(env, -err);
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  int r = info.Length() > 2 && info[2].ToBoolean() ? getpeername(fd, (struct sockaddr*)&ss, &len) : getsockname(fd, (struct sockaddr*)&ss, &len);
+  err = errno;
+  close(fd);
+  if (r < 0) return Napi::Number::New(env, -err);
+  return Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<uint8_t*>(&ss), std::min<size_t>(len, sizeof ss));
+}
+
 // pidfdOpen(pid) -> a pidfd of any process (the caller closes it with closeFd), or -errno.
 Napi::Value PidfdOpenJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -113,6 +138,7 @@ void InitProcess(Napi::Env env, Napi::Object exports) {
   exports.Set("watchExit", Napi::Function::New(env, WatchExit, "watchExit"));
   exports.Set("pidfdSignal", Napi::Function::New(env, PidfdSignal, "pidfdSignal"));
   exports.Set("grabFd", Napi::Function::New(env, GrabFd, "grabFd"));
+  exports.Set("socketName", Napi::Function::New(env, SocketName, "socketName"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpenJs, "pidfdOpen"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
 }

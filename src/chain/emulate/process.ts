@@ -11,7 +11,7 @@ import { Result } from '../result.js';
 import type { Syscall } from '../syscall.js';
 import type { Emulator } from './open.js';
 import { continueWithPatches, rewriteStrings, stringPatches, type Patch, type RewriteContext } from './rewrite.js';
-import { SOCKADDR_ARG, sockaddrBytes } from './sockaddr.js';
+import { putReturnedAddress, SOCKADDR_ARG, sockaddrBytes, sockaddrPlace } from './sockaddr.js';
 
 const E = os.errno;
 const AT_EMPTY_PATH = 0x1000;
@@ -20,7 +20,7 @@ const STAT_SIZE = 144;
 /** Below the stack pointer, past the red zone: scratch memory of a thread blocked in a syscall. */
 const RED_ZONE = 128;
 
-export type ProcessBinding = Pick<RawBinding, 'pathAs' | 'EMULATE_FALLBACK'> & Partial<Pick<RawBinding, 'redoSyscall'>>;
+export type ProcessBinding = Pick<RawBinding, 'pathAs' | 'EMULATE_FALLBACK' | 'socketName' | 'taskInfo'> & Partial<Pick<RawBinding, 'redoSyscall'>>;
 
 const SYS_EXECVE = 59;
 /** Scratch for a redone execve goes this far below the red zone, clear of a signal frame. */
@@ -75,14 +75,30 @@ export function processEmulators(binding: ProcessBinding, ctx: RewriteContext): 
     return continueWithPatches(call, ctx, [...argv0, ...patches], true);
   };
 
-  // bind/connect of an AF_UNIX path: the engines' new path (kept as string SOCKADDR_ARG) written
-  // into the sockaddr in place.
+  // bind/connect/sendto/sendmsg to an AF_UNIX path: the engines' new path (kept as string
+  // SOCKADDR_ARG) written into the sockaddr in place (for sendmsg, the one msg_name points to).
   const sock: Emulator = (call) => {
     const path = call.strings.get(SOCKADDR_ARG);
     if (path === undefined) return call.changed ? Result.error(E.ENOSYS) : Result.CONTINUED;
+    const place = sockaddrPlace(call);
     const bytes = sockaddrBytes(call, path);
-    if (bytes === null) return Result.error(E.ENAMETOOLONG);
-    return continueWithPatches(call, ctx, [{ addr: call.original[SOCKADDR_ARG]!, bytes }]);
+    if (place === null || bytes === null) return Result.error(E.ENAMETOOLONG);
+    return continueWithPatches(call, ctx, [{ addr: place.addr, bytes }]);
+  };
+
+  // getsockname/getpeername (fd, addr, addrlen): asked of a duplicate of the tracee's socket (the
+  // same open file: the same address), returned as the kernel returns it, for the engines to turn
+  // into their view on exit.
+  const sockName = (peer: boolean): Emulator => (call) => {
+    const lb = call.memory.readBytes(call.args[2]!, 4);
+    if (lb === null) return Result.error(E.EFAULT);
+    const size = lb.readInt32LE(0);
+    if (size < 0) return Result.error(E.EINVAL);
+    const tgid = binding.taskInfo(call.tid)?.tgid;
+    if (tgid === undefined) return Result.error(E.ESRCH);
+    const addr = binding.socketName(tgid, call.int(0), peer);
+    if (typeof addr === 'number') return Result.error(-addr);
+    return putReturnedAddress(call, size, addr, Result.value(0));
   };
 
   const getcwd: Emulator = (call) => {
@@ -107,6 +123,10 @@ export function processEmulators(binding: ProcessBinding, ctx: RewriteContext): 
     execveat: exec(1, 2, 4),
     bind: sock,
     connect: sock,
+    sendto: sock,
+    sendmsg: sock,
+    getsockname: sockName(false),
+    getpeername: sockName(true),
     getcwd,
   };
 }

@@ -10,7 +10,7 @@ import type { Interest } from '../../filter/plan.js';
 import { Result } from '../../chain/result.js';
 import { textToLatin1, type Syscall } from '../../chain/syscall.js';
 import { UsageError } from '../../chain/errors.js';
-import { CRED_SYSCALLS, realCwd, ROOT_SYSCALLS, socketPath, SOCKADDR_ARG } from '../../chain/emulate/index.js';
+import { CRED_SYSCALLS, putReturnedAddress, realCwd, returnedAddress, ROOT_SYSCALLS, socketPath, SOCKADDR_ARG, sunAddress, sunPath } from '../../chain/emulate/index.js';
 import { loadBinding, type RawBinding } from '../../native/load.js';
 import { AT_FDCWD, PATH_ARGS, PATH_DIRFDS } from '../../syscalls/paths.js';
 import { EMULATED, syscallInfo, syscallsWith, WALK } from '../../syscalls/table.js';
@@ -32,6 +32,10 @@ const X_OK = 1;
 const AT_EACCESS = 0x200;
 const AT_EMPTY_PATH = 0x1000;
 const O_CLOEXEC = 0o2000000;
+/** Sockets bound through the view remembered for getsockname/getpeername (the oldest go first). */
+const MAX_SOCKETS = 1024;
+/** Every bit of a 64-bit argument: anyBits of it holds for a non-NULL pointer. */
+const NON_NULL = 0xffff_ffff_ffff_ffffn;
 const ENOSYS = 38;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const STAT_SIZE = 144;
@@ -90,6 +94,8 @@ export class UnrealEngine implements Engine {
    * execve that follows is known as the next step of the same chain (the kernel's depth limit).
    */
   private readonly scriptChains = new Map<number, { at: number; depth: number }>();
+  /** Sockets bound through the view: real path (as the engines further out show it) -> the path given. */
+  private readonly sockets = new Map<string, string>();
 
   constructor(private readonly binding: UnrealBinding, opts: UnrealOptions = {}) {
     // The map works on byte strings (see Syscall.latin1); the pump takes the prefix as text.
@@ -138,15 +144,21 @@ export class UnrealEngine implements Engine {
         break;
       }
       case 'bind':
-      case 'connect': {
+      case 'connect':
+      case 'sendto':
+      case 'sendmsg': {
         const p = socketPath(call);
         if (p !== null) {
           const m = this.mapPath(call, p, AT_FDCWD, false);
           if (m.errno !== undefined) return Result.error(m.errno);
           if (m.changed) call.setLatin1(SOCKADDR_ARG, m.path);
+          if (call.name === 'bind') this.boundAs(m.changed ? m.path : null, p);
         }
         return next();
       }
+      case 'getsockname':
+      case 'getpeername':
+        return this.sockName(call, next);
     }
     const args = PATH_ARGS[call.name];
     if (args) {
@@ -344,6 +356,34 @@ export class UnrealEngine implements Engine {
     };
   }
 
+  // A socket bound through the view: the kernel knows it by its real path (as the engines further
+  // out show it), the program by the path it gave. Kept for getsockname/getpeername, bounded.
+  private boundAs(real: string | null, view: string): void {
+    if (real === null) {
+      // Bound by a path that is its own name: a later socket there shows as it is.
+      this.sockets.delete(view);
+      return;
+    }
+    this.sockets.delete(real);
+    if (this.sockets.size >= MAX_SOCKETS) this.sockets.delete(this.sockets.keys().next().value!);
+    this.sockets.set(real, view);
+  }
+
+  // getsockname/getpeername: the address of a socket bound through the view shows the path it was
+  // bound by (the executor asks the kernel, this engine maps the answer back on exit).
+  private sockName(call: Syscall, next: Next): Result | Promise<Result> {
+    if (this.sockets.size === 0) return next();
+    call.wantResult();
+    const back = (r: Result): Result => {
+      const out = r.kind === 'value' ? returnedAddress(call) : undefined;
+      const real = out ? sunPath(out.addr) : null;
+      const view = real !== null ? this.sockets.get(real) : undefined;
+      return view === undefined ? r : putReturnedAddress(call, out!.size, sunAddress(view), r);
+    };
+    const r = next();
+    return r instanceof Result ? back(r) : r.then(back);
+  }
+
   private chdir(call: Syscall, next: Next): Result | Promise<Result> {
     const p = call.latin1(0);
     if (p === null || p === '') return next();
@@ -421,6 +461,11 @@ const ALL_BITS = 0xffffffffffffffffn;
 export function unrealInterests(dirfds: 'walk' | 'all', ioUring: 'enosys' | 'allow'): Interest[] {
   const interests: Interest[] = ioUring === 'enosys' ? [{ syscall: 'io_uring_setup' }] : [];
   for (const name of new Set<string>([...UNREAL_SYSCALLS, ...CRED_SYSCALLS])) {
+    if (name === 'sendto') {
+      // Only with an address (a send on a connected socket has none and never leaves the kernel).
+      interests.push({ syscall: name, when: [{ arg: 4, anyBits: NON_NULL }] });
+      continue;
+    }
     const fds = PATH_DIRFDS[name];
     if (!fds || dirfds === 'all' || CRED.has(name)) {
       interests.push({ syscall: name });
