@@ -20,7 +20,8 @@ import { ControlCallError, ControlClient } from '../scopes/client.js';
 import { runNested, withCallerOutputs } from '../transports/unotify/nested.js';
 import { builtinEngines, findEngine, parseEngineSpec } from '../engines/registry.js';
 import { loadEngineModule, modulePath, resolveSpecs } from './modules.js';
-import { inheritedFds } from './fds.js';
+import { FDS_ENV, inheritedFds } from './fds.js';
+import { argvBytes, environBytes } from './raw-args.js';
 
 const reporter = new Reporter();
 
@@ -74,19 +75,23 @@ function version(): string {
 }
 
 // Options end at the first argument that is not an option: COMMAND's own options stay its own.
-function splitRun(argv: readonly string[]): { opts: string[]; command: string[] } {
+function splitRun(argv: readonly string[]): { opts: string[]; command: string[]; start: number } {
   let i = 0;
   while (i < argv.length) {
     const a = argv[i]!;
-    if (a === '--') return { opts: argv.slice(0, i), command: argv.slice(i + 1) };
+    if (a === '--') return { opts: argv.slice(0, i), command: argv.slice(i + 1), start: i + 1 };
     if (!a.startsWith('-') || a === '-') break;
     i += a === '-e' || a === '--engine' || a === '--allow' || a === '--loadable' || a === '--on-supervisor-exit' ? 2 : 1;
   }
-  return { opts: argv.slice(0, Math.min(i, argv.length)), command: argv.slice(i) };
+  return { opts: argv.slice(0, Math.min(i, argv.length)), command: argv.slice(i), start: Math.min(i, argv.length) };
 }
 
-async function run(argv: readonly string[]): Promise<number> {
-  const { opts, command } = splitRun(argv);
+/** `argv` as its bytes (argvBytes): raw[i] is argv[i]. */
+async function run(argv: readonly string[], raw: readonly (string | Buffer)[]): Promise<number> {
+  const { opts, command, start } = splitRun(argv);
+  // COMMAND's argv and environment as bytes, exactly as sysvisor got them (not Node's UTF-8 text).
+  const rawCommand = raw.slice(start);
+  const env = environBytes([FDS_ENV]) ?? process.env;
   const { values } = parseArgs({
     args: opts,
     options: {
@@ -166,8 +171,8 @@ async function run(argv: readonly string[]): Promise<number> {
   for (const s of TERMINAL_SIGNALS) binding.watchSignalOrigin(constants.signals[s]);
   // Under a sysvisor already: join it as a new scope (a second listener is impossible).
   sup = nested
-    ? runNested(binding, client, command[0]!, command.slice(1), specs, inherited, onSupervisorExit)
-    : supervise({ command: command[0]!, args: command.slice(1), engines: buildEngines(specs, reporter), specs, reporter, binding, nesting: !values.sealed, loadable, fds: inherited, onSupervisorExit, complete: values.complete === true });
+    ? runNested(binding, client, rawCommand[0]!, rawCommand.slice(1), specs, inherited, onSupervisorExit, env)
+    : supervise({ command: rawCommand[0]!, args: rawCommand.slice(1), env, engines: buildEngines(specs, reporter), specs, reporter, binding, nesting: !values.sealed, loadable, fds: inherited, onSupervisorExit, complete: values.complete === true });
   for (const sig of early) sup.kill(sig);
   const status = await sup.done;
   for (const [s, h] of handlers) process.off(s, h);
@@ -254,7 +259,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const [cmd, ...rest] = argv;
     switch (cmd) {
       case 'run':
-        return await run(rest);
+        return await run(rest, argvBytes(argv).slice(1));
       case 'engines':
         return engines();
       case 'load':

@@ -33,10 +33,11 @@ export type OnSupervisorExit = 'kill' | 'continue';
 
 export interface LaunchOptions {
   /** Resolved path of the command, and its argv (argv[0] first). */
-  file: string;
-  argv: readonly string[];
-  /** NAME=value strings. */
-  env: readonly string[];
+  file: string | Buffer;
+  /** Buffers are passed as their bytes exactly, strings as UTF-8. */
+  argv: readonly (string | Buffer)[];
+  /** NAME=value entries (Buffers exactly, strings as UTF-8). */
+  env: readonly (string | Buffer)[];
   /** Fds handed on to the command at the same numbers (e.g. [0, 1, 2]); no other fd is. */
   fds: readonly number[];
   /** seccomp filter (whole sock_filter instructions); empty: the command runs without one. */

@@ -8,7 +8,7 @@
 // that cannot gain any (see scopes/privilege.ts).
 import { openSync, closeSync, constants as fsc } from 'node:fs';
 import type { RawBinding } from '../../native/load.js';
-import { envStrings, resolveCommand } from './command.js';
+import { envStrings, envValue, resolveCommand, type Environment } from './command.js';
 import type { ExitStatus } from './supervise.js';
 import { Launcher, type OnSupervisorExit } from './launcher.js';
 import { parseEngineSpec } from '../../engines/registry.js';
@@ -35,12 +35,12 @@ export function withCallerOutputs(specs: readonly string[], opened: number[]): s
   });
 }
 
-export function runNested(binding: RawBinding, client: ControlClient, command: string, args: readonly string[], specs: readonly string[], fds: readonly number[] = [0, 1, 2], onSupervisorExit: OnSupervisorExit = 'kill'): NestedRun {
+export function runNested(binding: RawBinding, client: ControlClient, command: string | Buffer, args: readonly (string | Buffer)[], specs: readonly string[], fds: readonly number[] = [0, 1, 2], onSupervisorExit: OnSupervisorExit = 'kill', env: Environment = process.env): NestedRun {
   const opened: number[] = [];
   const callerSpecs = withCallerOutputs(specs, opened);
-  const file = resolveCommand(command, process.env['PATH']);
+  const file = resolveCommand(command, envValue(env, 'PATH'));
   // The launcher forks the command (held before exec) and is its subtree's subreaper.
-  const launcher = new Launcher(binding, { file, argv: [command, ...args], env: envStrings(process.env), fds, filter: Buffer.alloc(0), flags: 0, onSupervisorExit, noNewPrivs: !isPrivileged(process.pid) });
+  const launcher = new Launcher(binding, { file, argv: [command, ...args], env: envStrings(env), fds, filter: Buffer.alloc(0), flags: 0, onSupervisorExit, noNewPrivs: !isPrivileged(process.pid) });
   const done = (async (): Promise<ExitStatus> => {
     let scope: number;
     try {

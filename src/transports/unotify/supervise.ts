@@ -13,8 +13,8 @@ import { defaultEmulators, rewriteContext, type EmulatorOptions } from '../../ch
 import { Reporter } from '../../chain/report.js';
 import { BYPASS_SYSCALLS, planFilter, type Interest } from '../../filter/plan.js';
 import { SysvisorError, UnsupportedFeatureError } from '../../chain/errors.js';
-import { UnotifyTransport, type HeldCall } from './transport.js';
-import { envStrings, resolveCommand } from './command.js';
+import { LISTENER_INTEREST, UnotifyTransport, type HeldCall } from './transport.js';
+import { envStrings, envValue, resolveCommand, type Environment } from './command.js';
 import { Launcher, type CommandStatus, type OnSupervisorExit, type Started } from './launcher.js';
 
 /** Only a fatal signal ends the wait of a notified thread once the supervisor received it (5.19). */
@@ -29,11 +29,17 @@ export function shellStatus(s: ExitStatus): number {
 }
 
 export interface SuperviseOptions {
-  command: string;
-  args?: readonly string[];
+  /** The command, searched in PATH when it has no `/`: a Buffer for a name that is not UTF-8. */
+  command: string | Buffer;
+  /** Its arguments: a Buffer is passed as its bytes exactly, a string as UTF-8. */
+  args?: readonly (string | Buffer)[];
   /** Outermost first (nearest the kernel), as on the command line. */
   engines: readonly Engine[];
-  env?: NodeJS.ProcessEnv;
+  /**
+   * COMMAND's environment (default process.env): an object, or the NAME=value entries exactly as
+   * execve takes them (Buffers for bytes that are not UTF-8).
+   */
+  env?: Environment;
   reporter?: Reporter;
   binding?: RawBinding;
   /** The specs the engines were made from (for `sysvisor engines`); default their names. */
@@ -129,7 +135,8 @@ export class Supervision {
  */
 export function rootInterests(engines: readonly Engine[], loadable: readonly EngineFactory[] | undefined): Interest[] | 'all' {
   if (engines.some((e) => e.interests === 'all')) return 'all';
-  const own = engines.flatMap((e) => e.interests as readonly Interest[]);
+  // A program's own seccomp listener, which the kernel refuses under ours: told once (transport).
+  const own = [...engines.flatMap((e) => e.interests as readonly Interest[]), LISTENER_INTEREST];
   if (!loadable) return own;
   return [...own, ...loadable.flatMap((f) => f.loadableInterests?.() ?? []), { syscall: 'prctl', when: [{ arg: 0, eq: CONTROL_MAGIC }] }];
 }
@@ -190,7 +197,7 @@ export function supervise(opts: SuperviseOptions): Supervision {
   const binding = opts.binding ?? loadBinding();
   const reporter = opts.reporter ?? new Reporter();
   const env = opts.env ?? process.env;
-  const file = resolveCommand(opts.command, env['PATH'], opts.engines.some((e) => e.pathPrefixes !== undefined));
+  const file = resolveCommand(opts.command, envValue(env, 'PATH'), opts.engines.some((e) => e.pathPrefixes !== undefined));
   const loadable = opts.nesting === false ? undefined : (opts.loadable ?? []);
   const plan = opts.complete ? planFilter(rootInterests(opts.engines, loadable), 'enosys', BYPASS_SYSCALLS) : planFilter(rootInterests(opts.engines, loadable));
   let launcher: Launcher;

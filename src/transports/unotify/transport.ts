@@ -1,7 +1,7 @@
 // The seccomp user-notification transport: turns each notification from the pump into a Syscall,
 // runs it through the engine stack, and sends the final result back (CONTINUE, value, errno or
 // ADDFD, then the fd as the answer). Engines never see how a call reached them.
-import { closeSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import type { RawBinding } from '../../native/load.js';
 import type { Pump } from '../../native/binding.js';
 import { Result } from '../../chain/result.js';
@@ -20,6 +20,34 @@ import { CRED_SYSCALLS } from '../../chain/emulate/index.js';
 /** errno the tracee gets when an engine throws. */
 export const ENGINE_FAILURE_ERRNO = 5; // EIO
 const PRCTL = syscallNumber('prctl')!;
+const SECCOMP = syscallNumber('seccomp')!;
+const SECCOMP_SET_MODE_FILTER = 1;
+const SECCOMP_FILTER_FLAG_NEW_LISTENER = 8;
+const CAP_SYS_ADMIN = 21n;
+
+/** seccomp(SECCOMP_SET_MODE_FILTER, flags with NEW_LISTENER): what the transport watches for. */
+export const LISTENER_INTEREST = {
+  syscall: 'seccomp',
+  when: [
+    { arg: 0, eq: SECCOMP_SET_MODE_FILTER },
+    { arg: 1, anyBits: SECCOMP_FILTER_FLAG_NEW_LISTENER },
+  ],
+} as const;
+
+/**
+ * Would the kernel get as far as its listener check for this thread's seccomp(SET_MODE_FILTER)?
+ * It first needs no_new_privs or CAP_SYS_ADMIN (else EACCES, with or without sysvisor).
+ */
+function mayInstallFilter(tid: number): boolean {
+  try {
+    const status = readFileSync(`/proc/${tid}/status`, 'latin1');
+    if (/^NoNewPrivs:\s*1$/m.test(status)) return true;
+    const cap = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
+    return cap !== null && ((BigInt('0x' + cap[1]) >> CAP_SYS_ADMIN) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
 
 // Memory and fd injection for one pending notification.
 class SlotAccess implements TraceeMemory {
@@ -73,6 +101,8 @@ export class UnotifyTransport {
   private readonly held = new Map<Syscall, number>();
 
   private readonly routed = new Set<number>();
+  /** Processes already told that their seccomp listener is refused (bounded). */
+  private readonly toldListener = new Set<number>();
   private readonly credentialsVisible: boolean;
 
   constructor(
@@ -118,7 +148,7 @@ export class UnotifyTransport {
   private configureFastPath(): void {
     const enginesFor = (nr: number): Engine[] => [...new Set(this.scopes.all().flatMap((s) => s.stack.enginesFor(nr)))];
     for (const nr of this.notified) {
-      const idle = nr !== PRCTL && enginesFor(nr).length === 0;
+      const idle = nr !== PRCTL && nr !== SECCOMP && enginesFor(nr).length === 0;
       if (nr < MAX_SYSCALLS) this.pump.setContinue(nr, idle);
     }
     for (const nr of this.routed) this.pump.setPathRoute(nr, -1);
@@ -165,7 +195,10 @@ export class UnotifyTransport {
     let r: Result | Promise<Result>;
     try {
       if (call.nr === PRCTL && call.args[0] === CONTROL_MAGIC && this.control) r = this.control.handle(call);
-      else r = this.scopes.stackFor(tid).step(call.nr)(call);
+      else {
+        if (call.nr === SECCOMP && call.args[0] === SECCOMP_SET_MODE_FILTER && (call.args[1]! & SECCOMP_FILTER_FLAG_NEW_LISTENER) !== 0) this.listenerRefused(tid);
+        r = this.scopes.stackFor(tid).step(call.nr)(call);
+      }
     } catch (e) {
       this.fail(slot, call, e);
       return false;
@@ -233,6 +266,17 @@ export class UnotifyTransport {
     } catch (e) {
       this.reporter.once(`reply to ${call.name}: ${(e as Error).message}`);
     }
+  }
+
+  // A program asks for its own seccomp listener: the kernel answers EBUSY (has_duplicate_listener
+  // in kernel/seccomp.c: one listener per filter chain, and sysvisor's filter is on the chain).
+  // Said once per process, the call itself left to the kernel.
+  private listenerRefused(tid: number): void {
+    const tgid = this.binding.taskInfo(tid)?.tgid ?? tid;
+    if (this.toldListener.has(tgid) || !mayInstallFilter(tid)) return;
+    if (this.toldListener.size >= 4096) this.toldListener.clear();
+    this.toldListener.add(tgid);
+    this.reporter.line(`pid ${tgid}: its seccomp listener (SECCOMP_FILTER_FLAG_NEW_LISTENER) gets EBUSY: the kernel allows one listener per filter chain, and sysvisor's filter holds it`);
   }
 
   private fail(slot: number, call: Syscall, e: unknown): void {
