@@ -7,6 +7,7 @@ import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import type { RawBinding } from '../../native/load.js';
 import { AT_FDCWD } from '../../syscalls/paths.js';
+import { syscallNumber } from '../../syscalls/table.js';
 import { Result } from '../result.js';
 import type { Syscall } from '../syscall.js';
 import type { Emulator } from './open.js';
@@ -22,7 +23,7 @@ const RED_ZONE = 128;
 
 export type ProcessBinding = Pick<RawBinding, 'pathAs' | 'EMULATE_FALLBACK' | 'socketName' | 'taskInfo'> & Partial<Pick<RawBinding, 'redoSyscall'>>;
 
-const SYS_EXECVE = 59;
+const SYS_EXECVE = syscallNumber('execve')!;
 /** Scratch for a redone execve goes this far below the red zone, clear of a signal frame. */
 const SIGNAL_FRAME_ROOM = 16384;
 
