@@ -143,6 +143,19 @@ static int answer(int fd, const struct seccomp_notif *req, long long value) {
   return -1;
 }
 
+// One RECV and its answer, for the modes that wait for readiness first: 1 when a call was
+// answered, 0 when it was withdrawn or the RECV interrupted.
+static int recv_answer(int fd, long long value) {
+  struct seccomp_notif req;
+  memset(&req, 0, sizeof req);
+  if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) {
+    if (errno != ENOENT && errno != EINTR) die("SECCOMP_IOCTL_NOTIF_RECV");
+    return 0;
+  }
+  if (answer(fd, &req, value) != 0) die("SECCOMP_IOCTL_NOTIF_SEND");
+  return 1;
+}
+
 // Blocking mode: RECV blocks, and does not return when the last user of the filter is gone, so
 // a watcher thread reaps the child and interrupts RECV with a signal until the loop notices.
 static atomic_int child_done;
@@ -193,7 +206,6 @@ static unsigned long long serve_blocking(int fd, long long value) {
 // hang-up (no user left).
 static unsigned long long serve_poll(int fd, long long value) {
   unsigned long long count = 0;
-  struct seccomp_notif req;
   for (;;) {
     struct pollfd p = {.fd = fd, .events = POLLIN};
     if (poll(&p, 1, -1) < 0) {
@@ -201,13 +213,7 @@ static unsigned long long serve_poll(int fd, long long value) {
       die("poll");
     }
     if (p.revents & POLLIN) {
-      memset(&req, 0, sizeof req);
-      if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0) {
-        count++;
-        if (answer(fd, &req, value) != 0) die("SECCOMP_IOCTL_NOTIF_SEND");
-      } else if (errno != ENOENT && errno != EINTR) {
-        die("SECCOMP_IOCTL_NOTIF_RECV");
-      }
+      count += recv_answer(fd, value);
     } else if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) {
       break;
     }
@@ -227,7 +233,6 @@ static unsigned long long serve_epoll(int fd, long long value) {
   if (ep < 0) die("epoll_create1");
   struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
   if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) die("epoll_ctl");
-  struct seccomp_notif req;
   for (;;) {
     struct epoll_event got;
     int n = epoll_wait(ep, &got, 1, -1);
@@ -238,13 +243,7 @@ static unsigned long long serve_epoll(int fd, long long value) {
     if (n == 0) continue;
     if (got.events & EPOLLIN) {
       for (;;) {
-        memset(&req, 0, sizeof req);
-        if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0) {
-          count++;
-          if (answer(fd, &req, value) != 0) die("SECCOMP_IOCTL_NOTIF_SEND");
-        } else if (errno != ENOENT && errno != EINTR) {
-          die("SECCOMP_IOCTL_NOTIF_RECV");
-        }
+        count += recv_answer(fd, value);
         struct pollfd p = {fd, POLLIN, 0};
         if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) break;
       }
