@@ -1,15 +1,20 @@
-// loop SYSCALL N: makes N raw calls of SYSCALL (getppid or getpid) through syscall(2) in a tight
-// loop, then exits 0. The subject of the benchmarks: run natively, under the C floor supervisor,
-// under sysvisor or under strace.
+// loop SYSCALL N, loop lstat|open PATH N: makes N raw calls through syscall(2) in a tight loop,
+// then exits 0: getppid or getpid; lstat (newfstatat(AT_FDCWD, PATH, &st, AT_SYMLINK_NOFOLLOW), as
+// glibc's lstat makes it); open (openat(AT_FDCWD, PATH, O_RDONLY|O_CLOEXEC), then close of the fd).
+// The subject of the benchmarks: run natively, under the C floor supervisor, under sysvisor or
+// under strace. A call that fails is an error (exit 1): a benchmark of failures measures nothing.
 //
 // On stdout it prints one line with the time the loop itself took (CLOCK_MONOTONIC, read through
 // the vDSO, so no syscall of its own):
 //   loop getppid 100000 calls 452123456 ns
 // The benchmark uses it as a cross-check of the whole-process figure (which includes start-up).
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,29 +25,53 @@ static long long now_ns(void) {
   return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static void usage(void) {
+  fprintf(stderr, "usage: loop getppid|getpid N | loop lstat|open PATH N\n");
+  exit(2);
+}
+
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: loop getppid|getpid N\n");
-    return 2;
-  }
+  if (argc != 3 && argc != 4) usage();
+  const char *what = argv[1];
+  const char *path = argc == 4 ? argv[2] : NULL;
+  const char *count = argv[argc - 1];
   long nr;
-  if (strcmp(argv[1], "getppid") == 0)
+  if (strcmp(what, "getppid") == 0 && !path)
     nr = SYS_getppid;
-  else if (strcmp(argv[1], "getpid") == 0)
+  else if (strcmp(what, "getpid") == 0 && !path)
     nr = SYS_getpid;
+  else if (strcmp(what, "lstat") == 0 && path)
+    nr = SYS_newfstatat;
+  else if (strcmp(what, "open") == 0 && path)
+    nr = SYS_openat;
   else {
-    fprintf(stderr, "loop: unknown syscall '%s' (getppid or getpid)\n", argv[1]);
-    return 2;
+    fprintf(stderr, "loop: unknown call '%s'\n", what);
+    usage();
   }
   char *end;
-  long long n = strtoll(argv[2], &end, 10);
-  if (*argv[2] == '\0' || *end != '\0' || n < 0) {
-    fprintf(stderr, "loop: bad count '%s'\n", argv[2]);
+  long long n = strtoll(count, &end, 10);
+  if (*count == '\0' || *end != '\0' || n < 0) {
+    fprintf(stderr, "loop: bad count '%s'\n", count);
     return 2;
   }
+  struct stat st;
   long long t0 = now_ns();
-  for (long long i = 0; i < n; i++) syscall(nr);
+  for (long long i = 0; i < n; i++) {
+    long r;
+    if (nr == SYS_newfstatat) {
+      r = syscall(nr, AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW);
+    } else if (nr == SYS_openat) {
+      r = syscall(nr, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+      if (r >= 0) close((int)r);
+    } else {
+      r = syscall(nr);
+    }
+    if (r < 0) {
+      fprintf(stderr, "loop: %s%s%s: %s\n", what, path ? " " : "", path ? path : "", strerror(errno));
+      return 1;
+    }
+  }
   long long t1 = now_ns();
-  printf("loop %s %lld calls %lld ns\n", argv[1], n, t1 - t0);
+  printf("loop %s %lld calls %lld ns\n", what, n, t1 - t0);
   return 0;
 }

@@ -38,7 +38,32 @@ export interface VariantResult {
   rounds: { perCallUs?: number; loopPerCallUs?: number; wallMs: number; startupMs?: number; cmdMs?: number }[];
   vsFloor?: number;
   vsNative?: number;
+  /** Half the spread of the row's figure (per call, else the command's time) over the rounds. */
+  noise?: number;
+  /** Why the row's figure cannot be trusted (negative, not a number, noise as large as itself). */
+  invalid?: string;
   facts: Record<string, string | number | boolean>;
+}
+
+/**
+ * Why a figure measured in several rounds cannot be: not a number, zero or negative (per call is a
+ * difference of two wall times: start-up jitter larger than N calls makes it so), or a spread
+ * between rounds as large as the figure itself. Undefined when it can be.
+ */
+export function unsound(value: number | undefined, perRound: readonly (number | undefined)[], unit: string): string | undefined {
+  if (value === undefined || !Number.isFinite(value)) return 'not a number (a round missed it)';
+  if (value <= 0) return `${value.toFixed(3)} ${unit} is not positive: start-up jitter larger than the calls measured`;
+  const xs = perRound.filter((x): x is number => x !== undefined && Number.isFinite(x));
+  if (xs.length < perRound.length) return 'a round has no figure';
+  const noise = halfSpread(xs);
+  if (noise !== undefined && noise >= value) return `noise ±${noise.toFixed(3)} ${unit} between rounds as large as the figure ${value.toFixed(3)} ${unit}`;
+  return undefined;
+}
+
+/** Half of max - min, or undefined with fewer than two values (one round: noise not measured). */
+export function halfSpread(xs: readonly number[]): number | undefined {
+  if (xs.length < 2) return undefined;
+  return (Math.max(...xs) - Math.min(...xs)) / 2;
 }
 
 export interface RssResult {
@@ -147,9 +172,12 @@ export function measure(variants: readonly Variant[], rounds: number, quick: boo
         loopPerCallUs: full.loopNs !== undefined ? full.loopNs / 1000 / n : undefined,
       }));
       const loops = rs.map((r) => r.loopPerCallUs).filter((x): x is number => x !== undefined);
+      const perCallUs = median(rs.map((r) => r.perCallUs));
       results.set(v.id, {
         id: v.id, label: v.label, group: v.group, family: v.family, kind: v.kind, n,
-        perCallUs: median(rs.map((r) => r.perCallUs)),
+        perCallUs,
+        noise: halfSpread(rs.map((r) => r.perCallUs)),
+        invalid: unsound(perCallUs, rs.map((r) => r.perCallUs), 'µs/call'),
         loopPerCallUs: loops.length === rs.length ? median(loops) : undefined,
         startupMs: median(rs.map((r) => r.startupMs)),
         wallMs: median(rs.map((r) => r.wallMs)),
@@ -158,9 +186,14 @@ export function measure(variants: readonly Variant[], rounds: number, quick: boo
     } else {
       const rs = list.map(({ full }) => ({ wallMs: full.wallMs, cmdMs: full.cmdNs !== undefined ? full.cmdNs / 1e6 : undefined }));
       const cmds = rs.map((r) => r.cmdMs).filter((x): x is number => x !== undefined);
+      const cmdMs = cmds.length === rs.length ? median(cmds) : undefined;
+      const own = cmdMs !== undefined ? rs.map((r) => r.cmdMs) : rs.map((r) => r.wallMs);
+      const ownMs = cmdMs ?? median(rs.map((r) => r.wallMs));
       results.set(v.id, {
         id: v.id, label: v.label, group: v.group, family: v.family, kind: v.kind,
-        wallMs: median(rs.map((r) => r.wallMs)), cmdMs: cmds.length === rs.length ? median(cmds) : undefined, rounds: rs, facts,
+        wallMs: median(rs.map((r) => r.wallMs)), cmdMs, rounds: rs, facts,
+        noise: halfSpread(own.filter((x): x is number => x !== undefined)),
+        invalid: unsound(ownMs, own, 'ms'),
       });
     }
   }
@@ -170,7 +203,7 @@ export function measure(variants: readonly Variant[], rounds: number, quick: boo
     const ref = (role: Role) => {
       const rv = variants.find((x) => x.family === v.family && x.role === role);
       const rr = rv && results.get(rv.id);
-      if (!rr) return undefined;
+      if (!rr || r.invalid || rr.invalid) return undefined;
       if (r.kind === 'per-call') return r.perCallUs! / rr.perCallUs!;
       // Whole commands: the command's own time when both rows have it (supervisor start-up apart).
       return r.cmdMs !== undefined && rr.cmdMs !== undefined ? r.cmdMs / rr.cmdMs : r.wallMs / rr.wallMs;

@@ -46,15 +46,20 @@ export function report(rep: Report, out: (s: string) => void): void {
   const rssCell = (id: string) => (rss.has(id) ? fmt(rss.get(id)!.peakKb / 1024, 1) : '');
   const perCallRows = rows.filter((r) => r.kind === 'per-call');
   const perRunRows = rows.filter((r) => r.kind === 'per-run');
+  // What this run cannot measure, said before the figures.
+  if (quick) out(`quick run: ${rounds} round(s) and N/10: per-call figures are differences of two wall times, so start-up jitter over a small N; a figure whose spread between rounds is as large as itself (or that is not positive) is shown as "?" and fails its goals; ratios are indicative only`);
+  if (rounds < 2) out('one round: the noise of a figure (its spread between rounds) is not measured');
+  const flagged = (r: VariantResult, s: string) => (r.invalid ? `?${s}` : s);
   if (perCallRows.length > 0) {
     out('');
-    out(`whole-process benchmarks: median of ${rounds} interleaved rounds; per call = (wall(N) - wall(0)) / N`);
+    out(`whole-process benchmarks: median of ${rounds} interleaved rounds; per call = (wall(N) - wall(0)) / N; ± half the spread between rounds`);
     out(table(
-      ['variant', 'N', 'µs/call', 'loop µs/call', 'startup ms', 'x floor', 'x native', 'peak RSS MB'],
+      ['variant', 'N', 'µs/call', '±', 'loop µs/call', 'startup ms', 'x floor', 'x native', 'peak RSS MB'],
       perCallRows.map((r) => [
         r.label,
         String(r.n),
-        fmt(r.perCallUs),
+        flagged(r, fmt(r.perCallUs)),
+        fmt(r.noise),
         fmt(r.loopPerCallUs),
         fmt(r.startupMs, 1),
         fmt(r.vsFloor, 2),
@@ -67,9 +72,15 @@ export function report(rep: Report, out: (s: string) => void): void {
     out('');
     out(`whole commands: median wall time of ${rounds} interleaved rounds`);
     out(table(
-      ['variant', 'wall ms', 'command ms', 'x native', 'peak RSS MB'],
-      perRunRows.map((r) => [r.label, fmt(r.wallMs, 1), fmt(r.cmdMs, 1), fmt(r.vsNative, 2), rssCell(r.id)]),
+      ['variant', 'wall ms', 'command ms', '±', 'x native', 'peak RSS MB'],
+      perRunRows.map((r) => [r.label, fmt(r.wallMs, 1), flagged(r, fmt(r.cmdMs, 1)), fmt(r.noise, 1), fmt(r.vsNative, 2), rssCell(r.id)]),
     ));
+  }
+  const unsound = rows.filter((r) => r.invalid);
+  if (unsound.length > 0) {
+    out('');
+    out('figures that cannot be trusted ("?" above; their ratios are left out):');
+    for (const r of unsound) out(`  ${r.label}: ${r.invalid}`);
   }
   if (rows.length > 0) {
     const floors = [...new Set(rows.map((r) => r.family))]
@@ -93,7 +104,7 @@ export function report(rep: Report, out: (s: string) => void): void {
     out(`goals${quick ? ' -- quick run, indicative only' : ''}:`);
     for (const g of evaluated) {
       const r = g.result!;
-      out(`  [${r.pass ? 'PASS' : 'FAIL'}] ${g.text}: ${fmt(r.value, 2)} ${r.unit}`);
+      out(`  [${r.pass ? 'PASS' : 'FAIL'}] ${g.text}: ${r.why ? `cannot be judged: ${r.why}` : `${fmt(r.value, 2)} ${r.unit}`}`);
     }
   }
 

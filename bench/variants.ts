@@ -72,6 +72,26 @@ function treeVariants(id: string, label: string, cmd: (P: string) => string[]): 
   ];
 }
 
+const NEWFSTATAT = '262';
+const OPENAT = '257';
+const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
+
+/** `loop CALL PATH N` natively, under the C floor (CONTINUE), under unreal outside and inside /unreal. */
+function mappedVariants(call: 'lstat' | 'open', nr: string, n: number, quickN: number): PerCallVariant[] {
+  const what = call === 'open' ? 'open+close' : 'lstat';
+  const base = { kind: 'per-call', group: 'mapped', family: call } as const;
+  return [
+    { ...base, id: `native-${call}`, label: `native ${what} /etc/hostname`, role: 'native',
+      n: n * 10, quickN: quickN * 10, command: (k) => [LOOP, call, '/etc/hostname', String(k)] },
+    { ...base, id: `floor-${call}`, label: `C floor ${what} /etc/hostname (CONTINUE)`, role: 'floor', n, quickN,
+      command: (k) => [FLOOR, '--continue', '--syscall', nr, '--', LOOP, call, '/etc/hostname', String(k)], facts: floorFacts },
+    { ...base, id: `unreal-${call}-outside`, label: `unreal: ${what} /etc/hostname (fast path)`, n, quickN,
+      command: (k) => [...SYSVISOR, 'run', '-e', 'unreal', '--', LOOP, call, '/etc/hostname', String(k)] },
+    { ...base, id: `unreal-${call}`, label: `unreal: ${what} /unreal/etc/hostname (emulated)`, n, quickN,
+      command: (k) => [...SYSVISOR, 'run', '-e', 'unreal', '--', LOOP, call, '/unreal/etc/hostname', String(k)] },
+  ];
+}
+
 export const VARIANTS: Variant[] = [
   // Intercepted: getppid is notified and answered (floor) or let through by the JS chain.
   { kind: 'per-call', id: 'native-getppid', label: 'native getppid', group: 'core', family: 'getppid', role: 'native',
@@ -93,6 +113,11 @@ export const VARIANTS: Variant[] = [
     n: 5_000_000, quickN: 200_000, command: (n) => [FLOOR, '--', LOOP, 'getpid', String(n)], facts: floorFacts },
   { kind: 'per-call', id: 'sysvisor-getpid', label: 'sysvisor filter, getpid (not notified)', group: 'core', family: 'getpid',
     n: 5_000_000, quickN: 200_000, command: (n) => sysvisorCount('getpid', n) },
+  // count's in-kernel counter: raw sys_enter/sys_exit tracepoints run for every syscall of the
+  // machine while it is loaded; getpid (neither notified nor counted) under it, against the row above:
+  // what every syscall of the machine pays.
+  { kind: 'per-call', id: 'sysvisor-getpid-kernel', label: 'getpid (not counted) while count\'s eBPF counter runs', group: 'core', family: 'getpid',
+    n: 5_000_000, quickN: 200_000, command: (n) => [...SYSVISOR, 'run', '-e', 'count:syscalls=getppid,o=/dev/null', '--', LOOP, 'getpid', String(n)] },
   // Nesting: a second count scope is one more chain step, not another round trip.
   { kind: 'per-call', id: 'nest1-getppid', label: 'one count scope, getppid', group: 'nest', family: 'nest', role: 'native',
     n: 100_000, quickN: 10_000, command: (n) => sysvisorCount('getppid', n) },
@@ -121,6 +146,20 @@ export const VARIANTS: Variant[] = [
   ...treeVariants('tar', 'tar -c /usr/share/doc | wc -c', (P) => [TIMED, 'sh', '-c', `tar -cf - ${P}/usr/share/doc | wc -c`]),
   ...treeVariants('rm', 'rm -r (copy of /usr/share/doc)', (P) => ['sh', '-c', `d=$(mktemp -d /tmp/bench-rm.XXXXXX) && cp -a /usr/share/doc "$d/t" && exec ${TIMED} rm -r "${P}$d"`]),
   ...treeVariants('cp', 'cp -a /usr/share/doc', (P) => ['sh', '-c', `d=$(mktemp -d /tmp/bench-cp.XXXXXX) && ${TIMED} cp -a ${P}/usr/share/doc "${P}$d/t"; rc=$?; rm -rf "$d"; exit $rc`]),
+  // Mapped calls (issue 11): lstat and open of one file natively, under the C floor continuing the
+  // same call (the kernel round trip plus the call), under unreal outside its prefix (the receiving
+  // thread reads the path and continues: no JS) and through /unreal (emulated as the tracee in JS;
+  // open's fd installed by ADDFD). With the core group, the steps of README's breakdown table.
+  ...mappedVariants('lstat', NEWFSTATAT, 100_000, 10_000),
+  ...mappedVariants('open', OPENAT, 20_000, 2_000),
+  { kind: 'per-call', id: 'unreal-lstat-nobody', label: 'unreal: lstat /unreal/etc/hostname as nobody', group: 'mapped', family: 'lstat',
+    n: 20_000, quickN: 2_000, command: (n) => [...SYSVISOR, 'run', '-e', 'unreal', '--', ...AS_NOBODY, LOOP, 'lstat', '/unreal/etc/hostname', String(n)] },
+  // Start-up (issue 11): Node alone, the CLI loaded (--version), a run with no engine, with unreal.
+  { kind: 'per-run', id: 'true-native', label: 'true, native', group: 'startup', family: 'startup', role: 'native', command: () => ['true'] },
+  { kind: 'per-run', id: 'node-empty', label: 'node -e 0 (Node alone)', group: 'startup', family: 'startup', command: () => [process.execPath, '-e', '0'] },
+  { kind: 'per-run', id: 'sysvisor-version', label: 'sysvisor --version (the CLI loaded)', group: 'startup', family: 'startup', command: () => [...SYSVISOR, '--version'] },
+  { kind: 'per-run', id: 'true-default', label: 'sysvisor run -- true (no engine)', group: 'startup', family: 'startup', command: () => [...SYSVISOR, 'run', '--', 'true'] },
+  { kind: 'per-run', id: 'true-unreal', label: 'sysvisor run -e unreal -- true', group: 'startup', family: 'startup', command: () => [...SYSVISOR, 'run', '-e', 'unreal', '--', 'true'] },
   // What SYNC_WAKE_UP is worth: the floor without it.
   { kind: 'per-call', id: 'floor-nosync-getppid', label: 'C floor getppid, no SYNC_WAKE_UP', group: 'nosync', family: 'getppid',
     n: 20_000, quickN: 2_000, command: (n) => [FLOOR, '--no-sync', '--', LOOP, 'getppid', String(n)], facts: floorFacts },

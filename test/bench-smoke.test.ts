@@ -17,6 +17,7 @@ const CORE = [
   'native-getpid',
   'floor-getpid',
   'sysvisor-getpid',
+  'sysvisor-getpid-kernel',
 ];
 const GOALS = ['js-chain-vs-floor', 'passthrough-vs-floor-filter', 'vs-strace', 'supervisor-rss'];
 
@@ -37,6 +38,7 @@ interface VariantJson {
   vsFloor?: number;
   vsNative?: number;
   peakRssKb?: number;
+  invalid?: string;
 }
 
 describe('npm run bench (quick, core group)', () => {
@@ -50,7 +52,9 @@ describe('npm run bench (quick, core group)', () => {
     expect(r.code).toBe(0);
 
     // The table: a header and one row per core variant, none of the other groups.
-    expect(r.stdout).toMatch(/^variant\s+N\s+µs\/call\s+loop µs\/call\s+startup ms\s+x floor\s+x native\s+peak RSS MB$/m);
+    expect(r.stdout).toMatch(/^variant\s+N\s+µs\/call\s+±\s+loop µs\/call\s+startup ms\s+x floor\s+x native\s+peak RSS MB$/m);
+    // Quick mode says what it cannot measure.
+    expect(r.stdout).toMatch(/^quick run: 2 round\(s\) and N\/10: .* shown as "\?" and fails its goals/m);
     for (const label of ['native getppid', 'C floor getppid (blocking RECV)', 'C floor getppid (epoll+RECV)', 'sysvisor count getppid (JS chain)', 'strace -f getppid', 'native getpid'])
       expect(r.stdout).toContain(label);
     expect(r.stdout).not.toContain('no SYNC_WAKE_UP');
@@ -63,7 +67,7 @@ describe('npm run bench (quick, core group)', () => {
       quick: boolean;
       groups: string[];
       variants: Record<string, VariantJson>;
-      goals: Record<string, { value?: number; pass?: boolean; skipped?: boolean }>;
+      goals: Record<string, { value?: number; pass?: boolean; skipped?: boolean; why?: string }>;
       micro: unknown[];
       host: { kernel: string };
     };
@@ -83,17 +87,33 @@ describe('npm run bench (quick, core group)', () => {
       expect(v.startupMs).toBeGreaterThan(0);
       expect(v.wallMs).toBeGreaterThan(0);
       expect(v.rounds.length).toBeGreaterThanOrEqual(1);
-      expect(v.vsNative).toBeDefined();
-      expect(v.vsFloor).toBeDefined();
+      // Ratios to the family's native and floor rows, left out only when a figure is unsound.
+      const family = id.includes('getppid') ? 'getppid' : 'getpid';
+      const sound = [id, `native-${family}`, `floor-${family}`].every((x) => out.variants[x]!.invalid === undefined);
+      if (sound) {
+        expect(v.vsNative).toBeDefined();
+        expect(v.vsFloor).toBeDefined();
+      } else expect(v.vsNative === undefined || v.vsFloor === undefined).toBe(true);
     }
     expect(out.variants['sysvisor-getppid']!.perCallUs).toBeGreaterThan(0);
     expect(out.variants['floor-getppid']!.perCallUs).toBeGreaterThan(0);
     expect(out.variants['strace-getppid']!.perCallUs).toBeGreaterThan(0);
     expect(out.variants['sysvisor-getppid']!.peakRssKb).toBeGreaterThan(0);
     for (const g of GOALS) {
-      expect(out.goals[g]?.skipped).toBeUndefined();
-      expect(typeof out.goals[g]?.pass).toBe('boolean');
-      expect(Number.isFinite(out.goals[g]?.value)).toBe(true);
+      const goal = out.goals[g]!;
+      expect(goal.skipped).toBeUndefined();
+      expect(typeof goal.pass).toBe('boolean');
+      // A figure that cannot be trusted fails its goal and says why; any other has a value.
+      if (goal.why !== undefined) {
+        expect(goal.pass).toBe(false);
+        expect(r.stdout).toContain(`cannot be judged: ${goal.why}`);
+      } else expect(Number.isFinite(goal.value)).toBe(true);
+    }
+    // The same for each row: a figure that is not positive, or within its own noise, is named.
+    for (const id of CORE) {
+      const v = out.variants[id]!;
+      if (!(v.perCallUs > 0)) expect(v.invalid).toBeDefined();
+      if (v.invalid !== undefined) expect(r.stdout).toContain(v.invalid);
     }
     expect(out.micro).toEqual([]);
   });
