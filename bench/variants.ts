@@ -9,6 +9,7 @@ export const ROOT = packageRoot();
 export const BUILD = path.join(ROOT, 'bench', 'build');
 export const LOOP = path.join(BUILD, 'loop');
 export const FLOOR = path.join(BUILD, 'floor');
+export const PTRACE_FLOOR = path.join(BUILD, 'ptrace-floor');
 export const SYSVISOR = [process.execPath, path.join(ROOT, 'bin', 'sysvisor.js')];
 export const TIMED = path.join(BUILD, 'timed');
 
@@ -63,6 +64,11 @@ function floorFacts(stderr: string): Record<string, string | number | boolean> {
   return f;
 }
 
+function ptraceFloorFacts(stderr: string): Record<string, string | number | boolean> {
+  const m = /ptrace-floor: mode=(\S+) stops=(\d+) answered=(\d+)/.exec(stderr);
+  return m ? { mode: m[1]!, stops: Number(m[2]), answered: Number(m[3]) } : {};
+}
+
 /** A whole command natively and through /unreal (`cmd(P)` names the real / as P). */
 function treeVariants(id: string, label: string, cmd: (P: string) => string[]): PerRunVariant[] {
   return [
@@ -106,6 +112,14 @@ export const VARIANTS: Variant[] = [
     n: 100_000, quickN: 10_000, command: (n) => [...SYSVISOR, 'run', '-e', 'count:syscalls=getppid,o=/dev/null', '--', LOOP, 'getppid', String(n)] },
   { kind: 'per-call', id: 'strace-getppid', label: 'strace -f getppid', group: 'core', family: 'getppid',
     n: 5_000, quickN: 500, command: (n) => ['strace', '-f', '-o', '/dev/null', LOOP, 'getppid', String(n)] },
+  // The ptrace floor (bench/ptrace-floor.c): a bare C tracer answering getppid at its seccomp stop
+  // (SECCOMP_RET_TRACE: only getppid stops), and with plain PTRACE_SYSCALL (every call stops twice).
+  { kind: 'per-call', id: 'ptrace-floor-getppid', label: 'C ptrace floor getppid (RET_TRACE)', group: 'core', family: 'getppid',
+    n: 20_000, quickN: 2_000, command: (n) => [PTRACE_FLOOR, '--seccomp', '--', LOOP, 'getppid', String(n)], facts: ptraceFloorFacts },
+  { kind: 'per-call', id: 'ptrace-floor-syscall-getppid', label: 'C ptrace floor getppid (PTRACE_SYSCALL)', group: 'core', family: 'getppid',
+    n: 10_000, quickN: 1_000, command: (n) => [PTRACE_FLOOR, '--syscall-stops', '--', LOOP, 'getppid', String(n)], facts: ptraceFloorFacts },
+  { kind: 'per-call', id: 'strace-seccomp-getppid', label: 'strace -f --seccomp-bpf -e getppid', group: 'core', family: 'getppid',
+    n: 5_000, quickN: 500, command: (n) => ['strace', '-f', '--seccomp-bpf', '-e', 'trace=getppid', '-o', '/dev/null', LOOP, 'getppid', String(n)] },
   // Not intercepted: getpid under the same filters runs at (near) native speed.
   { kind: 'per-call', id: 'native-getpid', label: 'native getpid', group: 'core', family: 'getpid', role: 'native',
     n: 5_000_000, quickN: 200_000, command: (n) => [LOOP, 'getpid', String(n)] },
