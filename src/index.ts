@@ -12,6 +12,8 @@ export { shellStatus, Supervision, type ExitStatus } from './transports/unotify/
 export { supervise, type SuperviseOptions, type EngineInput, type EngineOptionValues } from './library.js';
 export { CommandError } from './transports/unotify/command.js';
 export { UnotifyTransport, ENGINE_FAILURE_ERRNO } from './transports/unotify/transport.js';
+export { PtraceTransport } from './transports/ptrace/transport.js';
+export type { TransportName } from './transports/ptrace/supervise.js';
 export { buildEngines } from './engines/build.js';
 export { registerEngine, builtinEngines, findEngine, parseEngineSpec } from './engines/registry.js';
 export { CountEngine } from './engines/count/count.js';

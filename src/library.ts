@@ -7,7 +7,8 @@ import { UnsupportedFeatureError } from './chain/errors.js';
 import { buildEngines, type EngineItem } from './engines/build.js';
 import { loadBinding } from './native/load.js';
 import { ControlClient } from './scopes/client.js';
-import { supervise as superviseEngines, type SuperviseOptions as EngineSuperviseOptions, type Supervision } from './transports/unotify/supervise.js';
+import type { Supervision } from './transports/unotify/supervise.js';
+import { supervise as superviseEngines, type SuperviseOptions as EngineSuperviseOptions } from './transports/ptrace/supervise.js';
 
 /** Option values as a library user writes them: `{ o: 'file', syscalls: ['read', 'write'] }`. */
 export type EngineOptionValues = Readonly<Record<string, string | readonly string[]>>;

@@ -1,13 +1,14 @@
-// Chain semantics with test engines, run in-process through the library API on real tracees.
+// Chain semantics with test engines, run in-process through the library API on real tracees, over
+// each transport: seccomp user notification and ptrace.
 import { describe, expect, it } from 'vitest';
 import { existsSync, openSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { supervise, Result, Reporter, type Engine, type Syscall, type Next } from '../src/index.js';
+import { supervise, Result, Reporter, type Engine, type Syscall, type Next, type TransportName } from '../src/index.js';
 import { openFds, PROBE } from './helpers.js';
 
 /** Runs PROBE args under engines (outermost first), capturing stdout/stderr through files. */
-async function probe(engines: Engine[], args: string[]): Promise<{ status: number | null; stdout: string; reports: string[] }> {
+async function probeOver(transport: TransportName, engines: Engine[], args: string[]): Promise<{ status: number | null; stdout: string; reports: string[] }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sv-chain-'));
   const outFile = path.join(dir, 'out');
   const reports: string[] = [];
@@ -15,7 +16,7 @@ async function probe(engines: Engine[], args: string[]): Promise<{ status: numbe
   reporter.line = (l: string) => void reports.push(l);
   try {
     // The tracee's stdout goes to a file (PROBE_OUT), so the only calls are the probe's own.
-    const sup = supervise({ command: PROBE, args, engines, reporter, env: { ...process.env, PROBE_OUT: outFile } });
+    const sup = supervise({ command: PROBE, args, engines, reporter, env: { ...process.env, PROBE_OUT: outFile }, transport });
     const st = await sup.done;
     return { status: st.code, stdout: existsSync(outFile) ? readFileSync(outFile, 'utf8') : '', reports };
   } finally {
@@ -27,7 +28,11 @@ function engine(name: string, syscalls: string[], handle: (call: Syscall, next: 
   return { name, interests: syscalls.map((s) => ({ syscall: s })), handle };
 }
 
-describe('engine chain', () => {
+const TRANSPORTS: TransportName[] = ['unotify', 'ptrace'];
+
+describe.each(TRANSPORTS)('engine chain over %s', (transport) => {
+  const probe = (engines: Engine[], args: string[]) => probeOver(transport, engines, args);
+
   it('runs entry innermost -> outermost and exit outermost -> innermost', async () => {
     const log: string[] = [];
     const mk = (n: string) =>
@@ -73,16 +78,16 @@ describe('engine chain', () => {
     expect(innerSaw).toBe(7);
   });
 
-  it('passes changed arguments to the next engine; the executor emulates the open as the tracee', async () => {
+  it('passes changed arguments to the next engine; the executor realizes the open as the tracee (emulated, or by registers)', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sv-args-'));
     try {
       const real = path.join(dir, 'real.txt');
       writeFileSync(real, 'real content\n');
       let outerSaw: string | null = null;
       let outerResult = NaN;
-      const outer = engine('outer', ['openat'], (call, next) => {
+      const outer = engine('outer', ['openat'], async (call, next) => {
         outerSaw = call.string(1);
-        const r = next() as Result;
+        const r = await next();
         if (call.string(1) === real) outerResult = r.value;
         return r;
       });
@@ -93,27 +98,38 @@ describe('engine chain', () => {
       const r = await probe([outer, inner], ['open', '/virtual/file']);
       expect(r.stdout).toMatch(/^fd (\d+) content real content\n$/);
       expect(outerSaw).toBe(real);
-      // Reading the fd result on exit installs it (ADDFD), so the number is the tracee's fd.
+      // unotify: reading the fd result on exit installs it (ADDFD); ptrace: the kernel ran the
+      // call with the path moved below the red zone and the exit stop gave its result. Either
+      // way the outer engine saw the tracee's fd number.
       expect(`fd ${outerResult} content real content\n`).toBe(r.stdout);
     } finally {
       rmSync(dir, { recursive: true });
     }
   });
 
-  it('injects an fd opened by an engine', async () => {
+  it('injects an fd opened by an engine (unotify); refuses it in one line naming the engine (ptrace)', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sv-fd-'));
     try {
       const file = path.join(dir, 'given.txt');
       writeFileSync(file, 'given by the engine\n');
+      const before = openFds();
       const e = engine('give', ['openat'], (call, next) => (call.string(1) === '/ask' ? Result.fd(openSync(file, 'r'), false) : next()));
       const r = await probe([e], ['open', '/ask']);
-      expect(r.stdout).toMatch(/^fd \d+ content given by the engine\n$/);
+      if (transport === 'unotify') {
+        expect(r.stdout).toMatch(/^fd \d+ content given by the engine\n$/);
+      } else {
+        expect(r.stdout).toBe('errno 38\n');
+        expect(r.reports).toEqual([
+          'engine give answered openat() with an fd (Result.fd), which the ptrace transport cannot give the tracee (no counterpart of seccomp\'s ADDFD): the call fails with ENOSYS; use --transport unotify',
+        ]);
+      }
+      expect(openFds()).toEqual(before);
     } finally {
       rmSync(dir, { recursive: true });
     }
   });
 
-  it("an inner engine reads the value of an outer engine's fd result: the tracee gets that fd", async () => {
+  it.runIf(transport === 'unotify')("an inner engine reads the value of an outer engine's fd result: the tracee gets that fd", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sv-fd-'));
     try {
       const file = path.join(dir, 'given.txt');
@@ -186,7 +202,9 @@ describe('engine chain', () => {
   });
 });
 
-describe('engine lifecycle', () => {
+describe.each(TRANSPORTS)('engine lifecycle over %s', (transport) => {
+  const probe = (engines: Engine[], args: string[]) => probeOver(transport, engines, args);
+
   it('start() runs before the command runs; the command waits for an async start', async () => {
     const seen: string[] = [];
     const e: Engine = {

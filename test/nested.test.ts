@@ -125,9 +125,10 @@ describe('nested sysvisor', () => {
     expect(r.stderr).toMatch(/load: not running under sysvisor/);
   });
 
-  it('under a foreign seccomp listener (not a sysvisor) says so in one line', async () => {
-    // bench/build/floor is a bare C unotify supervisor: its listener takes the one slot.
-    const r = await run(path.join(ROOT, 'bench', 'build', 'floor'), ['--', process.execPath, CLI, 'run', '--', 'true']);
+  it('under a foreign seccomp listener (not a sysvisor), --transport unotify says so in one line', async () => {
+    // bench/build/floor is a bare C unotify supervisor: its listener takes the one slot (the
+    // default transport, auto, then uses ptrace: test/ptrace.test.ts).
+    const r = await run(path.join(ROOT, 'bench', 'build', 'floor'), ['--', process.execPath, CLI, 'run', '--transport', 'unotify', '--', 'true']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^sysvisor: unsupported: second seccomp listener: .*\(EBUSY\)$/m);
   });

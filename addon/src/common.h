@@ -94,6 +94,7 @@ void InitProcess(Napi::Env env, Napi::Object exports);
 void InitControl(Napi::Env env, Napi::Object exports);
 void InitSignalOrigin(Napi::Env env, Napi::Object exports);
 void InitPump(Napi::Env env, Napi::Object exports);
+void InitTracer(Napi::Env env, Napi::Object exports);
 void InitTraceeMem(Napi::Env env, Napi::Object exports);
 void InitEmulate(Napi::Env env, Napi::Object exports);
 void InitTraceSession(Napi::Env env, Napi::Object exports);

@@ -40,6 +40,7 @@ Napi::Object Contract(Napi::Env env) {
                              {"NR", SV_NOTIF_NR}, {"ARG0", SV_NOTIF_ARG0}}));
   c.Set("REPLY", Group(env, {{"FIELDS", SV_REPLY_FIELDS}, {"NONE", SV_REPLY_NONE}, {"CONTINUE", SV_REPLY_CONTINUE},
                              {"VALUE", SV_REPLY_VALUE}, {"ERRNO", SV_REPLY_ERRNO}}));
+  c.Set("PTRACE", Group(env, {{"EXIT_NR", SV_PTRACE_EXIT_NR}}));
   c.Set("COUNT", Group(env, {{"FIELDS", SV_COUNT_FIELDS}, {"CALLS", SV_COUNT_CALLS}, {"ERRORS", SV_COUNT_ERRORS},
                              {"NS", SV_COUNT_NS}}));
 

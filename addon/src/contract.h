@@ -28,6 +28,11 @@
 #define SV_REPLY_VALUE 2    /* return the value */
 #define SV_REPLY_ERRNO 3    /* fail with -errno */
 
+/* The ptrace transport's batch has the pump's layout; an entry with this nr is the syscall-exit
+ * stop of a call the chain waits for: ARG0 holds its return value, ARG1 is 1 when the thread is
+ * gone instead (addon/src/ptrace/tracer.cc). */
+#define SV_PTRACE_EXIT_NR (-1)
+
 /* The control call of a nested sysvisor: prctl(SV_CONTROL_MAGIC, op, ...), an option no kernel
  * knows (see src/scopes/protocol.ts). "SVVR". */
 #define SV_CONTROL_MAGIC 0x53565652

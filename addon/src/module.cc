@@ -7,6 +7,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sysvisor::InitControl(env, exports);
   sysvisor::InitSignalOrigin(env, exports);
   sysvisor::InitPump(env, exports);
+  sysvisor::InitTracer(env, exports);
   sysvisor::InitTraceeMem(env, exports);
   sysvisor::InitEmulate(env, exports);
   sysvisor::InitTraceSession(env, exports);

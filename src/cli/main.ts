@@ -9,7 +9,8 @@ import { Reporter } from '../chain/report.js';
 import { packageRoot } from '../native/load.js';
 import { UsageError, UnsupportedFeatureError } from '../chain/errors.js';
 import { buildEngines } from '../engines/build.js';
-import { supervise, shellStatus, type ExitStatus } from '../transports/unotify/supervise.js';
+import { shellStatus, type ExitStatus } from '../transports/unotify/supervise.js';
+import { supervise, TRANSPORTS, type TransportName } from '../transports/ptrace/supervise.js';
 import { CommandError } from '../transports/unotify/command.js';
 import type { HeldCall } from '../transports/unotify/transport.js';
 import { runDemo } from './demo.js';
@@ -37,7 +38,7 @@ const inherited = ((): number[] | Error => {
 // Synchronous writes: never turn the shared stdout into a non-blocking Node stream.
 const out = (text: string) => void writeSync(1, text);
 
-const HELP = `usage: sysvisor run [--loadable NAME]... [--allow MODULE]... [--sealed] [--complete] [--on-supervisor-exit=kill|continue]
+const HELP = `usage: sysvisor run [--loadable NAME]... [--allow MODULE]... [--sealed] [--complete] [--on-supervisor-exit=kill|continue] [--transport unotify|ptrace|auto]
                     [-e ENGINE[:key=val,...]]... [--] COMMAND [ARGS]...
        sysvisor load ENGINE[:key=val,...]   (inside a supervised tree)
        sysvisor unload ENGINE               (inside a supervised tree)
@@ -67,6 +68,9 @@ whole tree (kill, the default), or lets it run on with every intercepted call co
 no engine were there (continue). In a nested run, the same rule holds for its subtree; a scope
 whose owner is gone is ended by the supervisor above (its processes killed, or left running
 without the scope's engines with continue).
+--transport: how calls reach the engines: seccomp user notification (unotify), ptrace stops
+(ptrace), or auto (the default): unotify, else ptrace when a seccomp listener above holds the
+slot (EBUSY), said in one line. A nested run uses the transport of the sysvisor above.
 `;
 
 function version(): string {
@@ -81,7 +85,7 @@ function splitRun(argv: readonly string[]): { opts: string[]; command: string[];
     const a = argv[i]!;
     if (a === '--') return { opts: argv.slice(0, i), command: argv.slice(i + 1), start: i + 1 };
     if (!a.startsWith('-') || a === '-') break;
-    i += a === '-e' || a === '--engine' || a === '--allow' || a === '--loadable' || a === '--on-supervisor-exit' ? 2 : 1;
+    i += a === '-e' || a === '--engine' || a === '--allow' || a === '--loadable' || a === '--on-supervisor-exit' || a === '--transport' ? 2 : 1;
   }
   return { opts: argv.slice(0, Math.min(i, argv.length)), command: argv.slice(i), start: Math.min(i, argv.length) };
 }
@@ -101,6 +105,7 @@ async function run(argv: readonly string[], raw: readonly (string | Buffer)[]): 
       allow: { type: 'string', multiple: true },
       loadable: { type: 'string', multiple: true },
       'on-supervisor-exit': { type: 'string' },
+      transport: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -114,6 +119,9 @@ async function run(argv: readonly string[], raw: readonly (string | Buffer)[]): 
   requireKernel();
   const onSupervisorExit = values['on-supervisor-exit'] ?? 'kill';
   if (onSupervisorExit !== 'kill' && onSupervisorExit !== 'continue') throw new UsageError(`--on-supervisor-exit must be kill or continue, got '${onSupervisorExit}'`);
+  const transport = (values.transport ?? 'auto') as TransportName;
+  if (!TRANSPORTS.includes(transport)) throw new UsageError(`--transport must be unotify, ptrace or auto, got '${transport}'`);
+  if (transport === 'ptrace' && onSupervisorExit === 'continue') throw new UsageError('--on-supervisor-exit=continue needs the unotify transport (a traced call whose tracer is gone fails with ENOSYS)');
   const binding = loadBinding();
   const client = new ControlClient(binding);
   const nested = client.hello() !== undefined;
@@ -172,7 +180,7 @@ async function run(argv: readonly string[], raw: readonly (string | Buffer)[]): 
   // Under a sysvisor already: join it as a new scope (a second listener is impossible).
   sup = nested
     ? runNested(binding, client, rawCommand[0]!, rawCommand.slice(1), specs, inherited, onSupervisorExit, env)
-    : supervise({ command: rawCommand[0]!, args: rawCommand.slice(1), env, engines: buildEngines(specs, reporter), specs, reporter, binding, nesting: !values.sealed, loadable, fds: inherited, onSupervisorExit, complete: values.complete === true });
+    : supervise({ command: rawCommand[0]!, args: rawCommand.slice(1), env, engines: buildEngines(specs, reporter), specs, reporter, binding, nesting: !values.sealed, loadable, fds: inherited, onSupervisorExit, complete: values.complete === true, transport: onSupervisorExit === 'continue' && transport === 'auto' ? 'unotify' : transport });
   for (const sig of early) sup.kill(sig);
   const status = await sup.done;
   for (const [s, h] of handlers) process.off(s, h);

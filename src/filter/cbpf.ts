@@ -17,6 +17,7 @@ export const SECCOMP_RET = {
   KILL_PROCESS: 0x80000000,
   ERRNO: 0x00050000,
   USER_NOTIF: 0x7fc00000,
+  TRACE: 0x7ff00000,
   ALLOW: 0x7fff0000,
 } as const;
 

@@ -14,6 +14,12 @@ export interface Interest {
   when?: readonly ArgTest[];
 }
 
+/**
+ * How an intercepted call reaches the supervisor: a user notification (the unotify transport) or a
+ * ptrace stop of its tracer (SECCOMP_RET_TRACE, the ptrace transport).
+ */
+export type InterceptAction = 'notify' | 'trace';
+
 /** What to do with calls of a foreign ABI (i386, x32), which use other numbers. */
 export type ForeignAbi = 'allow' | 'enosys' | 'kill';
 
@@ -54,7 +60,8 @@ function u64(v: number | bigint): bigint {
  * Plans the filter. `all` notifies every x86_64 syscall. Tests on the same syscall from several
  * interests are OR'ed; an interest without tests makes the syscall unconditional.
  */
-export function planFilter(interests: readonly Interest[] | 'all', foreign: ForeignAbi = 'allow', refused: readonly (string | number)[] = []): FilterPlan {
+export function planFilter(interests: readonly Interest[] | 'all', foreign: ForeignAbi = 'allow', refused: readonly (string | number)[] = [], action: InterceptAction = 'notify'): FilterPlan {
+  const intercept = action === 'trace' ? SECCOMP_RET.TRACE : SECCOMP_RET.USER_NOTIF;
   const cond = new Map<number, ArgTest[][] | 'always'>();
   if (interests !== 'all') {
     for (const it of interests) {
@@ -94,14 +101,14 @@ export function planFilter(interests: readonly Interest[] | 'all', foreign: Fore
     a.label(rest);
   }
   if (interests === 'all') {
-    a.ret(SECCOMP_RET.USER_NOTIF);
+    a.ret(intercept);
   } else {
     emitTree(a, nrs, cond, allow, notify);
   }
   a.label(allow);
   a.ret(SECCOMP_RET.ALLOW);
   a.label(notify);
-  a.ret(SECCOMP_RET.USER_NOTIF);
+  a.ret(intercept);
 
   const program = a.assemble();
   const conditional = new Map<number, ArgTest[][]>();

@@ -133,7 +133,58 @@ export declare class CountSession {
   readonly closed: boolean;
 }
 
+export interface TracerStats {
+  /** Seccomp stops handed to JS. */
+  stops: number;
+  /** Calls answered (continued, skipped with a value or errno, or run with changed arguments). */
+  answered: number;
+  /** Threads stopped in a call JS holds. */
+  pending: number;
+}
+
+/**
+ * The ptrace transport's stop loop (addon/src/ptrace/tracer.cc): a native thread seizes a process
+ * (PTRACE_SEIZE, its tree followed) and hands its seccomp stops (SECCOMP_RET_TRACE) to JS in
+ * batches; each stopped thread is answered by its tid.
+ */
+export declare class Tracer {
+  /** Seizes pid (throws the ptrace error, e.g. EPERM) and calls onBatch(count) once per wake-up with `batch` filled. */
+  constructor(pid: number, onBatch: (count: number) => boolean);
+  /**
+   * NOTIF.FIELDS numbers per stop (contract.ts): tid (as slot and pid), nr, a0..a5 (signed 64-bit as
+   * numbers). An entry with nr PTRACE.EXIT_NR is the syscall-exit stop of a call continued with
+   * awaitExit: a0 its return value, a1 1 when the thread is gone instead.
+   */
+  readonly batch: Float64Array;
+  /** Synchronous answers, REPLY.FIELDS numbers per batch entry (contract.ts): a REPLY kind, its value. */
+  readonly replies: Float64Array;
+  /** Runs the call (arguments as setArgs left them); awaitExit: its syscall-exit stop comes back to JS. False when the thread holds no call. */
+  continue(tid: number, awaitExit?: boolean): boolean;
+  /** errno > 0 answers -errno, else value: the call is skipped (at an exit stop, its result replaced). */
+  reply(tid: number, value: number, errno: number): boolean;
+  /** Argument registers to set when the call continues (index, value pairs); put back at its exit. */
+  setArgs(tid: number, ...indexValuePairs: (number | bigint)[]): boolean;
+  /** Does the thread hold a call (stopped, not answered)? */
+  valid(tid: number): boolean;
+  /** Argument `index` of the held call exactly (unsigned 64-bit); undefined when none is held. */
+  arg64(tid: number, index: number): bigint | undefined;
+  /** Stack pointer of the stopped thread; undefined when none is held. */
+  stackPointer(tid: number): number | undefined;
+  /** A C string of the stopped thread as a byte string ('latin1'), or null when unreadable. */
+  readString(tid: number, addr: number, max?: number): string | null;
+  readBytes(tid: number, addr: number, length: number): Buffer | null;
+  stats(): TracerStats;
+  /** The thread leaves (a tracee still traced is killed: PTRACE_O_EXITKILL). Idempotent. */
+  close(): void;
+}
+
 export interface RawBinding {
+  Tracer: typeof Tracer;
+  /**
+   * Could a process started now get a seccomp listener? 0, or the errno a child got for
+   * seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER): EBUSY when a listener above holds the slot.
+   */
+  probeListener(): number;
   TraceSession: typeof TraceSession;
   CountSession: typeof CountSession;
   /** One non-blocking recvmsg (MSG_CMSG_CLOEXEC) with up to maxFds SCM_RIGHTS fds; null on EAGAIN. */

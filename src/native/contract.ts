@@ -22,6 +22,10 @@ export const REPLY = {
   ERRNO: 3,
 } as const;
 
+export const PTRACE = {
+  EXIT_NR: -1,
+} as const;
+
 export const COUNT = {
   FIELDS: 3,
   CALLS: 0,

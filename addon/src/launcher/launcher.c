@@ -405,8 +405,9 @@ int main(int argc, char **argv) {
     send_msg(LAUNCHER_FAILED, LAUNCHER_STEP_SETUP, EINVAL, -1);
     return 1;
   }
-  unsigned int flags = (unsigned int)m->a | SECCOMP_FILTER_FLAG_NEW_LISTENER;
   int opts = m->b;
+  int no_listener = (opts & LAUNCHER_OPT_NO_LISTENER) != 0;
+  unsigned int flags = (unsigned int)m->a | (no_listener ? 0 : SECCOMP_FILTER_FLAG_NEW_LISTENER);
   struct sock_fprog prog = {(unsigned short)(filter_len / sizeof(struct sock_filter)),
                             (struct sock_filter *)(setup + sizeof *m)};
 
@@ -463,7 +464,7 @@ int main(int argc, char **argv) {
         if (write(gate[1], "g", 1) != 1) die("release the command");
         close(gate[1]);
         int s = wait_installed(hs);
-        if (s == 1 && prog.len) {
+        if (s == 1 && prog.len && !no_listener) {
           listener = pidfd_getfd(command_pidfd, hs->listener_fd);
           if (listener < 0) {
             send_msg(LAUNCHER_FAILED, LAUNCHER_STEP_GETFD, errno, -1);
@@ -480,7 +481,7 @@ int main(int argc, char **argv) {
           int fds[2] = {listener, page};
           send_fds(LAUNCHER_LISTENER, 0, (int)hs->flags, fds, 2);
           close(page);
-        } else if (s == 1 && !prog.len) {
+        } else if (s == 1 && (!prog.len || no_listener)) {
           send_msg(LAUNCHER_LISTENER, 0, (int)hs->flags, -1);
         }
         munmap(hs, sizeof *hs);

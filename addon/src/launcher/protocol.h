@@ -31,6 +31,8 @@ enum launcher_msg_type {
 enum launcher_opt {
   LAUNCHER_OPT_NO_NEW_PRIVS = 1,   /* PR_SET_NO_NEW_PRIVS in the command before exec */
   LAUNCHER_OPT_CONTINUE = 2,       /* supervisor gone: answer CONTINUE instead of killing the tree */
+  LAUNCHER_OPT_NO_LISTENER = 4,    /* install the filter without a listener (the ptrace transport's
+                                    * SECCOMP_RET_TRACE filter): LISTENER then carries no fd */
 };
 
 enum launcher_step {

@@ -13,6 +13,7 @@ import { errnoName } from '../../syscalls/errno.js';
 const MSG = { setup: 1, go: 2, kill: 3, bye: 4, pid: 10, listener: 11, failed: 12, exit: 13, empty: 14 } as const;
 const OPT_NO_NEW_PRIVS = 1;
 const OPT_CONTINUE = 2;
+const OPT_NO_LISTENER = 4;
 const MSG_BYTES = 16;
 const STEPS: Record<number, [op: string, syscall: string]> = {
   1: ['install seccomp filter with a new listener', 'seccomp'],
@@ -46,6 +47,8 @@ export interface LaunchOptions {
   flags: number;
   /** PR_SET_NO_NEW_PRIVS in the command before exec. */
   noNewPrivs?: boolean;
+  /** Install the filter without a listener (SECCOMP_RET_TRACE filter of the ptrace transport). */
+  noListener?: boolean;
   onSupervisorExit?: OnSupervisorExit;
 }
 
@@ -97,7 +100,7 @@ export class Launcher {
     this.pid = h.pid;
     this.pidfd = h.pidfd;
     this.socket = h.socket;
-    const opts = (o.noNewPrivs ? OPT_NO_NEW_PRIVS : 0) | (o.onSupervisorExit === 'continue' ? OPT_CONTINUE : 0);
+    const opts = (o.noNewPrivs ? OPT_NO_NEW_PRIVS : 0) | (o.onSupervisorExit === 'continue' ? OPT_CONTINUE : 0) | (o.noListener ? OPT_NO_LISTENER : 0);
     this.send(MSG.setup, o.flags, opts, o.filter);
     this.poll = new binding.FdPoll(this.socket, () => this.read());
     binding.watchExit(this.pidfd, (code, signal) => this.onLauncherExit(code, signal));

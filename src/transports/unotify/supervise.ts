@@ -69,13 +69,19 @@ export interface SuperviseOptions {
   complete?: boolean;
 }
 
+/** What a Supervision asks of the transport that serves it (unotify, or ptrace without a pump). */
+export interface ServingTransport {
+  heldCalls(minMs: number): HeldCall[];
+  readonly pump?: { readonly syncWakeUp: boolean };
+}
+
 export class Supervision {
   /** Resolves once the command exited and every process of its tree is gone. */
   readonly done: Promise<ExitStatus>;
   /** Resolves once the command runs under the engines (rejects when it could not be started). */
   readonly ready: Promise<void>;
   private commandPid = 0;
-  private transport: UnotifyTransport | undefined;
+  private transport: ServingTransport | undefined;
   private readonly early: number[] = [];
   private readyNow!: () => void;
 
@@ -97,7 +103,7 @@ export class Supervision {
   }
 
   /** @internal the command runs under the transport. */
-  serving(transport: UnotifyTransport | undefined): void {
+  serving(transport: ServingTransport | undefined): void {
     this.transport = transport;
     this.readyNow();
   }
@@ -123,7 +129,7 @@ export class Supervision {
 
   /** The pump's wake-ups are synchronous (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP); known once ready. */
   get syncWakeUp(): boolean {
-    return this.transport?.pump.syncWakeUp ?? false;
+    return this.transport?.pump?.syncWakeUp ?? false;
   }
 }
 

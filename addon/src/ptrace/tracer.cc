@@ -1,0 +1,645 @@
+// The ptrace transport's stop loop: a dedicated native thread is the tracer (the kernel accepts
+// ptrace requests only from the thread that attached), seizes the command before it installs its
+// SECCOMP_RET_TRACE filter, and waits for its tree's stops (waitpid with __WALL | __WNOTHREAD:
+// only this thread's tracees, never Node's own children). A seccomp stop (PTRACE_EVENT_SECCOMP) is
+// read with PTRACE_GET_SYSCALL_INFO and handed to JS in batches, as the unotify pump does (the same
+// batch layout, contract.h); the thread stays stopped until JS answers:
+// - continue: PTRACE_CONT, the kernel runs the call;
+// - value / errno: the call is skipped (orig_rax = -1: kernel/seccomp.c skips a call whose number
+//   the tracer made negative) with rax = the value or -errno;
+// - changed arguments (setArgs, then continue): the argument registers are set, the call runs, and
+//   at its syscall-exit stop (PTRACE_SYSCALL) the registers are put back as the tracee had them
+//   (the x86-64 syscall ABI preserves them), except after a successful execve (new registers).
+// Everything else is made transparent: signal-delivery stops re-inject the signal, group-stops are
+// held with PTRACE_LISTEN (the tracee stays stopped until SIGCONT, as strace does), event stops
+// resume. Answers from JS reach the thread through a queue; the thread, blocked in waitpid, is
+// woken by a stop of its own: a tiny child process (the waker) it also traces gets a signal.
+#include "common.h"
+#include "contract.h"
+#include "unotify/receiver.h"
+
+#include <linux/filter.h>
+#include <linux/ptrace.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace sysvisor {
+namespace {
+
+long Pt(long req, pid_t pid, uintptr_t addr, uintptr_t data) { return syscall(SYS_ptrace, req, pid, addr, data); }
+
+constexpr int kFields = SV_NOTIF_FIELDS;
+constexpr int kBatch = 128;
+constexpr long kSeizeOptions = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+                               PTRACE_O_TRACEEXEC | PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL;
+
+// A seccomp stop waiting for JS.
+struct Stop {
+  pid_t tid;
+  int nr;
+  uint64_t args[6];
+  uint64_t sp;
+};
+
+// What JS decided for a stopped call.
+struct Answer {
+  pid_t tid;
+  int kind;  // SV_REPLY_CONTINUE / VALUE / ERRNO
+  int64_t value;
+  bool await_exit;  // continue: stop again at the call's syscall-exit stop, for JS
+};
+
+// A call JS holds: its arguments exactly, the stack pointer, and the argument changes to apply.
+struct Pending {
+  uint64_t args[6];
+  uint64_t sp;
+  uint64_t set[6];
+  uint8_t set_mask = 0;
+  bool at_exit = false;  // held at its syscall-exit stop (an answer sets rax only)
+};
+
+// A call let run with PTRACE_SYSCALL: what its syscall-exit stop does.
+struct Run {
+  bool restore = false;  // put the argument registers back
+  std::array<uint64_t, 6> saved{};
+  bool await_exit = false;  // hand the exit stop to JS
+};
+
+uint64_t* ArgReg(struct user_regs_struct* r, int i) {
+  switch (i) {
+    case 0: return (uint64_t*)&r->rdi;
+    case 1: return (uint64_t*)&r->rsi;
+    case 2: return (uint64_t*)&r->rdx;
+    case 3: return (uint64_t*)&r->r10;
+    case 4: return (uint64_t*)&r->r8;
+    default: return (uint64_t*)&r->r9;
+  }
+}
+
+bool IsStopSignal(int sig) { return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
+
+class Tracer : public Napi::ObjectWrap<Tracer> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Tracer", {
+      InstanceMethod<&Tracer::Continue>("continue"),
+      InstanceMethod<&Tracer::Reply>("reply"),
+      InstanceMethod<&Tracer::SetArgs>("setArgs"),
+      InstanceMethod<&Tracer::Valid>("valid"),
+      InstanceMethod<&Tracer::Arg64>("arg64"),
+      InstanceMethod<&Tracer::StackPointer>("stackPointer"),
+      InstanceMethod<&Tracer::ReadString>("readString"),
+      InstanceMethod<&Tracer::ReadBytes>("readBytes"),
+      InstanceMethod<&Tracer::Stats>("stats"),
+      InstanceMethod<&Tracer::Close>("close"),
+      InstanceAccessor<&Tracer::GetBatch>("batch"),
+      InstanceAccessor<&Tracer::GetReplies>("replies"),
+    });
+  }
+
+  // new Tracer(pid, onBatch(count) -> boolean): seizes pid (throws when ptrace is refused) from a
+  // new thread that then serves its tree's stops. onBatch returns true when it left promises.
+  Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) {
+    Napi::Env env = info.Env();
+    if (!ArgNumber(info, 0, "pid") || !ArgFunction(info, 1, "onBatch")) return;
+    pid_t pid = info[0].As<Napi::Number>().Int32Value();
+    if (pid <= 0) {
+      ThrowType(env, "parameter 'pid' must be a positive pid");
+      return;
+    }
+    on_batch_ = Napi::Persistent(info[1].As<Napi::Function>());
+    on_flush_ = Napi::Persistent(Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return i.Env().Undefined(); }));
+    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, sizeof(double) * kFields * kBatch);
+    data_ = static_cast<double*>(ab.Data());
+    batch_ = Napi::Persistent(Napi::Float64Array::New(env, kFields * kBatch, ab, 0));
+    Napi::ArrayBuffer rb = Napi::ArrayBuffer::New(env, sizeof(double) * SV_REPLY_FIELDS * kBatch);
+    replies_data_ = static_cast<double*>(rb.Data());
+    replies_ = Napi::Persistent(Napi::Float64Array::New(env, SV_REPLY_FIELDS * kBatch, rb, 0));
+
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    async_ = new uv_async_t;
+    async_->data = this;
+    uv_async_init(loop, async_, [](uv_async_t* a) { static_cast<Tracer*>(a->data)->OnStops(); });
+
+    std::unique_lock<std::mutex> lock(m_);
+    thread_ = std::thread([this, pid] { Main(pid); });
+    started_cv_.wait(lock, [this] { return started_; });
+    if (start_error_ != 0) {
+      lock.unlock();
+      thread_.join();
+      CloseAsync();
+      ThrowSys(env, start_op_, "ptrace", start_error_);
+      return;
+    }
+    running_ = true;
+    Ref();  // alive while tracing
+  }
+
+  ~Tracer() { Shutdown(); }
+
+ private:
+  // ---- the tracer thread ----
+
+  void Started(const char* op, int err) {
+    std::lock_guard<std::mutex> lock(m_);
+    start_op_ = op;
+    start_error_ = err;
+    started_ = true;
+    started_cv_.notify_all();
+  }
+
+  void Main(pid_t root) {
+    // The waker: a child of this thread that only waits; a signal to it is a stop of a tracee of
+    // this thread, which ends this thread's waitpid. Raw clone: nothing of Node runs in it.
+    long w = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (w < 0) return Started("start the waker", errno);
+    if (w == 0) {
+      syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+      for (;;) syscall(SYS_pause);
+    }
+    waker_ = (pid_t)w;
+    if (Pt(PTRACE_SEIZE, waker_, 0, PTRACE_O_EXITKILL) != 0) {
+      int e = errno;
+      kill(waker_, SIGKILL);
+      waitpid(waker_, nullptr, __WALL);
+      return Started("ptrace the waker", e);
+    }
+    if (Pt(PTRACE_SEIZE, root, 0, kSeizeOptions) != 0) {
+      int e = errno;
+      kill(waker_, SIGKILL);
+      waitpid(waker_, nullptr, __WALL);
+      return Started("ptrace the command (PTRACE_SEIZE)", e);
+    }
+    Started("", 0);
+    Loop();
+  }
+
+  void Loop() {
+    for (;;) {
+      int st;
+      pid_t pid = waitpid(-1, &st, __WALL | __WNOTHREAD);
+      if (pid < 0) {
+        if (errno == EINTR) continue;
+        break;  // ECHILD: the waker is gone too (close)
+      }
+      if (pid == waker_) {
+        if (!WIFSTOPPED(st)) break;  // killed by close()
+        Drain();
+        Pt(PTRACE_CONT, waker_, 0, 0);
+        if (closing_.load()) {
+          kill(waker_, SIGKILL);
+        }
+        continue;
+      }
+      if (WIFEXITED(st) || WIFSIGNALED(st)) {
+        Forget(pid);
+        continue;
+      }
+      if (!WIFSTOPPED(st)) continue;
+      int sig = WSTOPSIG(st), event = (unsigned)st >> 16;
+      if (event == PTRACE_EVENT_SECCOMP) {
+        OnSeccomp(pid);
+        continue;
+      }
+      long inject = 0, resume = PTRACE_CONT;
+      if (sig == (SIGTRAP | 0x80)) {
+        if (OnSyscallExit(pid)) continue;  // held for JS
+      } else if (event == PTRACE_EVENT_STOP) {
+        if (IsStopSignal(sig)) resume = PTRACE_LISTEN;  // group-stop: stays stopped until SIGCONT
+      } else if (event == PTRACE_EVENT_EXEC) {
+        // New registers: nothing to restore (the exec'ing thread may have had another tid).
+        // A thread other than the leader that execs takes the leader's pid (the event message
+        // holds its former tid). The call's exit stop still comes when JS waits for it.
+        unsigned long former = 0;
+        Pt(PTRACE_GETEVENTMSG, pid, 0, (uintptr_t)&former);
+        auto it = runs_.find((pid_t)former);
+        if (it == runs_.end()) it = runs_.find(pid);
+        if (it != runs_.end()) {
+          Run r = it->second;
+          runs_.erase(it);
+          r.restore = false;
+          if (r.await_exit) {
+            runs_[pid] = r;
+            resume = PTRACE_SYSCALL;
+          }
+        }
+      } else if (event != 0) {
+        // clone/fork/vfork/vfork-done/exit events: resume.
+      } else {
+        inject = sig;  // signal-delivery stop: deliver it
+      }
+      Pt(resume, pid, 0, (uintptr_t)inject);
+    }
+    std::lock_guard<std::mutex> lock(m_);
+    thread_done_ = true;
+  }
+
+  void OnSeccomp(pid_t tid) {
+    struct ptrace_syscall_info si;
+    memset(&si, 0, sizeof si);
+    long n = Pt(PTRACE_GET_SYSCALL_INFO, tid, sizeof si, (uintptr_t)&si);
+    if (n <= 0 || si.op != PTRACE_SYSCALL_INFO_SECCOMP) {
+      Pt(PTRACE_CONT, tid, 0, 0);
+      return;
+    }
+    stops_++;
+    Stop s;
+    s.tid = tid;
+    s.nr = (int)si.seccomp.nr;
+    for (int i = 0; i < 6; i++) s.args[i] = si.seccomp.args[i];
+    s.sp = si.stack_pointer;
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      Pending& p = pending_[tid];
+      p = Pending{};
+      memcpy(p.args, s.args, sizeof p.args);
+      p.sp = s.sp;
+      queue_.push_back(s);
+    }
+    uv_async_send(async_);
+  }
+
+  // Executes JS's answers (the thread is woken by the waker's stop).
+  void Drain() {
+    std::deque<Answer> todo;
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      todo.swap(answers_);
+    }
+    for (const Answer& a : todo) Execute(a);
+  }
+
+  void Execute(const Answer& a) {
+    Pending p;
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      auto it = pending_.find(a.tid);
+      if (it == pending_.end()) return;  // gone (killed while held)
+      p = it->second;
+      pending_.erase(it);
+    }
+    answered_++;
+    if (a.kind == SV_REPLY_VALUE || a.kind == SV_REPLY_ERRNO) {
+      int64_t v = a.kind == SV_REPLY_VALUE ? a.value : -a.value;
+      if (!p.at_exit) Pt(PTRACE_POKEUSR, a.tid, offsetof(struct user_regs_struct, orig_rax), (uintptr_t)-1);  // skip the call
+      Pt(PTRACE_POKEUSR, a.tid, offsetof(struct user_regs_struct, rax), (uintptr_t)v);
+      Pt(PTRACE_CONT, a.tid, 0, 0);
+      return;
+    }
+    if (p.at_exit || (p.set_mask == 0 && !a.await_exit)) {
+      Pt(PTRACE_CONT, a.tid, 0, 0);
+      return;
+    }
+    Run run;
+    run.await_exit = a.await_exit;
+    if (p.set_mask != 0) {
+      struct user_regs_struct r;
+      if (Pt(PTRACE_GETREGS, a.tid, 0, (uintptr_t)&r) != 0) return Gone(a.tid, a.await_exit);
+      for (int i = 0; i < 6; i++) {
+        run.saved[i] = *ArgReg(&r, i);
+        if (p.set_mask & (1u << i)) *ArgReg(&r, i) = p.set[i];
+      }
+      if (Pt(PTRACE_SETREGS, a.tid, 0, (uintptr_t)&r) != 0) return Gone(a.tid, a.await_exit);
+      run.restore = true;
+    }
+    runs_[a.tid] = run;
+    // The next stop of this thread is this call's syscall-exit stop (or an exec event first).
+    if (Pt(PTRACE_SYSCALL, a.tid, 0, 0) != 0) {
+      runs_.erase(a.tid);
+      Gone(a.tid, a.await_exit);
+    }
+  }
+
+  // The syscall-exit stop of a call let run with PTRACE_SYSCALL: the argument registers go back
+  // as the tracee had them; true when the stop is handed to JS (the thread stays stopped).
+  bool OnSyscallExit(pid_t tid) {
+    auto it = runs_.find(tid);
+    if (it == runs_.end()) return false;
+    Run run = it->second;
+    runs_.erase(it);
+    struct user_regs_struct r;
+    if (Pt(PTRACE_GETREGS, tid, 0, (uintptr_t)&r) != 0) {
+      Gone(tid, run.await_exit);
+      return true;
+    }
+    if (run.restore) {
+      for (int i = 0; i < 6; i++) *ArgReg(&r, i) = run.saved[i];
+      Pt(PTRACE_SETREGS, tid, 0, (uintptr_t)&r);
+    }
+    if (!run.await_exit) return false;
+    Stop s{};
+    s.tid = tid;
+    s.nr = SV_PTRACE_EXIT_NR;
+    s.args[0] = r.rax;
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      Pending& p = pending_[tid];
+      p = Pending{};
+      p.sp = r.rsp;
+      p.at_exit = true;
+      queue_.push_back(s);
+    }
+    uv_async_send(async_);
+    return true;
+  }
+
+  // A thread JS waits for is gone (killed while it ran): JS learns it from an exit entry.
+  void Gone(pid_t tid, bool await_exit) {
+    if (!await_exit) return;
+    Stop s{};
+    s.tid = tid;
+    s.nr = SV_PTRACE_EXIT_NR;
+    s.args[1] = 1;
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      queue_.push_back(s);
+    }
+    uv_async_send(async_);
+  }
+
+  void Forget(pid_t tid) {
+    auto it = runs_.find(tid);
+    if (it != runs_.end()) {
+      bool await_exit = it->second.await_exit;
+      runs_.erase(it);
+      Gone(tid, await_exit);
+    }
+    std::lock_guard<std::mutex> lock(m_);
+    pending_.erase(tid);
+  }
+
+  // ---- the loop thread ----
+
+  void OnStops() {
+    if (!running_) return;
+    std::deque<Stop> got;
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      got.swap(queue_);
+    }
+    Napi::Env env = Env();
+    int count = 0;
+    for (const Stop& s : got) {
+      double* d = data_ + count * kFields;
+      d[SV_NOTIF_SLOT] = s.tid;
+      d[SV_NOTIF_PID] = s.tid;
+      d[SV_NOTIF_NR] = s.nr;
+      for (int i = 0; i < 6; i++) d[SV_NOTIF_ARG0 + i] = (double)(int64_t)s.args[i];
+      if (++count == kBatch) {
+        CallJs(env, count);
+        count = 0;
+      }
+    }
+    if (count > 0) CallJs(env, count);
+  }
+
+  void CallJs(Napi::Env env, int count) {
+    Napi::HandleScope scope(env);
+    for (int i = 0; i < count; i++) replies_data_[SV_REPLY_FIELDS * i] = SV_REPLY_NONE;
+    Napi::Value r = on_batch_.Call(Value(), {Napi::Number::New(env, count)});
+    if (env.IsExceptionPending()) {
+      Napi::Error e = env.GetAndClearPendingException();
+      napi_fatal_exception(env, e.Value());
+      return;
+    }
+    bool any = false;
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      for (int i = 0; i < count; i++) {
+        int kind = (int)replies_data_[SV_REPLY_FIELDS * i];
+        if (kind == SV_REPLY_NONE) continue;
+        answers_.push_back(Answer{(pid_t)data_[i * kFields + SV_NOTIF_SLOT], kind, (int64_t)replies_data_[SV_REPLY_FIELDS * i + 1], false});
+        any = true;
+      }
+    }
+    if (any) Wake();
+    if (r.IsBoolean() && r.As<Napi::Boolean>().Value()) on_flush_.MakeCallback(Value(), {});
+  }
+
+  void Wake() {
+    if (waker_ > 0 && running_) kill(waker_, SIGUSR1);
+  }
+
+  // Looks up a held call from JS; throws RangeError for a thread that holds none.
+  bool GetTid(const Napi::CallbackInfo& info, pid_t* tid) {
+    if (!ArgNumber(info, 0, "tid")) return false;
+    *tid = info[0].As<Napi::Number>().Int32Value();
+    return true;
+  }
+
+  Napi::Value Queue(const Napi::CallbackInfo& info, int kind, int64_t value, bool await_exit = false) {
+    pid_t tid;
+    if (!GetTid(info, &tid)) return info.Env().Undefined();
+    bool held;
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      held = pending_.count(tid) > 0;
+      if (held) answers_.push_back(Answer{tid, kind, value, await_exit});
+    }
+    if (held) Wake();
+    return Napi::Boolean::New(info.Env(), held);
+  }
+
+  // continue(tid[, awaitExit]): run the call (with the arguments setArgs changed, if any); with
+  // awaitExit, its syscall-exit stop comes to JS as an entry with nr PTRACE.EXIT_NR.
+  Napi::Value Continue(const Napi::CallbackInfo& info) {
+    return Queue(info, SV_REPLY_CONTINUE, 0, info.Length() > 1 && info[1].ToBoolean());
+  }
+
+  // reply(tid, value, errno): skip the call; it returns value, or -errno when errno > 0.
+  Napi::Value Reply(const Napi::CallbackInfo& info) {
+    if (!ArgNumber(info, 1, "value") || !ArgNumber(info, 2, "errno")) return info.Env().Undefined();
+    int32_t err = info[2].As<Napi::Number>().Int32Value();
+    if (err > 0) return Queue(info, SV_REPLY_ERRNO, err);
+    return Queue(info, SV_REPLY_VALUE, info[1].As<Napi::Number>().Int64Value());
+  }
+
+  // setArgs(tid, index, value[, index, value]...): argument registers the answer sets (values are
+  // signed 64-bit numbers, or BigInts for the whole range); put back at the call's exit.
+  Napi::Value SetArgs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    pid_t tid;
+    if (!GetTid(info, &tid)) return env.Undefined();
+    if (info.Length() % 2 != 1) return (ThrowType(env, "setArgs(tid, index, value, ...)"), env.Undefined());
+    std::lock_guard<std::mutex> lock(m_);
+    auto it = pending_.find(tid);
+    if (it == pending_.end()) return Napi::Boolean::New(env, false);
+    for (size_t k = 1; k + 1 < info.Length(); k += 2) {
+      if (!info[k].IsNumber()) return (ThrowType(env, "argument index must be a number"), env.Undefined());
+      int i = info[k].As<Napi::Number>().Int32Value();
+      if (i < 0 || i > 5) return (ThrowType(env, "argument index must be 0..5"), env.Undefined());
+      uint64_t v;
+      if (info[k + 1].IsBigInt()) {
+        bool lossless;
+        v = info[k + 1].As<Napi::BigInt>().Uint64Value(&lossless);
+      } else if (info[k + 1].IsNumber()) {
+        v = (uint64_t)info[k + 1].As<Napi::Number>().Int64Value();
+      } else {
+        return (ThrowType(env, "argument value must be a number or a BigInt"), env.Undefined());
+      }
+      it->second.set[i] = v;
+      it->second.set_mask |= (uint8_t)(1u << i);
+    }
+    return Napi::Boolean::New(env, true);
+  }
+
+  Napi::Value Valid(const Napi::CallbackInfo& info) {
+    pid_t tid;
+    if (!GetTid(info, &tid)) return info.Env().Undefined();
+    std::lock_guard<std::mutex> lock(m_);
+    return Napi::Boolean::New(info.Env(), pending_.count(tid) > 0);
+  }
+
+  // A held call's fact, or undefined when the thread holds none.
+  template <typename F>
+  Napi::Value WithPending(const Napi::CallbackInfo& info, F f) {
+    pid_t tid;
+    if (!GetTid(info, &tid)) return info.Env().Undefined();
+    std::lock_guard<std::mutex> lock(m_);
+    auto it = pending_.find(tid);
+    if (it == pending_.end()) return info.Env().Undefined();
+    return f(it->second);
+  }
+
+  Napi::Value Arg64(const Napi::CallbackInfo& info) {
+    if (!ArgNumber(info, 1, "index")) return info.Env().Undefined();
+    int i = info[1].As<Napi::Number>().Int32Value();
+    if (i < 0 || i > 5) return (ThrowType(info.Env(), "index must be 0..5"), info.Env().Undefined());
+    return WithPending(info, [&](const Pending& p) -> Napi::Value { return Napi::BigInt::New(info.Env(), p.args[i]); });
+  }
+
+  Napi::Value StackPointer(const Napi::CallbackInfo& info) {
+    return WithPending(info, [&](const Pending& p) -> Napi::Value { return Napi::Number::New(info.Env(), (double)p.sp); });
+  }
+
+  // readString(tid, addr[, max]): a C string of the stopped thread as a byte string, or null.
+  Napi::Value ReadString(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    pid_t tid;
+    if (!GetTid(info, &tid) || !ArgNumber(info, 1, "addr")) return env.Undefined();
+    uint64_t addr = (uint64_t)info[1].As<Napi::Number>().Int64Value();
+    size_t max = info.Length() > 2 && info[2].IsNumber() ? (size_t)info[2].As<Napi::Number>().Int64Value() : unotify::kPathMax;
+    std::string s;
+    if (!unotify::ReadTraceeString(tid, addr, max, &s)) return env.Null();
+    return NewLatin1(env, s);
+  }
+
+  Napi::Value ReadBytes(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    pid_t tid;
+    if (!GetTid(info, &tid) || !ArgNumber(info, 1, "addr") || !ArgNumber(info, 2, "length")) return env.Undefined();
+    uint64_t addr = (uint64_t)info[1].As<Napi::Number>().Int64Value();
+    int64_t len = info[2].As<Napi::Number>().Int64Value();
+    if (len < 0 || len > (1 << 24)) return (ThrowType(env, "length must be 0..16 MiB"), env.Undefined());
+    Napi::Buffer<char> buf = Napi::Buffer<char>::New(env, (size_t)len);
+    struct iovec local = {buf.Data(), (size_t)len};
+    struct iovec remote = {reinterpret_cast<void*>(addr), (size_t)len};
+    if (len > 0 && process_vm_readv(tid, &local, 1, &remote, 1, 0) != (ssize_t)len) return env.Null();
+    return buf;
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("stops", Napi::Number::New(info.Env(), (double)stops_.load()));
+    o.Set("answered", Napi::Number::New(info.Env(), (double)answered_.load()));
+    std::lock_guard<std::mutex> lock(m_);
+    o.Set("pending", Napi::Number::New(info.Env(), (double)pending_.size()));
+    return o;
+  }
+
+  // close(): the thread leaves (a tracee still there is killed: PTRACE_O_EXITKILL). Idempotent.
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Shutdown();
+    return info.Env().Undefined();
+  }
+
+  void Shutdown() {
+    if (!running_) return;
+    running_ = false;
+    closing_.store(true);
+    // The thread kills the waker at its next stop; it exits its loop when the waker is reaped.
+    kill(waker_, SIGUSR1);
+    if (thread_.joinable()) thread_.join();
+    CloseAsync();
+    Unref();
+  }
+
+  void CloseAsync() {
+    if (!async_) return;
+    uv_close(reinterpret_cast<uv_handle_t*>(async_), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
+    async_ = nullptr;
+  }
+
+  Napi::Value GetBatch(const Napi::CallbackInfo&) { return batch_.Value(); }
+  Napi::Value GetReplies(const Napi::CallbackInfo&) { return replies_.Value(); }
+
+  Napi::FunctionReference on_batch_, on_flush_;
+  Napi::Reference<Napi::Float64Array> batch_, replies_;
+  double* data_ = nullptr;
+  double* replies_data_ = nullptr;
+  uv_async_t* async_ = nullptr;
+  std::thread thread_;
+  bool running_ = false;
+  std::atomic<bool> closing_{false};
+  pid_t waker_ = -1;
+
+  std::mutex m_;
+  std::condition_variable started_cv_;
+  bool started_ = false;
+  const char* start_op_ = "";
+  int start_error_ = 0;
+  bool thread_done_ = false;
+  std::deque<Stop> queue_;
+  std::deque<Answer> answers_;
+  std::unordered_map<pid_t, Pending> pending_;
+  // Thread only: the calls let run until their syscall-exit stop.
+  std::unordered_map<pid_t, Run> runs_;
+  std::atomic<uint64_t> stops_{0}, answered_{0};
+};
+
+// probeListener(): 0 when a process started now could get a seccomp listener, else the errno a
+// child got for seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER): EBUSY when a listener above holds the
+// only slot of the filter chain (has_duplicate_listener in kernel/seccomp.c). The child (raw
+// clone: nothing of Node runs in it) installs an allow-all filter and exits with the errno.
+Napi::Value ProbeListener(const Napi::CallbackInfo& info) {
+  long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  if (pid < 0) return Napi::Number::New(info.Env(), errno);
+  if (pid == 0) {
+    struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    struct sock_fprog prog = {1, &allow};
+    syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    syscall(SYS_exit_group, fd < 0 ? errno : 0);
+  }
+  int st = 0;
+  while (waitpid((pid_t)pid, &st, __WALL) < 0 && errno == EINTR) {
+  }
+  return Napi::Number::New(info.Env(), WIFEXITED(st) ? WEXITSTATUS(st) : EINVAL);
+}
+
+}  // namespace
+
+void InitTracer(Napi::Env env, Napi::Object exports) {
+  exports.Set("Tracer", Tracer::Define(env));
+  exports.Set("probeListener", Napi::Function::New(env, ProbeListener, "probeListener"));
+}
+
+}  // namespace sysvisor

@@ -1,0 +1,60 @@
+// The executor of the ptrace transport, at the bottom of the onion: the thread is stopped at its
+// seccomp stop, so the call as the engines left it is realized by registers, never emulated:
+// - unchanged: CONTINUE (the kernel runs it), or, when an engine wants the result, run and wait
+//   for its syscall-exit stop;
+// - changed numeric arguments: the argument registers are set;
+// - changed strings (paths): the new bytes are written below the thread's red zone (the 128 bytes
+//   under its stack pointer that the x86-64 ABI leaves to the running function) and the argument
+//   points there; the kernel copies the path in at the call's start, so a signal frame pushed
+//   there later overwrites nothing the call still needs.
+// Either way the call runs as the tracee (its credentials, cwd, root), the argument registers are
+// put back at its syscall-exit stop, and the engines' exit halves get the kernel's result there.
+import { constants as os } from 'node:os';
+import { Result } from '../../chain/result.js';
+import type { Syscall } from '../../chain/syscall.js';
+
+const E = os.errno;
+/** Bytes below the stack pointer the thread's own code may use (x86-64 System V red zone). */
+const RED_ZONE = 128;
+
+/** What the executor needs of the transport (transport.ts). */
+export interface StoppedCalls {
+  /** Runs the stopped call with these argument registers set; resolves at its syscall-exit stop. */
+  runToExit(call: Syscall, sets: readonly (readonly [number, number | bigint])[]): Promise<Result>;
+  /** The stopped thread's stack pointer (undefined once gone). */
+  stackPointer(tid: number): number | undefined;
+}
+
+export function createPtraceExecutor(calls: StoppedCalls, report: (line: string) => void): (call: Syscall) => Result | Promise<Result> {
+  return (call) => {
+    if (!call.changed) return call.wantsResult ? calls.runToExit(call, []) : Result.CONTINUED;
+    const sets: [number, number | bigint][] = [];
+    for (let i = 0; i < 6; i++) if (call.args[i] !== call.original[i]) sets.push([i, BigInt.asUintN(64, BigInt(call.args[i]!))]);
+    if (call.strings.size > 0) {
+      const placed = placeStrings(call, calls);
+      if (typeof placed === 'number') {
+        report(`cannot realize changed ${call.name}(): writing its new path below the stack of pid ${call.tid} failed (${placed === E.EFAULT ? 'EFAULT' : `errno ${placed}`})`);
+        return Result.error(placed);
+      }
+      sets.push(...placed);
+    }
+    return calls.runToExit(call, sets);
+  };
+}
+
+// Writes the changed strings below the red zone, 16-byte aligned, and returns the argument
+// pointers to set; an errno when the memory could not be written.
+function placeStrings(call: Syscall, calls: StoppedCalls): [number, number][] | number {
+  const sp = calls.stackPointer(call.tid);
+  if (sp === undefined) return E.ESRCH;
+  const out: [number, number][] = [];
+  let at = sp - RED_ZONE;
+  for (const [i, s] of call.strings) {
+    const bytes = Buffer.from(s + '\0', 'latin1');
+    at = Math.floor((at - bytes.length) / 16) * 16; // addresses exceed 32 bits: no bitwise ops
+    const r = call.memory.writeBytes(at, bytes);
+    if (r < 0) return -r;
+    out.push([i, at]);
+  }
+  return out;
+}

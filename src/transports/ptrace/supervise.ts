@@ -1,0 +1,129 @@
+// Runs a command under an engine stack with the ptrace transport, and chooses the transport:
+// plan the filter (SECCOMP_RET_TRACE for exactly the engines' syscalls) -> start the launcher
+// process (it forks the command, held before it installs the filter) -> the tracer thread seizes
+// the command -> the command installs the filter and execs -> stops -> wait until the command has
+// exited and its whole tree is gone -> close the engines.
+import { loadBinding, type RawBinding } from '../../native/load.js';
+import { ScopeTree, type TaskInfoFn } from '../../scopes/tree.js';
+import { ControlServer } from '../../scopes/control.js';
+import { closeEngines } from '../../engines/build.js';
+import { Reporter } from '../../chain/report.js';
+import { BYPASS_SYSCALLS, planFilter } from '../../filter/plan.js';
+import { SysvisorError, UnsupportedFeatureError, UsageError } from '../../chain/errors.js';
+import { envStrings, envValue, resolveCommand } from '../unotify/command.js';
+import { Launcher, type Started } from '../unotify/launcher.js';
+import { rootInterests, supervise as superviseUnotify, Supervision, taskInfoFn, type SuperviseOptions as UnotifyOptions } from '../unotify/supervise.js';
+import { PtraceTransport } from './transport.js';
+import { createPtraceExecutor } from './executor.js';
+
+/** How calls reach the engines: seccomp user notification, ptrace, or the first that works. */
+export type TransportName = 'unotify' | 'ptrace' | 'auto';
+export const TRANSPORTS: readonly TransportName[] = ['unotify', 'ptrace', 'auto'];
+
+export interface SuperviseOptions extends UnotifyOptions {
+  /**
+   * 'unotify' (seccomp user notification), 'ptrace', or 'auto' (default): unotify, else ptrace
+   * when the seccomp listener slot is already taken by a listener above (EBUSY), said in one line.
+   */
+  transport?: TransportName;
+}
+
+const EBUSY = 16;
+
+/** Starts COMMAND under the engines with the transport asked for. */
+export function supervise(opts: SuperviseOptions): Supervision {
+  const transport = opts.transport ?? 'auto';
+  if (!TRANSPORTS.includes(transport)) throw new UsageError(`transport must be unotify, ptrace or auto, got '${String(transport)}'`);
+  const binding = opts.binding ?? loadBinding();
+  if (transport === 'unotify') return superviseUnotify({ ...opts, binding });
+  if (transport === 'ptrace') return supervisePtrace({ ...opts, binding });
+  // auto: a listener above this process (not a sysvisor: a nested run never gets here) holds the
+  // only slot of the filter chain, which the command would inherit.
+  const slot = binding.probeListener();
+  if (slot !== EBUSY) return superviseUnotify({ ...opts, binding });
+  (opts.reporter ?? new Reporter()).line('a seccomp listener above this process holds the slot (EBUSY): using the ptrace transport');
+  return supervisePtrace({ ...opts, binding });
+}
+
+/** Starts COMMAND under the engines, its calls reaching them through ptrace stops. */
+export function supervisePtrace(opts: SuperviseOptions & { binding: RawBinding }): Supervision {
+  const binding = opts.binding;
+  const reporter = opts.reporter ?? new Reporter();
+  if (opts.onSupervisorExit === 'continue')
+    throw new UsageError('--on-supervisor-exit=continue needs the unotify transport: a traced call whose tracer is gone fails with ENOSYS (kernel/seccomp.c), so the tree cannot run on');
+  const env = opts.env ?? process.env;
+  const file = resolveCommand(opts.command, envValue(env, 'PATH'), opts.engines.some((e) => e.pathPrefixes !== undefined));
+  const loadable = opts.nesting === false ? undefined : (opts.loadable ?? []);
+  const interests = rootInterests(opts.engines, loadable);
+  const plan = opts.complete ? planFilter(interests, 'enosys', BYPASS_SYSCALLS, 'trace') : planFilter(interests, 'allow', [], 'trace');
+  let launcher: Launcher;
+  try {
+    launcher = new Launcher(binding, {
+      file,
+      argv: [opts.command, ...(opts.args ?? [])],
+      env: envStrings(env),
+      fds: opts.fds ?? [0, 1, 2],
+      filter: plan.bytes,
+      flags: 0,
+      noListener: true,
+      onSupervisorExit: 'kill',
+    });
+  } catch (e) {
+    throw new SysvisorError(`spawn ${opts.command}`, e);
+  }
+  return new Supervision(launcher, async (sup) => {
+    const command = await launcher.command;
+    sup.commandKnown(command.pid);
+    // Seized before it installs the filter: a traced call with no tracer gets ENOSYS.
+    let transport: PtraceTransport;
+    let scopes: ScopeTree;
+    let control: ControlServer | undefined;
+    try {
+      const taskInfo: TaskInfoFn = taskInfoFn(binding);
+      let t: PtraceTransport | undefined;
+      const executor = createPtraceExecutor(
+        { runToExit: (call, sets) => t!.runToExit(call, sets), stackPointer: (tid) => t!.stackPointer(tid) },
+        (l) => reporter.once(l),
+      );
+      scopes = new ScopeTree(opts.engines.map((engine, i) => ({ engine, spec: opts.specs?.[i] ?? engine.name })), executor, taskInfo);
+      control = loadable ? new ControlServer(binding, scopes, plan, taskInfo, reporter) : undefined;
+      t = new PtraceTransport(binding, command.pid, scopes, reporter, control);
+      transport = t;
+    } catch (e) {
+      launcher.kill();
+      await launcher.bye();
+      await closeEngines(opts.engines, reporter);
+      const err = e as { code?: string };
+      if (err.code === 'EPERM')
+        throw new UnsupportedFeatureError('ptrace', 'the kernel refuses to trace the command (EPERM: Yama ptrace_scope 2 or 3, or a container profile denies ptrace)', { cause: e });
+      throw new SysvisorError('ptrace transport', e);
+    }
+    control?.setRootPid(command.pid);
+    try {
+      for (const e of opts.engines) if (e.start) await e.start({ pid: command.pid });
+    } catch (err) {
+      reporter.line(`engine start: ${(err as Error)?.message ?? String(err)}`);
+      launcher.kill();
+    }
+    launcher.go();
+    let started: Started;
+    try {
+      started = await launcher.started;
+    } catch (e) {
+      await launcher.bye();
+      transport.close();
+      await closeEngines(opts.engines, reporter);
+      throw new SysvisorError(`spawn ${opts.command}`, e);
+    }
+    void started;
+    sup.serving(transport);
+    const status = await launcher.exited;
+    await launcher.empty;
+    await launcher.bye();
+    transport.close();
+    if (control) await control.closeAll();
+    else await closeEngines(opts.engines, reporter);
+    reporter.flushRepeats();
+    return status;
+  });
+}

@@ -1,0 +1,263 @@
+// The ptrace transport: turns each seccomp stop of the tracer thread (addon/src/ptrace/tracer.cc)
+// into a Syscall, runs it through the engine stack, and executes the final result by registers:
+// continue, skip with a value or errno, or run with changed arguments and (for those, and for
+// calls whose result an engine wants) come back at the syscall-exit stop, where the engines' exit
+// halves see the kernel's real result and may replace it. Engines never see how a call reached them.
+import { closeSync } from 'node:fs';
+import type { RawBinding } from '../../native/load.js';
+import type { Tracer } from '../../native/binding.js';
+import { Result } from '../../chain/result.js';
+import { Syscall, type TraceeMemory } from '../../chain/syscall.js';
+import type { ScopeTree } from '../../scopes/tree.js';
+import type { ControlServer } from '../../scopes/control.js';
+import { CONTROL_MAGIC } from '../../scopes/protocol.js';
+import { SyscallGoneError } from '../../chain/errors.js';
+import type { Reporter } from '../../chain/report.js';
+import { syscallNumber } from '../../syscalls/table.js';
+import { NOTIF, PTRACE, REPLY } from '../../native/contract.js';
+import type { HeldCall } from '../unotify/transport.js';
+import { ENGINE_FAILURE_ERRNO } from '../unotify/transport.js';
+
+const PRCTL = syscallNumber('prctl')!;
+const ENOSYS = 38;
+
+/** Names the engines an fd result may come from (the ptrace transport cannot install one). */
+function enginesOf(call: Syscall): string {
+  const names = call.route.map((e) => e.name);
+  return names.length === 1 ? `engine ${names[0]}` : `one of the engines ${names.join(', ')}`;
+}
+
+/** What the ptrace transport cannot do: give the tracee an fd the supervisor opened (no ADDFD). */
+export class FdResultRefused extends Error {
+  override name = 'FdResultRefused';
+  constructor(call: Syscall) {
+    super(`${enginesOf(call)} answered ${call.name}() with an fd (Result.fd), which the ptrace transport cannot give the tracee (no counterpart of seccomp's ADDFD): the call fails with ENOSYS; use --transport unotify`);
+  }
+}
+
+// Memory of one stopped thread.
+class StopAccess implements TraceeMemory {
+  constructor(private readonly tracer: Tracer, private readonly binding: RawBinding, private readonly tid: number, private readonly call: () => Syscall) {}
+  readString(addr: number, max?: number): string | null {
+    return this.tracer.readString(this.tid, addr, max);
+  }
+  readBytes(addr: number, length: number): Buffer | null {
+    return this.tracer.readBytes(this.tid, addr, length);
+  }
+  writeBytes(addr: number, bytes: Buffer): number {
+    return this.binding.writeTracee(this.tid, addr, bytes);
+  }
+  prefetchedPath(): string | undefined {
+    return undefined;
+  }
+  valid(): boolean {
+    return this.tracer.valid(this.tid);
+  }
+  arg64(index: number): bigint {
+    return this.tracer.arg64(this.tid, index) ?? 0n;
+  }
+  injectFd(): number {
+    throw new FdResultRefused(this.call());
+  }
+}
+
+function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown })?.then === 'function';
+}
+
+/** A call run with the kernel whose syscall-exit stop the chain waits for. */
+interface Running {
+  resolve(r: Result): void;
+  reject(e: unknown): void;
+  /** The result made from the exit stop's value (answered as is: no register change). */
+  made?: Result;
+  /** The chain finished before the exit stop came (an engine did not wait for next()). */
+  final?: Result | { errno: number };
+}
+
+export class PtraceTransport {
+  readonly tracer: Tracer;
+  private readonly batch: Float64Array;
+  private readonly replies: Float64Array;
+  private readonly held = new Map<Syscall, number>();
+  /** Calls running in the kernel, by thread, whose exit stop the chain waits for. */
+  private readonly running = new Map<number, Running>();
+
+  constructor(
+    private readonly binding: RawBinding,
+    pid: number,
+    private readonly scopes: ScopeTree,
+    private readonly reporter: Reporter,
+    private readonly control?: ControlServer,
+  ) {
+    this.tracer = new binding.Tracer(pid, (n) => this.onBatch(n));
+    this.batch = this.tracer.batch;
+    this.replies = this.tracer.replies;
+  }
+
+  /**
+   * Lets the stopped call run with these argument registers changed (restored at its exit) and
+   * resolves with its result at the syscall-exit stop. Used by the executor (executor.ts).
+   */
+  runToExit(call: Syscall, sets: readonly (readonly [number, number | bigint])[]): Promise<Result> {
+    const flat: (number | bigint)[] = [];
+    for (const [i, v] of sets) flat.push(i, v);
+    if (flat.length > 0 && !this.tracer.setArgs(call.tid, ...flat)) return Promise.reject(new SyscallGoneError(`set ${call.name} arguments`));
+    return new Promise<Result>((resolve, reject) => {
+      this.running.set(call.tid, { resolve, reject });
+      if (!this.tracer.continue(call.tid, true)) {
+        this.running.delete(call.tid);
+        reject(new SyscallGoneError(`run ${call.name}`));
+      }
+    });
+  }
+
+  /** The stack pointer of the stopped thread (undefined once gone). */
+  stackPointer(tid: number): number | undefined {
+    return this.tracer.stackPointer(tid);
+  }
+
+  // One call per wake-up: seccomp stops, and the exit stops of calls the chain waits for.
+  private onBatch(count: number): boolean {
+    const b = this.batch;
+    let async = false;
+    for (let i = 0; i < count; i++) {
+      const o = i * NOTIF.FIELDS;
+      const tid = b[o + NOTIF.PID]!;
+      const nr = b[o + NOTIF.NR]!;
+      const a = o + NOTIF.ARG0;
+      if (nr === PTRACE.EXIT_NR) {
+        this.onExit(tid, b[a]!, b[a + 1] === 1);
+        continue;
+      }
+      let call!: Syscall;
+      const access = new StopAccess(this.tracer, this.binding, tid, () => call);
+      call = new Syscall(tid, nr, [b[a]!, b[a + 1]!, b[a + 2]!, b[a + 3]!, b[a + 4]!, b[a + 5]!], access);
+      async = this.dispatch(i, call) || async;
+    }
+    return async;
+  }
+
+  private onExit(tid: number, value: number, gone: boolean): void {
+    const r = this.running.get(tid);
+    if (!r) return;
+    this.running.delete(tid);
+    if (gone) {
+      r.reject(new SyscallGoneError('syscall exit'));
+      return;
+    }
+    if (r.final) {
+      // The chain already finished: its answer applies now.
+      this.answer(tid, r.final);
+      return;
+    }
+    // A pending exit answered by the chain's final result (finish), through `made`.
+    const made = value < 0 && value >= -4095 ? Result.error(-value) : Result.value(value);
+    this.made.set(tid, made);
+    r.resolve(made);
+  }
+
+  /** Results made from an exit stop's value, by thread: answered unchanged, the registers stay. */
+  private readonly made = new Map<number, Result>();
+
+  private dispatch(index: number, call: Syscall): boolean {
+    let r: Result | Promise<Result>;
+    try {
+      if (call.nr === PRCTL && call.args[0] === CONTROL_MAGIC && this.control) r = this.control.handle(call);
+      else r = this.scopes.stackFor(call.tid).step(call.nr)(call);
+    } catch (e) {
+      this.fail(call, e);
+      return false;
+    }
+    if (isPromise(r)) {
+      this.held.set(call, Date.now());
+      r.then(
+        (res) => {
+          this.held.delete(call);
+          this.finish(-1, call, res);
+        },
+        (e) => {
+          this.held.delete(call);
+          this.fail(call, e);
+        },
+      );
+      return true;
+    }
+    this.finish(index, call, r);
+    return false;
+  }
+
+  // Sends the final result: through `replies` while inside the batch call (index >= 0), else directly.
+  private finish(index: number, call: Syscall, r: Result): void {
+    if (!(r instanceof Result)) {
+      this.fail(call, new TypeError(`engine returned ${typeof r} instead of a Result`));
+      return;
+    }
+    if (r.kind === 'fd') {
+      if (!r.injected) closeSync(r.localFd);
+      this.reporter.once(new FdResultRefused(call).message);
+      this.final(call.tid, { errno: ENOSYS });
+      return;
+    }
+    const made = this.made.get(call.tid);
+    this.made.delete(call.tid);
+    if (made !== undefined && r === made) {
+      this.tracer.continue(call.tid, false); // the kernel's own result, registers untouched
+      return;
+    }
+    if (index >= 0 && !this.running.has(call.tid)) {
+      const o = index * REPLY.FIELDS;
+      if (r.kind === 'continued') this.replies[o] = REPLY.CONTINUE;
+      else if (r.kind === 'value') {
+        this.replies[o] = REPLY.VALUE;
+        this.replies[o + 1] = r.value;
+      } else {
+        this.replies[o] = REPLY.ERRNO;
+        this.replies[o + 1] = r.errno;
+      }
+      return;
+    }
+    this.final(call.tid, r);
+  }
+
+  // The final answer of a call outside the batch, or kept until its exit stop when it still runs.
+  private final(tid: number, r: Result | { errno: number }): void {
+    const running = this.running.get(tid);
+    if (running) {
+      running.final = r;
+      return;
+    }
+    this.answer(tid, r);
+  }
+
+  private answer(tid: number, r: Result | { errno: number }): void {
+    if (!(r instanceof Result)) this.tracer.reply(tid, 0, r.errno);
+    else if (r.kind === 'continued') this.tracer.continue(tid, false);
+    else if (r.kind === 'value') this.tracer.reply(tid, r.value, 0);
+    else this.tracer.reply(tid, 0, r.errno);
+  }
+
+  private fail(call: Syscall, e: unknown): void {
+    if (!(e instanceof SyscallGoneError)) {
+      const err = e as Error;
+      this.reporter.once(e instanceof FdResultRefused ? err.message : `engine error in ${call.name}(): ${err?.message ?? String(e)}`);
+    }
+    this.made.delete(call.tid);
+    this.final(call.tid, { errno: e instanceof FdResultRefused ? ENOSYS : ENGINE_FAILURE_ERRNO });
+  }
+
+  /** The calls engines have held for at least `minMs` (see UnotifyTransport.heldCalls). */
+  heldCalls(minMs: number): HeldCall[] {
+    const now = Date.now();
+    const out: HeldCall[] = [];
+    for (const [call, since] of this.held) {
+      if (now - since < minMs) continue;
+      out.push({ tid: call.tid, syscall: call.name, engine: call.holding?.[0] ?? 'executor', ms: now - since });
+    }
+    return out.sort((a, b) => b.ms - a.ms);
+  }
+
+  close(): void {
+    this.tracer.close();
+  }
+}

@@ -1,0 +1,106 @@
+// The ptrace transport through the command line, on real processes: engines run unchanged over
+// it, a program sees what it sees natively (exit statuses, signals, stops, its tree), and `auto`
+// falls back to it under a seccomp listener that is not a sysvisor's.
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CLI, PROBE, ROOT, parseCountTable, run, sysvisor } from './helpers.js';
+
+const FOREIGN = path.join(ROOT, 'test', 'build', 'foreign-listener');
+const PT = ['run', '--transport', 'ptrace'];
+
+describe('ptrace transport: engines', () => {
+  it('count counts every intercepted call of a tree: fork, vfork+exec, clone, thread, exec', async () => {
+    const r = await sysvisor([...PT, '-e', 'count:syscalls=getppid,kernel=off', '--', PROBE, 'tree']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('tree done\n');
+    expect(parseCountTable(r.stderr).get('getppid')?.calls).toBe(60);
+  });
+
+  it('trace sees the calls and their results', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sv-pt-trace-'));
+    try {
+      const out = path.join(dir, 'trace');
+      const r = await sysvisor([...PT, '-e', `trace:o=${out},e=openat`, '--', 'cat', '/etc/hostname']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(readFileSync('/etc/hostname', 'latin1'));
+      expect(readFileSync(out, 'utf8')).toMatch(/openat\(AT_FDCWD, "\/etc\/hostname", O_RDONLY\) = 3/);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+});
+
+describe('ptrace transport: what the program sees', () => {
+  it('exit statuses, and the signal that killed it (128+N)', async () => {
+    expect((await sysvisor([...PT, '--', 'sh', '-c', 'exit 7'])).code).toBe(7);
+    expect((await sysvisor([...PT, '--', 'sh', '-c', 'kill -TERM $$'])).code).toBe(143);
+  });
+
+  it('signals reach their handlers (signal-delivery stops are re-injected)', async () => {
+    const r = await sysvisor([...PT, '-e', 'count:syscalls=getppid,kernel=off', '--', 'sh', '-c', 'trap "echo got USR1" USR1; kill -USR1 $$; echo after']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('got USR1\nafter\n');
+  });
+
+  it('a stopped child stays stopped until SIGCONT, and its parent sees the stop (group-stop, as natively)', async () => {
+    // The child stops itself; the parent sees it stopped (waitpid WUNTRACED: python's os.waitpid),
+    // continues it, and reaps its exit.
+    const py = [
+      'import os, signal',
+      'pid = os.fork()',
+      'if pid == 0:',
+      '    os.kill(os.getpid(), signal.SIGSTOP)',
+      '    os._exit(5)',
+      '_, st = os.waitpid(pid, os.WUNTRACED)',
+      'print("stopped", os.WIFSTOPPED(st), os.WSTOPSIG(st))',
+      'os.kill(pid, signal.SIGCONT)',
+      '_, st = os.waitpid(pid, 0)',
+      'print("exited", os.WEXITSTATUS(st))',
+    ].join('\n');
+    const native = await run('python3', ['-c', py]);
+    const r = await sysvisor([...PT, '-e', 'count:syscalls=getppid,kernel=off', '--', 'python3', '-c', py]);
+    expect(native.stdout).toBe('stopped True 19\nexited 5\n');
+    expect(r.stdout).toBe(native.stdout);
+    expect(r.code).toBe(0);
+  });
+
+  it('a thread that calls execve: the program it runs is traced on (its calls intercepted)', async () => {
+    const py = [
+      'import os, threading, sys',
+      `t = threading.Thread(target=lambda: os.execv("${PROBE}", ["probe", "calls", "5"]))`,
+      't.start()',
+      't.join()',
+    ].join('\n');
+    // The same count as over unotify (python makes getppid calls of its own; the probe 5).
+    const counted = async (transport: string) => {
+      const r = await sysvisor(['run', '--transport', transport, '-e', 'count:syscalls=getppid,kernel=off', '--', 'python3', '-c', py]);
+      expect(r.code).toBe(0);
+      return parseCountTable(r.stderr).get('getppid')?.calls;
+    };
+    const overPtrace = await counted('ptrace');
+    expect(overPtrace).toBeGreaterThanOrEqual(5);
+    expect(overPtrace).toBe(await counted('unotify'));
+  });
+});
+
+describe('--transport', () => {
+  it('auto falls back to ptrace under a foreign seccomp listener, with one line; the engines run', async () => {
+    const r = await run(FOREIGN, [process.execPath, CLI, 'run', '-e', 'count:syscalls=getppid,kernel=off', '--', PROBE, 'calls', '12']);
+    expect(r.code).toBe(0);
+    const lines = r.stderr.split('\n');
+    expect(lines[0]).toBe('sysvisor: a seccomp listener above this process holds the slot (EBUSY): using the ptrace transport');
+    expect(parseCountTable(r.stderr).get('getppid')?.calls).toBe(12);
+    expect(r.stderr).toMatch(/^foreign-listener: notified=\d+$/m);
+  });
+
+  it('a bad value, or continue with ptrace: one line, exit status 2', async () => {
+    const bad = await sysvisor(['run', '--transport', 'carrier-pigeon', '--', 'true']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe("sysvisor: --transport must be unotify, ptrace or auto, got 'carrier-pigeon'\n");
+    const cont = await sysvisor([...PT, '--on-supervisor-exit=continue', '--', 'true']);
+    expect(cont.code).toBe(2);
+    expect(cont.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
