@@ -15,8 +15,7 @@ import { SyscallGoneError } from '../../chain/errors.js';
 import type { Reporter } from '../../chain/report.js';
 import { syscallNumber } from '../../syscalls/table.js';
 import { NOTIF, PTRACE, REPLY } from '../../native/contract.js';
-import type { HeldCall } from '../unotify/transport.js';
-import { ENGINE_FAILURE_ERRNO } from '../unotify/transport.js';
+import { ENGINE_FAILURE_ERRNO, heldFor, isPromise, type HeldCall } from '../unotify/transport.js';
 
 const PRCTL = syscallNumber('prctl')!;
 const ENOSYS = 38;
@@ -59,10 +58,6 @@ class StopAccess implements TraceeMemory {
   injectFd(): number {
     throw new FdResultRefused(this.call());
   }
-}
-
-function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
-  return typeof (v as { then?: unknown })?.then === 'function';
 }
 
 /** A call run with the kernel whose syscall-exit stop the chain waits for. */
@@ -248,13 +243,7 @@ export class PtraceTransport {
 
   /** The calls engines have held for at least `minMs` (see UnotifyTransport.heldCalls). */
   heldCalls(minMs: number): HeldCall[] {
-    const now = Date.now();
-    const out: HeldCall[] = [];
-    for (const [call, since] of this.held) {
-      if (now - since < minMs) continue;
-      out.push({ tid: call.tid, syscall: call.name, engine: call.holding?.[0] ?? 'executor', ms: now - since });
-    }
-    return out.sort((a, b) => b.ms - a.ms);
+    return heldFor(this.held, minMs);
   }
 
   close(): void {

@@ -75,8 +75,19 @@ class SlotAccess implements TraceeMemory {
   }
 }
 
-function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
+export function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
   return typeof (v as { then?: unknown })?.then === 'function';
+}
+
+/** The calls of `held` (call -> when it arrived) held for at least `minMs`, longest first. */
+export function heldFor(held: ReadonlyMap<Syscall, number>, minMs: number): HeldCall[] {
+  const now = Date.now();
+  const out: HeldCall[] = [];
+  for (const [call, since] of held) {
+    if (now - since < minMs) continue;
+    out.push({ tid: call.tid, syscall: call.name, engine: call.holding?.[0] ?? 'executor', ms: now - since });
+  }
+  return out.sort((a, b) => b.ms - a.ms);
 }
 
 /** A call an engine holds (see UnotifyTransport.heldCalls). */
@@ -297,13 +308,7 @@ export class UnotifyTransport {
    * emulation under every engine), and for how long.
    */
   heldCalls(minMs: number): HeldCall[] {
-    const now = Date.now();
-    const out: HeldCall[] = [];
-    for (const [call, since] of this.held) {
-      if (now - since < minMs) continue;
-      out.push({ tid: call.tid, syscall: call.name, engine: call.holding?.[0] ?? 'executor', ms: now - since });
-    }
-    return out.sort((a, b) => b.ms - a.ms);
+    return heldFor(this.held, minMs);
   }
 
   /** Notifications still being handled by an engine that stopped the thread. */
