@@ -118,6 +118,8 @@ export const VARIANTS: Variant[] = [
     n: 20_000, quickN: 2_000, command: (n) => [PTRACE_FLOOR, '--seccomp', '--', LOOP, 'getppid', String(n)], facts: ptraceFloorFacts },
   { kind: 'per-call', id: 'ptrace-floor-syscall-getppid', label: 'C ptrace floor getppid (PTRACE_SYSCALL)', group: 'core', family: 'getppid',
     n: 10_000, quickN: 1_000, command: (n) => [PTRACE_FLOOR, '--syscall-stops', '--', LOOP, 'getppid', String(n)], facts: ptraceFloorFacts },
+  { kind: 'per-call', id: 'sysvisor-ptrace-getppid', label: 'sysvisor --transport ptrace count getppid', group: 'core', family: 'getppid',
+    n: 20_000, quickN: 2_000, command: (n) => [...SYSVISOR, 'run', '--transport', 'ptrace', '-e', COUNT_CHAIN, '--', LOOP, 'getppid', String(n)] },
   { kind: 'per-call', id: 'strace-seccomp-getppid', label: 'strace -f --seccomp-bpf -e getppid', group: 'core', family: 'getppid',
     n: 5_000, quickN: 500, command: (n) => ['strace', '-f', '--seccomp-bpf', '-e', 'trace=getppid', '-o', '/dev/null', LOOP, 'getppid', String(n)] },
   // Not intercepted: getpid under the same filters runs at (near) native speed.
