@@ -195,9 +195,18 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   void Loop() {
     for (;;) {
       int st;
-      pid_t pid = waitpid(-1, &st, __WALL | __WNOTHREAD);
+      // With stops queued for JS, take every stop that is ready first (one batch), then hand over.
+      pid_t pid = waitpid(-1, &st, __WALL | __WNOTHREAD | (queued_ ? WNOHANG : 0));
+      if (pid == 0) {
+        HandOver();
+        continue;
+      }
       if (pid < 0) {
         if (errno == EINTR) continue;
+        if (queued_) {
+          HandOver();
+          continue;
+        }
         break;  // ECHILD: the waker is gone too (close)
       }
       if (pid == waker_) {
@@ -274,10 +283,23 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       p.sp = s.sp;
       queue_.push_back(s);
     }
-    uv_async_send(async_);
+    queued_++;
   }
 
-  // Executes JS's answers (the thread is woken by the waker's stop).
+  // Hands the queued stops to JS and waits until it has run them through the chain: the answers it
+  // gave at once are executed here, without a wake-up (the waker is for answers given later).
+  void HandOver() {
+    queued_ = 0;
+    {
+      std::unique_lock<std::mutex> lock(m_);
+      batch_done_ = false;
+      uv_async_send(async_);
+      batch_cv_.wait(lock, [this] { return batch_done_ || closing_.load(); });
+    }
+    Drain();
+  }
+
+  // Executes JS's answers (after a hand-over, or woken by the waker's stop).
   void Drain() {
     std::deque<Answer> todo;
     {
@@ -357,7 +379,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       p.at_exit = true;
       queue_.push_back(s);
     }
-    uv_async_send(async_);
+    queued_++;
     return true;
   }
 
@@ -372,7 +394,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       std::lock_guard<std::mutex> lock(m_);
       queue_.push_back(s);
     }
-    uv_async_send(async_);
+    queued_++;
   }
 
   void Forget(pid_t tid) {
@@ -390,6 +412,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
 
   void OnStops() {
     if (!running_) return;
+    in_batch_ = true;  // answers given meanwhile need no wake-up: the thread drains after the batch
     std::deque<Stop> got;
     {
       std::lock_guard<std::mutex> lock(m_);
@@ -409,6 +432,10 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       }
     }
     if (count > 0) CallJs(env, count);
+    in_batch_ = false;
+    std::lock_guard<std::mutex> lock(m_);
+    batch_done_ = true;
+    batch_cv_.notify_all();
   }
 
   void CallJs(Napi::Env env, int count) {
@@ -420,17 +447,15 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       napi_fatal_exception(env, e.Value());
       return;
     }
-    bool any = false;
     {
       std::lock_guard<std::mutex> lock(m_);
       for (int i = 0; i < count; i++) {
         int kind = (int)replies_data_[SV_REPLY_FIELDS * i];
         if (kind == SV_REPLY_NONE) continue;
         answers_.push_back(Answer{(pid_t)data_[i * kFields + SV_NOTIF_SLOT], kind, (int64_t)replies_data_[SV_REPLY_FIELDS * i + 1], false});
-        any = true;
       }
     }
-    if (any) Wake();
+    // The answers are executed by the tracer thread once the batch is done (HandOver).
     if (r.IsBoolean() && r.As<Napi::Boolean>().Value()) on_flush_.MakeCallback(Value(), {});
   }
 
@@ -454,7 +479,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       held = pending_.count(tid) > 0;
       if (held) answers_.push_back(Answer{tid, kind, value, await_exit});
     }
-    if (held) Wake();
+    if (held && !in_batch_) Wake();
     return Napi::Boolean::New(info.Env(), held);
   }
 
@@ -574,7 +599,11 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   void Shutdown() {
     if (!running_) return;
     running_ = false;
-    closing_.store(true);
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      closing_.store(true);
+      batch_cv_.notify_all();
+    }
     // The thread kills the waker at its next stop; it exits its loop when the waker is reaped.
     kill(waker_, SIGUSR1);
     if (thread_.joinable()) thread_.join();
@@ -598,11 +627,15 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   uv_async_t* async_ = nullptr;
   std::thread thread_;
   bool running_ = false;
+  bool in_batch_ = false;  // loop thread: inside OnStops (the tracer thread waits for its end)
   std::atomic<bool> closing_{false};
   pid_t waker_ = -1;
 
   std::mutex m_;
   std::condition_variable started_cv_;
+  std::condition_variable batch_cv_;
+  bool batch_done_ = false;
+  int queued_ = 0;  // thread only: stops queued since the last hand-over
   bool started_ = false;
   const char* start_op_ = "";
   int start_error_ = 0;
