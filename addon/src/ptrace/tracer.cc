@@ -12,8 +12,10 @@
 //   (the x86-64 syscall ABI preserves them), except after a successful execve (new registers).
 // Everything else is made transparent: signal-delivery stops re-inject the signal, group-stops are
 // held with PTRACE_LISTEN (the tracee stays stopped until SIGCONT, as strace does), event stops
-// resume. Answers from JS reach the thread through a queue; the thread, blocked in waitpid, is
-// woken by a stop of its own: a tiny child process (the waker) it also traces gets a signal.
+// resume. The thread hands each batch of stops to JS and waits until JS has run it, then executes
+// the answers JS gave at once; an answer given later (an engine held the call) reaches it through
+// a queue and wakes it, blocked in waitpid, by a stop of its own: a tiny child process (the waker)
+// it also traces gets a signal.
 #include "common.h"
 #include "contract.h"
 #include "unotify/receiver.h"
