@@ -12,10 +12,15 @@
 import { constants as os } from 'node:os';
 import { Result } from '../../chain/result.js';
 import type { Syscall } from '../../chain/syscall.js';
+import { SOCKADDR_ARG, sunAddress } from '../../chain/emulate/sockaddr.js';
 
 const E = os.errno;
 /** Bytes below the stack pointer the thread's own code may use (x86-64 System V red zone). */
 const RED_ZONE = 128;
+/** Calls whose changed socket path (kept under SOCKADDR_ARG) is a whole sockaddr: its address and length registers. */
+const SOCKADDR_REGS: Readonly<Record<string, readonly [number, number]>> = { bind: [1, 2], connect: [1, 2], sendto: [4, 5] };
+/** struct msghdr of sendmsg: msg_name (pointer) at 0, msg_namelen (u32) at 8; 56 bytes in all. */
+const MSGHDR_BYTES = 56;
 
 /** What the executor needs of the transport (transport.ts). */
 export interface StoppedCalls {
@@ -43,18 +48,41 @@ export function createPtraceExecutor(calls: StoppedCalls, report: (line: string)
 }
 
 // Writes the changed strings below the red zone, 16-byte aligned, and returns the argument
-// pointers to set; an errno when the memory could not be written.
+// registers to set; an errno when the memory could not be read or written. A changed socket path
+// (bind, connect, sendto, sendmsg) is a whole AF_UNIX address, its length register set with it;
+// sendmsg's address lies in its msghdr, so a copy of the msghdr points at it.
 function placeStrings(call: Syscall, calls: StoppedCalls): [number, number][] | number {
   const sp = calls.stackPointer(call.tid);
   if (sp === undefined) return E.ESRCH;
   const out: [number, number][] = [];
   let at = sp - RED_ZONE;
-  for (const [i, s] of call.strings) {
-    const bytes = Buffer.from(s + '\0', 'latin1');
+  const place = (bytes: Buffer): number => {
     at = Math.floor((at - bytes.length) / 16) * 16; // addresses exceed 32 bits: no bitwise ops
     const r = call.memory.writeBytes(at, bytes);
-    if (r < 0) return -r;
-    out.push([i, at]);
+    return r < 0 ? r : at;
+  };
+  for (const [i, s] of call.strings) {
+    const sockRegs = i === SOCKADDR_ARG ? SOCKADDR_REGS[call.name] : undefined;
+    if (sockRegs !== undefined || (i === SOCKADDR_ARG && call.name === 'sendmsg')) {
+      const addr = sunAddress(s);
+      const where = place(addr);
+      if (where < 0) return -where;
+      if (sockRegs !== undefined) {
+        out.push([sockRegs[0], where], [sockRegs[1], addr.length]);
+        continue;
+      }
+      const hdr = call.memory.readBytes(call.original[1]!, MSGHDR_BYTES);
+      if (hdr === null) return E.EFAULT;
+      hdr.writeBigUInt64LE(BigInt(where), 0);
+      hdr.writeUInt32LE(addr.length, 8);
+      const h = place(hdr);
+      if (h < 0) return -h;
+      out.push([1, h]);
+      continue;
+    }
+    const where = place(Buffer.from(s + '\0', 'latin1'));
+    if (where < 0) return -where;
+    out.push([i, where]);
   }
   return out;
 }
