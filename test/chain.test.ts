@@ -62,6 +62,35 @@ describe.each(TRANSPORTS)('engine chain over %s', (transport) => {
     expect(r.stdout).toBe('-1 13\n');
   });
 
+  it('an engine that asks for the result of a changed call gets the kernel\'s, and may replace it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sv-want-'));
+    try {
+      const real = path.join(dir, 'real.txt');
+      writeFileSync(real, 'real content\n');
+      let saw = NaN;
+      const e = engine('want', ['openat'], async (call, next) => {
+        if (call.string(1) !== '/virtual/file') return next();
+        call.setString(1, real);
+        call.wantResult();
+        const r = await next();
+        saw = r.value;
+        return r;
+      });
+      const r = await probe([e], ['open', '/virtual/file']);
+      expect(r.stdout).toBe(`fd ${saw} content real content\n`);
+      const missing = engine('missing', ['openat'], async (call, next) => {
+        if (call.string(1) !== '/virtual/file') return next();
+        call.setString(1, path.join(dir, 'none'));
+        call.wantResult();
+        const res = await next();
+        return res.failed ? Result.error(13) : res; // ENOENT from the kernel becomes EACCES
+      });
+      expect((await probe([missing], ['open', '/virtual/file'])).stdout).toBe('errno 13\n');
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
   it('outer engines see the result and can replace it on exit', async () => {
     let innerSaw = NaN;
     const outer = engine('outer', ['getppid'], async (_c, next) => {
@@ -98,10 +127,14 @@ describe.each(TRANSPORTS)('engine chain over %s', (transport) => {
       const r = await probe([outer, inner], ['open', '/virtual/file']);
       expect(r.stdout).toMatch(/^fd (\d+) content real content\n$/);
       expect(outerSaw).toBe(real);
-      // unotify: reading the fd result on exit installs it (ADDFD); ptrace: the kernel ran the
-      // call with the path moved below the red zone and the exit stop gave its result. Either
-      // way the outer engine saw the tracee's fd number.
-      expect(`fd ${outerResult} content real content\n`).toBe(r.stdout);
+      if (transport === 'unotify') {
+        // Reading the fd result on exit installs it (ADDFD), so the number is the tracee's fd.
+        expect(`fd ${outerResult} content real content\n`).toBe(r.stdout);
+      } else {
+        // The kernel ran the open with the path placed below the red zone: CONTINUED, as a
+        // rewrite in place (no engine asked for the result).
+        expect(outerResult).toBeNaN();
+      }
     } finally {
       rmSync(dir, { recursive: true });
     }

@@ -7,8 +7,11 @@
 //   under its stack pointer that the x86-64 ABI leaves to the running function) and the argument
 //   points there; the kernel copies the path in at the call's start, so a signal frame pushed
 //   there later overwrites nothing the call still needs.
-// Either way the call runs as the tracee (its credentials, cwd, root), the argument registers are
-// put back at its syscall-exit stop, and the engines' exit halves get the kernel's result there.
+// Either way the call runs as the tracee (its credentials, cwd, root) and the argument registers are
+// put back at its syscall-exit stop. Like a rewrite in place under unotify, the result is
+// CONTINUED (the kernel's); when an engine wants the result (Syscall.wantResult), the exit stop
+// comes back to the chain and its exit halves get the kernel's result as a value.
+import { statSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { Result } from '../../chain/result.js';
 import type { Syscall } from '../../chain/syscall.js';
@@ -26,13 +29,17 @@ const MSGHDR_BYTES = 56;
 export interface StoppedCalls {
   /** Runs the stopped call with these argument registers set; resolves at its syscall-exit stop. */
   runToExit(call: Syscall, sets: readonly (readonly [number, number | bigint])[]): Promise<Result>;
+  /** Runs the stopped call with these argument registers set (put back at its exit): CONTINUED, or an error when it is gone. */
+  runWith(call: Syscall, sets: readonly (readonly [number, number | bigint])[]): Result;
   /** The stopped thread's stack pointer (undefined once gone). */
   stackPointer(tid: number): number | undefined;
 }
 
 export function createPtraceExecutor(calls: StoppedCalls, report: (line: string) => void): (call: Syscall) => Result | Promise<Result> {
+  const toExit = (call: Syscall, sets: readonly (readonly [number, number | bigint])[]) =>
+    call.name === 'chdir' ? calls.runToExit(call, sets).then((r) => chdirDone(call, r)) : calls.runToExit(call, sets);
   return (call) => {
-    if (!call.changed) return call.wantsResult ? calls.runToExit(call, []) : Result.CONTINUED;
+    if (!call.changed) return call.wantsResult ? toExit(call, []) : Result.CONTINUED;
     const sets: [number, number | bigint][] = [];
     for (let i = 0; i < 6; i++) if (call.args[i] !== call.original[i]) sets.push([i, BigInt.asUintN(64, BigInt(call.args[i]!))]);
     if (call.strings.size > 0) {
@@ -43,8 +50,24 @@ export function createPtraceExecutor(calls: StoppedCalls, report: (line: string)
       }
       sets.push(...placed);
     }
-    return calls.runToExit(call, sets);
+    // As a rewrite in place under unotify: CONTINUE (the kernel's result is the program's), unless
+    // an engine wants the result.
+    return call.wantsResult ? toExit(call, sets) : calls.runWith(call, sets);
   };
+}
+
+// A chdir that succeeded: (st_dev, st_ino) of the thread's new cwd, for engines that track it
+// (Syscall.chdirTarget; under unotify the executor learns it by checking the chdir first).
+function chdirDone(call: Syscall, r: Result): Result {
+  if (!r.failed) {
+    try {
+      const st = statSync(`/proc/${call.tid}/cwd`, { bigint: true });
+      call.chdirTarget = [Number(st.dev), Number(st.ino)];
+    } catch {
+      // gone: nothing to track
+    }
+  }
+  return r;
 }
 
 // Writes the changed strings below the red zone, 16-byte aligned, and returns the argument

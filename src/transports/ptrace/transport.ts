@@ -95,9 +95,7 @@ export class PtraceTransport {
    * resolves with its result at the syscall-exit stop. Used by the executor (executor.ts).
    */
   runToExit(call: Syscall, sets: readonly (readonly [number, number | bigint])[]): Promise<Result> {
-    const flat: (number | bigint)[] = [];
-    for (const [i, v] of sets) flat.push(i, v);
-    if (flat.length > 0 && !this.tracer.setArgs(call.tid, ...flat)) return Promise.reject(new SyscallGoneError(`set ${call.name} arguments`));
+    if (!this.setArgs(call, sets)) return Promise.reject(new SyscallGoneError(`set ${call.name} arguments`));
     return new Promise<Result>((resolve, reject) => {
       this.running.set(call.tid, { resolve, reject });
       if (!this.tracer.continue(call.tid, true)) {
@@ -105,6 +103,19 @@ export class PtraceTransport {
         reject(new SyscallGoneError(`run ${call.name}`));
       }
     });
+  }
+
+  /** Lets the stopped call run with these argument registers changed (restored at its exit): CONTINUED. */
+  runWith(call: Syscall, sets: readonly (readonly [number, number | bigint])[]): Result {
+    if (!this.setArgs(call, sets)) throw new SyscallGoneError(`set ${call.name} arguments`);
+    return Result.CONTINUED;
+  }
+
+  // The argument registers the call's answer sets; false when the thread holds no call any more.
+  private setArgs(call: Syscall, sets: readonly (readonly [number, number | bigint])[]): boolean {
+    const flat: (number | bigint)[] = [];
+    for (const [i, v] of sets) flat.push(i, v);
+    return flat.length === 0 || this.tracer.setArgs(call.tid, ...flat);
   }
 
   /** The stack pointer of the stopped thread (undefined once gone). */
