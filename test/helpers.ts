@@ -32,9 +32,20 @@ export function run(cmd: string, args: readonly string[], opts: SpawnOptions & {
   });
 }
 
-/** `sysvisor ARGS...` as a real process. */
+let transport: string | undefined;
+
+/**
+ * Makes every `sysvisor run` of this test file (through sysvisor() below) use this transport: a
+ * suite runs over ptrace from a small file that sets it, then imports the suite (*.ptrace.test.ts).
+ */
+export function useTransport(name: 'unotify' | 'ptrace'): void {
+  transport = name;
+}
+
+/** `sysvisor ARGS...` as a real process (`run` with the transport of useTransport, if set). */
 export function sysvisor(args: readonly string[], opts: SpawnOptions & { input?: string | Buffer } = {}): Promise<RunResult> {
-  return run(process.execPath, [CLI, ...args], opts);
+  const a = transport !== undefined && args[0] === 'run' ? ['run', '--transport', transport, ...args.slice(1)] : args;
+  return run(process.execPath, [CLI, ...a], opts);
 }
 
 /** Open fds of this process (for leak checks). */

@@ -1,0 +1,5 @@
+// The count suite (count.test.ts) again, every `sysvisor run` over the ptrace transport.
+import { useTransport } from './helpers.js';
+
+useTransport('ptrace');
+await import('./count.test.js');
