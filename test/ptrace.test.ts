@@ -32,6 +32,34 @@ describe('ptrace transport: engines', () => {
   });
 });
 
+describe('ptrace transport: unreal', () => {
+  it('#! scripts whose interpreter is under the view, chained, run as over unotify (the thread makes the interpreter\'s execve)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sv-pt-script-'));
+    try {
+      const mk = (name: string, line: string, body = '') => `printf '%s\\n%s\\n' "${line}" '${body}' > ${name} && chmod +x ${name}`;
+      const script = [
+        `cd /unreal${dir}`,
+        mk('s1', '#!/unreal/bin/sh', 'echo "s1: 0=$0 args=$*"'),
+        mk('c0', '#!/unreal/unreal/bin/sh', 'echo "c0: $0 $*"'),
+        mk('c1', `#!/unreal${dir}/c0 a1`),
+        mk('c2', `#!/unreal${dir}/c1 a2`),
+        mk('bad', '#!/unreal/nonexistent/sh'),
+        './s1 a "b c"; echo rc=$?',
+        './c2 x; echo rc=$?',
+        './bad; echo rc=$?',
+      ].join('\n');
+      const over = (t: string) => sysvisor(['run', '--transport', t, '-e', 'unreal', '--', 'sh', '-c', script]);
+      const pt = await over('ptrace');
+      expect(pt.stdout).toContain('s1: 0=./s1 args=a b c\nrc=0\n');
+      expect(pt.stdout).toContain(`c0: /unreal${dir}/c0 a1 /unreal${dir}/c1 a2 ./c2 x\nrc=0\n`);
+      const un = await over('unotify');
+      expect({ code: pt.code, stdout: pt.stdout, stderr: pt.stderr }).toEqual({ code: un.code, stdout: un.stdout, stderr: un.stderr });
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+});
+
 describe('ptrace transport: what the program sees', () => {
   it('exit statuses, and the signal that killed it (128+N)', async () => {
     expect((await sysvisor([...PT, '--', 'sh', '-c', 'exit 7'])).code).toBe(7);

@@ -164,6 +164,8 @@ export declare class Tracer {
   reply(tid: number, value: number, errno: number): boolean;
   /** Argument registers to set when the call continues (index, value pairs); put back at its exit. */
   setArgs(tid: number, ...indexValuePairs: (number | bigint)[]): boolean;
+  /** Whatever the answer, the thread makes syscall nr instead (arguments as setArgs left them), re-executing its syscall instruction. */
+  redoAs(tid: number, nr: number): boolean;
   /** Does the thread hold a call (stopped, not answered)? */
   valid(tid: number): boolean;
   /** Argument `index` of the held call exactly (unsigned 64-bit); undefined when none is held. */

@@ -75,6 +75,7 @@ struct Pending {
   uint64_t set[6];
   uint8_t set_mask = 0;
   bool at_exit = false;  // held at its syscall-exit stop (an answer sets rax only)
+  int redo_nr = -1;      // >= 0: the thread makes this syscall instead (redo), whatever the answer
 };
 
 // A call let run with PTRACE_SYSCALL: what its syscall-exit stop does.
@@ -104,6 +105,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       InstanceMethod<&Tracer::Continue>("continue"),
       InstanceMethod<&Tracer::Reply>("reply"),
       InstanceMethod<&Tracer::SetArgs>("setArgs"),
+      InstanceMethod<&Tracer::RedoAs>("redoAs"),
       InstanceMethod<&Tracer::Valid>("valid"),
       InstanceMethod<&Tracer::Arg64>("arg64"),
       InstanceMethod<&Tracer::StackPointer>("stackPointer"),
@@ -321,6 +323,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       pending_.erase(it);
     }
     answered_++;
+    if (p.redo_nr >= 0 && !p.at_exit) return Redo(a.tid, p);
     if (a.kind == SV_REPLY_VALUE || a.kind == SV_REPLY_ERRNO) {
       int64_t v = a.kind == SV_REPLY_VALUE ? a.value : -a.value;
       if (!p.at_exit) Pt(PTRACE_POKEUSR, a.tid, offsetof(struct user_regs_struct, orig_rax), (uintptr_t)-1);  // skip the call
@@ -350,6 +353,21 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       runs_.erase(a.tid);
       Gone(a.tid, a.await_exit);
     }
+  }
+
+  // The thread makes another syscall instead of this one: this one is skipped with rax = the new
+  // number and the instruction pointer back on its `syscall` instruction (2 bytes), so the thread
+  // executes it again with the new arguments, through the filter (and the engines) again.
+  void Redo(pid_t tid, const Pending& p) {
+    struct user_regs_struct r;
+    if (Pt(PTRACE_GETREGS, tid, 0, (uintptr_t)&r) != 0) return;
+    r.orig_rax = (unsigned long long)-1;
+    r.rax = (unsigned long long)p.redo_nr;
+    r.rip -= 2;
+    for (int i = 0; i < 6; i++)
+      if (p.set_mask & (1u << i)) *ArgReg(&r, i) = p.set[i];
+    if (Pt(PTRACE_SETREGS, tid, 0, (uintptr_t)&r) != 0) return;
+    Pt(PTRACE_CONT, tid, 0, 0);
   }
 
   // The syscall-exit stop of a call let run with PTRACE_SYSCALL: the argument registers go back
@@ -525,6 +543,21 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       it->second.set[i] = v;
       it->second.set_mask |= (uint8_t)(1u << i);
     }
+    return Napi::Boolean::New(env, true);
+  }
+
+  // redoAs(tid, nr): whatever the answer, the thread makes syscall nr instead (with the arguments
+  // setArgs set), re-executing its syscall instruction. False when the thread holds no call.
+  Napi::Value RedoAs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    pid_t tid;
+    if (!GetTid(info, &tid) || !ArgNumber(info, 1, "nr")) return env.Undefined();
+    int nr = info[1].As<Napi::Number>().Int32Value();
+    if (nr < 0 || nr >= SV_MAX_SYSCALLS) return (ThrowType(env, "nr must be a syscall number"), env.Undefined());
+    std::lock_guard<std::mutex> lock(m_);
+    auto it = pending_.find(tid);
+    if (it == pending_.end() || it->second.at_exit) return Napi::Boolean::New(env, false);
+    it->second.redo_nr = nr;
     return Napi::Boolean::New(env, true);
   }
 

@@ -16,10 +16,12 @@ import { constants as os } from 'node:os';
 import { Result } from '../../chain/result.js';
 import type { Syscall } from '../../chain/syscall.js';
 import { SOCKADDR_ARG, sunAddress } from '../../chain/emulate/sockaddr.js';
+import { syscallNumber } from '../../syscalls/table.js';
 
 const E = os.errno;
 /** Bytes below the stack pointer the thread's own code may use (x86-64 System V red zone). */
 const RED_ZONE = 128;
+const SYS_EXECVE = syscallNumber('execve')!;
 /** Calls whose changed socket path (kept under SOCKADDR_ARG) is a whole sockaddr: its address and length registers. */
 const SOCKADDR_REGS: Readonly<Record<string, readonly [number, number]>> = { bind: [1, 2], connect: [1, 2], sendto: [4, 5] };
 /** struct msghdr of sendmsg: msg_name (pointer) at 0, msg_namelen (u32) at 8; 56 bytes in all. */
@@ -31,6 +33,8 @@ export interface StoppedCalls {
   runToExit(call: Syscall, sets: readonly (readonly [number, number | bigint])[]): Promise<Result>;
   /** Runs the stopped call with these argument registers set (put back at its exit): CONTINUED, or an error when it is gone. */
   runWith(call: Syscall, sets: readonly (readonly [number, number | bigint])[]): Result;
+  /** Makes the stopped thread make syscall nr instead, with these argument registers (redo); false once gone. */
+  redo(call: Syscall, nr: number, sets: readonly (readonly [number, number | bigint])[]): boolean;
   /** The stopped thread's stack pointer (undefined once gone). */
   stackPointer(tid: number): number | undefined;
 }
@@ -39,6 +43,10 @@ export function createPtraceExecutor(calls: StoppedCalls, report: (line: string)
   const toExit = (call: Syscall, sets: readonly (readonly [number, number | bigint])[]) =>
     call.name === 'chdir' ? calls.runToExit(call, sets).then((r) => chdirDone(call, r)) : calls.runToExit(call, sets);
   return (call) => {
+    if (call.execInstead) {
+      const r = execInstead(call, calls);
+      if (r !== null) return r;
+    }
     if (!call.changed) return call.wantsResult ? toExit(call, []) : Result.CONTINUED;
     const sets: [number, number | bigint][] = [];
     for (let i = 0; i < 6; i++) if (call.args[i] !== call.original[i]) sets.push([i, BigInt.asUintN(64, BigInt(call.args[i]!))]);
@@ -54,6 +62,50 @@ export function createPtraceExecutor(calls: StoppedCalls, report: (line: string)
     // an engine wants the result.
     return call.wantsResult ? toExit(call, sets) : calls.runWith(call, sets);
   };
+}
+
+// The exec of a script's interpreter instead of the script (call.execInstead, see Syscall): the
+// new path and argv (argv0, then the original argv[1..]) are written below the red zone (and below
+// an earlier step's strings), and the thread makes execve so, through the filter and the engines
+// again, as binfmt_script would. Null when the thread is gone (the call is then let through).
+function execInstead(call: Syscall, calls: StoppedCalls): Result | null {
+  const ins = call.execInstead!;
+  const argvArg = call.name === 'execveat' ? 2 : 1;
+  const rest: Buffer[] = [];
+  const argv = call.args[argvArg]!;
+  if (argv !== 0) {
+    for (let i = ins.argv0 === null ? 0 : 1; ; i++) {
+      const slot = call.memory.readBytes(argv + 8 * i, 8);
+      if (slot === null) return Result.error(E.EFAULT);
+      if (slot.readBigUInt64LE(0) === 0n) break;
+      rest.push(slot);
+      if (i > 1 << 20) return Result.error(E.E2BIG);
+    }
+  }
+  const sp = calls.stackPointer(call.tid);
+  if (sp === undefined) return null;
+  const argv0 = ins.argv0 ?? [];
+  const strings = [ins.path, ...argv0].map((s) => Buffer.from(s + '\0', 'latin1'));
+  const strBytes = strings.reduce((n, b) => n + b.length, 0);
+  const size = Math.ceil(strBytes / 8) * 8 + (argv0.length + rest.length + 1) * 8;
+  const at = Math.floor((Math.min(sp - RED_ZONE, ins.below ?? Infinity) - size) / 16) * 16;
+  const buf = Buffer.alloc(size);
+  const addrs: number[] = [];
+  let off = 0;
+  for (const b of strings) {
+    addrs.push(at + off);
+    off += b.copy(buf, off);
+  }
+  off = Math.ceil(off / 8) * 8;
+  const argvAt = at + off;
+  for (const a of addrs.slice(1)) off = buf.writeBigUInt64LE(BigInt(a), off);
+  for (const p of rest) off += p.copy(buf, off);
+  const w = call.memory.writeBytes(at, buf);
+  if (w < 0) return Result.error(-w);
+  if (!calls.redo(call, SYS_EXECVE, [[0, addrs[0]!], [1, argvAt], [2, call.args[argvArg + 1]!]])) return null;
+  ins.at = addrs[0]!;
+  // Never seen by the thread: it makes the new execve instead.
+  return Result.error(E.ENOENT);
 }
 
 // A chdir that succeeded: (st_dev, st_ino) of the thread's new cwd, for engines that track it

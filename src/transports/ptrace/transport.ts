@@ -111,6 +111,11 @@ export class PtraceTransport {
     return Result.CONTINUED;
   }
 
+  /** Makes the stopped thread make syscall nr instead, with these argument registers; false once gone. */
+  redo(call: Syscall, nr: number, sets: readonly (readonly [number, number | bigint])[]): boolean {
+    return this.setArgs(call, sets) && this.tracer.redoAs(call.tid, nr);
+  }
+
   // The argument registers the call's answer sets; false when the thread holds no call any more.
   private setArgs(call: Syscall, sets: readonly (readonly [number, number | bigint])[]): boolean {
     const flat: (number | bigint)[] = [];
