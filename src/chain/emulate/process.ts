@@ -138,20 +138,28 @@ export function processEmulators(binding: ProcessBinding, ctx: RewriteContext): 
 // and the addon points the thread back at its syscall instruction as execve(path, argv, envp),
 // which the engines then see as a new call. Null when it cannot be armed (no killable wait,
 // another tracer, no room on the stack): the call then goes on as it is.
+/**
+ * The argv pointers of call.execInstead that follow its argv0: the original argv[1..] (argv[0..]
+ * when argv0 is null), each 8 bytes as the tracee has it; an error Result when unreadable.
+ */
+export function keptArgv(call: Syscall, argvArg: number): Buffer[] | Result {
+  const rest: Buffer[] = [];
+  const argv = call.args[argvArg]!;
+  if (argv === 0) return rest;
+  for (let i = call.execInstead!.argv0 === null ? 0 : 1; ; i++) {
+    const slot = call.memory.readBytes(argv + 8 * i, 8);
+    if (slot === null) return Result.error(E.EFAULT);
+    if (slot.readBigUInt64LE(0) === 0n) return rest;
+    rest.push(slot);
+    if (i > 1 << 20) return Result.error(E.E2BIG);
+  }
+}
+
 function execInstead(call: Syscall, binding: ProcessBinding, ctx: RewriteContext, argvArg: number, envpArg: number): Result | null {
   const ins = call.execInstead!;
   if (!binding.redoSyscall || !ctx.killableWait) return null;
-  const rest: Buffer[] = [];
-  const argv = call.args[argvArg]!;
-  if (argv !== 0) {
-    for (let i = ins.argv0 === null ? 0 : 1; ; i++) {
-      const slot = call.memory.readBytes(argv + 8 * i, 8);
-      if (slot === null) return Result.error(E.EFAULT);
-      if (slot.readBigUInt64LE(0) === 0n) break;
-      rest.push(slot);
-      if (i > 1 << 20) return Result.error(E.E2BIG);
-    }
-  }
+  const rest = keptArgv(call, argvArg);
+  if (rest instanceof Result) return rest;
   const argv0 = ins.argv0 ?? [];
   const strings = [ins.path, ...argv0].map((s) => Buffer.from(s + '\0', 'latin1'));
   const strBytes = strings.reduce((n, b) => n + b.length, 0);

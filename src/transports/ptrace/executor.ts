@@ -17,6 +17,7 @@ import { Result } from '../../chain/result.js';
 import type { Syscall } from '../../chain/syscall.js';
 import { SOCKADDR_ARG, sunAddress } from '../../chain/emulate/sockaddr.js';
 import { syscallNumber } from '../../syscalls/table.js';
+import { keptArgv } from '../../chain/emulate/process.js';
 
 const E = os.errno;
 /** Bytes below the stack pointer the thread's own code may use (x86-64 System V red zone). */
@@ -71,17 +72,8 @@ export function createPtraceExecutor(calls: StoppedCalls, report: (line: string)
 function execInstead(call: Syscall, calls: StoppedCalls): Result | null {
   const ins = call.execInstead!;
   const argvArg = call.name === 'execveat' ? 2 : 1;
-  const rest: Buffer[] = [];
-  const argv = call.args[argvArg]!;
-  if (argv !== 0) {
-    for (let i = ins.argv0 === null ? 0 : 1; ; i++) {
-      const slot = call.memory.readBytes(argv + 8 * i, 8);
-      if (slot === null) return Result.error(E.EFAULT);
-      if (slot.readBigUInt64LE(0) === 0n) break;
-      rest.push(slot);
-      if (i > 1 << 20) return Result.error(E.E2BIG);
-    }
-  }
+  const rest = keptArgv(call, argvArg);
+  if (rest instanceof Result) return rest;
   const sp = calls.stackPointer(call.tid);
   if (sp === undefined) return null;
   const argv0 = ins.argv0 ?? [];
