@@ -61,6 +61,16 @@ describe('ptrace transport: unreal', () => {
 });
 
 describe('ptrace transport: what the program sees', () => {
+  it('a tracer inside (strace) gets EPERM, and sysvisor says why in one line', async () => {
+    const native = await run('strace', ['-o', '/dev/null', 'true']);
+    expect(native.code).toBe(0);
+    const r = await sysvisor([...PT, '--', 'strace', '-o', '/dev/null', 'true']);
+    expect(r.code).not.toBe(0);
+    const ours = r.stderr.split('\n').filter((l) => l.startsWith('sysvisor: '));
+    expect(ours).toHaveLength(1);
+    expect(ours[0]).toMatch(/^sysvisor: pid \d+: ptrace\((PTRACE_TRACEME|PTRACE_SEIZE, \d+|PTRACE_ATTACH, \d+)\) gets EPERM: under --transport ptrace sysvisor is the tracer of every process of the tree, and a process has one tracer \(use --transport unotify\)$/);
+  });
+
   it('exit statuses, and the signal that killed it (128+N)', async () => {
     expect((await sysvisor([...PT, '--', 'sh', '-c', 'exit 7'])).code).toBe(7);
     expect((await sysvisor([...PT, '--', 'sh', '-c', 'kill -TERM $$'])).code).toBe(143);

@@ -13,7 +13,7 @@ import { SysvisorError, UnsupportedFeatureError, UsageError } from '../../chain/
 import { envStrings, envValue, resolveCommand } from '../unotify/command.js';
 import { Launcher, type Started } from '../unotify/launcher.js';
 import { rootInterests, supervise as superviseUnotify, Supervision, taskInfoFn, type SuperviseOptions as UnotifyOptions } from '../unotify/supervise.js';
-import { PtraceTransport } from './transport.js';
+import { PtraceTransport, TRACER_INTERESTS } from './transport.js';
 import { createPtraceExecutor } from './executor.js';
 
 /** How calls reach the engines: seccomp user notification, ptrace, or the first that works. */
@@ -54,7 +54,8 @@ export function supervisePtrace(opts: SuperviseOptions & { binding: RawBinding }
   const env = opts.env ?? process.env;
   const file = resolveCommand(opts.command, envValue(env, 'PATH'), opts.engines.some((e) => e.pathPrefixes !== undefined));
   const loadable = opts.nesting === false ? undefined : (opts.loadable ?? []);
-  const interests = rootInterests(opts.engines, loadable);
+  const engineInterests = rootInterests(opts.engines, loadable);
+  const interests = engineInterests === 'all' ? 'all' : [...engineInterests, ...TRACER_INTERESTS];
   const plan = opts.complete ? planFilter(interests, 'enosys', BYPASS_SYSCALLS, 'trace') : planFilter(interests, 'allow', [], 'trace');
   let launcher: Launcher;
   try {

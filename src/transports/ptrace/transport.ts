@@ -3,7 +3,7 @@
 // continue, skip with a value or errno, or run with changed arguments and (for those, and for
 // calls whose result an engine wants) come back at the syscall-exit stop, where the engines' exit
 // halves see the kernel's real result and may replace it. Engines never see how a call reached them.
-import { closeSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import type { RawBinding } from '../../native/load.js';
 import type { Tracer } from '../../native/binding.js';
 import { Result } from '../../chain/result.js';
@@ -18,7 +18,23 @@ import { NOTIF, PTRACE, REPLY } from '../../native/contract.js';
 import { ENGINE_FAILURE_ERRNO, heldFor, isPromise, type HeldCall } from '../unotify/transport.js';
 
 const PRCTL = syscallNumber('prctl')!;
+const SYS_PTRACE = syscallNumber('ptrace')!;
 const ENOSYS = 38;
+const EPERM = 1;
+/** ptrace requests that make a tracer: PTRACE_TRACEME, PTRACE_ATTACH, PTRACE_SEIZE. */
+const TRACER_REQUESTS = [0, 16, 0x4206] as const;
+
+/** What the filter stops besides the engines' calls: a program becoming a tracer (gdb, strace). */
+export const TRACER_INTERESTS = TRACER_REQUESTS.map((r) => ({ syscall: 'ptrace', when: [{ arg: 0, eq: r }] }));
+
+// Is sysvisor the tracer of pid (TracerPid in /proc/PID/status)?
+function tracedByUs(pid: number): boolean {
+  try {
+    return new RegExp(`^TracerPid:\\s*${process.pid}$`, 'm').test(readFileSync(`/proc/${pid}/status`, 'latin1'));
+  } catch {
+    return false;
+  }
+}
 
 /** Names the engines an fd result may come from (the ptrace transport cannot install one). */
 function enginesOf(call: Syscall): string {
@@ -175,7 +191,10 @@ export class PtraceTransport {
     let r: Result | Promise<Result>;
     try {
       if (call.nr === PRCTL && call.args[0] === CONTROL_MAGIC && this.control) r = this.control.handle(call);
-      else r = this.scopes.stackFor(call.tid).step(call.nr)(call);
+      else if (call.nr === SYS_PTRACE && (TRACER_REQUESTS as readonly number[]).includes(call.args[0]!)) {
+        call.wantResult(); // the kernel's answer: EPERM when sysvisor is the tracer already
+        r = Promise.resolve(this.scopes.stackFor(call.tid).step(call.nr)(call)).then((res) => this.tracerRefused(call, res));
+      } else r = this.scopes.stackFor(call.tid).step(call.nr)(call);
     } catch (e) {
       this.fail(call, e);
       return false;
@@ -247,6 +266,22 @@ export class PtraceTransport {
     else if (r.kind === 'value') this.tracer.reply(tid, r.value, 0);
     else this.tracer.reply(tid, 0, r.errno);
   }
+
+  // A program that becomes a tracer (gdb, strace, PTRACE_TRACEME) gets EPERM where natively it
+  // works: a process has one tracer, and sysvisor is it. Said once (a tracer tries more than once).
+  private tracerRefused(call: Syscall, r: Result): Result {
+    if (this.toldTracer || r.kind !== 'error' || r.errno !== EPERM) return r;
+    const traceme = call.args[0] === 0;
+    if (!traceme && !tracedByUs(call.int(1))) return r;
+    this.toldTracer = true;
+    const tgid = this.binding.taskInfo(call.tid)?.tgid ?? call.tid;
+    const what = traceme ? 'ptrace(PTRACE_TRACEME)' : `ptrace(${call.args[0] === 16 ? 'PTRACE_ATTACH' : 'PTRACE_SEIZE'}, ${call.int(1)})`;
+    this.reporter.line(`pid ${tgid}: ${what} gets EPERM: under --transport ptrace sysvisor is the tracer of every process of the tree, and a process has one tracer (use --transport unotify)`);
+    return r;
+  }
+
+  /** A program was told that it cannot trace. */
+  private toldTracer = false;
 
   private fail(call: Syscall, e: unknown): void {
     if (!(e instanceof SyscallGoneError)) {
