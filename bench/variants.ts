@@ -112,16 +112,6 @@ export const VARIANTS: Variant[] = [
     n: 100_000, quickN: 10_000, command: (n) => [...SYSVISOR, 'run', '-e', 'count:syscalls=getppid,o=/dev/null', '--', LOOP, 'getppid', String(n)] },
   { kind: 'per-call', id: 'strace-getppid', label: 'strace -f getppid', group: 'core', family: 'getppid',
     n: 5_000, quickN: 500, command: (n) => ['strace', '-f', '-o', '/dev/null', LOOP, 'getppid', String(n)] },
-  // The ptrace floor (bench/ptrace-floor.c): a bare C tracer answering getppid at its seccomp stop
-  // (SECCOMP_RET_TRACE: only getppid stops), and with plain PTRACE_SYSCALL (every call stops twice).
-  { kind: 'per-call', id: 'ptrace-floor-getppid', label: 'C ptrace floor getppid (RET_TRACE)', group: 'core', family: 'getppid',
-    n: 20_000, quickN: 2_000, command: (n) => [PTRACE_FLOOR, '--seccomp', '--', LOOP, 'getppid', String(n)], facts: ptraceFloorFacts },
-  { kind: 'per-call', id: 'ptrace-floor-syscall-getppid', label: 'C ptrace floor getppid (PTRACE_SYSCALL)', group: 'core', family: 'getppid',
-    n: 10_000, quickN: 1_000, command: (n) => [PTRACE_FLOOR, '--syscall-stops', '--', LOOP, 'getppid', String(n)], facts: ptraceFloorFacts },
-  { kind: 'per-call', id: 'sysvisor-ptrace-getppid', label: 'sysvisor --transport ptrace count getppid', group: 'core', family: 'getppid',
-    n: 20_000, quickN: 2_000, command: (n) => [...SYSVISOR, 'run', '--transport', 'ptrace', '-e', COUNT_CHAIN, '--', LOOP, 'getppid', String(n)] },
-  { kind: 'per-call', id: 'strace-seccomp-getppid', label: 'strace -f --seccomp-bpf -e getppid', group: 'core', family: 'getppid',
-    n: 5_000, quickN: 500, command: (n) => ['strace', '-f', '--seccomp-bpf', '-e', 'trace=getppid', '-o', '/dev/null', LOOP, 'getppid', String(n)] },
   // Not intercepted: getpid under the same filters runs at (near) native speed.
   { kind: 'per-call', id: 'native-getpid', label: 'native getpid', group: 'core', family: 'getpid', role: 'native',
     n: 5_000_000, quickN: 200_000, command: (n) => [LOOP, 'getpid', String(n)] },
@@ -176,6 +166,23 @@ export const VARIANTS: Variant[] = [
   { kind: 'per-run', id: 'sysvisor-version', label: 'sysvisor --version (the CLI loaded)', group: 'startup', family: 'startup', command: () => [...SYSVISOR, '--version'] },
   { kind: 'per-run', id: 'true-default', label: 'sysvisor run -- true (no engine)', group: 'startup', family: 'startup', command: () => [...SYSVISOR, 'run', '--', 'true'] },
   { kind: 'per-run', id: 'true-unreal', label: 'sysvisor run -e unreal -- true', group: 'startup', family: 'startup', command: () => [...SYSVISOR, 'run', '-e', 'unreal', '--', 'true'] },
+  // The ptrace transport (issue 12) against the ptrace floor (bench/ptrace-floor.c): a bare C
+  // tracer answering getppid at its seccomp stop (SECCOMP_RET_TRACE: only getppid stops), and with
+  // plain PTRACE_SYSCALL (every call stops twice); strace with and without its seccomp filter.
+  { kind: 'per-call', id: 'ptrace-native-getppid', label: 'native getppid', group: 'ptrace', family: 'ptrace', role: 'native',
+    n: 2_000_000, quickN: 200_000, command: (n) => [LOOP, 'getppid', String(n)] },
+  { kind: 'per-call', id: 'ptrace-floor-getppid', label: 'C ptrace floor getppid (RET_TRACE)', group: 'ptrace', family: 'ptrace', role: 'floor',
+    n: 20_000, quickN: 2_000, command: (n) => [PTRACE_FLOOR, '--seccomp', '--', LOOP, 'getppid', String(n)], facts: ptraceFloorFacts },
+  { kind: 'per-call', id: 'ptrace-floor-syscall-getppid', label: 'C ptrace floor getppid (PTRACE_SYSCALL)', group: 'ptrace', family: 'ptrace',
+    n: 10_000, quickN: 1_000, command: (n) => [PTRACE_FLOOR, '--syscall-stops', '--', LOOP, 'getppid', String(n)], facts: ptraceFloorFacts },
+  { kind: 'per-call', id: 'sysvisor-ptrace-getppid', label: 'sysvisor --transport ptrace count getppid', group: 'ptrace', family: 'ptrace',
+    n: 20_000, quickN: 2_000, command: (n) => [...SYSVISOR, 'run', '--transport', 'ptrace', '-e', COUNT_CHAIN, '--', LOOP, 'getppid', String(n)] },
+  { kind: 'per-call', id: 'ptrace-unotify-getppid', label: 'sysvisor --transport unotify count getppid', group: 'ptrace', family: 'ptrace',
+    n: 20_000, quickN: 2_000, command: (n) => [...SYSVISOR, 'run', '--transport', 'unotify', '-e', COUNT_CHAIN, '--', LOOP, 'getppid', String(n)] },
+  { kind: 'per-call', id: 'strace-plain-getppid', label: 'strace -f getppid', group: 'ptrace', family: 'ptrace',
+    n: 5_000, quickN: 500, command: (n) => ['strace', '-f', '-o', '/dev/null', LOOP, 'getppid', String(n)] },
+  { kind: 'per-call', id: 'strace-seccomp-getppid', label: 'strace -f --seccomp-bpf -e getppid', group: 'ptrace', family: 'ptrace',
+    n: 5_000, quickN: 500, command: (n) => ['strace', '-f', '--seccomp-bpf', '-e', 'trace=getppid', '-o', '/dev/null', LOOP, 'getppid', String(n)] },
   // What SYNC_WAKE_UP is worth: the floor without it.
   { kind: 'per-call', id: 'floor-nosync-getppid', label: 'C floor getppid, no SYNC_WAKE_UP', group: 'nosync', family: 'getppid',
     n: 20_000, quickN: 2_000, command: (n) => [FLOOR, '--no-sync', '--', LOOP, 'getppid', String(n)], facts: floorFacts },
