@@ -133,6 +133,12 @@ describe('--transport', () => {
     expect(r.stderr).toMatch(/^foreign-listener: notified=\d+$/m);
   });
 
+  it('ptrace refused (the command is traced already, by strace -f above): one line', async () => {
+    const r = await run('strace', ['-f', '-o', '/dev/null', process.execPath, CLI, ...PT, '--', 'true']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('sysvisor: unsupported: ptrace: the kernel refuses to trace the command (EPERM: it is traced already, by a strace or gdb above; or Yama ptrace_scope 2 or 3, or a container profile, denies ptrace)\n');
+  });
+
   it('a bad value, or continue with ptrace: one line, exit status 2', async () => {
     const bad = await sysvisor(['run', '--transport', 'carrier-pigeon', '--', 'true']);
     expect(bad.code).toBe(2);

@@ -96,7 +96,7 @@ export function supervisePtrace(opts: SuperviseOptions & { binding: RawBinding }
       await closeEngines(opts.engines, reporter);
       const err = e as { code?: string };
       if (err.code === 'EPERM')
-        throw new UnsupportedFeatureError('ptrace', 'the kernel refuses to trace the command (EPERM: Yama ptrace_scope 2 or 3, or a container profile denies ptrace)', { cause: e });
+        throw new UnsupportedFeatureError('ptrace', 'the kernel refuses to trace the command (EPERM: it is traced already, by a strace or gdb above; or Yama ptrace_scope 2 or 3, or a container profile, denies ptrace)', { cause: e });
       throw new SysvisorError('ptrace transport', e);
     }
     control?.setRootPid(command.pid);
