@@ -2,12 +2,23 @@
 // it, a program sees what it sees natively (exit statuses, signals, stops, its tree), and `auto`
 // falls back to it under a seccomp listener that is not a sysvisor's.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI, PROBE, ROOT, parseCountTable, run, sysvisor } from './helpers.js';
 
 const FOREIGN = path.join(ROOT, 'test', 'build', 'foreign-listener');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A process that exists and is not a zombie. */
+function alive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 const PT = ['run', '--transport', 'ptrace'];
 
 describe('ptrace transport: engines', () => {
@@ -120,6 +131,26 @@ describe('ptrace transport: what the program sees', () => {
     const overPtrace = await counted('ptrace');
     expect(overPtrace).toBeGreaterThanOrEqual(5);
     expect(overPtrace).toBe(await counted('unotify'));
+  });
+});
+
+describe('ptrace transport: when sysvisor dies', () => {
+  it('SIGKILL of sysvisor kills the whole tree (PTRACE_O_EXITKILL, and the launcher)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sv-pt-death-'));
+    try {
+      const script = `sleep 1000 & echo $$ $! > ${dir}/pids; while :; do cat /unreal/etc/hostname > /dev/null; done`;
+      const sv = spawn(process.execPath, [CLI, ...PT, '-e', 'unreal', '--', 'sh', '-c', script], { stdio: 'ignore' });
+      const exited = new Promise<void>((r) => sv.on('exit', () => r()));
+      while (!existsSync(`${dir}/pids`) || readFileSync(`${dir}/pids`, 'utf8').trim().split(' ').length < 2) await sleep(20);
+      const tree = readFileSync(`${dir}/pids`, 'utf8').trim().split(' ').map(Number);
+      sv.kill('SIGKILL');
+      await exited;
+      // The kernel kills the tracees as the tracer exits; they are gone once the launcher reaped them.
+      while (tree.some(alive)) await sleep(20);
+      expect(tree.filter(alive)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 });
 
