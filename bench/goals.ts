@@ -48,6 +48,7 @@ export const GOALS: Goal[] = [
   goal('vs-strace', 'intercepted call >= 10x faster than strace -f', 'sysvisor-getppid', 'strace-getppid', 'perCall', 10, { atLeast: true, faster: true }),
   goal('ptrace-vs-floor', 'intercepted getppid over the ptrace transport <= 1.5x the C ptrace floor (issue 12)', 'sysvisor-ptrace-getppid', 'ptrace-floor-getppid', 'perCall', 1.5),
   goal('unotify-vs-ptrace', 'intercepted getppid over unotify >= 3x faster than over ptrace (issue 12)', 'ptrace-unotify-getppid', 'sysvisor-ptrace-getppid', 'perCall', 3, { atLeast: true, faster: true }),
+  goal('ptrace-vs-proot', 'unreal over ptrace find /unreal/usr/share no slower than proot (issue 12)', 'ptrace-find-unreal', 'ptrace-find-proot', 'cmd', 1),
   goal('nesting-cost', 'getppid under two nested count scopes <= 1.2x under one', 'nest2-getppid', 'nest1-getppid', 'perCall', 1.2),
   // Issue 11: mapped calls against the floor answering getppid (groups core and mapped).
   goal('mapped-lstat', 'unreal lstat /unreal/etc/hostname (emulated, as root) <= 2x the C floor getppid (issue 11)', 'unreal-lstat', 'floor-getppid', 'perCall', 2),

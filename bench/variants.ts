@@ -183,6 +183,20 @@ export const VARIANTS: Variant[] = [
     n: 5_000, quickN: 500, command: (n) => ['strace', '-f', '-o', '/dev/null', LOOP, 'getppid', String(n)] },
   { kind: 'per-call', id: 'strace-seccomp-getppid', label: 'strace -f --seccomp-bpf -e getppid', group: 'ptrace', family: 'ptrace',
     n: 5_000, quickN: 500, command: (n) => ['strace', '-f', '--seccomp-bpf', '-e', 'trace=getppid', '-o', '/dev/null', LOOP, 'getppid', String(n)] },
+  // Whole commands over ptrace (issue 12): find through /unreal against proot, traced find against
+  // strace, each against the same over unotify.
+  { kind: 'per-run', id: 'ptrace-find-native', label: 'find /usr/share, native', group: 'ptrace-find', family: 'ptrace-find', role: 'native',
+    command: () => [TIMED, 'find', '/usr/share'] },
+  { kind: 'per-run', id: 'ptrace-find-unreal', label: 'unreal over ptrace: find /unreal/usr/share', group: 'ptrace-find', family: 'ptrace-find',
+    command: () => [...SYSVISOR, 'run', '--transport', 'ptrace', '-e', 'unreal', '--', TIMED, 'find', '/unreal/usr/share'] },
+  { kind: 'per-run', id: 'ptrace-find-unreal-unotify', label: 'unreal over unotify: find /unreal/usr/share', group: 'ptrace-find', family: 'ptrace-find',
+    command: () => [...SYSVISOR, 'run', '--transport', 'unotify', '-e', 'unreal', '--', TIMED, 'find', '/unreal/usr/share'] },
+  { kind: 'per-run', id: 'ptrace-find-proot', label: 'proot -b /usr:/unreal/usr find /unreal/usr/share', group: 'ptrace-find', family: 'ptrace-find',
+    command: () => ['proot', '-b', '/usr:/unreal/usr', TIMED, 'find', '/unreal/usr/share'] },
+  { kind: 'per-run', id: 'ptrace-find-trace', label: 'trace:o=/dev/null over ptrace: find /usr/share', group: 'ptrace-find', family: 'ptrace-find',
+    command: () => [...SYSVISOR, 'run', '--transport', 'ptrace', '-e', 'trace:o=/dev/null', '--', TIMED, 'find', '/usr/share'] },
+  { kind: 'per-run', id: 'ptrace-find-strace', label: 'strace -f -o /dev/null find /usr/share', group: 'ptrace-find', family: 'ptrace-find',
+    command: () => ['strace', '-f', '-o', '/dev/null', TIMED, 'find', '/usr/share'] },
   // What SYNC_WAKE_UP is worth: the floor without it.
   { kind: 'per-call', id: 'floor-nosync-getppid', label: 'C floor getppid, no SYNC_WAKE_UP', group: 'nosync', family: 'getppid',
     n: 20_000, quickN: 2_000, command: (n) => [FLOOR, '--no-sync', '--', LOOP, 'getppid', String(n)], facts: floorFacts },
