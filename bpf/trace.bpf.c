@@ -215,6 +215,36 @@ static __always_inline __u32 put_user_item(struct scratch *s, struct sv_data *d,
 	return n;
 }
 
+/* Append a 4-byte value (not user memory) as an item at payload offset `used`. */
+static __always_inline __u32 put_u32_item(struct scratch *s, struct sv_data *d, __u32 used, __u8 arg, __u32 v)
+{
+	used = clamp_u32(used, SV_DATA_CAP);
+	*(__u32 *)&s->buf[SV_PAYLOAD_OFF + used] = v;
+	d->arg = arg;
+	d->flags = SV_DF_BUF;
+	d->len = 4;
+	return 4;
+}
+
+/* getdents64's entries, counted by their d_reclen (bpf_loop callback). */
+struct dirents_ctx {
+	const __u8 *base;
+	__u64 off;
+	__u64 end;
+	__u32 n;
+};
+
+static long count_dirent_one(__u32 k, struct dirents_ctx *c)
+{
+	__u16 reclen = 0;
+	/* struct linux_dirent64: d_ino 8, d_off 8, d_reclen 2, d_type 1, d_name */
+	if (c->off + 19 > c->end || bpf_probe_read_user(&reclen, sizeof(reclen), c->base + c->off + 16) < 0 || !reclen)
+		return 1;
+	c->off += reclen;
+	c->n++;
+	return 0;
+}
+
 /* Copy an assembled scratch record of `used` payload bytes into the ring buffer; `wake`:
  * wake the reader at once (lifecycle records) rather than by the backlog threshold. */
 static __always_inline void output_scratch(struct scratch *s, __u32 used, bool wake)
@@ -392,7 +422,8 @@ int BPF_PROG(sv_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	}
 
-	if (!str0 && !bufarg) {
+	__u32 sockaddr_len = SV_CFG_EXIT_MODE_GET(cfg) == SV_CFG_MODE_SOCKADDR ? SV_CFG_EXIT_DATA_ARG_GET(cfg) + 1 : 0;
+	if (!str0 && !bufarg && !sockaddr_len) {
 		/* Common case: fixed size, written in place. */
 		__u64 wf = wakeup_flags(SV_HDR_BYTES + SV_ARGS_BYTES);
 		struct sv_event *e = bpf_ringbuf_reserve(&events, SV_HDR_BYTES + SV_ARGS_BYTES, 0);
@@ -432,12 +463,23 @@ int BPF_PROG(sv_sys_enter, struct pt_regs *regs, long id)
 			nd = 2;
 		}
 	}
-	if (bufarg && nd < 2) {
+	if (bufarg == SV_CFG_ENTER_BUF_SIGFRAME && nd < 2) {
+		/* rt_sigreturn: the mask the frame restores. */
+		__u64 sp = BPF_CORE_READ(regs, sp);
+		used += put_user_item(s, &d[nd & 1], used, 0, SV_DF_BUF, (const void *)(sp + SV_SIGFRAME_MASK_OFF), 8);
+		nd++;
+	} else if (bufarg && nd < 2) {
 		__u32 n = enter_buf_len(cfg, args);
 		__u64 p = arg_at(args, bufarg);
 		used += put_user_item(s, &d[nd & 1], used, bufarg - 1, SV_DF_BUF, (const void *)p, n);
 		if ((d[nd & 1].flags & SV_DF_FAULT) && p)
 			faults |= 1u << (bufarg - 1);
+		nd++;
+	}
+	if (sockaddr_len && nd < 2) {
+		/* The room for a socket address the call may write (its length argument points to it). */
+		used += put_user_item(s, &d[nd & 1], used, sockaddr_len - 1, SV_DF_BUF,
+				      (const void *)arg_at(args, sockaddr_len), 4);
 		nd++;
 	}
 	if (faults) {
@@ -529,7 +571,7 @@ int BPF_PROG(sv_sys_exit, struct pt_regs *regs, long ret)
 				      (const void *)arg_at(args, str1), max_str);
 		nd++;
 	}
-	if (bufarg && (refetch & (1u << (bufarg - 1))) && nd < 2) {
+	if (bufarg && bufarg != SV_CFG_ENTER_BUF_SIGFRAME && (refetch & (1u << (bufarg - 1))) && nd < 2) {
 		__u32 n = enter_buf_len(cfg, args);
 		used += put_user_item(s, &d[nd & 1], used, bufarg - 1, SV_DF_BUF,
 				      (const void *)arg_at(args, bufarg), n);
@@ -544,6 +586,38 @@ int BPF_PROG(sv_sys_exit, struct pt_regs *regs, long ret)
 		} else if (mode == SV_CFG_MODE_STRUCT) {
 			used += put_user_item(s, &d[nd & 1], used, dataarg - 1, SV_DF_BUF, uptr,
 					      SV_CFG_STRUCT_SIZE_GET(cfg));
+		} else if (mode == SV_CFG_MODE_DIRENTS) {
+			struct dirents_ctx dc = { .base = uptr, .off = 0, .end = (__u64)ret, .n = 0 };
+			bpf_loop(SV_DIRENTS_MAX, count_dirent_one, &dc, 0);
+			used += put_u32_item(s, &d[nd & 1], used, dataarg - 1, dc.n);
+		} else if (mode == SV_CFG_MODE_SOCKADDR) {
+			/* One item: the length the kernel wrote back, then the address (at most the
+			 * struct size of it). */
+			__s32 len = 0;
+			struct sv_data *di = &d[nd & 1];
+			if (bpf_probe_read_user(&len, sizeof(len), (const void *)arg_at(args, dataarg + 1)) < 0) {
+				di->arg = dataarg - 1;
+				di->flags = SV_DF_BUF | SV_DF_FAULT;
+				di->len = 0;
+			} else {
+				__u64 n = len < 0 ? 0 : (__u64)len;
+				__u64 cap = SV_CFG_STRUCT_SIZE_GET(cfg);
+				if (n > cap)
+					n = cap;
+				/* 64-bit, behind a barrier: a bound the verifier sees on the register
+				 * the helper gets (the compiler knows n <= cap <= 2040 already). */
+				asm volatile("" : "+r"(n));
+				n &= 2047;
+				__u32 at = put_u32_item(s, di, used, dataarg - 1, (__u32)len);
+				__u32 pos = clamp_u32(used + at, SV_DATA_CAP);
+				if (n && bpf_probe_read_user(&s->buf[SV_PAYLOAD_OFF + pos], n, uptr) < 0) {
+					di->flags = SV_DF_BUF | SV_DF_FAULT;
+					di->len = 0;
+				} else {
+					di->len = at + n;
+					used += at + n;
+				}
+			}
 		} else {
 			__u32 n = (__u64)ret < max_buf ? (__u32)ret : max_buf;
 			used += put_user_item(s, &d[nd & 1], used, dataarg - 1, SV_DF_BUF, uptr, n);

@@ -103,7 +103,16 @@ enum sv_counter {
  *   bits 16-18   enter buffer: argument index + 1 (0 = none), e.g. write's buf
  *   bits 19-21   enter buffer length: argument index + 1 holding the length (capped at max_buf),
  *                or 7: a fixed-size struct of the size in bits 24-31 (shared with mode 2)
- *   bits 24-31   struct size / 8 (exit data mode 2, and/or an enter buffer of length 7)
+ *   bits 24-31   struct size / 8 (exit data modes 2 and 4, and/or an enter buffer of length 7)
+ *   bit  22      high bit of the exit data mode (bits 6-7), for modes 4..7:
+ *                3 directory entries: the number of struct linux_dirent64 in the ret bytes at
+ *                  the argument, as one 4-byte item (getdents64)
+ *                4 socket address with its length: at ENTER the int at the next argument (the
+ *                  room given, as a 4-byte item of that argument); at EXIT the int there again
+ *                  (the length the kernel wrote back), then at most the struct size of that
+ *                  many bytes of the address, as one item: the 4-byte length, then the bytes
+ *   enter buffer argument 7 (bits 16-18): the signal mask of the rt_sigframe at the user stack
+ *                pointer (rt_sigreturn), 8 bytes, as the item of argument 0
  *
  * At most two data items are recorded per event (strings first, then the buffer). An EXIT
  * carries the string arguments and the entry buffer again when their read at ENTER faulted (a
@@ -124,6 +133,15 @@ enum sv_counter {
 #define SV_CFG_MODE_BUF 0u    /* exit data modes (bits 6-7) */
 #define SV_CFG_MODE_STR 1u
 #define SV_CFG_MODE_STRUCT 2u
+#define SV_CFG_MODE_DIRENTS 3u
+#define SV_CFG_MODE_SOCKADDR 4u
+#define SV_CFG_EXIT_MODE_HI (1u << 22) /* bit 2 of the exit data mode */
+#define SV_CFG_ENTER_BUF_SIGFRAME 7u   /* enter buffer "argument": the rt_sigframe's mask */
+/* Offset of uc_sigmask in the rt_sigframe at the user stack pointer when rt_sigreturn enters
+ * (x86_64: the frame's pretcode was popped by the return, so struct ucontext starts at sp;
+ * uc_flags 8, uc_link 8, uc_stack 24, uc_mcontext 256). */
+#define SV_SIGFRAME_MASK_OFF 296
+#define SV_DIRENTS_MAX 65536 /* entries counted at most per getdents64 */
 #define SV_CFG_LEN_STRUCT 7u  /* enter buffer length field: a fixed-size struct */
 #define SV_CFG_STRUCT_MAX (0xff * 8) /* largest struct size (bits 24-31, in 8-byte words) */
 #define SV_CFG_EXIT_DATA_ARG(i) ((((__u32)(i)) + 1) << SV_CFG_EXIT_DATA_SHIFT)
@@ -131,7 +149,7 @@ enum sv_counter {
 #define SV_CFG_EXIT_MODE_BUF (SV_CFG_MODE_BUF << SV_CFG_EXIT_MODE_SHIFT)
 #define SV_CFG_EXIT_MODE_STR (SV_CFG_MODE_STR << SV_CFG_EXIT_MODE_SHIFT)
 #define SV_CFG_EXIT_MODE_STRUCT (SV_CFG_MODE_STRUCT << SV_CFG_EXIT_MODE_SHIFT)
-#define SV_CFG_EXIT_MODE_GET(c) (((c) >> SV_CFG_EXIT_MODE_SHIFT) & 3)
+#define SV_CFG_EXIT_MODE_GET(c) ((((c) >> SV_CFG_EXIT_MODE_SHIFT) & 3) | (((c) >> 20) & 4))
 #define SV_CFG_STR0_ARG(i) ((((__u32)(i)) + 1) << SV_CFG_STR0_SHIFT)
 #define SV_CFG_STR1_ARG(i) ((((__u32)(i)) + 1) << SV_CFG_STR1_SHIFT)
 #define SV_CFG_STR0_GET(c) (((c) >> SV_CFG_STR0_SHIFT) & 7)

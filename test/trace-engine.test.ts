@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROBE, sysvisor } from './helpers.js';
+import { traceEventErrors } from './trace-events.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sysvisor-trace-eng-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -38,12 +39,34 @@ describe('formats', () => {
     expect(pids.size).toBe(1);
   });
 
+  it('jsonl: events in time order within a thread (exec after its execve, fork after its clone)', async () => {
+    const f = file('jsonl');
+    const r = await sysvisor(['run', '--sealed', '-e', `trace:o=${f},format=jsonl`, '--', 'sh', '-c', 'cat /etc/hostname | cat >/dev/null; true']);
+    expect(r.code).toBe(0);
+    const events = readFileSync(f, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const last = new Map<number, number>();
+    for (const [i, e] of events.entries()) {
+      const tid = e['tid'] as number;
+      expect(e['ts'] as number, `event ${i} of thread ${tid}: ${JSON.stringify(e)}`).toBeGreaterThanOrEqual(last.get(tid) ?? 0);
+      last.set(tid, e['ts'] as number);
+      const before = events.slice(0, i).filter((p) => p['tid'] === tid && p['type'] === 'syscall').at(-1);
+      if (e['type'] === 'exec') expect(before?.['name']).toBe('execve');
+      if (e['type'] === 'fork') expect(['clone', 'clone3', 'fork', 'vfork']).toContain(before?.['name']);
+    }
+    expect(events.filter((e) => e['type'] === 'exec').length).toBe(3);
+    expect(events.filter((e) => e['type'] === 'fork').length).toBeGreaterThanOrEqual(2);
+  });
+
   it('perfetto: trace-event JSON with one track per thread and one slice per syscall', async () => {
     const f = file('json');
     const r = await sysvisor(['run', '--sealed', '-e', `trace:o=${f},format=perfetto`, '--', 'sh', '-c', 'cat /etc/hostname | cat >/dev/null']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(readFileSync(f, 'utf8')) as { traceEvents: Record<string, unknown>[]; displayTimeUnit: string };
+    expect(traceEventErrors(doc)).toEqual([]);
     const slices = doc.traceEvents.filter((e) => e['ph'] === 'X');
+    // The timeline starts with the trace: no event before 0 (a slice is written when its call
+    // ends, after events that came later than its start).
+    expect(Math.min(...doc.traceEvents.filter((e) => e['ph'] !== 'M').map((e) => e['ts'] as number))).toBeGreaterThanOrEqual(0);
     expect(slices.length).toBeGreaterThan(50);
     for (const s of slices) {
       expect(typeof s['ts']).toBe('number');

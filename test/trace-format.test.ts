@@ -158,6 +158,18 @@ describe('strings, flags and numbers as strace prints them', () => {
     // clone3 of a thread, and of posix_spawn's vfork child.
     const thread = le([0x3d0f00, 8], [0, 8], [0x7f0000002000, 8], [0x7f0000002000, 8], [0, 8], [0x7f0000100000, 8], [0x7fff00, 8], [0x7f0000003000, 8]).padEnd(88, '\0');
     expect(f('clone3', [0x1000, 88], [thread], 4242)).toBe('{flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, child_tid=0x7f0000002000, parent_tid=0x7f0000002000, exit_signal=0, stack=0x7f0000100000, stack_size=0x7fff00, tls=0x7f0000003000} => {parent_tid=[4242]}, 88');
+    // Captured at exit by the eBPF side: getdents64's entry count, a socket address with the length
+    // written back, poll's revents; at entry: rt_sigreturn's frame mask.
+    expect(f('getdents64', [3, 0x1000, 32768], [undefined, le([10, 4])], 296)).toBe('3, 0x1000 /* 10 entries */, 32768');
+    const back = le([16, 4]) + in4.slice(0, 16);
+    expect(f('getsockname', [5, 0x1000, 0x2000], [undefined, back, le([128, 4])], 0)).toBe('5, {sa_family=AF_INET, sin_port=htons(45585), sin_addr=inet_addr("127.0.0.1")}, [128 => 16]');
+    expect(f('getpeername', [5, 0x1000, 0x2000], [undefined, undefined, le([16, 4])], -107)).toBe('5, 0x1000, [16]');
+    expect(f('accept4', [3, 0x1000, 0x2000, 0o2000000], [undefined, back, le([16, 4])], 5)).toBe('3, {sa_family=AF_INET, sin_port=htons(45585), sin_addr=inet_addr("127.0.0.1")}, [16], SOCK_CLOEXEC');
+    const pfd = le([5, 4], [4, 2], [4, 2], [3, 4], [1, 2], [0, 2]);
+    expect(f('poll', [0x1000, 2, 200], [pfd], 1)).toBe('[{fd=5, events=POLLOUT}, {fd=3, events=POLLIN}], 2, 200');
+    expect(formatReturn('poll', 1, [0x1000, 2, 200], [pfd])).toBe('1 ([{fd=5, revents=POLLOUT}])');
+    expect(formatReturn('poll', 0, [0x1000, 2, 200], [pfd])).toBe('0 (Timeout)');
+    expect(f('rt_sigreturn', [0], [le([1 << 9, 8])], 0)).toBe('{mask=[USR1]}');
     const vfork = le([0x4100, 8], [0, 8], [0, 8], [0, 8], [17, 8], [0x7f0000100000, 8], [0x9000, 8], [0, 8]).padEnd(88, '\0');
     expect(f('clone3', [0x1000, 88], [vfork], 4243)).toBe('{flags=CLONE_VM|CLONE_VFORK, exit_signal=SIGCHLD, stack=0x7f0000100000, stack_size=0x9000}, 88');
   });

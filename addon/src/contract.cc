@@ -68,6 +68,8 @@ Napi::Object Contract(Napi::Env env) {
                                  {"ENTER_BUF_LEN_SHIFT", SV_CFG_ENTER_BUF_LEN_SHIFT},
                                  {"STRUCT_SHIFT", SV_CFG_STRUCT_SHIFT}, {"MODE_BUF", SV_CFG_MODE_BUF},
                                  {"MODE_STR", SV_CFG_MODE_STR}, {"MODE_STRUCT", SV_CFG_MODE_STRUCT},
+                                 {"MODE_DIRENTS", SV_CFG_MODE_DIRENTS}, {"MODE_SOCKADDR", SV_CFG_MODE_SOCKADDR},
+                                 {"EXIT_MODE_HI", SV_CFG_EXIT_MODE_HI}, {"ENTER_BUF_SIGFRAME", SV_CFG_ENTER_BUF_SIGFRAME},
                                  {"LEN_STRUCT", SV_CFG_LEN_STRUCT}, {"STRUCT_MAX", SV_CFG_STRUCT_MAX}}));
   return c;
 }

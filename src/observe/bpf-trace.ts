@@ -117,13 +117,13 @@ export interface SyscallCapture {
   /** A buffer read at entry (write-like): its arg index and the index of its length arg, or
    *  a fixed-size struct (`size` bytes, e.g. rt_sigaction's act; the same size as a 'struct'
    *  exitData if both are given). */
-  enterBuf?: { arg: number; lenArg: number } | { arg: number; size: number };
+  enterBuf?: { arg: number; lenArg: number } | { arg: number; size: number } | { arg: 0; sigframe: true };
   /** execve-like: the argument after the first string is an array of C strings (argv), read at
    *  entry, and the one after it (envp) is counted (the entry event's `ret`). */
   argv?: boolean;
   /** Memory read at exit when ret >= 0: 'buf' = ret bytes (read-like), 'str' = a C string
    *  (getcwd-like), 'struct' = `size` bytes (fstat-like). Implies args in the exit event. */
-  exitData?: { arg: number; mode: 'buf' | 'str' | 'struct'; size?: number };
+  exitData?: { arg: number; mode: 'buf' | 'str' | 'struct' | 'dirents' | 'sockaddr'; size?: number };
 }
 
 function checkArg(i: number, what: string): number {
@@ -139,9 +139,11 @@ export function encodeSyscallCapture(c: SyscallCapture): number {
   if (c.exitArgs) w |= CFG.EXIT_ARGS;
   if (c.exitData) {
     w |= (checkArg(c.exitData.arg, 'exitData.arg') + 1) << CFG.EXIT_DATA_SHIFT;
-    const mode = { buf: CFG.MODE_BUF, str: CFG.MODE_STR, struct: CFG.MODE_STRUCT }[c.exitData.mode];
-    w |= mode << CFG.EXIT_MODE_SHIFT;
-    if (c.exitData.mode === 'struct') {
+    const mode = { buf: CFG.MODE_BUF, str: CFG.MODE_STR, struct: CFG.MODE_STRUCT, dirents: CFG.MODE_DIRENTS, sockaddr: CFG.MODE_SOCKADDR }[c.exitData.mode];
+    w |= (mode & 3) << CFG.EXIT_MODE_SHIFT;
+    if (mode & 4) w |= CFG.EXIT_MODE_HI;
+    if (c.exitData.mode === 'sockaddr' && c.exitData.arg > 4) throw new RangeError('exitData.arg of a sockaddr must leave room for its length argument');
+    if (c.exitData.mode === 'struct' || c.exitData.mode === 'sockaddr') {
       const size = c.exitData.size ?? 0;
       if (!Number.isInteger(size) || size < 1 || size > CFG.STRUCT_MAX) throw new RangeError(`exitData.size must be 1..${CFG.STRUCT_MAX}, got ${size}`);
       w = (w | (Math.ceil(size / 8) << CFG.STRUCT_SHIFT)) >>> 0;
@@ -156,7 +158,9 @@ export function encodeSyscallCapture(c: SyscallCapture): number {
     if (strs[0] === undefined || strs[0] > 3) throw new RangeError('argv needs a string argument (the file) before it');
     w |= CFG.ARGV;
   }
-  if (c.enterBuf) {
+  if (c.enterBuf && 'sigframe' in c.enterBuf) {
+    w |= CFG.ENTER_BUF_SIGFRAME << CFG.ENTER_BUF_SHIFT;
+  } else if (c.enterBuf) {
     w |= (checkArg(c.enterBuf.arg, 'enterBuf.arg') + 1) << CFG.ENTER_BUF_SHIFT;
     if ('size' in c.enterBuf) {
       const size = c.enterBuf.size;

@@ -56,6 +56,7 @@ export const ARG_KINDS = {
   tfdflags: 'flags', // TFD_CLOEXEC, TFD_NONBLOCK
   inflags: 'flags', // IN_CLOEXEC, IN_NONBLOCK (inotify_init1)
   msgflags: 'flags', // MSG_*
+  sockflags: 'flags', // SOCK_CLOEXEC, SOCK_NONBLOCK (accept4)
   sockproto: 'flags', // a protocol of the socket's domain (IPPROTO_TCP, NETLINK_ROUTE...)
   socklevel: 'flags', // SOL_SOCKET, SOL_TCP... (the option name after it is decoded with it)
   // Memory read at entry.
@@ -67,6 +68,9 @@ export const ARG_KINDS = {
   rlimitIn: 'in', // struct rlimit
   stackIn: 'in', // stack_t (sigaltstack)
   cloneargs: 'in', // struct clone_args (clone3)
+  sigframe: 'in', // rt_sigreturn's frame on the user stack (its signal mask), not an argument
+  pollfds: 'in', // struct pollfd[] (its count is the next argument); the revents are read at exit
+  socklen: 'in', // a socklen_t the kernel reads (room for the address before it) and writes back
   // Memory written by the kernel, read at exit when the call succeeded.
   bufOut: 'out', // bytes, as many as the call returns
   bufOutHex: 'out', // bytes of random data (shown in hex)
@@ -77,7 +81,8 @@ export const ARG_KINDS = {
   rlimitOut: 'out', // struct rlimit
   pipefds: 'out', // int[2]
   waitstatus: 'out', // int (a wait status)
-  dirents: 'out', // struct linux_dirent64[]
+  dirents: 'out', // struct linux_dirent64[] (counted)
+  sockaddrOut: 'out', // a struct sockaddr the kernel writes, its length at the next argument
   sigactOut: 'out', // the kernel's struct sigaction
   stackOut: 'out', // stack_t
   utsname: 'out', // struct utsname

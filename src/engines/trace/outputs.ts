@@ -190,13 +190,33 @@ function errorName(ret: number | undefined): string | undefined {
  * at the end `{"type":"lost","events":N}` when the kernel dropped records.
  */
 export class JsonlOutput extends Buffered {
+  /** Per thread with a call in progress, the exec/fork lines that call caused (the kernel reports
+   *  them before the call returns): written after the call's line, in time order. */
+  private readonly pending = new Map<number, string[]>();
+
   constructor(sink: OutputSink, private readonly options: FormatOptions = {}) {
     super(sink);
   }
 
-  entered(): void {}
+  entered(c: TracedCall): void {
+    this.pending.set(c.tid, []);
+  }
+
+  /** A line of thread `tid`: after its call in progress, if any. */
+  private emitAfterCall(tid: number, line: string): void {
+    const p = this.pending.get(tid);
+    if (p) p.push(line);
+    else this.emit(line);
+  }
 
   finished(c: TracedCall): void {
+    this.emitCall(c);
+    const p = this.pending.get(c.tid);
+    this.pending.delete(c.tid);
+    if (p) for (const line of p) this.emit(line);
+  }
+
+  private emitCall(c: TracedCall): void {
     const args = formatArgList(c, this.options);
     let s = `{"type":"syscall","ts":${c.tsEnter},"pid":${c.tgid},"tid":${c.tid},"name":${q(c.name)},"nr":${c.nr},"args":[`;
     for (let i = 0; i < args.length; i++) s += (i ? ',' : '') + q(args[i]!);
@@ -220,14 +240,16 @@ export class JsonlOutput extends Buffered {
   }
 
   override exec(tid: number, tgid: number, file: string, ts: number): void {
-    this.emit(`{"type":"exec","ts":${ts},"pid":${tgid},"tid":${tid},"file":${q(Buffer.from(file, 'latin1').toString('utf8'))}}\n`);
+    this.emitAfterCall(tid, `{"type":"exec","ts":${ts},"pid":${tgid},"tid":${tid},"file":${q(Buffer.from(file, 'latin1').toString('utf8'))}}\n`);
   }
 
   override forked(tid: number, tgid: number, childTid: number, childTgid: number, ts: number): void {
-    this.emit(`{"type":"fork","ts":${ts},"pid":${tgid},"tid":${tid},"child":${childTid},"childPid":${childTgid}}\n`);
+    this.emitAfterCall(tid, `{"type":"fork","ts":${ts},"pid":${tgid},"tid":${tid},"child":${childTid},"childPid":${childTgid}}\n`);
   }
 
   override close(lost: number): void {
+    for (const p of this.pending.values()) for (const line of p) this.emit(line);
+    this.pending.clear();
     if (lost > 0) this.emit(`{"type":"lost","events":${lost}}\n`);
     super.close(lost);
   }
@@ -237,11 +259,14 @@ export class JsonlOutput extends Buffered {
  * Chrome/Perfetto trace-event JSON (opens in ui.perfetto.dev and chrome://tracing): one track per
  * thread (pid = process, tid = thread, named after the program), one complete slice ("X") per
  * syscall with its arguments and result, instants for signals and exits. Times in microseconds
- * from the first event.
+ * from the start of the trace (the output's creation, before the traced program runs: every
+ * event is later, whatever order the events are written in; a slice is written when its call
+ * ends, after events that came later than its start).
  */
 export class PerfettoOutput extends Buffered {
   private first = true;
-  private t0 = -1;
+  /** CLOCK_MONOTONIC ns of the start of the trace (the clock of the events). */
+  private readonly t0 = Number(process.hrtime.bigint());
   private readonly processNames = new Map<number, string>();
   private readonly threads = new Map<number, number>(); // tid -> tgid
 
@@ -251,7 +276,6 @@ export class PerfettoOutput extends Buffered {
   }
 
   private us(ts: number): string {
-    if (this.t0 < 0) this.t0 = ts;
     return ((ts - this.t0) / 1000).toFixed(3);
   }
 
@@ -270,7 +294,7 @@ export class PerfettoOutput extends Buffered {
     this.seen(c.tid, c.tgid);
     const end = c.tsExit || c.tsEnter;
     const call = `${c.name}(${formatArgList(c, this.options).join(', ')})`;
-    const ret = formatReturn(c.name, c.ret, c.args);
+    const ret = formatReturn(c.name, c.ret, c.args, c.strs);
     const dur = ((end - c.tsEnter) / 1000).toFixed(3);
     const via = c.fromChain ? ',"via":"chain"' : '';
     this.event(`{"ph":"X","cat":"syscall","name":${q(c.name)},"pid":${c.tgid},"tid":${c.tid},"ts":${this.us(c.tsEnter)},"dur":${dur},"args":{"call":${q(call)},"ret":${q(ret)}${via}}}`);

@@ -40,7 +40,7 @@ function withResult(head: string, result: string): string {
  *  returns (exit_group) or whose return is unknown ends in `= ?`. */
 export function syscallLine(pid: number | undefined, rec: SyscallRecord, options: LineOptions = {}): string {
   const head = `${pidPrefix(pid, options.pidStyle)}${rec.name}(${formatArgList(rec, options).join(', ')})`;
-  return withResult(head, formatReturn(rec.name, rec.ret, rec.args));
+  return withResult(head, formatReturn(rec.name, rec.ret, rec.args, rec.strs));
 }
 
 /** The entry half of an interrupted line: the arguments known at entry, then `<unfinished ...>`:
@@ -61,7 +61,7 @@ export function resumedLine(pid: number | undefined, rec: SyscallRecord, options
   const all = formatArgList(rec, options);
   const rest = all.slice(Math.min(outputArgIndex(rec.name), all.length));
   const head = `${pidPrefix(pid, options.pidStyle)}<... ${rec.name} resumed>${rest.join(', ')})`;
-  return withResult(head, formatReturn(rec.name, rec.ret, rec.args));
+  return withResult(head, formatReturn(rec.name, rec.ret, rec.args, rec.strs));
 }
 
 /** How a process ended, from its wait status: `+++ exited with 3 +++`, `+++ killed by SIGKILL +++`,

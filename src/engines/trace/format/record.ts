@@ -32,4 +32,4 @@ export function isErrorReturn(ret: number): boolean {
 export type ArgsDecoder = (rec: SyscallRecord, argc: number) => string[] | number;
 
 /** A return value a syscall decodes with its arguments; undefined: the plain number. */
-export type ReturnDecoder = (ret: number, args: readonly number[]) => string | undefined;
+export type ReturnDecoder = (ret: number, args: readonly number[], strs?: readonly (string | undefined)[]) => string | undefined;

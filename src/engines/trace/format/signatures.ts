@@ -2,7 +2,7 @@
 // data source captures for it: C strings at entry, a buffer at entry, data at exit.
 import { TABLE } from '../../../syscalls/table.js';
 import { argClass, type Arg, type ArgKind, type RetKind } from '../../../syscalls/kinds.js';
-import { CLONE_ARGS_SIZE, SIGACTION_SIZE, SOCKADDR_MAX, STACK_T_SIZE, STATFS_SIZE, SYSINFO_SIZE, UTSNAME_SIZE } from './structs.js';
+import { POLLFDS_SIZE, CLONE_ARGS_SIZE, SIGACTION_SIZE, SOCKADDR_MAX, STACK_T_SIZE, STATFS_SIZE, SYSINFO_SIZE, UTSNAME_SIZE } from './structs.js';
 
 type Kind = ArgKind;
 
@@ -26,10 +26,11 @@ export function signatureOf(name: string): Signature | undefined {
 export interface ArgMemory {
   /** Argument indexes of C strings to read at entry. */
   strArgs: number[];
-  /** A buffer read at entry and the index of its length argument (or a fixed-size struct). */
-  enterBuf?: { arg: number; lenArg: number } | { arg: number; size: number };
+  /** A buffer read at entry and the index of its length argument (or a fixed-size struct, or
+   *  rt_sigreturn's signal frame). */
+  enterBuf?: { arg: number; lenArg: number } | { arg: number; size: number } | { arg: 0; sigframe: true };
   /** Memory read at exit when the call succeeded. */
-  exitData?: { arg: number; mode: 'buf' | 'str' | 'struct'; size?: number };
+  exitData?: { arg: number; mode: 'buf' | 'str' | 'struct' | 'dirents' | 'sockaddr'; size?: number };
   /** execve-like: argv (after the file name) read at entry, envp counted. */
   argv?: boolean;
 }
@@ -69,7 +70,16 @@ export function argMemory(name: string): ArgMemory {
     else if (a === 'strarray') mem.argv = true;
     else if (a === 'sigsetIn') mem.enterBuf ??= { arg: i, lenArg: sig.args.indexOf('ulong', i + 1) };
     else if (IN_STRUCT_SIZE[a] !== undefined) mem.enterBuf ??= { arg: i, size: IN_STRUCT_SIZE[a] };
+    else if (a === 'sigframe') mem.enterBuf ??= { arg: 0, sigframe: true };
+    else if (a === 'pollfds') {
+      // The array as the call gets it (unless the entry buffer is the sigset of ppoll), and again
+      // at exit with the revents: POLLFDS_MAX of them at most.
+      if (!sig.args.includes('sigsetIn')) mem.enterBuf ??= { arg: i, size: POLLFDS_SIZE };
+      mem.exitData ??= { arg: i, mode: 'struct', size: POLLFDS_SIZE };
+    }
     else if (a === 'bufOut' || a === 'bufOutHex' || a === 'cpumask') mem.exitData ??= { arg: i, mode: 'buf' };
+    else if (a === 'dirents') mem.exitData ??= { arg: i, mode: 'dirents' };
+    else if (a === 'sockaddrOut') mem.exitData ??= { arg: i, mode: 'sockaddr', size: SOCKADDR_MAX };
     else if (a === 'strOut') mem.exitData ??= { arg: i, mode: 'str' };
     else if (STRUCT_SIZE[a] !== undefined) mem.exitData ??= { arg: i, mode: 'struct', size: STRUCT_SIZE[a] };
   });

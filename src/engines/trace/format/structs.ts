@@ -1,7 +1,7 @@
 // What the kernel reads or writes through a pointer, as strace prints it (strace's stat.c,
 // statx.c, signal.c, wait.c, resource.c): struct stat and statx, signal sets and sigaction, wait
 // statuses, rlimits, device numbers. Input: the captured bytes as a latin1 string.
-import { CLONE_FLAGS, DOMAINS, flags, FS_MAGICS, lookup, S_IFMT, SA_FLAGS, signalName, SS_FLAGS, ST_FLAGS, STATX_ATTRS, statxMask } from './xlat.js';
+import { CLONE_FLAGS, DOMAINS, flags, POLL_EVENTS, FS_MAGICS, lookup, S_IFMT, SA_FLAGS, signalName, SS_FLAGS, ST_FLAGS, STATX_ATTRS, statxMask } from './xlat.js';
 import { bytesOf, hex, le32, octal, ptr, quoteBytes, u32 } from './values.js';
 
 /** The kernel's struct sigaction on x86_64 (rt_sigaction): handler, flags, restorer, mask. */
@@ -261,4 +261,23 @@ export function cloneArgs(data: string, ret: number | undefined): string | undef
   let out = `{${parts.join(', ')}}`;
   if (f & 0x100000 && ret !== undefined && ret > 0) out += ` => {parent_tid=[${ret}]}`;
   return out;
+}
+
+/** struct pollfd[] as captured: at most this many bytes (16 entries). */
+export const POLLFDS_SIZE = 128;
+
+/** `[{fd=3, events=POLLIN}, ...]` (`revents`: the returned events of those that have any). */
+export function pollFds(data: string, n: number, revents: boolean): string | undefined {
+  const count = Math.min(n, Math.floor(data.length / 8));
+  if (n > 0 && count === 0) return undefined;
+  const parts: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const fd = le32(data, i * 8) | 0;
+    const ev = data.charCodeAt(i * 8 + 4) | (data.charCodeAt(i * 8 + 5) << 8);
+    const rev = data.charCodeAt(i * 8 + 6) | (data.charCodeAt(i * 8 + 7) << 8);
+    if (!revents) parts.push(`{fd=${fd}, events=${flags(ev, POLL_EVENTS)}}`);
+    else if (rev !== 0) parts.push(`{fd=${fd}, revents=${flags(rev, POLL_EVENTS)}}`);
+  }
+  if (!revents && count < n) parts.push('...');
+  return `[${parts.join(', ')}]`;
 }

@@ -10,14 +10,14 @@ import { formatErrno } from './errno.js';
 import type { Arg, ArgKind } from '../../../syscalls/kinds.js';
 import { isErrorReturn, type ArgsDecoder, type FormatOptions, type ReturnDecoder, type SyscallRecord } from './record.js';
 import { SIGNATURES } from './signatures.js';
-import { bytesOf, dirfd, fd, hex, i32, octal, ptr, quoteBytes, strArray, u32, u64 } from './values.js';
+import { bytesOf, dirfd, fd, hex, i32, le32, octal, ptr, quoteBytes, strArray, u32, u64 } from './values.js';
 import {
   AMODE, ARCH_PRCTL, AT_FLAGS, atFlags, CLOCKS, CLONE_FLAGS, DOMAINS, FADVICE, FCNTL, flags, futexOp, GRND, IOCTLS, lookup,
   MADVICE, mapFlags, OPEN_FLAGS, openFlags, PROT, RENAME_FLAGS, RLIMITS, SIGHOW, signalName, sockType, statxMask, WAIT_OPTS, WHENCE,
-  EPOLL_FLAGS, EFD_FLAGS, TFD_FLAGS, IN_FLAGS, MSG_FLAGS, IPPROTOS, NETLINK_PROTOS, SOCK_LEVELS,
+  EPOLL_FLAGS, EFD_FLAGS, SOCK_FLAGS, TFD_FLAGS, IN_FLAGS, MSG_FLAGS, IPPROTOS, NETLINK_PROTOS, SOCK_LEVELS,
 } from './xlat.js';
 import {
-  cloneArgs, cpuMask, fileMode, makedev, rlimitSummary, sigaction, sigset, sockaddr, stackT, statfs, statSummary, statxSummary,
+  cloneArgs, cpuMask, pollFds, fileMode, makedev, rlimitSummary, sigaction, sigset, sockaddr, stackT, statfs, statSummary, statxSummary,
   sysinfo, utsname, waitStatus,
 } from './structs.js';
 import { cloneDecoders } from './decode/clone.js';
@@ -31,7 +31,15 @@ type Kind = ArgKind;
 
 /** The calls with a decoder of their own. */
 const ARGS_DECODERS: Readonly<Record<string, ArgsDecoder>> = { ...fileDecoders, ...fcntlDecoders, ...futexDecoders, ...cloneDecoders, ...netDecoders, ...ioctlDecoders };
-const RETURN_DECODERS: Readonly<Record<string, ReturnDecoder>> = { ...fcntlReturns };
+const RETURN_DECODERS: Readonly<Record<string, ReturnDecoder>> = { ...fcntlReturns, poll: pollReturn, ppoll: pollReturn };
+
+/** poll's result as strace shows it: `0 (Timeout)`, `1 ([{fd=5, revents=POLLOUT}])`. */
+function pollReturn(ret: number, args: readonly number[], strs?: readonly (string | undefined)[]): string | undefined {
+  if (ret === 0) return '0 (Timeout)';
+  const data = strs?.[0];
+  const fds = data !== undefined ? pollFds(data, u32(args[1] ?? 0), true) : undefined;
+  return fds === undefined ? undefined : `${ret} (${fds})`;
+}
 
 /** Formats one argument: its register `v`, its captured memory `data`, the whole record. */
 type ArgFormatter = (v: number, data: string | undefined, rec: SyscallRecord, i: number, ok: boolean, truncated: number, o: Required<FormatOptions>) => string;
@@ -107,7 +115,20 @@ const KIND_FORMATTERS: Readonly<Record<Kind, ArgFormatter>> = {
   },
   waitopts: (v) => flags(u32(v), WAIT_OPTS),
   cloneflags: (v) => flags(u32(v), CLONE_FLAGS),
-  dirents: (v) => ptr(v),
+  dirents: (v, data, _r, _i, ok) => (ok && data !== undefined && data.length >= 4 ? `${ptr(v)} /* ${le32(data, 0)} entries */` : ptr(v)),
+  sockaddrOut: (v, data, _r, _i, ok) => {
+    // The length the kernel wrote back, then the address.
+    if (!ok || v === 0 || data === undefined || data.length < 4) return ptr(v);
+    return sockaddr(data.slice(4), le32(data, 0) | 0) ?? ptr(v);
+  },
+  socklen: (v, data, rec, i, ok) => {
+    if (v === 0 || data === undefined || data.length < 4) return ptr(v);
+    const room = le32(data, 0) | 0;
+    const addr = rec.strs?.[i - 1];
+    const got = ok && addr !== undefined && addr.length >= 4 ? le32(addr, 0) | 0 : room;
+    return got === room ? `[${room}]` : `[${room} => ${got}]`;
+  },
+  sigframe: (_v, data) => (data !== undefined && data.length >= 8 ? `{mask=${sigset(data.slice(0, 8))}}` : '{mask=?}'),
   strarray: (v, data, _r, _i, _ok, truncated, o) => (data === undefined ? ptr(v) : strArray(data, truncated === 1, o.strSize)),
   envarray: (v, _d, rec, i) => {
     const n = rec.counts?.[i];
@@ -120,6 +141,8 @@ const KIND_FORMATTERS: Readonly<Record<Kind, ArgFormatter>> = {
   tfdflags: (v) => flags(u32(v), TFD_FLAGS),
   inflags: (v) => flags(u32(v), IN_FLAGS),
   msgflags: (v) => flags(u32(v), MSG_FLAGS),
+  sockflags: (v) => flags(u32(v), SOCK_FLAGS),
+  pollfds: (v, data, rec, i) => (v !== 0 && data !== undefined ? (pollFds(data, u32(rec.args[i + 1] ?? 0), false) ?? ptr(v)) : ptr(v)),
   sockproto: (v, _d, rec) => {
     const domain = i32(rec.args[0] ?? 0);
     const table = domain === 2 || domain === 10 ? IPPROTOS : domain === 16 ? NETLINK_PROTOS : undefined;
@@ -188,7 +211,7 @@ export function formatArgList(rec: SyscallRecord, options: FormatOptions = {}): 
 
 /** The text after `= `: the value, `-1 ENOENT (No such file or directory)`, or `?`. With the
  *  arguments (`args`), the returns strace decodes: fcntl's F_GETFD and F_GETFL flags. */
-export function formatReturn(name: string, ret: number | undefined, args?: readonly number[]): string {
+export function formatReturn(name: string, ret: number | undefined, args?: readonly number[], strs?: readonly (string | undefined)[]): string {
   const kind = SIGNATURES[name]?.ret ?? 'int';
   if (ret === undefined || kind === 'none') return '?';
   if (isErrorReturn(ret)) return formatErrno(-ret);
@@ -196,7 +219,7 @@ export function formatReturn(name: string, ret: number | undefined, args?: reado
   if (kind === 'umask') return octal(u32(ret) & 0o777);
   const decode = RETURN_DECODERS[name];
   if (decode !== undefined && args !== undefined) {
-    const text = decode(ret, args);
+    const text = decode(ret, args, strs);
     if (text !== undefined) return text;
   }
   return String(ret);

@@ -216,6 +216,7 @@ export const SA_FLAGS: FlagTable = [
 
 export const EPOLL_FLAGS: FlagTable = [[0o2000000, 'EPOLL_CLOEXEC']];
 export const EFD_FLAGS: FlagTable = [[1, 'EFD_SEMAPHORE'], [0o2000000, 'EFD_CLOEXEC'], [0o4000, 'EFD_NONBLOCK']];
+export const SOCK_FLAGS: FlagTable = [[0o2000000, 'SOCK_CLOEXEC'], [0o4000, 'SOCK_NONBLOCK']];
 export const TFD_FLAGS: FlagTable = [[0o2000000, 'TFD_CLOEXEC'], [0o4000, 'TFD_NONBLOCK']];
 export const IN_FLAGS: FlagTable = [[0o2000000, 'IN_CLOEXEC'], [0o4000, 'IN_NONBLOCK']];
 export const MSG_FLAGS: FlagTable = [
@@ -274,5 +275,9 @@ export const ST_FLAGS: FlagTable = [
   [0x20, 'ST_VALID'], [1, 'ST_RDONLY'], [2, 'ST_NOSUID'], [4, 'ST_NODEV'], [8, 'ST_NOEXEC'], [16, 'ST_SYNCHRONOUS'],
   [64, 'ST_MANDLOCK'], [128, 'ST_WRITE'], [256, 'ST_APPEND'], [512, 'ST_IMMUTABLE'], [1024, 'ST_NOATIME'],
   [2048, 'ST_NODIRATIME'], [4096, 'ST_RELATIME'], [0x2000, 'ST_NOSYMFOLLOW'],
+];
+export const POLL_EVENTS: FlagTable = [
+  [1, 'POLLIN'], [2, 'POLLPRI'], [4, 'POLLOUT'], [8, 'POLLERR'], [0x10, 'POLLHUP'], [0x20, 'POLLNVAL'], [0x40, 'POLLRDNORM'],
+  [0x80, 'POLLRDBAND'], [0x100, 'POLLWRNORM'], [0x200, 'POLLWRBAND'], [0x400, 'POLLMSG'], [0x1000, 'POLLREMOVE'], [0x2000, 'POLLRDHUP'],
 ];
 export const SS_FLAGS: FlagTable = [[1, 'SS_ONSTACK'], [2, 'SS_DISABLE'], [0x80000000, 'SS_AUTODISARM']];
