@@ -68,6 +68,8 @@ export const ARG_KINDS = {
   rlimitIn: 'in', // struct rlimit
   stackIn: 'in', // stack_t (sigaltstack)
   cloneargs: 'in', // struct clone_args (clone3)
+  sigeventIn: 'in', // struct sigevent (timer_create)
+  itimerspecIn: 'in', // struct itimerspec
   sigframe: 'in', // rt_sigreturn's frame on the user stack (its signal mask), not an argument
   pollfds: 'in', // struct pollfd[] (its count is the next argument); the revents are read at exit
   socklen: 'in', // a socklen_t the kernel reads (room for the address before it) and writes back
@@ -88,6 +90,8 @@ export const ARG_KINDS = {
   utsname: 'out', // struct utsname
   sysinfo: 'out', // struct sysinfo
   statfs: 'out', // struct statfs
+  timerid: 'out', // a timer_t the kernel writes
+  itimerspecOut: 'out', // struct itimerspec
   cpumask: 'out', // a CPU mask, as many bytes as the call returns
 } as const;
 

@@ -21,6 +21,7 @@ const FAULT_SIGNALS = new Set([4, 5, 7, 8, 11]);
 const CLD_EXITED = 1;
 const SI_USER = 0;
 const SI_QUEUE = -1;
+const SI_TIMER = -2;
 const SI_TKILL = -6;
 const SI_KERNEL = 0x80;
 
@@ -54,6 +55,7 @@ export function siginfoFields(sig: number, info: SigInfo | undefined): Record<st
   if (FAULT_SIGNALS.has(sig) && (code > 0 || code === SI_KERNEL)) return { si_addr: ptr(info.addr) };
   if (code === SI_USER || code === SI_TKILL) return { si_pid: info.pid, si_uid: info.uid };
   if (code === SI_QUEUE) return { si_pid: info.pid, si_uid: info.uid, si_int: info.status };
+  if (code === SI_TIMER) return { si_timerid: info.pid, si_overrun: info.uid, si_int: info.status, si_ptr: ptr(info.status >>> 0) };
   return {};
 }
 

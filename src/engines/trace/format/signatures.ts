@@ -2,7 +2,7 @@
 // data source captures for it: C strings at entry, a buffer at entry, data at exit.
 import { TABLE } from '../../../syscalls/table.js';
 import { argClass, type Arg, type ArgKind, type RetKind } from '../../../syscalls/kinds.js';
-import { POLLFDS_SIZE, CLONE_ARGS_SIZE, SIGACTION_SIZE, SOCKADDR_MAX, STACK_T_SIZE, STATFS_SIZE, SYSINFO_SIZE, UTSNAME_SIZE } from './structs.js';
+import { ITIMERSPEC_SIZE, SIGEVENT_SIZE, POLLFDS_SIZE, CLONE_ARGS_SIZE, SIGACTION_SIZE, SOCKADDR_MAX, STACK_T_SIZE, STATFS_SIZE, SYSINFO_SIZE, UTSNAME_SIZE } from './structs.js';
 
 type Kind = ArgKind;
 
@@ -48,6 +48,9 @@ const STRUCT_SIZE: Partial<Record<Kind, number>> = {
   utsname: UTSNAME_SIZE,
   sysinfo: SYSINFO_SIZE,
   statfs: STATFS_SIZE,
+  // Read with the size of the struct read at entry (one size per call in the capture word).
+  timerid: SIGEVENT_SIZE,
+  itimerspecOut: ITIMERSPEC_SIZE,
 };
 
 /** Size of what a struct-kind input argument points to (x86_64), read at entry. A sockaddr is
@@ -58,6 +61,8 @@ const IN_STRUCT_SIZE: Partial<Record<Kind, number>> = {
   rlimitIn: 16,
   stackIn: STACK_T_SIZE,
   cloneargs: CLONE_ARGS_SIZE,
+  sigeventIn: SIGEVENT_SIZE,
+  itimerspecIn: ITIMERSPEC_SIZE,
 };
 
 export function argMemory(name: string): ArgMemory {

@@ -281,3 +281,29 @@ export function pollFds(data: string, n: number, revents: boolean): string | und
   if (!revents && count < n) parts.push('...');
   return `[${parts.join(', ')}]`;
 }
+
+/** What is read of a struct sigevent (value, signo, notify, thread id). */
+export const SIGEVENT_SIZE = 24;
+export const ITIMERSPEC_SIZE = 32;
+const SIGEV_NOTIFY = ['SIGEV_SIGNAL', 'SIGEV_NONE', 'SIGEV_THREAD'];
+
+/** struct sigevent as strace prints the common cases. */
+export function sigevent(data: string): string | undefined {
+  if (data.length < 16) return undefined;
+  const value = u64at(data, 0);
+  const signo = le32(data, 8) | 0;
+  const notify = le32(data, 12) | 0;
+  const how = notify === 4 ? 'SIGEV_THREAD_ID' : (SIGEV_NOTIFY[notify] ?? String(notify));
+  const parts: string[] = [];
+  if (value !== 0n) parts.push(`sigev_value={sival_int=${Number(value & 0xffffffffn) | 0}, sival_ptr=0x${value.toString(16)}}`);
+  parts.push(`sigev_signo=${signalName(signo)}`, `sigev_notify=${how}`);
+  if (notify === 4 && data.length >= 20) parts.push(`sigev_notify_thread_id=${le32(data, 16) | 0}`);
+  return `{${parts.join(', ')}}`;
+}
+
+/** struct itimerspec. */
+export function itimerspec(data: string): string | undefined {
+  if (data.length < ITIMERSPEC_SIZE) return undefined;
+  const ts = (off: number): string => `{tv_sec=${BigInt.asIntN(64, u64at(data, off))}, tv_nsec=${BigInt.asIntN(64, u64at(data, off + 8))}}`;
+  return `{it_interval=${ts(0)}, it_value=${ts(16)}}`;
+}
