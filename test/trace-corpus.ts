@@ -80,3 +80,13 @@ export function unmatched(ref: readonly string[], other: readonly string[]): str
   }
   return out;
 }
+
+/** A normalized line's form: every number (decimal or hex) abstracted, so that lines agree when
+ *  they print the same call the same way, whatever values changed from run to run (times, sizes,
+ *  random bytes' escapes, fd numbers). Where strace prints a struct and trace an address, the
+ *  forms still differ. */
+export function lineForm(line: string): string {
+  const name = /^\w+\(/.exec(line)?.[0] ?? ''; // kept: pread64, pselect6
+  const rest = line.slice(name.length);
+  return name + rest.replace(/0x(?:ADDR|[0-9a-f]+)/g, '0xN').replace(/\\x[0-9a-f]{2}/g, '\\xHH').replace(/\d+/g, 'N');
+}

@@ -70,6 +70,7 @@ export const ARG_KINDS = {
   cloneargs: 'in', // struct clone_args (clone3)
   sigeventIn: 'in', // struct sigevent (timer_create)
   itimerspecIn: 'in', // struct itimerspec
+  timespecIn: 'in', // struct timespec (a timeout, a duration)
   sigframe: 'in', // rt_sigreturn's frame on the user stack (its signal mask), not an argument
   pollfds: 'in', // struct pollfd[] (its count is the next argument); the revents are read at exit
   socklen: 'in', // a socklen_t the kernel reads (room for the address before it) and writes back

@@ -2,7 +2,7 @@
 // data source captures for it: C strings at entry, a buffer at entry, data at exit.
 import { TABLE } from '../../../syscalls/table.js';
 import { argClass, type Arg, type ArgKind, type RetKind } from '../../../syscalls/kinds.js';
-import { ITIMERSPEC_SIZE, SIGEVENT_SIZE, POLLFDS_SIZE, CLONE_ARGS_SIZE, SIGACTION_SIZE, SOCKADDR_MAX, STACK_T_SIZE, STATFS_SIZE, SYSINFO_SIZE, UTSNAME_SIZE } from './structs.js';
+import { ITIMERSPEC_SIZE, TIMESPEC_SIZE, SIGEVENT_SIZE, POLLFDS_SIZE, CLONE_ARGS_SIZE, SIGACTION_SIZE, SOCKADDR_MAX, STACK_T_SIZE, STATFS_SIZE, SYSINFO_SIZE, UTSNAME_SIZE } from './structs.js';
 
 type Kind = ArgKind;
 
@@ -63,6 +63,7 @@ const IN_STRUCT_SIZE: Partial<Record<Kind, number>> = {
   cloneargs: CLONE_ARGS_SIZE,
   sigeventIn: SIGEVENT_SIZE,
   itimerspecIn: ITIMERSPEC_SIZE,
+  timespecIn: TIMESPEC_SIZE,
 };
 
 export function argMemory(name: string): ArgMemory {

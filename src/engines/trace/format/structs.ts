@@ -301,9 +301,20 @@ export function sigevent(data: string): string | undefined {
   return `{${parts.join(', ')}}`;
 }
 
+export const TIMESPEC_SIZE = 16;
+
+/** struct timespec at `off`: `{tv_sec=1, tv_nsec=500}`. */
+function timespecAt(data: string, off: number): string {
+  return `{tv_sec=${BigInt.asIntN(64, u64at(data, off))}, tv_nsec=${BigInt.asIntN(64, u64at(data, off + 8))}}`;
+}
+
+/** struct timespec. */
+export function timespec(data: string): string | undefined {
+  return data.length < TIMESPEC_SIZE ? undefined : timespecAt(data, 0);
+}
+
 /** struct itimerspec. */
 export function itimerspec(data: string): string | undefined {
   if (data.length < ITIMERSPEC_SIZE) return undefined;
-  const ts = (off: number): string => `{tv_sec=${BigInt.asIntN(64, u64at(data, off))}, tv_nsec=${BigInt.asIntN(64, u64at(data, off + 8))}}`;
-  return `{it_interval=${ts(0)}, it_value=${ts(16)}}`;
+  return `{it_interval=${timespecAt(data, 0)}, it_value=${timespecAt(data, 16)}}`;
 }

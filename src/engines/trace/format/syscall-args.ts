@@ -17,7 +17,7 @@ import {
   EPOLL_FLAGS, EFD_FLAGS, SOCK_FLAGS, TFD_FLAGS, IN_FLAGS, MSG_FLAGS, IPPROTOS, NETLINK_PROTOS, SOCK_LEVELS,
 } from './xlat.js';
 import {
-  cloneArgs, cpuMask, pollFds, sigevent, itimerspec, fileMode, makedev, rlimitSummary, sigaction, sigset, sockaddr, stackT, statfs, statSummary, statxSummary,
+  cloneArgs, cpuMask, pollFds, sigevent, itimerspec, timespec, fileMode, makedev, rlimitSummary, sigaction, sigset, sockaddr, stackT, statfs, statSummary, statxSummary,
   sysinfo, utsname, waitStatus,
 } from './structs.js';
 import { cloneDecoders } from './decode/clone.js';
@@ -144,6 +144,7 @@ const KIND_FORMATTERS: Readonly<Record<Kind, ArgFormatter>> = {
   sockflags: (v) => flags(u32(v), SOCK_FLAGS),
   sigeventIn: (v, data) => (v !== 0 && data !== undefined ? (sigevent(data) ?? ptr(v)) : ptr(v)),
   itimerspecIn: (v, data) => (v !== 0 && data !== undefined ? (itimerspec(data) ?? ptr(v)) : ptr(v)),
+  timespecIn: (v, data) => (v !== 0 && data !== undefined ? (timespec(data) ?? ptr(v)) : ptr(v)),
   itimerspecOut: (v, data, _r, _i, ok) => (v !== 0 && ok && data !== undefined ? (itimerspec(data) ?? ptr(v)) : ptr(v)),
   timerid: (v, data, _r, _i, ok) => (v !== 0 && ok && data !== undefined && data.length >= 4 ? `[${le32(data, 0) | 0}]` : ptr(v)),
   pollfds: (v, data, rec, i) => (v !== 0 && data !== undefined ? (pollFds(data, u32(rec.args[i + 1] ?? 0), false) ?? ptr(v)) : ptr(v)),
