@@ -37,6 +37,11 @@ interface Program {
   /** A difference the trace README lists as remaining, with its reason: strace's lines of this
    *  form that trace prints otherwise count as agreeing (and are reported). */
   known?: { lines: RegExp; why: string };
+  /** Calls whose number and results depend on the program's own timing, which each tracer
+   *  changes its own way (strace stops every thread at every call: more lock contention): left
+   *  out of both measures, in every run of both tracers. Their decoding is still checked: every
+   *  form of them that trace prints must be one that strace prints in one of its runs. */
+  timing?: { lines: RegExp; why: string };
 }
 
 const PY = '/usr/bin/python3';
@@ -77,7 +82,14 @@ const CORPUS: Program[] = [
     argv: () => [FORKEXEC],
     known: { lines: /^execve\("[^"]+", \[/, why: "a forked child's argv strings are not resident at execve's entry (README)" },
   },
-  { name: 'python threads', argv: () => [PY, '-S', '-c', 'import threading\nt = [threading.Thread(target=print, args=(i,)) for i in range(2)]\n[x.start() or x.join() for x in t]'] },
+  {
+    name: 'python threads',
+    argv: () => [PY, '-S', '-c', 'import threading\nt = [threading.Thread(target=print, args=(i,)) for i in range(2)]\n[x.start() or x.join() for x in t]'],
+    // 28-59 futex lines per strace run, 10-22 per trace run in one measurement: the GIL's
+    // hand-offs between threads that strace slows down at every call; without them both tracers
+    // agree at 98.4-99.0%.
+    timing: { lines: /^futex\(/, why: 'futex calls follow the GIL hand-offs, which depend on how much each tracer slows the threads' },
+  },
   { name: 'dd', argv: () => ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=4k', 'count=16', 'status=none'] },
   { name: 'mkdir touch mv rm', argv: () => ['sh', '-c', `mkdir -p ${dir}/m/x && touch ${dir}/m/x/f && mv ${dir}/m/x/f ${dir}/m/x/g && rm -r ${dir}/m`] },
 ];
@@ -92,6 +104,8 @@ interface Figures {
   lines: number;
   /** strace's lines (of every strace run) that no trace run has. */
   missing: string[];
+  /** Forms of the timing-dependent calls (Program.timing) that trace printed and no strace run did. */
+  timingForms: string[];
   /** Share of strace's lines (of their forms) that differ in a known way (Program.known): lines
    *  of every strace run that no trace run has and that the program's `known` names. */
   known: number;
@@ -132,6 +146,13 @@ async function measure(p: Program): Promise<void> {
     if (i < STRACE_RUNS) s.push(await traceOnce(p, 'strace', i + 1));
     if (i < TRACE_RUNS) t.push(await traceOnce(p, 'trace', i + 1));
   }
+  let timingForms: string[] = [];
+  if (p.timing) {
+    const timed = (runs: string[][]) => new Set(runs.flatMap((r) => r.filter((l) => p.timing!.lines.test(l)).map(lineForm)));
+    const straceForms = timed(s);
+    timingForms = [...timed(t)].filter((f) => !straceForms.has(f));
+    for (const runs of [s, t]) for (const r of runs) r.splice(0, r.length, ...r.filter((l) => !p.timing!.lines.test(l)));
+  }
   const forms = (runs: string[][]) => runs.map((r) => r.map(lineForm));
   const [sf, tf] = [forms(s), forms(t)];
   const missingOf = (sr: string[][], tr: string[][]) =>
@@ -147,6 +168,7 @@ async function measure(p: Program): Promise<void> {
     missing,
     known: knownOf(missing),
     knownForms: knownOf(missingOf(sf, tf)),
+    timingForms,
   });
 }
 
@@ -216,6 +238,8 @@ describe('trace agrees with strace -f as strace agrees with itself (corpus of ev
       }
       expect(f.trace + f.known).toBeGreaterThanOrEqual(f.strace - 0.01);
       expect(f.traceForms + f.knownForms).toBeGreaterThanOrEqual(f.straceForms - 0.01);
+      if (p.timing) console.log(`${p.name}: left out of both measures: ${p.timing.why}`);
+      expect(f.timingForms, 'forms of timing-dependent calls that trace prints and strace never did').toEqual([]);
     });
   }
 });
