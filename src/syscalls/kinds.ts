@@ -57,6 +57,7 @@ export const ARG_KINDS = {
   inflags: 'flags', // IN_CLOEXEC, IN_NONBLOCK (inotify_init1)
   msgflags: 'flags', // MSG_*
   sockflags: 'flags', // SOCK_CLOEXEC, SOCK_NONBLOCK (accept4)
+  epollop: 'flags', // EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD
   sockproto: 'flags', // a protocol of the socket's domain (IPPROTO_TCP, NETLINK_ROUTE...)
   socklevel: 'flags', // SOL_SOCKET, SOL_TCP... (the option name after it is decoded with it)
   // Memory read at entry.
@@ -71,6 +72,7 @@ export const ARG_KINDS = {
   sigeventIn: 'in', // struct sigevent (timer_create)
   itimerspecIn: 'in', // struct itimerspec
   timespecIn: 'in', // struct timespec (a timeout, a duration)
+  epolleventIn: 'in', // struct epoll_event (epoll_ctl)
   sigframe: 'in', // rt_sigreturn's frame on the user stack (its signal mask), not an argument
   pollfds: 'in', // struct pollfd[] (its count is the next argument); the revents are read at exit
   socklen: 'in', // a socklen_t the kernel reads (room for the address before it) and writes back
@@ -93,6 +95,8 @@ export const ARG_KINDS = {
   statfs: 'out', // struct statfs
   timerid: 'out', // a timer_t the kernel writes
   itimerspecOut: 'out', // struct itimerspec
+  epolleventsOut: 'out', // struct epoll_event[], as many as the call returns
+  ioctlarg: 'out', // ioctl's argument: the struct of the request, read at exit (decoded per request)
   cpumask: 'out', // a CPU mask, as many bytes as the call returns
 } as const;
 
@@ -104,8 +108,9 @@ export type ArgClass = (typeof ARG_KINDS)[ArgKind];
 /** An argument: its kind, or a buffer the kernel reads at entry whose length is argument `len`. */
 export type Arg = ArgKind | { readonly kind: 'bufIn'; readonly len: number };
 
-/** How the return value reads: a number, an address, none (the call does not return), a umask. */
-export type RetKind = 'int' | 'hex' | 'none' | 'umask';
+/** How the return value reads: a number, an address, none (the call does not return), a umask, a
+ *  new file descriptor. */
+export type RetKind = 'int' | 'hex' | 'none' | 'umask' | 'fd';
 
 /** A buffer read at entry, its length in argument `len`. */
 export const bufIn = (len: number): Arg => ({ kind: 'bufIn', len });

@@ -25,6 +25,7 @@ import { loadBinding } from '../../native/load.js';
 import type { CountSession } from '../../native/binding.js';
 import { COUNT } from '../../native/contract.js';
 import { bpfUnavailableReason } from '../../observe/unavailable.js';
+import { summaryTable } from '../summary.js';
 
 /** Counted when neither the user nor the other engines name any syscall (the table's COMMON calls). */
 export const DEFAULT_COUNTED: readonly string[] = syscallsWith(COMMON);
@@ -136,27 +137,7 @@ export class CountEngine implements Engine {
 
   /** The table, as `strace -c` prints it (final once closed). */
   table(): string {
-    const rows = [...this.rows.entries()].map(([n, r]): [string, Row] => [n, { calls: r.calls, errors: r.errors, seconds: r.seconds + r.contSeconds }]).sort((a, b) => b[1].seconds - a[1].seconds || b[1].calls - a[1].calls);
-    const total = rows.reduce((t, [, r]) => ({ calls: t.calls + r.calls, errors: t.errors + r.errors, seconds: t.seconds + r.seconds }), { calls: 0, errors: 0, seconds: 0 });
-    const line = (pct: string, secs: string, usecs: string, calls: string, errors: string, name: string) =>
-      `${pct.padStart(6)} ${secs.padStart(11)} ${usecs.padStart(11)} ${calls.padStart(9)} ${errors.padStart(9)} ${name}`;
-    const fmt = (name: string, r: Row) =>
-      line(
-        total.seconds > 0 ? ((100 * r.seconds) / total.seconds).toFixed(2) : '0.00',
-        r.seconds.toFixed(6),
-        r.calls ? Math.round((r.seconds * 1e6) / r.calls).toString() : '0',
-        String(r.calls),
-        r.errors ? String(r.errors) : '',
-        name,
-      );
-    const dash = line('------', '-----------', '-----------', '---------', '---------', '----------------');
-    return [
-      line('% time', 'seconds', 'usecs/call', 'calls', 'errors', 'syscall'),
-      dash,
-      ...rows.map(([n, r]) => fmt(n, r)),
-      dash,
-      fmt('total', total).replace(/^\s*[\d.]+/, (m) => '100.00'.padStart(m.length)),
-    ].join('\n') + '\n';
+    return summaryTable([...this.rows.entries()].map(([n, r]) => [n, { calls: r.calls, errors: r.errors, seconds: r.seconds + r.contSeconds }] as const));
   }
 
   /** Counts so far, by syscall name: until closed, errors and seconds of answered calls only; once

@@ -4,7 +4,7 @@ import { writeSync } from 'node:fs';
 import type { OutputSink } from '../../chain/engine.js';
 import type { SigInfo } from '../../observe/bpf-trace.js';
 import { errnoName } from './format/errno.js';
-import { exitLine, resumedLine, signalLine, syscallLine, unfinishedLine, type LineOptions } from './format/line.js';
+import { exitLine, resumedLine, signalLine, syscallLine, unfinishedLine, type LineExtras, type LineOptions } from './format/line.js';
 import { formatArgList, formatReturn } from './format/syscall-args.js';
 import { isErrorReturn, type FormatOptions } from './format/record.js';
 import { ptr } from './format/values.js';
@@ -12,6 +12,20 @@ import { signalName } from './format/xlat.js';
 import type { TracedCall, TraceOutput } from './call.js';
 
 export type TraceFormat = 'text' | 'jsonl' | 'perfetto';
+
+/** strace's -t (`s`), -tt (`us`) and -ttt (`unix`). */
+export type Timestamps = 's' | 'us' | 'unix';
+
+/** Options of the text format beyond the call's formatting. */
+export interface TextOptions extends FormatOptions {
+  /** A timestamp before each line (the wall clock at the call's entry, its return for a
+   *  `resumed` half, the event's for signals and exits). */
+  timestamps?: Timestamps;
+  /** strace -T: the time spent in the call after its result, ` <0.000012>`. */
+  durations?: boolean;
+  /** Prefix lines with the thread id (`1234  `): the default; not in a file per process. */
+  pidPrefix?: boolean;
+}
 
 const FLUSH_AT = 1 << 16;
 
@@ -130,17 +144,47 @@ abstract class Buffered implements TraceOutput {
 export class TextOutput extends Buffered {
   private curr: TracedCall | undefined = undefined;
   private readonly opts: LineOptions;
+  private readonly timestamps: Timestamps | undefined;
+  private readonly durations: boolean;
+  /** Microseconds to add to a CLOCK_MONOTONIC time (µs) to get the wall clock's (µs since the
+   *  epoch; ns would exceed a double's exact integers). */
+  private readonly wallOffsetUs: number;
 
-  constructor(sink: OutputSink, options: FormatOptions = {}) {
+  constructor(sink: OutputSink, options: TextOptions = {}) {
     super(sink);
-    this.opts = { ...options, pidStyle: 'column' };
+    const { timestamps, durations, pidPrefix, ...format } = options;
+    this.opts = { ...format, pidStyle: pidPrefix === false ? 'none' : 'column' };
+    this.timestamps = timestamps;
+    this.durations = durations === true;
+    this.wallOffsetUs = (performance.timeOrigin + performance.now()) * 1000 - Number(process.hrtime.bigint()) / 1000;
+  }
+
+  /** The line's timestamp as strace prints it: `12:34:56 `, `12:34:56.123456 `, `1700000000.123456 `. */
+  private stamp(ts: number): string {
+    const us = Math.floor(ts / 1000 + this.wallOffsetUs);
+    const frac = String(us % 1_000_000).padStart(6, '0');
+    if (this.timestamps === 'unix') return `${Math.floor(us / 1_000_000)}.${frac} `;
+    const d = new Date(us / 1000);
+    const hms = [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+    return this.timestamps === 'us' ? `${hms}.${frac} ` : `${hms} `;
+  }
+
+  private extras(ts: number, c?: TracedCall): LineExtras | undefined {
+    if (this.timestamps === undefined && !this.durations) return undefined;
+    const e: LineExtras = {};
+    if (this.timestamps !== undefined) e.stamp = this.stamp(ts);
+    if (this.durations && c !== undefined && c.tsExit > 0 && c.ret !== undefined) {
+      const us = Math.max(0, Math.round((c.tsExit - c.tsEnter) / 1000));
+      e.duration = ` <${Math.floor(us / 1_000_000)}.${String(us % 1_000_000).padStart(6, '0')}>`;
+    }
+    return e;
   }
 
   private cut(): void {
     const c = this.curr!;
     this.curr = undefined;
     c.unfinished = true;
-    this.emit(unfinishedLine(c.tid, c, this.opts) + '\n');
+    this.emit(unfinishedLine(c.tid, c, this.opts, this.timestamps === undefined ? undefined : { stamp: this.stamp(c.tsEnter) }) + '\n');
   }
 
   entered(c: TracedCall): void {
@@ -151,17 +195,21 @@ export class TextOutput extends Buffered {
   finished(c: TracedCall): void {
     if (this.curr === c) this.curr = undefined;
     else if (this.curr !== undefined) this.cut();
-    this.emit((c.unfinished ? resumedLine(c.tid, c, this.opts) : syscallLine(c.tid, c, this.opts)) + '\n');
+    this.emit(
+      (c.unfinished
+        ? resumedLine(c.tid, c, this.opts, this.extras(c.tsExit || c.tsEnter, c))
+        : syscallLine(c.tid, c, this.opts, this.extras(c.tsEnter, c))) + '\n',
+    );
   }
 
-  exited(tid: number, _tgid: number, status: number): void {
+  exited(tid: number, _tgid: number, status: number, ts: number): void {
     if (this.curr !== undefined) this.cut();
-    this.emit(exitLine(tid, status, this.opts) + '\n');
+    this.emit(exitLine(tid, status, this.opts, this.extras(ts)) + '\n');
   }
 
-  signal(tid: number, _tgid: number, sig: number, info: SigInfo | undefined): void {
+  signal(tid: number, _tgid: number, sig: number, info: SigInfo | undefined, ts: number): void {
     if (this.curr !== undefined) this.cut();
-    this.emit(signalLine(tid, sig, info?.code ?? 0, textSiginfoFields(sig, info), this.opts) + '\n');
+    this.emit(signalLine(tid, sig, info?.code ?? 0, textSiginfoFields(sig, info), this.opts, this.extras(ts)) + '\n');
   }
 
   override close(lost: number): void {
@@ -341,7 +389,7 @@ export class PerfettoOutput extends Buffered {
   }
 }
 
-export function createOutput(format: TraceFormat, sink: OutputSink, options: FormatOptions): TraceOutput {
+export function createOutput(format: TraceFormat, sink: OutputSink, options: TextOptions): TraceOutput {
   switch (format) {
     case 'text':
       return new TextOutput(sink, options);

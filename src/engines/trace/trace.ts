@@ -27,8 +27,10 @@ import { loadBinding } from '../../native/load.js';
 import { NO_STRS, TracedCall, type TraceOutput } from './call.js';
 import { argMemory, signatureOf, type ArgMemory } from './format/signatures.js';
 import { TraceMerger } from './merge.js';
-import { createOutput, type TraceFormat } from './outputs.js';
-import { selectedNames, selectSyscalls } from './select.js';
+import { createOutput, type Timestamps, type TraceFormat } from './outputs.js';
+import { FdPaths, FdTrackingOutput } from './fds.js';
+import { FilterOutput, PerProcessOutput, STATUSES, SummaryOutput, type Status } from './routing.js';
+import { selectedNames, selectSignals, selectSyscalls } from './select.js';
 
 const FORMATS: readonly TraceFormat[] = ['text', 'jsonl', 'perfetto'];
 /** Bytes of each path read (strace prints file names whole). */
@@ -50,6 +52,20 @@ export interface TraceEngineOptions {
   ringBytes?: number;
   /** Told once, on stderr, when the tracer falls back or lost events. */
   report?: (line: string) => void;
+  /** strace -t (`s`), -tt (`us`), -ttt (`unix`): a timestamp before each line (text format). */
+  timestamps?: Timestamps;
+  /** strace -T: the time spent in each call after its result (text format). */
+  durations?: boolean;
+  /** strace -y: descriptors with what they are (`3</etc/passwd>`). */
+  fdPaths?: boolean;
+  /** strace -e status=: the calls of these statuses only (default all). */
+  statuses?: ReadonlySet<Status>;
+  /** strace -e signal=: the signals shown (index = number, 1 = shown; default all). */
+  signals?: Uint8Array;
+  /** strace -c (`only`) and -C (`on`): a table of calls, errors and times at the end. */
+  summary?: 'off' | 'on' | 'only';
+  /** strace -ff: one output per process, made by this function (the pid's file). */
+  perProcess?: (pid: number) => OutputSink;
   /**
    * Lower the priority of the supervisor's main thread (nice 10) while the trace runs: on a busy
    * machine the tracer's work then waits for idle CPU (the ring buffer holds the backlog) instead
@@ -132,6 +148,8 @@ export class TraceEngine implements Engine {
   private readonly tracer: TraceSubscription | undefined;
   private readonly maxBuf: number;
   private readonly tgids = new Map<number, number>();
+  /** The descriptor tables (fds=on). */
+  private readonly fds: FdPaths | undefined;
   private closed = false;
   private started = false;
   private niceBefore: number | undefined;
@@ -144,7 +162,8 @@ export class TraceEngine implements Engine {
   ) {
     this.traced = opts.syscalls ?? new Uint8Array(MAX_SYSCALLS).fill(1);
     this.maxBuf = opts.strSize ?? 32;
-    this.out = createOutput(opts.format ?? 'text', sink, { strSize: this.maxBuf });
+    this.fds = opts.fdPaths ? new FdPaths() : undefined;
+    this.out = this.makeOutput(sink);
     this.merger = new TraceMerger(this.out);
     let tracer: TraceSubscription | undefined;
     let reason: string | undefined;
@@ -166,6 +185,39 @@ export class TraceEngine implements Engine {
         opts.report?.(`trace: cannot use eBPF (${reason}); falling back to seccomp notification: every traced call stops its thread and the return values of calls the kernel runs are not known (= ?)`);
       }
     }
+  }
+
+  // The output stack the options ask for: the format's output (one per process with ff=on), the
+  // descriptor tables it prints from, the status and signal filters, the summary.
+  private makeOutput(sink: OutputSink): TraceOutput {
+    const o = this.opts;
+    const format = o.format ?? 'text';
+    const options = {
+      strSize: this.maxBuf,
+      ...(this.fds && { fdPath: this.fds.lookup }),
+      ...(o.timestamps && { timestamps: o.timestamps }),
+      ...(o.durations && { durations: true }),
+    };
+    let out: TraceOutput | undefined;
+    if (o.summary !== 'only') {
+      const perProcess = o.perProcess;
+      out = perProcess
+        ? new PerProcessOutput((pid) => {
+            let s: OutputSink;
+            try {
+              s = perProcess(pid);
+            } catch (e) {
+              o.report?.(`trace: cannot open the file of process ${pid}: ${(e as Error).message}`);
+              s = { fd: -1, write() {}, close() {} };
+            }
+            return createOutput(format, s, { ...options, pidPrefix: false });
+          })
+        : createOutput(format, sink, options);
+      if (o.statuses || o.signals) out = new FilterOutput(out, o.statuses, o.signals);
+      if (this.fds) out = new FdTrackingOutput(out, this.fds);
+      if (perProcess) sink.close(); // (the files are the processes')
+    }
+    return o.summary === 'on' || o.summary === 'only' ? new SummaryOutput(sink, out) : out!;
   }
 
   // The supervisor's shared eBPF session (src/observe/trace-hub.ts), loaded by its first trace
@@ -213,6 +265,7 @@ export class TraceEngine implements Engine {
 
   start(root: { pid: number }): void {
     this.merger.setRoot(root.pid, heldBeforeExec(root.pid));
+    this.fds?.seed(root.pid);
     if (!this.tracer) return;
     this.tracer.trace(root.pid);
     if (this.started) return; // another root (the engine started again): traced, nothing more
@@ -393,6 +446,27 @@ function positiveInt(options: EngineOptions, key: string, min: number, max: numb
   return n;
 }
 
+/** status=: strace's -e status= values (a list, or exclusions with `!`). */
+function selectStatuses(values: readonly string[] | undefined): Set<Status> | undefined {
+  if (values === undefined) return undefined;
+  const all = new Set<Status>(STATUSES);
+  const excluding = values.length > 0 && values.every((v) => v.startsWith('!'));
+  const out = excluding ? all : new Set<Status>();
+  for (const v of values) {
+    const name = v.replace(/^!/, '');
+    if (name === 'all' && !excluding) {
+      for (const s of STATUSES) out.add(s);
+      continue;
+    }
+    if (name === 'none' && !excluding) continue;
+    if (!(STATUSES as readonly string[]).includes(name)) throw new UsageError(`trace: status=${v}: expected ${STATUSES.join(', ')} (or all, none, !excluded)`);
+    if (v.startsWith('!') !== excluding) throw new UsageError(`trace: status=: give either the statuses to show or only ones to exclude (!x)`);
+    if (excluding) out.delete(name as Status);
+    else out.add(name as Status);
+  }
+  return out;
+}
+
 export const traceFactory: EngineFactory = {
   name: 'trace',
   // Created after the others, to know whether any of them intercepts calls (see yieldCpu).
@@ -405,6 +479,13 @@ export const traceFactory: EngineFactory = {
     s: 'bytes of data buffers shown (strace -s, default 32)',
     via: 'bpf (default) or notify (seccomp notification only, the fallback when eBPF cannot load)',
     ring: 'eBPF ring buffer size in bytes, a power of two (default 16M; 4M in a scope made without privileges)',
+    ts: 'timestamps before each line: s (strace -t), us (-tt), unix (-ttt); text format',
+    dur: 'on: the time spent in each call after its result, <0.000012> (strace -T); text format',
+    fds: 'on: descriptors with what they are, 3</etc/passwd> (strace -y), from a table kept from the traced calls',
+    ff: 'on: with o=FILE, one file per process, FILE.PID, lines without the pid (strace -ff)',
+    status: 'calls shown by how they ended: successful, failed, unfinished, !excluded (strace -e status=)',
+    signal: 'signals shown: names or numbers, all, none, !excluded (strace -e signal=)',
+    summary: 'on: the trace, then a table of calls, errors and time per syscall (strace -C); only: the table alone (strace -c); time is wall time in the call (strace -w)',
   },
   resources(options: EngineOptions, constrained: boolean) {
     if (single(options, 'via') === 'notify') return {};
@@ -420,6 +501,25 @@ export const traceFactory: EngineFactory = {
     if (ringBytes !== undefined && (ringBytes & (ringBytes - 1)) !== 0) throw new UsageError(`trace: ring=${ringBytes}: must be a power of two`);
     const syscalls = selectSyscalls(options['e']);
     const file = single(options, 'o');
+    const ts = single(options, 'ts');
+    if (ts !== undefined && ts !== 's' && ts !== 'us' && ts !== 'unix') throw new UsageError(`trace: ts=${ts}: expected s, us or unix (strace -t, -tt, -ttt)`);
+    const onOff = (key: string): boolean => {
+      const v = single(options, key);
+      if (v === undefined || v === 'off') return false;
+      if (v === 'on') return true;
+      throw new UsageError(`trace: ${key}=${v}: expected on or off`);
+    };
+    const durations = onOff('dur');
+    const fdPaths = onOff('fds');
+    const ff = onOff('ff');
+    const summary = single(options, 'summary') ?? 'off';
+    if (summary !== 'off' && summary !== 'on' && summary !== 'only') throw new UsageError(`trace: summary=${summary}: expected on, only or off`);
+    if (ff && (file === undefined || file === '-')) throw new UsageError('trace: ff=on needs o=FILE (the files are FILE.PID)');
+    if (ff && summary !== 'off') throw new UsageError('trace: summary= and ff=on together are not supported (which file would the table go to?)');
+    if (summary === 'on' && format !== 'text') throw new UsageError(`trace: summary=on prints a text table after the trace: format=text only (summary=only prints the table alone)`);
+    if ((ts !== undefined || durations) && format !== 'text') throw new UsageError(`trace: ts= and dur= are for format=text (jsonl and perfetto carry every time)`);
+    const statuses = selectStatuses(options['status']);
+    const signals = options['signal'] ? selectSignals(options['signal']) : undefined;
     let sink: OutputSink;
     try {
       sink = ctx.openOutput(file);
@@ -431,7 +531,14 @@ export const traceFactory: EngineFactory = {
       // supervisor serves others), and only when nothing else there intercepts calls.
       const othersIntercept = ctx.siblings.some((e) => e.interests === 'all' || e.interests.length > 0);
       const yieldCpu = ctx.available === undefined && !othersIntercept;
-      return new TraceEngine(sink, { syscalls, format, strSize, via, ringBytes, report: (l) => ctx.report(l), yieldCpu });
+      return new TraceEngine(sink, {
+        syscalls, format, strSize, via, ringBytes, report: (l) => ctx.report(l), yieldCpu,
+        ...(ts && { timestamps: ts }),
+        durations, fdPaths, summary,
+        ...(statuses && { statuses }),
+        ...(signals && { signals }),
+        ...(ff && { perProcess: (pid: number) => ctx.openOutput(`${file}.${pid}`) }),
+      });
     } catch (e) {
       sink.close();
       throw e;

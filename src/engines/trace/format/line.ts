@@ -36,20 +36,29 @@ function withResult(head: string, result: string): string {
   return (head.length < RESULT_COLUMN ? head.padEnd(RESULT_COLUMN) : head + ' ') + '= ' + result;
 }
 
+/** What strace prints around a line with -t/-tt/-ttt and -T: the timestamp after the pid prefix
+ *  (`12:34:56.123456 `, counted in the column `= ret` is aligned to), the time spent after the
+ *  result (` <0.000012>`). */
+export interface LineExtras {
+  stamp?: string;
+  duration?: string;
+}
+const NO_EXTRAS: LineExtras = {};
+
 /** A finished call: `1234  openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3`. A call that never
  *  returns (exit_group) or whose return is unknown ends in `= ?`. */
-export function syscallLine(pid: number | undefined, rec: SyscallRecord, options: LineOptions = {}): string {
-  const head = `${pidPrefix(pid, options.pidStyle)}${rec.name}(${formatArgList(rec, options).join(', ')})`;
-  return withResult(head, formatReturn(rec.name, rec.ret, rec.args, rec.strs));
+export function syscallLine(pid: number | undefined, rec: SyscallRecord, options: LineOptions = {}, extras: LineExtras = NO_EXTRAS): string {
+  const head = `${pidPrefix(pid, options.pidStyle)}${extras.stamp ?? ''}${rec.name}(${formatArgList(rec, options).join(', ')})`;
+  return withResult(head, formatReturn(rec.name, rec.ret, rec.args, rec.strs, options, rec)) + (extras.duration ?? '');
 }
 
 /** The entry half of an interrupted line: the arguments known at entry, then `<unfinished ...>`:
  *  `wait4(-1, <unfinished ...>`, `vfork( <unfinished ...>`. */
-export function unfinishedLine(pid: number | undefined, rec: SyscallRecord, options: LineOptions = {}): string {
+export function unfinishedLine(pid: number | undefined, rec: SyscallRecord, options: LineOptions = {}, extras: LineExtras = NO_EXTRAS): string {
   const all = formatArgList({ ...rec, ret: undefined }, options);
   const cut = Math.min(outputArgIndex(rec.name), all.length);
   const known = all.slice(0, cut);
-  const head = `${pidPrefix(pid, options.pidStyle)}${rec.name}(`;
+  const head = `${pidPrefix(pid, options.pidStyle)}${extras.stamp ?? ''}${rec.name}(`;
   // strace: the known arguments, each followed by ", " when more follow, then " <unfinished ...>"
   // (so two spaces after a cut before an output argument: `wait4(-1,  <unfinished ...>`).
   if (cut === all.length) return `${head}${known.join(', ')} <unfinished ...>`;
@@ -57,22 +66,22 @@ export function unfinishedLine(pid: number | undefined, rec: SyscallRecord, opti
 }
 
 /** The exit half: `<... wait4 resumed>[{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 42`. */
-export function resumedLine(pid: number | undefined, rec: SyscallRecord, options: LineOptions = {}): string {
+export function resumedLine(pid: number | undefined, rec: SyscallRecord, options: LineOptions = {}, extras: LineExtras = NO_EXTRAS): string {
   const all = formatArgList(rec, options);
   const rest = all.slice(Math.min(outputArgIndex(rec.name), all.length));
-  const head = `${pidPrefix(pid, options.pidStyle)}<... ${rec.name} resumed>${rest.join(', ')})`;
-  return withResult(head, formatReturn(rec.name, rec.ret, rec.args, rec.strs));
+  const head = `${pidPrefix(pid, options.pidStyle)}${extras.stamp ?? ''}<... ${rec.name} resumed>${rest.join(', ')})`;
+  return withResult(head, formatReturn(rec.name, rec.ret, rec.args, rec.strs, options, rec)) + (extras.duration ?? '');
 }
 
 /** How a process ended, from its wait status: `+++ exited with 3 +++`, `+++ killed by SIGKILL +++`,
  *  `+++ killed by SIGSEGV (core dumped) +++`. */
-export function exitLine(pid: number | undefined, waitStatus: number, options: LineOptions = {}): string {
+export function exitLine(pid: number | undefined, waitStatus: number, options: LineOptions = {}, extras: LineExtras = NO_EXTRAS): string {
   const sig = waitStatus & 0x7f;
   const text =
     sig === 0
       ? `exited with ${(waitStatus >> 8) & 0xff}`
       : `killed by ${signalName(sig)}${waitStatus & 0x80 ? ' (core dumped)' : ''}`;
-  return `${pidPrefix(pid, options.pidStyle)}+++ ${text} +++`;
+  return `${pidPrefix(pid, options.pidStyle)}${extras.stamp ?? ''}+++ ${text} +++`;
 }
 
 const SI_CODES: Record<number, string> = {
@@ -99,9 +108,10 @@ export function signalLine(
   code: number,
   fields: Readonly<Record<string, string | number>> = {},
   options: LineOptions = {},
+  extras: LineExtras = NO_EXTRAS,
 ): string {
   const name = signalName(sig);
   const parts = [`si_signo=${name}`, `si_code=${siCodeName(sig, code)}`];
   for (const [k, v] of Object.entries(fields)) parts.push(`${k}=${v}`);
-  return `${pidPrefix(pid, options.pidStyle)}--- ${name} {${parts.join(', ')}} ---`;
+  return `${pidPrefix(pid, options.pidStyle)}${extras.stamp ?? ''}--- ${name} {${parts.join(', ')}} ---`;
 }

@@ -19,6 +19,10 @@ export interface SyscallRecord {
 export interface FormatOptions {
   /** strace's -s: bytes of a data buffer printed before "...". Default 32. */
   strSize?: number;
+  /** strace's -y: what file descriptor `fd` of the call's process is (`/etc/passwd`), printed
+   *  after it as `3</etc/passwd>`; undefined: the number alone. `returned`: the descriptor the
+   *  call returns (which its arguments may not know yet). */
+  fdPath?: (rec: SyscallRecord, fd: number, returned?: boolean) => string | undefined;
 }
 /** True when `ret` is an error return (-4095..-1). */
 export function isErrorReturn(ret: number): boolean {

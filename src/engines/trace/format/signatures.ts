@@ -2,7 +2,7 @@
 // data source captures for it: C strings at entry, a buffer at entry, data at exit.
 import { TABLE } from '../../../syscalls/table.js';
 import { argClass, type Arg, type ArgKind, type RetKind } from '../../../syscalls/kinds.js';
-import { ITIMERSPEC_SIZE, TIMESPEC_SIZE, SIGEVENT_SIZE, POLLFDS_SIZE, CLONE_ARGS_SIZE, SIGACTION_SIZE, SOCKADDR_MAX, STACK_T_SIZE, STATFS_SIZE, SYSINFO_SIZE, UTSNAME_SIZE } from './structs.js';
+import { IOCTL_ARG_SIZE, EPOLL_EVENT_SIZE, EPOLL_EVENTS_SIZE, ITIMERSPEC_SIZE, TIMESPEC_SIZE, SIGEVENT_SIZE, POLLFDS_SIZE, CLONE_ARGS_SIZE, SIGACTION_SIZE, SOCKADDR_MAX, STACK_T_SIZE, STATFS_SIZE, SYSINFO_SIZE, UTSNAME_SIZE } from './structs.js';
 
 type Kind = ArgKind;
 
@@ -51,6 +51,8 @@ const STRUCT_SIZE: Partial<Record<Kind, number>> = {
   // Read with the size of the struct read at entry (one size per call in the capture word).
   timerid: SIGEVENT_SIZE,
   itimerspecOut: ITIMERSPEC_SIZE,
+  epolleventsOut: EPOLL_EVENTS_SIZE,
+  ioctlarg: IOCTL_ARG_SIZE,
 };
 
 /** Size of what a struct-kind input argument points to (x86_64), read at entry. A sockaddr is
@@ -64,6 +66,7 @@ const IN_STRUCT_SIZE: Partial<Record<Kind, number>> = {
   sigeventIn: SIGEVENT_SIZE,
   itimerspecIn: ITIMERSPEC_SIZE,
   timespecIn: TIMESPEC_SIZE,
+  epolleventIn: EPOLL_EVENT_SIZE,
 };
 
 export function argMemory(name: string): ArgMemory {

@@ -1,7 +1,7 @@
 // What the kernel reads or writes through a pointer, as strace prints it (strace's stat.c,
 // statx.c, signal.c, wait.c, resource.c): struct stat and statx, signal sets and sigaction, wait
 // statuses, rlimits, device numbers. Input: the captured bytes as a latin1 string.
-import { CLONE_FLAGS, DOMAINS, flags, POLL_EVENTS, FS_MAGICS, lookup, S_IFMT, SA_FLAGS, signalName, SS_FLAGS, ST_FLAGS, STATX_ATTRS, statxMask } from './xlat.js';
+import { CFLAGS, IFLAGS, LFLAGS, OFLAG_BITS, OFLAG_DELAYS, CLONE_FLAGS, DOMAINS, EPOLL_EVENTS, flags, POLL_EVENTS, FS_MAGICS, lookup, S_IFMT, SA_FLAGS, signalName, SS_FLAGS, ST_FLAGS, STATX_ATTRS, statxMask } from './xlat.js';
 import { bytesOf, hex, le32, octal, ptr, quoteBytes, u32 } from './values.js';
 
 /** The kernel's struct sigaction on x86_64 (rt_sigaction): handler, flags, restorer, mask. */
@@ -280,6 +280,64 @@ export function pollFds(data: string, n: number, revents: boolean): string | und
   }
   if (!revents && count < n) parts.push('...');
   return `[${parts.join(', ')}]`;
+}
+
+/** struct epoll_event (packed on x86_64: events, then the 64-bit data). */
+export const EPOLL_EVENT_SIZE = 12;
+/** epoll_wait's events as captured: at most this many bytes (16 events). */
+export const EPOLL_EVENTS_SIZE = 16 * EPOLL_EVENT_SIZE;
+
+function epollEventAt(data: string, off: number): string {
+  const data64 = u64at(data, off + 4);
+  return `{events=${flags(le32(data, off), EPOLL_EVENTS)}, data={u32=${Number(data64 & 0xffffffffn)}, u64=${data64}}}`;
+}
+
+/** `{events=EPOLLIN, data={u32=3, u64=3}}`. */
+export function epollEvent(data: string): string | undefined {
+  return data.length < EPOLL_EVENT_SIZE ? undefined : epollEventAt(data, 0);
+}
+
+/** The first `n` events of an epoll_event array: `[{events=EPOLLIN, data={u32=3, u64=3}}]`. */
+export function epollEvents(data: string, n: number): string | undefined {
+  const count = Math.min(n, Math.floor(data.length / EPOLL_EVENT_SIZE));
+  if (n > 0 && count === 0) return undefined;
+  const parts: string[] = [];
+  for (let i = 0; i < count; i++) parts.push(epollEventAt(data, i * EPOLL_EVENT_SIZE));
+  if (count < n) parts.push('...');
+  return `[${parts.join(', ')}]`;
+}
+
+/** What ioctl's argument is read as: the largest struct decoded (the kernel's struct termios). */
+export const IOCTL_ARG_SIZE = 36;
+
+/** struct termios (TCGETS) as strace prints it without -v: the four flag words, then `...`. */
+export function termios(data: string): string | undefined {
+  if (data.length < 16) return undefined;
+  const o = le32(data, 4);
+  const delays = OFLAG_DELAYS.map(([mask, names]) => names[(o & mask) / (mask & -mask)] ?? '').filter((n) => n !== '');
+  const rest = flags(o & ~OFLAG_DELAYS.reduce((m, [mask]) => m | mask, 0), OFLAG_BITS);
+  const oflag = [...delays, ...(rest === '0' ? [] : [rest])].join('|') || '0';
+  const c = le32(data, 8);
+  const baud = BAUDS[c & 0x100f] ?? hex(c & 0x100f);
+  const size = `CS${5 + ((c >> 4) & 3)}`;
+  const crest = flags(c & ~0x103f, CFLAGS);
+  const cflag = [baud, size, ...(crest === '0' ? [] : [crest])].join('|');
+  return `{c_iflag=${flags(le32(data, 0), IFLAGS)}, c_oflag=${oflag}, c_cflag=${cflag}, c_lflag=${flags(le32(data, 12), LFLAGS)}, ...}`;
+}
+
+const BAUDS: Record<number, string> = {
+  0: 'B0', 1: 'B50', 2: 'B75', 3: 'B110', 4: 'B134', 5: 'B150', 6: 'B200', 7: 'B300', 8: 'B600', 9: 'B1200', 10: 'B1800',
+  11: 'B2400', 12: 'B4800', 13: 'B9600', 14: 'B19200', 15: 'B38400', 0x1000: 'BOTHER', 0x1001: 'B57600', 0x1002: 'B115200',
+  0x1003: 'B230400', 0x1004: 'B460800', 0x1005: 'B500000', 0x1006: 'B576000', 0x1007: 'B921600', 0x1008: 'B1000000',
+  0x1009: 'B1152000', 0x100a: 'B1500000', 0x100b: 'B2000000', 0x100c: 'B2500000', 0x100d: 'B3000000', 0x100e: 'B3500000',
+  0x100f: 'B4000000',
+};
+
+/** struct winsize (TIOCGWINSZ). */
+export function winsize(data: string): string | undefined {
+  if (data.length < 8) return undefined;
+  const h = (i: number) => data.charCodeAt(i) | (data.charCodeAt(i + 1) << 8);
+  return `{ws_row=${h(0)}, ws_col=${h(2)}, ws_xpixel=${h(4)}, ws_ypixel=${h(6)}}`;
 }
 
 /** What is read of a struct sigevent (value, signo, notify, thread id). */

@@ -14,10 +14,10 @@ import { bytesOf, dirfd, fd, hex, i32, le32, octal, ptr, quoteBytes, strArray, u
 import {
   AMODE, ARCH_PRCTL, AT_FLAGS, atFlags, CLOCKS, CLONE_FLAGS, DOMAINS, FADVICE, FCNTL, flags, futexOp, GRND, IOCTLS, lookup,
   MADVICE, mapFlags, OPEN_FLAGS, openFlags, PROT, RENAME_FLAGS, RLIMITS, SIGHOW, signalName, sockType, statxMask, WAIT_OPTS, WHENCE,
-  EPOLL_FLAGS, EFD_FLAGS, SOCK_FLAGS, TFD_FLAGS, IN_FLAGS, MSG_FLAGS, IPPROTOS, NETLINK_PROTOS, SOCK_LEVELS,
+  EPOLL_CTL, EPOLL_FLAGS, EFD_FLAGS, SOCK_FLAGS, TFD_FLAGS, IN_FLAGS, MSG_FLAGS, IPPROTOS, NETLINK_PROTOS, SOCK_LEVELS,
 } from './xlat.js';
 import {
-  cloneArgs, cpuMask, pollFds, sigevent, itimerspec, timespec, fileMode, makedev, rlimitSummary, sigaction, sigset, sockaddr, stackT, statfs, statSummary, statxSummary,
+  cloneArgs, cpuMask, epollEvent, epollEvents, pollFds, sigevent, itimerspec, timespec, fileMode, makedev, rlimitSummary, sigaction, sigset, sockaddr, stackT, statfs, statSummary, statxSummary,
   sysinfo, utsname, waitStatus,
 } from './structs.js';
 import { cloneDecoders } from './decode/clone.js';
@@ -41,8 +41,24 @@ function pollReturn(ret: number, args: readonly number[], strs?: readonly (strin
   return fds === undefined ? undefined : `${ret} (${fds})`;
 }
 
+/** The options as the formatters use them (defaults filled in). */
+interface Opts {
+  strSize: number;
+  fdPath: FormatOptions['fdPath'];
+}
+
 /** Formats one argument: its register `v`, its captured memory `data`, the whole record. */
-type ArgFormatter = (v: number, data: string | undefined, rec: SyscallRecord, i: number, ok: boolean, truncated: number, o: Required<FormatOptions>) => string;
+type ArgFormatter = (v: number, data: string | undefined, rec: SyscallRecord, i: number, ok: boolean, truncated: number, o: Opts) => string;
+
+/** fcntl's F_DUPFD and F_DUPFD_CLOEXEC (they return a descriptor). */
+export const isDupfd = (cmd: number): boolean => cmd === 0 || cmd === 1030;
+
+/** A descriptor, with what it is when -y asks (`3</etc/passwd>`). */
+function fdWithPath(v: number, rec: SyscallRecord, o: Opts, returned = false): string {
+  const n = i32(v);
+  const path = o.fdPath !== undefined && n >= 0 ? o.fdPath(rec, n, returned) : undefined;
+  return path === undefined ? String(n) : `${n}<${path}>`;
+}
 
 const str = (v: number): string => String(v);
 
@@ -56,8 +72,13 @@ const KIND_FORMATTERS: Readonly<Record<Kind, ArgFormatter>> = {
   hex: (v) => hex(v),
   bits: (v) => (v === 0 ? '0' : hex(v)),
   ptr: (v) => ptr(v),
-  fd: (v) => fd(v),
-  dirfd: (v) => dirfd(v),
+  fd: (v, _d, rec, _i, _ok, _t, o) => (o.fdPath === undefined ? fd(v) : fdWithPath(v, rec, o)),
+  dirfd: (v, _d, rec, _i, _ok, _t, o) => {
+    if (o.fdPath === undefined) return dirfd(v);
+    if (i32(v) !== -100) return fdWithPath(v, rec, o);
+    const cwd = o.fdPath(rec, -100); // strace -y: AT_FDCWD</etc>
+    return cwd === undefined ? 'AT_FDCWD' : `AT_FDCWD<${cwd}>`;
+  },
   pid: (v) => str(i32(v)),
   path: (v, data, _r, _i, _ok, truncated) => (data === undefined ? ptr(v) : quoteBytes(data, truncated === 1)),
   str: (v, data, _r, _i, _ok, truncated) => (data === undefined ? ptr(v) : quoteBytes(data, truncated === 1)),
@@ -144,6 +165,11 @@ const KIND_FORMATTERS: Readonly<Record<Kind, ArgFormatter>> = {
   sockflags: (v) => flags(u32(v), SOCK_FLAGS),
   sigeventIn: (v, data) => (v !== 0 && data !== undefined ? (sigevent(data) ?? ptr(v)) : ptr(v)),
   itimerspecIn: (v, data) => (v !== 0 && data !== undefined ? (itimerspec(data) ?? ptr(v)) : ptr(v)),
+  ioctlarg: (v) => ptr(v), // (decoded with its request: decode/ioctl.ts)
+  epollop: (v) => EPOLL_CTL[i32(v)] || str(i32(v)),
+  // (EPOLL_CTL_DEL ignores the event: strace prints its address)
+  epolleventIn: (v, data, rec) => (v !== 0 && data !== undefined && i32(rec.args[1] ?? 0) !== 2 ? (epollEvent(data) ?? ptr(v)) : ptr(v)),
+  epolleventsOut: (v, data, rec, _i, ok) => (ok && data !== undefined ? (epollEvents(data, rec.ret ?? 0) ?? ptr(v)) : ptr(v)),
   timespecIn: (v, data) => (v !== 0 && data !== undefined ? (timespec(data) ?? ptr(v)) : ptr(v)),
   itimerspecOut: (v, data, _r, _i, ok) => (v !== 0 && ok && data !== undefined ? (itimerspec(data) ?? ptr(v)) : ptr(v)),
   timerid: (v, data, _r, _i, ok) => (v !== 0 && ok && data !== undefined && data.length >= 4 ? `[${le32(data, 0) | 0}]` : ptr(v)),
@@ -165,7 +191,7 @@ const KIND_FORMATTERS: Readonly<Record<Kind, ArgFormatter>> = {
   cpumask: (v, data, rec, _i, ok) => (ok && data !== undefined ? cpuMask(data.slice(0, rec.ret)) : ptr(v)),
 };
 
-function bufOut(v: number, data: string | undefined, rec: SyscallRecord, ok: boolean, o: Required<FormatOptions>, asHex: boolean): string {
+function bufOut(v: number, data: string | undefined, rec: SyscallRecord, ok: boolean, o: Opts, asHex: boolean): string {
   if (!ok || data === undefined) return ptr(v);
   const total = rec.ret!;
   const shown = Math.min(total, o.strSize, data.length);
@@ -173,7 +199,7 @@ function bufOut(v: number, data: string | undefined, rec: SyscallRecord, ok: boo
 }
 
 /** Formats argument `i` of `rec` according to `kind`. */
-function formatArg(rec: SyscallRecord, i: number, a: Arg, o: Required<FormatOptions>): string {
+function formatArg(rec: SyscallRecord, i: number, a: Arg, o: Opts): string {
   const v = rec.args[i];
   if (v === undefined) return '?';
   const data = rec.strs?.[i];
@@ -196,7 +222,7 @@ export function formatArgs(rec: SyscallRecord, options: FormatOptions = {}): str
 
 /** The arguments of a call, each formatted. */
 export function formatArgList(rec: SyscallRecord, options: FormatOptions = {}): string[] {
-  const o: Required<FormatOptions> = { strSize: options.strSize ?? 32 };
+  const o: Opts = { strSize: options.strSize ?? 32, fdPath: options.fdPath };
   const sig = SIGNATURES[rec.name];
   if (!sig) {
     // Unknown to the decoder: the six registers in hex.
@@ -206,7 +232,11 @@ export function formatArgList(rec: SyscallRecord, options: FormatOptions = {}): 
   const decode = ARGS_DECODERS[rec.name];
   if (decode !== undefined) {
     const d = decode(rec, n);
-    if (typeof d !== 'number') return d;
+    if (typeof d !== 'number') {
+      // The decoders print a leading descriptor as its number (fcntl, ioctl, setsockopt...).
+      if (o.fdPath !== undefined && sig.args[0] === 'fd' && d.length > 0) d[0] = fdWithPath(rec.args[0] ?? 0, rec, o);
+      return d;
+    }
     n = d;
   }
   const parts: string[] = [];
@@ -216,11 +246,21 @@ export function formatArgList(rec: SyscallRecord, options: FormatOptions = {}): 
 
 /** The text after `= `: the value, `-1 ENOENT (No such file or directory)`, or `?`. With the
  *  arguments (`args`), the returns strace decodes: fcntl's F_GETFD and F_GETFL flags. */
-export function formatReturn(name: string, ret: number | undefined, args?: readonly number[], strs?: readonly (string | undefined)[]): string {
+export function formatReturn(
+  name: string,
+  ret: number | undefined,
+  args?: readonly number[],
+  strs?: readonly (string | undefined)[],
+  options?: FormatOptions,
+  rec?: SyscallRecord,
+): string {
   const kind = SIGNATURES[name]?.ret ?? 'int';
   if (ret === undefined || kind === 'none') return '?';
   if (isErrorReturn(ret)) return formatErrno(-ret);
   if (kind === 'hex') return hex(ret);
+  if (options?.fdPath !== undefined && rec !== undefined && (kind === 'fd' || (name === 'fcntl' && isDupfd(args?.[1] ?? -1)))) {
+    return fdWithPath(ret, rec, { strSize: 0, fdPath: options.fdPath }, true);
+  }
   if (kind === 'umask') return octal(u32(ret) & 0o777);
   const decode = RETURN_DECODERS[name];
   if (decode !== undefined && args !== undefined) {

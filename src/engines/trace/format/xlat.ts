@@ -143,7 +143,8 @@ export function sockType(v: number): string {
   return rest ? `${s}|${hex(rest)}` : s;
 }
 export const IOCTLS: FlagTable = [
-  [0x5401, 'TCGETS'], [0x5402, 'TCSETS'], [0x5403, 'TCSETSW'], [0x5404, 'TCSETSF'],
+  [0x5401, 'TCGETS'], [0x5402, 'SNDCTL_TMR_START or TCSETS'], [0x5403, 'SNDCTL_TMR_STOP or TCSETSW'],
+  [0x5404, 'SNDCTL_TMR_CONTINUE or TCSETSF'], [0x5441, 'TIOCGPTPEER'],
   [0x540f, 'TIOCGPGRP'], [0x5410, 'TIOCSPGRP'], [0x5413, 'TIOCGWINSZ'], [0x5414, 'TIOCSWINSZ'],
   [0x541b, 'FIONREAD'], [0x5421, 'FIONBIO'], [0x5451, 'FIOCLEX'], [0x5450, 'FIONCLEX'],
   [0x540e, 'TIOCSCTTY'], [0x5422, 'TIOCNOTTY'], [0x5409, 'TCSBRK'], [0x540a, 'TCXONC'], [0x540b, 'TCFLSH'],
@@ -151,6 +152,30 @@ export const IOCTLS: FlagTable = [
   [0x80086601, 'FS_IOC_GETFLAGS'], [0x40086602, 'FS_IOC_SETFLAGS'], [0x5452, 'FIOASYNC'], [0x5460, 'FIOQSIZE'],
   [0x40045431, 'TIOCSPTLCK'], [0x80045430, 'TIOCGPTN'], [0x5429, 'TIOCGSID'],
   [0x8912, 'SIOCGIFCONF'], [0x8913, 'SIOCGIFFLAGS'], [0x8933, 'SIOCGIFINDEX'], [0x8927, 'SIOCGIFHWADDR'],
+];
+// struct termios's flag words (asm-generic/termbits.h).
+export const IFLAGS: FlagTable = [
+  [1, 'IGNBRK'], [2, 'BRKINT'], [4, 'IGNPAR'], [8, 'PARMRK'], [0x10, 'INPCK'], [0x20, 'ISTRIP'], [0x40, 'INLCR'], [0x80, 'IGNCR'],
+  [0x100, 'ICRNL'], [0x200, 'IUCLC'], [0x400, 'IXON'], [0x800, 'IXANY'], [0x1000, 'IXOFF'], [0x2000, 'IMAXBEL'], [0x4000, 'IUTF8'],
+];
+/** c_oflag's delay fields (mask, then the names of its values), printed first as strace does. */
+export const OFLAG_DELAYS: readonly (readonly [number, readonly string[]])[] = [
+  [0x100, ['NL0', 'NL1']], [0x600, ['CR0', 'CR1', 'CR2', 'CR3']], [0x1800, ['TAB0', 'TAB1', 'TAB2', 'TAB3']],
+  [0x2000, ['BS0', 'BS1']], [0x4000, ['VT0', 'VT1']], [0x8000, ['FF0', 'FF1']],
+];
+export const OFLAG_BITS: FlagTable = [
+  [1, 'OPOST'], [2, 'OLCUC'], [4, 'ONLCR'], [8, 'OCRNL'], [0x10, 'ONOCR'], [0x20, 'ONLRET'], [0x40, 'OFILL'], [0x80, 'OFDEL'],
+];
+/** c_cflag's bits beyond the speed (CBAUD) and the character size (CSIZE). */
+export const CFLAGS: FlagTable = [
+  [0x40, 'CSTOPB'], [0x80, 'CREAD'], [0x100, 'PARENB'], [0x200, 'PARODD'], [0x400, 'HUPCL'], [0x800, 'CLOCAL'],
+  [0x40000000, 'CMSPAR'], [0x80000000, 'CRTSCTS'],
+];
+/** (In strace's order, which is not the bits': IEXTEN after NOFLSH, TOSTOP after PENDIN.) */
+export const LFLAGS: FlagTable = [
+  [1, 'ISIG'], [2, 'ICANON'], [4, 'XCASE'], [8, 'ECHO'], [0x10, 'ECHOE'], [0x20, 'ECHOK'], [0x40, 'ECHONL'], [0x80, 'NOFLSH'],
+  [0x8000, 'IEXTEN'], [0x200, 'ECHOCTL'], [0x400, 'ECHOPRT'], [0x800, 'ECHOKE'], [0x1000, 'FLUSHO'], [0x4000, 'PENDIN'],
+  [0x100, 'TOSTOP'], [0x10000, 'EXTPROC'],
 ];
 export const RLIMITS = [
   'RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_DATA', 'RLIMIT_STACK', 'RLIMIT_CORE', 'RLIMIT_RSS',
@@ -280,4 +305,10 @@ export const POLL_EVENTS: FlagTable = [
   [1, 'POLLIN'], [2, 'POLLPRI'], [4, 'POLLOUT'], [8, 'POLLERR'], [0x10, 'POLLHUP'], [0x20, 'POLLNVAL'], [0x40, 'POLLRDNORM'],
   [0x80, 'POLLRDBAND'], [0x100, 'POLLWRNORM'], [0x200, 'POLLWRBAND'], [0x400, 'POLLMSG'], [0x1000, 'POLLREMOVE'], [0x2000, 'POLLRDHUP'],
 ];
+export const EPOLL_EVENTS: FlagTable = [
+  [1, 'EPOLLIN'], [2, 'EPOLLPRI'], [4, 'EPOLLOUT'], [8, 'EPOLLERR'], [0x10, 'EPOLLHUP'], [0x20, 'EPOLLNVAL'], [0x40, 'EPOLLRDNORM'],
+  [0x80, 'EPOLLRDBAND'], [0x100, 'EPOLLWRNORM'], [0x200, 'EPOLLWRBAND'], [0x400, 'EPOLLMSG'], [0x2000, 'EPOLLRDHUP'],
+  [1 << 28, 'EPOLLEXCLUSIVE'], [1 << 29, 'EPOLLWAKEUP'], [1 << 30, 'EPOLLONESHOT'], [0x80000000, 'EPOLLET'],
+];
+export const EPOLL_CTL = ['', 'EPOLL_CTL_ADD', 'EPOLL_CTL_DEL', 'EPOLL_CTL_MOD'];
 export const SS_FLAGS: FlagTable = [[1, 'SS_ONSTACK'], [2, 'SS_DISABLE'], [0x80000000, 'SS_AUTODISARM']];

@@ -1,0 +1,241 @@
+// strace's options users reach for, as `trace` engine keys, each against the real strace where
+// strace has the option: ts= (-t, -tt, -ttt), dur= (-T), fds= (-y), ff= (-ff), status=
+// (-e status=), signal= (-e signal=), summary= (-c, -C); bad values are one line and exit 2.
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ROOT, run, sysvisor } from './helpers.js';
+import { normalizedLines } from './trace-corpus.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'sysvisor-trace-opt-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const file = (ext = 'txt') => path.join(dir, `t${n++}.${ext}`);
+/** Its calls and signals do not depend on timing (test/programs/strace-kill.c). */
+const KILL = path.join(ROOT, 'test', 'build', 'strace-kill');
+
+async function trace(options: string, argv: string[], cwd = dir): Promise<string> {
+  const f = file();
+  const r = await sysvisor(['run', '--sealed', '-e', `trace:o=${f}${options ? ',' + options : ''}`, '--', ...argv], { cwd });
+  expect(r.stderr).not.toMatch(/sysvisor/);
+  return readFileSync(f, 'latin1');
+}
+
+async function strace(flags: string[], argv: string[], cwd = dir): Promise<string> {
+  const f = file();
+  const r = await run('strace', ['-f', ...flags, '-o', f, ...argv], { cwd });
+  expect(r.code).not.toBeNull();
+  return readFileSync(f, 'latin1');
+}
+
+/** Lines of a trace text without the pid prefix. */
+const bodies = (text: string): string[] => text.trimEnd().split('\n').map((l) => l.replace(/^\d+ +/, ''));
+
+describe('timestamps (ts=) and time spent (dur=)', () => {
+  it('ts=us prints strace -tt\'s HH:MM:SS.uuuuuu, the wall clock of each line, in order per thread', async () => {
+    const before = new Date();
+    const text = await trace('ts=us', ['sh', '-c', 'cat /etc/hostname >/dev/null']);
+    const after = new Date();
+    const st = await strace(['-tt'], ['sh', '-c', 'cat /etc/hostname >/dev/null']);
+    const shape = /^\d+ +\d\d:\d\d:\d\d\.\d{6} (\w+\(|<\.\.\. |\+\+\+ |--- )/;
+    for (const l of st.trimEnd().split('\n')) expect(l).toMatch(shape);
+    const lines = text.trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThan(50);
+    const secondsOfDay = (d: Date) => d.getHours() * 3600 + d.getMinutes() * 60 + d.getSeconds();
+    const last = new Map<string, number>();
+    for (const l of lines) {
+      expect(l).toMatch(shape);
+      const [, pid, h, m, s, us] = /^(\d+) +(\d\d):(\d\d):(\d\d)\.(\d{6}) /.exec(l)!;
+      const t = Number(h) * 3600 + Number(m) * 60 + Number(s) + Number(us) / 1e6;
+      expect(t).toBeGreaterThanOrEqual(secondsOfDay(before) - 1);
+      expect(t).toBeLessThanOrEqual(secondsOfDay(after) + 1);
+      expect(t, l).toBeGreaterThanOrEqual(last.get(pid!) ?? 0);
+      last.set(pid!, t);
+    }
+    // The timestamp counts in the column ` = ` is aligned to, as in strace.
+    const close = lines.find((l) => / close\(\d\) += 0$/.test(l))!;
+    expect(close.indexOf('= 0')).toBe(40);
+    expect(st.split('\n').find((l) => / close\(\d\) += 0$/.test(l))!.indexOf('= 0')).toBe(40);
+  });
+
+  it('ts=s and ts=unix print strace -t\'s and -ttt\'s forms', async () => {
+    const s = await trace('ts=s', ['true']);
+    expect(s).toMatch(/^\d+ +\d\d:\d\d:\d\d execve\(/m);
+    const t0 = Date.now() / 1000;
+    const u = await trace('ts=unix', ['true']);
+    const t1 = Date.now() / 1000;
+    const stamps = [...u.matchAll(/^\d+ +(\d+\.\d{6}) /gm)].map((m) => Number(m[1]));
+    expect(stamps.length).toBe(u.trimEnd().split('\n').length);
+    for (const t of stamps) {
+      expect(t).toBeGreaterThanOrEqual(Math.floor(t0) - 1);
+      expect(t).toBeLessThanOrEqual(t1 + 1);
+    }
+  });
+
+  it('dur=on prints strace -T\'s <seconds> after each result, at least what the call slept', async () => {
+    const text = await trace('dur=on', ['sleep', '0.2']);
+    const sleep = /clock_nanosleep\(.*\) += 0 <(\d+\.\d{6})>$/m.exec(text);
+    expect(sleep).not.toBeNull();
+    expect(Number(sleep![1])).toBeGreaterThanOrEqual(0.2);
+    for (const l of text.trimEnd().split('\n')) {
+      if (/ = \?$|^\d+ +(\+\+\+|---)/.test(l)) continue; // no return, no time (as strace)
+      expect(l).toMatch(/ = .* <\d+\.\d{6}>$/);
+    }
+  });
+});
+
+describe('descriptors with what they are (fds=on, strace -y)', () => {
+  // cd and a relative open, dup2 of a descriptor that an exec inherits, a descriptor opened by
+  // the shell and read by a child, close.
+  const SCRIPT = 'cd /etc && cat hostname >/dev/null; exec 5</etc/hostname; cat <&5 >/dev/null';
+  const FD_CALLS = /^(openat|read|close|dup2|newfstatat|fadvise64|fcntl)\(/;
+
+  it('prints the same descriptor paths as strace -y', async () => {
+    const ours = normalizedLines(await trace('fds=on', ['sh', '-c', SCRIPT], '/'));
+    const theirs = normalizedLines(await strace(['-y'], ['sh', '-c', SCRIPT], '/'));
+    // (The lines of the descriptors this test names: strace resolves symlinks through /proc, and
+    // the runner's own descriptors differ between the two runs.)
+    // dup2's new descriptor is what the runner's stdin is, which differs between the runs.
+    const pick = (lines: string[]) => lines.filter((l) => FD_CALLS.test(l) && /<\/etc\/hostname>/.test(l) && !/^dup2\(/.test(l));
+    expect(pick(theirs).length).toBeGreaterThan(8);
+    expect(pick(ours)).toEqual(pick(theirs));
+    expect(ours).toContain('openat(AT_FDCWD</etc>, "hostname", O_RDONLY) = 3</etc/hostname>');
+    expect(ours.some((l) => /^dup2\(5<\/etc\/hostname>, 0(<[^>]*>)?\) = 0<\/etc\/hostname>$/.test(l))).toBe(true);
+    expect(ours.some((l) => /^read\(0<\/etc\/hostname>, "/.test(l))).toBe(true);
+  });
+
+  it('a descriptor number reused for a pipe prints as the number alone (never its old path)', async () => {
+    const text = await trace('fds=on', ['sh', '-c', 'exec 3</etc/hostname; exec 3<&-; cat /etc/hostname | head -1 >/dev/null']);
+    const lines = text.split('\n');
+    const pipe = lines.findIndex((l) => / pipe2\(\[3, 4\], 0\) += 0$/.test(l));
+    expect(lines.slice(0, pipe).some((l) => / close\(3<\/etc\/hostname>\)/.test(l))).toBe(true);
+    expect(pipe).toBeGreaterThan(0);
+    // (the new descriptor is what the runner gave: printed with its path when /proc named it)
+    expect(lines.some((l) => / dup2\(3, 0(<[^>]+>)?\) += 0$/.test(l))).toBe(true);
+    expect(lines.some((l) => / dup2\(4, 1(<[^>]+>)?\) += 1$/.test(l))).toBe(true);
+  });
+});
+
+describe('one file per process (ff=on, strace -ff)', () => {
+  it('writes FILE.PID per process, without the pid prefix, as strace -ff', async () => {
+    const base = path.join(dir, 'ff');
+    const r = await sysvisor(['run', '--sealed', '-e', `trace:o=${base},ff=on`, '--', 'sh', '-c', 'cat /etc/hostname >/dev/null; true']);
+    expect(r.code).toBe(0);
+    const sbase = path.join(dir, 'sff');
+    await run('strace', ['-ff', '-o', sbase, 'sh', '-c', 'cat /etc/hostname >/dev/null; true']);
+    const ours = readdirSync(dir).filter((f) => /^ff\.\d+$/.test(f));
+    const theirs = readdirSync(dir).filter((f) => /^sff\.\d+$/.test(f));
+    expect(ours.length).toBe(theirs.length);
+    expect(ours.length).toBe(2);
+    const texts = ours.map((f) => readFileSync(path.join(dir, f), 'latin1'));
+    for (const t of texts) for (const l of t.trimEnd().split('\n')) expect(l).not.toMatch(/^\d+ /);
+    expect(texts.filter((t) => /^execve\("\/usr\/bin\/cat"/m.test(t))).toHaveLength(1);
+    expect(texts.filter((t) => /^execve\("\/usr\/bin\/sh"/m.test(t))).toHaveLength(1);
+  });
+});
+
+describe('status= and signal= (strace -e status=, -e signal=)', () => {
+  it('status=failed shows the failed calls whole, as strace -e status=failed', async () => {
+    const argv = ['cat', '/nonexistent/a', '/etc/hostname'];
+    const ours = normalizedLines(await trace('status=failed', argv));
+    const theirs = normalizedLines(await strace(['-e', 'status=failed'], argv));
+    expect(theirs.length).toBeGreaterThan(2);
+    expect(ours).toEqual(theirs);
+    for (const l of ours) expect(l).toMatch(/ = -1 E|^\+\+\+ /);
+  });
+
+  it('status=!failed is every call that did not fail', async () => {
+    const text = await trace('status=!failed', ['cat', '/nonexistent/a', '/etc/hostname']);
+    expect(text).not.toMatch(/ = -1 E/);
+    expect(text).not.toMatch(/unfinished|resumed/);
+    expect(text).toMatch(/ exit_group\(1\) += \?$/m);
+    expect(text).toMatch(/ read\(3, "/m);
+  });
+
+  it('signal= selects the signal lines as strace -e signal= does', async () => {
+    for (const [ours, theirs] of [['signal=none', 'signal=none'], ['signal=!SIGCHLD', 'signal=!SIGCHLD'], ['signal=TERM', 'signal=SIGTERM']] as const) {
+      const a = bodies(await trace(ours, [KILL])).filter((l) => l.startsWith('---'));
+      const b = bodies(await strace(['-e', theirs], [KILL])).filter((l) => l.startsWith('---'));
+      expect(a.map((l) => l.replace(/\d{3,}/g, 'N')), ours).toEqual(b.map((l) => l.replace(/\d{3,}/g, 'N')));
+    }
+  });
+});
+
+describe('summary= (strace -c, -C)', () => {
+  /** The rows of a strace -c table: name -> [calls, errors]. */
+  const rows = (text: string): Map<string, [number, number]> => {
+    const out = new Map<string, [number, number]>();
+    for (const m of text.matchAll(/^ *[\d.]+ +[\d.]+ +\d+ +(\d+) +(\d*) ?(\w+)$/gm)) out.set(m[3]!, [Number(m[1]), Number(m[2] || 0)]);
+    return out;
+  };
+
+  it('summary=only prints strace -c\'s table: the same calls and errors per syscall', async () => {
+    const ours = await trace('summary=only', [KILL]);
+    const theirs = await strace(['-c'], [KILL]);
+    expect(ours).toMatch(/^% time +seconds +usecs\/call +calls +errors +syscall\n-{6} -{11} -{11} -{9} -{9} -{16}\n/);
+    expect(ours).not.toMatch(/^\d+ +\w+\(/m);
+    const a = rows(ours);
+    const b = rows(theirs);
+    expect(a.get('total')![0]).toBeGreaterThan(30);
+    // strace -c -f counts the traced program's calls as these do (its own start-up aside: execve
+    // before the program's is the tracer's).
+    expect(a).toEqual(b);
+  });
+
+  it('summary=on prints the trace, then the table', async () => {
+    const text = await trace('summary=on', ['true']);
+    const at = text.indexOf('% time');
+    expect(at).toBeGreaterThan(0);
+    expect(text.slice(0, at)).toMatch(/^\d+ +execve\(/);
+    expect(text.slice(0, at)).toMatch(/exited with 0 \+\+\+\n$/);
+    expect(rows(text.slice(at)).get('execve')).toEqual([1, 0]);
+  });
+});
+
+describe('bad values', () => {
+  it('are one line and exit 2', async () => {
+    for (const spec of ['trace:ts=x', 'trace:dur=yes', 'trace:ff=on', 'trace:summary=maybe', 'trace:format=jsonl,summary=on', 'trace:status=lost', 'trace:signal=SIGNOPE', 'trace:o=/dev/null,ff=on,summary=on', 'trace:format=jsonl,ts=us']) {
+      const r = await sysvisor(['run', '-e', spec, '--', 'true']);
+      expect(r.code, spec).toBe(2);
+      expect(r.stderr.trim().split('\n'), spec).toHaveLength(1);
+      expect(r.stderr, spec).toMatch(/^sysvisor: /);
+    }
+  });
+});
+
+describe('decoded as strace decodes them: epoll events, ioctl structs', () => {
+  const PY = '/usr/bin/python3';
+  // epoll: ADD, a wait that returns an event, MOD, DEL (whose event strace prints as an address).
+  // ioctl: FIONREAD on a pipe, and on a pseudo-terminal TCGETS (tcgetattr), TCSETS (tcsetattr),
+  // TIOCSWINSZ and TIOCGWINSZ.
+  const SCRIPT = [
+    'import select, os, fcntl, termios, pty, struct',
+    'r, w = os.pipe()',
+    'e = select.epoll()',
+    'e.register(r, select.EPOLLIN)',
+    'os.write(w, b"xy")',
+    'e.poll(1)',
+    'e.modify(r, select.EPOLLIN | select.EPOLLET)',
+    'e.unregister(r)',
+    'fcntl.ioctl(r, termios.FIONREAD, b"0000")',
+    'm, s = pty.openpty()',
+    'a = termios.tcgetattr(s)',
+    'termios.tcsetattr(s, termios.TCSANOW, a)',
+    'fcntl.ioctl(s, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))',
+    'fcntl.ioctl(s, termios.TIOCGWINSZ, b"00000000")',
+  ].join('\n');
+  const CALLS = /^(epoll_ctl|epoll_wait|epoll_pwait|ioctl)\(/;
+  /** (The epoll data python registers holds an address, which changes from run to run.) */
+  const lines = (text: string) => normalizedLines(text).filter((l) => CALLS.test(l)).map((l) => l.replace(/u64=\d+/g, 'u64=N'));
+
+  it('prints the same lines as strace', async () => {
+    const ours = lines(await trace('e=epoll_ctl,epoll_wait,epoll_pwait,ioctl', [PY, '-S', '-c', SCRIPT]));
+    const theirs = lines(await strace(['-e', 'trace=epoll_ctl,epoll_wait,epoll_pwait,ioctl'], [PY, '-S', '-c', SCRIPT]));
+    expect(theirs.some((l) => /^epoll_wait\(\d+, \[\{events=EPOLLIN, data=/.test(l))).toBe(true);
+    expect(theirs.some((l) => /^ioctl\(\d+, FIONREAD, \[2\]\) = 0$/.test(l))).toBe(true);
+    expect(theirs.some((l) => /^ioctl\(\d+, TCGETS, \{c_iflag=/.test(l))).toBe(true);
+    expect(theirs.some((l) => /^ioctl\(\d+, TIOCGWINSZ, \{ws_row=24, ws_col=80, /.test(l))).toBe(true);
+    expect(ours).toEqual(theirs);
+  });
+});
