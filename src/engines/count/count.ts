@@ -25,7 +25,7 @@ import { loadBinding } from '../../native/load.js';
 import type { CountSession } from '../../native/binding.js';
 import { COUNT } from '../../native/contract.js';
 import { bpfUnavailableReason } from '../../observe/unavailable.js';
-import { summaryTable } from '../summary.js';
+import { summaryTable } from '../../syscalls/summary.js';
 
 /** Counted when neither the user nor the other engines name any syscall (the table's COMMON calls). */
 export const DEFAULT_COUNTED: readonly string[] = syscallsWith(COMMON);

@@ -3,7 +3,7 @@
 // (`summary=`, -c and -C), one file per process (`ff=on`, -ff).
 import type { OutputSink } from '../../chain/engine.js';
 import type { SigInfo } from '../../observe/bpf-trace.js';
-import { summaryTable, type SummaryRow } from '../summary.js';
+import { summaryTable, type SummaryRow } from '../../syscalls/summary.js';
 import type { TracedCall, TraceOutput } from './call.js';
 import { isErrorReturn } from './format/record.js';
 
