@@ -197,6 +197,14 @@ export const VARIANTS: Variant[] = [
     command: () => [...SYSVISOR, 'run', '--transport', 'ptrace', '-e', 'trace:o=/dev/null', '--', TIMED, 'find', '/usr/share'] },
   { kind: 'per-run', id: 'ptrace-find-strace', label: 'strace -f -o /dev/null find /usr/share', group: 'ptrace-find', family: 'ptrace-find',
     command: () => ['strace', '-f', '-o', '/dev/null', TIMED, 'find', '/usr/share'] },
+  // AF_UNIX datagrams under unreal (issue 9): cBPF cannot read a msghdr, so every sendmsg and
+  // recvmsg is a round trip (continued in JS unless an address must be mapped).
+  ...(['sendmsg', 'recvmsg'] as const).flatMap((m): PerCallVariant[] => [
+    { kind: 'per-call', id: `native-${m}`, label: `native ${m} + ${m === 'sendmsg' ? 'recv' : 'send'}`, group: 'unreal-msg', family: m, role: 'native',
+      n: 200_000, quickN: 20_000, command: (n) => [LOOP, m, String(n)] },
+    { kind: 'per-call', id: `unreal-${m}`, label: `unreal: ${m} + ${m === 'sendmsg' ? 'recv' : 'send'} (round trip per ${m})`, group: 'unreal-msg', family: m,
+      n: 50_000, quickN: 5_000, command: (n) => [...SYSVISOR, 'run', '-e', 'unreal', '--', LOOP, m, String(n)] },
+  ]),
   // What SYNC_WAKE_UP is worth: the floor without it.
   { kind: 'per-call', id: 'floor-nosync-getppid', label: 'C floor getppid, no SYNC_WAKE_UP', group: 'nosync', family: 'getppid',
     n: 20_000, quickN: 2_000, command: (n) => [FLOOR, '--no-sync', '--', LOOP, 'getppid', String(n)], facts: floorFacts },

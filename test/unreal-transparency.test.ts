@@ -342,8 +342,47 @@ show('accepted getsockname', a.getsockname)
 show('client getsockname', k.getsockname)
 show('accepted getpeername', a.getpeername)
 show('getpeername unconnected', c.getpeername)
+# Addresses the kernel returns: of a sender and a client bound through the same path as natively.
+b = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); b.bind(W + '/cl')
+b.sendto(b'from', W + '/dg')
+show('recvfrom', lambda: s.recvfrom(100))
+b.sendto(b'again', W + '/dg')
+show('recvmsg', lambda: s.recvmsg(100)[::3])
+s.setblocking(True)
+b.sendto(b'blocking', W + '/dg')
+show('recvfrom blocking', lambda: s.recvfrom(100))
+show('recvfrom empty', lambda: s.recvfrom(100, socket.MSG_DONTWAIT))
+kb = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); kb.bind(W + '/kc'); kb.connect(W + '/st')
+a2, addr2 = l.accept()
+print('accept bound', repr(addr2))
+show('accepted peer', a2.getpeername)
+l.setblocking(True)
+kb2 = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); kb2.bind(W + '/kc2'); kb2.connect(W + '/st')
+print('accept4 blocking', repr(l.accept()[1]))
+# A small buffer: the address truncated, its whole length returned, as the kernel does.
+import ctypes, ctypes.util
+libc = ctypes.CDLL(ctypes.util.find_library('c'), use_errno=True)
+b.sendto(b'small', W + '/dg')
+buf = ctypes.create_string_buffer(8); n = ctypes.c_uint32(8); data = ctypes.create_string_buffer(16)
+r = libc.recvfrom(s.fileno(), data, 16, 0, buf, ctypes.byref(n))
+Wb = W.encode('utf-8', 'surrogateescape')
+print('recvfrom small', r, n.value - len(Wb), buf.raw[2:8] == Wb[:6])
+# sendmmsg: two messages, each to an address given by path.
+class iovec(ctypes.Structure): _fields_ = [('base', ctypes.c_void_p), ('len', ctypes.c_size_t)]
+class msghdr(ctypes.Structure): _fields_ = [('name', ctypes.c_void_p), ('namelen', ctypes.c_uint32), ('iov', ctypes.POINTER(iovec)), ('iovlen', ctypes.c_size_t), ('control', ctypes.c_void_p), ('controllen', ctypes.c_size_t), ('flags', ctypes.c_int)]
+class mmsghdr(ctypes.Structure): _fields_ = [('hdr', msghdr), ('len', ctypes.c_uint32)]
+def sun(p):
+    raw = (1).to_bytes(2, 'little') + p.encode('utf-8', 'surrogateescape') + b'\\0'
+    return ctypes.create_string_buffer(raw, len(raw))
+names = [sun(W + '/dg'), sun(W + '/dg')]
+texts = [ctypes.create_string_buffer(b'mm1', 3), ctypes.create_string_buffer(b'mm2', 3)]
+iovs = [iovec(ctypes.cast(t, ctypes.c_void_p), 3) for t in texts]
+vec = (mmsghdr * 2)(*[mmsghdr(msghdr(ctypes.cast(names[i], ctypes.c_void_p), len(names[i]), ctypes.pointer(iovs[i]), 1, None, 0, 0), 0) for i in range(2)])
+print('sendmmsg', libc.sendmmsg(c.fileno(), vec, 2, 0), ctypes.get_errno(), names[0].raw[2:-1] == (W + '/dg').encode('utf-8', 'surrogateescape'))
+show('recv', lambda: s.recv(100))
+show('recv', lambda: s.recv(100))
 `;
-  it('sendto/sendmsg reach a socket named by a /unreal path; getsockname/getpeername show the path it was bound by', async () => {
+  it('sendto/sendmsg/sendmmsg reach a socket named by a /unreal path; getsockname/getpeername, accept, recvfrom, recvmsg show the path it was bound by', async () => {
     const py = path.join(bin, 'sock.py');
     writeFileSync(py, PY);
     const r = await differential(tree, (W, _P) => `/usr/bin/python3 ${py} ${W}`);
@@ -362,6 +401,17 @@ show('getpeername unconnected', c.getpeername)
         "client getsockname ",
         "accepted getpeername ",
         'getpeername unconnected OSError 107',
+        "recvfrom (b'from', 'W/cl')",
+        "recvmsg (b'again', 'W/cl')",
+        "recvfrom blocking (b'blocking', 'W/cl')",
+        'recvfrom empty BlockingIOError 11',
+        "accept bound 'W/kc'",
+        'accepted peer W/kc',
+        "accept4 blocking 'W/kc2'",
+        'recvfrom small 5 6 True',
+        'sendmmsg 2 0 True',
+        "recv b'mm1'",
+        "recv b'mm2'",
         '',
       ].join('\n'),
     );
@@ -373,6 +423,10 @@ show('getpeername unconnected', c.getpeername)
       const r1 = await once('unreal', `/usr/bin/python3 ${py} ${P}${W}/${P.length}`);
       expect(r1.stdout).toContain(`dgram getsockname ${P}${W}/${P.length}/dg\n`);
       expect(r1.stdout).toContain(`listener getsockname ${P}${W}/${P.length}/st\nclient getpeername ${P}${W}/${P.length}/st\naccepted getsockname ${P}${W}/${P.length}/st\n`);
+      // The peers' addresses accept, recvfrom and recvmsg return (sockets bound through the view).
+      const X = `${P}${W}/${P.length}`;
+      expect(r1.stdout).toContain(`recvfrom (b'from', '${X}/cl')\nrecvmsg (b'again', '${X}/cl')\nrecvfrom blocking (b'blocking', '${X}/cl')\n`);
+      expect(r1.stdout).toContain(`accept bound '${X}/kc'\naccepted peer ${X}/kc\naccept4 blocking '${X}/kc2'\n`);
     }
   });
 });

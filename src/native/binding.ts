@@ -265,6 +265,11 @@ export interface RawBinding {
    * killable wait): then nothing happens.
    */
   redoSyscall(request: RedoRequest): number;
+  /**
+   * 1 when a receive or accept on socket `fd` of process `tgid` would sleep now (a blocking socket
+   * with nothing queued, and no MSG_DONTWAIT), 0 when it returns at once, -errno (EBADF...).
+   */
+  socketWaits(request: { tgid: number; fd: number; dontwait: boolean }): number;
 }
 
 /** A thread as /proc shows it (addon/src/emulate/task.cc). */
@@ -322,6 +327,13 @@ export interface RewriteRequest {
   exec: boolean;
   /** The kernel has a killable wait for notified calls: the thread may be ptrace-stopped at exit. */
   killableWait: boolean;
+  /**
+   * The call returns a peer's socket address (accept, recvfrom, recvmsg): at the exit stop, an
+   * AF_UNIX address whose path is a pair's real path becomes the pair's view address (family + path
+   * + NUL), written as the kernel would (at most `size` bytes at `addr`, the length at `lenAddr`).
+   * Only when the thread is ptrace-stopped at exit; arm it only for a call that will not sleep.
+   */
+  addressBack?: { addr: number; size: number; lenAddr: number; pairs: readonly (readonly [Buffer, Buffer])[] };
 }
 
 /**

@@ -24,11 +24,24 @@
 // build). 1 when armed, -errno when the thread cannot be stopped (another tracer, no killable
 // wait; nothing is armed then).
 //
-// rewriteContinue({ tid, regions: [addr, newBytes, oldBytes][], exec, killableWait }) -> 1 (ptrace),
-// 2 (polling),
+// rewriteContinue({ tid, regions: [addr, newBytes, oldBytes][], exec, killableWait, addressBack? })
+// -> 1 (ptrace), 2 (polling),
 // or -errno when the bytes could not be written (nothing changed then): -EFAULT when a region is
 // unmapped or inside a shared mapping (a file's page cache, memory shared with another process),
 // where a write would outlive the call or be seen by others.
+//
+// addressBack: { addr, size, lenAddr, pairs: [realPath, viewAddress][] }: the call returns a peer's
+// socket address (accept, recvfrom, recvmsg) at `addr` (the caller's buffer of `size` bytes) and its
+// length at `lenAddr`. At the stop, when the call succeeded and the address is AF_UNIX with a path
+// that is some pair's realPath (a socket bound through a view: the kernel knows it by its real
+// path), the address becomes viewAddress as the kernel's move_addr_to_user would have returned it:
+// at most `size` bytes of it in the buffer, its whole length at lenAddr. Only with the ptrace stop
+// (the thread must not run user code before), never by polling. Arm it only for a call that will
+// not sleep: the pending interrupt ends an interruptible wait (-ERESTARTSYS, the call restarts).
+//
+// socketWaits({ tgid, fd, dontwait }) -> 1 when a receive or accept on the process's socket `fd` would
+// sleep now (a blocking socket with nothing queued, and no MSG_DONTWAIT), 0 when it returns at once,
+// -errno (EBADF: not its fd; the call then fails by itself).
 #include "common.h"
 #include "emulate/emulate.h"
 #include "emulate/request.h"
@@ -37,6 +50,10 @@
 
 #include <fcntl.h>
 #include <linux/kcmp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -45,7 +62,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -64,6 +83,14 @@ struct Region {
   std::string now, old;  // bytes written, bytes to put back
 };
 
+// A peer's socket address the call returns, put into the view at its exit (see addressBack above).
+struct AddressBack {
+  bool on = false;
+  uint64_t addr = 0, len_addr = 0;
+  uint32_t size = 0;  // the caller's buffer, as *len_addr said on entry
+  std::vector<std::pair<std::string, std::string>> pairs;  // the kernel's sun_path -> the view's address
+};
+
 struct Job {
   pid_t tid = 0, tgid = 0, vfork_parent = 0;
   bool exec = false;
@@ -74,6 +101,7 @@ struct Job {
   uint64_t redo_nr = 0, redo_args[3] = {0, 0, 0};
   std::string syscall_line;  // /proc/TID/syscall while the call was pending (polling mode)
   std::vector<Region> regions;
+  AddressBack back;
   std::chrono::steady_clock::time_point since;
   int polls = 0;
 };
@@ -114,6 +142,39 @@ int WriteRegions(pid_t pid, std::vector<Region>& regions, bool back) {
     for (size_t i = 0; i < done; i++) mem.Write(regions[i].addr, regions[i].old.data(), regions[i].old.size());
   }
   return back ? 0 : err;
+}
+
+int ReadOut(pid_t tid, uint64_t addr, void* buf, size_t len) {
+  struct iovec local = {buf, len}, remote = {reinterpret_cast<void*>(addr), len};
+  return process_vm_readv(tid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+}
+
+// At the exit stop of a call that succeeded: the returned AF_UNIX address, if it names a socket
+// bound through the view, as the view shows it (written as the kernel writes it: process_vm_writev
+// honours the page protections, and the kernel has just written there).
+void PutAddressBack(pid_t tid, const AddressBack& b) {
+  const size_t at = offsetof(struct sockaddr_un, sun_path);
+  uint32_t klen = 0;  // the kernel's whole length: family + path + NUL
+  if (ReadOut(tid, b.len_addr, &klen, sizeof klen) < 0) return;
+  if (klen <= at || klen > sizeof(struct sockaddr_un) || b.size <= at) return;  // unnamed, or no path shown
+  size_t n = std::min<size_t>(klen, b.size);  // what the kernel copied
+  char buf[sizeof(struct sockaddr_un)];
+  if (ReadOut(tid, b.addr, buf, n) < 0) return;
+  sa_family_t family;
+  memcpy(&family, buf, sizeof family);
+  if (family != AF_UNIX || buf[at] == 0) return;  // another family, or an abstract name
+  size_t end = at;
+  while (end < n && buf[end] != 0) end++;
+  std::string shown(buf + at, end - at);
+  // The path whole, or (a buffer smaller than the address) its beginning and the whole length.
+  bool whole = klen <= b.size;
+  for (const auto& p : b.pairs) {
+    if (whole ? p.first != shown : p.first.size() + at + 1 != klen || p.first.compare(0, shown.size(), shown) != 0) continue;
+    uint32_t len = (uint32_t)p.second.size();
+    memory::WriteOutput(tid, b.addr, p.second.data(), std::min<size_t>(b.size, len));
+    memory::WriteOutput(tid, b.len_addr, &len, sizeof len);
+    return;
+  }
 }
 
 class Agent {
@@ -226,6 +287,7 @@ class Agent {
       return true;
     }
     long ret = have ? (long)regs.rax : -1;
+    if (j.back.on && have && ret >= 0) PutAddressBack(j.tid, j.back);
     bool exec_done = j.exec && have && ret == 0;
     if (!exec_done) WriteRegions(j.tid, j.regions, true);
     else if (j.vfork_parent) WriteRegions(j.vfork_parent, j.regions, true);
@@ -285,6 +347,29 @@ Napi::Value RewriteContinue(const Napi::CallbackInfo& info) {
       return (ThrowType(env, "a region's old and new bytes must have the same length"), env.Undefined());
     j.regions.push_back(std::move(reg));
   }
+  Napi::Value back = q.Get("addressBack");
+  if (q.ok() && !back.IsUndefined()) {
+    if (!back.IsObject()) return (ThrowType(env, "rewriteContinue: field 'addressBack' must be an object"), env.Undefined());
+    Request b(env, back.As<Napi::Object>(), "rewriteContinue addressBack");
+    j.back.addr = (uint64_t)b.Num("addr");
+    j.back.size = (uint32_t)b.Num("size");
+    j.back.len_addr = (uint64_t)b.Num("lenAddr");
+    Napi::Value pairs = b.Get("pairs");
+    if (b.ok() && !pairs.IsArray()) b.Fail("pairs", "an array of [realPath, viewAddress]");
+    if (!b.ok()) return env.Undefined();
+    Napi::Array pa = pairs.As<Napi::Array>();
+    for (uint32_t i = 0; i < pa.Length(); i++) {
+      Napi::Value v = pa.Get(i);
+      if (!v.IsArray() || !v.As<Napi::Array>().Get(0u).IsBuffer() || !v.As<Napi::Array>().Get(1u).IsBuffer())
+        return (ThrowType(env, "rewriteContinue: addressBack pairs must be [Buffer, Buffer] arrays"), env.Undefined());
+      Napi::Array e = v.As<Napi::Array>();
+      auto rp = e.Get(0u).As<Napi::Buffer<char>>();
+      auto va = e.Get(1u).As<Napi::Buffer<char>>();
+      j.back.pairs.emplace_back(std::string(rp.Data(), rp.Length()), std::string(va.Data(), va.Length()));
+    }
+    // Never by polling: the thread would run user code with the kernel's address first.
+    j.back.on = j.may_ptrace && !j.back.pairs.empty();
+  }
   std::string proc = "/proc/" + std::to_string(j.tid);
   TaskStatus st;
   if (int r = ReadStatus(j.tid, &st); r < 0) return Napi::Number::New(env, r == -EIO ? -ESRCH : r);
@@ -326,9 +411,35 @@ Napi::Value RedoSyscall(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, Agent::Get().Submit(std::move(j)) ? 1 : -EBUSY);
 }
 
+Napi::Value SocketWaits(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!Request::From(info, "socketWaits")) return env.Undefined();
+  Request q(env, info[0].As<Napi::Object>(), "socketWaits");
+  int tgid = (int)q.Num("tgid");
+  int fd = (int)q.Num("fd");
+  bool dontwait = q.Bool("dontwait");
+  if (!q.ok()) return env.Undefined();
+  if (fd < 0) return Napi::Number::New(env, -EBADF);
+  int pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
+  if (pidfd < 0) return Napi::Number::New(env, -errno);
+  int dup = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+  int err = errno;
+  close(pidfd);
+  if (dup < 0) return Napi::Number::New(env, -err);
+  int waits = 0;
+  int fl = fcntl(dup, F_GETFL);
+  if (!dontwait && fl >= 0 && (fl & O_NONBLOCK) == 0) {
+    struct pollfd p = {dup, POLLIN, 0};
+    waits = poll(&p, 1, 0) == 0 ? 1 : 0;  // any event (data, a connection, an error, a hang-up) returns at once
+  }
+  close(dup);
+  return Napi::Number::New(env, waits);
+}
+
 }  // namespace
 
 void InitRewrite(Napi::Env env, Napi::Object exports) {
+  exports.Set("socketWaits", Napi::Function::New(env, SocketWaits, "socketWaits"));
   exports.Set("rewriteContinue", Napi::Function::New(env, RewriteContinue, "rewriteContinue"));
   exports.Set("redoSyscall", Napi::Function::New(env, RedoSyscall, "redoSyscall"));
 }

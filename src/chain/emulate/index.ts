@@ -18,7 +18,7 @@ export { openEmulators } from './open.js';
 export { pathEmulators } from './paths.js';
 export { processEmulators, realCwd } from './process.js';
 export { continueWithPatches, rewriteStrings, stringPatches, type Patch, type RewriteContext } from './rewrite.js';
-export { putReturnedAddress, returnedAddress, socketPath, sunAddress, sunPath, traceeSocketPath, sockaddrBytes, SOCKADDR_ARG } from './sockaddr.js';
+export { addressBacks, putReturnedAddress, returnedAddress, setSocketPath, sockaddrCount, socketPath, sunAddress, sunPath, traceeSocketPath, sockaddrBytes, SOCKADDR_ARG } from './sockaddr.js';
 
 export interface EmulatorOptions {
   /**
@@ -30,7 +30,7 @@ export interface EmulatorOptions {
   report(line: string): void;
 }
 
-export type EmulateBinding = Pick<RawBinding, 'openAs' | 'pathAs' | 'EMULATE_FALLBACK' | 'rewriteContinue' | 'socketName' | 'taskInfo'>;
+export type EmulateBinding = Pick<RawBinding, 'openAs' | 'pathAs' | 'EMULATE_FALLBACK' | 'rewriteContinue' | 'socketName' | 'taskInfo'> & Partial<Pick<RawBinding, 'redoSyscall' | 'socketWaits'>>;
 
 /**
  * The calls that change what the addon's identity cache holds for a thread: its credentials (ids,

@@ -11,8 +11,8 @@ import { syscallNumber } from '../../syscalls/table.js';
 import { Result } from '../result.js';
 import type { Syscall } from '../syscall.js';
 import type { Emulator } from './open.js';
-import { continueWithPatches, rewriteStrings, stringPatches, type Patch, type RewriteContext } from './rewrite.js';
-import { putReturnedAddress, SOCKADDR_ARG, sockaddrBytes, sockaddrPlace } from './sockaddr.js';
+import { continueWithAddressBack, continueWithPatches, rewriteStrings, stringPatches, type Patch, type RewriteContext } from './rewrite.js';
+import { changedSocketPath, composedBacks, putReturnedAddress, returnPlace, sockaddrBytes, sockaddrCount, sockaddrPlace } from './sockaddr.js';
 
 const E = os.errno;
 const AT_EMPTY_PATH = 0x1000;
@@ -21,7 +21,7 @@ const STAT_SIZE = 144;
 /** Below the stack pointer, past the red zone: scratch memory of a thread blocked in a syscall. */
 const RED_ZONE = 128;
 
-export type ProcessBinding = Pick<RawBinding, 'pathAs' | 'EMULATE_FALLBACK' | 'socketName' | 'taskInfo'> & Partial<Pick<RawBinding, 'redoSyscall'>>;
+export type ProcessBinding = Pick<RawBinding, 'pathAs' | 'EMULATE_FALLBACK' | 'socketName' | 'taskInfo'> & Partial<Pick<RawBinding, 'redoSyscall' | 'socketWaits'>>;
 
 const SYS_EXECVE = syscallNumber('execve')!;
 /** Scratch for a redone execve goes this far below the red zone, clear of a signal frame. */
@@ -76,15 +76,41 @@ export function processEmulators(binding: ProcessBinding, ctx: RewriteContext): 
     return continueWithPatches(call, ctx, [...argv0, ...patches], true);
   };
 
-  // bind/connect/sendto/sendmsg to an AF_UNIX path: the engines' new path (kept as string
-  // SOCKADDR_ARG) written into the sockaddr in place (for sendmsg, the one msg_name points to).
+  // bind/connect/sendto/sendmsg/sendmmsg to an AF_UNIX path: the engines' new paths (kept as
+  // strings, see setSocketPath) written into the sockaddrs in place (for sendmsg, the one msg_name
+  // points to; for sendmmsg, each message's).
   const sock: Emulator = (call) => {
-    const path = call.strings.get(SOCKADDR_ARG);
-    if (path === undefined) return call.changed ? Result.error(E.ENOSYS) : Result.CONTINUED;
-    const place = sockaddrPlace(call);
-    const bytes = sockaddrBytes(call, path);
-    if (place === null || bytes === null) return Result.error(E.ENAMETOOLONG);
-    return continueWithPatches(call, ctx, [{ addr: place.addr, bytes }]);
+    const patches: Patch[] = [];
+    for (let i = 0; i < sockaddrCount(call); i++) {
+      const path = changedSocketPath(call, i);
+      if (path === undefined) continue;
+      const place = sockaddrPlace(call, i);
+      const bytes = sockaddrBytes(call, path, i);
+      if (place === null || bytes === null) return Result.error(E.ENAMETOOLONG);
+      patches.push({ addr: place.addr, bytes });
+    }
+    if (patches.length === 0) return call.changed ? Result.error(E.ENOSYS) : Result.CONTINUED;
+    return continueWithPatches(call, ctx, patches);
+  };
+
+  // accept/accept4/recvfrom/recvmsg: the peer's address the kernel returns names a socket by the
+  // path it was bound by as the kernel saw it; the engines' composed map (addressBacks) is applied
+  // at the call's exit (a ptrace stop, see addressBack in addon/src/emulate/rewrite.cc). Armed
+  // only for a call that returns at once (data or a connection queued, a non-blocking socket,
+  // MSG_DONTWAIT): the stop's pending interrupt would end a wait (the call would restart). A call
+  // that will wait, or with MSG_WAITALL, is left to the kernel as it is (see Limits).
+  const MSG_DONTWAIT = 0x40;
+  const MSG_WAITALL = 0x100;
+  const recvAddress: Emulator = (call) => {
+    const pairs = composedBacks(call);
+    if (pairs.length === 0 || !ctx.killableWait || !binding.socketWaits) return Result.CONTINUED;
+    const flags = call.name === 'recvfrom' ? call.int(3) : call.name === 'recvmsg' ? call.int(2) : 0;
+    if ((flags & MSG_WAITALL) !== 0) return Result.CONTINUED;
+    const place = returnPlace(call);
+    const tgid = binding.taskInfo(call.tid)?.tgid;
+    if (place === null || tgid === undefined) return Result.CONTINUED;
+    if (binding.socketWaits({ tgid, fd: call.int(0), dontwait: (flags & MSG_DONTWAIT) !== 0 }) !== 0) return Result.CONTINUED;
+    return continueWithAddressBack(call, ctx, { ...place, pairs });
   };
 
   // getsockname/getpeername (fd, addr, addrlen): asked of a duplicate of the tracee's socket (the
@@ -126,6 +152,11 @@ export function processEmulators(binding: ProcessBinding, ctx: RewriteContext): 
     connect: sock,
     sendto: sock,
     sendmsg: sock,
+    sendmmsg: sock,
+    accept: recvAddress,
+    accept4: recvAddress,
+    recvfrom: recvAddress,
+    recvmsg: recvAddress,
     getsockname: sockName(false),
     getpeername: sockName(true),
     getcwd,

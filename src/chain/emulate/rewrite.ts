@@ -7,6 +7,7 @@
 // syscall exit; see addon/src/emulate/rewrite.cc).
 import { constants as os } from 'node:os';
 import type { RawBinding } from '../../native/load.js';
+import type { RewriteRequest } from '../../native/binding.js';
 import { Result } from '../result.js';
 import type { Syscall } from '../syscall.js';
 
@@ -43,6 +44,15 @@ export function continueWithPatches(call: Syscall, ctx: RewriteContext, patches:
   if (r < 0) return Result.error(-r);
   if (r === 2) ctx.report(`${call.name}: could not stop the thread at syscall exit (traced by another tracer?): the rewritten path is restored a little late`);
   return Result.CONTINUED;
+}
+
+/**
+ * CONTINUE, with the peer's address the call returns put into the view at its exit (see
+ * RewriteRequest.addressBack); nothing is written on entry.
+ */
+export function continueWithAddressBack(call: Syscall, ctx: RewriteContext, back: NonNullable<RewriteRequest['addressBack']>): Result {
+  const r = ctx.binding.rewriteContinue({ tid: call.tid, regions: [], exec: false, killableWait: ctx.killableWait, addressBack: back });
+  return r < 0 ? Result.error(-r) : Result.CONTINUED;
 }
 
 /**

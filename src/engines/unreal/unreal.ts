@@ -10,7 +10,7 @@ import type { Interest } from '../../filter/plan.js';
 import { Result } from '../../chain/result.js';
 import { textToLatin1, type Syscall } from '../../chain/syscall.js';
 import { UsageError } from '../../chain/errors.js';
-import { CRED_SYSCALLS, putReturnedAddress, realCwd, returnedAddress, ROOT_SYSCALLS, socketPath, SOCKADDR_ARG, sunAddress, sunPath } from '../../chain/emulate/index.js';
+import { addressBacks, CRED_SYSCALLS, putReturnedAddress, realCwd, returnedAddress, ROOT_SYSCALLS, setSocketPath, sockaddrCount, socketPath, sunAddress, sunPath } from '../../chain/emulate/index.js';
 import { loadBinding, type RawBinding } from '../../native/load.js';
 import { AT_FDCWD, PATH_ARGS, PATH_DIRFDS } from '../../syscalls/paths.js';
 import { EMULATED, syscallInfo, syscallsWith, WALK } from '../../syscalls/table.js';
@@ -36,6 +36,12 @@ const O_CLOEXEC = 0o2000000;
 const MAX_SOCKETS = 1024;
 /** Every bit of a 64-bit argument: anyBits of it holds for a non-NULL pointer. */
 const NON_NULL = 0xffff_ffff_ffff_ffffn;
+/**
+ * Socket calls notified only when their address pointer (this argument) is not NULL: sendto's
+ * destination (a send on a connected socket never leaves the kernel), the peer address accept,
+ * accept4 and recvfrom return. sendmsg, sendmmsg and recvmsg always (cBPF cannot read a msghdr).
+ */
+const ADDRESS_ARG: Readonly<Record<string, number>> = { sendto: 4, accept: 1, accept4: 1, recvfrom: 4 };
 const ENOSYS = 38;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const STAT_SIZE = 144;
@@ -146,12 +152,14 @@ export class UnrealEngine implements Engine {
       case 'bind':
       case 'connect':
       case 'sendto':
-      case 'sendmsg': {
-        const p = socketPath(call);
-        if (p !== null) {
+      case 'sendmsg':
+      case 'sendmmsg': {
+        for (let i = 0; i < sockaddrCount(call); i++) {
+          const p = socketPath(call, i);
+          if (p === null) continue;
           const m = this.mapPath(call, p, AT_FDCWD, false);
           if (m.errno !== undefined) return Result.error(m.errno);
-          if (m.changed) call.setLatin1(SOCKADDR_ARG, m.path);
+          if (m.changed) setSocketPath(call, i, m.path);
           if (call.name === 'bind') this.boundAs(m.changed ? m.path : null, p);
         }
         return next();
@@ -159,6 +167,17 @@ export class UnrealEngine implements Engine {
       case 'getsockname':
       case 'getpeername':
         return this.sockName(call, next);
+      case 'accept':
+      case 'accept4':
+      case 'recvfrom':
+      case 'recvmsg':
+        // The peer's address the kernel returns: mapped back at the call's exit by the executor,
+        // through the maps of every engine on the way (only while some socket was bound through one).
+        if (this.sockets.size > 0) {
+          addressBacks(call).push(this.sockets);
+          call.wantResult();
+        }
+        return next();
     }
     const args = PATH_ARGS[call.name];
     if (args) {
@@ -461,9 +480,9 @@ const ALL_BITS = 0xffffffffffffffffn;
 export function unrealInterests(dirfds: 'walk' | 'all', ioUring: 'enosys' | 'allow'): Interest[] {
   const interests: Interest[] = ioUring === 'enosys' ? [{ syscall: 'io_uring_setup' }] : [];
   for (const name of new Set<string>([...UNREAL_SYSCALLS, ...CRED_SYSCALLS])) {
-    if (name === 'sendto') {
-      // Only with an address (a send on a connected socket has none and never leaves the kernel).
-      interests.push({ syscall: name, when: [{ arg: 4, anyBits: NON_NULL }] });
+    const address = ADDRESS_ARG[name];
+    if (address !== undefined) {
+      interests.push({ syscall: name, when: [{ arg: address, anyBits: NON_NULL }] });
       continue;
     }
     const fds = PATH_DIRFDS[name];
