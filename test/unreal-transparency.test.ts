@@ -258,6 +258,23 @@ cd ${W} && rm -r venv
   });
 });
 
+describe('unreal transparency: symlinks naming /unreal in emulated calls', () => {
+  it('stat, open, create, access and chmod follow a link (final or on the way) whose target names the view, as under a real /unreal', async () => {
+    const r = await differential(tree, (W, P, T) => `
+ln -s ${P}/etc/hostname ${W}/hl; ln -s hl ${W}/hl2; ln -s ${W}/x ${W}/xl; ln -s ${W}/nothere ${W}/dang
+ln -s ${W}/xl ${W}/xl2; ln -s ${P}/ ${W}/root
+${T}/pathop stat ${W}/hl stat ${W}/hl2 lstat ${W}/hl stat ${W}/xl/file stat ${W}/xl/d/inner stat ${W}/dang stat ${W}/xl2/d/inner stat ${W}/root${W.slice(P.length)}/x/file stat ${W}/xl/none/x
+${T}/pathop open ${W}/hl open ${W}/xl/d/inner creat ${W}/xl/made creat ${W}/dang
+cat ${W}/xl/file ${W}/xl2/d/inner; echo new > ${W}/xl/d/new && cat ${W}/x/d/new
+test -r ${W}/xl/file && echo readable; chmod 600 ${W}/xl/file && ls -l ${W}/x/file | cut -c1-10
+ls ${W}/xl/d; cd ${W}/xl/d && pwd && ls
+cd / && rm ${W}/hl ${W}/hl2 ${W}/xl ${W}/xl2 ${W}/dang ${W}/root
+`);
+    expect(r.root!.stdout).toContain('stat W/hl: OK file\nstat W/hl2: OK file\nlstat W/hl: OK link\nstat W/xl/file: OK file\nstat W/xl/d/inner: OK file\nstat W/dang: ENOENT\nstat W/xl2/d/inner: OK file\nstat W/rootW/x/file: OK file\n');
+    expect(r.root!.stdout).toContain('file\ninner\nnew\nreadable\n-rw-------\n');
+  });
+});
+
 describe('unreal transparency: the cwd in procfs', () => {
   it('readlink of /proc/self/cwd and /proc/thread-self/cwd shows the cwd in the view, as getcwd does', async () => {
     const r = await differential(tree, (W, _P, T) => `

@@ -295,6 +295,12 @@ interface PathTarget {
   path: string;
   /** The identity cache may be used: the call came through an engine that sees credential changes. */
   cached?: boolean;
+  /**
+   * The views of the engines on the call's way, innermost first: [prefix, levels]. An absolute
+   * symlink target met by the walk is what the program wrote, so each engine's prefix is stripped
+   * from it (up to `levels` leading copies) before the walk goes on (see src/chain/emulate/view.ts).
+   */
+  view?: readonly (readonly [string, number])[];
 }
 
 /** An open run as the tracee by the addon (addon/src/emulate/open_as.cc): open(2)/openat2's fields. */

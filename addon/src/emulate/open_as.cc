@@ -69,7 +69,8 @@ Napi::Value OpenAs(const Napi::CallbackInfo& info) {
   mode_t mode = (mode_t)q.Num("mode");
   double resolve = q.OptionalNum("resolve", 0);
   bool cached = q.OptionalBool("cached");
-  if (!q.ok()) return env.Undefined();
+  Bases b;
+  if (!q.ok() || !ParseView(env, q.Get("view"), &b.view)) return env.Undefined();
   if (path.empty()) return Napi::Number::New(env, -ENOENT);
   // openat2's resolve flags constrain the whole walk: let the kernel do it.
   if (resolve != 0) return Napi::Number::New(env, kFallback);
@@ -78,7 +79,6 @@ Napi::Value OpenAs(const Napi::CallbackInfo& info) {
   int r = GetTracee(tid, &t, (flags & (O_CREAT | O_TMPFILE)) != 0, cached);
   if (r < 0) return Napi::Number::New(env, r);
   if (t.foreign_userns) return Napi::Number::New(env, kFallback);
-  Bases b;
   if ((r = OpenBases(t, dirfd, path, &b)) < 0) return Napi::Number::New(env, r);
   return Napi::Number::New(env, (double)DoOpen(t, b, path, flags, mode));
 }

@@ -321,6 +321,9 @@ Napi::Value PathAs(const Napi::CallbackInfo& info) {
   for (const auto& o : kOps) if (op == o.name) a.op = o.op, known = true;
   if (!known) return (ThrowType(env, "pathAs: unknown op '" + op + "'"), env.Undefined());
   if (!ParseArgs(q, &a)) return env.Undefined();
+  Bases b, b2;
+  if (!ParseView(env, q.Get("view"), &b.view)) return env.Undefined();
+  b2.view = b.view;
   bool two = a.op == kRename || a.op == kLink;
   auto result = [&](long v) { return Napi::Number::New(env, (double)v); };
   if (a.path.empty() || (two && a.path2.empty())) return result(-ENOENT);
@@ -329,7 +332,6 @@ Napi::Value PathAs(const Napi::CallbackInfo& info) {
   int r = GetTracee(a.tid, &t, a.op == kMkdir || a.op == kMknod, q.OptionalBool("cached"));
   if (r < 0) return result(r);
   if (t.foreign_userns) return result(kFallback);
-  Bases b, b2;
   if ((r = OpenBases(t, a.dirfd, a.path, &b)) < 0) return result(r);
   if (two && (r = OpenBases(t, a.dirfd2, a.path2, &b2)) < 0) return result(r);
   Fd tracee_fd;

@@ -1,6 +1,8 @@
 // The tracee's identity, the AsTracee scope and the path walker (see tracee.h).
 #include "emulate/tracee.h"
 
+#include "common.h"
+
 #include "emulate/task.h"
 
 #include <fcntl.h>
@@ -390,6 +392,38 @@ int OpenBases(const Tracee& t, int dirfd, const std::string& path, Bases* b) {
   return 0;
 }
 
+bool ParseView(Napi::Env env, Napi::Value v, std::vector<std::pair<std::string, int>>* view) {
+  if (v.IsUndefined()) return true;
+  if (v.IsArray()) {
+    Napi::Array a = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Value e = a.Get(i);
+      if (!e.IsArray() || !e.As<Napi::Array>().Get(0u).IsString() || !e.As<Napi::Array>().Get(1u).IsNumber()) break;
+      std::string prefix = Latin1Value(e.As<Napi::Array>().Get(0u));
+      int levels = e.As<Napi::Array>().Get(1u).As<Napi::Number>().Int32Value();
+      if (prefix.size() < 2 || prefix[0] != '/' || prefix.find('/', 1) != std::string::npos) break;
+      view->emplace_back(std::move(prefix), levels);
+    }
+    if (view->size() == a.Length()) return true;
+  }
+  ThrowType(env, "field 'view' must be an array of [prefix, levels] (one absolute component each)");
+  return false;
+}
+
+// An absolute symlink target, as the program wrote it, from its view to the real tree: each
+// engine's prefix stripped (up to its levels, whole components), innermost first, as their maps
+// strip a path (`/unreal` alone is `/`).
+std::string ViewTarget(const std::vector<std::pair<std::string, int>>& view, std::string t) {
+  for (const auto& [prefix, levels] : view) {
+    for (int k = 0; k < levels; k++) {
+      if (t.compare(0, prefix.size(), prefix) != 0 || (t.size() > prefix.size() && t[prefix.size()] != '/')) break;
+      t.erase(0, prefix.size());
+      if (t.empty()) t = "/";
+    }
+  }
+  return t;
+}
+
 // Component by component: every symlink read and followed here, ".." clamped at the tracee's root.
 int SlowWalk(const Bases& b, const std::string& path, LastMode mode, Resolved* out) {
   if (path.empty()) return -ENOENT;
@@ -422,9 +456,10 @@ int SlowWalk(const Bases& b, const std::string& path, LastMode mode, Resolved* o
     return cur_proc;
   };
   // Continue the walk with a symlink's target in front of what is left.
-  auto splice = [&](const std::string& target) -> int {
+  auto splice = [&](const std::string& written) -> int {
     if (++links > kMaxSymlinks) return -ELOOP;
-    if (target.empty()) return -ENOENT;
+    if (written.empty()) return -ENOENT;
+    const std::string target = written[0] == '/' && !b.view.empty() ? ViewTarget(b.view, written) : written;
     Split(target, &comps, true);
     if (target[0] == '/') {
       int r = DupFd(b.root.get());

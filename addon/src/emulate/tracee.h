@@ -3,12 +3,14 @@
 // kernel would for it (its root, cwd or dirfd; its permissions; symlinks and "..") while refusing
 // to enter procfs, where "self" and the supervisor's own entries would give the wrong answer.
 #pragma once
+#include <napi.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sysvisor {
@@ -107,7 +109,16 @@ struct Bases {
   Fd root;
   Fd start;  // cwd or dirfd; unset for absolute paths
   struct stat root_st {};
+  // The views of the engines on the call's way (innermost first): prefix, levels. An absolute
+  // symlink target is what the program wrote, in its view: each engine strips up to `levels`
+  // leading copies of its prefix (whole components) before the walk goes on from the root, so a
+  // link naming /unreal/... lands where it would under a real /unreal (see ViewTarget).
+  std::vector<std::pair<std::string, int>> view;
 };
+
+// Reads the optional `view` field of a request ([prefix, levels][], byte strings) into *view.
+// False (a TypeError thrown) when it is malformed.
+bool ParseView(Napi::Env env, Napi::Value v, std::vector<std::pair<std::string, int>>* view);
 
 // Opens the bases of a path for thread T. 0 or -errno (EBADF for a bad dirfd).
 int OpenBases(const Tracee& t, int dirfd, const std::string& path, Bases* b);

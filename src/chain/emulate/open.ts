@@ -10,6 +10,7 @@ import { Result } from '../result.js';
 import type { Syscall } from '../syscall.js';
 import { rewriteStrings, type RewriteContext } from './rewrite.js';
 import { legacyOpenHow, openHowErrno, O_PATH } from './open-flags.js';
+import { viewField } from './view.js';
 
 const O_CLOEXEC = 0o2000000;
 const OPEN_HOW_SIZE = 24;
@@ -36,7 +37,7 @@ export function openEmulators(binding: Pick<RawBinding, 'openAs'> & Partial<Pick
     if (path === '') return Result.error(ENOENT);
     // ADDFD cannot install an O_PATH file (the kernel's fget refuses it): the kernel opens it.
     if (flags & O_PATH) return fallback(call);
-    const fd = binding.openAs({ tid: pid, dirfd, path, flags, mode, resolve, cached: call.credentialsSeen });
+    const fd = binding.openAs({ tid: pid, dirfd, path, flags, mode, resolve, cached: call.credentialsSeen, ...viewField(call) });
     if (fd === binding.EMULATE_FALLBACK) return fallback(call);
     return openResult(call, fd, flags);
   };

@@ -11,6 +11,7 @@ import { Result } from '../result.js';
 import type { Syscall } from '../syscall.js';
 import type { Emulator } from './open.js';
 import { rewriteStrings, type RewriteContext } from './rewrite.js';
+import { viewField } from './view.js';
 
 const E = os.errno;
 const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -53,7 +54,7 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
       // An empty path names the dirfd itself (AT_EMPTY_PATH): not a path to emulate.
       return o.emptyOk !== undefined && (o.emptyOk & AT_EMPTY_PATH) !== 0 ? rewriteStrings(call, ctx) : Result.error(E.ENOENT);
     }
-    const req = { ...op, tid: call.tid, path, cached: call.credentialsSeen, ...(path2 !== undefined ? { path2 } : {}) } as PathRequest;
+    const req = { ...op, tid: call.tid, path, cached: call.credentialsSeen, ...viewField(call), ...(path2 !== undefined ? { path2 } : {}) } as PathRequest;
     const r = binding.pathAs(req);
     if (r === FALLBACK) return rewriteStrings(call, ctx);
     if (r < 0) return o.fail ? o.fail(-r) : Result.error(-r);

@@ -10,7 +10,7 @@ import type { Interest } from '../../filter/plan.js';
 import { Result } from '../../chain/result.js';
 import { textToLatin1, type Syscall } from '../../chain/syscall.js';
 import { UsageError } from '../../chain/errors.js';
-import { addressBacks, CRED_SYSCALLS, putReturnedAddress, realCwd, returnedAddress, ROOT_SYSCALLS, setSocketPath, sockaddrCount, socketPath, sunAddress, sunPath } from '../../chain/emulate/index.js';
+import { addressBacks, CRED_SYSCALLS, linkViews, putReturnedAddress, realCwd, returnedAddress, ROOT_SYSCALLS, setSocketPath, sockaddrCount, socketPath, sunAddress, sunPath } from '../../chain/emulate/index.js';
 import { loadBinding, type RawBinding } from '../../native/load.js';
 import { AT_FDCWD, PATH_ARGS, PATH_DIRFDS } from '../../syscalls/paths.js';
 import { EMULATED, syscallInfo, syscallsWith, WALK } from '../../syscalls/table.js';
@@ -181,6 +181,8 @@ export class UnrealEngine implements Engine {
     }
     const args = PATH_ARGS[call.name];
     if (args) {
+      // Symlink targets an emulated call follows are in the program's view (see linkViews).
+      linkViews(call).push([this.map.prefix, MAX_LEVELS]);
       const dirfds = PATH_DIRFDS[call.name];
       for (const i of args) {
         const p = call.latin1(i);

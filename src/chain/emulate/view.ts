@@ -1,0 +1,19 @@
+// The views of the engines that map paths, as the executor's walks need them: a symlink target is
+// what the program wrote, in its view (a venv's `bin/python3 -> /unreal/usr/bin/python3`). When an
+// emulated call follows an absolute target, the addon's walker strips each engine's prefix from it
+// (innermost first, up to that engine's levels), so the link lands where it would under a real
+// /unreal instead of dangling on the real tree. Engines push their view on the calls they see.
+import type { Syscall } from '../syscall.js';
+
+const VIEWS = Symbol('views');
+
+/** The views pushed by the engines on this call's way so far, innermost first: [prefix, levels]. */
+export function linkViews(call: Syscall): [string, number][] {
+  return call.memo<[string, number][]>(VIEWS, () => []);
+}
+
+/** The request field for the addon: `{ view }`, or nothing when no engine pushed one. */
+export function viewField(call: Syscall): { view?: readonly (readonly [string, number])[] } {
+  const v = linkViews(call);
+  return v.length > 0 ? { view: v } : {};
+}
