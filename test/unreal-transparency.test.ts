@@ -243,6 +243,28 @@ rm s1 s2 s3 s4 m1 r1 bad noexec empty plain c0 c1 c2 c3 c4 c5 c6
   });
 });
 
+describe('unreal transparency: execute-only #! scripts', () => {
+  it('a mode 0111 script runs as natively: its interpreter (under the view or not) starts, and reads it as root; as nobody it fails to read it as natively', async () => {
+    const r = await differential(tree, (W, P) => `
+printf '#!${P}/bin/sh\\necho ran "$0" "$@"\\n' > ${W}/xo && chmod 0111 ${W}/xo
+printf '#!/bin/sh\\necho plain "$0" "$@"\\n' > ${W}/xp && chmod 0111 ${W}/xp
+${W}/xo a 'b c' 2>/dev/null; echo "rc=$?"
+${W}/xp a 2>/dev/null; echo "rc=$?"
+rm ${W}/xo ${W}/xp
+`);
+    expect(r.root!.stdout).toBe('ran W/xo a b c\nrc=0\nplain W/xp a\nrc=0\n');
+    expect(r.nobody!.stdout).toBe('rc=2\nrc=2\n');
+    // The paths exactly: $0 is the script's path as given.
+    const W = path.join(work, `t${++n}`);
+    mkdirSync(W);
+    writeFileSync(`${W}/xo`, '#!/unreal/bin/sh\necho ran "$0"\n', { mode: 0o111 });
+    for (const P of ['/unreal', '/unreal/unreal']) {
+      const r1 = await once('unreal', `${P}${W}/xo; ${W}/xo`);
+      expect(r1.stdout).toBe(`ran ${P}${W}/xo\nran ${W}/xo\n`);
+    }
+  });
+});
+
 describe('unreal transparency: symlinks naming /unreal', () => {
   it('a venv-like tree whose bin/python3 links into the view runs: by absolute and relative path, through a second link, as a #! interpreter', async () => {
     const r = await differential(tree, (W, P) => `
@@ -284,6 +306,29 @@ for l in /proc/self/cwd /proc/thread-self/cwd; do [ "$(readlink $l)" = "${W}/x/d
 ls -l /proc/self/cwd | grep -q -- "-> ${W}/x/d$" && echo "ls same"
 `);
     expect(r.root!.stdout).toBe('/proc/self/cwd same\n/proc/thread-self/cwd same\nraw same\nls same\n');
+  });
+});
+
+describe('unreal transparency: the program in procfs', () => {
+  it('readlink of /proc/self/exe shows the program as it was exec\'d through the view: by absolute and relative path, after a fork, and not after an exec of a real path', async () => {
+    const r = await differential(tree, (W, P) => `
+cp /usr/bin/readlink ${W}/rl && ${W}/rl /proc/self/exe && ${W}/rl /proc/thread-self/exe
+cd ${W} && ./rl /proc/self/exe && cd /
+/usr/bin/env ${W}/rl /proc/self/exe
+sh -c 'exec ${W}/rl /proc/self/exe'
+rm ${W}/rl
+`);
+    expect(r.root!.stdout).toBe('W/rl\n'.repeat(5));
+    expect(r.nobody!.stdout).toBe(r.root!.stdout);
+    // The comparison above names both the real and the /unreal path W: here the exact paths shown.
+    const W = path.join(work, `t${++n}`);
+    mkdirSync(W);
+    copyFileSync('/usr/bin/readlink', `${W}/rl`);
+    chmodSync(`${W}/rl`, 0o755);
+    for (const P of ['/unreal', '/unreal/unreal']) {
+      const r1 = await once('unreal', `${P}${W}/rl /proc/self/exe; cd ${P}${W} && ./rl /proc/self/exe; ${W}/rl /proc/self/exe`);
+      expect(r1.stdout).toBe(`${P}${W}/rl\n${P}${W}/rl\n${W}/rl\n`);
+    }
   });
 });
 

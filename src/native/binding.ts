@@ -259,6 +259,12 @@ export interface RawBinding {
    */
   rewriteContinue(request: RewriteRequest): number;
   /**
+   * The first 256 bytes of the file behind the supervisor's O_PATH fd `fd` (from openAs), as the
+   * kernel reads a program: only if the thread may execute it (a regular file, exec permission
+   * checked as the thread on that file), whatever its read permission. -errno otherwise.
+   */
+  scriptHead(request: { tid: number; fd: number; cached?: boolean }): Buffer | number;
+  /**
    * For a call about to be answered with an error: stops the thread when it returns to user space
    * and points it back at its `syscall` instruction with number `nr` and first arguments `args`, so
    * that it makes that call next. 1 when armed, -errno when it cannot be (another tracer, no

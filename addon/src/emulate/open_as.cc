@@ -15,6 +15,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <string>
+
+#ifndef SYS_faccessat2
+#define SYS_faccessat2 439
+#endif
 
 namespace sysvisor {
 namespace emulate {
@@ -83,6 +88,41 @@ Napi::Value OpenAs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, (double)DoOpen(t, b, path, flags, mode));
 }
 
+// scriptHead({ tid, fd, cached? }) -> the first BINPRM_BUF_SIZE (256) bytes of the file behind the
+// supervisor's O_PATH fd `fd` (from openAs, walked as the tracee), as the kernel reads a program
+// to choose its format: only if the tracee may execute it (a regular file, exec permission checked
+// as the tracee on that very file), and whatever its read permission (the kernel reads it without
+// one; an execute-only `#!` script runs natively). Read by the supervisor, so a file it may not read
+// itself gives -EACCES. -errno otherwise (EACCES: not executable by the tracee).
+Napi::Value ScriptHead(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!Request::From(info, "scriptHead")) return env.Undefined();
+  Request q(env, info[0].As<Napi::Object>(), "scriptHead");
+  pid_t tid = (pid_t)q.Num("tid");
+  int fd = (int)q.Num("fd");
+  bool cached = q.OptionalBool("cached");
+  if (!q.ok()) return env.Undefined();
+  struct stat st;
+  if (fstat(fd, &st) < 0) return Napi::Number::New(env, -errno);
+  if (!S_ISREG(st.st_mode)) return Napi::Number::New(env, -EACCES);
+  Tracee t;
+  int r = GetTracee(tid, &t, false, cached);
+  if (r < 0) return Napi::Number::New(env, r);
+  {
+    AsTracee as(t, false, false);
+    if (!as.ok()) return Napi::Number::New(env, -EPERM);
+    if (syscall(SYS_faccessat2, fd, "", X_OK, AT_EACCESS | AT_EMPTY_PATH) < 0) return Napi::Number::New(env, -errno);
+  }
+  int rd = open(("/proc/self/fd/" + std::to_string(fd)).c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (rd < 0) return Napi::Number::New(env, -errno);
+  char head[256];
+  ssize_t n = pread(rd, head, sizeof head, 0);
+  int err = errno;
+  close(rd);
+  if (n < 0) return Napi::Number::New(env, -err);
+  return Napi::Buffer<char>::Copy(env, head, (size_t)n);
+}
+
 // forgetTracee({ tid, wholeProcess?, rootChange? }): the thread enters a call that changes its
 // credentials (see GetTracee); wholeProcess for execve (the thread may become its process's
 // leader); rootChange for chroot, pivot_root, unshare, setns.
@@ -105,6 +145,7 @@ Napi::Value ResetTraceeCacheJs(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitEmulate(Napi::Env env, Napi::Object exports) {
+  exports.Set("scriptHead", Napi::Function::New(env, ScriptHead, "scriptHead"));
   exports.Set("openAs", Napi::Function::New(env, OpenAs, "openAs"));
   exports.Set("EMULATE_FALLBACK", Napi::Number::New(env, kFallback));
   exports.Set("forgetTracee", Napi::Function::New(env, ForgetTraceeJs, "forgetTracee"));

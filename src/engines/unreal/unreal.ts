@@ -4,7 +4,7 @@
 // as the tracee (see src/chain/emulate and README.md next to this file). The kernel's cwd follows
 // the virtual one (chdir is rewritten), and the levels above it are kept per process, so relative
 // paths need no help and getcwd is the only call changed on exit.
-import { closeSync, constants as fsc, readlinkSync, readSync } from 'node:fs';
+import { closeSync, constants as fsc, readlinkSync, statSync } from 'node:fs';
 import type { Engine, EngineContext, EngineFactory, EngineOptions, Next } from '../../chain/engine.js';
 import type { Interest } from '../../filter/plan.js';
 import { Result } from '../../chain/result.js';
@@ -16,7 +16,7 @@ import { AT_FDCWD, PATH_ARGS, PATH_DIRFDS } from '../../syscalls/paths.js';
 import { EMULATED, syscallInfo, syscallsWith, WALK } from '../../syscalls/table.js';
 import { CwdLevels } from './levels.js';
 import { MAX_LEVELS, PathMap, type Lookup, type Mapped, type Place, type Probe } from './map.js';
-import { BINPRM_BUF_SIZE, MAX_SCRIPT_DEPTH, parseShebang } from './script.js';
+import { MAX_SCRIPT_DEPTH, parseShebang } from './script.js';
 
 /**
  * What `unreal` intercepts besides the credential calls: every call the executor can realize as
@@ -28,10 +28,9 @@ export const UNREAL_SYSCALLS: readonly string[] = syscallsWith(EMULATED);
 const EINVAL = 22;
 const ERANGE = 34;
 const ELOOP = 40;
-const X_OK = 1;
-const AT_EACCESS = 0x200;
 const AT_EMPTY_PATH = 0x1000;
 const O_CLOEXEC = 0o2000000;
+const O_PATH = 0o10000000;
 /** Sockets bound through the view remembered for getsockname/getpeername (the oldest go first). */
 const MAX_SOCKETS = 1024;
 /** Every bit of a 64-bit argument: anyBits of it holds for a non-NULL pointer. */
@@ -48,7 +47,7 @@ const STAT_SIZE = 144;
 const ST_MODE = 24; // offset of st_mode in struct stat (x86_64)
 const { S_IFMT, S_IFDIR, S_IFLNK } = fsc;
 
-export type UnrealBinding = Pick<RawBinding, 'pathAs' | 'openAs' | 'EMULATE_FALLBACK' | 'taskInfo' | 'forgetTracee'>;
+export type UnrealBinding = Pick<RawBinding, 'pathAs' | 'openAs' | 'EMULATE_FALLBACK' | 'taskInfo' | 'forgetTracee'> & Partial<Pick<RawBinding, 'scriptHead'>>;
 
 const CRED = new Set<string>(CRED_SYSCALLS);
 /**
@@ -60,6 +59,20 @@ const cacheable = (call: Syscall): boolean => !CRED.has(call.name);
 
 /** procfs links to the caller's own cwd, whose target readlink shows in the view. */
 const CWD_LINKS = ['/proc/self/cwd', '/proc/thread-self/cwd'];
+/** procfs links to the caller's own program, whose target readlink shows in the view. */
+const EXE_LINKS = ['/proc/self/exe', '/proc/thread-self/exe'];
+/** Programs remembered per process (the last execs: one may have failed), and ancestors looked at. */
+const EXE_HISTORY = 4;
+const MAX_EXE_PROCESSES = 4096;
+const MAX_ANCESTORS = 16;
+
+/** A program a process exec'd through the view: its levels, and the file (to tell it from a later one). */
+interface ExeEntry {
+  start: number;
+  level: number;
+  dev: number;
+  ino: number;
+}
 const ROOT = new Set<string>(ROOT_SYSCALLS);
 
 export interface UnrealOptions {
@@ -100,6 +113,8 @@ export class UnrealEngine implements Engine {
    * execve that follows is known as the next step of the same chain (the kernel's depth limit).
    */
   private readonly scriptChains = new Map<number, { at: number; depth: number }>();
+  /** Programs exec'd through the view, per process (tgid): for readlink of /proc/self/exe. */
+  private readonly exes = new Map<number, ExeEntry[]>();
   /** Sockets bound through the view: real path (as the engines further out show it) -> the path given. */
   private readonly sockets = new Map<string, string>();
 
@@ -107,8 +122,8 @@ export class UnrealEngine implements Engine {
     // The map works on byte strings (see Syscall.latin1); the pump takes the prefix as text.
     const prefix = opts.prefix ?? '/unreal';
     this.map = new PathMap(textToLatin1(prefix));
-    // The cwd links of procfs reach JS too: readlink of them shows the view (procCwd).
-    this.pathPrefixes = [prefix, ...CWD_LINKS];
+    // The cwd and exe links of procfs reach JS too: readlink of them shows the view (procLink).
+    this.pathPrefixes = [prefix, ...CWD_LINKS, ...EXE_LINKS];
     this.pathComponents = [prefix.slice(1)];
     this.levels = new CwdLevels(binding);
     this.ioUring = opts.ioUring ?? 'enosys';
@@ -145,7 +160,7 @@ export class UnrealEngine implements Engine {
         return this.chdir(call, next);
       case 'readlink':
       case 'readlinkat': {
-        const r = this.procCwd(call);
+        const r = this.procLink(call);
         if (r !== null) return r;
         break;
       }
@@ -193,8 +208,59 @@ export class UnrealEngine implements Engine {
         if (m.changed) call.setLatin1(i, m.path);
       }
     }
-    if (call.name === 'execve' || call.name === 'execveat') return this.exec(call, next);
+    if (call.name === 'execve' || call.name === 'execveat') {
+      this.execLevel(call);
+      return this.exec(call, next);
+    }
     return next();
+  }
+
+  // The level of the program an execve names (before it runs: if it fails, the process's exe is
+  // another file, which the look-up tells by its dev/ino). A program exec'd at level 0 needs no entry.
+  private execLevel(call: Syscall): void {
+    const at = call.name === 'execve' ? 0 : 1;
+    const given = call.traceeLatin1(at);
+    const info = this.binding.taskInfo(call.tid);
+    if (given === null || given === '' || !info || (at === 1 && (call.args[0]! | 0) !== AT_FDCWD && !given.startsWith('/'))) return;
+    let m: { path: string; level: number } | null;
+    if (given.startsWith('/')) m = this.map.fast(given);
+    else {
+      // Relative to the cwd: at the cwd's level (the kernel's cwd is the real one).
+      const cwd = realCwd(call.tid);
+      m = this.map.relativeNeedsWalk(given, false) || typeof cwd !== 'string' ? null : { path: `${this.outerView(call, cwd)}/${given}`, level: this.levels.used ? this.levels.level(call.tid) : 0 };
+    }
+    if (!m) return;
+    let real = m.path;
+    for (const e of this.outer(call).reverse()) real = e.map.strip(real)[0];
+    let st;
+    try {
+      st = statSync(real, { bigint: false });
+    } catch {
+      return;
+    }
+    const list = (this.exes.get(info.tgid) ?? []).filter((e) => e.start === info.start && (e.dev !== st.dev || e.ino !== st.ino));
+    list.unshift({ start: info.start, level: m.level, dev: st.dev, ino: st.ino });
+    if (!this.exes.has(info.tgid) && this.exes.size >= MAX_EXE_PROCESSES) this.exes.delete(this.exes.keys().next().value!);
+    this.exes.set(info.tgid, list.slice(0, EXE_HISTORY));
+  }
+
+  /** The level of thread tid's program: from its process's exec, or an ancestor's (fork), 0 if none. */
+  private exeLevel(tid: number, exe: { dev: number; ino: number }): number {
+    if (this.exes.size === 0) return 0;
+    let pid = tid;
+    for (let i = 0; i < MAX_ANCESTORS && pid > 1; i++) {
+      const info = this.binding.taskInfo(pid);
+      if (!info) return 0;
+      for (const e of this.exes.get(info.tgid) ?? []) if (e.start === info.start && e.dev === exe.dev && e.ino === exe.ino) return e.level;
+      pid = info.ppid;
+    }
+    return 0;
+  }
+
+  /** A program path `inner` (in the view of the engines further out) as this engine shows it. */
+  exeView(tid: number, inner: string, exe: { dev: number; ino: number }): string {
+    const level = this.exeLevel(tid, exe);
+    return level === 0 ? inner : this.map.prefix.repeat(level) + (inner === '/' ? '' : inner);
   }
 
   // An execve of a `#!` script through the view. The kernel would open the script's interpreter
@@ -288,24 +354,20 @@ export class UnrealEngine implements Engine {
     let real = path;
     const outer = this.outer(call);
     for (let i = outer.length - 1; i >= 0; i--) real = outer[i]!.map.strip(real)[0];
-    const st = Buffer.alloc(STAT_SIZE);
     // Never from the identity cache: an execve may change credentials (capabilities, setuid), and an
-    // entry made now, before it runs, would outlive it (see cacheable).
-    const s = this.binding.pathAs({ op: 'stat', tid: call.tid, dirfd: AT_FDCWD, path: real, flags: 0, out: st, cached: false });
-    if (s !== 0 || (st.readUInt32LE(ST_MODE) & S_IFMT) !== fsc.S_IFREG) return null;
-    if (this.binding.pathAs({ op: 'access', tid: call.tid, dirfd: AT_FDCWD, path: real, mode: X_OK, flags: AT_EACCESS, cached: false }) !== 0) return null;
-    const fd = this.binding.openAs({ tid: call.tid, dirfd: AT_FDCWD, path: real, flags: fsc.O_RDONLY | O_CLOEXEC | fsc.O_NOCTTY | fsc.O_NONBLOCK, mode: 0, cached: false });
-    if (fd < 0) return null;
-    const head = Buffer.alloc(BINPRM_BUF_SIZE);
-    let n = 0;
+    // entry made now, before it runs, would outlive it (see cacheable). The file is walked and
+    // opened (O_PATH) as the tracee, then read as the kernel reads a program: if the tracee may
+    // execute it, whatever its read permission (an execute-only script runs natively).
+    const fd = this.binding.openAs({ tid: call.tid, dirfd: AT_FDCWD, path: real, flags: O_PATH | O_CLOEXEC, mode: 0, cached: false });
+    if (fd < 0 || fd === this.binding.EMULATE_FALLBACK) return null;
+    let head: Buffer | number = -1;
     try {
-      n = readSync(fd, head, 0, BINPRM_BUF_SIZE, 0);
-    } catch {
-      n = 0;
+      head = this.binding.scriptHead?.({ tid: call.tid, fd, cached: false }) ?? -1;
     } finally {
       closeSync(fd);
     }
-    const sb = parseShebang(head.subarray(0, n));
+    if (typeof head === 'number') return null;
+    const sb = parseShebang(head);
     if (sb === null || 'errno' in sb) return null;
     return { interp: sb.interp.toString('latin1'), arg: sb.arg === null ? null : sb.arg.toString('latin1') };
   }
@@ -421,19 +483,42 @@ export class UnrealEngine implements Engine {
     return r instanceof Result ? record(r) : r.then(record);
   }
 
-  // readlink of /proc/self/cwd (or thread-self's): the cwd as getcwd shows it, with the levels of
-  // this engine and of those further out; null (the kernel answers) when no level is above it.
-  private procCwd(call: Syscall): Result | null {
+  // readlink of /proc/self/cwd or /proc/self/exe (or thread-self's): the cwd as getcwd shows it, or
+  // the program as it was exec'd through the view, with this engine's levels and those of the
+  // engines further out; null (the kernel answers) when no level is above it.
+  private procLink(call: Syscall): Result | null {
     const at = call.name === 'readlink' ? 0 : 1;
     const p = call.latin1(at);
-    if (p === null || !CWD_LINKS.includes(p) || !this.levels.used || this.levels.level(call.tid) === 0) return null;
-    const real = realCwd(call.tid);
-    if (typeof real !== 'string') return null;
-    const view = Buffer.from(this.cwdView(call.tid, this.outerView(call, real)), 'latin1');
+    if (p === null) return null;
+    let view: string;
+    if (CWD_LINKS.includes(p)) {
+      if (!this.levels.used || this.levels.level(call.tid) === 0) return null;
+      const real = realCwd(call.tid);
+      if (typeof real !== 'string') return null;
+      view = this.cwdView(call.tid, this.outerView(call, real));
+    } else if (EXE_LINKS.includes(p)) {
+      if (this.exes.size === 0 && this.outer(call).every((e) => e.exes.size === 0)) return null;
+      let real: string;
+      let st;
+      try {
+        real = readlinkSync(`/proc/${call.tid}/exe`, 'latin1');
+        st = statSync(`/proc/${call.tid}/exe`);
+      } catch {
+        return null;
+      }
+      const exe = { dev: st.dev, ino: st.ino };
+      view = real;
+      for (const e of this.outer(call)) view = e.exeView(call.tid, view, exe);
+      view = this.exeView(call.tid, view, exe);
+      if (view === real) return null;
+    } else {
+      return null;
+    }
+    const bytes = Buffer.from(view, 'latin1');
     const size = call.args[at + 2]! | 0;
     if (size <= 0) return Result.error(EINVAL);
-    const n = Math.min(view.length, size);
-    const w = call.memory.writeBytes(call.args[at + 1]!, view.subarray(0, n));
+    const n = Math.min(bytes.length, size);
+    const w = call.memory.writeBytes(call.args[at + 1]!, bytes.subarray(0, n));
     return w < 0 ? Result.error(-w) : Result.value(n);
   }
 
