@@ -265,6 +265,32 @@ rm ${W}/xo ${W}/xp
   });
 });
 
+describe('unreal transparency: #! scripts by execveat with a real dirfd', () => {
+  it('the script is named /dev/fd/N/PATH as the kernel names it, and a close-on-exec dirfd is ENOENT', async () => {
+    const py = path.join(bin, 'execveat.py');
+    writeFileSync(py, `
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+args = (ctypes.c_char_p * 4)(b'xs', b'a', b'b c', None)
+env = (ctypes.c_char_p * 1)(None)
+for inheritable in (False, True):
+    os.set_inheritable(fd, inheritable)
+    sys.stdout.flush()
+    r = libc.syscall(322, fd, sys.argv[2].encode(), args, env, 0)
+    print('execveat', inheritable, r, os.strerror(ctypes.get_errno()), flush=True)
+`);
+    const r = await differential(tree, (W, P) => `
+printf '#!${P}/bin/sh\\necho ran "$0" "$@"\\n' > ${W}/xs && chmod 755 ${W}/xs
+/usr/bin/python3 ${py} ${W} xs; echo "rc=$?"
+/usr/bin/python3 ${py} ${W} none; echo "rc=$?"
+rm ${W}/xs
+`);
+    expect(r.root!.stdout).toBe('execveat False -1 No such file or directory\nran /dev/fd/3/xs a b c\nrc=0\nexecveat False -1 No such file or directory\nexecveat True -1 No such file or directory\nrc=0\n');
+    expect(r.nobody!.stdout).toBe(r.root!.stdout);
+  });
+});
+
 describe('unreal transparency: symlinks naming /unreal', () => {
   it('a venv-like tree whose bin/python3 links into the view runs: by absolute and relative path, through a second link, as a #! interpreter', async () => {
     const r = await differential(tree, (W, P) => `

@@ -4,7 +4,7 @@
 // as the tracee (see src/chain/emulate and README.md next to this file). The kernel's cwd follows
 // the virtual one (chdir is rewritten), and the levels above it are kept per process, so relative
 // paths need no help and getcwd is the only call changed on exit.
-import { closeSync, constants as fsc, readlinkSync, statSync } from 'node:fs';
+import { closeSync, constants as fsc, readFileSync, readlinkSync, statSync } from 'node:fs';
 import type { Engine, EngineContext, EngineFactory, EngineOptions, Next } from '../../chain/engine.js';
 import type { Interest } from '../../filter/plan.js';
 import { Result } from '../../chain/result.js';
@@ -25,6 +25,7 @@ import { MAX_SCRIPT_DEPTH, parseShebang } from './script.js';
  */
 export const UNREAL_SYSCALLS: readonly string[] = syscallsWith(EMULATED);
 
+const ENOENT = 2;
 const EINVAL = 22;
 const ERANGE = 34;
 const ELOOP = 40;
@@ -283,12 +284,15 @@ export class UnrealEngine implements Engine {
     const given = call.traceeLatin1(at);
     let path = call.latin1(at);
     if (given === null || given === '' || path === null) return next();
-    // execveat: the script's name the kernel passes is /dev/fd/N/... unless the path is absolute
-    // or relative to the cwd; those cases are left to the kernel.
-    if (at === 1 && ((call.args[4]! & AT_EMPTY_PATH) !== 0 || ((call.args[0]! | 0) !== AT_FDCWD && !given.startsWith('/')))) return next();
-    const linked = this.throughLinks(call, path);
+    // execveat of the fd itself (AT_EMPTY_PATH: the kernel names the script /dev/fd/N) is left to
+    // the kernel. Relative to a real directory fd, the kernel names the script /dev/fd/N/PATH
+    // (alloc_bprm in fs/exec.c), and refuses to run a script by that name when the interpreter
+    // could not open it, the dirfd being close-on-exec (BINPRM_FLAGS_PATH_INACCESSIBLE: ENOENT).
+    if (at === 1 && (call.args[4]! & AT_EMPTY_PATH) !== 0) return next();
+    const dirfd = at === 1 && !given.startsWith('/') ? call.int(0) : AT_FDCWD;
+    const linked = dirfd === AT_FDCWD ? this.throughLinks(call, path) : null;
     if (linked !== null) path = linked;
-    const script = this.shebang(call, path);
+    const script = this.shebang(call, path, dirfd);
     if (script === null || (depth === 0 && path === given && !this.chainInView(call, script.interp, 1))) {
       if (linked === null) return next();
       // The real program in place of the link's name, if it fits in the tracee's buffer; else
@@ -305,7 +309,12 @@ export class UnrealEngine implements Engine {
       return this.instead(call, next, { path: real, argv0: null, ...(step ? { below: step.at } : {}) }, depth);
     }
     if (depth >= MAX_SCRIPT_DEPTH) return Result.error(ELOOP);
-    const argv0 = [script.interp, ...(script.arg !== null ? [script.arg] : []), given];
+    let name = given;
+    if (dirfd !== AT_FDCWD) {
+      if (closeOnExec(call.tid, dirfd)) return Result.error(ENOENT);
+      name = `/dev/fd/${dirfd}/${given}`;
+    }
+    const argv0 = [script.interp, ...(script.arg !== null ? [script.arg] : []), name];
     return this.instead(call, next, { path: script.interp, argv0, ...(step ? { below: step.at } : {}) }, depth + 1);
   }
 
@@ -350,7 +359,7 @@ export class UnrealEngine implements Engine {
   // The interpreter and argument of a script the tracee may execute (a regular file it has exec
   // permission on, read as the tracee), or null: not a script, not readable, or an error the kernel
   // gives by itself when it runs the call. `path` is in the view of the engines further out.
-  private shebang(call: Syscall, path: string): { interp: string; arg: string | null } | null {
+  private shebang(call: Syscall, path: string, dirfd = AT_FDCWD): { interp: string; arg: string | null } | null {
     let real = path;
     const outer = this.outer(call);
     for (let i = outer.length - 1; i >= 0; i--) real = outer[i]!.map.strip(real)[0];
@@ -358,7 +367,7 @@ export class UnrealEngine implements Engine {
     // entry made now, before it runs, would outlive it (see cacheable). The file is walked and
     // opened (O_PATH) as the tracee, then read as the kernel reads a program: if the tracee may
     // execute it, whatever its read permission (an execute-only script runs natively).
-    const fd = this.binding.openAs({ tid: call.tid, dirfd: AT_FDCWD, path: real, flags: O_PATH | O_CLOEXEC, mode: 0, cached: false });
+    const fd = this.binding.openAs({ tid: call.tid, dirfd, path: real, flags: O_PATH | O_CLOEXEC, mode: 0, cached: false });
     if (fd < 0 || fd === this.binding.EMULATE_FALLBACK) return null;
     let head: Buffer | number = -1;
     try {
@@ -544,6 +553,16 @@ export class UnrealEngine implements Engine {
     if (bytes.length > size) return Result.error(ERANGE);
     const w = call.memory.writeBytes(buf, bytes);
     return w < 0 ? Result.error(-w) : Result.value(bytes.length);
+  }
+}
+
+/** Whether fd `fd` of thread `tid` is close-on-exec (its fdinfo flags); false when unknown. */
+function closeOnExec(tid: number, fd: number): boolean {
+  try {
+    const m = /^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/${tid}/fdinfo/${fd}`, 'latin1'));
+    return m !== null && (parseInt(m[1]!, 8) & O_CLOEXEC) !== 0;
+  } catch {
+    return false;
   }
 }
 
