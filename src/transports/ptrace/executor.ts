@@ -128,6 +128,8 @@ function placeStrings(call: Syscall, calls: StoppedCalls): [number, number][] | 
     const r = call.memory.writeBytes(at, bytes);
     return r < 0 ? r : at;
   };
+  // sendmmsg's addresses lie in each message of its vector: not placed here (see unreal's Limits).
+  if (call.name === 'sendmmsg') return E.ENOSYS;
   for (const [i, s] of call.strings) {
     const sockRegs = i === SOCKADDR_ARG ? SOCKADDR_REGS[call.name] : undefined;
     if (sockRegs !== undefined || (i === SOCKADDR_ARG && call.name === 'sendmsg')) {
