@@ -43,16 +43,13 @@ function enginesOf(call: Syscall): string {
 }
 
 /** What the ptrace transport cannot do: give the tracee an fd the supervisor opened (no ADDFD). */
-export class FdResultRefused extends Error {
-  override name = 'FdResultRefused';
-  constructor(call: Syscall) {
-    super(`${enginesOf(call)} answered ${call.name}() with an fd (Result.fd), which the ptrace transport cannot give the tracee (no counterpart of seccomp's ADDFD): the call fails with ENOSYS; use --transport unotify`);
-  }
+function fdRefused(call: Syscall): string {
+  return `${enginesOf(call)} answered ${call.name}() with an fd (Result.fd), which the ptrace transport cannot give the tracee (no counterpart of seccomp's ADDFD): the call fails with ENOSYS; use --transport unotify`;
 }
 
 // Memory of one stopped thread.
 class StopAccess implements TraceeMemory {
-  constructor(private readonly tracer: Tracer, private readonly binding: RawBinding, private readonly tid: number, private readonly call: () => Syscall) {}
+  constructor(private readonly tracer: Tracer, private readonly binding: RawBinding, private readonly tid: number) {}
   readString(addr: number, max?: number): string | null {
     return this.tracer.readString(this.tid, addr, max);
   }
@@ -71,8 +68,9 @@ class StopAccess implements TraceeMemory {
   arg64(index: number): bigint {
     return this.tracer.arg64(this.tid, index) ?? 0n;
   }
+  /** No fd can be installed: an engine reading an fd result's value sees ENOSYS (the transport says why). */
   injectFd(): number {
-    throw new FdResultRefused(this.call());
+    return -ENOSYS;
   }
 }
 
@@ -157,9 +155,8 @@ export class PtraceTransport {
         this.onExit(tid, b[a]!, b[a + 1] === 1);
         continue;
       }
-      let call!: Syscall;
-      const access = new StopAccess(this.tracer, this.binding, tid, () => call);
-      call = new Syscall(tid, nr, [b[a]!, b[a + 1]!, b[a + 2]!, b[a + 3]!, b[a + 4]!, b[a + 5]!], access);
+      const access = new StopAccess(this.tracer, this.binding, tid);
+      const call = new Syscall(tid, nr, [b[a]!, b[a + 1]!, b[a + 2]!, b[a + 3]!, b[a + 4]!, b[a + 5]!], access);
       async = this.dispatch(i, call) || async;
     }
     return async;
@@ -224,8 +221,8 @@ export class PtraceTransport {
       return;
     }
     if (r.kind === 'fd') {
-      if (!r.injected) closeSync(r.localFd);
-      this.reporter.once(new FdResultRefused(call).message);
+      closeSync(r.localFd);
+      this.reporter.once(fdRefused(call));
       this.final(call.tid, { errno: ENOSYS });
       return;
     }
@@ -286,10 +283,10 @@ export class PtraceTransport {
   private fail(call: Syscall, e: unknown): void {
     if (!(e instanceof SyscallGoneError)) {
       const err = e as Error;
-      this.reporter.once(e instanceof FdResultRefused ? err.message : `engine error in ${call.name}(): ${err?.message ?? String(e)}`);
+      this.reporter.once(`engine error in ${call.name}(): ${err?.message ?? String(e)}`);
     }
     this.made.delete(call.tid);
-    this.final(call.tid, { errno: e instanceof FdResultRefused ? ENOSYS : ENGINE_FAILURE_ERRNO });
+    this.final(call.tid, { errno: ENGINE_FAILURE_ERRNO });
   }
 
   /** The calls engines have held for at least `minMs` (see UnotifyTransport.heldCalls). */
