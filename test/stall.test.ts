@@ -1,10 +1,13 @@
 // One tracee that gets no CPU must not stall the others. Installing an fd (ADDFD) waits until the
 // target thread runs and takes it; that wait runs on a worker thread of the addon, so the thread
-// that serves everyone goes on. Tracee A (test/programs/stall.c) is put in a CPU cgroup with the
-// smallest quota (1 ms per second) while a thread of it spins, so A is throttled when its emulated
-// open is answered; tracee B keeps making notified calls, which the engine counts while A's fd is
-// not installed yet.
-import { mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync, existsSync } from 'node:fs';
+// that serves everyone goes on. When its emulated open is answered, tracee A (test/programs/stall.c)
+// is moved to a CPU where a real-time task spins, so it cannot run and take its fd (fair tasks get
+// that CPU back only after the kernel's real-time limit, sched_rt_runtime_us, 950 ms of each second
+// here); the supervisor and tracee B stay on the other CPUs, and B's notified calls are counted
+// while A's fd is not installed yet. (A CPU cgroup's quota no longer does it: since Linux 6.18 a
+// throttled task runs on in the kernel until it returns to user space, so it installs the fd.)
+import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,47 +15,6 @@ import { supervise, Result, Reporter, type Engine } from '../src/index.js';
 import { ROOT } from './helpers.js';
 
 const STALL = path.join(ROOT, 'test', 'build', 'stall');
-
-interface CpuCgroup {
-  dir: string;
-  /** Allows `us` of CPU per `periodUs`. */
-  limit(us: number, periodUs: number): void;
-  /** Times the group was throttled so far. */
-  throttled(): number;
-  remove(): void;
-}
-
-/** A new CPU-limited cgroup: cgroup v1's cpu controller, or cgroup v2's cpu.max. */
-function cpuCgroup(name: string): CpuCgroup | undefined {
-  for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
-    const [, mnt, type, opts] = line.split(' ');
-    if (type === 'cgroup' && opts!.split(',').includes('cpu')) {
-      const dir = path.join(mnt!, name);
-      mkdirSync(dir);
-      return {
-        dir,
-        limit: (us, periodUs) => {
-          writeFileSync(path.join(dir, 'cpu.cfs_period_us'), String(periodUs));
-          writeFileSync(path.join(dir, 'cpu.cfs_quota_us'), String(us));
-        },
-        throttled: () => Number(/nr_throttled (\d+)/.exec(readFileSync(path.join(dir, 'cpu.stat'), 'utf8'))![1]),
-        remove: () => rmdirSync(dir),
-      };
-    }
-    if (type === 'cgroup2' && existsSync(path.join(mnt!, 'cgroup.controllers')) && readFileSync(path.join(mnt!, 'cgroup.controllers'), 'utf8').split(/\s/).includes('cpu')) {
-      writeFileSync(path.join(mnt!, 'cgroup.subtree_control'), '+cpu');
-      const dir = path.join(mnt!, name);
-      mkdirSync(dir);
-      return {
-        dir,
-        limit: (us, periodUs) => writeFileSync(path.join(dir, 'cpu.max'), `${us} ${periodUs}`),
-        throttled: () => Number(/nr_throttled (\d+)/.exec(readFileSync(path.join(dir, 'cpu.stat'), 'utf8'))![1]),
-        remove: () => rmdirSync(dir),
-      };
-    }
-  }
-  return undefined;
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -64,11 +26,38 @@ function fdCount(pid: number): number {
   }
 }
 
+/** The CPUs a process may run on, as taskset's list ("0,1" or "0-3"). */
+function cpuList(pid: number): string {
+  return execFileSync('taskset', ['-c', '-p', String(pid)], { encoding: 'utf8' }).trim().split(': ')[1]!;
+}
+
+/** Pins every thread of `pid` to `cpus`. */
+function pin(pid: number, cpus: string): void {
+  execFileSync('taskset', ['-a', '-c', '-p', cpus, String(pid)], { stdio: 'ignore' });
+}
+
+/** The scheduling policy and CPU of a running process (/proc/PID/stat fields 41 and 39). */
+function schedOf(pid: number): { policy: number; cpu: number } | undefined {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return { policy: Number(rest[38]), cpu: Number(rest[36]) };
+  } catch {
+    return undefined;
+  }
+}
+
 describe('a tracee without CPU does not stall the others', () => {
-  it('while A (cgroup-throttled) has not taken its emulated open\'s fd, B\'s calls are served', async () => {
-    const cg = cpuCgroup(`sysvisor-stall-${process.pid}`);
-    // Probed, not skipped: this machine kind has the cpu controller (cgroup v1 here).
-    expect(cg, 'no cpu cgroup controller (v1 "cpu" or v2 cpu.max) is mounted').toBeDefined();
+  it('while A (starved by a real-time task on its CPU) has not taken its emulated open\'s fd, B\'s calls are served', async () => {
+    const ours = cpuList(process.pid);
+    const cpus = ours.split(',').flatMap((r) => {
+      const [a, b] = r.split('-').map(Number);
+      return b === undefined ? [a!] : Array.from({ length: b - a! + 1 }, (_, i) => a! + i);
+    });
+    // Probed, not skipped: this machine kind has 2 CPUs.
+    expect(cpus.length, 'needs two CPUs: one to starve A on, one for the rest').toBeGreaterThanOrEqual(2);
+    const hogCpu = cpus[cpus.length - 1]!;
+    const others = cpus.slice(0, -1).join(',');
     const dir = mkdtempSync(path.join(tmpdir(), 'sv-stall-'));
     const outFile = path.join(dir, 'out');
     const reports: string[] = [];
@@ -77,27 +66,37 @@ describe('a tracee without CPU does not stall the others', () => {
     let aPid = 0;
     let fdsAtAnswer = -1;
     let servedWhileAWaits = 0;
+    let hog: ChildProcess | undefined;
+    const stopHog = () => {
+      hog?.kill('SIGKILL');
+      hog = undefined;
+    };
     const engine: Engine = {
       name: 'stall',
       interests: [{ syscall: 'openat' }, { syscall: 'getppid' }],
       handle: async (call, next) => {
         if (call.name === 'openat' && call.string(1) === '/stall/target') {
           aPid = call.tid; // A's main thread: its pid
-          cg!.limit(1000, 1_000_000);
-          const before = cg!.throttled();
-          writeFileSync(path.join(cg!.dir, 'cgroup.procs'), String(aPid));
-          // A's spinning thread uses up the quota: from then on A runs again only next period.
-          while (cg!.throttled() === before) await sleep(5);
+          pin(aPid, String(hogCpu));
+          // A spinner at real-time priority on A's CPU (it ends by itself after 5 s at the latest).
+          hog = spawn('taskset', ['-c', String(hogCpu), 'chrt', '-f', '50', process.execPath, '-e', 'const end = Date.now() + 5000; while (Date.now() < end);'], { stdio: 'ignore' });
+          for (;;) {
+            const s = hog.pid === undefined ? undefined : schedOf(hog.pid);
+            if (s && s.policy === 1 && s.cpu === hogCpu) break; // SCHED_FIFO, running on A's CPU
+            await sleep(5);
+          }
           fdsAtAnswer = fdCount(aPid);
           return Result.fd(openSync('/etc/hostname', 'r'), true);
         }
         if (call.name === 'getppid') {
-          if (fdsAtAnswer >= 0 && fdCount(aPid) === fdsAtAnswer) servedWhileAWaits++;
+          if (fdsAtAnswer >= 0 && fdCount(aPid) === fdsAtAnswer && ++servedWhileAWaits === 100) stopHog();
           return Result.value(1);
         }
         return next();
       },
     };
+    // The supervisor (and so the launcher and the tracees it starts) on the other CPUs.
+    pin(process.pid, others);
     try {
       const sup = supervise({ command: STALL, args: ['/stall/target', '/etc/hostname'], engines: [engine], reporter, env: { ...process.env, PROBE_OUT: outFile } });
       const st = await sup.done;
@@ -109,8 +108,9 @@ describe('a tracee without CPU does not stall the others', () => {
       // Before the wait moved off Node's thread, no call of anyone was served while A was stalled.
       expect(servedWhileAWaits).toBeGreaterThan(0);
     } finally {
+      stopHog();
+      pin(process.pid, ours);
       rmSync(dir, { recursive: true });
-      cg!.remove();
     }
   }, 120_000);
 });
