@@ -244,6 +244,11 @@ export interface RawBinding {
    */
   forgetTracee(request: { tid: number; wholeProcess?: boolean; rootChange?: boolean }): void;
   /**
+   * What the identity cache holds: thread identities, and processes alive whose root changed
+   * (pruned of the dead whenever it doubles). For the tests of its bounds.
+   */
+  traceeCacheSizes(): { cached: number; rootChanged: number };
+  /**
    * Writes into the tracee's memory (process_vm_writev: its page protections apply, as to the
    * kernel's own copy to user space): 0, -EFAULT where it could not write (nothing or part written),
    * or -errno (-ESRCH: gone). `length` bytes of `bytes` (default all).

@@ -88,6 +88,9 @@ interface CacheEntry {
 /** A scope's list of processes seen is pruned of the dead when it reaches this size. */
 const MEMBERS_PRUNE = 1024;
 
+/** The thread cache is pruned of threads gone when it reaches this size. */
+const CACHE_PRUNE = 1024;
+
 /** Cache entries are re-validated when older than one epoch (500-1000 ms). */
 const EPOCH_MS = 500;
 
@@ -96,6 +99,8 @@ export class ScopeTree {
   private readonly scopes = new Map<number, Scope>();
   private readonly owners = new Map<number, Scope>();
   private readonly cache = new Map<number, CacheEntry>();
+  /** The cache is pruned of threads gone when it reaches this size (see cacheSet). */
+  private cachePruneAt = CACHE_PRUNE;
   private nextId = 1;
   private epoch = 0;
   private ticker: ReturnType<typeof setInterval> | undefined;
@@ -142,7 +147,7 @@ export class ScopeTree {
     const scope = this.resolve(info.tgid === tid ? info : this.taskInfo(info.tgid) ?? info, 0);
     const entry: CacheEntry = { scope, tgid: info.tgid, start: info.start, checked: now };
     this.remember(scope, info.tgid, info.start);
-    this.cache.set(tid, entry);
+    this.cacheSet(tid, entry);
     return (entry.serves = this.serving(scope, info.tgid));
   }
 
@@ -162,7 +167,7 @@ export class ScopeTree {
     if (!parent) return this.root;
     if (cached && cached.start === parent.start) return cached.scope;
     const scope = this.resolve(parent, depth + 1);
-    this.cache.set(info.ppid, { scope, tgid: info.ppid, start: parent.start, checked: this.epoch });
+    this.cacheSet(info.ppid, { scope, tgid: info.ppid, start: parent.start, checked: this.epoch });
     this.remember(scope, info.ppid, parent.start);
     return scope;
   }
@@ -186,6 +191,22 @@ export class ScopeTree {
     const out: { pid: number; start: number }[] = [];
     for (const s of this.scopes.values()) if (s.lineage().includes(scope)) for (const [pid, start] of s.members) out.push({ pid, start });
     return out;
+  }
+
+  /** Entries in the thread cache (for the tests of its bound). */
+  cached(): number {
+    return this.cache.size;
+  }
+
+  // The cache has an entry per thread served while scopes exist, and the threads come and go:
+  // entries whose thread is gone (or whose id was reused) are dropped whenever it doubles, so it
+  // stays within twice the threads alive (plus CACHE_PRUNE), whatever the users inside make.
+  private cacheSet(tid: number, entry: CacheEntry): void {
+    if (this.cache.size >= this.cachePruneAt) {
+      for (const [t, e] of this.cache) if (this.taskInfo(t)?.start !== e.start) this.cache.delete(t);
+      this.cachePruneAt = Math.max(CACHE_PRUNE, 2 * this.cache.size);
+    }
+    this.cache.set(tid, entry);
   }
 
   // Remembered per scope (not in the cache, which every change clears), pruned of the dead.

@@ -142,6 +142,16 @@ Napi::Value ResetTraceeCacheJs(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// traceeCacheSizes() -> { cached, rootChanged }: what the identity cache holds.
+Napi::Value TraceeCacheSizesJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TraceeCacheSizes z = GetTraceeCacheSizes();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("cached", Napi::Number::New(env, (double)z.cached));
+  out.Set("rootChanged", Napi::Number::New(env, (double)z.root_changed));
+  return out;
+}
+
 }  // namespace
 
 void InitEmulate(Napi::Env env, Napi::Object exports) {
@@ -150,6 +160,7 @@ void InitEmulate(Napi::Env env, Napi::Object exports) {
   exports.Set("EMULATE_FALLBACK", Napi::Number::New(env, kFallback));
   exports.Set("forgetTracee", Napi::Function::New(env, ForgetTraceeJs, "forgetTracee"));
   exports.Set("resetTraceeCache", Napi::Function::New(env, ResetTraceeCacheJs, "resetTraceeCache"));
+  exports.Set("traceeCacheSizes", Napi::Function::New(env, TraceeCacheSizesJs, "traceeCacheSizes"));
   InitPathAs(env, exports);
   InitTask(env, exports);
   InitRewrite(env, exports);

@@ -135,8 +135,28 @@ struct Cached {
   uint64_t used = 0;
 };
 
-// Processes whose root may have changed since they were seen (chroot, setns...): for good.
-std::unordered_set<pid_t>* root_changed = new std::unordered_set<pid_t>();
+// Processes whose root may have changed since they were seen (chroot, setns...): for good, while
+// they live. Keyed by tgid with the process's start time; an unprivileged user can announce a root
+// change from as many processes as it can make (unshare needs no privilege), so the entries of
+// processes gone (or whose pid was reused) are dropped whenever the set doubles: it stays within
+// twice the live processes that announced one (plus kRootChangedPrune).
+constexpr size_t kRootChangedPrune = 64;
+std::unordered_map<pid_t, uint64_t>* root_changed = new std::unordered_map<pid_t, uint64_t>();
+size_t root_changed_prune_at = kRootChangedPrune;
+
+void NoteRootChange(pid_t tgid) {
+  uint64_t start = 0;
+  if (ReadStartTime(tgid, &start) < 0) return;  // gone: nothing of it is cached any more
+  if (root_changed->size() >= root_changed_prune_at) {
+    for (auto i = root_changed->begin(); i != root_changed->end();) {
+      uint64_t now = 0;
+      if (ReadStartTime(i->first, &now) < 0 || now != i->second) i = root_changed->erase(i);
+      else ++i;
+    }
+    root_changed_prune_at = std::max(kRootChangedPrune, 2 * root_changed->size());
+  }
+  (*root_changed)[tgid] = start;
+}
 
 // The supervisor's root: an O_PATH fd, its stat, its mount namespace.
 struct OwnRoot {
@@ -220,12 +240,14 @@ void ResetTraceeCache() {
   cache->clear();  // every pidfd closed, so the exit set is empty too
 }
 
+TraceeCacheSizes GetTraceeCacheSizes() { return {cache->size(), root_changed->size()}; }
+
 void ForgetTracee(pid_t tid, bool whole_process, bool root_change) {
   if (root_change) {
     Tracee t;
     auto it = cache->find(tid);
     pid_t tgid = it != cache->end() ? it->second.t.tgid : ReadTracee(tid, &t) == 0 ? t.tgid : 0;
-    if (tgid) root_changed->insert(tgid);
+    if (tgid) NoteRootChange(tgid);
   }
   if (!whole_process) {
     cache->erase(tid);

@@ -52,6 +52,12 @@ void ForgetTracee(pid_t tid, bool whole_process = false, bool root_change = fals
 // Empties the cache: whoever serves calls with USE_CACHE does it when the engines that see
 // credential changes may have changed (what happened while nobody watched is unknown).
 void ResetTraceeCache();
+// What the cache holds (the identities, the processes whose root changed), for the tests of its
+// bounds.
+struct TraceeCacheSizes {
+  size_t cached, root_changed;
+};
+TraceeCacheSizes GetTraceeCacheSizes();
 
 // While alive, the calling thread has the tracee's filesystem identity: fsuid/fsgid (or, for
 // access(2) semantics, its real uid/gid), supplementary groups, umask and effective capabilities

@@ -1,0 +1,82 @@
+// What the supervisor holds per process or thread it serves must not grow with the processes that
+// come and go (issue 8: what an unprivileged user can make the supervisor hold is bounded). Each
+// structure keyed by pid or tid is fed real processes that then exit, and must keep only the live.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { Result } from '../src/chain/result.js';
+import { loadBinding } from '../src/native/load.js';
+import { ScopeTree } from '../src/scopes/tree.js';
+import { taskInfoFn } from '../src/transports/unotify/supervise.js';
+
+const binding = loadBinding();
+
+/** `n` live processes (`sleep 60`), children of one shell that reaps them as they die. */
+interface Batch {
+  shell: ChildProcess;
+  pids: number[];
+}
+
+async function sleepers(n: number): Promise<Batch> {
+  const shell = spawn('sh', ['-c', `for i in $(seq ${n}); do sleep 60 & echo $!; done; wait`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const pids: number[] = [];
+  let buf = '';
+  for await (const chunk of shell.stdout!) {
+    buf += String(chunk);
+    const lines = buf.split('\n');
+    buf = lines.pop()!;
+    pids.push(...lines.map(Number));
+    if (pids.length === n) break;
+  }
+  return { shell, pids };
+}
+
+/** Kills the batch and waits until every process of it is reaped (the shell then exits). */
+async function killAll(b: Batch): Promise<void> {
+  const gone = b.shell.exitCode === null ? once(b.shell, 'exit') : Promise.resolve();
+  for (const pid of b.pids) process.kill(pid, 'SIGKILL');
+  await gone;
+}
+
+describe('per-process state of the supervisor is bounded by the processes alive', () => {
+  it('the scope tree caches threads served only while they live (1300 processes, 100 alive)', async () => {
+    const tree = new ScopeTree([], () => Result.value(0), taskInfoFn(binding));
+    // A scope owned by this process: every child is its member, and the tree caches each one.
+    const scope = tree.push(tree.root, process.pid, []);
+    for (let round = 0; round < 12; round++) {
+      const batch = await sleepers(100);
+      for (const pid of batch.pids) expect(tree.scopeOf(pid)).toBe(scope);
+      await killAll(batch);
+    }
+    const alive = await sleepers(100);
+    try {
+      for (const pid of alive.pids) expect(tree.scopeOf(pid)).toBe(scope);
+      // 1200 processes gone, 100 alive: at most twice the live (or the prune threshold, 1024) + a batch.
+      expect(tree.cached()).toBeGreaterThanOrEqual(100);
+      expect(tree.cached()).toBeLessThanOrEqual(1024 + 100);
+    } finally {
+      await killAll(alive);
+      tree.pop(scope);
+    }
+  }, 120_000);
+
+  it('processes whose root changed are remembered only while they live (600 processes, 20 alive)', async () => {
+    const before = binding.traceeCacheSizes().rootChanged;
+    for (let round = 0; round < 20; round++) {
+      const batch = await sleepers(30);
+      // What unreal does on entry of chroot, pivot_root, unshare or setns.
+      for (const pid of batch.pids) binding.forgetTracee({ tid: pid, rootChange: true });
+      await killAll(batch);
+    }
+    const alive = await sleepers(20);
+    try {
+      for (const pid of alive.pids) binding.forgetTracee({ tid: pid, rootChange: true });
+      const after = binding.traceeCacheSizes().rootChanged;
+      expect(after - before).toBeGreaterThanOrEqual(20);
+      // 600 gone, 20 alive: pruned whenever it doubles (from 64).
+      expect(after - before).toBeLessThanOrEqual(64 + 30);
+    } finally {
+      await killAll(alive);
+    }
+  }, 120_000);
+});
