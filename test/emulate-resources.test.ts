@@ -5,11 +5,14 @@ import { sysvisor } from './helpers.js';
 
 describe('supervisor resources', () => {
   it('fds after 1000 processes served through /unreal: baseline + at most 10', async () => {
-    // The command's parent is the supervisor: count its fds before and after, from inside.
+    // The command's parent is the launcher, whose parent is the supervisor: count the
+    // supervisor's fds before and after, from inside.
     const script = [
-      'before=$(ls /proc/$PPID/fd | wc -l)',
+      'sup=$(awk \'/^PPid:/ { print $2 }\' /proc/$PPID/status)',
+      'test "$(cat /proc/$PPID/comm)" = sysvisor-launch || exit 3',
+      'before=$(ls /proc/$sup/fd | wc -l)',
       'for i in $(seq 1000); do cat /unreal/etc/hostname >/dev/null || exit 1; done',
-      'after=$(ls /proc/$PPID/fd | wc -l)',
+      'after=$(ls /proc/$sup/fd | wc -l)',
       'echo "$before $after"',
     ].join('; ');
     const r = await sysvisor(['run', '-e', 'unreal', '--', 'sh', '-c', script]);
