@@ -6,6 +6,7 @@ import { GOALS } from './goals.js';
 import type { RssResult, VariantResult } from './measure.js';
 import type { MicroResult } from './micro.js';
 import { reportEintr, type EintrResult } from './eintr.js';
+import { reportSoak, type SoakResult } from './soak.js';
 import type { Variant } from './variants.js';
 
 export interface Report {
@@ -16,6 +17,8 @@ export interface Report {
   micro: readonly MicroResult[];
   /** EINTR rates, sysvisor and the C floor side by side (eintr.ts). */
   eintr: readonly EintrResult[];
+  /** The soak: checked calls from 8 threads, supervisor RSS (soak.ts); only when asked. */
+  soak?: SoakResult;
   /** Whether sysvisor's pump got SYNC_WAKE_UP (a string: why the probe failed). */
   sysvisorSync: boolean | string | undefined;
   quick: boolean;
@@ -96,6 +99,7 @@ export function report(rep: Report, out: (s: string) => void): void {
   }
 
   reportEintr(rep.eintr, rounds, out);
+  reportSoak(rep.soak, out);
 
   const goals = GOALS.map((g) => ({ id: g.id, text: g.text, result: g.evaluate(results, rss) }));
   const evaluated = goals.filter((g) => g.result !== undefined);
@@ -130,6 +134,7 @@ export function report(rep: Report, out: (s: string) => void): void {
     goals: Object.fromEntries(goals.map((g) => [g.id, g.result ? { text: g.text, ...g.result } : { text: g.text, skipped: true }])),
     micro: microResults,
     eintr: rep.eintr,
+    soak: rep.soak,
   };
   mkdirSync(path.dirname(jsonPath), { recursive: true });
   writeFileSync(jsonPath, JSON.stringify(json, null, 2) + '\n');

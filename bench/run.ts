@@ -19,10 +19,12 @@ import { BenchError, ensureHelpers, measure, peakRss, probeInProcess, probeSysvi
 import { micro } from './micro.js';
 import { report } from './report.js';
 import { measureEintr, type EintrResult } from './eintr.js';
+import { measureSoak, type SoakResult } from './soak.js';
 
 const USAGE = `usage: node dist/bench/run.js [--quick] [--only GROUP[,GROUP...]] [--rounds N] [--json FILE]
   --quick      fewer rounds and smaller N (a smoke run; figures are indicative only)
-  --only       run only these groups (${[...new Set([...VARIANTS.map((v) => v.group), 'micro', 'eintr'])].join(', ')})
+  --only       run only these groups (${[...new Set([...VARIANTS.map((v) => v.group), 'micro', 'eintr'])].join(', ')});
+               soak (10M checked calls, minutes) runs only when named
   --rounds N   interleaved rounds (default 5, quick 2)
   --json FILE  where to write the results (default bench/results/latest.json)
 `;
@@ -58,7 +60,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`bench: --rounds must be a positive integer\n`);
     return 2;
   }
-  const known = new Set([...VARIANTS.map((v) => v.group), 'micro', 'eintr']);
+  const known = new Set([...VARIANTS.map((v) => v.group), 'micro', 'eintr', 'soak']);
   const only = values.only?.flatMap((s) => s.split(',')).filter((s) => s !== '');
   for (const g of only ?? []) {
     if (!known.has(g)) {
@@ -88,8 +90,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const microResults = wanted('micro') ? (log('micro-benchmarks (tinybench)'), await micro(quick)) : [];
     const eintr: EintrResult[] = wanted('eintr') ? measureEintr(rounds, quick, log) : [];
+    const soak: SoakResult | undefined = only?.includes('soak') ? await measureSoak(quick, log) : undefined;
 
-    report({ variants, results, rss, micro: microResults, eintr, sysvisorSync, quick, rounds, groups: only ?? [...known], jsonPath }, out);
+    report({ variants, results, rss, micro: microResults, eintr, soak, sysvisorSync, quick, rounds, groups: only ?? [...known].filter((g) => g !== 'soak'), jsonPath }, out);
     return 0;
   } catch (e) {
     if (e instanceof BenchError) {
