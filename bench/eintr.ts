@@ -1,7 +1,8 @@
-// EINTR of notified calls under a 20 kHz SIGALRM whose handler lacks SA_RESTART (issue 8): a signal
-// that reaches a thread after its call was notified and before the supervisor received it
-// (NOTIF_RECV) interrupts the call; once received, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV lets only
-// a fatal signal end the wait. The rate therefore measures how fast a supervisor takes each call.
+// EINTR of notified calls under SIGALRM at ~20 kHz (every 25-75 µs, at random points of the
+// caller's loop: eintr.c) whose handler lacks SA_RESTART (issue 8): a signal that reaches a thread
+// after its call was notified and before the supervisor received it (NOTIF_RECV) interrupts the
+// call; once received, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV lets only a fatal signal end the wait.
+// The rate therefore measures the window before a supervisor takes each call.
 // Each pair compares sysvisor with the bare C supervisor (bench/build/floor --killable, blocking
 // RECV) notifying the same call, in interleaved rounds: machine load moves both together.
 import { spawnSync } from 'node:child_process';
@@ -86,7 +87,7 @@ export function measureEintr(rounds: number, quick: boolean, log: (s: string) =>
 export function reportEintr(res: readonly EintrResult[], rounds: number, out: (s: string) => void): void {
   if (res.length === 0) return;
   out('');
-  out(`EINTR of notified calls under a 20 kHz SIGALRM without SA_RESTART: % of calls, median of ${rounds} interleaved rounds`);
+  out(`EINTR of notified calls under SIGALRM every 25-75 µs (random phase) without SA_RESTART: % of calls, median of ${rounds} interleaved rounds`);
   out(table(
     ['calls', 'C floor %', 'sysvisor %', 'difference', 'window µs floor / sysvisor', 'rounds (floor / sysvisor)', 'wrong'],
     res.map((r) => [

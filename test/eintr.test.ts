@@ -1,4 +1,4 @@
-// A notified call that a signal interrupts (SIGALRM at 20 kHz, handler without SA_RESTART) gets
+// A notified call that a signal interrupts (SIGALRM every 25-75 µs, handler without SA_RESTART) gets
 // EINTR or its own correct result, never another: bench/build/eintr compares every result with the
 // one the call gives before the timer starts. The EINTR rate itself (a window the kernel leaves
 // before the supervisor takes a call) is a figure of `npm run bench`, not asserted here.
@@ -15,7 +15,7 @@ function parse(stdout: string): { eintr: number; calls: number; signals: number;
   return { eintr: Number(m[1]), calls: Number(m[2]), signals: Number(m[3]), wrong: Number(m[4]) };
 }
 
-describe('notified calls under a 20 kHz signal without SA_RESTART', () => {
+describe('notified calls under a ~20 kHz signal without SA_RESTART', () => {
   it('natively: no EINTR, no wrong result', async () => {
     const r = parse((await run(EINTR, [N, 'stat', '/etc/hostname'])).stdout);
     expect(r).toMatchObject({ eintr: 0, wrong: 0, calls: 20000 });
