@@ -3,7 +3,11 @@
 // structure keyed by pid or tid is fed real processes that then exit, and must keep only the live.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Reporter } from '../src/chain/report.js';
 import { Result } from '../src/chain/result.js';
 import { loadBinding } from '../src/native/load.js';
 import { ScopeTree } from '../src/scopes/tree.js';
@@ -38,7 +42,7 @@ async function killAll(b: Batch): Promise<void> {
   await gone;
 }
 
-describe('per-process state of the supervisor is bounded by the processes alive', () => {
+describe('what the supervisor holds per process served or message said is bounded', () => {
   it('the scope tree caches threads served only while they live (1300 processes, 100 alive)', async () => {
     const tree = new ScopeTree([], () => Result.value(0), taskInfoFn(binding));
     // A scope owned by this process: every child is its member, and the tree caches each one.
@@ -79,4 +83,33 @@ describe('per-process state of the supervisor is bounded by the processes alive'
       await killAll(alive);
     }
   }, 120_000);
+
+  it('the reporter counts the repeats of at most 1024 distinct messages (3000 made), each still said once', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sysvisor-report-'));
+    const file = path.join(dir, 'stderr');
+    const fd = openSync(file, 'w');
+    try {
+      const r = new Reporter(fd, '');
+      // An engine's error can name what the tracee passed: as many messages as the tree likes.
+      for (let i = 0; i < 3000; i++) {
+        r.once(`engine error in openat(): no such thing: /x/${i}`);
+        r.once(`engine error in openat(): no such thing: /x/${i}`);
+      }
+      r.once('the same again');
+      r.once('the same again');
+      expect(r.distinct()).toBeLessThanOrEqual(1024);
+      r.flushRepeats();
+      const lines = readFileSync(file, 'utf8').trim().split('\n');
+      // Every message once, every repeat summed once (as it is forgotten, or at the end).
+      for (const i of [0, 1999, 2999]) {
+        expect(lines.filter((l) => l === `engine error in openat(): no such thing: /x/${i}`)).toHaveLength(1);
+        expect(lines.filter((l) => l === `(1 more) engine error in openat(): no such thing: /x/${i}`)).toHaveLength(1);
+      }
+      expect(lines.filter((l) => l === '(1 more) the same again')).toHaveLength(1);
+      expect(lines).toHaveLength(2 * 3000 + 2);
+    } finally {
+      closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -3,6 +3,13 @@
 // tracee). An error that repeats is printed once and counted.
 import { writeSync } from 'node:fs';
 
+/**
+ * Distinct messages whose repeats are counted at once. Messages can name what the tracee passed
+ * (an engine's error), so past this the oldest is summed up and forgotten: what the supervisor
+ * holds stays bounded whatever the tree makes it say.
+ */
+const MAX_DISTINCT = 1024;
+
 export class Reporter {
   private seen = new Map<string, number>();
   constructor(private readonly fd = 2, private readonly prefix = 'sysvisor: ') {}
@@ -18,8 +25,18 @@ export class Reporter {
   /** Prints the first occurrence of each distinct message; later ones are only counted. */
   once(text: string): void {
     const n = this.seen.get(text) ?? 0;
+    if (n === 0 && this.seen.size >= MAX_DISTINCT) {
+      const [oldest, count] = this.seen.entries().next().value!;
+      if (count > 1) this.line(`(${count - 1} more) ${oldest}`);
+      this.seen.delete(oldest);
+    }
     this.seen.set(text, n + 1);
     if (n === 0) this.line(text);
+  }
+
+  /** Distinct messages being counted (for the tests of its bound). */
+  distinct(): number {
+    return this.seen.size;
   }
 
   /** Summary of repeats, at the end. */
