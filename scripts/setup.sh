@@ -18,6 +18,7 @@ need_cmd cc gcc
 need_cmd strace strace
 need_cmd proot proot
 need_cmd runc runc
+need_cmd crun crun
 need_cmd busybox busybox-static
 need_cmd python3 python3
 need_file /usr/include/bpf/libbpf.h libbpf-dev
