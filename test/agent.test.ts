@@ -1,145 +1,71 @@
-// `sysvisor agent`: the OCI seccomp agent, with real runc containers (busybox rootfs) on the real
+// `sysvisor agent`: the OCI seccomp agent, with real runc and crun containers (busybox rootfs) on the real
 // kernel, and a small C client for the messages a runtime would never send.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
-import { CLI, ROOT, run, sysvisor, type RunResult } from './helpers.js';
+import { ROOT, run, sysvisor } from './helpers.js';
+import { Agent, bundle as ociBundle, countRows, deleteIn, HOSTNAME, makeRootfs, ONLY_HERE, runIn, RUNTIMES, runtimeCommand, startAgent as start, type BundleOptions, type Runtime } from './oci.js';
 import { AgentServer } from '../src/transports/agent/server.js';
 import { Reporter } from '../src/chain/report.js';
 import { loadBinding } from '../src/native/load.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sv-agent-'));
-const ROOTFS = path.join(dir, 'rootfs');
+let ROOTFS = '';
 // Test programs (test/programs/, built by its Makefile): sendfds, a client for what runc would never
 // send; capdrop, which drops DAC capabilities between two opens (static: it runs in the rootfs).
 const SENDFDS = path.join(ROOT, 'test', 'build', 'sendfds');
-const HOSTNAME = 'sv-container';
-const ONLY_HERE = 'only in the container';
-const ids: string[] = [];
-const agents: ChildProcess[] = [];
+const made: [Runtime, string][] = [];
+const agents: Agent[] = [];
 let nextId = 0;
 
 beforeAll(() => {
-  for (const d of ['bin', 'etc', 'proc', 'dev', 'sys', 'tmp']) mkdirSync(path.join(ROOTFS, d), { recursive: true });
-  copyFileSync('/bin/busybox', path.join(ROOTFS, 'bin', 'busybox'));
-  for (const applet of ['sh', 'cat', 'echo', 'ls', 'sleep', 'true']) symlinkSync('busybox', path.join(ROOTFS, 'bin', applet));
-  writeFileSync(path.join(ROOTFS, 'etc', 'hostname'), `${HOSTNAME}\n`);
-  writeFileSync(path.join(ROOTFS, 'etc', 'only-here'), `${ONLY_HERE}\n`);
-  writeFileSync(path.join(ROOTFS, 'etc', 'secret'), 'secret\n', { mode: 0o000 });
-  copyFileSync(path.join(ROOT, 'test', 'build', 'capdrop'), path.join(ROOTFS, 'bin', 'capdrop'));
-  chmodSync(path.join(ROOTFS, 'bin', 'capdrop'), 0o755);
+  ROOTFS = makeRootfs(dir);
 });
 
 afterAll(async () => {
-  for (const a of agents) if (a.exitCode === null && a.signalCode === null) a.kill('SIGKILL');
-  for (const id of ids) await run('runc', ['delete', '-f', id]);
+  for (const a of agents) a.kill();
+  for (const [rt, id] of made) await deleteIn(rt, id);
   rmSync(dir, { recursive: true, force: true });
 });
 
-function newId(): string {
+function newId(rt: Runtime = 'runc'): string {
   const id = `sv-agent-${process.pid}-${nextId++}`;
-  ids.push(id);
+  made.push([rt, id]);
   return id;
 }
 
-interface BundleOptions {
-  /** The container's seccomp listener socket (none: no seccomp section at all). */
-  socket?: string;
-  notify?: readonly string[];
-  /** Capabilities added to the default set of `runc spec`. */
-  caps?: readonly string[];
-  /** The process's argv instead of sh -c SCRIPT. */
-  args?: readonly string[];
-}
+/** An OCI bundle running `sh -c SCRIPT` in the shared busybox rootfs. */
+const bundle = (script: string, o: BundleOptions = {}) => ociBundle(dir, ROOTFS, script, o);
 
-/** An OCI bundle from `runc spec`, running `sh -c SCRIPT` in the shared busybox rootfs. */
-function bundle(script: string, o: BundleOptions = {}): string {
-  const b = mkdtempSync(path.join(dir, 'bundle-'));
-  execFileSync('runc', ['spec', '--bundle', b]);
-  const config = JSON.parse(readFileSync(path.join(b, 'config.json'), 'utf8'));
-  config.process.args = o.args ?? ['sh', '-c', script];
-  for (const set of ['bounding', 'effective', 'permitted']) config.process.capabilities[set].push(...(o.caps ?? []));
-  config.process.terminal = false;
-  config.root = { path: ROOTFS, readonly: false };
-  if (o.socket) {
-    config.linux.seccomp = {
-      defaultAction: 'SCMP_ACT_ALLOW',
-      listenerPath: o.socket,
-      listenerMetadata: 'test',
-      architectures: ['SCMP_ARCH_X86_64'],
-      syscalls: [{ names: o.notify ?? ['getppid', 'openat'], action: 'SCMP_ACT_NOTIFY' }],
-    };
-  }
-  writeFileSync(path.join(b, 'config.json'), JSON.stringify(config, null, 1));
-  return b;
-}
-
-function runc(b: string, id: string, input?: string): Promise<RunResult> {
-  return run('runc', ['run', '--bundle', b, id], input === undefined ? {} : { input });
-}
-
-class Agent {
-  stderr = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  constructor(readonly child: ChildProcess) {
-    agents.push(child);
-    child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
-  }
-
-  /** Resolves with the match once stderr has a line matching `re`. */
-  async waitFor(re: RegExp, ms = 20_000): Promise<RegExpMatchArray> {
-    for (const end = Date.now() + ms; Date.now() < end; ) {
-      const m = this.stderr.match(re);
-      if (m) return m;
-      if (this.child.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`agent stderr never matched ${re}:\n${this.stderr}`);
-  }
-
-  async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    this.child.kill('SIGTERM');
-    return this.exited;
-  }
-}
-
-async function startAgent(socket: string, engines: readonly string[]): Promise<Agent> {
-  const args = [CLI, 'agent', '--socket', socket, ...engines.flatMap((e) => ['-e', e])];
-  const a = new Agent(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
-  await a.waitFor(/listening on /);
+async function startAgent(socket: string, engines: readonly string[], extra: readonly string[] = []): Promise<Agent> {
+  const a = await start(socket, engines, extra);
+  agents.push(a);
   return a;
 }
 
-/** Rows of the count table of container `id` in the agent's stderr. */
-function countRows(stderr: string, id: string): Map<string, number> {
-  const rows = new Map<string, number>();
-  const prefix = `[${id}] `;
-  for (const line of stderr.split('\n')) {
-    if (!line.startsWith(prefix)) continue;
-    const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(\d*)\s+(\w+)$/.exec(line.slice(prefix.length));
-    if (m) rows.set(m[3]!, Number(m[1]));
-  }
-  return rows;
-}
-
 const sock = (name: string) => path.join(dir, `${name}.sock`);
+const runc = (b: string, id: string, input?: string) => runIn('runc', b, id, input);
 
-describe('sysvisor agent with runc', () => {
+describe.each(RUNTIMES)('sysvisor agent with %s', (rt) => {
+  const runc = (b: string, id: string, input?: string) => runIn(rt, b, id, input);
+  const sock = (name: string) => path.join(dir, `${rt}-${name}.sock`);
+  // openat calls of the runtime's own init once the filter is on: runc opens its exec fifo
+  const initOpens = rt === 'runc' ? 1 : 0;
+
   it('serves a container with count: output and exit status unchanged, its calls counted, prefixed with its id', async () => {
     const S = sock('count');
     const script = 'cat /etc/hostname; cat /etc/only-here; echo data > /tmp/f && cat /tmp/f; ls /bin/cat; exit 3';
-    const native = await runc(bundle(script), newId());
+    const native = await runc(bundle(script), newId(rt));
     expect(native.code).toBe(3);
     expect(native.stdout).toBe(`${HOSTNAME}\n${ONLY_HERE}\ndata\n/bin/cat\n`);
 
     const agent = await startAgent(S, ['count:syscalls=openat,getppid,newfstatat']);
     expect(statSync(S).mode & 0o777).toBe(0o600);
     const b = bundle(script, { socket: S, notify: ['openat', 'getppid'] });
-    const id = newId();
+    const id = newId(rt);
     const served = await runc(b, id);
     expect(served).toEqual(native);
     const attached = await agent.waitFor(new RegExp(`sysvisor agent: container ${id} \\(pid (\\d+)\\) attached\\n`));
@@ -153,7 +79,7 @@ describe('sysvisor agent with runc', () => {
     expect(agent.stderr).toMatch(new RegExp(`sysvisor agent: ${id}: engine count: the container's seccomp filter does not notify newfstatat `));
 
     // Two containers at once: each its own engines and table.
-    const [id1, id2] = [newId(), newId()];
+    const [id1, id2] = [newId(rt), newId(rt)];
     const [r1, r2] = await Promise.all([runc(bundle('cat /etc/hostname', { socket: S }), id1), runc(bundle('cat /etc/hostname /etc/only-here', { socket: S }), id2)]);
     expect(r1).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n` });
     expect(r2).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n${ONLY_HERE}\n` });
@@ -171,7 +97,7 @@ describe('sysvisor agent with runc', () => {
     expect(readFileSync('/etc/hostname', 'utf8')).not.toBe(`${HOSTNAME}\n`);
     expect(existsSync('/etc/only-here')).toBe(false);
     const agent = await startAgent(S, ['unreal']);
-    const id = newId();
+    const id = newId(rt);
     const r = await runc(bundle('cat /unreal/etc/hostname /unreal/etc/only-here /unreal/unreal/etc/hostname; cat /etc/hostname', { socket: S }), id);
     expect(r).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n${ONLY_HERE}\n${HOSTNAME}\n${HOSTNAME}\n` });
     await agent.waitFor(new RegExp(`container ${id} done\\n`));
@@ -182,16 +108,16 @@ describe('sysvisor agent with runc', () => {
   it('-e unreal: emulated opens follow a capability drop, whether or not the filter notifies capset', async () => {
     const S = sock('caps');
     const caps = ['CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH'];
-    const native = await runc(bundle('', { caps, args: ['/bin/capdrop', '/etc/hostname', '/etc/secret'] }), newId());
+    const native = await runc(bundle('', { caps, args: ['/bin/capdrop', '/etc/hostname', '/etc/secret'] }), newId(rt));
     expect(native).toMatchObject({ code: 0, stdout: `/etc/hostname: ${HOSTNAME}\n/etc/secret: Permission denied\n` });
     const agent = await startAgent(S, ['unreal']);
     const args = ['/bin/capdrop', '/unreal/etc/hostname', '/unreal/etc/secret'];
     const expected = `/unreal/etc/hostname: ${HOSTNAME}\n/unreal/etc/secret: Permission denied\n`;
     // The filter does not notify capset: the agent must not let unreal cache identities.
-    expect(await runc(bundle('', { socket: S, caps, args, notify: ['openat'] }), newId())).toMatchObject({ code: 0, stdout: expected });
+    expect(await runc(bundle('', { socket: S, caps, args, notify: ['openat'] }), newId(rt))).toMatchObject({ code: 0, stdout: expected });
     // It does (with every call that changes credentials or the root): cached, and forgotten at capset.
     const notify = ['openat', 'setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid', 'setfsuid', 'setfsgid', 'setgroups', 'capset', 'execve', 'execveat', 'unshare', 'setns', 'chroot', 'pivot_root'];
-    expect(await runc(bundle('', { socket: S, caps, args, notify }), newId())).toMatchObject({ code: 0, stdout: expected });
+    expect(await runc(bundle('', { socket: S, caps, args, notify }), newId(rt))).toMatchObject({ code: 0, stdout: expected });
     expect(await agent.stop()).toEqual({ code: 0, signal: null });
   });
 
@@ -213,11 +139,11 @@ export default {
 `,
     );
     const agent = await startAgent(S, [`${mod}:value=4242`]);
-    const id = newId();
+    const id = newId(rt);
     // busybox sh sets $PPID from getppid()
     const r = await runc(bundle('echo $PPID', { socket: S }), id);
     expect(r).toMatchObject({ code: 0, stdout: '4242\n' });
-    const native = await runc(bundle('echo $PPID'), newId());
+    const native = await runc(bundle('echo $PPID'), newId(rt));
     expect(native.stdout).toBe('0\n');
     expect(await agent.stop()).toEqual({ code: 0, signal: null });
   });
@@ -247,20 +173,21 @@ export default {
     expect(agent.stderr.split('\n').filter((l) => l.startsWith('sysvisor agent: malformed message: '))).toHaveLength(cases.length - 1);
 
     // Still serving.
-    const id = newId();
+    const id = newId(rt);
     const r = await runc(bundle('cat /etc/hostname', { socket: S }), id);
     expect(r).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n` });
     await agent.waitFor(new RegExp(`container ${id} done\\n`));
-    expect(countRows(agent.stderr, id).get('openat')).toBeGreaterThanOrEqual(2);
+    expect(countRows(agent.stderr, id).get('openat')).toBeGreaterThanOrEqual(1 + initOpens);
     expect(await agent.stop()).toEqual({ code: 0, signal: null });
   });
 
   it('SIGTERM while a container runs: stops listening, closes its engines (table printed), exits 0', async () => {
     const S = sock('term');
     const agent = await startAgent(S, ['count:syscalls=openat']);
-    const id = newId();
+    const id = newId(rt);
     const b = bundle('cat /etc/hostname; read line; cat /etc/hostname; echo "cat=$?"', { socket: S });
-    const child = spawn('runc', ['run', '--bundle', b, id], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const [cmd, args] = runtimeCommand(rt, ['run', '--bundle', b, id]);
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
@@ -269,7 +196,7 @@ export default {
 
     expect(await agent.stop()).toEqual({ code: 0, signal: null });
     expect(agent.stderr).toMatch(new RegExp(`sysvisor agent: container ${id} detached\\n`));
-    expect(countRows(agent.stderr, id).get('openat')).toBeGreaterThanOrEqual(2);
+    expect(countRows(agent.stderr, id).get('openat')).toBeGreaterThanOrEqual(1 + initOpens);
     expect(existsSync(S)).toBe(false);
     // Without its agent, the container's notified calls fail with ENOSYS (the kernel's rule).
     child.stdin!.end('go\n');

@@ -16,6 +16,7 @@ import type { HeldCall } from '../transports/unotify/transport.js';
 import { runDemo } from './demo.js';
 import { requireKernel } from './kernel.js';
 import { agentCommand } from './agent.js';
+import { ociSeccompCommand } from './oci-seccomp.js';
 import { AddonError, loadBinding } from '../native/load.js';
 import { ControlCallError, ControlClient } from '../scopes/client.js';
 import { runNested, withCallerOutputs } from '../transports/unotify/nested.js';
@@ -46,6 +47,8 @@ const HELP = `usage: sysvisor run [--loadable NAME]... [--allow MODULE]... [--se
        sysvisor agent --socket PATH [-e ENGINE[:key=val,...]]...
                                             OCI seccomp agent: serves runc/crun containers
                                             (linux.seccomp.listenerPath = PATH)
+       sysvisor oci-seccomp -e ENGINE... [--socket PATH] [--merge config.json]
+                                            prints the linux.seccomp section for the agent
        sysvisor demo                        run the demonstration
        sysvisor --help | --version
 
@@ -278,6 +281,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await runDemo(reporter);
       case 'agent':
         return await agentCommand(rest);
+      case 'oci-seccomp':
+        return await ociSeccompCommand(rest);
       case '-h':
       case '--help':
       case 'help':
