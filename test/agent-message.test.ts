@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { AgentMessageError, isCompleteJson, parseContainerState } from '../src/transports/agent/message.js';
 import { containerSeccomp, unseenWarnings } from '../src/transports/agent/config.js';
+import { chooseProfile, parseProfiles, splitEngineList } from '../src/transports/agent/profiles.js';
 import { syscallNumber } from '../src/syscalls/table.js';
 import type { Engine } from '../src/chain/engine.js';
 
@@ -155,5 +156,35 @@ describe("agent: the container's config.json", () => {
       "engine b: the container's seccomp filter does not notify read (SCMP_ACT_NOTIFY in linux.seccomp), so it will not see them",
       "engine c wants every syscall; the container's seccomp filter notifies 2",
     ]);
+  });
+});
+
+describe('agent: profiles', () => {
+  const known = (n: string) => ['count', 'unreal', 'trace'].includes(n);
+  it('an engine list splits where an engine starts, not inside option lists', () => {
+    expect(splitEngineList('unreal', known)).toEqual(['unreal']);
+    expect(splitEngineList('count:syscalls=openat,getppid,unreal', known)).toEqual(['count:syscalls=openat,getppid', 'unreal']);
+    expect(splitEngineList('unreal,trace:o=/tmp/t,./mine.mjs:x=1,count', known)).toEqual(['unreal', 'trace:o=/tmp/t', './mine.mjs:x=1', 'count']);
+  });
+  it('--profile NAME=...: a name given twice adds to it; bad ones are usage errors', () => {
+    expect(parseProfiles(['a=unreal', 'b=count:syscalls=openat,getppid', 'a=trace'], known)).toEqual(
+      new Map([
+        ['a', ['unreal', 'trace']],
+        ['b', ['count:syscalls=openat,getppid']],
+      ]),
+    );
+    expect(() => parseProfiles(['unreal'], known)).toThrow(/^agent: --profile unreal: expected NAME=ENGINE/);
+    expect(() => parseProfiles(['a='], known)).toThrow(/expected NAME=ENGINE/);
+    expect(() => parseProfiles(['a b=unreal'], known)).toThrow(/bad profile name 'a b'/);
+    expect(() => parseProfiles(['default=unreal'], known)).toThrow(/'default' is the -e stack/);
+  });
+  it('listenerMetadata chooses: ignored without profiles; empty or default is the -e stack; unknown is undefined', () => {
+    const profiles = new Map([['files', ['unreal']]]);
+    expect(chooseProfile('anything', new Map())).toBe('default');
+    expect(chooseProfile('', profiles)).toBe('default');
+    expect(chooseProfile('default', profiles)).toBe('default');
+    expect(chooseProfile('files', profiles)).toBe('files');
+    expect(chooseProfile(' files\n', profiles)).toBe('files');
+    expect(chooseProfile('nope', profiles)).toBeUndefined();
   });
 });

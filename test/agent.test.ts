@@ -2,7 +2,7 @@
 // kernel, and a small C client for the messages a runtime would never send.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
@@ -68,9 +68,9 @@ describe.each(RUNTIMES)('sysvisor agent with %s', (rt) => {
     const id = newId(rt);
     const served = await runc(b, id);
     expect(served).toEqual(native);
-    const attached = await agent.waitFor(new RegExp(`sysvisor agent: container ${id} \\(pid (\\d+)\\) attached\\n`));
+    const attached = await agent.waitFor(new RegExp(`sysvisor agent: container ${id} \\(pid (\\d+)\\) attached, profile default\\n`));
     expect(Number(attached[1])).toBeGreaterThan(1);
-    await agent.waitFor(new RegExp(`sysvisor agent: container ${id} done\\n`));
+    await agent.waitFor(new RegExp(`sysvisor agent: container ${id} done \\(pid \\d+, profile default\\)\\n`));
     const rows = countRows(agent.stderr, id);
     // cat x3 opens its file, the shell opens /tmp/f; runc's init opens its exec fifo
     expect(rows.get('openat')).toBeGreaterThanOrEqual(4);
@@ -83,8 +83,8 @@ describe.each(RUNTIMES)('sysvisor agent with %s', (rt) => {
     const [r1, r2] = await Promise.all([runc(bundle('cat /etc/hostname', { socket: S }), id1), runc(bundle('cat /etc/hostname /etc/only-here', { socket: S }), id2)]);
     expect(r1).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n` });
     expect(r2).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n${ONLY_HERE}\n` });
-    await agent.waitFor(new RegExp(`container ${id1} done\\n`));
-    await agent.waitFor(new RegExp(`container ${id2} done\\n`));
+    await agent.waitFor(new RegExp(`container ${id1} done \\(pid \\d+, profile default\\)\\n`));
+    await agent.waitFor(new RegExp(`container ${id2} done \\(pid \\d+, profile default\\)\\n`));
     expect(countRows(agent.stderr, id2).get('openat')! - countRows(agent.stderr, id1).get('openat')!).toBe(1);
 
     expect(await agent.stop()).toEqual({ code: 0, signal: null });
@@ -100,7 +100,7 @@ describe.each(RUNTIMES)('sysvisor agent with %s', (rt) => {
     const id = newId(rt);
     const r = await runc(bundle('cat /unreal/etc/hostname /unreal/etc/only-here /unreal/unreal/etc/hostname; cat /etc/hostname', { socket: S }), id);
     expect(r).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n${ONLY_HERE}\n${HOSTNAME}\n${HOSTNAME}\n` });
-    await agent.waitFor(new RegExp(`container ${id} done\\n`));
+    await agent.waitFor(new RegExp(`container ${id} done \\(pid \\d+, profile default\\)\\n`));
     expect(await agent.stop()).toEqual({ code: 0, signal: null });
     expect(agent.stderr).not.toMatch(/sysvisor agent: .*error/i);
   });
@@ -176,7 +176,7 @@ export default {
     const id = newId(rt);
     const r = await runc(bundle('cat /etc/hostname', { socket: S }), id);
     expect(r).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n` });
-    await agent.waitFor(new RegExp(`container ${id} done\\n`));
+    await agent.waitFor(new RegExp(`container ${id} done \\(pid \\d+, profile default\\)\\n`));
     expect(countRows(agent.stderr, id).get('openat')).toBeGreaterThanOrEqual(1 + initOpens);
     expect(await agent.stop()).toEqual({ code: 0, signal: null });
   });
@@ -195,13 +195,67 @@ export default {
     while (!out.includes(HOSTNAME)) await new Promise((r) => setTimeout(r, 20));
 
     expect(await agent.stop()).toEqual({ code: 0, signal: null });
-    expect(agent.stderr).toMatch(new RegExp(`sysvisor agent: container ${id} detached\\n`));
+    expect(agent.stderr).toMatch(new RegExp(`sysvisor agent: container ${id} detached \\(pid \\d+, profile default\\)\\n`));
     expect(countRows(agent.stderr, id).get('openat')).toBeGreaterThanOrEqual(1 + initOpens);
     expect(existsSync(S)).toBe(false);
     // Without its agent, the container's notified calls fail with ENOSYS (the kernel's rule).
     child.stdin!.end('go\n');
     expect(await closed).toBe(0);
     expect(out).toBe(`${HOSTNAME}\ncat=1\n`);
+  });
+
+  it('profiles: listenerMetadata chooses the stack; an unknown one gets EPERM, in one line, and serving goes on', async () => {
+    const S = sock('profiles');
+    const agent = await startAgent(S, ['count:syscalls=openat'], ['--profile', 'files=unreal', '--profile', 'calls=count:syscalls=getppid,openat']);
+    const [idDefault, idFiles, idCalls, idUnknown] = [newId(rt), newId(rt), newId(rt), newId(rt)];
+    const script = (id: string) => `cat /unreal/etc/hostname 2>/dev/null || echo no-unreal; mkdir /tmp/${id} && echo made`;
+    const notify = ['openat', 'getppid', 'mkdir'];
+    expect(await runc(bundle(script(idDefault), { socket: S, notify, metadata: '' }), idDefault)).toMatchObject({ code: 0, stdout: 'no-unreal\nmade\n' });
+    expect(await runc(bundle(script(idFiles), { socket: S, notify, metadata: 'files' }), idFiles)).toMatchObject({ code: 0, stdout: `${HOSTNAME}\nmade\n` });
+    expect(await runc(bundle('echo $PPID', { socket: S, notify, metadata: 'calls' }), idCalls)).toMatchObject({ code: 0, stdout: '0\n' });
+    // Unknown: its notified calls (mkdir only here) fail with EPERM.
+    const refused = await runc(bundle(`mkdir /tmp/${idUnknown} || echo refused`, { socket: S, notify: ['mkdir'], metadata: 'nope' }), idUnknown);
+    expect(refused).toMatchObject({ code: 0, stdout: 'refused\n' });
+    expect(refused.stderr).toMatch(/Operation not permitted/);
+    for (const [id, p] of [[idDefault, 'default'], [idFiles, 'files'], [idCalls, 'calls'], [idUnknown, '\\(unknown\\)']])
+      await agent.waitFor(new RegExp(`container ${id} done \\(pid \\d+, profile ${p}\\)\\n`));
+    expect(agent.stderr.match(/unknown profile/g)).toHaveLength(1);
+    expect(agent.stderr).toContain(`sysvisor agent: container ${idUnknown}: unknown profile "nope" (listenerMetadata; known: default, files, calls): its notified calls get EPERM\n`);
+    expect(agent.stderr).toMatch(new RegExp(`container ${idFiles} \\(pid \\d+\\) attached, profile files\\n`));
+    expect(countRows(agent.stderr, idCalls).get('getppid')).toBe(1);
+    expect(countRows(agent.stderr, idDefault).has('getppid')).toBe(false);
+    expect(countRows(agent.stderr, idFiles).size).toBe(0); // no count engine in profile files
+    expect(await agent.stop()).toEqual({ code: 0, signal: null });
+  });
+
+  it('a container killed (SIGKILL) while a call waits: done, and the agent holds as many fds as before', async () => {
+    const S = sock('killed');
+    const agent = await startAgent(S, ['count:syscalls=openat,nanosleep,clock_nanosleep']);
+    const fds = () => readdirSync(`/proc/${agent.child.pid}/fd`).length;
+    // One container first: what the agent holds once warmed up (its addon, its pools).
+    const warm = newId(rt);
+    expect(await runc(bundle('cat /etc/hostname', { socket: S }), warm)).toMatchObject({ code: 0 });
+    await agent.waitFor(new RegExp(`container ${warm} done `));
+    const baseline = fds();
+    const id = newId(rt);
+    const [cmd, args] = runtimeCommand(rt, ['run', '--bundle', bundle('cat /etc/hostname; sleep 1000', { socket: S, notify: ['openat', 'nanosleep', 'clock_nanosleep'] }), id]);
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const closed = new Promise((resolve) => child.on('close', resolve));
+    await agent.waitFor(new RegExp(`container ${id} \\(pid \\d+\\) attached`));
+    expect(fds()).toBeGreaterThan(baseline); // its listener at least
+    const [kcmd, kargs] = runtimeCommand(rt, ['kill', id, 'KILL']);
+    // until the runtime's process is gone (a kill before the container runs may find it starting)
+    for (let gone = false; !gone; ) {
+      await run(kcmd, kargs);
+      gone = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 200))]);
+    }
+    await agent.waitFor(new RegExp(`container ${id} done \\(pid \\d+, profile default\\)\\n`));
+    await closed;
+    expect(fds()).toBe(baseline);
+    // still serving
+    const after = newId(rt);
+    expect(await runc(bundle('cat /etc/hostname', { socket: S }), after)).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n` });
+    expect(await agent.stop()).toEqual({ code: 0, signal: null });
   });
 });
 
@@ -232,7 +286,7 @@ describe('sysvisor agent: its socket and command line', () => {
     const agent = await startAgent(stale, [`count:syscalls=openat,o=${table}`]);
     const id = newId();
     expect(await runc(bundle('cat /etc/hostname', { socket: stale }), id)).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n` });
-    await agent.waitFor(new RegExp(`container ${id} done\\n`));
+    await agent.waitFor(new RegExp(`container ${id} done \\(pid \\d+, profile default\\)\\n`));
     expect(readFileSync(`${table}.${id}`, 'utf8')).toMatch(/^% time .*\n(.*\n)*.* \d+ +openat\n/);
     expect(agent.stderr).not.toContain(`[${id}]`);
     expect(await agent.stop()).toEqual({ code: 0, signal: null });
@@ -301,6 +355,10 @@ describe('sysvisor agent: its socket and command line', () => {
     const extra = await sysvisor(['agent', '--socket', sock('x'), 'stray']);
     expect(extra.code).toBe(2);
     expect(existsSync(sock('x'))).toBe(false);
+    const badProfile = await sysvisor(['agent', '--socket', sock('x'), '--profile', 'files']);
+    expect(badProfile).toMatchObject({ code: 2, stderr: 'sysvisor: agent: --profile files: expected NAME=ENGINE[:key=val,...],ENGINE...\n' });
+    const badProfileEngine = await sysvisor(['agent', '--socket', sock('x'), '--profile', 'files=count:syscalls=nosuchcall']);
+    expect(badProfileEngine).toMatchObject({ code: 2, stderr: "sysvisor: count: unknown syscall 'nosuchcall'\n" });
     const help = await sysvisor(['agent', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^usage: sysvisor agent --socket PATH/);

@@ -142,7 +142,7 @@ describe.each(RUNTIMES)('oci-seccomp output run by %s', (rt) => {
     setSeccompText(b, out.stdout);
     const id = newId(rt);
     expect(await runIn(rt, b, id)).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n${ONLY_HERE}\n${HOSTNAME}\n` });
-    await agentA.waitFor(new RegExp(`container ${id} done\\n`));
+    await agentA.waitFor(new RegExp(`container ${id} done \\(pid \\d+, profile default\\)\\n`));
     // the filter notifies all that unreal wants
     expect(agentA.stderr).not.toMatch(/does not notify/);
     expect(await agentA.stop()).toEqual({ code: 0, signal: null });
@@ -168,7 +168,7 @@ describe.each(RUNTIMES)('oci-seccomp output run by %s', (rt) => {
     const served = await runIn(rt, b, id);
     expect(served).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n${HOSTNAME}\nrefused\n` });
     expect(served.stderr).toContain('Operation not permitted');
-    await agentA.waitFor(new RegExp(`container ${id} done\\n`));
+    await agentA.waitFor(new RegExp(`container ${id} done \\(pid \\d+, profile default\\)\\n`));
     expect(countRows(agentA.stderr, id).get('openat')).toBeGreaterThanOrEqual(2);
     expect(countRows(agentA.stderr, id).has('mkdir')).toBe(false);
     expect(await agentA.stop()).toEqual({ code: 0, signal: null });
@@ -197,7 +197,7 @@ describe('oci-seccomp: write is notified only for crun', () => {
     setSeccompText(b, out.stdout);
     const id = newId('crun');
     expect(await runIn('crun', b, id)).toMatchObject({ code: 0, stdout: 'one\ntwo\n' });
-    await agentA.waitFor(new RegExp(`container ${id} done\\n`));
+    await agentA.waitFor(new RegExp(`container ${id} done \\(pid \\d+, profile default\\)\\n`));
     expect(countRows(agentA.stderr, id).get('write')).toBeGreaterThanOrEqual(2);
     expect(await agentA.stop()).toEqual({ code: 0, signal: null });
   });

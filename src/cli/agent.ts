@@ -6,15 +6,21 @@ import type { OutputSink } from '../chain/engine.js';
 import { Reporter } from '../chain/report.js';
 import { UsageError } from '../chain/errors.js';
 import { buildEngines, closeEngines } from '../engines/build.js';
-import { resolveSpecs } from './modules.js';
+import { modulePath, resolveSpecs } from './modules.js';
+import { isEngineName } from '../engines/registry.js';
+import { parseProfiles } from '../transports/agent/profiles.js';
 import { AgentServer } from '../transports/agent/server.js';
 
 export const AGENT_HELP = `usage: sysvisor agent --socket PATH [-e ENGINE[:key=val,...]]...
+                      [--profile NAME=ENGINE[:key=val,...],ENGINE...]...
 
 Serves as the seccomp agent of OCI runtimes (runc, crun): a container whose config.json has
 linux.seccomp.listenerPath = PATH (and SCMP_ACT_NOTIFY rules) is served by a fresh stack of the
 engines, outermost first, until its processes are gone. Engine outputs go to stderr with [ID] in
 front of each line, or with o=FILE to FILE.ID. Stops on SIGINT or SIGTERM (exit status 0).
+--profile NAME=...: another stack, for the containers whose listenerMetadata is NAME (empty
+metadata or 'default': the -e stack). A container naming an unknown profile gets EPERM for its
+notified calls (one line in the log); serving goes on. Without --profile, metadata is not read.
 `;
 
 // Engines are created per container; this trial build checks names and options once, at start.
@@ -33,6 +39,7 @@ export async function agentCommand(argv: readonly string[]): Promise<number> {
     options: {
       socket: { type: 'string' },
       engine: { type: 'string', short: 'e', multiple: true },
+      profile: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -45,8 +52,14 @@ export async function agentCommand(argv: readonly string[]): Promise<number> {
   if (!values.socket) throw new UsageError('agent: missing --socket PATH');
   const specs = await resolveSpecs(values.engine ?? []);
   checkSpecs(specs);
+  const profiles = new Map<string, string[]>();
+  for (const [name, list] of parseProfiles(values.profile ?? [], (n) => isEngineName(n) || modulePath(n) !== undefined)) {
+    const resolved = await resolveSpecs(list);
+    checkSpecs(resolved);
+    profiles.set(name, resolved);
+  }
   const reporter = new Reporter(2, 'sysvisor agent: ');
-  const server = await AgentServer.listen({ socketPath: values.socket, specs, reporter });
+  const server = await AgentServer.listen({ socketPath: values.socket, specs, profiles, reporter });
   reporter.line(`listening on ${values.socket}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());

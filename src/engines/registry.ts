@@ -19,6 +19,11 @@ export function builtinEngines(): readonly EngineFactory[] {
   return [...BUILTINS.values()];
 }
 
+/** Is `name` a registered engine (built-in or module)? */
+export function isEngineName(name: string): boolean {
+  return BUILTINS.has(name);
+}
+
 export function findEngine(name: string): EngineFactory {
   const f = BUILTINS.get(name);
   if (!f) throw new UsageError(`unknown engine '${name}' (known: ${[...BUILTINS.keys()].join(', ')})`);

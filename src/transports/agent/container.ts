@@ -14,6 +14,10 @@ import { CRED_SYSCALLS } from '../../chain/emulate/index.js';
 import { serveListener, type ServedListener } from '../unotify/supervise.js';
 import { containerSeccomp, unseenWarnings, type ContainerSeccomp } from './config.js';
 import type { ContainerProcessState } from './message.js';
+import { Result } from '../../chain/result.js';
+import { ERRNO } from '../../syscalls/errno.js';
+
+const EPERM = ERRNO['EPERM']!;
 
 /** Every x86_64 syscall number: the notified set when the container's config cannot be read. */
 const ALL_SYSCALLS = SYSCALLS.flatMap((name, nr) => (name ? [nr] : []));
@@ -70,10 +74,20 @@ export interface ContainerOptions {
   state: ContainerProcessState;
   /** Every fd received with the state (SCM_RIGHTS order); the session owns them from now on. */
   fds: readonly number[];
-  /** Engine specs, outermost first (module paths already registered under their names). */
-  specs: readonly string[];
-  /** The agent's own lines: `container ID (pid N) attached`, `container ID done`. */
+  /**
+   * Engine specs, outermost first (module paths already registered under their names); undefined
+   * when the container named no known profile: its notified calls then get EPERM.
+   */
+  specs: readonly string[] | undefined;
+  /** The profile's name, for the agent's lines. */
+  profile: string;
+  /** The agent's own lines: `container ID (pid N) attached, profile P`, `container ID done (...)`. */
   reporter: Reporter;
+}
+
+/** The only engine of a container whose profile is unknown: every notified call fails with EPERM. */
+function refuseEngine(): Engine {
+  return { name: 'refuse', interests: 'all', handle: () => Result.error(EPERM) };
 }
 
 export class ContainerSession {
@@ -105,7 +119,7 @@ export class ContainerSession {
     const seccomp = readContainerSeccomp(o.state.state.bundle);
     this.credentialsSeen = seccomp !== undefined && CRED_SYSCALLS.every((s) => seccomp.notified.has(syscallNumber(s)!));
     try {
-      this.engines = buildEngines(o.specs, this.reporter, { openOutput: containerOutput(this.id) });
+      this.engines = o.specs ? buildEngines(o.specs, this.reporter, { openOutput: containerOutput(this.id) }) : [refuseEngine()];
     } catch (e) {
       this.closeFds([listener, ...this.otherFds]);
       throw new Error(`cannot create the engines: ${(e as Error).message}`);
@@ -115,7 +129,7 @@ export class ContainerSession {
         binding: o.binding,
         listener,
         engines: this.engines,
-        specs: o.specs,
+        specs: o.specs ?? ['refuse'],
         reporter: this.reporter,
         // runc 1.1 installs the filter without SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV unless asked.
         emulation: { killableWait: seccomp?.killableWait ?? false, report: (l) => this.reporter.once(l) },
@@ -128,8 +142,8 @@ export class ContainerSession {
       void closeEngines(this.engines, this.reporter);
       throw new Error(`cannot serve its seccomp listener: ${(e as Error).message}`);
     }
-    o.reporter.line(`container ${this.id} (pid ${this.pid}) attached`);
-    if (seccomp) {
+    o.reporter.line(`container ${this.id} (pid ${this.pid}) attached, profile ${o.profile}`);
+    if (seccomp && o.specs) {
       for (const line of unseenWarnings(this.engines, seccomp.notified)) this.reporter.line(line);
       if (seccomp.foreignArchitectures.length)
         this.reporter.line(`its seccomp filter may notify calls of ${seccomp.foreignArchitectures.join(', ')}: the engines understand x86_64 calls only`);
@@ -155,7 +169,7 @@ export class ContainerSession {
     this.closeFds(this.otherFds);
     await closeEngines(this.engines, this.reporter);
     this.reporter.flushRepeats();
-    this.o.reporter.line(`container ${this.id} ${how}`);
+    this.o.reporter.line(`container ${this.id} ${how} (pid ${this.pid}, profile ${this.o.profile})`);
     this.resolveDone();
   }
 

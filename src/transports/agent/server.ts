@@ -14,6 +14,7 @@ import { loadBinding, type RawBinding } from '../../native/load.js';
 import { Reporter } from '../../chain/report.js';
 import { AgentMessageError, isCompleteJson, parseContainerState } from './message.js';
 import { ContainerSession } from './container.js';
+import { chooseProfile, DEFAULT_PROFILE } from './profiles.js';
 
 /** What /proc/self/fd/N of a seccomp listener links to. */
 const SECCOMP_LISTENER = 'anon_inode:seccomp notify';
@@ -25,6 +26,8 @@ export interface AgentOptions {
   socketPath: string;
   /** Engine specs, outermost first (module paths already registered under their names). */
   specs: readonly string[];
+  /** Named stacks a container chooses by its listenerMetadata (profiles.ts). */
+  profiles?: ReadonlyMap<string, readonly string[]>;
   binding?: RawBinding;
   /** The agent's lines; default prefix `sysvisor agent: `. */
   reporter?: Reporter;
@@ -166,6 +169,7 @@ export class AgentServer {
     readonly socketPath: string,
     private readonly binding: RawBinding,
     private readonly specs: readonly string[],
+    private readonly profiles: ReadonlyMap<string, readonly string[]>,
     private readonly reporter: Reporter,
     limits: { maxBytes: number; timeoutMs: number },
     /** Inode of the socket file created, so that only it is ever removed. */
@@ -203,7 +207,7 @@ export class AgentServer {
     });
     chmodSync(o.socketPath, 0o600);
     const limits = { maxBytes: o.maxMessageBytes ?? 1 << 20, timeoutMs: o.messageTimeoutMs ?? 10_000 };
-    return new AgentServer(server, o.socketPath, binding, o.specs, reporter, limits, lstatSync(o.socketPath).ino);
+    return new AgentServer(server, o.socketPath, binding, o.specs, o.profiles ?? new Map(), reporter, limits, lstatSync(o.socketPath).ino);
   }
 
   // Node removes the socket file when the server closes; make sure, without touching another's.
@@ -258,9 +262,13 @@ export class AgentServer {
       this.reporter.line(`malformed message: container ${id}: seccompFd is not a seccomp listener (${kind})`);
       return;
     }
+    const profile = chooseProfile(state.metadata, this.profiles);
+    if (profile === undefined)
+      this.reporter.line(`container ${id}: unknown profile ${JSON.stringify(state.metadata.slice(0, 64))} (listenerMetadata; known: ${[DEFAULT_PROFILE, ...this.profiles.keys()].join(', ')}): its notified calls get EPERM`);
+    const specs = profile === undefined ? undefined : profile === DEFAULT_PROFILE ? this.specs : this.profiles.get(profile)!;
     let session: ContainerSession;
     try {
-      session = new ContainerSession({ binding: this.binding, state, fds: r.fds, specs: this.specs, reporter: this.reporter });
+      session = new ContainerSession({ binding: this.binding, state, fds: r.fds, specs, profile: profile ?? '(unknown)', reporter: this.reporter });
     } catch (e) {
       this.reporter.line(`container ${id}: ${(e as Error).message}`); // its fds are closed
       return;
