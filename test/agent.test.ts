@@ -228,6 +228,41 @@ export default {
     expect(await agent.stop()).toEqual({ code: 0, signal: null });
   });
 
+  it('--metrics FILE: per-container calls, errors and time in the Prometheus text format', async () => {
+    const S = sock('metrics');
+    const M = path.join(dir, `${rt}-metrics.prom`);
+    const agent = await startAgent(S, ['unreal'], ['--metrics', M]);
+    const id = newId(rt);
+    const b = bundle('cat /unreal/etc/hostname; cat /unreal/nonexistent; read line; echo "$line"', { socket: S });
+    const [cmd, args] = runtimeCommand(rt, ['run', '--bundle', b, id]);
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const value = (text: string, name: string) => Number(new RegExp(`^${name}\\{container="${id}",profile="default"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    let text = '';
+    // rewritten every 5 s: until it shows both opens of the container
+    for (const end = Date.now() + 30_000; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+      text = existsSync(M) ? readFileSync(M, 'utf8') : '';
+      if (value(text, 'sysvisor_agent_call_errors_total') >= 1) break;
+    }
+    expect(text).toMatch(/^# TYPE sysvisor_agent_calls_total counter$/m);
+    expect(text).toMatch(/^sysvisor_agent_containers 1$/m);
+    expect(value(text, 'sysvisor_agent_calls_total')).toBeGreaterThanOrEqual(2);
+    expect(value(text, 'sysvisor_agent_call_errors_total')).toBeGreaterThanOrEqual(1);
+    expect(value(text, 'sysvisor_agent_call_seconds_total')).toBeGreaterThan(0);
+    child.stdin!.end('bye\n');
+    expect(await closed).toBe(0);
+    expect(out).toBe(`${HOSTNAME}\nbye\n`);
+    await agent.waitFor(new RegExp(`container ${id} done `));
+    expect(await agent.stop()).toEqual({ code: 0, signal: null });
+    // at exit: no container left in the file
+    const last = readFileSync(M, 'utf8');
+    expect(last).toMatch(/^sysvisor_agent_containers 0$/m);
+    expect(last).not.toContain(id);
+    expect(existsSync(`${M}.tmp`)).toBe(false);
+  });
+
   it('a container killed (SIGKILL) while a call waits: done, and the agent holds as many fds as before', async () => {
     const S = sock('killed');
     const agent = await startAgent(S, ['count:syscalls=openat,nanosleep,clock_nanosleep']);
@@ -320,6 +355,31 @@ describe('sysvisor agent: its socket and command line', () => {
     await server.close();
     expect(existsSync(S)).toBe(false);
     expect(lines).toHaveLength(2);
+  });
+
+  it('bad connections in a burst: the first lines of a window, then one line with how many more', async () => {
+    const lines: string[] = [];
+    const reporter = new (class extends Reporter {
+      override line(text: string): void {
+        lines.push(text);
+      }
+    })();
+    const S = sock('burst');
+    const server = await AgentServer.listen({ socketPath: S, specs: [], reporter, badLines: { lines: 3, windowMs: 4000 } });
+    const garbage = () =>
+      new Promise<void>((resolve) => {
+        const c = net.connect(S, () => c.end('not json'));
+        c.on('error', () => {});
+        c.on('close', () => resolve());
+      });
+    for (let i = 0; i < 7; i++) await garbage();
+    for (const end = Date.now() + 10_000; lines.length < 4 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+    expect(lines).toEqual([...Array(3).fill('malformed message: not JSON: "not json"'), '4 more bad connection(s) in 4 s, not shown one by one']);
+    await garbage(); // a new window
+    for (const end = Date.now() + 10_000; lines.length < 5 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+    expect(lines.at(-1)).toBe('malformed message: not JSON: "not json"');
+    await server.close();
+    expect(lines).toHaveLength(5);
   });
 
   it('recvWithFds and FdPoll check their arguments; errors name the syscall', () => {

@@ -9,10 +9,11 @@ import { buildEngines, closeEngines } from '../engines/build.js';
 import { modulePath, resolveSpecs } from './modules.js';
 import { isEngineName } from '../engines/registry.js';
 import { parseProfiles } from '../transports/agent/profiles.js';
+import { MetricsFile } from '../transports/agent/metrics.js';
 import { AgentServer } from '../transports/agent/server.js';
 
 export const AGENT_HELP = `usage: sysvisor agent --socket PATH [-e ENGINE[:key=val,...]]...
-                      [--profile NAME=ENGINE[:key=val,...],ENGINE...]...
+                      [--profile NAME=ENGINE[:key=val,...],ENGINE...]... [--metrics FILE]
 
 Serves as the seccomp agent of OCI runtimes (runc, crun): a container whose config.json has
 linux.seccomp.listenerPath = PATH (and SCMP_ACT_NOTIFY rules) is served by a fresh stack of the
@@ -21,6 +22,9 @@ front of each line, or with o=FILE to FILE.ID. Stops on SIGINT or SIGTERM (exit 
 --profile NAME=...: another stack, for the containers whose listenerMetadata is NAME (empty
 metadata or 'default': the -e stack). A container naming an unknown profile gets EPERM for its
 notified calls (one line in the log); serving goes on. Without --profile, metadata is not read.
+--metrics FILE: per-container counts of the calls that reached the engines, of those answered
+with an error, and the time spent on them, in the Prometheus text format, rewritten every 5 s
+(node_exporter's textfile collector).
 `;
 
 // Engines are created per container; this trial build checks names and options once, at start.
@@ -40,6 +44,7 @@ export async function agentCommand(argv: readonly string[]): Promise<number> {
       socket: { type: 'string' },
       engine: { type: 'string', short: 'e', multiple: true },
       profile: { type: 'string', multiple: true },
+      metrics: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -59,12 +64,20 @@ export async function agentCommand(argv: readonly string[]): Promise<number> {
     profiles.set(name, resolved);
   }
   const reporter = new Reporter(2, 'sysvisor agent: ');
-  const server = await AgentServer.listen({ socketPath: values.socket, specs, profiles, reporter });
+  const metrics = values.metrics === undefined ? undefined : new MetricsFile(values.metrics, reporter);
+  let server: AgentServer;
+  try {
+    server = await AgentServer.listen({ socketPath: values.socket, specs, profiles, reporter, metrics });
+  } catch (e) {
+    metrics?.close();
+    throw e;
+  }
   reporter.line(`listening on ${values.socket}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
   await server.close();
+  metrics?.close();
   return 0;
 }

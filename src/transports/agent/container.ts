@@ -14,6 +14,7 @@ import { CRED_SYSCALLS } from '../../chain/emulate/index.js';
 import { serveListener, type ServedListener } from '../unotify/supervise.js';
 import { containerSeccomp, unseenWarnings, type ContainerSeccomp } from './config.js';
 import type { ContainerProcessState } from './message.js';
+import { meterEngine, type ContainerCounts, type MetricsFile } from './metrics.js';
 import { Result } from '../../chain/result.js';
 import { ERRNO } from '../../syscalls/errno.js';
 
@@ -81,6 +82,8 @@ export interface ContainerOptions {
   specs: readonly string[] | undefined;
   /** The profile's name, for the agent's lines. */
   profile: string;
+  /** Per-container counts for --metrics. */
+  metrics?: MetricsFile;
   /** The agent's own lines: `container ID (pid N) attached, profile P`, `container ID done (...)`. */
   reporter: Reporter;
 }
@@ -106,6 +109,7 @@ export class ContainerSession {
   private readonly served: ServedListener;
   private readonly otherFds: number[];
   private finishing = false;
+  private readonly counts: ContainerCounts | undefined;
 
   /** Builds the engines and starts serving. On failure, closes every fd and throws. */
   constructor(private readonly o: ContainerOptions) {
@@ -120,6 +124,8 @@ export class ContainerSession {
     this.credentialsSeen = seccomp !== undefined && CRED_SYSCALLS.every((s) => seccomp.notified.has(syscallNumber(s)!));
     try {
       this.engines = o.specs ? buildEngines(o.specs, this.reporter, { openOutput: containerOutput(this.id) }) : [refuseEngine()];
+      this.counts = o.metrics?.container(this.id, o.profile);
+      if (this.counts) this.engines.unshift(meterEngine(this.counts));
     } catch (e) {
       this.closeFds([listener, ...this.otherFds]);
       throw new Error(`cannot create the engines: ${(e as Error).message}`);
@@ -139,6 +145,7 @@ export class ContainerSession {
       });
     } catch (e) {
       this.closeFds([listener, ...this.otherFds]);
+      if (this.counts) o.metrics!.done(this.counts);
       void closeEngines(this.engines, this.reporter);
       throw new Error(`cannot serve its seccomp listener: ${(e as Error).message}`);
     }
@@ -169,6 +176,7 @@ export class ContainerSession {
     this.closeFds(this.otherFds);
     await closeEngines(this.engines, this.reporter);
     this.reporter.flushRepeats();
+    if (this.counts) this.o.metrics!.done(this.counts);
     this.o.reporter.line(`container ${this.id} ${how} (pid ${this.pid}, profile ${this.o.profile})`);
     this.resolveDone();
   }

@@ -15,6 +15,7 @@ import { Reporter } from '../../chain/report.js';
 import { AgentMessageError, isCompleteJson, parseContainerState } from './message.js';
 import { ContainerSession } from './container.js';
 import { chooseProfile, DEFAULT_PROFILE } from './profiles.js';
+import type { MetricsFile } from './metrics.js';
 
 /** What /proc/self/fd/N of a seccomp listener links to. */
 const SECCOMP_LISTENER = 'anon_inode:seccomp notify';
@@ -28,6 +29,8 @@ export interface AgentOptions {
   specs: readonly string[];
   /** Named stacks a container chooses by its listenerMetadata (profiles.ts). */
   profiles?: ReadonlyMap<string, readonly string[]>;
+  /** Per-container counts (--metrics FILE). */
+  metrics?: MetricsFile;
   binding?: RawBinding;
   /** The agent's lines; default prefix `sysvisor agent: `. */
   reporter?: Reporter;
@@ -35,6 +38,47 @@ export interface AgentOptions {
   maxMessageBytes?: number;
   /** Time a connection has to send its whole message (default 10 s). */
   messageTimeoutMs?: number;
+  /** Lines about bad connections: at most `lines` per `windowMs` (default 10 per minute). */
+  badLines?: { lines: number; windowMs: number };
+}
+
+/**
+ * Lines about bad connections, rate-limited: a client that keeps connecting with garbage cannot
+ * fill the log. Past the limit, lines are counted and told in one line when the window ends.
+ */
+class BadLines {
+  private shown = 0;
+  private hidden = 0;
+  private timer: NodeJS.Timeout | undefined;
+  constructor(
+    private readonly reporter: Reporter,
+    private readonly limit: { lines: number; windowMs: number },
+  ) {}
+
+  line(text: string): void {
+    if (!this.timer) {
+      this.timer = setTimeout(() => this.endWindow(), this.limit.windowMs);
+      this.timer.unref();
+    }
+    if (this.shown < this.limit.lines) {
+      this.shown++;
+      this.reporter.line(text);
+    } else {
+      this.hidden++;
+    }
+  }
+
+  private endWindow(): void {
+    this.timer = undefined;
+    if (this.hidden) this.reporter.line(`${this.hidden} more bad connection(s) in ${this.limit.windowMs / 1000} s, not shown one by one`);
+    this.shown = 0;
+    this.hidden = 0;
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.endWindow();
+  }
 }
 
 export class AgentSocketError extends Error {
@@ -163,6 +207,7 @@ export class AgentServer {
   private readonly sessions = new Set<ContainerSession>();
   private readonly connections = new Set<Connection>();
   private closing: Promise<void> | undefined;
+  private readonly badLines: BadLines;
 
   private constructor(
     private readonly server: net.Server,
@@ -174,7 +219,10 @@ export class AgentServer {
     limits: { maxBytes: number; timeoutMs: number },
     /** Inode of the socket file created, so that only it is ever removed. */
     private readonly socketIno: number,
+    badLines: { lines: number; windowMs: number },
+    private readonly metrics: MetricsFile | undefined,
   ) {
+    this.badLines = new BadLines(reporter, badLines);
     server.on('connection', (socket) => {
       if (this.closing) {
         socket.destroy();
@@ -207,7 +255,7 @@ export class AgentServer {
     });
     chmodSync(o.socketPath, 0o600);
     const limits = { maxBytes: o.maxMessageBytes ?? 1 << 20, timeoutMs: o.messageTimeoutMs ?? 10_000 };
-    return new AgentServer(server, o.socketPath, binding, o.specs, o.profiles ?? new Map(), reporter, limits, lstatSync(o.socketPath).ino);
+    return new AgentServer(server, o.socketPath, binding, o.specs, o.profiles ?? new Map(), reporter, limits, lstatSync(o.socketPath).ino, o.badLines ?? { lines: 10, windowMs: 60_000 }, o.metrics);
   }
 
   // Node removes the socket file when the server closes; make sure, without touching another's.
@@ -225,11 +273,15 @@ export class AgentServer {
     return [...this.sessions];
   }
 
+  private bad(text: string): void {
+    this.badLines.line(text);
+  }
+
   private received(c: Connection, r: { data: Buffer; fds: number[]; truncated: boolean } | { error: string; fds: number[] }): void {
     this.connections.delete(c);
     if ('error' in r) {
       closeAll(r.fds);
-      if (!this.closing) this.reporter.line(`connection dropped: ${r.error}`);
+      if (!this.closing) this.bad(`connection dropped: ${r.error}`);
       return;
     }
     if (this.closing) {
@@ -237,7 +289,7 @@ export class AgentServer {
       return;
     }
     if (r.data.length === 0 && r.fds.length === 0) {
-      this.reporter.line('connection closed without a message');
+      this.bad('connection closed without a message');
       return;
     }
     let state;
@@ -246,7 +298,7 @@ export class AgentServer {
     } catch (e) {
       closeAll(r.fds);
       if (!(e instanceof AgentMessageError)) throw e;
-      this.reporter.line(`malformed message: ${e.message}`);
+      this.bad(`malformed message: ${e.message}`);
       return;
     }
     const id = state.state.id;
@@ -259,7 +311,7 @@ export class AgentServer {
     }
     if (kind !== SECCOMP_LISTENER) {
       closeAll(r.fds);
-      this.reporter.line(`malformed message: container ${id}: seccompFd is not a seccomp listener (${kind})`);
+      this.bad(`malformed message: container ${id}: seccompFd is not a seccomp listener (${kind})`);
       return;
     }
     const profile = chooseProfile(state.metadata, this.profiles);
@@ -268,7 +320,7 @@ export class AgentServer {
     const specs = profile === undefined ? undefined : profile === DEFAULT_PROFILE ? this.specs : this.profiles.get(profile)!;
     let session: ContainerSession;
     try {
-      session = new ContainerSession({ binding: this.binding, state, fds: r.fds, specs, profile: profile ?? '(unknown)', reporter: this.reporter });
+      session = new ContainerSession({ binding: this.binding, state, fds: r.fds, specs, profile: profile ?? '(unknown)', reporter: this.reporter, metrics: this.metrics });
     } catch (e) {
       this.reporter.line(`container ${id}: ${(e as Error).message}`); // its fds are closed
       return;
@@ -287,6 +339,7 @@ export class AgentServer {
       for (const c of [...this.connections]) c.abort();
       await closed;
       this.removeSocket();
+      this.badLines.close();
       await Promise.all([...this.sessions].map((s) => s.close()));
     })();
     return this.closing;
