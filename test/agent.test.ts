@@ -2,12 +2,12 @@
 // kernel, and a small C client for the messages a runtime would never send.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
-import { ROOT, run, sysvisor } from './helpers.js';
-import { Agent, bundle as ociBundle, countRows, deleteIn, HOSTNAME, makeRootfs, ONLY_HERE, runIn, RUNTIMES, runtimeCommand, startAgent as start, type BundleOptions, type Runtime } from './oci.js';
+import { CLI, ROOT, run, sysvisor } from './helpers.js';
+import { Agent, bundle as ociBundle, countRows, deleteIn, HOSTNAME, makeRootfs, ociRuntime, ONLY_HERE, runIn, RUNTIMES, runtimeCommand, setSeccompText, startAgent as start, type BundleOptions, type Runtime } from './oci.js';
 import { AgentServer } from '../src/transports/agent/server.js';
 import { Reporter } from '../src/chain/report.js';
 import { loadBinding } from '../src/native/load.js';
@@ -228,6 +228,25 @@ export default {
     expect(await agent.stop()).toEqual({ code: 0, signal: null });
   });
 
+  it('-e trace:o=FILE: one trace per container, FILE.ID', async () => {
+    const S = sock('trace');
+    const out = path.join(dir, `${rt}-trace`);
+    const agent = await startAgent(S, [`trace:o=${out}`]);
+    const [id1, id2] = [newId(rt), newId(rt)];
+    const [r1, r2] = await Promise.all([runc(bundle('cat /etc/hostname', { socket: S }), id1), runc(bundle('cat /etc/only-here', { socket: S }), id2)]);
+    expect(r1).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n` });
+    expect(r2).toMatchObject({ code: 0, stdout: `${ONLY_HERE}\n` });
+    await agent.waitFor(new RegExp(`container ${id1} done `));
+    await agent.waitFor(new RegExp(`container ${id2} done `));
+    const t1 = readFileSync(`${out}.${id1}`, 'utf8');
+    const t2 = readFileSync(`${out}.${id2}`, 'utf8');
+    expect(t1).toMatch(/openat\(AT_FDCWD, "\/etc\/hostname", O_RDONLY.*\) = 3/);
+    expect(t1).not.toContain('/etc/only-here');
+    expect(t2).toMatch(/openat\(AT_FDCWD, "\/etc\/only-here", O_RDONLY.*\) = 3/);
+    expect(t2).not.toContain('/etc/hostname');
+    expect(await agent.stop()).toEqual({ code: 0, signal: null });
+  });
+
   it('--metrics FILE: per-container calls, errors and time in the Prometheus text format', async () => {
     const S = sock('metrics');
     const M = path.join(dir, `${rt}-metrics.prom`);
@@ -261,6 +280,40 @@ export default {
     expect(last).toMatch(/^sysvisor_agent_containers 0$/m);
     expect(last).not.toContain(id);
     expect(existsSync(`${M}.tmp`)).toBe(false);
+  });
+
+  it('a sysvisor run inside the container is answered by the agent, the outermost supervisor', async () => {
+    const S = sock('nested');
+    // node and this package in the container: the host's /usr and the repository, bound read-only
+    for (const l of ['lib', 'lib64']) {
+      try {
+        symlinkSync(`usr/${l}`, path.join(ROOTFS, l));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; // made by the other runtime's run
+      }
+    }
+    const ro = (p: string) => ({ destination: p, type: 'bind', source: p, options: ['rbind', 'ro'] });
+    const mounts = [ro('/usr'), ro(ROOT)];
+    const out = await sysvisor(['oci-seccomp', '-e', 'count:syscalls=openat', '--socket', S, '--runtime', ociRuntime(rt)]);
+    expect(out.code).toBe(0);
+    const agent = await startAgent(S, ['count:syscalls=openat']);
+    const id = newId(rt);
+    const script = `/usr/bin/node ${CLI} run -e count:syscalls=openat,o=/tmp/nested-${id} -- cat /etc/hostname; echo "status $?"; cat /tmp/nested-${id}`;
+    // The control call names processes by pid: the agent's pids (the host's), so the container
+    // shares the host's pid namespace (with one of its own, pids would need translating: not done).
+    const b = bundle(script, { mounts, hostPids: true });
+    setSeccompText(b, out.stdout);
+    const r = await runc(b, id);
+    expect(r.stderr).toBe('');
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.stdout).toMatch(new RegExp(`^${HOSTNAME}\\nstatus 0\\n% time `));
+    // the nested table counted cat's open of /etc/hostname
+    expect(r.stdout).toMatch(/ \d+ +openat\n/);
+    await agent.waitFor(new RegExp(`container ${id} done `));
+    // the agent's own table counts more: node's opens as well
+    expect(countRows(agent.stderr, id).get('openat')).toBeGreaterThan(10);
+    expect(agent.stderr).not.toMatch(/sysvisor agent: .*error/i);
+    expect(await agent.stop()).toEqual({ code: 0, signal: null });
   });
 
   it('a container killed (SIGKILL) while a call waits: done, and the agent holds as many fds as before', async () => {
@@ -355,6 +408,37 @@ describe('sysvisor agent: its socket and command line', () => {
     await server.close();
     expect(existsSync(S)).toBe(false);
     expect(lines).toHaveLength(2);
+  });
+
+  it('--log FILE: the agent and its containers write there; SIGHUP reopens it after a move', async () => {
+    const S = sock('log');
+    const L = path.join(dir, 'agent.log');
+    const child = spawn(process.execPath, [CLI, 'agent', '--socket', S, '-e', 'count:syscalls=openat', '--log', L], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const agent = new Agent(child);
+    agents.push(agent);
+    const logHas = async (file: string, re: RegExp) => {
+      for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) if (existsSync(file) && re.test(readFileSync(file, 'utf8'))) return;
+      throw new Error(`${file} never matched ${re}`);
+    };
+    await logHas(L, /sysvisor agent: listening on /);
+    const id1 = newId();
+    expect(await runc(bundle('cat /etc/hostname', { socket: S }), id1)).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n` });
+    await logHas(L, new RegExp(`container ${id1} done `));
+    renameSync(L, `${L}.1`);
+    child.kill('SIGHUP');
+    await logHas(L, /^sysvisor agent: log reopened \(SIGHUP\)\n/);
+    const id2 = newId();
+    expect(await runc(bundle('cat /etc/hostname', { socket: S }), id2)).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n` });
+    await logHas(L, new RegExp(`container ${id2} done `));
+    expect(await agent.stop()).toEqual({ code: 0, signal: null });
+    const old = readFileSync(`${L}.1`, 'utf8');
+    const now = readFileSync(L, 'utf8');
+    expect(old).toMatch(new RegExp(`^\\[${id1}\\] .* openat$`, 'm'));
+    expect(old).not.toContain(id2);
+    expect(now).toMatch(new RegExp(`^\\[${id2}\\] .* openat$`, 'm'));
+    expect(now).toMatch(new RegExp(`^sysvisor agent: container ${id2} \\(pid \\d+\\) attached, profile default$`, 'm'));
+    expect(now).not.toContain(id1);
+    expect(agent.stderr).toBe('');
   });
 
   it('bad connections in a burst: the first lines of a window, then one line with how many more', async () => {

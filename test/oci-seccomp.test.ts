@@ -10,6 +10,7 @@ import { Agent, bundle, countRows, deleteIn, HOSTNAME, makeRootfs, ociRuntime, O
 import { ociSeccomp, ruleArgs, toJson } from '../src/filter/oci.js';
 import { planFilter } from '../src/filter/plan.js';
 import { SYSCALLS } from '../src/syscalls/table.js';
+import { CONTROL_MAGIC } from '../src/scopes/protocol.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sv-oci-'));
 let ROOTFS = '';
@@ -182,6 +183,8 @@ describe('oci-seccomp: write is notified only for crun', () => {
     expect(out).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(out.stdout).syscalls).toEqual([
       { names: ['write', 'getppid'], action: 'SCMP_ACT_NOTIFY' },
+      // the control call of a sysvisor run or load inside, answered by the agent
+      { names: ['prctl'], action: 'SCMP_ACT_NOTIFY', args: [{ index: 0, value: CONTROL_MAGIC, op: 'SCMP_CMP_EQ' }] },
       // a program's own listener, named by the agent in one line (as under sysvisor run)
       {
         names: ['seccomp'],

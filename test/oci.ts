@@ -41,6 +41,10 @@ export interface BundleOptions {
   caps?: readonly string[];
   /** The process's argv instead of sh -c SCRIPT. */
   args?: readonly string[];
+  /** Mounts added to those of `runc spec`. */
+  mounts?: readonly Record<string, unknown>[];
+  /** No pid namespace of its own: the container's pids are the host's. */
+  hostPids?: boolean;
 }
 
 /** An OCI bundle (a directory in `dir`) from `runc spec`, running `sh -c SCRIPT` in `rootfs`. */
@@ -52,6 +56,8 @@ export function bundle(dir: string, rootfs: string, script: string, o: BundleOpt
   for (const set of ['bounding', 'effective', 'permitted']) config.process.capabilities[set].push(...(o.caps ?? []));
   config.process.terminal = false;
   config.root = { path: rootfs, readonly: false };
+  config.mounts.push(...(o.mounts ?? []));
+  if (o.hostPids) config.linux.namespaces = config.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid');
   if (o.seccomp !== undefined) {
     config.linux.seccomp = o.seccomp;
   } else if (o.socket) {

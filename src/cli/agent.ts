@@ -10,10 +10,11 @@ import { modulePath, resolveSpecs } from './modules.js';
 import { isEngineName } from '../engines/registry.js';
 import { parseProfiles } from '../transports/agent/profiles.js';
 import { MetricsFile } from '../transports/agent/metrics.js';
+import { AgentLog } from '../transports/agent/log.js';
 import { AgentServer } from '../transports/agent/server.js';
 
 export const AGENT_HELP = `usage: sysvisor agent --socket PATH [-e ENGINE[:key=val,...]]...
-                      [--profile NAME=ENGINE[:key=val,...],ENGINE...]... [--metrics FILE]
+                      [--profile NAME=ENGINE[:key=val,...],ENGINE...]... [--metrics FILE] [--log FILE]
 
 Serves as the seccomp agent of OCI runtimes (runc, crun): a container whose config.json has
 linux.seccomp.listenerPath = PATH (and SCMP_ACT_NOTIFY rules) is served by a fresh stack of the
@@ -25,6 +26,8 @@ notified calls (one line in the log); serving goes on. Without --profile, metada
 --metrics FILE: per-container counts of the calls that reached the engines, of those answered
 with an error, and the time spent on them, in the Prometheus text format, rewritten every 5 s
 (node_exporter's textfile collector).
+--log FILE: the agent's lines and the containers' outputs to stderr go to FILE (appended to);
+SIGHUP reopens it (after logrotate moved it).
 `;
 
 // Engines are created per container; this trial build checks names and options once, at start.
@@ -45,6 +48,7 @@ export async function agentCommand(argv: readonly string[]): Promise<number> {
       engine: { type: 'string', short: 'e', multiple: true },
       profile: { type: 'string', multiple: true },
       metrics: { type: 'string' },
+      log: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -63,13 +67,29 @@ export async function agentCommand(argv: readonly string[]): Promise<number> {
     checkSpecs(resolved);
     profiles.set(name, resolved);
   }
-  const reporter = new Reporter(2, 'sysvisor agent: ');
+  let log: AgentLog;
+  try {
+    log = new AgentLog(values.log);
+  } catch (e) {
+    throw new UsageError(`agent: --log ${values.log}: ${(e as Error).message}`);
+  }
+  const reporter = log.reporter('sysvisor agent: ');
+  const hangup = () => {
+    try {
+      log.reopen();
+      reporter.line('log reopened (SIGHUP)');
+    } catch (e) {
+      reporter.line(`cannot reopen the log ${values.log}: ${(e as Error).message}; still writing to the old one`);
+    }
+  };
+  process.on('SIGHUP', hangup);
   const metrics = values.metrics === undefined ? undefined : new MetricsFile(values.metrics, reporter);
   let server: AgentServer;
   try {
-    server = await AgentServer.listen({ socketPath: values.socket, specs, profiles, reporter, metrics });
+    server = await AgentServer.listen({ socketPath: values.socket, specs, profiles, reporter, metrics, log });
   } catch (e) {
     metrics?.close();
+    log.close();
     throw e;
   }
   reporter.line(`listening on ${values.socket}`);
@@ -79,5 +99,7 @@ export async function agentCommand(argv: readonly string[]): Promise<number> {
   });
   await server.close();
   metrics?.close();
+  process.off('SIGHUP', hangup);
+  log.close();
   return 0;
 }

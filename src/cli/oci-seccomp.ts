@@ -73,7 +73,8 @@ export async function ociSeccompCommand(argv: readonly string[]): Promise<number
   })();
   const discard = (): OutputSink => ({ fd: -1, write() {}, close() {} });
   const engines = buildEngines(specs, silent, { openOutput: discard });
-  const interests = rootInterests(engines, undefined);
+  // with the control call of a `sysvisor run` or `load` inside (the agent answers it)
+  const interests = rootInterests(engines, []);
   await closeEngines(engines, silent);
   const plan = interests === 'all' ? { syscalls: SYSCALLS.flatMap((n, nr) => (n ? [nr] : [])), conditional: new Map() } : planFilter(interests);
   const { seccomp, notes } = ociSeccomp(plan, { socket: values.socket, merge, runtime: runtime as RuntimeName });

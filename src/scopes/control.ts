@@ -51,7 +51,8 @@ export class ControlServer {
   constructor(
     private readonly binding: Pick<RawBinding, 'grabFd' | 'taskInfo' | 'pidfdOpen' | 'pidfdSignal' | 'closeFd' | 'FdPoll'>,
     private readonly scopes: ScopeTree,
-    private readonly plan: FilterPlan,
+    /** What the filter notifies (only these two fields are read). */
+    private readonly plan: Pick<FilterPlan, 'syscalls' | 'conditional'>,
     private readonly taskInfo: TaskInfoFn,
     private readonly reporter: Reporter,
   ) {}

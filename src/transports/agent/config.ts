@@ -7,6 +7,8 @@ import type { Engine } from '../../chain/engine.js';
 export interface ContainerSeccomp {
   /** Syscall numbers the filter may notify (x86_64). */
   notified: Set<number>;
+  /** Of those, the ones notified only under argument tests (no NOTIFY rule without `args`). */
+  conditional: Set<number>;
   /** The filter waits killably once a notification is received (rewrite restores exactly). */
   killableWait: boolean;
   /** Architectures other than x86_64 whose calls the filter may notify. */
@@ -30,6 +32,7 @@ export function containerSeccomp(config: unknown): ContainerSeccomp | undefined 
   const seccomp = isObject(config) && isObject(config['linux']) ? config['linux']['seccomp'] : undefined;
   if (!isObject(seccomp)) return undefined;
   const notified = new Set<number>();
+  const conditional = new Set<number>();
   const byDefault = seccomp['defaultAction'] === NOTIFY;
   if (byDefault) SYSCALLS.forEach((name, nr) => name && notified.add(nr));
   const rules = Array.isArray(seccomp['syscalls']) ? seccomp['syscalls'] : [];
@@ -39,7 +42,12 @@ export function containerSeccomp(config: unknown): ContainerSeccomp | undefined 
     const nrs = rule['names'].map((n) => (typeof n === 'string' ? syscallNumber(n) : undefined)).filter((n): n is number => n !== undefined);
     if (rule['action'] === NOTIFY) {
       anyNotify = true;
-      nrs.forEach((nr) => notified.add(nr));
+      const when = Array.isArray(rule['args']) && rule['args'].length > 0;
+      nrs.forEach((nr) => {
+        if (when && !notified.has(nr)) conditional.add(nr);
+        if (!when) conditional.delete(nr);
+        notified.add(nr);
+      });
     } else if (byDefault && !(Array.isArray(rule['args']) && rule['args'].length > 0)) {
       nrs.forEach((nr) => notified.delete(nr));
     }
@@ -48,6 +56,7 @@ export function containerSeccomp(config: unknown): ContainerSeccomp | undefined 
   const arches = Array.isArray(seccomp['architectures']) ? seccomp['architectures'].filter((a): a is string => typeof a === 'string') : [];
   return {
     notified,
+    conditional,
     killableWait: flags.includes('SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'),
     foreignArchitectures: anyNotify ? arches.filter((a) => !NATIVE.has(a)) : [],
   };

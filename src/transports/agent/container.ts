@@ -12,8 +12,11 @@ import type { RawBinding } from '../../native/load.js';
 import { SYSCALLS, syscallNumber } from '../../syscalls/table.js';
 import { CRED_SYSCALLS } from '../../chain/emulate/index.js';
 import { serveListener, type ServedListener } from '../unotify/supervise.js';
+import { ControlServer } from '../../scopes/control.js';
+import type { FilterPlan } from '../../filter/plan.js';
 import { containerSeccomp, unseenWarnings, type ContainerSeccomp } from './config.js';
 import type { ContainerProcessState } from './message.js';
+import type { AgentLog } from './log.js';
 import { meterEngine, type ContainerCounts, type MetricsFile } from './metrics.js';
 import { Result } from '../../chain/result.js';
 import { ERRNO } from '../../syscalls/errno.js';
@@ -23,6 +26,12 @@ const EPERM = ERRNO['EPERM']!;
 /** Every x86_64 syscall number: the notified set when the container's config cannot be read. */
 const ALL_SYSCALLS = SYSCALLS.flatMap((name, nr) => (name ? [nr] : []));
 
+/** What the container's filter notifies, as the control server of nested sysvisors reads a plan. */
+function filterPlanOf(seccomp: ContainerSeccomp | undefined): Pick<FilterPlan, 'syscalls' | 'conditional'> {
+  if (!seccomp) return { syscalls: ALL_SYSCALLS, conditional: new Map() };
+  return { syscalls: [...seccomp.notified].sort((a, b) => a - b), conditional: new Map([...seccomp.conditional].map((nr) => [nr, []])) };
+}
+
 /** config.json files larger than this are not read. */
 const MAX_CONFIG_BYTES = 4 << 20;
 
@@ -31,19 +40,21 @@ export class PrefixedSink implements OutputSink {
   /** No fd to write to directly (-1): every write must go through write() to get its prefix. */
   readonly fd = -1;
   private partial = '';
-  private readonly out: FdSink;
-  constructor(fd: number, private readonly prefix: string) {
-    this.out = new FdSink(fd, false);
+  private closed = false;
+  /** `fd`: a number, or the fd of the moment (the agent's log, reopened on SIGHUP). */
+  constructor(private readonly target: number | (() => number), private readonly prefix: string) {}
+  private out(text: string): void {
+    if (!this.closed) new FdSink(typeof this.target === 'number' ? this.target : this.target(), false).write(text);
   }
   write(text: string): void {
     const lines = (this.partial + text).split('\n');
     this.partial = lines.pop()!;
-    if (lines.length) this.out.write(lines.map((l) => this.prefix + l + '\n').join(''));
+    if (lines.length) this.out(lines.map((l) => this.prefix + l + '\n').join(''));
   }
   close(): void {
-    if (this.partial) this.out.write(this.prefix + this.partial + '\n');
+    if (this.partial) this.out(this.prefix + this.partial + '\n');
     this.partial = '';
-    this.out.close();
+    this.closed = true;
   }
 }
 
@@ -51,9 +62,9 @@ export class PrefixedSink implements OutputSink {
  * Engine outputs of one container: stderr with `[ID] ` before each line, or for `o=FILE` the
  * file FILE.ID (like `strace -ff -o`), so that containers never write over each other.
  */
-export function containerOutput(id: string): (file?: string) => OutputSink {
+export function containerOutput(id: string, log?: AgentLog): (file?: string) => OutputSink {
   return (file?: string) => {
-    if (file === undefined || file === '-') return new PrefixedSink(2, `[${id}] `);
+    if (file === undefined || file === '-') return new PrefixedSink(log ? () => log.fd : 2, `[${id}] `);
     return new FdSink(openSync(`${file}.${id}`, 'w'), true);
   };
 }
@@ -84,6 +95,8 @@ export interface ContainerOptions {
   profile: string;
   /** Per-container counts for --metrics. */
   metrics?: MetricsFile;
+  /** The agent's log (default stderr). */
+  log?: AgentLog;
   /** The agent's own lines: `container ID (pid N) attached, profile P`, `container ID done (...)`. */
   reporter: Reporter;
 }
@@ -106,12 +119,14 @@ export class ContainerSession {
   private resolveDone!: () => void;
   private readonly reporter: Reporter;
   private readonly engines: Engine[];
-  private readonly served: ServedListener;
+  private served: ServedListener | undefined;
+  private readonly listener: number;
+  private readonly seccomp: ContainerSeccomp | undefined;
   private readonly otherFds: number[];
   private finishing = false;
   private readonly counts: ContainerCounts | undefined;
 
-  /** Builds the engines and starts serving. On failure, closes every fd and throws. */
+  /** Builds the engines (on failure, closes every fd and throws), then starts them and serves. */
   constructor(private readonly o: ContainerOptions) {
     this.id = o.state.state.id;
     this.pid = o.state.pid;
@@ -119,21 +134,42 @@ export class ContainerSession {
     const listener = o.fds[o.state.seccompFdIndex]!;
     this.otherFds = o.fds.filter((_, i) => i !== o.state.seccompFdIndex);
     // Engine errors and reports of this container: "sysvisor agent: ID: ...".
-    this.reporter = new Reporter(2, `sysvisor agent: ${this.id}: `);
+    this.reporter = o.log ? o.log.reporter(`sysvisor agent: ${this.id}: `) : new Reporter(2, `sysvisor agent: ${this.id}: `);
     const seccomp = readContainerSeccomp(o.state.state.bundle);
     this.credentialsSeen = seccomp !== undefined && CRED_SYSCALLS.every((s) => seccomp.notified.has(syscallNumber(s)!));
     try {
-      this.engines = o.specs ? buildEngines(o.specs, this.reporter, { openOutput: containerOutput(this.id) }) : [refuseEngine()];
+      this.engines = o.specs ? buildEngines(o.specs, this.reporter, { openOutput: containerOutput(this.id, o.log) }) : [refuseEngine()];
       this.counts = o.metrics?.container(this.id, o.profile);
       if (this.counts) this.engines.unshift(meterEngine(this.counts));
     } catch (e) {
       this.closeFds([listener, ...this.otherFds]);
       throw new Error(`cannot create the engines: ${(e as Error).message}`);
     }
+    this.listener = listener;
+    this.seccomp = seccomp;
+    void this.startThenServe();
+  }
+
+  /**
+   * The engines' start hooks first (e.g. trace attaching eBPF to the container's tree), then the
+   * listener: until then, the container's first notified call waits in the kernel, as a command
+   * under `sysvisor run` waits before exec, so that no engine misses its calls.
+   */
+  private async startThenServe(): Promise<void> {
+    const o = this.o;
+    const seccomp = this.seccomp;
+    await Promise.all(
+      this.engines.map((e) =>
+        Promise.resolve()
+          .then(() => e.start?.({ pid: this.pid }))
+          .catch((err: Error) => this.reporter.line(`engine ${e.name}: start: ${err?.message ?? String(err)}`)),
+      ),
+    );
+    if (this.finishing) return; // the agent stopped meanwhile: finish() closed the listener
     try {
       this.served = serveListener({
         binding: o.binding,
-        listener,
+        listener: this.listener,
         engines: this.engines,
         specs: o.specs ?? ['refuse'],
         reporter: this.reporter,
@@ -142,25 +178,20 @@ export class ContainerSession {
         notified: seccomp ? [...seccomp.notified] : ALL_SYSCALLS,
         credentialsVisible: this.credentialsSeen,
         onHangup: () => setImmediate(() => void this.finish('done')),
+        // A `sysvisor run` or `load` inside is answered here, the outermost supervisor.
+        control: (scopes, taskInfo) => new ControlServer(o.binding, scopes, filterPlanOf(seccomp), taskInfo, this.reporter),
       });
+      this.served.control?.setRootPid(this.pid);
     } catch (e) {
-      this.closeFds([listener, ...this.otherFds]);
-      if (this.counts) o.metrics!.done(this.counts);
-      void closeEngines(this.engines, this.reporter);
-      throw new Error(`cannot serve its seccomp listener: ${(e as Error).message}`);
+      o.reporter.line(`container ${this.id}: cannot serve its seccomp listener: ${(e as Error).message}`);
+      void this.finish('done');
+      return;
     }
     o.reporter.line(`container ${this.id} (pid ${this.pid}) attached, profile ${o.profile}`);
     if (seccomp && o.specs) {
       for (const line of unseenWarnings(this.engines, seccomp.notified)) this.reporter.line(line);
       if (seccomp.foreignArchitectures.length)
         this.reporter.line(`its seccomp filter may notify calls of ${seccomp.foreignArchitectures.join(', ')}: the engines understand x86_64 calls only`);
-    }
-    // The container's process already exists (held by the runtime until the listener is served).
-    for (const e of this.engines) {
-      if (!e.start) continue;
-      Promise.resolve()
-        .then(() => e.start!({ pid: this.pid }))
-        .catch((err: Error) => this.reporter.line(`engine ${e.name}: start: ${err?.message ?? String(err)}`));
     }
   }
 
@@ -172,9 +203,12 @@ export class ContainerSession {
   private async finish(how: 'done' | 'detached'): Promise<void> {
     if (this.finishing) return this.done;
     this.finishing = true;
-    this.served.transport.close();
+    if (this.served) this.served.transport.close(); // its pump owns the listener
+    else this.closeFds([this.listener]);
     this.closeFds(this.otherFds);
-    await closeEngines(this.engines, this.reporter);
+    // The root scope's engines as they are now, and those of scopes nested sysvisors left open.
+    if (this.served?.control) await this.served.control.closeAll();
+    else await closeEngines(this.engines, this.reporter);
     this.reporter.flushRepeats();
     if (this.counts) this.o.metrics!.done(this.counts);
     this.o.reporter.line(`container ${this.id} ${how} (pid ${this.pid}, profile ${this.o.profile})`);

@@ -16,6 +16,7 @@ import { AgentMessageError, isCompleteJson, parseContainerState } from './messag
 import { ContainerSession } from './container.js';
 import { chooseProfile, DEFAULT_PROFILE } from './profiles.js';
 import type { MetricsFile } from './metrics.js';
+import type { AgentLog } from './log.js';
 
 /** What /proc/self/fd/N of a seccomp listener links to. */
 const SECCOMP_LISTENER = 'anon_inode:seccomp notify';
@@ -31,6 +32,8 @@ export interface AgentOptions {
   profiles?: ReadonlyMap<string, readonly string[]>;
   /** Per-container counts (--metrics FILE). */
   metrics?: MetricsFile;
+  /** The log the containers' lines and outputs go to (default stderr). */
+  log?: AgentLog;
   binding?: RawBinding;
   /** The agent's lines; default prefix `sysvisor agent: `. */
   reporter?: Reporter;
@@ -221,6 +224,7 @@ export class AgentServer {
     private readonly socketIno: number,
     badLines: { lines: number; windowMs: number },
     private readonly metrics: MetricsFile | undefined,
+    private readonly log: AgentLog | undefined,
   ) {
     this.badLines = new BadLines(reporter, badLines);
     server.on('connection', (socket) => {
@@ -255,7 +259,7 @@ export class AgentServer {
     });
     chmodSync(o.socketPath, 0o600);
     const limits = { maxBytes: o.maxMessageBytes ?? 1 << 20, timeoutMs: o.messageTimeoutMs ?? 10_000 };
-    return new AgentServer(server, o.socketPath, binding, o.specs, o.profiles ?? new Map(), reporter, limits, lstatSync(o.socketPath).ino, o.badLines ?? { lines: 10, windowMs: 60_000 }, o.metrics);
+    return new AgentServer(server, o.socketPath, binding, o.specs, o.profiles ?? new Map(), reporter, limits, lstatSync(o.socketPath).ino, o.badLines ?? { lines: 10, windowMs: 60_000 }, o.metrics, o.log);
   }
 
   // Node removes the socket file when the server closes; make sure, without touching another's.
@@ -320,7 +324,7 @@ export class AgentServer {
     const specs = profile === undefined ? undefined : profile === DEFAULT_PROFILE ? this.specs : this.profiles.get(profile)!;
     let session: ContainerSession;
     try {
-      session = new ContainerSession({ binding: this.binding, state, fds: r.fds, specs, profile: profile ?? '(unknown)', reporter: this.reporter, metrics: this.metrics });
+      session = new ContainerSession({ binding: this.binding, state, fds: r.fds, specs, profile: profile ?? '(unknown)', reporter: this.reporter, metrics: this.metrics, log: this.log });
     } catch (e) {
       this.reporter.line(`container ${id}: ${(e as Error).message}`); // its fds are closed
       return;
