@@ -52,6 +52,17 @@ export async function closeEngines(engines: readonly Engine[], reporter: Reporte
   }
 }
 
+/** Runs every engine's start hook for the command, which waits before exec until they return; a
+ * hook that throws is reported in one line and `abort` is called (the command is then killed). */
+export async function startEngines(engines: readonly Engine[], pid: number, reporter: Reporter, abort: () => void): Promise<void> {
+  try {
+    for (const e of engines) if (e.start) await e.start({ pid });
+  } catch (err) {
+    reporter.line(`engine start: ${(err as Error)?.message ?? String(err)}`);
+    abort();
+  }
+}
+
 /** factory.create, checked: what it throws (a bad option, an o=FILE that cannot be opened) and a
  * syscall its interests name that does not exist are bad input, reported in one line with the engine. */
 function create(factory: EngineFactory, options: EngineOptions, ctx: EngineContext): Engine {

@@ -6,12 +6,12 @@
 import { loadBinding, type RawBinding } from '../../native/load.js';
 import { ScopeTree, type TaskInfoFn } from '../../scopes/tree.js';
 import { ControlServer } from '../../scopes/control.js';
-import { closeEngines } from '../../engines/build.js';
+import { closeEngines, startEngines } from '../../engines/build.js';
 import { Reporter } from '../../chain/report.js';
 import { BYPASS_SYSCALLS, planFilter } from '../../filter/plan.js';
 import { SysvisorError, UnsupportedFeatureError, UsageError } from '../../chain/errors.js';
 import { envStrings, envValue, resolveCommand } from '../unotify/command.js';
-import { Launcher, type Started } from '../unotify/launcher.js';
+import { Launcher } from '../unotify/launcher.js';
 import { rootInterests, supervise as superviseUnotify, Supervision, taskInfoFn, type SuperviseOptions as UnotifyOptions } from '../unotify/supervise.js';
 import { PtraceTransport, TRACER_INTERESTS } from './transport.js';
 import { createPtraceExecutor } from './executor.js';
@@ -100,23 +100,16 @@ export function supervisePtrace(opts: SuperviseOptions & { binding: RawBinding }
       throw new SysvisorError('ptrace transport', e);
     }
     control?.setRootPid(command.pid);
-    try {
-      for (const e of opts.engines) if (e.start) await e.start({ pid: command.pid });
-    } catch (err) {
-      reporter.line(`engine start: ${(err as Error)?.message ?? String(err)}`);
-      launcher.kill();
-    }
+    await startEngines(opts.engines, command.pid, reporter, () => launcher.kill());
     launcher.go();
-    let started: Started;
     try {
-      started = await launcher.started;
+      await launcher.started;
     } catch (e) {
       await launcher.bye();
       transport.close();
       await closeEngines(opts.engines, reporter);
       throw new SysvisorError(`spawn ${opts.command}`, e);
     }
-    void started;
     sup.serving(transport);
     const status = await launcher.exited;
     await launcher.empty;

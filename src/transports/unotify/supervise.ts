@@ -6,7 +6,7 @@ import { loadBinding, type RawBinding } from '../../native/load.js';
 import type { Engine, EngineFactory } from '../../chain/engine.js';
 import { ScopeTree, type TaskInfoFn } from '../../scopes/tree.js';
 import { ControlServer } from '../../scopes/control.js';
-import { closeEngines } from '../../engines/build.js';
+import { closeEngines, startEngines } from '../../engines/build.js';
 import { CONTROL_MAGIC } from '../../scopes/protocol.js';
 import { createExecutor } from '../../chain/executor.js';
 import { defaultEmulators, rewriteContext, type EmulatorOptions } from '../../chain/emulate/index.js';
@@ -224,12 +224,7 @@ export function supervise(opts: SuperviseOptions): Supervision {
     const command = await launcher.command;
     sup.commandKnown(command.pid);
     // The command waits before exec until every engine's start hook has returned.
-    try {
-      for (const e of opts.engines) if (e.start) await e.start({ pid: command.pid });
-    } catch (err) {
-      reporter.line(`engine start: ${(err as Error)?.message ?? String(err)}`);
-      launcher.kill();
-    }
+    await startEngines(opts.engines, command.pid, reporter, () => launcher.kill());
     launcher.go();
     let started: Started;
     try {
