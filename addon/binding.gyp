@@ -22,7 +22,8 @@
         "src/bpf/trace_session.cc",
         "src/bpf/count_session.cc",
         "src/bpf/session_helpers.cc",
-        "src/agent/recv_fds.cc"
+        "src/agent/recv_fds.cc",
+        "src/agent/hold.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "src"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
@@ -33,6 +34,12 @@
       "target_name": "sysvisor-launcher",
       "type": "executable",
       "sources": ["src/launcher/launcher.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "sysvisor-holder",
+      "type": "executable",
+      "sources": ["src/agent/holder.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]

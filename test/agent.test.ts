@@ -2,7 +2,7 @@
 // kernel, and a small C client for the messages a runtime would never send.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
@@ -344,6 +344,151 @@ export default {
     const after = newId(rt);
     expect(await runc(bundle('cat /etc/hostname', { socket: S }), after)).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n` });
     expect(await agent.stop()).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe.each(RUNTIMES)('sysvisor agent --hold with %s', (rt) => {
+  const sock = (name: string) => path.join(dir, `${rt}-${name}.sock`);
+
+  it('an agent killed (SIGKILL) and started again serves the container on; the call it had received is restarted, answered once', async () => {
+    const S = sock('hold');
+    const H = sock('holder');
+    const M = path.join(dir, `${rt}-hold.prom`);
+    // An engine that holds the open of any path with "hold-me" in it forever, and says so.
+    const mod = path.join(dir, 'holdme.mjs');
+    writeFileSync(
+      mod,
+      `export default {
+  name: 'holdme',
+  summary: 'holds the opens of hold-me',
+  options: {},
+  create() {
+    return { name: 'holdme', interests: [{ syscall: 'openat' }], handle(call, next) {
+      if (!(call.latin1(1) ?? '').includes('hold-me')) return next();
+      process.stderr.write('holdme: holding\\n');
+      return new Promise(() => {});
+    } };
+  },
+};
+`,
+    );
+    writeFileSync(path.join(ROOTFS, 'etc', 'hold-me'), 'held\n');
+    const first = await startAgent(S, [mod, 'unreal'], ['--hold', H]);
+    const holderPid = Number((await first.waitFor(/fd holder \S+ started \(pid (\d+)\): 0 container\(s\) held\n/))[1]);
+    expect(statSync(H).mode & 0o777).toBe(0o600);
+    const id = newId(rt);
+    // crun: a filter that waits killably once a call is received (only an answer ends the wait)
+    const seccomp = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      listenerPath: S,
+      listenerMetadata: '',
+      architectures: ['SCMP_ARCH_X86_64'],
+      ...(rt === 'crun' ? { flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] } : {}),
+      syscalls: [{ names: ['openat'], action: 'SCMP_ACT_NOTIFY' }],
+    };
+    const b = bundle('cat /unreal/etc/hostname; cat /unreal/etc/hold-me; echo "status $?"; read line; cat /unreal/etc/only-here; echo "$line"', { seccomp });
+    const [cmd, args] = runtimeCommand(rt, ['run', '--bundle', b, id]);
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await first.waitFor(/holdme: holding\n/);
+    expect(out).toBe(`${HOSTNAME}\n`);
+    first.child.kill('SIGKILL');
+    expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
+
+    const second = await startAgent(S, ['unreal'], ['--hold', H, '--metrics', M]);
+    await second.waitFor(new RegExp(`fd holder \\S+: 1 container\\(s\\) held\\n`));
+    await second.waitFor(new RegExp(`container ${id} \\(pid \\d+\\) taken over from the fd holder, profile default\\n`));
+    // crun's filter waits killably: the call received is answered -ERESTARTNOINTR; runc's leaves the wait at the interrupt
+    // (runc's thread may not have left it yet when the ids are probed: then answered too)
+    expect(second.stderr).toMatch(new RegExp(`sysvisor agent: ${id}: restarted the notified calls of 1 waiting thread\\(s\\) \\(${rt === 'crun' ? '1' : '[01]'} answered -ERESTARTNOINTR`));
+    // the held open, restarted, is answered by the new agent's unreal
+    while (!out.includes('status')) await new Promise((r) => setTimeout(r, 20));
+    expect(out).toBe(`${HOSTNAME}\nheld\nstatus 0\n`);
+    // metrics go on, for the container taken over
+    let text = '';
+    for (const end = Date.now() + 30_000; Date.now() < end && !new RegExp(`sysvisor_agent_calls_total\\{container="${id}"`).test(text); await new Promise((r) => setTimeout(r, 100)))
+      text = existsSync(M) ? readFileSync(M, 'utf8') : '';
+    expect(text).toMatch(new RegExp(`^sysvisor_agent_calls_total\\{container="${id}",profile="default"\\} [1-9]`, 'm'));
+    child.stdin!.end('bye\n');
+    expect(await closed).toBe(0);
+    expect(out).toBe(`${HOSTNAME}\nheld\nstatus 0\n${ONLY_HERE}\nbye\n`);
+    await second.waitFor(new RegExp(`container ${id} done \\(pid \\d+, profile default\\)\\n`));
+    expect(second.stderr).not.toMatch(/sysvisor agent: .*(error|cannot)/i);
+    expect(await second.stop()).toEqual({ code: 0, signal: null });
+    // holding nothing, no agent: the holder is gone, its socket too
+    for (const end = Date.now() + 10_000; existsSync(`/proc/${holderPid}`) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(`/proc/${holderPid}`)).toBe(false);
+    expect(existsSync(H)).toBe(false);
+  });
+});
+
+describe('the fd holder (sysvisor-holder)', () => {
+  /** sysvisor-holder H, and a connection to it once it listens. */
+  async function startHolder(H: string, extra: string[] = []) {
+    const b = loadBinding();
+    const holder = spawn(b.holderPath(), [H, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => holder.on('close', (code) => resolve(code)));
+    let fd = -1;
+    for (const end = Date.now() + 10_000; fd < 0 && Date.now() < end; ) {
+      try {
+        fd = b.holdConnect(H);
+      } catch {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    return { holder, exited, fd };
+  }
+
+  it('keeps only seccomp listeners with a memfd, for one agent of its user at a time, and leaves when it holds nothing', async () => {
+    const b = loadBinding();
+    const H = sock('holder-alone');
+    const { exited, fd } = await startHolder(H);
+    expect(statSync(H).mode & 0o777).toBe(0o600);
+    expect(b.holdRecv(fd, true)).toMatchObject({ op: b.holdOps.END, fds: [] });
+    // a second agent: busy
+    const other = b.holdConnect(H);
+    expect(b.holdRecv(other, true)).toMatchObject({ op: b.holdOps.BUSY });
+    closeSync(other);
+    const page = b.createIdsPage();
+    const nul = openSync('/dev/null', 'r');
+    const refused = (fds: number[]) => {
+      b.holdSend(fd, b.holdOps.PUT, 7n, Buffer.from('{}'), fds);
+      const p = b.holdRecv(fd, true)!;
+      expect(p).toMatchObject({ op: b.holdOps.NO, key: 7n, fds: [] });
+      return p.record.toString();
+    };
+    expect(refused([nul, page])).toBe('the first fd is not a seccomp listener');
+    expect(refused([page])).toBe('expected 2 fds (listener, received-ids page)');
+    expect(refused([])).toBe('expected 2 fds (listener, received-ids page)');
+    closeSync(nul);
+    closeSync(page);
+    // nothing held, the agent gone: the holder leaves and removes its socket
+    closeSync(fd);
+    expect(await exited).toBe(0);
+    expect(existsSync(H)).toBe(false);
+  });
+
+  it('refuses a connection from another user, even on a socket others may open; --stay: stays when idle, leaves on SIGTERM', async () => {
+    const b = loadBinding();
+    const H = sock('holder-others');
+    const { holder, exited, fd } = await startHolder(H, ['--stay']);
+    expect(b.holdRecv(fd, true)).toMatchObject({ op: b.holdOps.END });
+    closeSync(fd);
+    const keep = b.holdConnect(H);
+    expect(b.holdRecv(keep, true)).toMatchObject({ op: b.holdOps.END });
+    chmodSync(H, 0o777);
+    chmodSync(dir, 0o755);
+    // as nobody: connected, then closed at once, without a word (root would get BUSY)
+    const client = (uid: number) =>
+      run('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '/usr/bin/python3', '-c', `import socket; s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.connect(${JSON.stringify(H)}); print(len(s.recv(100)))`]);
+    expect(await client(0)).toMatchObject({ code: 0, stdout: '16\n' });
+    expect(await client(65534)).toMatchObject({ code: 0, stdout: '0\n' });
+    closeSync(keep);
+    holder.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(existsSync(H)).toBe(false);
   });
 });
 

@@ -15,6 +15,7 @@ import { AgentServer } from '../transports/agent/server.js';
 
 export const AGENT_HELP = `usage: sysvisor agent --socket PATH [-e ENGINE[:key=val,...]]...
                       [--profile NAME=ENGINE[:key=val,...],ENGINE...]... [--metrics FILE] [--log FILE]
+                      [--hold PATH]
 
 Serves as the seccomp agent of OCI runtimes (runc, crun): a container whose config.json has
 linux.seccomp.listenerPath = PATH (and SCMP_ACT_NOTIFY rules) is served by a fresh stack of the
@@ -28,6 +29,11 @@ with an error, and the time spent on them, in the Prometheus text format, rewrit
 (node_exporter's textfile collector).
 --log FILE: the agent's lines and the containers' outputs to stderr go to FILE (appended to);
 SIGHUP reopens it (after logrotate moved it).
+--hold PATH: a small holder process (sysvisor-holder, started if none listens on PATH) keeps
+each container's seccomp listener too, so that the containers outlive the agent: while it holds
+them their notified calls wait (no ENOSYS), and the next agent with the same --hold serves them
+again, restarting the calls the previous one had received and not answered. The holder leaves
+once it holds nothing and no agent is connected; SIGTERM to it gives the containers ENOSYS.
 `;
 
 // Engines are created per container; this trial build checks names and options once, at start.
@@ -49,6 +55,7 @@ export async function agentCommand(argv: readonly string[]): Promise<number> {
       profile: { type: 'string', multiple: true },
       metrics: { type: 'string' },
       log: { type: 'string' },
+      hold: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -86,7 +93,7 @@ export async function agentCommand(argv: readonly string[]): Promise<number> {
   const metrics = values.metrics === undefined ? undefined : new MetricsFile(values.metrics, reporter);
   let server: AgentServer;
   try {
-    server = await AgentServer.listen({ socketPath: values.socket, specs, profiles, reporter, metrics, log });
+    server = await AgentServer.listen({ socketPath: values.socket, specs, profiles, reporter, metrics, log, hold: values.hold });
   } catch (e) {
     metrics?.close();
     log.close();

@@ -108,6 +108,13 @@ export interface ReceivedWithFds {
 }
 
 /** Calls onEvent while fd is readable or hung up, on Node's loop; never reads, does not own fd. */
+export interface HoldPacket {
+  op: number;
+  key: bigint;
+  record: Buffer;
+  fds: number[];
+}
+
 export declare class FdPoll {
   constructor(fd: number, onEvent: (readable: boolean, hangup: boolean) => void);
   /** Stops polling (idempotent): call it before the fd is closed. */
@@ -192,6 +199,24 @@ export interface RawBinding {
   /** One non-blocking recvmsg (MSG_CMSG_CLOEXEC) with up to maxFds SCM_RIGHTS fds; null on EAGAIN. */
   recvWithFds(socketFd: number, maxBytes: number, maxFds: number): ReceivedWithFds | null;
   FdPoll: typeof FdPoll;
+  /** The fd holder of `sysvisor agent --hold` (addon/src/agent/hold.cc, holder.c, hold_protocol.h). */
+  holderPath(): string;
+  holdConnect(path: string): number;
+  holdSend(fd: number, op: number, key: bigint, record: Buffer, fds: readonly number[]): void;
+  /** One packet; null when none is there yet (wait false); op 0 at end of stream or for a malformed packet. */
+  holdRecv(fd: number, wait: boolean): HoldPacket | null;
+  readonly holdOps: { PUT: number; DROP: number; OK: number; NO: number; ENTRY: number; END: number; BUSY: number; MAX_RECORD: number };
+  /** A received-ids page for Pump.shareReceivedIds (a memfd). */
+  createIdsPage(): number;
+  dupFd(fd: number): number;
+  /** PTRACE_SEIZE + PTRACE_INTERRUPT of a thread: 0 or -errno. */
+  interruptTask(tid: number): number;
+  /** Detaches a thread interrupted by interruptTask once it stopped: 1 done (or gone), 0 not stopped yet, -errno. */
+  releaseTask(tid: number): number;
+  /** The ids in [last - below, last + above) of calls received on `listener` and not answered. */
+  receivedIds(listener: number, last: bigint, below: number, above: number): bigint[];
+  /** Answers call `id` with -ERESTARTNOINTR: 0 or -errno. */
+  answerRestart(listener: number, id: bigint): number;
   /** Starts the launcher process (addon/src/launcher/launcher.c) for a command: its pid, a pidfd and
    * our end of its control socket; `fds` are handed on to the command at the same numbers. A Buffer
    * is passed as its bytes exactly, a string as UTF-8; one holding a NUL is a TypeError. */

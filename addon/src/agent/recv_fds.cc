@@ -157,9 +157,12 @@ class FdPoll : public Napi::ObjectWrap<FdPoll> {
 
 }  // namespace
 
+void InitHold(Napi::Env env, Napi::Object exports);  // hold.cc
+
 void InitAgent(Napi::Env env, Napi::Object exports) {
   exports.Set("recvWithFds", Napi::Function::New(env, RecvWithFds, "recvWithFds"));
   exports.Set("FdPoll", FdPoll::Define(env));
+  InitHold(env, exports);
 }
 
 }  // namespace sysvisor

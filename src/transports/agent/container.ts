@@ -3,6 +3,7 @@
 // the end: when every process of the container is gone (the pump hangs up), its engines are
 // closed (reports and tables, prefixed with the container id) and its fds too.
 import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Engine, OutputSink } from '../../chain/engine.js';
 import { Reporter } from '../../chain/report.js';
@@ -20,6 +21,8 @@ import type { AgentLog } from './log.js';
 import { meterEngine, type ContainerCounts, type MetricsFile } from './metrics.js';
 import { Result } from '../../chain/result.js';
 import { ERRNO } from '../../syscalls/errno.js';
+import type { Holder } from './hold.js';
+import { restartReceived } from './takeover.js';
 
 const EPERM = ERRNO['EPERM']!;
 
@@ -62,11 +65,17 @@ export class PrefixedSink implements OutputSink {
  * Engine outputs of one container: stderr with `[ID] ` before each line, or for `o=FILE` the
  * file FILE.ID (like `strace -ff -o`), so that containers never write over each other.
  */
-export function containerOutput(id: string, log?: AgentLog): (file?: string) => OutputSink {
+export function containerOutput(id: string, log?: AgentLog, append = false): (file?: string) => OutputSink {
   return (file?: string) => {
     if (file === undefined || file === '-') return new PrefixedSink(log ? () => log.fd : 2, `[${id}] `);
-    return new FdSink(openSync(`${file}.${id}`, 'w'), true);
+    return new FdSink(openSync(`${file}.${id}`, append ? 'a' : 'w'), true);
   };
+}
+
+/** What the fd holder keeps of a container for the next agent: its state, without what is not used. */
+export function holdRecord(state: ContainerProcessState): Buffer {
+  const kept: ContainerProcessState = { ...state, fds: ['seccompFd'], seccompFdIndex: 0, state: { ...state.state, annotations: {} } };
+  return Buffer.from(JSON.stringify(kept));
 }
 
 /** The seccomp section of the container's config.json, if it can be read. */
@@ -99,6 +108,13 @@ export interface ContainerOptions {
   log?: AgentLog;
   /** The agent's own lines: `container ID (pid N) attached, profile P`, `container ID done (...)`. */
   reporter: Reporter;
+  /** The fd holder (--hold): it keeps the listener too, for the next agent. */
+  holder?: Holder;
+  /**
+   * The container comes from the holder, for a previous agent (fds: [listener]): its key there
+   * and its received-ids page (the session owns it).
+   */
+  takeover?: { key: bigint; page: number };
 }
 
 /** The only engine of a container whose profile is unknown: every notified call fails with EPERM. */
@@ -125,6 +141,9 @@ export class ContainerSession {
   private readonly otherFds: number[];
   private finishing = false;
   private readonly counts: ContainerCounts | undefined;
+  /** The received-ids page (shared with the pump once it serves) and the key at the holder. */
+  private page: number | undefined;
+  private holdKey: bigint | undefined;
 
   /** Builds the engines (on failure, closes every fd and throws), then starts them and serves. */
   constructor(private readonly o: ContainerOptions) {
@@ -138,16 +157,42 @@ export class ContainerSession {
     const seccomp = readContainerSeccomp(o.state.state.bundle);
     this.credentialsSeen = seccomp !== undefined && CRED_SYSCALLS.every((s) => seccomp.notified.has(syscallNumber(s)!));
     try {
-      this.engines = o.specs ? buildEngines(o.specs, this.reporter, { openOutput: containerOutput(this.id, o.log) }) : [refuseEngine()];
+      this.engines = o.specs ? buildEngines(o.specs, this.reporter, { openOutput: containerOutput(this.id, o.log, o.takeover !== undefined) }) : [refuseEngine()];
       this.counts = o.metrics?.container(this.id, o.profile);
       if (this.counts) this.engines.unshift(meterEngine(this.counts));
     } catch (e) {
-      this.closeFds([listener, ...this.otherFds]);
+      this.closeFds([listener, ...this.otherFds, ...(o.takeover ? [o.takeover.page] : [])]);
       throw new Error(`cannot create the engines: ${(e as Error).message}`);
     }
     this.listener = listener;
     this.seccomp = seccomp;
+    this.hold();
     void this.startThenServe();
+  }
+
+  // With a holder: a received-ids page, and the holder keeps the listener and the page too, from
+  // now on (taken over: it has them already).
+  private hold(): void {
+    const o = this.o;
+    if (o.takeover) {
+      this.page = o.takeover.page;
+      this.holdKey = o.takeover.key;
+      return;
+    }
+    if (!o.holder) return;
+    const record = holdRecord(o.state);
+    if (record.length > o.binding.holdOps.MAX_RECORD) {
+      this.reporter.line(`not kept by the fd holder: its state is ${record.length} bytes (at most ${o.binding.holdOps.MAX_RECORD})`);
+      return;
+    }
+    try {
+      this.page = o.binding.createIdsPage();
+    } catch (e) {
+      this.reporter.line(`not kept by the fd holder: ${(e as Error).message}`);
+      return;
+    }
+    const key = randomBytes(8).readBigUInt64LE(0);
+    if (o.holder.put(key, record, this.listener, this.page)) this.holdKey = key;
   }
 
   /**
@@ -166,6 +211,7 @@ export class ContainerSession {
       ),
     );
     if (this.finishing) return; // the agent stopped meanwhile: finish() closed the listener
+    if (o.takeover) this.restartHeld();
     try {
       this.served = serveListener({
         binding: o.binding,
@@ -182,12 +228,17 @@ export class ContainerSession {
         control: (scopes, taskInfo) => new ControlServer(o.binding, scopes, filterPlanOf(seccomp), taskInfo, this.reporter),
       });
       this.served.control?.setRootPid(this.pid);
+      if (this.page !== undefined) {
+        const page = this.page;
+        this.page = undefined;
+        this.served.transport.pump.shareReceivedIds(page); // the pump owns it now
+      }
     } catch (e) {
       o.reporter.line(`container ${this.id}: cannot serve its seccomp listener: ${(e as Error).message}`);
       void this.finish('done');
       return;
     }
-    o.reporter.line(`container ${this.id} (pid ${this.pid}) attached, profile ${o.profile}`);
+    o.reporter.line(`container ${this.id} (pid ${this.pid}) ${o.takeover ? 'taken over from the fd holder' : 'attached'}, profile ${o.profile}`);
     if (seccomp && o.specs) {
       for (const line of unseenWarnings(this.engines, seccomp.notified)) this.reporter.line(line);
       if (seccomp.foreignArchitectures.length)
@@ -195,7 +246,17 @@ export class ContainerSession {
     }
   }
 
-  /** Stops serving now (the agent is stopping): notified calls of the container fail with ENOSYS. */
+  // Calls the previous agent had received and not answered: restarted (takeover.ts).
+  private restartHeld(): void {
+    const r = restartReceived(this.o.binding, this.listener, this.o.takeover!.page, this.pid);
+    if (r.threads) this.reporter.line(`restarted the notified calls of ${r.threads} waiting thread(s) (${r.restarted} answered -ERESTARTNOINTR: received by the previous agent, waiting killably)`);
+    for (const p of r.problems) this.reporter.line(p);
+  }
+
+  /**
+   * Stops serving now (the agent is stopping): notified calls of the container fail with ENOSYS,
+   * or, when the fd holder keeps its listener, wait for the next agent.
+   */
   close(): Promise<void> {
     return this.finish('detached');
   }
@@ -206,6 +267,8 @@ export class ContainerSession {
     if (this.served) this.served.transport.close(); // its pump owns the listener
     else this.closeFds([this.listener]);
     this.closeFds(this.otherFds);
+    if (this.page !== undefined) this.closeFds([this.page]);
+    if (how === 'done' && this.holdKey !== undefined) this.o.holder?.drop(this.holdKey);
     // The root scope's engines as they are now, and those of scopes nested sysvisors left open.
     if (this.served?.control) await this.served.control.closeAll();
     else await closeEngines(this.engines, this.reporter);

@@ -12,7 +12,8 @@ import { chmodSync, closeSync, lstatSync, readlinkSync, unlinkSync } from 'node:
 import type { FdPoll } from '../../native/binding.js';
 import { loadBinding, type RawBinding } from '../../native/load.js';
 import { Reporter } from '../../chain/report.js';
-import { AgentMessageError, isCompleteJson, parseContainerState } from './message.js';
+import { AgentMessageError, isCompleteJson, parseContainerState, type ContainerProcessState } from './message.js';
+import { Holder, type HeldEntry } from './hold.js';
 import { ContainerSession } from './container.js';
 import { chooseProfile, DEFAULT_PROFILE } from './profiles.js';
 import type { MetricsFile } from './metrics.js';
@@ -43,6 +44,8 @@ export interface AgentOptions {
   messageTimeoutMs?: number;
   /** Lines about bad connections: at most `lines` per `windowMs` (default 10 per minute). */
   badLines?: { lines: number; windowMs: number };
+  /** The fd holder's socket (--hold): started if none listens; its containers are taken over. */
+  hold?: string;
 }
 
 /**
@@ -225,6 +228,7 @@ export class AgentServer {
     badLines: { lines: number; windowMs: number },
     private readonly metrics: MetricsFile | undefined,
     private readonly log: AgentLog | undefined,
+    private readonly holder: Holder | undefined,
   ) {
     this.badLines = new BadLines(reporter, badLines);
     server.on('connection', (socket) => {
@@ -246,9 +250,19 @@ export class AgentServer {
     const binding = o.binding ?? loadBinding();
     const reporter = o.reporter ?? new Reporter(2, 'sysvisor agent: ');
     await claimPath(o.socketPath);
+    let holder: Holder | undefined;
+    let held: HeldEntry[] = [];
+    if (o.hold !== undefined) {
+      ({ holder, held } = await Holder.connect(binding, o.hold, reporter));
+      reporter.line(`fd holder ${o.hold}${holder.startedPid ? ` started (pid ${holder.startedPid})` : ''}: ${held.length} container(s) held`);
+    }
     const server = net.createServer({ pauseOnConnect: true });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (e: NodeJS.ErrnoException) => reject(new AgentSocketError(`${o.socketPath}: ${e.message}`)));
+      server.once('error', (e: NodeJS.ErrnoException) => {
+        holder?.close();
+        closeAll(held.flatMap((h) => [h.listener, h.page]));
+        reject(new AgentSocketError(`${o.socketPath}: ${e.message}`));
+      });
       // Created 0600 from the start: no moment where others could connect.
       const mask = process.umask(0o177);
       try {
@@ -259,7 +273,24 @@ export class AgentServer {
     });
     chmodSync(o.socketPath, 0o600);
     const limits = { maxBytes: o.maxMessageBytes ?? 1 << 20, timeoutMs: o.messageTimeoutMs ?? 10_000 };
-    return new AgentServer(server, o.socketPath, binding, o.specs, o.profiles ?? new Map(), reporter, limits, lstatSync(o.socketPath).ino, o.badLines ?? { lines: 10, windowMs: 60_000 }, o.metrics, o.log);
+    const agent = new AgentServer(server, o.socketPath, binding, o.specs, o.profiles ?? new Map(), reporter, limits, lstatSync(o.socketPath).ino, o.badLines ?? { lines: 10, windowMs: 60_000 }, o.metrics, o.log, holder);
+    for (const h of held) agent.takeOver(h);
+    return agent;
+  }
+
+  /** A container the holder kept for a previous agent: served again. */
+  private takeOver(h: HeldEntry): void {
+    let state: ContainerProcessState;
+    try {
+      const raw = JSON.parse(h.record.toString('utf8')) as ContainerProcessState;
+      state = parseContainerState({ data: Buffer.from(JSON.stringify({ ociVersion: raw.ociVersion, fds: raw.fds, pid: raw.pid, metadata: raw.metadata, state: raw.state })), fdCount: 1 });
+    } catch (e) {
+      closeAll([h.listener, h.page]);
+      this.holder!.drop(h.key);
+      this.reporter.line(`fd holder: a container record that cannot be read (${(e as Error).message}): dropped`);
+      return;
+    }
+    this.serve(state, [h.listener], { key: h.key, page: h.page });
   }
 
   // Node removes the socket file when the server closes; make sure, without touching another's.
@@ -318,13 +349,18 @@ export class AgentServer {
       this.bad(`malformed message: container ${id}: seccompFd is not a seccomp listener (${kind})`);
       return;
     }
+    this.serve(state, r.fds);
+  }
+
+  private serve(state: ContainerProcessState, fds: number[], takeover?: { key: bigint; page: number }): void {
+    const id = state.state.id;
     const profile = chooseProfile(state.metadata, this.profiles);
     if (profile === undefined)
       this.reporter.line(`container ${id}: unknown profile ${JSON.stringify(state.metadata.slice(0, 64))} (listenerMetadata; known: ${[DEFAULT_PROFILE, ...this.profiles.keys()].join(', ')}): its notified calls get EPERM`);
     const specs = profile === undefined ? undefined : profile === DEFAULT_PROFILE ? this.specs : this.profiles.get(profile)!;
     let session: ContainerSession;
     try {
-      session = new ContainerSession({ binding: this.binding, state, fds: r.fds, specs, profile: profile ?? '(unknown)', reporter: this.reporter, metrics: this.metrics, log: this.log });
+      session = new ContainerSession({ binding: this.binding, state, fds, specs, profile: profile ?? '(unknown)', reporter: this.reporter, metrics: this.metrics, log: this.log, holder: this.holder, takeover });
     } catch (e) {
       this.reporter.line(`container ${id}: ${(e as Error).message}`); // its fds are closed
       return;
@@ -345,6 +381,7 @@ export class AgentServer {
       this.removeSocket();
       this.badLines.close();
       await Promise.all([...this.sessions].map((s) => s.close()));
+      this.holder?.close();
     })();
     return this.closing;
   }
