@@ -1,5 +1,6 @@
 // Chain semantics with test engines, run in-process through the library API on real tracees, over
-// each transport: seccomp user notification and ptrace.
+// each transport: seccomp user notification, ptrace (seccomp stops), and ptrace with the
+// syscall-entry stops it uses under a foreign listener.
 import { describe, expect, it } from 'vitest';
 import { existsSync, openSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,9 @@ import { supervise, Result, Reporter, type Engine, type Syscall, type Next, type
 import { openFds, PROBE } from './helpers.js';
 
 /** Runs PROBE args under engines (outermost first), capturing stdout/stderr through files. */
-async function probeOver(transport: TransportName, engines: Engine[], args: string[]): Promise<{ status: number | null; stdout: string; reports: string[] }> {
+type Over = TransportName | 'ptrace-entry';
+
+async function probeOver(over: Over, engines: Engine[], args: string[]): Promise<{ status: number | null; stdout: string; reports: string[] }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sv-chain-'));
   const outFile = path.join(dir, 'out');
   const reports: string[] = [];
@@ -16,7 +19,8 @@ async function probeOver(transport: TransportName, engines: Engine[], args: stri
   reporter.line = (l: string) => void reports.push(l);
   try {
     // The tracee's stdout goes to a file (PROBE_OUT), so the only calls are the probe's own.
-    const sup = supervise({ command: PROBE, args, engines, reporter, env: { ...process.env, PROBE_OUT: outFile }, transport });
+    const transport = over === 'ptrace-entry' ? 'ptrace' : over;
+    const sup = supervise({ command: PROBE, args, engines, reporter, env: { ...process.env, PROBE_OUT: outFile }, transport, ptraceStops: over === 'ptrace-entry' ? 'entry' : undefined });
     const st = await sup.done;
     return { status: st.code, stdout: existsSync(outFile) ? readFileSync(outFile, 'utf8') : '', reports };
   } finally {
@@ -28,7 +32,7 @@ function engine(name: string, syscalls: string[], handle: (call: Syscall, next: 
   return { name, interests: syscalls.map((s) => ({ syscall: s })), handle };
 }
 
-const TRANSPORTS: TransportName[] = ['unotify', 'ptrace'];
+const TRANSPORTS: Over[] = ['unotify', 'ptrace', 'ptrace-entry'];
 
 describe.each(TRANSPORTS)('engine chain over %s', (transport) => {
   const probe = (engines: Engine[], args: string[]) => probeOver(transport, engines, args);

@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CLI, PROBE, ROOT, parseCountTable, run, sysvisor } from './helpers.js';
+import { CLI, PROBE, ROOT, parseCountTable, readCountTable, run, sysvisor } from './helpers.js';
+import { ptraceRefusal, readPtraceFacts } from '../src/transports/ptrace/refusal.js';
 
 const FOREIGN = path.join(ROOT, 'test', 'build', 'foreign-listener');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -154,20 +155,97 @@ describe('ptrace transport: when sysvisor dies', () => {
   });
 });
 
+const FALLBACK = 'sysvisor: a seccomp listener above this process holds the slot (EBUSY): using the ptrace transport, with syscall-entry stops';
+
+/** stderr without the foreign listener's own last line. */
+const ours = (stderr: string) => stderr.replace(/^foreign-listener: notified=\d+\n/m, '');
+
+/** What unreal's view gives a script under a foreign listener, beside what the script gives natively. */
+async function underForeign(script: (P: string) => string, opts: { notify?: string; sysvisor?: string[] } = {}) {
+  const native = await run('sh', ['-c', script('')]);
+  const r = await run(FOREIGN, ['--notify', opts.notify ?? 'all', process.execPath, CLI, 'run', ...(opts.sysvisor ?? []), '-e', 'unreal', '--', 'sh', '-c', script('/unreal')]);
+  const lines = r.stderr.split('\n');
+  const notified = Number(/^foreign-listener: notified=(\d+)$/m.exec(r.stderr)?.[1]);
+  const stderr = lines.filter((l) => l !== FALLBACK && !l.startsWith('foreign-listener: ')).join('\n');
+  return { native, virt: { code: r.code, stdout: r.stdout, stderr }, first: lines[0], notified };
+}
+
 describe('--transport', () => {
   it('auto falls back to ptrace under a foreign seccomp listener, with one line; the engines run', async () => {
     const r = await run(FOREIGN, [process.execPath, CLI, 'run', '-e', 'count:syscalls=getppid,kernel=off', '--', PROBE, 'calls', '12']);
     expect(r.code).toBe(0);
     const lines = r.stderr.split('\n');
-    expect(lines[0]).toBe('sysvisor: a seccomp listener above this process holds the slot (EBUSY): using the ptrace transport');
+    expect(lines[0]).toBe(FALLBACK);
     expect(parseCountTable(r.stderr).get('getppid')?.calls).toBe(12);
     expect(r.stderr).toMatch(/^foreign-listener: notified=\d+$/m);
   });
 
-  it('ptrace refused (the command is traced already, by strace -f above): one line', async () => {
+  // The foreign listener is notified of every call (and lets each run): its USER_NOTIF beats the
+  // TRACE of sysvisor's filter, so no seccomp stop comes; the calls are caught at their entry stops.
+  const VIEW = (P: string) =>
+    [
+      `cat ${P}/etc/hostname`, // openat with a rewritten path
+      `ls ${P}/etc/ssl | head -3`, // a directory read
+      `cd ${P}/tmp && d=$(pwd -P) && echo "\${d#${P}}"`, // getcwd's result replaced at its exit
+      `stat -c %s ${P}/etc/passwd`, // a stat
+      `x=$(${P}/usr/bin/readlink /proc/self/exe) && echo "\${x#${P}}"`, // readlink answered with a value (the call skipped)
+      `readlink ${P}/etc/no-such-file; echo "readlink: $?"`, // an errno answer
+      `printf '#!/bin/sh\\necho script \${0#${P}}\\n' > /tmp/sv-pt-foreign-${process.pid} && chmod +x /tmp/sv-pt-foreign-${process.pid} && ${P}/tmp/sv-pt-foreign-${process.pid}; rm -f /tmp/sv-pt-foreign-${process.pid}`, // #!: redone as the interpreter's execve
+    ].join('; ');
+
+  it('under a foreign listener notified of every call, unreal over ptrace gives what the commands give natively', async () => {
+    const { native, virt, first, notified } = await underForeign(VIEW);
+    expect(native.code).toBe(0);
+    expect(native.stdout).toMatch(/^script \/tmp\/sv-pt-foreign-\d+$/m);
+    expect(virt).toEqual({ code: native.code, stdout: native.stdout, stderr: native.stderr });
+    expect(first).toBe(FALLBACK);
+    expect(notified).toBeGreaterThan(100); // the listener saw the calls, rewritten paths included
+  });
+
+  it('... and with --complete (a skipped call passes seccomp as nr -1, which that filter answers ENOSYS: the value is set at the exit stop)', async () => {
+    const { native, virt } = await underForeign(VIEW, { sysvisor: ['--complete'] });
+    expect(virt).toEqual({ code: native.code, stdout: native.stdout, stderr: native.stderr });
+  });
+
+  it("under sysvisor's own unotify supervisor (sealed: it answers no nested run), the ptrace fallback works beneath it", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sv-pt-outer-'));
+    try {
+      const counts = path.join(dir, 'counts');
+      const r = await sysvisor(['run', '--transport', 'unotify', '--sealed', '-e', `count:syscalls=openat,kernel=off,o=${counts}`, '--', process.execPath, CLI, 'run', '-e', 'unreal', '--', 'cat', '/unreal/etc/hostname']);
+      // The outer one says that a call of its tree got EBUSY (auto's probe), then the inner one falls back.
+      expect(r.stderr).toMatch(new RegExp(`^sysvisor: pid \\d+: its seccomp listener \\(SECCOMP_FILTER_FLAG_NEW_LISTENER\\) gets EBUSY: .*\n${FALLBACK.replace(/[()]/g, '\\$&')}\n$`));
+      expect(r.stdout).toBe(readFileSync('/etc/hostname', 'latin1'));
+      expect(r.code).toBe(0);
+      expect(readCountTable(counts).get('openat')?.calls).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('ptrace refused (the command is traced already, by strace -f above): one line naming the tracer', async () => {
     const r = await run('strace', ['-f', '-o', '/dev/null', process.execPath, CLI, ...PT, '--', 'true']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('sysvisor: unsupported: ptrace: the kernel refuses to trace the command (EPERM: it is traced already, by a strace or gdb above; or Yama ptrace_scope 2 or 3, or a container profile, denies ptrace)\n');
+    expect(r.stderr).toMatch(/^sysvisor: unsupported: ptrace: the kernel refuses to trace the command \(EPERM\): it is traced already, by pid \d+ \(strace\), and a process has one tracer; use --transport unotify\n$/);
+  });
+
+  it('ptrace denied by a container profile (seccomp EPERM for ptrace): one line; under auto with the slot taken, one line for both', async () => {
+    const SYS_PTRACE = '101';
+    const pt = await run(FOREIGN, ['--deny', SYS_PTRACE, process.execPath, CLI, ...PT, '--', 'true']);
+    expect(pt.code).toBe(1);
+    expect(ours(pt.stderr)).toBe('sysvisor: unsupported: ptrace: the kernel refuses to trace the command (EPERM): sysvisor runs under 1 seccomp filter (a container profile?) that may deny ptrace(2); use --transport unotify\n');
+    const auto = await run(FOREIGN, ['--deny', SYS_PTRACE, process.execPath, CLI, 'run', '--', 'true']);
+    expect(auto.code).toBe(1);
+    expect(ours(auto.stderr)).toBe('sysvisor: unsupported: ptrace: a seccomp listener above this process holds the slot (EBUSY) and the kernel refuses to trace the command (EPERM): sysvisor runs under 1 seccomp filter (a container profile?) that may deny ptrace(2); use --transport unotify\n');
+  });
+
+  it('the refusal line names Yama where the kernel has it (the wording from the facts; this kernel has no Yama)', () => {
+    const none = { tracerPid: 0, capSysPtrace: true, seccompFilters: 0 };
+    expect(existsSync('/proc/sys/kernel/yama/ptrace_scope')).toBe(readPtraceFacts(process.pid).yamaScope !== undefined);
+    expect(ptraceRefusal({ ...none, yamaScope: 3 })).toBe('Yama ptrace_scope is 3: no process may trace another (until reboot); use --transport unotify');
+    expect(ptraceRefusal({ ...none, yamaScope: 2, capSysPtrace: false })).toBe('Yama ptrace_scope is 2: tracing needs CAP_SYS_PTRACE, which sysvisor lacks; use --transport unotify');
+    expect(ptraceRefusal({ ...none, yamaScope: 2 })).toBe('an LSM (AppArmor, SELinux) or a container profile denies ptrace; use --transport unotify');
+    expect(ptraceRefusal({ ...none, yamaScope: 1, tracerPid: 42, tracerName: 'gdb' })).toBe('it is traced already, by pid 42 (gdb), and a process has one tracer; use --transport unotify');
+    expect(readPtraceFacts(process.pid).capSysPtrace).toBe(true); // root here
   });
 
   it('a bad value, or continue with ptrace: one line, exit status 2', async () => {

@@ -155,8 +155,13 @@ export interface TracerStats {
  * batches; each stopped thread is answered by its tid.
  */
 export declare class Tracer {
-  /** Seizes pid (throws the ptrace error, e.g. EPERM) and calls onBatch(count) once per wake-up with `batch` filled. */
-  constructor(pid: number, onBatch: (count: number) => boolean);
+  /**
+   * Seizes pid (throws the ptrace error, e.g. EPERM) and calls onBatch(count) once per wake-up with
+   * `batch` filled. With entryFilter (the struct sock_filter[] pid installs), calls are caught at
+   * their syscall-entry stops, before seccomp, where that filter would TRACE them (a foreign
+   * listener's USER_NOTIF beats TRACE): every call of the tree stops twice, entry and exit.
+   */
+  constructor(pid: number, onBatch: (count: number) => boolean, entryFilter?: Buffer);
   /**
    * NOTIF.FIELDS numbers per stop (contract.ts): tid (as slot and pid), nr, a0..a5 (signed 64-bit as
    * numbers). An entry with nr PTRACE.EXIT_NR is the syscall-exit stop of a call continued with

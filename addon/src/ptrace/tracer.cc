@@ -16,6 +16,17 @@
 // the answers JS gave at once; an answer given later (an engine held the call) reaches it through
 // a queue and wakes it, blocked in waitpid, by a stop of its own: a tiny child process (the waker)
 // it also traces gets a signal.
+//
+// Entry mode (under a foreign seccomp listener): the kernel keeps the action of highest precedence
+// of all filters (seccomp_run_filters: the lowest ACTION_ONLY value), and USER_NOTIF (0x7fc00000)
+// beats TRACE (0x7ff00000), so a call the foreign filter notifies never makes a seccomp stop. The
+// ptrace syscall-entry stop comes before seccomp (syscall_trace_enter in kernel/entry/common.c:
+// "Do seccomp after ptrace"), so in entry mode every tracee is resumed with PTRACE_SYSCALL and the
+// thread runs the command's own filter program (the planner's, given to the constructor) on each
+// entry stop: a call it would TRACE goes to JS from there, exactly as from a seccomp stop; the
+// seccomp stop that may follow (when the foreign filter allowed the call) is only resumed. A
+// skipped call (orig_rax = -1) still passes seccomp with nr -1, whose filters may set rax (ours
+// answers ENOSYS to a foreign ABI in --complete), so its value is set at its syscall-exit stop.
 #include "common.h"
 #include "contract.h"
 #include "unotify/receiver.h"
@@ -83,6 +94,13 @@ struct Run {
   bool restore = false;  // put the argument registers back
   std::array<uint64_t, 6> saved{};
   bool await_exit = false;  // hand the exit stop to JS
+  // Entry mode, a call skipped at its entry stop: the value to set (set_rax), or the syscall to
+  // make instead (redo_nr >= 0, with these argument registers), once seccomp has seen nr -1.
+  bool set_rax = false;
+  int64_t rax = 0;
+  int redo_nr = -1;
+  uint64_t set[6] = {};
+  uint8_t set_mask = 0;
 };
 
 uint64_t* ArgReg(struct user_regs_struct* r, int i) {
@@ -118,8 +136,9 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     });
   }
 
-  // new Tracer(pid, onBatch(count) -> boolean): seizes pid (throws when ptrace is refused) from a
-  // new thread that then serves its tree's stops. onBatch returns true when it left promises.
+  // new Tracer(pid, onBatch(count) -> boolean[, entryFilter]): seizes pid (throws when ptrace is
+  // refused) from a new thread that then serves its tree's stops. onBatch returns true when it left
+  // promises. entryFilter (struct sock_filter[], the filter pid installs): entry mode (see above).
   Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) {
     Napi::Env env = info.Env();
     if (!ArgNumber(info, 0, "pid") || !ArgFunction(info, 1, "onBatch")) return;
@@ -127,6 +146,27 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     if (pid <= 0) {
       ThrowType(env, "parameter 'pid' must be a positive pid");
       return;
+    }
+    if (info.Length() > 2 && !info[2].IsUndefined()) {
+      if (!info[2].IsBuffer()) {
+        ThrowType(env, "parameter 'entryFilter' must be a Buffer (struct sock_filter[])");
+        return;
+      }
+      Napi::Buffer<uint8_t> b = info[2].As<Napi::Buffer<uint8_t>>();
+      size_t n = b.Length() / sizeof(struct sock_filter);
+      if (b.Length() % sizeof(struct sock_filter) != 0 || n == 0 || n > BPF_MAXINSNS) {
+        ThrowType(env, "parameter 'entryFilter' must hold 1..4096 struct sock_filter");
+        return;
+      }
+      prog_.resize(n);
+      memcpy(prog_.data(), b.Data(), b.Length());
+      for (const struct sock_filter& f : prog_) {
+        if (!KnownInsn(f)) {
+          ThrowType(env, "parameter 'entryFilter': an instruction the tracer cannot run (the planner's subset: ld abs, ja, jeq, jge, jset, ret)");
+          return;
+        }
+      }
+      entry_mode_ = true;
     }
     on_batch_ = Napi::Persistent(info[1].As<Napi::Function>());
     on_flush_ = Napi::Persistent(Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return i.Env().Undefined(); }));
@@ -192,6 +232,12 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       waitpid(waker_, nullptr, __WALL);
       return Started("ptrace the command (PTRACE_SEIZE)", e);
     }
+    if (entry_mode_) {
+      // Entry stops from now on: the command is stopped once (it waits to be let go, before its
+      // filter) to be resumed with PTRACE_SYSCALL. Its calls count once its filter is installed.
+      inactive_ = root;
+      Pt(PTRACE_INTERRUPT, root, 0, 0);
+    }
     Started("", 0);
     Loop();
   }
@@ -229,12 +275,13 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       if (!WIFSTOPPED(st)) continue;
       int sig = WSTOPSIG(st), event = (unsigned)st >> 16;
       if (event == PTRACE_EVENT_SECCOMP) {
-        OnSeccomp(pid);
+        if (entry_mode_) Pt(PTRACE_SYSCALL, pid, 0, 0);  // handled at its entry stop
+        else OnSeccomp(pid);
         continue;
       }
-      long inject = 0, resume = PTRACE_CONT;
+      long inject = 0, resume = Resume();
       if (sig == (SIGTRAP | 0x80)) {
-        if (OnSyscallExit(pid)) continue;  // held for JS
+        if (entry_mode_ ? OnSyscallStop(pid) : OnSyscallExit(pid)) continue;  // resumed or held for JS
       } else if (event == PTRACE_EVENT_STOP) {
         if (IsStopSignal(sig)) resume = PTRACE_LISTEN;  // group-stop: stays stopped until SIGCONT
       } else if (event == PTRACE_EVENT_EXEC) {
@@ -265,20 +312,91 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     thread_done_ = true;
   }
 
+  // How a tracee is resumed: in entry mode its next syscall entry stops too.
+  long Resume() const { return entry_mode_ ? PTRACE_SYSCALL : PTRACE_CONT; }
+
   void OnSeccomp(pid_t tid) {
     struct ptrace_syscall_info si;
     memset(&si, 0, sizeof si);
     long n = Pt(PTRACE_GET_SYSCALL_INFO, tid, sizeof si, (uintptr_t)&si);
     if (n <= 0 || si.op != PTRACE_SYSCALL_INFO_SECCOMP) {
-      Pt(PTRACE_CONT, tid, 0, 0);
+      Pt(Resume(), tid, 0, 0);
       return;
     }
+    Enqueue(tid, (int)si.seccomp.nr, si.seccomp.args, si.stack_pointer);
+  }
+
+  // Entry mode: a syscall-entry or -exit stop; true when the thread is held for JS (else the loop
+  // resumes it).
+  bool OnSyscallStop(pid_t tid) {
+    struct ptrace_syscall_info si;
+    memset(&si, 0, sizeof si);
+    long n = Pt(PTRACE_GET_SYSCALL_INFO, tid, sizeof si, (uintptr_t)&si);
+    if (n <= 0) return false;
+    if (si.op == PTRACE_SYSCALL_INFO_EXIT) {
+      if (tid == activating_) {
+        activating_ = -1;
+        if (si.exit.rval >= 0) inactive_ = -1;  // the command's filter is in: its calls count
+      }
+      return OnSyscallExit(tid);
+    }
+    if (si.op != PTRACE_SYSCALL_INFO_ENTRY) return false;
+    if (tid == inactive_) {
+      if (si.entry.nr == SYS_seccomp && si.entry.args[0] == SECCOMP_SET_MODE_FILTER) activating_ = tid;
+      return false;
+    }
+    struct seccomp_data d;
+    memset(&d, 0, sizeof d);
+    d.nr = (int)si.entry.nr;
+    d.arch = si.arch;
+    d.instruction_pointer = si.instruction_pointer;
+    for (int i = 0; i < 6; i++) d.args[i] = si.entry.args[i];
+    if ((RunFilter(d) & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_TRACE) return false;
+    Enqueue(tid, d.nr, si.entry.args, si.stack_pointer);
+    return true;
+  }
+
+  // The planner's instructions (src/filter/cbpf.ts), the only ones the tracer runs.
+  static bool KnownInsn(const struct sock_filter& f) {
+    switch (f.code) {
+      case BPF_LD | BPF_W | BPF_ABS:
+        return f.k % 4 == 0 && f.k + 4 <= sizeof(struct seccomp_data);
+      case BPF_JMP | BPF_JA:
+      case BPF_JMP | BPF_JEQ | BPF_K:
+      case BPF_JMP | BPF_JGE | BPF_K:
+      case BPF_JMP | BPF_JSET | BPF_K:
+      case BPF_RET | BPF_K:
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // The command's filter on one call, as the kernel runs it (only KnownInsn instructions).
+  uint32_t RunFilter(const struct seccomp_data& d) const {
+    uint32_t acc = 0;
+    for (size_t pc = 0; pc < prog_.size(); pc++) {
+      const struct sock_filter& f = prog_[pc];
+      switch (f.code) {
+        case BPF_LD | BPF_W | BPF_ABS: memcpy(&acc, reinterpret_cast<const char*>(&d) + f.k, 4); break;
+        case BPF_JMP | BPF_JA: pc += f.k; break;
+        case BPF_JMP | BPF_JEQ | BPF_K: pc += acc == f.k ? f.jt : f.jf; break;
+        case BPF_JMP | BPF_JGE | BPF_K: pc += acc >= f.k ? f.jt : f.jf; break;
+        case BPF_JMP | BPF_JSET | BPF_K: pc += (acc & f.k) != 0 ? f.jt : f.jf; break;
+        case BPF_RET | BPF_K: return f.k;
+      }
+    }
+    return SECCOMP_RET_KILL_PROCESS;  // fell off the end (the kernel refuses such a program)
+  }
+
+  // A stopped call for JS.
+  void Enqueue(pid_t tid, int nr, const __u64* args, uint64_t sp) {
     stops_++;
     Stop s;
     s.tid = tid;
-    s.nr = (int)si.seccomp.nr;
-    for (int i = 0; i < 6; i++) s.args[i] = si.seccomp.args[i];
-    s.sp = si.stack_pointer;
+    s.nr = nr;
+    for (int i = 0; i < 6; i++) s.args[i] = args[i];
+    s.sp = sp;
     {
       std::lock_guard<std::mutex> lock(m_);
       Pending& p = pending_[tid];
@@ -323,16 +441,17 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       pending_.erase(it);
     }
     answered_++;
+    if (entry_mode_ && !p.at_exit && (p.redo_nr >= 0 || a.kind == SV_REPLY_VALUE || a.kind == SV_REPLY_ERRNO)) return SkipAtEntry(a, p);
     if (p.redo_nr >= 0 && !p.at_exit) return Redo(a.tid, p);
     if (a.kind == SV_REPLY_VALUE || a.kind == SV_REPLY_ERRNO) {
       int64_t v = a.kind == SV_REPLY_VALUE ? a.value : -a.value;
       if (!p.at_exit) Pt(PTRACE_POKEUSR, a.tid, offsetof(struct user_regs_struct, orig_rax), (uintptr_t)-1);  // skip the call
       Pt(PTRACE_POKEUSR, a.tid, offsetof(struct user_regs_struct, rax), (uintptr_t)v);
-      Pt(PTRACE_CONT, a.tid, 0, 0);
+      Pt(Resume(), a.tid, 0, 0);
       return;
     }
     if (p.at_exit || (p.set_mask == 0 && !a.await_exit)) {
-      Pt(PTRACE_CONT, a.tid, 0, 0);
+      Pt(Resume(), a.tid, 0, 0);
       return;
     }
     Run run;
@@ -355,6 +474,23 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     }
   }
 
+  // Entry mode: the call is skipped (orig_rax = -1) and seccomp sees nr -1; at its syscall-exit
+  // stop, rax gets the value, or the thread is set to make another syscall (as Redo does).
+  void SkipAtEntry(const Answer& a, const Pending& p) {
+    Run run;
+    if (p.redo_nr >= 0) {
+      run.redo_nr = p.redo_nr;
+      memcpy(run.set, p.set, sizeof run.set);
+      run.set_mask = p.set_mask;
+    } else {
+      run.set_rax = true;
+      run.rax = a.kind == SV_REPLY_VALUE ? a.value : -a.value;
+    }
+    if (Pt(PTRACE_POKEUSR, a.tid, offsetof(struct user_regs_struct, orig_rax), (uintptr_t)-1) != 0) return;
+    runs_[a.tid] = run;
+    if (Pt(PTRACE_SYSCALL, a.tid, 0, 0) != 0) runs_.erase(a.tid);
+  }
+
   // The thread makes another syscall instead of this one: this one is skipped with rax = the new
   // number and the instruction pointer back on its `syscall` instruction (2 bytes), so the thread
   // executes it again with the new arguments, through the filter (and the engines) again.
@@ -367,7 +503,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     for (int i = 0; i < 6; i++)
       if (p.set_mask & (1u << i)) *ArgReg(&r, i) = p.set[i];
     if (Pt(PTRACE_SETREGS, tid, 0, (uintptr_t)&r) != 0) return;
-    Pt(PTRACE_CONT, tid, 0, 0);
+    Pt(Resume(), tid, 0, 0);
   }
 
   // The syscall-exit stop of a call let run with PTRACE_SYSCALL: the argument registers go back
@@ -384,6 +520,16 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     }
     if (run.restore) {
       for (int i = 0; i < 6; i++) *ArgReg(&r, i) = run.saved[i];
+      Pt(PTRACE_SETREGS, tid, 0, (uintptr_t)&r);
+    }
+    if (run.set_rax) {
+      r.rax = (uint64_t)run.rax;
+      Pt(PTRACE_SETREGS, tid, 0, (uintptr_t)&r);
+    } else if (run.redo_nr >= 0) {
+      r.rax = (uint64_t)run.redo_nr;
+      r.rip -= 2;
+      for (int i = 0; i < 6; i++)
+        if (run.set_mask & (1u << i)) *ArgReg(&r, i) = run.set[i];
       Pt(PTRACE_SETREGS, tid, 0, (uintptr_t)&r);
     }
     if (!run.await_exit) return false;
@@ -665,6 +811,12 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   bool in_batch_ = false;  // loop thread: inside OnStops (the tracer thread waits for its end)
   std::atomic<bool> closing_{false};
   pid_t waker_ = -1;
+  // Entry mode (thread only after the constructor): the command's filter; the command until its
+  // filter is installed (its calls do not count), and that thread while in seccomp(2).
+  bool entry_mode_ = false;
+  std::vector<struct sock_filter> prog_;
+  pid_t inactive_ = -1;
+  pid_t activating_ = -1;
 
   std::mutex m_;
   std::condition_variable started_cv_;

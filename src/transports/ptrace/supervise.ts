@@ -14,6 +14,7 @@ import { envStrings, envValue, resolveCommand } from '../unotify/command.js';
 import { Launcher } from '../unotify/launcher.js';
 import { rootInterests, supervise as superviseUnotify, Supervision, taskInfoFn, type SuperviseOptions as UnotifyOptions } from '../unotify/supervise.js';
 import { PtraceTransport, TRACER_INTERESTS } from './transport.js';
+import { ptraceRefusal, readPtraceFacts } from './refusal.js';
 import { createPtraceExecutor } from './executor.js';
 
 /** How calls reach the engines: seccomp user notification, ptrace, or the first that works. */
@@ -26,6 +27,12 @@ export interface SuperviseOptions extends UnotifyOptions {
    * when the seccomp listener slot is already taken by a listener above (EBUSY), said in one line.
    */
   transport?: TransportName;
+  /**
+   * ptrace only: where calls are caught. 'seccomp' (seccomp stops: only the engines' calls stop),
+   * or 'entry' (syscall-entry stops: every call stops, entry and exit; what a foreign listener
+   * needs, whose USER_NOTIF beats TRACE). Default: 'entry' when a listener holds the slot (EBUSY).
+   */
+  ptraceStops?: 'seccomp' | 'entry';
 }
 
 const EBUSY = 16;
@@ -41,14 +48,21 @@ export function supervise(opts: SuperviseOptions): Supervision {
   // only slot of the filter chain, which the command would inherit.
   const slot = binding.probeListener();
   if (slot !== EBUSY) return superviseUnotify({ ...opts, binding });
-  (opts.reporter ?? new Reporter()).line('a seccomp listener above this process holds the slot (EBUSY): using the ptrace transport');
-  return supervisePtrace({ ...opts, binding });
+  return supervisePtrace({ ...opts, binding }, { foreign: true, fallback: true });
 }
 
-/** Starts COMMAND under the engines, its calls reaching them through ptrace stops. */
-export function supervisePtrace(opts: SuperviseOptions & { binding: RawBinding }): Supervision {
+/** The line `auto` says when it falls back (once ptrace works). */
+export const FALLBACK_LINE = 'a seccomp listener above this process holds the slot (EBUSY): using the ptrace transport, with syscall-entry stops';
+
+/**
+ * Starts COMMAND under the engines, its calls reaching them through ptrace stops. Under a foreign
+ * listener (`foreign`, else probed: the slot is taken, EBUSY), whose USER_NOTIF beats our TRACE,
+ * calls are caught at their syscall-entry stops, before seccomp (see addon/src/ptrace/tracer.cc).
+ */
+export function supervisePtrace(opts: SuperviseOptions & { binding: RawBinding }, how: { foreign?: boolean; fallback?: boolean } = {}): Supervision {
   const binding = opts.binding;
   const reporter = opts.reporter ?? new Reporter();
+  const foreign = opts.ptraceStops !== undefined ? opts.ptraceStops === 'entry' : (how.foreign ?? binding.probeListener() === EBUSY);
   if (opts.onSupervisorExit === 'continue')
     throw new UsageError('--on-supervisor-exit=continue needs the unotify transport: a traced call whose tracer is gone fails with ENOSYS (kernel/seccomp.c), so the tree cannot run on');
   const env = opts.env ?? process.env;
@@ -88,17 +102,20 @@ export function supervisePtrace(opts: SuperviseOptions & { binding: RawBinding }
       );
       scopes = new ScopeTree(opts.engines.map((engine, i) => ({ engine, spec: opts.specs?.[i] ?? engine.name })), executor, taskInfo);
       control = loadable ? new ControlServer(binding, scopes, plan, taskInfo, reporter) : undefined;
-      t = new PtraceTransport(binding, command.pid, scopes, reporter, control);
+      t = new PtraceTransport(binding, command.pid, scopes, reporter, control, foreign ? plan.bytes : undefined);
       transport = t;
     } catch (e) {
+      const err = e as { code?: string };
+      // Read while the command still exists (its tracer, if any).
+      const why = err.code === 'EPERM' ? ptraceRefusal(readPtraceFacts(command.pid)) : '';
       launcher.kill();
       await launcher.bye();
       await closeEngines(opts.engines, reporter);
-      const err = e as { code?: string };
       if (err.code === 'EPERM')
-        throw new UnsupportedFeatureError('ptrace', 'the kernel refuses to trace the command (EPERM: it is traced already, by a strace or gdb above; or Yama ptrace_scope 2 or 3, or a container profile, denies ptrace)', { cause: e });
+        throw new UnsupportedFeatureError('ptrace', `${how.fallback ? 'a seccomp listener above this process holds the slot (EBUSY) and ' : ''}the kernel refuses to trace the command (EPERM): ${why}`, { cause: e });
       throw new SysvisorError('ptrace transport', e);
     }
+    if (how.fallback) reporter.line(FALLBACK_LINE);
     control?.setRootPid(command.pid);
     await startEngines(opts.engines, command.pid, reporter, () => launcher.kill());
     launcher.go();

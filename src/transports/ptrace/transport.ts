@@ -98,8 +98,9 @@ export class PtraceTransport {
     private readonly scopes: ScopeTree,
     private readonly reporter: Reporter,
     private readonly control?: ControlServer,
+    entryFilter?: Buffer,
   ) {
-    this.tracer = new binding.Tracer(pid, (n) => this.onBatch(n));
+    this.tracer = new binding.Tracer(pid, (n) => this.onBatch(n), entryFilter);
     this.batch = this.tracer.batch;
     this.replies = this.tracer.replies;
   }
