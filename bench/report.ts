@@ -7,6 +7,7 @@ import type { RssResult, VariantResult } from './measure.js';
 import type { MicroResult } from './micro.js';
 import { reportEintr, type EintrResult } from './eintr.js';
 import { reportSoak, type SoakResult } from './soak.js';
+import { reportSteps, type StepResult } from './steps.js';
 import type { Variant } from './variants.js';
 
 export interface Report {
@@ -19,6 +20,8 @@ export interface Report {
   eintr: readonly EintrResult[];
   /** The soak: checked calls from 8 threads, supervisor RSS (soak.ts); only when asked. */
   soak?: SoakResult;
+  /** Steps of an emulated lstat measured in-process (steps.ts). */
+  steps: readonly StepResult[];
   /** Whether sysvisor's pump got SYNC_WAKE_UP (a string: why the probe failed). */
   sysvisorSync: boolean | string | undefined;
   quick: boolean;
@@ -100,6 +103,7 @@ export function report(rep: Report, out: (s: string) => void): void {
 
   reportEintr(rep.eintr, rounds, out);
   reportSoak(rep.soak, out);
+  reportSteps(rep.steps, out);
 
   const goals = GOALS.map((g) => ({ id: g.id, text: g.text, result: g.evaluate(results, rss) }));
   const evaluated = goals.filter((g) => g.result !== undefined);
@@ -135,6 +139,7 @@ export function report(rep: Report, out: (s: string) => void): void {
     micro: microResults,
     eintr: rep.eintr,
     soak: rep.soak,
+    steps: rep.steps,
   };
   mkdirSync(path.dirname(jsonPath), { recursive: true });
   writeFileSync(jsonPath, JSON.stringify(json, null, 2) + '\n');

@@ -9,6 +9,8 @@
 //   goals.ts     the ratios the variants are held to
 //   measure.ts   running them: per call = (wall(N) - wall(0)) / N, medians, peak RSS, probes
 //   micro.ts     tinybench micro-benchmarks of the pure TypeScript parts
+//   eintr.ts     EINTR of notified calls under a 20 kHz signal, sysvisor vs the C floor
+//   steps.ts     the steps of an emulated lstat that only an in-process measurement separates
 //   report.ts    the tables, the goals and the JSON file
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -20,10 +22,11 @@ import { micro } from './micro.js';
 import { report } from './report.js';
 import { measureEintr, type EintrResult } from './eintr.js';
 import { measureSoak, type SoakResult } from './soak.js';
+import { measureSteps, type StepResult } from './steps.js';
 
 const USAGE = `usage: node dist/bench/run.js [--quick] [--only GROUP[,GROUP...]] [--rounds N] [--json FILE]
   --quick      fewer rounds and smaller N (a smoke run; figures are indicative only)
-  --only       run only these groups (${[...new Set([...VARIANTS.map((v) => v.group), 'micro', 'eintr'])].join(', ')});
+  --only       run only these groups (${[...new Set([...VARIANTS.map((v) => v.group), 'micro', 'eintr', 'steps'])].join(', ')});
                soak (10M checked calls, minutes) runs only when named
   --rounds N   interleaved rounds (default 5, quick 2)
   --json FILE  where to write the results (default bench/results/latest.json)
@@ -60,7 +63,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`bench: --rounds must be a positive integer\n`);
     return 2;
   }
-  const known = new Set([...VARIANTS.map((v) => v.group), 'micro', 'eintr', 'soak']);
+  const known = new Set([...VARIANTS.map((v) => v.group), 'micro', 'eintr', 'steps', 'soak']);
   const only = values.only?.flatMap((s) => s.split(',')).filter((s) => s !== '');
   for (const g of only ?? []) {
     if (!known.has(g)) {
@@ -90,9 +93,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const microResults = wanted('micro') ? (log('micro-benchmarks (tinybench)'), await micro(quick)) : [];
     const eintr: EintrResult[] = wanted('eintr') ? measureEintr(rounds, quick, log) : [];
+    const steps: StepResult[] = wanted('steps') ? await measureSteps(rounds, quick, log) : [];
     const soak: SoakResult | undefined = only?.includes('soak') ? await measureSoak(quick, log) : undefined;
 
-    report({ variants, results, rss, micro: microResults, eintr, soak, sysvisorSync, quick, rounds, groups: only ?? [...known].filter((g) => g !== 'soak'), jsonPath }, out);
+    report({ variants, results, rss, micro: microResults, eintr, steps, soak, sysvisorSync, quick, rounds, groups: only ?? [...known].filter((g) => g !== 'soak'), jsonPath }, out);
     return 0;
   } catch (e) {
     if (e instanceof BenchError) {

@@ -3,6 +3,8 @@
 export interface PumpStats {
   received: number;
   fastPath: number;
+  /** Received by Node's thread itself (the receiving thread parked: see receiver.h). */
+  receivedOnLoop: number;
   pending: number;
   /** fds installed in a tracee whose call was gone before the answer (it left the call). */
   lostFds: number;

@@ -435,6 +435,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
     Napi::Object o = Napi::Object::New(env);
     o.Set("received", Napi::Number::New(env, (double)receiver_->received()));
     o.Set("fastPath", Napi::Number::New(env, (double)receiver_->fast()));
+    o.Set("receivedOnLoop", Napi::Number::New(env, (double)receiver_->received_here()));
     o.Set("lostFds", Napi::Number::New(env, (double)(lost_fds_ + replier_->lost_fds())));
     o.Set("replying", Napi::Number::New(env, (double)replier_->inflight()));
     size_t pending = 0;

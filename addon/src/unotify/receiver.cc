@@ -2,6 +2,8 @@
 //
 // thread: RECV (blocking) -> Router::Decide -> CONTINUE here, or queue + wake the loop
 // loop:   wake-up pipe readable -> Take() -> the pump's JS batch
+// parked: the thread waits on an eventfd; the loop polls the listener and makes the RECVs itself
+//         (same Decide, same queue, Take() at once), until Tune() hands receiving back.
 // The thread blocks in RECV itself, as a bare C supervisor does: waiting in poll() first and then
 // making the RECV widened the window in which a signal interrupts the call by ~4 points of EINTR
 // under a 20 kHz SIGALRM (bench/eintr.ts). A blocked RECV sees the filter lose its last user only
@@ -170,12 +172,19 @@ static bool HungUp(int fd) {
   return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR | POLLNVAL));
 }
 
+// A call waits to be received.
+static bool Pending(int fd) {
+  struct pollfd p = {fd, POLLIN, 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
 // Shared by the loop side and the thread (each holds a reference: the thread may outlive the
 // Receiver, see Stop).
 struct Receiver::State {
   Router router;
   bool blocking = false;           // RECV blocks (RecvSeesHangup); else poll first
-  int stop_fd = -1;                // eventfd: the loop asks a polling thread to leave
+  int stop_fd = -1;                // eventfd: the loop asks a polling or parked thread to leave
+  int resume_fd = -1;              // eventfd: the loop hands receiving back to a parked thread
   int wake_rd = -1, wake_wr = -1;  // pipe: the thread wakes the loop
   std::mutex m;
   std::vector<Received> queue;
@@ -183,13 +192,17 @@ struct Receiver::State {
   bool hangup = false;
   bool stopping = false;  // the loop stopped receiving: nothing more is queued
   bool exited = false;    // the thread has left its loop
-  std::atomic<uint64_t> received{0}, fast{0};
+  bool park_request = false;  // the loop asks the thread to park after its current RECV
+  bool parked = false;        // the thread is parked: only the loop receives
+  // Received (by either), answered by the fast path, withdrawn (RECV found no call: a signal
+  // interrupted it before it was received).
+  std::atomic<uint64_t> received{0}, fast{0}, withdrawn{0};
 
   ~State() { CloseFds(); }
   // The fds of the receiver (never the listener's): closed by Stop, so that a stopped pump holds
   // none of them while it waits for the garbage collector.
   void CloseFds() {
-    for (int* fd : {&stop_fd, &wake_rd, &wake_wr}) {
+    for (int* fd : {&stop_fd, &resume_fd, &wake_rd, &wake_wr}) {
       if (*fd >= 0) close(*fd);
       *fd = -1;
     }
@@ -228,6 +241,32 @@ struct Receiver::State {
     if (!stopping) Wake();  // once stopping, the loop no longer listens (and the pipe is closed)
   }
 
+  // Parks when the loop asks (it then receives itself) until it hands receiving back (false) or
+  // stops the receiver (true: leave).
+  bool ParkIfAsked() {
+    {
+      std::lock_guard<std::mutex> l(m);
+      if (!park_request || stopping) return false;
+      parked = true;
+      if (!signaled) {
+        signaled = true;
+        Wake();  // the loop starts polling the listener
+      }
+    }
+    struct pollfd p[2] = {{stop_fd, POLLIN, 0}, {resume_fd, POLLIN, 0}};
+    for (;;) {
+      int r = poll(p, 2, -1);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 || p[0].revents) return true;
+      if (p[1].revents) {
+        uint64_t v;
+        ssize_t n = read(resume_fd, &v, sizeof v);
+        (void)n;
+        return false;
+      }
+    }
+  }
+
   static void Run(std::shared_ptr<State> s, std::shared_ptr<Listener> listener) {
     // Signals go to Node's thread; only stops and the freezer interrupt this one (restarted).
     sigset_t all;
@@ -244,7 +283,9 @@ struct Receiver::State {
     int fd = listener.fd();
     struct pollfd p[2] = {{fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
     for (;;) {
-      if (!blocking) {
+      if (blocking) {
+        if (ParkIfAsked()) return;  // stopped while parked
+      } else {
         if (poll(p, 2, -1) < 0) {
           if (errno == EINTR) continue;
           return Hangup();  // cannot wait any more: the pump reports it as the end
@@ -260,6 +301,7 @@ struct Receiver::State {
         // ENOENT: a call withdrawn before we took it (normal), or no user left (6.11+: every
         // RECV fails so once the filter is orphaned).
         if (errno == ENOENT && !HungUp(fd)) {
+          withdrawn++;
           if (Stopping()) return;
           continue;
         }
@@ -286,11 +328,12 @@ struct Receiver::State {
 };
 
 Receiver::Receiver(uv_loop_t* loop, std::shared_ptr<Listener> listener, std::function<void()> on_ready)
-    : state_(std::make_shared<State>()), on_ready_(std::move(on_ready)) {
+    : state_(std::make_shared<State>()), listener_(listener), loop_(loop), on_ready_(std::move(on_ready)) {
   int pipefd[2];
   state_->blocking = RecvSeesHangup();
   state_->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (state_->stop_fd < 0 || pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) != 0) {
+  state_->resume_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (state_->stop_fd < 0 || state_->resume_fd < 0 || pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) != 0) {
     error_ = errno;
     return;
   }
@@ -318,27 +361,161 @@ Receiver::~Receiver() {
 }
 
 bool Receiver::Take(std::vector<Received>* out) {
-  // Empty the pipe first: a byte written after this belongs to items pushed after the swap.
-  char buf[64];
-  while (read(state_->wake_rd, buf, sizeof buf) > 0) {
+  bool hangup;
+  {
+    // The pipe holds a byte only while signaled (every write is made under the lock, with it).
+    std::lock_guard<std::mutex> l(state_->m);
+    if (state_->signaled) {
+      char buf[64];
+      while (read(state_->wake_rd, buf, sizeof buf) > 0) {
+      }
+      state_->signaled = false;
+    }
+    out->swap(state_->queue);
+    hangup = state_->hangup;
   }
+  if (!hangup && wake_) Tune();
+  return hangup;
+}
+
+// Calls received, answered by the fast path and withdrawn since the last decision decide who
+// receives. The loop receives (the thread parked) after a window of kWindow calls that went mostly
+// to JS with none withdrawn; the thread takes over again after kProbe calls received by the loop
+// (a probe: does it find calls withdrawn?) or as soon as the loop sees one withdrawn.
+void Receiver::Tune() {
+  constexpr uint64_t kWindow = 64, kProbe = 1024;
+  State& s = *state_;
+  if (!s.blocking) return;  // before Linux 6.11 the thread polls first: it always receives
+  uint64_t received = s.received, fast = s.fast, withdrawn = s.withdrawn;
+  bool asked, parked;
+  {
+    std::lock_guard<std::mutex> l(s.m);
+    asked = s.park_request;
+    parked = s.parked;
+  }
+  if (asked) {
+    bool probe = received - loop_since_ >= kProbe || withdrawn != seen_withdrawn_;
+    if (!probe) {
+      if (parked && !listening_) Listen();
+      return;
+    }
+    HandBack();
+  } else if (received - seen_received_ >= kWindow) {
+    uint64_t n = received - seen_received_;
+    if (withdrawn == seen_withdrawn_ && 2 * (fast - seen_fast_) < n) {
+      std::lock_guard<std::mutex> l(s.m);
+      if (!s.stopping) s.park_request = true;
+      loop_since_ = received;
+    }
+  } else {
+    return;
+  }
+  seen_received_ = received;
+  seen_fast_ = fast;
+  seen_withdrawn_ = withdrawn;
+}
+
+// The loop stops receiving and the thread takes over (at once if parked).
+void Receiver::HandBack() {
+  Unlisten();
   std::lock_guard<std::mutex> l(state_->m);
-  out->swap(state_->queue);
-  state_->signaled = false;
-  return state_->hangup;
+  state_->park_request = false;
+  if (state_->parked) {
+    state_->parked = false;
+    uint64_t one = 1;
+    ssize_t r = write(state_->resume_fd, &one, sizeof one);
+    (void)r;
+  }
+}
+
+// The thread is parked: the loop polls the listener. If it cannot, the thread takes over again.
+void Receiver::Listen() {
+  if (!listen_) {
+    listen_ = new uv_poll_t;
+    listen_->data = this;
+    if (uv_poll_init(loop_, listen_, listener_->fd()) != 0) {
+      delete listen_;
+      listen_ = nullptr;
+      return HandBack();
+    }
+  }
+  int r = uv_poll_start(listen_, UV_READABLE | UV_DISCONNECT, [](uv_poll_t* h, int status, int events) {
+    auto* self = static_cast<Receiver*>(h->data);
+    if (status == 0) self->OnListenerReadable(events);
+    else self->HandBack();  // the loop cannot poll it: the thread receives
+  });
+  listening_ = r == 0;
+  if (!listening_) HandBack();
+}
+
+void Receiver::Unlisten() {
+  if (listening_) uv_poll_stop(listen_);
+  listening_ = false;
+}
+
+// Loop thread, the thread parked: RECV here, as the thread would, then hand the batch to the pump
+// at once. After the first RECV, more only when the last wake-up found several (a lone tracee
+// thread has one call pending at a time; the level-triggered poll wakes us again anyway).
+void Receiver::OnListenerReadable(int events) {
+  (void)events;
+  if (!listening_) return;
+  State& s = *state_;
+  int fd = listener_->fd();
+  bool hangup = false;
+  int drained = 0;
+  for (bool first = true; first || (multi_ && Pending(fd)); first = false) {
+    Received item;
+    memset(&item.n, 0, sizeof item.n);
+    if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &item.n) < 0) {
+      // EINTR (a signal to this thread): the poll reports the call again.
+      if (errno == ENOENT) {
+        if (HungUp(fd)) hangup = true;
+        else s.withdrawn++;
+      } else if (errno != EINTR) {
+        hangup = true;  // cannot receive any more: the pump reports it as the end
+      }
+      break;
+    }
+    s.received++;
+    received_here_++;
+    drained++;
+    listener_->NoteReceived(item.n.id);
+    if (s.router.Decide(fd, item.n, &item)) {
+      s.fast++;
+      continue;
+    }
+    std::lock_guard<std::mutex> l(s.m);
+    s.queue.push_back(std::move(item));
+  }
+  multi_ = drained > 1;
+  if (hangup) {
+    Unlisten();
+    std::lock_guard<std::mutex> l(s.m);
+    s.hangup = true;
+  }
+  on_ready_();
 }
 
 void Receiver::Stop(std::vector<Received>* leftover) {
   if (!wake_) return;
-  bool exited;
+  bool exited, parked;
   {
     std::lock_guard<std::mutex> l(state_->m);
     state_->stopping = true;
     exited = state_->exited;
+    parked = state_->parked;
     for (auto& it : state_->queue) leftover->push_back(std::move(it));
     state_->queue.clear();
   }
-  if (state_->blocking && !exited) {
+  if (listen_) {
+    Unlisten();  // the poll is stopped (out of epoll) now; the handle is freed once closed
+    uv_close(reinterpret_cast<uv_handle_t*>(listen_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    listen_ = nullptr;
+  }
+  // The listener closes when its last holder lets it go (the pump, a replier in flight, a thread
+  // still blocked in RECV): never held here until the garbage collector frees the receiver.
+  listener_.reset();
+  if (state_->blocking && !exited && !parked) {
     // Blocked in RECV, which nothing but a notification or the end of the filter's last user
     // wakes (no signal reaches it: all are blocked there). It leaves then, answering that call
     // ENOSYS, as the listener's close would; its references keep the listener and State alive
@@ -348,7 +525,8 @@ void Receiver::Stop(std::vector<Received>* leftover) {
     uint64_t one = 1;
     ssize_t r = write(state_->stop_fd, &one, sizeof one);
     (void)r;
-    // A polling thread leaves at its next poll (RECV only after POLLIN: it never blocks there).
+    // A polling or parked thread leaves at its next poll (RECV only after POLLIN: it never blocks
+    // there).
     if (thread_.joinable()) thread_.join();
   }
   uv_close(reinterpret_cast<uv_handle_t*>(wake_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });

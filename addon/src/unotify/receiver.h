@@ -6,6 +6,11 @@
 // the JS engines are. The same thread answers what needs no JS (the fast path: CONTINUE) and hands
 // the rest to the loop thread in batches. The price: one more thread hop per call that goes to JS
 // (tracee -> this thread -> Node's thread), measured in `npm run bench`.
+//
+// So, while the calls go to JS and no tracee is being interrupted, the thread parks and Node's
+// thread receives itself (uv_poll on the listener, then RECV: one hop less); the thread takes over
+// again every kProbe (1024) calls, and stays while its RECVs find calls withdrawn by a signal
+// (ENOENT) or while most calls take the fast path. Only one of the two receives at a time.
 #pragma once
 #include <linux/seccomp.h>
 #include <uv.h>
@@ -84,13 +89,30 @@ class Receiver {
   Router& router();
   uint64_t received() const;
   uint64_t fast() const;
+  // Notifications received on Node's thread (while the thread was parked).
+  uint64_t received_here() const { return received_here_; }
 
   struct State;
 
  private:
+  // Loop thread: decides who receives (see the top of this file).
+  void Tune();
+  void Listen();
+  void Unlisten();
+  void HandBack();
+  void OnListenerReadable(int events);
+
   std::shared_ptr<State> state_;
+  std::shared_ptr<Listener> listener_;
   std::thread thread_;
-  uv_poll_t* wake_ = nullptr;  // the loop side of the wake-up pipe
+  uv_loop_t* loop_ = nullptr;
+  uv_poll_t* wake_ = nullptr;    // the loop side of the wake-up pipe
+  uv_poll_t* listen_ = nullptr;  // the listener, polled while the thread is parked
+  bool listening_ = false;
+  bool multi_ = false;  // the last wake-up on the listener found several notifications
+  uint64_t received_here_ = 0;
+  // Counts at the last decision of Tune.
+  uint64_t seen_received_ = 0, seen_fast_ = 0, seen_withdrawn_ = 0, loop_since_ = 0;
   std::function<void()> on_ready_;
   bool ok_ = false;
   int error_ = 0;

@@ -3,6 +3,7 @@
 // hands over the listener) -> pump -> wait until the command has exited and no process holds the
 // filter -> close the engines.
 import { loadBinding, type RawBinding } from '../../native/load.js';
+import type { PumpStats } from '../../native/binding.js';
 import type { Engine, EngineFactory } from '../../chain/engine.js';
 import { ScopeTree, type TaskInfoFn } from '../../scopes/tree.js';
 import { ControlServer } from '../../scopes/control.js';
@@ -72,7 +73,7 @@ export interface SuperviseOptions {
 /** What a Supervision asks of the transport that serves it (unotify, or ptrace without a pump). */
 export interface ServingTransport {
   heldCalls(minMs: number): HeldCall[];
-  readonly pump?: { readonly syncWakeUp: boolean };
+  readonly pump?: { readonly syncWakeUp: boolean; stats(): PumpStats };
 }
 
 export class Supervision {
@@ -125,6 +126,11 @@ export class Supervision {
   /** Kills every process of the tree (the command and its descendants). */
   killTree(): void {
     this.launcher.kill();
+  }
+
+  /** @internal the pump's counters (tests): what it received, and where. */
+  pumpStats(): PumpStats | undefined {
+    return this.transport?.pump?.stats();
   }
 
   /** The pump's wake-ups are synchronous (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP); known once ready. */

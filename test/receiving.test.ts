@@ -1,0 +1,61 @@
+// Who receives the notified calls (addon/src/unotify/receiver.h): while the calls go to JS and
+// none is withdrawn by a signal, Node's thread receives them itself (one thread hop less per call);
+// while the tracee gets frequent signals, the receiving thread does (it takes each call the moment
+// it arrives, which keeps the window in which a signal interrupts the call as small as a bare C
+// supervisor's). Either way every call gets its one right answer.
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Result, supervise, type Engine } from '../src/index.js';
+import { ROOT } from './helpers.js';
+
+const LOOP = path.join(ROOT, 'bench', 'build', 'loop');
+const EINTR = path.join(ROOT, 'bench', 'build', 'eintr');
+
+/** Answers getppid with 4242 in JS, counting the calls it sees. */
+function answering(): Engine & { seen: number } {
+  const e = {
+    name: 'answer',
+    seen: 0,
+    interests: [{ syscall: 'getppid' }],
+    handle: () => {
+      e.seen++;
+      return Result.value(4242);
+    },
+  };
+  return e as Engine & { seen: number };
+}
+const dir = mkdtempSync(path.join(tmpdir(), 'sysvisor-receiving-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('receiving notified calls', () => {
+  it('calls that go to JS, no signal: Node\'s thread receives most of them itself', async () => {
+    const engine = answering();
+    const sup = supervise({ command: LOOP, args: ['getppid', '5000'], engines: [engine] });
+    const status = await sup.done;
+    expect(status).toMatchObject({ code: 0 });
+    expect(engine.seen).toBe(5000);
+    const stats = sup.pumpStats()!;
+    expect(stats.received).toBe(5000);
+    // The thread hands over after a window of 64 calls and takes over for 64 every 1024.
+    expect(stats.receivedOnLoop).toBeGreaterThan(2500);
+    expect(stats.pending).toBe(0);
+  });
+
+  it('the tracee signalled at 20 kHz: the receiving thread keeps receiving, and no answer is wrong', async () => {
+    const engine = answering();
+    const out = path.join(dir, 'eintr');
+    const sup = supervise({ command: 'sh', args: ['-c', `exec ${EINTR} 20000 getppid > ${out}`], engines: [engine] });
+    const status = await sup.done;
+    expect(status).toMatchObject({ code: 0 });
+    const m = /^eintr (\d+) calls 20000 signals (\d+) wrong (\d+) /.exec(readFileSync(out, 'utf8'));
+    expect(m, readFileSync(out, 'utf8')).not.toBeNull();
+    expect(Number(m![2])).toBeGreaterThan(0);
+    expect(Number(m![3])).toBe(0);
+    const stats = sup.pumpStats()!;
+    // Calls withdrawn by a signal come in nearly every window of 64: the loop receives little.
+    expect(stats.receivedOnLoop).toBeLessThan(stats.received / 2);
+    expect(engine.seen).toBe(stats.received);
+  }, 120_000);
+});
