@@ -4,14 +4,16 @@
 // it arrives, which keeps the window in which a signal interrupts the call as small as a bare C
 // supervisor's). Either way every call gets its one right answer.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Result, supervise, type Engine } from '../src/index.js';
-import { ROOT } from './helpers.js';
+import { ROOT, run } from './helpers.js';
+import { startAgent, type Agent } from './oci.js';
 
 const LOOP = path.join(ROOT, 'bench', 'build', 'loop');
 const EINTR = path.join(ROOT, 'bench', 'build', 'eintr');
+const PENDING_OPENS = path.join(ROOT, 'test', 'build', 'pending-opens');
 
 /** Answers getppid with 4242 in JS, counting the calls it sees. */
 function answering(): Engine & { seen: number } {
@@ -27,7 +29,11 @@ function answering(): Engine & { seen: number } {
   return e as Engine & { seen: number };
 }
 const dir = mkdtempSync(path.join(tmpdir(), 'sysvisor-receiving-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const agents: Agent[] = [];
+afterAll(() => {
+  for (const a of agents) a.kill();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('receiving notified calls', () => {
   it('calls that go to JS, no signal: Node\'s thread receives most of them itself', async () => {
@@ -57,5 +63,30 @@ describe('receiving notified calls', () => {
     // Calls withdrawn by a signal come in nearly every window of 64: the loop receives little.
     expect(stats.receivedOnLoop).toBeLessThan(stats.received / 2);
     expect(engine.seen).toBe(stats.received);
+  }, 120_000);
+});
+
+describe('listeners handed over with calls already waiting', () => {
+  // As an OCI runtime hands a container's listener to the agent: the pump's receiving thread
+  // starts on calls that wait already, while JS is still telling it what needs no JS. It used to be
+  // told piece by piece (the route of openat, then the prefixes), and a mapped open decided in
+  // between was continued: the kernel answered ENOENT for /unreal/etc/hostname.
+  it('several listeners served by one process (the agent), each with 200 threads waiting in a mapped open: every open served', async () => {
+    const S = path.join(dir, 'agent.sock');
+    const bundle = path.join(dir, 'bundle');
+    mkdirSync(bundle);
+    const seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: S, architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['openat'], action: 'SCMP_ACT_NOTIFY' }] };
+    writeFileSync(path.join(bundle, 'config.json'), JSON.stringify({ ociVersion: '1.0.2', linux: { seccomp } }));
+    const host = readFileSync('/etc/hostname', 'utf8').split('\n')[0];
+    const agent = await startAgent(S, ['unreal']);
+    agents.push(agent);
+    for (let round = 0; round < 4; round++) {
+      const ids = [0, 1, 2, 3].map((i) => `pending-${round}-${i}`);
+      const outs = await Promise.all(ids.map((id) => run(PENDING_OPENS, [S, id, bundle, '200', '/unreal/etc/hostname'])));
+      for (const [i, r] of outs.entries()) expect({ id: ids[i], ...r }).toMatchObject({ id: ids[i], code: 0, stdout: `200: ${host}\n` });
+      for (const id of ids) await agent.waitFor(new RegExp(`container ${id} done \\(pid \\d+, profile default\\)\n`));
+    }
+    expect(await agent.stop()).toEqual({ code: 0, signal: null });
+    expect(agent.stderr).not.toMatch(/sysvisor agent: .*error/i);
   }, 120_000);
 });

@@ -12,6 +12,20 @@ export interface PumpStats {
   replying: number;
 }
 
+/** The pump's fast path (Pump.setFastPath). */
+export interface FastPathConfig {
+  /** Syscalls in the filter for engines that may be loaded later, wanted by none now: continued. */
+  continued: readonly number[];
+  /** (nr, argIndex) pairs, flat: that argument is read as a path in C++, and the call continued when the path is outside every prefix. */
+  routes: readonly number[];
+  /** The absolute prefixes some engine maps, as byte strings (one char per byte, 'latin1'). */
+  prefixes: readonly string[];
+  /** Relative paths always go to JS (an engine keeps a virtual cwd). */
+  relativeToJs: boolean;
+  /** Paths (absolute or relative) holding one of these components go to JS (see Engine.pathComponents). */
+  components: readonly string[];
+}
+
 export declare class Pump {
   /** Takes ownership of listenerFd; calls onBatch(count) once per wake-up with `batch` filled. */
   /** onBatch returns true when it left promises pending (the pump then runs the microtasks). */
@@ -46,13 +60,13 @@ export declare class Pump {
   /** A C string from the tracee as a byte string (one char per byte, 'latin1'); null when unreadable or gone. */
   readString(slot: number, addr: number, max?: number): string | null;
   readBytes(slot: number, addr: number, length: number): Buffer | null;
-  setPathRoute(nr: number, argIndex: number): void;
-  /** Answer nr with CONTINUE in C++ (no engine wants it now). */
-  setContinue(nr: number, on: boolean): void;
-  /** Prefixes as text (UTF-8 encoded for the comparison with the path's bytes). */
-  setPrefixes(prefixes: readonly string[], relativeToJs: boolean): void;
-  /** Paths (absolute or relative) holding one of these components go to JS (see Engine.pathComponents). */
-  setPathComponents(names: readonly string[]): void;
+  /**
+   * What the pump's receiving thread answers without JS (CONTINUE), replacing the whole previous
+   * configuration at once: a call it decides meanwhile sees the old one or the new one, never a
+   * mix. Until the first call, every notified call goes to JS. Throws RangeError for a syscall
+   * number or argument index out of range (nothing changed then).
+   */
+  setFastPath(config: FastPathConfig): void;
   stats(): PumpStats;
   /**
    * The launcher's received-ids page (a memfd, launcher/protocol.h): from now on the pump stores

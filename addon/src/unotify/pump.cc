@@ -71,10 +71,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
       InstanceMethod<&Pump::Arg64>("arg64"),
       InstanceMethod<&Pump::ReadString>("readString"),
       InstanceMethod<&Pump::ReadBytes>("readBytes"),
-      InstanceMethod<&Pump::SetPathRoute>("setPathRoute"),
-      InstanceMethod<&Pump::SetContinue>("setContinue"),
-      InstanceMethod<&Pump::SetPrefixes>("setPrefixes"),
-      InstanceMethod<&Pump::SetPathComponents>("setPathComponents"),
+      InstanceMethod<&Pump::SetFastPath>("setFastPath"),
       InstanceMethod<&Pump::Stats>("stats"),
       InstanceMethod<&Pump::ShareReceivedIds>("shareReceivedIds"),
       InstanceMethod<&Pump::Close>("close"),
@@ -384,50 +381,46 @@ class Pump : public Napi::ObjectWrap<Pump> {
     return buf;
   }
 
-  // setPathRoute(nr, argIndex): for syscall nr, read argument argIndex as a path in C++ and
-  // continue without JS when it is outside every prefix. argIndex -1 removes the route.
-  Napi::Value SetPathRoute(const Napi::CallbackInfo& info) {
-    if (!ArgNumber(info, 0, "nr") || !ArgNumber(info, 1, "argIndex")) return info.Env().Undefined();
-    int nr = info[0].As<Napi::Number>().Int32Value();
-    int arg = info[1].As<Napi::Number>().Int32Value();
-    if (!receiver_->router().SetPathRoute(nr, arg))
-      Napi::RangeError::New(info.Env(), "setPathRoute: nr or argIndex out of range").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
+  static std::vector<std::string> Strings(Napi::Value v) {
+    std::vector<std::string> out;
+    if (!v.IsArray()) return out;
+    Napi::Array arr = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); i++) out.push_back(Latin1Value(arr.Get(i).ToString()));
+    return out;
   }
 
-  static std::vector<std::string> Strings(Napi::Array arr) {
-    std::vector<std::string> v;
-    for (uint32_t i = 0; i < arr.Length(); i++) v.push_back(Latin1Value(arr.Get(i).ToString()));
-    return v;
+  static std::vector<int> Ints(Napi::Value v) {
+    std::vector<int> out;
+    if (!v.IsArray()) return out;
+    Napi::Array arr = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); i++) out.push_back(arr.Get(i).ToNumber().Int32Value());
+    return out;
   }
 
-  // setPathComponents(names[]): a path holding one of these components (absolute or relative,
-  // anywhere) goes to JS even outside every prefix (e.g. "../unreal/x" after "cd /unreal").
-  Napi::Value SetPathComponents(const Napi::CallbackInfo& info) {
-    if (!ArgArray(info, 0, "names")) return info.Env().Undefined();
-    receiver_->router().SetComponents(Strings(info[0].As<Napi::Array>()));
-    return info.Env().Undefined();
-  }
-
-  // setContinue(nr, on): answer syscall nr with CONTINUE in C++ (it is in the filter for engines
-  // that may be loaded later, but no engine wants it now).
-  Napi::Value SetContinue(const Napi::CallbackInfo& info) {
-    if (!ArgNumber(info, 0, "nr")) return info.Env().Undefined();
-    int nr = info[0].As<Napi::Number>().Int32Value();
-    if (nr < 0 || nr >= kMaxSyscall) {
-      Napi::RangeError::New(info.Env(), "setContinue: nr out of range").ThrowAsJavaScriptException();
-      return info.Env().Undefined();
+  // setFastPath({ continued, routes, prefixes, relativeToJs, components }): what the receiving
+  // thread answers without JS, replacing the whole previous configuration at once (receiver.h,
+  // FastPath): `continued` syscall numbers are continued (in the filter for engines that may be
+  // loaded later, wanted by none now); `routes` holds (nr, argIndex) pairs: that argument is read
+  // as a path in C++ and the call continued when it is outside every one of `prefixes` (relative
+  // paths go to JS when relativeToJs) and holds none of `components`. Prefixes and components are
+  // byte strings (one char per byte).
+  Napi::Value SetFastPath(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject()) {
+      Napi::TypeError::New(env, "setFastPath: the configuration must be an object").ThrowAsJavaScriptException();
+      return env.Undefined();
     }
-    receiver_->router().SetContinue(nr, info.Length() > 1 && info[1].ToBoolean());
-    return info.Env().Undefined();
-  }
-
-  // setPrefixes(prefixes[], relativeToJs): the absolute prefixes some engine maps; when
-  // relativeToJs is true, relative paths always go to JS (an engine keeps a virtual cwd).
-  Napi::Value SetPrefixes(const Napi::CallbackInfo& info) {
-    if (!ArgArray(info, 0, "prefixes")) return info.Env().Undefined();
-    receiver_->router().SetPrefixes(Strings(info[0].As<Napi::Array>()), info.Length() > 1 && info[1].ToBoolean());
-    return info.Env().Undefined();
+    Napi::Object o = info[0].As<Napi::Object>();
+    unotify::FastPath c;
+    c.continued = Ints(o.Get("continued"));
+    std::vector<int> pairs = Ints(o.Get("routes"));
+    for (size_t i = 0; i + 1 < pairs.size(); i += 2) c.routes.emplace_back(pairs[i], pairs[i + 1]);
+    c.prefixes = Strings(o.Get("prefixes"));
+    c.relative_to_js = o.Get("relativeToJs").ToBoolean();
+    c.components = Strings(o.Get("components"));
+    if (pairs.size() % 2 != 0 || !receiver_->router().Configure(c))
+      Napi::RangeError::New(env, "setFastPath: a syscall number or argument index out of range").ThrowAsJavaScriptException();
+    return env.Undefined();
   }
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {

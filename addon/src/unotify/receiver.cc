@@ -63,29 +63,24 @@ bool UnderPrefix(const std::string& path, const std::string& prefix) {
 
 }  // namespace
 
-bool Router::SetPathRoute(int nr, int arg) {
-  if (nr < 0 || nr >= kMaxSyscall || arg < -1 || arg > 5) return false;
+bool Router::Configure(const FastPath& c) {
+  std::vector<Route> routes(kMaxSyscall);
+  for (int nr : c.continued) {
+    if (nr < 0 || nr >= kMaxSyscall) return false;
+    routes[nr].always_continue = true;
+  }
+  for (auto [nr, arg] : c.routes) {
+    if (nr < 0 || nr >= kMaxSyscall || arg < 0 || arg > 5) return false;
+    routes[nr].path_arg = (int8_t)arg;
+  }
+  std::vector<std::string> prefixes = c.prefixes, components = c.components;
   std::lock_guard<std::mutex> l(m_);
-  routes_[nr].path_arg = (int8_t)arg;
+  routes_.swap(routes);
+  prefixes_.swap(prefixes);
+  components_.swap(components);
+  prefixes_relative_ = c.relative_to_js;
+  configured_ = true;
   return true;
-}
-
-bool Router::SetContinue(int nr, bool on) {
-  if (nr < 0 || nr >= kMaxSyscall) return false;
-  std::lock_guard<std::mutex> l(m_);
-  routes_[nr].always_continue = on;
-  return true;
-}
-
-void Router::SetPrefixes(std::vector<std::string> prefixes, bool relative_to_js) {
-  std::lock_guard<std::mutex> l(m_);
-  prefixes_ = std::move(prefixes);
-  prefixes_relative_ = relative_to_js;
-}
-
-void Router::SetComponents(std::vector<std::string> names) {
-  std::lock_guard<std::mutex> l(m_);
-  components_ = std::move(names);
 }
 
 // A component of the path (between slashes) is one of components_.
@@ -113,6 +108,7 @@ bool Router::Decide(int fd, const struct seccomp_notif& n, Received* out) {
   if (n.data.arch != AUDIT_ARCH_X86_64 || (n.data.nr & __X32_SYSCALL_BIT)) return cont();
   if (n.data.nr < 0 || n.data.nr >= kMaxSyscall) return false;
   std::lock_guard<std::mutex> l(m_);
+  if (!configured_) return false;  // JS has not said yet what needs no JS
   // In the filter for engines that may be loaded later, wanted by none now.
   if (routes_[n.data.nr].always_continue) return cont();
   // A path call whose path is outside every engine's prefixes.

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "contract.h"
@@ -45,16 +46,25 @@ struct Received {
   int8_t path_arg = -1;  // the argument it was read from
 };
 
-// What the fast path decides on its own, set from JS (any thread may read it: locked).
+// What the fast path answers without JS, as JS configures it: replaced whole (FastPath), never
+// piece by piece, so that a call decided meanwhile (by the receiving thread) sees the old
+// configuration or the new one, never a mix (a route already set with the prefixes not yet: a
+// mapped call continued). Until the first Configure, every call goes to JS.
+struct FastPath {
+  // syscalls in the filter for engines loaded later, wanted by none now: continued
+  std::vector<int> continued;
+  // (nr, path argument) pairs: a path outside every prefix is continued without JS
+  std::vector<std::pair<int, int>> routes;
+  std::vector<std::string> prefixes;    // the absolute prefixes some engine maps
+  bool relative_to_js = false;          // relative paths go to JS (an engine keeps a virtual cwd)
+  std::vector<std::string> components;  // a path holding one of these components goes to JS
+};
+
 class Router {
  public:
   Router() : routes_(kMaxSyscall) {}
-  // nr's path argument (-1: none): a path outside every prefix is continued without JS.
-  bool SetPathRoute(int nr, int arg);
-  // nr is in the filter for engines loaded later, wanted by none now: continue without JS.
-  bool SetContinue(int nr, bool on);
-  void SetPrefixes(std::vector<std::string> prefixes, bool relative_to_js);
-  void SetComponents(std::vector<std::string> names);
+  // False (nothing changed) when a syscall number or argument index is out of range.
+  bool Configure(const FastPath& config);
   // True when `n` was answered here (CONTINUE); otherwise `out` holds what JS needs.
   bool Decide(int fd, const struct seccomp_notif& n, Received* out);
 
@@ -66,6 +76,7 @@ class Router {
   bool HasComponent(const std::string& path) const;
 
   std::mutex m_;
+  bool configured_ = false;
   std::vector<Route> routes_;
   std::vector<std::string> prefixes_, components_;
   bool prefixes_relative_ = false;

@@ -156,14 +156,14 @@ export class UnotifyTransport {
   //   may be loaded later) is continued by the pump;
   // - path syscalls that every interested engine only cares about under some prefixes are
   //   continued by the pump when the path is outside all of them.
+  // The whole configuration goes to the pump in one call: its receiving thread may be deciding
+  // calls already (a listener handed over with calls waiting, as the agent's are), and a route set
+  // before its prefixes would continue a mapped call.
   private configureFastPath(): void {
     const enginesFor = (nr: number): Engine[] => [...new Set(this.scopes.all().flatMap((s) => s.stack.enginesFor(nr)))];
-    for (const nr of this.notified) {
-      const idle = nr !== PRCTL && nr !== SECCOMP && enginesFor(nr).length === 0;
-      if (nr < MAX_SYSCALLS) this.pump.setContinue(nr, idle);
-    }
-    for (const nr of this.routed) this.pump.setPathRoute(nr, -1);
+    const continued = this.notified.filter((nr) => nr < MAX_SYSCALLS && nr !== PRCTL && nr !== SECCOMP && enginesFor(nr).length === 0);
     this.routed.clear();
+    const routes: number[] = [];
     const prefixes = new Set<string>();
     const components = new Set<string>();
     let relative = false;
@@ -177,11 +177,10 @@ export class UnotifyTransport {
         e.pathComponents?.forEach((c) => components.add(c));
         relative ||= e.relativePaths === true;
       }
-      this.pump.setPathRoute(nr, args[0]!);
+      routes.push(nr, args[0]!);
       this.routed.add(nr);
     }
-    this.pump.setPrefixes([...prefixes], relative);
-    if (components.size > 0) this.pump.setPathComponents([...components]);
+    this.pump.setFastPath({ continued, routes, prefixes: [...prefixes], relativeToJs: relative, components: [...components] });
   }
 
   // One call per wake-up. Synchronous results are left in `replies` for the pump to send; returns
