@@ -4,7 +4,8 @@
  * the time from sys_enter to sys_exit. Nothing goes to user space per call: it reads the sums.
  *
  * - traced_tgids decides who is counted; forks of a counted process are added here, in the
- *   kernel, before the child first runs; a process is removed when its last task exits.
+ *   kernel, before the child first runs; a process is removed when its last task exits. A
+ *   command held before its exec is counted from its execve on, as strace counts it.
  * - wanted (written by user space) says which syscall numbers are counted.
  * - A call answered by seccomp (the supervisor's value or errno) never reaches sys_enter (seccomp
  *   runs first): its exit finds no entry of the same number and is not summed here.
@@ -56,6 +57,20 @@ static __always_inline bool is_traced(__u32 tgid)
 	return bpf_map_lookup_elem(&traced_tgids, &tgid) != NULL;
 }
 
+/* Counted now: SVC_COUNTED, or SVC_FROM_EXEC entering execve (then counted from here on). */
+static __always_inline bool counted_at_enter(__u32 tgid, long id)
+{
+	__u8 *t = bpf_map_lookup_elem(&traced_tgids, &tgid);
+	if (!t)
+		return false;
+	if (*t == SVC_FROM_EXEC) {
+		if (id != __NR_execve && id != __NR_execveat)
+			return false;
+		*t = SVC_COUNTED;
+	}
+	return true;
+}
+
 SEC("raw_tp/sys_enter")
 int BPF_PROG(svc_sys_enter, struct pt_regs *regs, long id)
 {
@@ -76,7 +91,7 @@ int BPF_PROG(svc_sys_enter, struct pt_regs *regs, long id)
 		cur->ts_ns = bpf_ktime_get_ns();
 		return 0;
 	}
-	if (!is_traced(pid_tgid >> 32))
+	if (!counted_at_enter(pid_tgid >> 32, id))
 		return 0;
 	struct svc_entry e = { .nr = id, .ts_ns = bpf_ktime_get_ns() };
 	bpf_map_update_elem(&inflight, &tid, &e, BPF_ANY);
@@ -123,13 +138,26 @@ SEC("raw_tp/sched_process_fork")
 int BPF_PROG(svc_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
-	if (!is_traced(ptgid))
+	__u8 *t = bpf_map_lookup_elem(&traced_tgids, &ptgid);
+	if (!t || *t != SVC_COUNTED)
 		return 0;
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
 	if (ctgid != ptgid) {
 		__u8 one = 1;
 		bpf_map_update_elem(&traced_tgids, &ctgid, &one, BPF_ANY);
 	}
+	return 0;
+}
+
+/* A process held before exec that execs (its execve not counted, so sys_enter did not see it):
+ * counted from now on. */
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(svc_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u8 *t = bpf_map_lookup_elem(&traced_tgids, &tgid);
+	if (t && *t == SVC_FROM_EXEC)
+		*t = SVC_COUNTED;
 	return 0;
 }
 

@@ -3,7 +3,7 @@
  * by BPF C (after vmlinux.h) and by user-space C++ (after <linux/types.h>).
  *
  * Maps:
- *   traced_tgids  hash   tgid -> 1          processes counted (children added in the kernel)
+ *   traced_tgids  hash   tgid -> SVC_*      processes counted (children added in the kernel)
  *   wanted        array  nr -> 1            syscall numbers counted (0: ignored)
  *   inflight      lru    tid -> svc_entry   the counted call a thread is in (set at sys_enter;
  *                                           nr -1 once it exited)
@@ -13,6 +13,10 @@
 #define SYSVISOR_BPF_COUNT_H
 
 #include "../addon/src/contract.h" /* SV_MAX_SYSCALLS */
+
+/* traced_tgids values. */
+#define SVC_COUNTED 1   /* counted */
+#define SVC_FROM_EXEC 2 /* held before exec: counted from its execve on (as strace sees a command) */
 
 /* The call a thread is in, recorded at sys_enter. */
 struct svc_entry {

@@ -75,8 +75,10 @@ describe.each(RUNTIMES)('sysvisor agent with %s', (rt) => {
     // cat x3 opens its file, the shell opens /tmp/f; runc's init opens its exec fifo
     expect(rows.get('openat')).toBeGreaterThanOrEqual(4);
     expect(rows.has('total')).toBe(true);
-    // one line of the agent's about the syscall this filter does not notify
-    expect(agent.stderr).toMatch(new RegExp(`sysvisor agent: ${id}: engine count: the container's seccomp filter does not notify newfstatat `));
+    // count counts in the kernel: the calls the container's filter does not notify too (busybox
+    // ls stats its argument), so there is no line about what it will not see
+    expect(rows.get('newfstatat')).toBeGreaterThanOrEqual(1);
+    expect(agent.stderr).not.toMatch(/engine count: the container's seccomp filter does not notify/);
 
     // Two containers at once: each its own engines and table.
     const [id1, id2] = [newId(rt), newId(rt)];

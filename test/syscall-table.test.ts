@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ROOT, run } from './helpers.js';
 import { EMULATED, FILE, NET, nrOf, SETS_CREDS, SETS_ROOT, STRACE_CLASSES, SYSCALLS, syscallInfo, syscallName, syscallNumber, syscallsWith, TABLE } from '../src/syscalls/table.js';
 import { PATH_ARGS, PATH_DIRFDS } from '../src/syscalls/paths.js';
-import { selectedNames, selectSyscalls } from '../src/engines/trace/select.js';
+import { selectedNames, selectSyscalls } from '../src/syscalls/select.js';
 import { defaultEmulators } from '../src/chain/emulate/index.js';
 import { loadBinding } from '../src/native/load.js';
 import { formatArgs } from '../src/engines/trace/format/syscall-args.js';

@@ -11,7 +11,7 @@ import type { SyscallRecord } from '../src/engines/trace/format/record.js';
 import { sigaction } from '../src/engines/trace/format/structs.js';
 import { strArray } from '../src/engines/trace/format/values.js';
 import { unfinishedLine } from '../src/engines/trace/format/line.js';
-import { selectSyscalls } from '../src/engines/trace/select.js';
+import { selectSyscalls } from '../src/syscalls/select.js';
 import { syscallNumber } from '../src/syscalls/table.js';
 
 const NR = { getppid: 110, openat: 257, read: 0, execve: 59, close: 3, clone: 56, wait4: 61 };

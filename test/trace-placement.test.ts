@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Result, supervise, TraceEngine, type Engine, type Next, type Syscall } from '../src/index.js';
 import type { OutputSink } from '../src/chain/engine.js';
-import { selectSyscalls } from '../src/engines/trace/select.js';
+import { selectSyscalls } from '../src/syscalls/select.js';
 import { PROBE, sysvisor } from './helpers.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sysvisor-trace-place-'));

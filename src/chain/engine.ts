@@ -48,11 +48,19 @@ export interface Engine {
   handle(call: Syscall, next: Next): Result | Promise<Result>;
   /**
    * Called once the command's process exists, before it runs its first instruction of COMMAND
-   * (it waits until every engine's start has returned): e.g. attach eBPF tracing to its tree.
+   * (it waits until every engine's start has returned, `held`): e.g. attach eBPF tracing to its
+   * tree. An engine loaded into a running scope gets the scope's first process, already running.
    */
-  start?(root: { pid: number }): void | Promise<void>;
+  start?(root: EngineRoot): void | Promise<void>;
   /** Called once when the supervised tree is done (print reports, close files). */
   close?(): void | Promise<void>;
+}
+
+/** The first process an engine serves, given to its start hook. */
+export interface EngineRoot {
+  pid: number;
+  /** It has not exec'd its command yet (held until every start hook returned). */
+  held?: boolean;
 }
 
 /** Options from the command line: `name:key=v1,v2,key2=v` -> { key: [v1, v2], key2: [v] }. */

@@ -1,6 +1,6 @@
 // Builds an engine stack from specs (outermost first). Engines that follow their siblings (count)
 // are created after the others so they can see what the others intercept.
-import type { Engine, EngineContext, EngineFactory, EngineOptions } from '../chain/engine.js';
+import type { Engine, EngineContext, EngineFactory, EngineOptions, EngineRoot } from '../chain/engine.js';
 import { UsageError } from '../chain/errors.js';
 import { syscallNumber } from '../syscalls/table.js';
 import type { Reporter } from '../chain/report.js';
@@ -54,9 +54,9 @@ export async function closeEngines(engines: readonly Engine[], reporter: Reporte
 
 /** Runs every engine's start hook for the command, which waits before exec until they return; a
  * hook that throws is reported in one line and `abort` is called (the command is then killed). */
-export async function startEngines(engines: readonly Engine[], pid: number, reporter: Reporter, abort: () => void): Promise<void> {
+export async function startEngines(engines: readonly Engine[], root: EngineRoot, reporter: Reporter, abort: () => void): Promise<void> {
   try {
-    for (const e of engines) if (e.start) await e.start({ pid });
+    for (const e of engines) if (e.start) await e.start(root);
   } catch (err) {
     reporter.line(`engine start: ${(err as Error)?.message ?? String(err)}`);
     abort();

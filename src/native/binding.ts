@@ -144,8 +144,9 @@ export declare class FdPoll {
  */
 export declare class CountSession {
   constructor();
-  /** Count this process and every process it creates from now on. */
-  trace(tgid: number): void;
+  /** Count this process and every process it creates from now on; `fromExec` (a process held
+   *  before its exec): from its execve on, as strace counts a command. */
+  trace(tgid: number, fromExec?: boolean): void;
   /** Exactly these syscall numbers are counted from now on. */
   setSyscalls(nrs: readonly number[]): void;
   /** COUNT.FIELDS numbers per syscall number nr < MAX_SYSCALLS, at nr * COUNT.FIELDS (contract.ts):

@@ -183,9 +183,10 @@ export class ControlServer {
       throw new UsageError(`engine ${e.name} needs syscalls the outermost sysvisor does not intercept (${summarize([...missing])}): start it with --loadable ${e.name}`);
   }
 
-  private async start(engines: readonly Engine[], pid: number | undefined): Promise<void> {
+  /** `held`: the pushed command waits before its exec (a nested run); a load's scope runs. */
+  private async start(engines: readonly Engine[], pid: number | undefined, held: boolean): Promise<void> {
     if (pid === undefined) return;
-    for (const e of engines) await e.start?.({ pid });
+    for (const e of engines) await e.start?.({ pid, held });
   }
 
   private async push(parent: Scope, tid: number, callerTgid: number, req: Record<string, unknown>): Promise<ControlResponse> {
@@ -214,7 +215,7 @@ export class ControlServer {
       if (pidfd < 0) throw new ControlError(`pidfd of process ${owner}: errno ${-pidfd}`);
       if (this.taskInfo(owner)?.start !== ownerStart) throw new ControlError('caller is gone');
       engines = this.build(specs, callerTgid, !privileged);
-      await this.start(engines.map((e) => e.engine), pid);
+      await this.start(engines.map((e) => e.engine), pid, true);
     } catch (e) {
       if (pidfd >= 0) this.binding.closeFd(pidfd);
       lease?.release();
@@ -276,7 +277,7 @@ export class ControlServer {
     let loaded: { engine: Engine; spec: string } | undefined;
     try {
       [loaded] = this.build(specs, callerTgid, !isPrivileged(tid));
-      await this.start([loaded!.engine], this.state.get(scope)?.root);
+      await this.start([loaded!.engine], this.state.get(scope)?.root, false);
     } catch (e) {
       lease?.release();
       if (loaded) await closeEngines([loaded.engine], this.reporter);

@@ -77,13 +77,15 @@ class CountSession : public Napi::ObjectWrap<CountSession> {
     return false;
   }
 
-  // trace(tgid): count this process and every process it creates from now on.
+  // trace(tgid[, fromExec]): count this process and every process it creates from now on; with
+  // fromExec (a process held before its exec), from its execve on.
   Napi::Value Trace(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint32_t tgid;
     if (!bpf::ArgTgid(info, 0, &tgid) || !CheckOpen(env)) return env.Undefined();
     if (!bpf::RefuseSelf(env, tgid, "trace", "count the supervisor itself")) return env.Undefined();
-    bpf::AddTraced(env, skel_->maps.traced_tgids, tgid, "trace");
+    bool from_exec = info.Length() > 1 && info[1].ToBoolean();
+    bpf::AddTraced(env, skel_->maps.traced_tgids, tgid, "trace", from_exec ? SVC_FROM_EXEC : SVC_COUNTED);
     return env.Undefined();
   }
 

@@ -60,9 +60,9 @@ bool RefuseSelf(Napi::Env env, uint32_t tgid, const char* op, const char* why) {
   return false;
 }
 
-bool AddTraced(Napi::Env env, struct bpf_map* map, uint32_t tgid, const char* op) {
-  __u8 one = 1;
-  int err = bpf_map__update_elem(map, &tgid, sizeof(tgid), &one, sizeof(one), BPF_ANY);
+bool AddTraced(Napi::Env env, struct bpf_map* map, uint32_t tgid, const char* op, uint8_t value) {
+  __u8 v = value;
+  int err = bpf_map__update_elem(map, &tgid, sizeof(tgid), &v, sizeof(v), BPF_ANY);
   if (!err) return true;
   ThrowSys(env, op, "bpf", -err);
   return false;

@@ -66,8 +66,8 @@ bool ArgTgid(const Napi::CallbackInfo& info, size_t i, uint32_t* tgid);
 // false for our own process id.
 bool RefuseSelf(Napi::Env env, uint32_t tgid, const char* op, const char* why);
 
-// Adds tgid to a `traced_tgids` hash map (tgid -> 1); throws "<op>: <strerror>" on failure.
-bool AddTraced(Napi::Env env, struct bpf_map* map, uint32_t tgid, const char* op);
+// Adds tgid to a `traced_tgids` hash map (tgid -> value); throws "<op>: <strerror>" on failure.
+bool AddTraced(Napi::Env env, struct bpf_map* map, uint32_t tgid, const char* op, uint8_t value = 1);
 
 // Sum over the possible CPUs of a per-CPU array of __u64 at `key` (0 when unreadable).
 uint64_t PercpuSum(struct bpf_map* map, uint32_t key);

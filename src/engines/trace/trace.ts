@@ -30,7 +30,8 @@ import { TraceMerger } from './merge.js';
 import { createOutput, type Timestamps, type TraceFormat } from './outputs.js';
 import { FdPaths, FdTrackingOutput } from './fds.js';
 import { FilterOutput, PerProcessOutput, STATUSES, SummaryOutput, type Status } from './routing.js';
-import { selectedNames, selectSignals, selectSyscalls } from './select.js';
+import { selectSignals } from './select.js';
+import { selectedNames, selectSyscalls } from '../../syscalls/select.js';
 
 const FORMATS: readonly TraceFormat[] = ['text', 'jsonl', 'perfetto'];
 /** Bytes of each path read (strace prints file names whole). */
@@ -499,7 +500,9 @@ export const traceFactory: EngineFactory = {
     const strSize = positiveInt(options, 's', 0, DATA_CAP);
     const ringBytes = positiveInt(options, 'ring', 4096, 1 << 30) ?? (ctx.constrained ? CONSTRAINED_RING : undefined);
     if (ringBytes !== undefined && (ringBytes & (ringBytes - 1)) !== 0) throw new UsageError(`trace: ring=${ringBytes}: must be a power of two`);
-    const syscalls = selectSyscalls(options['e']);
+    const syscalls = selectSyscalls(options['e'], (item, classes) => {
+      throw new UsageError(`trace: unknown syscall '${item}' in e= (names, numbers, all, or a class: ${classes})`);
+    });
     const file = single(options, 'o');
     const ts = single(options, 'ts');
     if (ts !== undefined && ts !== 's' && ts !== 'us' && ts !== 'unix') throw new UsageError(`trace: ts=${ts}: expected s, us or unix (strace -t, -tt, -ttt)`);

@@ -117,7 +117,7 @@ export function supervisePtrace(opts: SuperviseOptions & { binding: RawBinding }
     }
     if (how.fallback) reporter.line(FALLBACK_LINE);
     control?.setRootPid(command.pid);
-    await startEngines(opts.engines, command.pid, reporter, () => launcher.kill());
+    await startEngines(opts.engines, { pid: command.pid, held: true }, reporter, () => launcher.kill());
     launcher.go();
     try {
       await launcher.started;

@@ -230,7 +230,7 @@ export function supervise(opts: SuperviseOptions): Supervision {
     const command = await launcher.command;
     sup.commandKnown(command.pid);
     // The command waits before exec until every engine's start hook has returned.
-    await startEngines(opts.engines, command.pid, reporter, () => launcher.kill());
+    await startEngines(opts.engines, { pid: command.pid, held: true }, reporter, () => launcher.kill());
     launcher.go();
     let started: Started;
     try {
