@@ -150,8 +150,16 @@ describe('the four drawings of nested virtualization', () => {
     expect(r.stdout).toBe(passwd);
   });
 
-  it('1b: without --loadable, loading unreal is refused in one line (its calls are not in the filter)', async () => {
-    const r = await sysvisor(['run', '--', 'sh', '-c', `${SV} load unreal`]);
+  it('1a: a bare sysvisor run (no engine) is a machine waiting for engines: sysvisor load unreal inside works', async () => {
+    const r = await sysvisor(['run', '--', 'sh', '-c', `${SV} load unreal && cat /unreal/etc/hostname`]);
+    expect(r).toMatchObject({ code: 0, stdout: hostname });
+    // --sealed stays sealed
+    const sealed = await sysvisor(['run', '--sealed', '--', 'sh', '-c', `${SV} load unreal`]);
+    expect(sealed.code).not.toBe(0);
+  });
+
+  it('1b: a run naming engines, without --loadable, refuses to load unreal in one line (its calls are not in the filter)', async () => {
+    const r = await sysvisor(['run', '-e', 'count:o=/dev/null', '--', 'sh', '-c', `${SV} load unreal`]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/engine unreal needs syscalls the outermost sysvisor does not intercept .*: start it with --loadable unreal/);

@@ -61,6 +61,7 @@ default export is an EngineFactory. --allow MODULE registers a module without ru
 that processes inside can load it by name.
 --loadable NAME: the filter notifies NAME's syscalls from the start, so that processes inside can
 load NAME or nest a \`sysvisor run -e NAME\` (e.g. --loadable unreal; 'all' for every built-in).
+A run that names no engine (no -e) acts as --loadable all: a machine waiting for engines.
 Engines that need no more than the outermost filter notifies (trace, count of those calls) can
 always be loaded or nested.
 --sealed: processes inside can neither load engines nor nest.
@@ -93,12 +94,28 @@ function splitRun(argv: readonly string[]): { opts: string[]; command: string[];
   return { opts: argv.slice(0, Math.min(i, argv.length)), command: argv.slice(i), start: Math.min(i, argv.length) };
 }
 
+// strace's and PRoot's options, as their users type them: what sysvisor does instead.
+const FOREIGN: Readonly<Record<string, string>> = {
+  '-o': "strace's -o FILE: give the engine its output file, -e trace:o=FILE or -e count:o=FILE",
+  '-c': "strace's -c: -e count (a strace -c -f table at exit)",
+  '-f': "strace's -f: sysvisor always follows the whole process tree; nothing to add",
+  '-p': "strace's -p PID: none: a seccomp filter is installed by the process itself before exec, so sysvisor cannot attach to a running process",
+  '-s': "strace's -s N: -e trace:s=N",
+  '-b': "PRoot's -b HOST:GUEST: none for any path; -e unreal shows /X at /unreal/X",
+  '-r': "strace's -r (relative timestamps): none yet; PRoot's -r ROOTFS: none (sysvisor maps /unreal, it does not change the root)",
+  '-w': "strace's -w: count's times are already wall-clock, from syscall entry to exit; PRoot's -w DIR: cd DIR before sysvisor run",
+};
+
 /** `argv` as its bytes (argvBytes): raw[i] is argv[i]. */
 async function run(argv: readonly string[], raw: readonly (string | Buffer)[]): Promise<number> {
   const { opts, command, start } = splitRun(argv);
   // COMMAND's argv and environment as bytes, exactly as sysvisor got them (not Node's UTF-8 text).
   const rawCommand = raw.slice(start);
   const env = environBytes([FDS_ENV]) ?? process.env;
+  for (const o of opts) {
+    const hint = FOREIGN[o] ?? (/^-[obrsw]./.test(o) || /^-p\d/.test(o) ? FOREIGN[o.slice(0, 2)] : undefined);
+    if (hint) throw new UsageError(`run: ${o.slice(0, 2)} is not a sysvisor option: ${hint}`);
+  }
   const { values } = parseArgs({
     args: opts,
     options: {
@@ -133,7 +150,9 @@ async function run(argv: readonly string[], raw: readonly (string | Buffer)[]): 
     throw new UsageError('engine modules can only be given to the outermost sysvisor (its --allow makes them loadable inside)');
   if (nested && values.complete) throw new UsageError('--complete belongs to the outermost sysvisor, whose filter is the one that counts');
   if (nested && values.loadable?.length) throw new UsageError('--loadable belongs to the outermost sysvisor, whose filter is the one that counts');
-  const loadable = (values.loadable ?? []).flatMap((n) => (n === 'all' ? builtinEngines() : [findEngine(n)]));
+  // A bare run (no engine named) is a machine waiting for engines: every built-in is loadable inside.
+  const bare = given.length === 0 && !values.loadable?.length && !values.sealed && !nested;
+  const loadable = (bare ? ['all'] : (values.loadable ?? [])).flatMap((n) => (n === 'all' ? builtinEngines() : [findEngine(n)]));
   for (const file of values.allow ?? []) loadable.push(findEngine(await loadEngineModule(file)));
   const specs = await resolveSpecs(given);
   if (inherited instanceof Error) throw new UsageError(inherited.message);
