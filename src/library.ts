@@ -9,6 +9,7 @@ import { loadBinding } from './native/load.js';
 import { ControlClient } from './scopes/client.js';
 import type { Supervision } from './transports/unotify/supervise.js';
 import { supervise as superviseEngines, type SuperviseOptions as EngineSuperviseOptions } from './transports/ptrace/supervise.js';
+import { requireKernel } from './cli/kernel.js';
 
 /** Option values as a library user writes them: `{ o: 'file', syscalls: ['read', 'write'] }`. */
 export type EngineOptionValues = Readonly<Record<string, string | readonly string[]>>;
@@ -40,8 +41,12 @@ function specOf(item: EngineItem): string {
   return opts.length ? `${item.factory.name}:${opts.join(',')}` : item.factory.name;
 }
 
-/** Starts COMMAND under the engines. Throws CommandError (126/127) before forking. */
+/**
+ * Starts COMMAND under the engines. Throws CommandError (126/127) before forking, and
+ * UnsupportedFeatureError (one line) on a kernel older than sysvisor needs.
+ */
 export function supervise(opts: SuperviseOptions): Supervision {
+  requireKernel();
   const binding = opts.binding ?? loadBinding();
   const reporter = opts.reporter ?? new Reporter();
   if (new ControlClient(binding).hello() !== undefined)

@@ -12,6 +12,7 @@ import { parseProfiles } from '../transports/agent/profiles.js';
 import { MetricsFile } from '../transports/agent/metrics.js';
 import { AgentLog } from '../transports/agent/log.js';
 import { AgentServer } from '../transports/agent/server.js';
+import { requireKernel } from './kernel.js';
 
 export const AGENT_HELP = `usage: sysvisor agent --socket PATH [-e ENGINE[:key=val,...]]...
                       [--profile NAME=ENGINE[:key=val,...],ENGINE...]... [--metrics FILE] [--log FILE]
@@ -66,6 +67,7 @@ export async function agentCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (!values.socket) throw new UsageError('agent: missing --socket PATH');
+  requireKernel();
   const specs = await resolveSpecs(values.engine ?? []);
   checkSpecs(specs);
   const profiles = new Map<string, string[]>();
