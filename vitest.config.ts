@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     pool: 'forks',
+    // a TMPDIR per test file, checked empty at its end (test/setup/tmpdir.ts)
+    setupFiles: ['test/setup/tmpdir.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

@@ -2,13 +2,14 @@
 // `sysvisor run -e trace` must show, per thread and from execve on, the same syscalls with the
 // same return values (addresses, pids and timing aside: pids are mapped through the clone/fork
 // tree, addresses are compared as success/failure). Also: exits, signals, jsonl and perfetto.
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, sysvisor, run } from './helpers.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sysvisor-trace-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // Test programs (test/programs/strace-*.c, built by its Makefile).
 const PROGRAMS = { mt: 'strace-mt', forkexec: 'strace-forkexec' };
