@@ -95,6 +95,8 @@ export interface EngineFactory {
   readonly summary: string;
   /** Known option keys with a one-line description each. */
   readonly options: Readonly<Record<string, string>>;
+  /** A command line that shows the engine at work (`sysvisor run -e NAME:... -- COMMAND`), for --help. */
+  readonly example?: string;
   /** Created after the other engines of the stack, so that `ctx.siblings` holds them. */
   readonly followsSiblings?: boolean;
   create(options: EngineOptions, ctx: EngineContext): Engine;

@@ -14,6 +14,7 @@ import { supervise, TRANSPORTS, type TransportName } from '../transports/ptrace/
 import { CommandError } from '../transports/unotify/command.js';
 import type { HeldCall } from '../transports/unotify/transport.js';
 import { runDemo } from './demo.js';
+import { completionScript, engineHelp, helpWithEngines } from './help.js';
 import { requireKernel } from './kernel.js';
 import { agentCommand } from './agent.js';
 import { ociSeccompCommand } from './oci-seccomp.js';
@@ -39,43 +40,6 @@ const inherited = ((): number[] | Error => {
 // Synchronous writes: never turn the shared stdout into a non-blocking Node stream.
 const out = (text: string) => void writeSync(1, text);
 
-const HELP = `usage: sysvisor run [--loadable NAME]... [--allow MODULE]... [--sealed] [--complete] [--on-supervisor-exit=kill|continue] [--transport unotify|ptrace|auto]
-                    [-e ENGINE[:key=val,...]]... [--] COMMAND [ARGS]...
-       sysvisor load ENGINE[:key=val,...]   (inside a supervised tree)
-       sysvisor unload ENGINE               (inside a supervised tree)
-       sysvisor engines                     list the engine scopes (inside) or the built-ins
-       sysvisor agent --socket PATH [-e ENGINE[:key=val,...]]...
-                                            OCI seccomp agent: serves runc/crun containers
-                                            (linux.seccomp.listenerPath = PATH)
-       sysvisor oci-seccomp -e ENGINE... [--socket PATH] [--merge config.json]
-                                            prints the linux.seccomp section for the agent
-       sysvisor demo                        run the demonstration
-       sysvisor --help | --version
-
-Runs COMMAND under the engines, outermost (nearest the kernel) first; the last -e is nearest
-the program. Exit status is COMMAND's (128+N when killed by signal N).
-Inside a supervised tree, \`sysvisor run\` pushes its engines as a new innermost scope for
-COMMAND's subtree, and load/unload change the scope the caller runs in.
-ENGINE is a built-in name or, on the outermost sysvisor, a module path (./my-engine.js) whose
-default export is an EngineFactory. --allow MODULE registers a module without running it, so
-that processes inside can load it by name.
---loadable NAME: the filter notifies NAME's syscalls from the start, so that processes inside can
-load NAME or nest a \`sysvisor run -e NAME\` (e.g. --loadable unreal; 'all' for every built-in).
-A run that names no engine (no -e) acts as --loadable all: a machine waiting for engines.
-Engines that need no more than the outermost filter notifies (trace, count of those calls) can
-always be loaded or nested.
---sealed: processes inside can neither load engines nor nest.
---complete: calls that would escape the engines fail with ENOSYS: io_uring (its operations are
-not syscalls) and syscalls of a foreign ABI (i386 int 0x80, x32).
---on-supervisor-exit: if sysvisor itself dies (SIGKILL), its launcher process kills COMMAND's
-whole tree (kill, the default), or lets it run on with every intercepted call continued as if
-no engine were there (continue). In a nested run, the same rule holds for its subtree; a scope
-whose owner is gone is ended by the supervisor above (its processes killed, or left running
-without the scope's engines with continue).
---transport: how calls reach the engines: seccomp user notification (unotify), ptrace stops
-(ptrace), or auto (the default): unotify, else ptrace when a seccomp listener above holds the
-slot (EBUSY), said in one line. A nested run uses the transport of the sysvisor above.
-`;
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
@@ -132,7 +96,7 @@ async function run(argv: readonly string[], raw: readonly (string | Buffer)[]): 
     allowPositionals: false,
   });
   if (values.help) {
-    out(HELP);
+    out(helpWithEngines());
     return 0;
   }
   if (command.length === 0) throw new UsageError('run: missing COMMAND');
@@ -267,11 +231,16 @@ function engines(): number {
 }
 
 function listEngines(): number {
-  const lines = builtinEngines().map((f) => {
-    const opts = Object.entries(f.options).map(([k, d]) => `      ${k}=...  ${d}`);
-    return [`  ${f.name}  ${f.summary}`, ...opts].join('\n');
-  });
-  out(`built-in engines:\n${lines.join('\n')}\n`);
+  out(`built-in engines:\n${builtinEngines().map(engineHelp).join('')}`);
+  return 0;
+}
+
+/** `sysvisor help`: the usage and every engine; `sysvisor help NAME|MODULE`: that engine. */
+async function help(argv: readonly string[]): Promise<number> {
+  if (argv.length > 1) throw new UsageError('usage: sysvisor help [ENGINE|MODULE]');
+  const name = argv[0];
+  if (name === undefined) out(helpWithEngines());
+  else out(engineHelp(findEngine(modulePath(name) !== undefined ? await loadEngineModule(name) : name)));
   return 0;
 }
 
@@ -305,7 +274,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       case '-h':
       case '--help':
       case 'help':
-        out(HELP);
+        return await help(rest);
+      case 'completion':
+        if (rest.length) throw new UsageError('usage: sysvisor completion   (prints a bash completion script)');
+        out(completionScript());
         return 0;
       case '-V':
       case '--version':

@@ -167,6 +167,7 @@ function loadCounter(selected: Uint8Array): CountSession | string {
 export const countFactory: EngineFactory = {
   name: 'count',
   summary: 'count syscalls like strace -c -f, print a table at exit',
+  example: 'sysvisor run -e count:syscalls=%file,o=count.txt -- ls /',
   options: {
     syscalls: "what to count: all (default), names, numbers, strace's classes (%file, %process, %network...), !x to leave x out",
     o: 'write the table to this file instead of stderr',

@@ -473,6 +473,7 @@ export const traceFactory: EngineFactory = {
   // Created after the others, to know whether any of them intercepts calls (see yieldCpu).
   followsSiblings: true,
   summary: 'strace-compatible tracer on eBPF; shows the calls as they are at its place in the stack',
+  example: 'sysvisor run -e trace:e=openat,s=64 -- cat /etc/hostname',
   options: {
     o: 'write the trace to this file instead of stderr',
     e: 'syscalls to trace: names, numbers, %file %process %network %signal %memory %desc %ipc %creds %clock %stat, !excluded (default all)',

@@ -614,6 +614,7 @@ export function unrealInterests(dirfds: 'walk' | 'all', ioUring: 'enosys' | 'all
 export const unrealFactory: EngineFactory = {
   name: 'unreal',
   summary: 'path virtualization: /unreal/X and /unreal/unreal/X are /X',
+  example: 'sysvisor run -e unreal -- ls /unreal/unreal/etc',
   options: {
     prefix: 'the mapped directory, one absolute component (default /unreal)',
     dirfds: 'walk (default: opens and stats relative to an open directory run natively; other *at calls are mapped whatever their dirfd) or all',
