@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { builtinEngines } from '../src/engines/registry.js';
+import { RUN_OPTIONS, SUBCOMMANDS } from '../src/cli/help.js';
 import { CLI, ROOT, run, sysvisor } from './helpers.js';
 
 describe('--help', () => {
@@ -68,5 +69,21 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
     expect(await complete('sysvisor run --loadable ')).toEqual(['all', ...builtinEngines().map((f) => f.name)]);
     expect(await complete('sysvisor agent --so')).toEqual(['--socket']);
     expect(await complete('sysvisor run -e unreal -- ech')).toContain('echo');
+  });
+});
+
+describe('man page (man/sysvisor.1, installed with the package)', () => {
+  it('renders without a warning and documents every subcommand, run option and engine (its options and example)', async () => {
+    const r = await run('man', ['--warnings', '-l', path.join(ROOT, 'man', 'sysvisor.1')], { env: { ...process.env, MANWIDTH: '1000', MANPAGER: 'cat', PAGER: 'cat' } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const text = r.stdout;
+    for (const cmd of SUBCOMMANDS) expect(text).toContain(cmd.startsWith('-') ? cmd : `sysvisor ${cmd}`);
+    for (const opt of RUN_OPTIONS) expect(text).toContain(opt);
+    for (const f of builtinEngines()) {
+      expect(text).toMatch(new RegExp(`\\n   ${f.name}\\n`));
+      for (const k of Object.keys(f.options)) expect(text, `${f.name} ${k}`).toContain(`${k}=`);
+      expect(text).toContain(f.example!);
+    }
   });
 });

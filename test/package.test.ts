@@ -2,7 +2,7 @@
 // app (the install step builds the addon against the running Node's headers) and `npm install -g`.
 // Dependencies come from the npm cache when they are there (--prefer-offline), else the registry.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, run } from './helpers.js';
@@ -27,7 +27,7 @@ describe('npm package', () => {
   it('ships the compiled JS, the addon sources and the CO-RE skeletons; not tests, benchmarks or CI', async () => {
     const r = await run('tar', ['-tzf', tarball]);
     const files = r.stdout.trim().split('\n').map((f) => f.replace(/^package\//, ''));
-    for (const f of ['package.json', 'README.md', 'bin/sysvisor.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'scripts/install.js', 'addon/binding.gyp', 'addon/src/module.cc', 'bpf/build/trace.skel.h', 'bpf/build/count.skel.h'])
+    for (const f of ['package.json', 'README.md', 'man/sysvisor.1', 'bin/sysvisor.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'scripts/install.js', 'addon/binding.gyp', 'addon/src/module.cc', 'bpf/build/trace.skel.h', 'bpf/build/count.skel.h'])
       expect(files).toContain(f);
     expect(files.filter((f) => /^(test|bench|dist\/bench|\.ci|src\/.*\.ts$)|vmlinux\.h|\.map$|\.tsbuildinfo/.test(f))).toEqual([]);
   });
@@ -44,7 +44,7 @@ describe('npm package', () => {
     expect(lib).toMatchObject({ code: 0, stdout: 'function function\n' });
   }, 900_000);
 
-  it('npm install -g --ignore-scripts: the first run says in one line how to build (exit 2); a missing compiler is named in one line', async () => {
+  it('npm install -g --ignore-scripts: the first run says in one line how to build (exit 2); a missing compiler is named in one line; with it, the global command runs and its man page is installed', async () => {
     const install = await npm(['install', '-g', '--prefix', prefix, '--prefer-offline', '--ignore-scripts', tarball], dir);
     expect(install.code, install.stderr).toBe(0);
     const bin = path.join(prefix, 'bin', 'sysvisor');
@@ -56,5 +56,16 @@ describe('npm package', () => {
     expect(rebuild.code).not.toBe(0);
     expect(rebuild.stderr).toContain('sysvisor: cannot build the addon: missing /nonexistent/c++ (Debian: apt-get install g++)\n');
     expect((await run(bin, ['run', '--', 'true'])).code).toBe(2);
-  }, 300_000);
+    // With the compiler there, the same rebuild builds it: the global command runs, and npm
+    // linked the package's man page where man finds it.
+    const built = await npm(['rebuild', '-g', '--prefix', prefix, '--foreground-scripts', 'sysvisor'], dir);
+    expect(built.code, built.stderr).toBe(0);
+    expect(built.stderr).toMatch(/sysvisor: addon built \(runs on x86_64 Linux 5\.14 or later\)/);
+    const r2 = await run(bin, ['run', '-e', 'unreal', '--', 'cat', '/unreal/etc/hostname']);
+    expect(r2).toMatchObject({ code: 0, stdout: readFileSync('/etc/hostname', 'latin1'), stderr: '' });
+    const man = await run('man', ['-w', 'sysvisor'], { env: { ...process.env, MANPATH: path.join(prefix, 'share', 'man') } });
+    expect(man.code).toBe(0);
+    expect(lstatSync(path.join(prefix, 'share', 'man', 'man1', 'sysvisor.1')).isSymbolicLink()).toBe(true);
+    expect(man.stdout).toBe(`${path.join(prefix, 'lib', 'node_modules', 'sysvisor', 'man', 'sysvisor.1')}\n`);
+  }, 900_000);
 });

@@ -58,8 +58,8 @@ export function helpWithEngines(): string {
 // Completion of `sysvisor ...` in bash, generated from the same tables: subcommands, the options
 // of run and agent, engine names and each engine's option keys after -e (bash splits words at ':'
 // and '=', so candidates are matched on the whole argument and shown from its last ':', '=' or ',').
-const SUBCOMMANDS = ['run', 'load', 'unload', 'engines', 'agent', 'oci-seccomp', 'demo', 'help', 'completion', '--help', '--version'];
-const RUN_OPTIONS = ['-e', '--engine', '--loadable', '--allow', '--sealed', '--complete', '--on-supervisor-exit', '--transport', '--help', '--'];
+export const SUBCOMMANDS = ['run', 'load', 'unload', 'engines', 'agent', 'oci-seccomp', 'demo', 'help', 'completion', '--help', '--version'];
+export const RUN_OPTIONS = ['-e', '--engine', '--loadable', '--allow', '--sealed', '--complete', '--on-supervisor-exit', '--transport', '--help', '--'];
 const AGENT_OPTIONS = ['--socket', '-e', '--engine', '--help'];
 
 export function completionScript(): string {
