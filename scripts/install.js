@@ -22,7 +22,7 @@ const onPath = (cmd) => spawnSync('sh', ['-c', `command -v "${cmd}"`], { stdio: 
 
 if (process.platform !== 'linux' || process.arch !== 'x64') fail(`x86_64 Linux only (this is ${process.platform} ${process.arch})`);
 
-const { kernelReport, MIN_KERNEL } = await import(pathToFileURL(path.join(root, 'dist', 'src', 'cli', 'kernel.js')).href);
+const { kernelReport, MIN_KERNEL } = await import(pathToFileURL(path.join(root, 'dist', 'src', 'transports', 'kernel.js')).href);
 for (const line of kernelReport()) say(line);
 
 // 1. The eBPF skeletons (shipped; built here only when absent, e.g. from a git checkout).

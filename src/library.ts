@@ -9,7 +9,7 @@ import { loadBinding } from './native/load.js';
 import { ControlClient } from './scopes/client.js';
 import type { Supervision } from './transports/unotify/supervise.js';
 import { supervise as superviseEngines, type SuperviseOptions as EngineSuperviseOptions } from './transports/ptrace/supervise.js';
-import { requireKernel } from './cli/kernel.js';
+import { requireKernel } from './transports/kernel.js';
 
 /** Option values as a library user writes them: `{ o: 'file', syscalls: ['read', 'write'] }`. */
 export type EngineOptionValues = Readonly<Record<string, string | readonly string[]>>;

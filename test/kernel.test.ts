@@ -2,7 +2,7 @@
 // line naming it; newer features missing are reported as degradations (the install step prints them).
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { MIN_KERNEL, kernelReport, missingFeatures, parseRelease, requireKernel } from '../src/cli/kernel.js';
+import { MIN_KERNEL, kernelReport, missingFeatures, parseRelease, requireKernel } from '../src/transports/kernel.js';
 import { CLI, ROOT, run } from './helpers.js';
 
 describe('kernel requirements', () => {

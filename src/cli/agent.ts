@@ -12,7 +12,7 @@ import { parseProfiles } from '../transports/agent/profiles.js';
 import { MetricsFile } from '../transports/agent/metrics.js';
 import { AgentLog } from '../transports/agent/log.js';
 import { AgentServer } from '../transports/agent/server.js';
-import { requireKernel } from './kernel.js';
+import { requireKernel } from '../transports/kernel.js';
 
 export const AGENT_HELP = `usage: sysvisor agent --socket PATH [-e ENGINE[:key=val,...]]...
                       [--profile NAME=ENGINE[:key=val,...],ENGINE...]... [--metrics FILE] [--log FILE]

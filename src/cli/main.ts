@@ -15,7 +15,7 @@ import { CommandError } from '../transports/unotify/command.js';
 import type { HeldCall } from '../transports/unotify/transport.js';
 import { runDemo } from './demo.js';
 import { completionScript, engineHelp, helpWithEngines } from './help.js';
-import { requireKernel } from './kernel.js';
+import { requireKernel } from '../transports/kernel.js';
 import { agentCommand } from './agent.js';
 import { ociSeccompCommand } from './oci-seccomp.js';
 import { AddonError, loadBinding } from '../native/load.js';
