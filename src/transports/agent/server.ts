@@ -16,6 +16,7 @@ import { AgentMessageError, isCompleteJson, parseContainerState, type ContainerP
 import { Holder, type HeldEntry } from './hold.js';
 import { ContainerSession } from './container.js';
 import { chooseProfile, DEFAULT_PROFILE } from './profiles.js';
+import { parseEngineSpec } from '../../engines/registry.js';
 import type { MetricsFile } from './metrics.js';
 import type { AgentLog } from './log.js';
 
@@ -214,6 +215,8 @@ export class AgentServer {
   private readonly connections = new Set<Connection>();
   private closing: Promise<void> | undefined;
   private readonly badLines: BadLines;
+  /** An idle in-kernel counter, while a stack counts in the kernel (holdSyscallTracepoints). */
+  private tracepoints: { close(): void } | undefined;
 
   private constructor(
     private readonly server: net.Server,
@@ -274,6 +277,7 @@ export class AgentServer {
     chmodSync(o.socketPath, 0o600);
     const limits = { maxBytes: o.maxMessageBytes ?? 1 << 20, timeoutMs: o.messageTimeoutMs ?? 10_000 };
     const agent = new AgentServer(server, o.socketPath, binding, o.specs, o.profiles ?? new Map(), reporter, limits, lstatSync(o.socketPath).ino, o.badLines ?? { lines: 10, windowMs: 60_000 }, o.metrics, o.log, holder);
+    agent.tracepoints = holdSyscallTracepoints(binding, [o.specs, ...(o.profiles?.values() ?? [])]);
     for (const h of held) agent.takeOver(h);
     return agent;
   }
@@ -382,7 +386,35 @@ export class AgentServer {
       this.badLines.close();
       await Promise.all([...this.sessions].map((s) => s.close()));
       this.holder?.close();
+      this.tracepoints?.close();
     })();
     return this.closing;
+  }
+}
+
+/**
+ * A container's engines start at its attach, while its first notified call already waits in
+ * seccomp. The kernel fires a call's sys_enter tracepoint only if the thread's syscall work flags,
+ * read when the call entered, had it on (kernel/entry/common.c, syscall_trace_enter's `work`), and
+ * the flag is on for every thread only while some program is attached there. So a counter attached
+ * at the attach would miss the waiting call. While any stack counts in the kernel (count without
+ * kernel=off), the agent keeps an idle counter attached (no syscall selected: its programs return
+ * at their first lookup), and each container's counter sees its calls from the first one on.
+ * Without eBPF nothing is held: count then reports it itself.
+ */
+function holdSyscallTracepoints(binding: RawBinding, stacks: Iterable<readonly string[]>): { close(): void } | undefined {
+  let counts = false;
+  for (const stack of stacks)
+    for (const spec of stack) {
+      const { name, options } = parseEngineSpec(spec);
+      if (name === 'count' && options['kernel']?.[0] !== 'off') counts = true;
+    }
+  if (!counts) return undefined;
+  try {
+    const idle = new binding.CountSession();
+    idle.setSyscalls([]);
+    return idle;
+  } catch {
+    return undefined;
   }
 }
