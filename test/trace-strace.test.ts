@@ -69,6 +69,7 @@ export function parseStrace(text: string): Map<number, ThreadTrace> {
 
 const CLONES = new Set(['clone', 'clone3', 'fork', 'vfork']);
 const PID_RETURNS = new Set(['getpid', 'gettid', 'set_tid_address', 'wait4', 'waitid', 'getppid', ...CLONES]);
+const WAITS = new Set(['wait4', 'waitid']);
 // Calls returning addresses: only success or failure compares.
 const ADDRESS_RETURNS = new Set(['mmap', 'brk', 'mremap', 'shmat']);
 
@@ -122,6 +123,8 @@ export function normalize(traces: Map<number, ThreadTrace>, rootPid: number, ign
       .map((c) => {
         let ret = c.ret;
         if (ADDRESS_RETURNS.has(c.name)) ret = ret.startsWith('0x') ? 'addr' : ret;
+        // Which child a wait reaps first (the two ends of a pipe) is the scheduler's choice.
+        else if (WAITS.has(c.name) && Number(ret) > 0) ret = 'a child';
         else if (PID_RETURNS.has(c.name) && Number(ret) > 0) ret = labels.get(Number(ret)) ?? 'pid';
         return `${c.name} = ${ret}`;
       });
