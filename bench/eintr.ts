@@ -31,6 +31,10 @@ export const EINTR_PAIRS: EintrPair[] = [
   { id: 'unreal-stat-outside', label: 'unreal: stat /etc/hostname (continued without JS)',
     floor: (n) => [FLOOR, '--killable', '--continue', '--syscall', NEWFSTATAT, '--', EINTR, String(n), 'stat', '/etc/hostname'],
     sysvisor: (n) => [...SYSVISOR, 'run', '-e', 'unreal', '--', EINTR, String(n), 'stat', '/etc/hostname'] },
+  // A run naming no engine is --loadable all: the built-ins' calls are notified from the start.
+  { id: 'bare-stat', label: 'a bare run (--loadable all): stat /etc/hostname (continued without JS)',
+    floor: (n) => [FLOOR, '--killable', '--continue', '--syscall', NEWFSTATAT, '--', EINTR, String(n), 'stat', '/etc/hostname'],
+    sysvisor: (n) => [...SYSVISOR, 'run', '--', EINTR, String(n), 'stat', '/etc/hostname'] },
 ];
 
 export interface EintrResult {

@@ -138,6 +138,8 @@ export const VARIANTS: Variant[] = [
     command: () => [...SYSVISOR, 'run', '-e', 'unreal', '--', TIMED, 'find', '/usr/share'] },
   { kind: 'per-run', id: 'find-count', label: 'count (every syscall, in the kernel): find /usr/share', group: 'find', family: 'find',
     command: () => [...SYSVISOR, 'run', '-e', 'count:o=/dev/null', '--', TIMED, 'find', '/usr/share'] },
+  { kind: 'per-run', id: 'find-strace-c', label: 'strace -c -f -o /dev/null find /usr/share', group: 'find', family: 'find',
+    command: () => ['strace', '-c', '-f', '-o', '/dev/null', TIMED, 'find', '/usr/share'] },
   { kind: 'per-run', id: 'find-proot', label: 'proot -b /usr:/unreal/usr find /unreal/usr/share', group: 'find', family: 'find',
     command: () => ['proot', '-b', '/usr:/unreal/usr', TIMED, 'find', '/unreal/usr/share'] },
   { kind: 'per-run', id: 'find-trace', label: 'trace:o=/dev/null: find /usr/share', group: 'find', family: 'find',
