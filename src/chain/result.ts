@@ -40,7 +40,11 @@ export class Result {
     if (!Number.isInteger(errno) || errno <= 0 || errno > 4095) throw new RangeError(`errno must be 1..4095, got ${errno}`);
     return new Result('error', -errno, errno, -1, false, undefined);
   }
-  /** A supervisor-owned fd to give the tracee. The chain closes `localFd` after the reply. */
+  /**
+   * A supervisor-owned fd to give the tracee. The chain closes `localFd` once it is installed and
+   * before the tracee gets its answer, so that the tracee's own close is the file's last, as
+   * natively (its flocks released, the file exec'able without ETXTBSY).
+   */
   static fd(localFd: number, cloexec: boolean, injector?: FdInjector): Result {
     return new Result('fd', -1, 0, localFd, cloexec, injector);
   }

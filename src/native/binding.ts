@@ -48,8 +48,10 @@ export declare class Pump {
   addfd(slot: number, srcFd: number, cloexec: boolean, send: boolean): number;
   /**
    * Answers the call with srcFd installed in the tracee (or the errno of a failed install). The
-   * install waits for the tracee, so a worker thread does it and the answer completes later. The
-   * caller keeps srcFd (a duplicate travels); the slot is freed now.
+   * install waits for the tracee, so a worker thread does it and the answer completes later. srcFd
+   * is the pump's from the call on, in every case: it is closed once installed, before the answer,
+   * so that the tracee's close is the file's last (flocks, ETXTBSY, a pipe's EOF). The slot is
+   * freed now.
    */
   replyFd(slot: number, srcFd: number, cloexec: boolean): void;
   idValid(slot: number): boolean;

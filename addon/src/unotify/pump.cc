@@ -297,21 +297,25 @@ class Pump : public Napi::ObjectWrap<Pump> {
 
   // replyFd(slot, srcFd, cloexec): answer the call with srcFd installed in the tracee. The install
   // waits for the tracee to take the fd, so it runs on a worker thread (replier.h) and the answer
-  // completes later; a failure of the answer itself goes to onError. The caller keeps srcFd (a
-  // duplicate travels). The slot is freed now.
+  // completes later; a failure of the answer itself goes to onError. srcFd is the pump's from the
+  // call on, in every case (a bad slot too): closed once installed and before the answer, so that
+  // the tracee's close of it is the file's last, as natively (replier.cc). The slot is freed now.
   Napi::Value ReplyFd(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    if (!ArgNumber(info, 1, "srcFd")) return env.Undefined();
+    int srcfd = info[1].As<Napi::Number>().Int32Value();
     FdArgs a;
-    if (!GetFdArgs(info, &a)) return env.Undefined();
-    uint64_t id = a.slot->id;
-    FreeSlot(a.idx);
-    if (fd_ < 0) return env.Undefined();
-    int dup = fcntl(a.srcfd, F_DUPFD_CLOEXEC, 3);
-    if (dup < 0) {
-      ThrowAnswerError(env, SendAnswer(fd_, id, 0, -errno, 0));  // EBADF, or the supervisor's EMFILE
+    if (!GetFdArgs(info, &a)) {
+      if (srcfd >= 0) close(srcfd);
       return env.Undefined();
     }
-    replier_->InstallAndReply(id, dup, a.cloexec);
+    uint64_t id = a.slot->id;
+    FreeSlot(a.idx);
+    if (fd_ < 0) {
+      close(srcfd);
+      return env.Undefined();
+    }
+    replier_->InstallAndReply(id, srcfd, a.cloexec);
     return env.Undefined();
   }
 

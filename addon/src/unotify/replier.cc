@@ -6,6 +6,11 @@
 // queue and the tracee returns 0 with nothing installed (the restarted ioctl fails EINPROGRESS).
 // A plain ADDFD that is interrupted has either been handled (it returns the fd) or been withdrawn
 // (EINTR or a restart): retried, it cannot install the file twice; NOTIF_SEND then answers.
+//
+// The supervisor's own fd of the file goes before the answer: ADDFD installs the same open file
+// in the tracee, and once answered the tracee may close it and count on that close being the
+// last (its flock released, the file no longer open for writing so that it can be exec'd without
+// ETXTBSY, a pipe's reader seeing EOF). Closed after the answer, it races the tracee.
 #include "unotify/replier.h"
 
 #include "launcher/protocol.h"
@@ -57,9 +62,10 @@ int InstallFd(int fd, uint64_t id, int srcfd, bool cloexec) {
 
 // lost: the tracee left the call between the install and the answer (a fatal signal, or any
 // signal when the filter lacks SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV); the fd stays in it, unused.
-FdReply InstallFdAndReply(int fd, uint64_t id, int srcfd, bool cloexec) {
+FdReply InstallFdAndReply(int fd, uint64_t id, int srcfd, bool cloexec, bool owned) {
   FdReply r;
   r.answer = InstallFd(fd, id, srcfd, cloexec);
+  if (owned) close(srcfd);
   if (r.answer == -ENOENT) {
     r.send_err = -ENOENT;
     return r;
@@ -154,8 +160,7 @@ class Pool {
       Job j = std::move(jobs_.front());
       jobs_.pop_front();
       l.unlock();
-      FdReply r = InstallFdAndReply(j.listener->fd(), j.id, j.srcfd, j.cloexec);
-      close(j.srcfd);
+      FdReply r = InstallFdAndReply(j.listener->fd(), j.id, j.srcfd, j.cloexec, /*owned=*/true);
       j.listener.reset();  // before the count drops: Close() then knows the fd is not ours
       if (r.lost) j.sink->lost++;
       if (r.send_err < 0 && r.send_err != -ENOENT)

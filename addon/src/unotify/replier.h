@@ -29,8 +29,10 @@ struct FdReply {
   int send_err = 0;   // -errno of the answer itself: -ENOENT gone (normal), else a failure
   bool lost = false;  // installed, but the call was gone before its answer
 };
-// Install, then answer with the fd number (see replier.cc for why never ADDFD|SEND).
-FdReply InstallFdAndReply(int fd, uint64_t id, int srcfd, bool cloexec);
+// Install, then answer with the fd number (see replier.cc for why never ADDFD|SEND). owned: srcfd
+// is the caller's own to close, and it is closed here once installed, before the answer (see
+// replier.cc: the tracee's close must be the file's last).
+FdReply InstallFdAndReply(int fd, uint64_t id, int srcfd, bool cloexec, bool owned = false);
 
 // The listener fd, shared by its pump and the answers in flight: closed when the last is done.
 class Listener {

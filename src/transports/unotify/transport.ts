@@ -243,17 +243,16 @@ export class UnotifyTransport {
     }
     try {
       if (r.kind === 'fd') {
-        try {
-          if (r.injected) {
-            const v = r.value;
-            this.pump.reply(slot, v < 0 ? 0 : v, v < 0 ? -v : 0);
-          } else {
-            // Installs, then answers with the fd (or the errno of a failed install), on a worker
-            // thread: the install waits for the tracee, which must not stall the others.
-            this.pump.replyFd(slot, r.localFd, r.cloexec);
-          }
-        } finally {
+        if (r.injected) {
+          // Installed already (an engine read its number): our fd goes before the answer.
           closeSync(r.localFd);
+          const v = r.value;
+          this.pump.reply(slot, v < 0 ? 0 : v, v < 0 ? -v : 0);
+        } else {
+          // Installs, then answers with the fd (or the errno of a failed install), on a worker
+          // thread: the install waits for the tracee, which must not stall the others. The pump
+          // owns localFd from here and closes it before the answer: the tracee's close is the last.
+          this.pump.replyFd(slot, r.localFd, r.cloexec);
         }
         return;
       }
