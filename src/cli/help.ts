@@ -60,7 +60,7 @@ export function helpWithEngines(): string {
 // and '=', so candidates are matched on the whole argument and shown from its last ':', '=' or ',').
 export const SUBCOMMANDS = ['run', 'load', 'unload', 'engines', 'agent', 'oci-seccomp', 'demo', 'help', 'completion', '--help', '--version'];
 export const RUN_OPTIONS = ['-e', '--engine', '--loadable', '--allow', '--sealed', '--complete', '--on-supervisor-exit', '--transport', '--help', '--'];
-const AGENT_OPTIONS = ['--socket', '-e', '--engine', '--profile', '--metrics', '--log', '--help'];
+const AGENT_OPTIONS = ['--socket', '-e', '--engine', '--profile', '--metrics', '--log', '--hold', '--help'];
 
 export function completionScript(): string {
   const engines = builtinEngines();
