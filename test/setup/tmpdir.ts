@@ -1,6 +1,6 @@
 // Each test file gets a temporary directory of its own as TMPDIR (os.tmpdir(), and every program
 // the tests start, inherit it). When the file is done, the directory is removed, so `npm test`
-// leaves nothing in /tmp; anything still in it was a leak of the file, named on stderr.
+// leaves nothing in /tmp; anything still in it was a leak of the file: named, and the file fails.
 // The directory is searchable by everyone (0755): tests run programs as nobody inside it.
 import { afterAll } from 'vitest';
 import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -19,5 +19,5 @@ afterAll(() => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  if (left.length) console.warn(`tmpdir: this test file left temporary files behind: ${left.join(', ')}`);
+  if (left.length) throw new Error(`tmpdir: this test file left temporary files behind: ${left.join(', ')}`);
 });
