@@ -3,7 +3,7 @@
 // structure keyed by pid or tid is fed real processes that then exit, and must keep only the live.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +11,10 @@ import { Reporter } from '../src/chain/report.js';
 import { Result } from '../src/chain/result.js';
 import { loadBinding } from '../src/native/load.js';
 import { ScopeTree } from '../src/scopes/tree.js';
-import { taskInfoFn } from '../src/transports/unotify/supervise.js';
+import { supervise, taskInfoFn } from '../src/transports/unotify/supervise.js';
+import { UnrealEngine } from '../src/engines/unreal/unreal.js';
+import type { Engine } from '../src/chain/engine.js';
+import { ROOT } from './helpers.js';
 
 const binding = loadBinding();
 
@@ -81,6 +84,45 @@ describe('what the supervisor holds per process served or message said is bounde
       expect(after - before).toBeLessThanOrEqual(64 + 30);
     } finally {
       await killAll(alive);
+    }
+  }, 120_000);
+
+  it("unreal's #! script chains are kept only for threads alive (150 killed between two steps of a script's exec)", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sysvisor-chains-'));
+    try {
+      // A script whose interpreter only the engine can map: its exec takes two steps (the script,
+      // then the interpreter the engine makes the thread exec instead).
+      const script = path.join(dir, 's');
+      writeFileSync(script, '#!/unreal/bin/sh\necho never\n', { mode: 0o755 });
+      const unreal = new UnrealEngine(binding);
+      // Holds the script's execve until exec-signalled's SIGUSR1 is pending on the thread: when the
+      // call returns, its handler exits (7) before the interpreter's execve.
+      const pending = (tid: number): boolean => {
+        try {
+          return (BigInt('0x' + /^SigPnd:\s*(\w+)/m.exec(readFileSync(`/proc/${tid}/status`, 'latin1'))![1]!) & 0x200n) !== 0n;
+        } catch {
+          return true; // gone
+        }
+      };
+      const hold: Engine = {
+        name: 'hold',
+        interests: [{ syscall: 'execve' }],
+        handle: async (call, next) => {
+          if (call.traceeLatin1(0) === `/unreal${script}`) while (!pending(call.tid)) await new Promise((r) => setTimeout(r, 5));
+          return next();
+        },
+      };
+      const out = path.join(dir, 'out');
+      const prog = path.join(ROOT, 'test', 'build', 'exec-signalled');
+      const loop = `for i in $(seq 150); do (${prog} /unreal${script}; echo $?) & [ $((i % 50)) = 0 ] && wait; done >${out}; wait`;
+      const st = await supervise({ command: 'sh', args: ['-c', loop], engines: [hold, unreal] }).done;
+      expect(st.code).toBe(0);
+      // Every process died by its handler between the two steps (none ran the script).
+      expect(readFileSync(out, 'utf8').split('\n').filter((l) => l === '7')).toHaveLength(150);
+      // 150 chains begun, none alive: pruned whenever the map doubles (from 64).
+      expect(unreal.held().scriptChains).toBeLessThanOrEqual(64);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
 

@@ -291,6 +291,41 @@ rm ${W}/xs
   });
 });
 
+describe('unreal transparency: #! scripts by fexecve (execveat of the fd itself)', () => {
+  it('a script opened through the view whose interpreter is under it runs by its fd, named /dev/fd/N; O_PATH fds, close-on-exec fds (ENOENT), programs, errnos', async () => {
+    const py = path.join(bin, 'fexec.py');
+    writeFileSync(py, `
+import os, sys
+flags = {'rd': os.O_RDONLY, 'path': os.O_PATH, 'cloexec': os.O_RDONLY}[sys.argv[1]]
+try:
+    fd = os.open(sys.argv[2], flags)
+except OSError as e:
+    print('open', os.strerror(e.errno), flush=True); sys.exit(1)
+os.set_inheritable(fd, sys.argv[1] != 'cloexec')
+try:
+    os.execve(fd, ['x', 'a', 'b c'], {'PATH': '/usr/bin:/bin'})
+except OSError as e:
+    print('fexecve', sys.argv[1], os.strerror(e.errno), flush=True)
+`);
+    const r = await differential(tree, (W, P) => `
+printf '#!${P}/bin/sh\necho ran "$0" "$@"\n' > ${W}/xs && chmod 755 ${W}/xs
+printf '#!${W}/xs -i\n' > ${W}/xs2 && chmod 755 ${W}/xs2
+cp /usr/bin/echo ${W}/echo
+for m in rd path cloexec; do for f in xs xs2 echo x/file none; do /usr/bin/python3 ${py} $m ${W}/$f; echo "$m $f rc=$?"; done; done
+chmod 644 ${W}/xs; /usr/bin/python3 ${py} rd ${W}/xs; echo "rc=$?"
+chmod 755 ${W}/xs; cd ${W} && /usr/bin/python3 ${py} rd xs; echo "rc=$?"
+rm ${W}/xs ${W}/xs2 ${W}/echo
+`);
+    const runs = (m: string) =>
+      `ran /dev/fd/3 a b c\n${m} xs rc=0\nran W/xs -i /dev/fd/3 a b c\n${m} xs2 rc=0\na b c\n${m} echo rc=0\nfexecve ${m} Permission denied\n${m} x/file rc=0\nopen No such file or directory\n${m} none rc=1\n`;
+    // A script by a close-on-exec fd is ENOENT (its interpreter could not open /dev/fd/N); a program is not.
+    const cloexec = 'fexecve cloexec No such file or directory\ncloexec xs rc=0\nfexecve cloexec No such file or directory\ncloexec xs2 rc=0\na b c\ncloexec echo rc=0\n';
+    const rest = 'fexecve cloexec Permission denied\ncloexec x/file rc=0\nopen No such file or directory\ncloexec none rc=1\n';
+    expect(r.root!.stdout).toBe(`${runs('rd')}${runs('path')}${cloexec}${rest}fexecve rd Permission denied\nrc=0\nran /dev/fd/3 a b c\nrc=0\n`);
+    expect(r.nobody!.stdout).toBe(r.root!.stdout);
+  });
+});
+
 describe('unreal transparency: symlinks naming /unreal', () => {
   it('a venv-like tree whose bin/python3 links into the view runs: by absolute and relative path, through a second link, as a #! interpreter', async () => {
     const r = await differential(tree, (W, P) => `

@@ -48,7 +48,7 @@ const STAT_SIZE = 144;
 const ST_MODE = 24; // offset of st_mode in struct stat (x86_64)
 const { S_IFMT, S_IFDIR, S_IFLNK } = fsc;
 
-export type UnrealBinding = Pick<RawBinding, 'pathAs' | 'openAs' | 'EMULATE_FALLBACK' | 'taskInfo' | 'forgetTracee'> & Partial<Pick<RawBinding, 'scriptHead'>>;
+export type UnrealBinding = Pick<RawBinding, 'pathAs' | 'openAs' | 'EMULATE_FALLBACK' | 'taskInfo' | 'forgetTracee'> & Partial<Pick<RawBinding, 'scriptHead' | 'grabFd'>>;
 
 const CRED = new Set<string>(CRED_SYSCALLS);
 /**
@@ -66,6 +66,8 @@ const EXE_LINKS = ['/proc/self/exe', '/proc/thread-self/exe'];
 const EXE_HISTORY = 4;
 const MAX_EXE_PROCESSES = 4096;
 const MAX_ANCESTORS = 16;
+/** Script chains kept before the first look for threads that are gone. */
+const MIN_PRUNE = 64;
 
 /** A program a process exec'd through the view: its levels, and the file (to tell it from a later one). */
 interface ExeEntry {
@@ -113,7 +115,12 @@ export class UnrealEngine implements Engine {
    * address of the new path in their memory and the scripts in the chain so far, so that the
    * execve that follows is known as the next step of the same chain (the kernel's depth limit).
    */
-  private readonly scriptChains = new Map<number, { at: number; depth: number }>();
+  private readonly scriptChains = new Map<number, { at: number; depth: number; start: number }>();
+  /**
+   * A thread killed between two steps never makes the next execve: its entry is dropped when the
+   * map reaches this size and the thread is gone (its process's start time tells a reused id).
+   */
+  private chainsPruneAt = MIN_PRUNE;
   /** Programs exec'd through the view, per process (tgid): for readlink of /proc/self/exe. */
   private readonly exes = new Map<number, ExeEntry[]>();
   /** Sockets bound through the view: real path (as the engines further out show it) -> the path given. */
@@ -279,16 +286,16 @@ export class UnrealEngine implements Engine {
     // An engine nearer the program already turned it into another exec.
     if (call.execInstead) return next();
     // The execve a previous step made the thread make: its strings are below this address.
-    const step = chain && chain.at === call.original[at] ? chain : undefined;
+    const step = chain && chain.at === call.original[at] && chain.start === this.binding.taskInfo(call.tid)?.start ? chain : undefined;
     const depth = step?.depth ?? 0;
     const given = call.traceeLatin1(at);
     let path = call.latin1(at);
+    // execveat of the fd itself (AT_EMPTY_PATH and an empty path: fexecve): the kernel names the
+    // program /dev/fd/N. Relative to a real directory fd, it names it /dev/fd/N/PATH (alloc_bprm in
+    // fs/exec.c). Either way it refuses to run a script by that name when the interpreter could not
+    // open it, the fd being close-on-exec (BINPRM_FLAGS_PATH_INACCESSIBLE: ENOENT).
+    if (at === 1 && given === '' && (call.args[4]! & AT_EMPTY_PATH) !== 0) return this.execFd(call, next, step, depth);
     if (given === null || given === '' || path === null) return next();
-    // execveat of the fd itself (AT_EMPTY_PATH: the kernel names the script /dev/fd/N) is left to
-    // the kernel. Relative to a real directory fd, the kernel names the script /dev/fd/N/PATH
-    // (alloc_bprm in fs/exec.c), and refuses to run a script by that name when the interpreter
-    // could not open it, the dirfd being close-on-exec (BINPRM_FLAGS_PATH_INACCESSIBLE: ENOENT).
-    if (at === 1 && (call.args[4]! & AT_EMPTY_PATH) !== 0) return next();
     const dirfd = at === 1 && !given.startsWith('/') ? call.int(0) : AT_FDCWD;
     const linked = dirfd === AT_FDCWD ? this.throughLinks(call, path) : null;
     if (linked !== null) path = linked;
@@ -318,6 +325,28 @@ export class UnrealEngine implements Engine {
     return this.instead(call, next, { path: script.interp, argv0, ...(step ? { below: step.at } : {}) }, depth + 1);
   }
 
+  // fexecve of a script (execveat(fd, "", AT_EMPTY_PATH)) whose interpreter is under the view (or
+  // one further down its chain): the script is read through the tracee's own fd, and its
+  // interpreter exec'd instead with the script named /dev/fd/N, as binfmt_script would. Anything
+  // else (a program, a script whose interpreters are all real) is the kernel's.
+  private execFd(call: Syscall, next: Next, step: { at: number } | undefined, depth: number): Result | Promise<Result> {
+    const fd = call.int(0);
+    const tgid = fd >= 0 ? this.binding.taskInfo(call.tid)?.tgid : undefined;
+    if (tgid === undefined || !this.binding.grabFd) return next();
+    let dup: number;
+    try {
+      dup = this.binding.grabFd(tgid, fd);
+    } catch {
+      return next(); // not an fd of the process: the kernel says EBADF
+    }
+    const script = this.headOf(call, dup);
+    if (script === null || (depth === 0 && !this.chainInView(call, script.interp, 1))) return next();
+    if (depth >= MAX_SCRIPT_DEPTH) return Result.error(ELOOP);
+    if (closeOnExec(call.tid, fd)) return Result.error(ENOENT);
+    const argv0 = [script.interp, ...(script.arg !== null ? [script.arg] : []), `/dev/fd/${fd}`];
+    return this.instead(call, next, { path: script.interp, argv0, ...(step ? { below: step.at } : {}) }, depth + 1);
+  }
+
   // Has the executor make the thread exec `ins` instead of this call (call.execInstead), and
   // remembers where, so that the execve that follows is known as step `depth` of the same chain.
   // `below`: the previous step's strings, which the original argv of this step may point to.
@@ -326,11 +355,26 @@ export class UnrealEngine implements Engine {
     call.wantResult(); // the executor must see it even when no argument changed
     const record = (r: Result): Result => {
       const a = call.execInstead?.at;
-      if (a !== undefined) this.scriptChains.set(call.tid, { at: a, depth });
+      const start = this.binding.taskInfo(call.tid)?.start;
+      if (a !== undefined && start !== undefined) {
+        this.scriptChains.set(call.tid, { at: a, depth, start });
+        if (this.scriptChains.size >= this.chainsPruneAt) this.pruneChains();
+      }
       return r;
     };
     const r = next();
     return r instanceof Result ? record(r) : r.then(record);
+  }
+
+  // Drops the chains of threads that are gone; the next prune comes when the map has doubled.
+  private pruneChains(): void {
+    for (const [tid, e] of this.scriptChains) if (this.binding.taskInfo(tid)?.start !== e.start) this.scriptChains.delete(tid);
+    this.chainsPruneAt = Math.max(MIN_PRUNE, 2 * this.scriptChains.size);
+  }
+
+  /** What this instance holds per process or thread (bounded: see resource-bounds.test.ts). */
+  held(): { scriptChains: number; exes: number; sockets: number } {
+    return { scriptChains: this.scriptChains.size, exes: this.exes.size, sockets: this.sockets.size };
   }
 
   // The program named through a symlink whose target (or a later one's) names the view (a venv's
@@ -369,6 +413,12 @@ export class UnrealEngine implements Engine {
     // execute it, whatever its read permission (an execute-only script runs natively).
     const fd = this.binding.openAs({ tid: call.tid, dirfd, path: real, flags: O_PATH | O_CLOEXEC, mode: 0, cached: false });
     if (fd < 0 || fd === this.binding.EMULATE_FALLBACK) return null;
+    return this.headOf(call, fd);
+  }
+
+  // The interpreter and argument of the script behind the supervisor's fd `fd` (closed here), if
+  // the tracee may execute it (see shebang).
+  private headOf(call: Syscall, fd: number): { interp: string; arg: string | null } | null {
     let head: Buffer | number = -1;
     try {
       head = this.binding.scriptHead?.({ tid: call.tid, fd, cached: false }) ?? -1;
