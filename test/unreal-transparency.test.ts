@@ -105,7 +105,7 @@ beforeAll(() => {
   chmodSync(work, 0o755);
   chmodSync(bin, 0o755);
   // test/programs/pathop.c and uring.c, built by its Makefile; copied where nobody may run them.
-  for (const name of ['pathop', 'uring']) {
+  for (const name of ['pathop', 'uring', 'execid']) {
     copyFileSync(path.join(ROOT, 'test', 'build', name), path.join(bin, name));
     chmodSync(path.join(bin, name), 0o755);
   }
@@ -390,6 +390,73 @@ rm ${W}/rl
       const r1 = await once('unreal', `${P}${W}/rl /proc/self/exe; cd ${P}${W} && ./rl /proc/self/exe; ${W}/rl /proc/self/exe`);
       expect(r1.stdout).toBe(`${P}${W}/rl\n${P}${W}/rl\n${W}/rl\n`);
     }
+  });
+});
+
+describe('unreal transparency: AT_EXECFN', () => {
+  it("a program's AT_EXECFN is the path it was exec'd by: absolute, relative, through a symlink naming the view, a #! script's (nested) name, a script by a dirfd", async () => {
+    const py = path.join(bin, 'execat.py');
+    writeFileSync(py, `
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+os.set_inheritable(fd, True)
+want = ('/dev/fd/%d/%s' % (fd, sys.argv[2])).encode()
+args = (ctypes.c_char_p * 3)(b'xa', want, None)
+libc.syscall(322, fd, sys.argv[2].encode(), args, (ctypes.c_char_p * 1)(None), 0)
+print('execveat', os.strerror(ctypes.get_errno()), flush=True)
+`);
+    const r = await differential(tree, (W, _P, T) => `
+cp ${T}/execid ${W}/ei && ln -s ${W}/ei ${W}/eil
+printf '#!${W}/ei -x\\n' > ${W}/xs && printf '#!${W}/xs\\n' > ${W}/xs2 && chmod 755 ${W}/xs ${W}/xs2
+${W}/ei ${W}/ei
+cd ${W}/x && ../ei ../ei && ./../eil ./../eil
+${W}/xs ${W}/xs; ${W}/xs2 ${W}/xs2; cd ${W} && ./xs2 ./xs2
+/usr/bin/python3 ${py} ${W} ei; /usr/bin/python3 ${py} ${W} xs
+rm ${W}/ei ${W}/eil ${W}/xs ${W}/xs2
+`);
+    expect(r.root!.stdout).toBe(
+      [
+        'AT_EXECFN same\nargv: W/ei|W/ei\n',
+        'AT_EXECFN same\nargv: ../ei|../ei\n',
+        'AT_EXECFN same\nargv: ./../eil|./../eil\n',
+        'AT_EXECFN same\nargv: W/ei|-x|W/xs|W/xs\n',
+        'AT_EXECFN same\nargv: W/ei|-x|W/xs|W/xs2|W/xs2\n',
+        'AT_EXECFN same\nargv: W/ei|-x|W/xs|./xs2|./xs2\n',
+        'AT_EXECFN same\nargv: xa|/dev/fd/3/ei\n',
+        'AT_EXECFN same\nargv: W/ei|-x|/dev/fd/3/xs|/dev/fd/3/xs\n',
+      ].join(''),
+    );
+    expect(r.nobody!.stdout).toBe(r.root!.stdout);
+  });
+});
+
+describe('unreal transparency: cwd and program links of other processes in procfs', () => {
+  it('readlink of /proc/PID/cwd, /proc/PID/exe (another process, or the caller by its pid), cwd relative to an open /proc/self show the view; the kernel still says who may read them', async () => {
+    const py = path.join(bin, 'procat.py');
+    writeFileSync(py, `
+import os
+fd = os.open('/proc/self', os.O_RDONLY | os.O_DIRECTORY)
+print(os.readlink('cwd', dir_fd=fd), flush=True)
+`);
+    const r = await differential(tree, (W, P) => `
+check() { [ "$2" = "$3" ] && echo "$1 same" || echo "$1 differs: $2, not $3"; }
+cd ${W}/x && mkfifo ${W}/f1 ${W}/f2
+${P}/bin/sh -c 'echo > ${W}/f1; read x < ${W}/f2' & read x < ${W}/f1
+check "child cwd" "$(readlink /proc/$!/cwd)" "${W}/x"
+check "child exe" "$(readlink /proc/$!/exe)" "${P}$(readlink -f /bin/sh)"
+check "task cwd" "$(readlink /proc/$!/task/$!/cwd)" "${W}/x"
+check "parent cwd" "$(readlink /proc/$$/cwd)" "${W}/x"
+check "self by pid" "$(${P}/usr/bin/readlink -f /proc/self/exe)" "${P}/usr/bin/readlink"
+check "realpath cwd" "$(realpath /proc/self/cwd)" "${W}/x"
+check "at cwd" "$(/usr/bin/python3 ${py})" "${W}/x"
+setpriv --reuid=12345 --regid=12345 --clear-groups sh -c 'for l in cwd exe; do readlink -v /proc/$0/$l 2>&1 | sed "s/.*: //"; done' $!
+echo > ${W}/f2; wait; rm ${W}/f1 ${W}/f2
+`);
+    const same = ['child cwd', 'child exe', 'task cwd', 'parent cwd', 'self by pid', 'realpath cwd', 'at cwd'].map((c) => `${c} same\n`).join('');
+    // Another user may not read them (the kernel says so, as natively); nobody cannot become another.
+    expect(r.root!.stdout).toBe(`${same}Permission denied\nPermission denied\n`);
+    expect(r.nobody!.stdout).toBe(same);
   });
 });
 

@@ -400,6 +400,14 @@ export interface RewriteRequest {
    * Only when the thread is ptrace-stopped at exit; arm it only for a call that will not sleep.
    */
   addressBack?: { addr: number; size: number; lenAddr: number; pairs: readonly (readonly [Buffer, Buffer])[] };
+  /**
+   * A readlink the kernel answers into `size` bytes at `addr`: at the exit stop, an answer that is
+   * `from` (whole, or as much of it as fits) becomes `to` (at most `size` bytes; the return value
+   * its length). Only when the thread is ptrace-stopped at exit.
+   */
+  linkBack?: { addr: number; size: number; from: Buffer; to: Buffer };
+  /** For an execve: the new program's AT_EXECFN names this (see PutExecFn in addon/src/emulate/rewrite.cc). */
+  execFn?: Buffer;
 }
 
 /**

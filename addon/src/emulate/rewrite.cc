@@ -39,6 +39,16 @@
 // (the thread must not run user code before), never by polling. Arm it only for a call that will
 // not sleep: the pending interrupt ends an interruptible wait (-ERESTARTSYS, the call restarts).
 //
+// linkBack: { addr, size, from, to }: the call is a readlink of a procfs link the kernel answers
+// (another process's cwd or program, which only the kernel may say the caller can read) into the
+// caller's buffer at `addr` of `size` bytes. At the stop, when it succeeded with exactly the
+// beginning of `from` that fits (its whole length, or `size` bytes of it), the answer becomes `to`
+// (the path in the view) as readlink gives it: at most `size` bytes, the return value its length.
+//
+// execFn: for an execve: the name the new program must find as AT_EXECFN (the path the program
+// gave, where the kernel was given another: a path rewritten in place, or an interpreter exec'd
+// instead of a `#!` script, see PutExecFn).
+//
 // socketWaits({ tgid, fd, dontwait }) -> 1 when a receive or accept on the process's socket `fd` would
 // sleep now (a blocking socket with nothing queued, and no MSG_DONTWAIT), 0 when it returns at once,
 // -errno (EBADF: not its fd; the call then fails by itself).
@@ -91,6 +101,13 @@ struct AddressBack {
   std::vector<std::pair<std::string, std::string>> pairs;  // the kernel's sun_path -> the view's address
 };
 
+// A readlink answer put into the view at the call's exit (see linkBack above).
+struct LinkBack {
+  bool on = false;
+  uint64_t addr = 0, size = 0;
+  std::string from, to;
+};
+
 struct Job {
   pid_t tid = 0, tgid = 0, vfork_parent = 0;
   bool exec = false;
@@ -102,6 +119,8 @@ struct Job {
   std::string syscall_line;  // /proc/TID/syscall while the call was pending (polling mode)
   std::vector<Region> regions;
   AddressBack back;
+  LinkBack link;
+  std::string exec_fn;  // AT_EXECFN of the new program, when not the path the kernel got
   std::chrono::steady_clock::time_point since;
   int polls = 0;
 };
@@ -175,6 +194,84 @@ void PutAddressBack(pid_t tid, const AddressBack& b) {
     memory::WriteOutput(tid, b.len_addr, &len, sizeof len);
     return;
   }
+}
+
+// At the exit stop of a readlink that succeeded: the kernel's answer, if it is `from` (whole, or
+// the beginning of it that fits the buffer), becomes `to` as readlink returns it.
+void PutLinkBack(pid_t tid, const LinkBack& b, struct user_regs_struct& regs) {
+  long ret = (long)regs.rax;
+  if (ret < 0 || (uint64_t)ret != std::min<uint64_t>(b.from.size(), b.size)) return;
+  std::string got((size_t)ret, '\0');
+  if (ret > 0 && ReadOut(tid, b.addr, got.data(), got.size()) < 0) return;
+  if (b.from.compare(0, got.size(), got) != 0) return;
+  size_t n = (size_t)std::min<uint64_t>(b.to.size(), b.size);
+  if (memory::WriteOutput(tid, b.addr, b.to.data(), n) < 0) return;
+  regs.rax = n;
+  ptrace(PTRACE_SETREGS, tid, 0, &regs);
+}
+
+// At the stop that ends a successful execve (the new program's first instruction, nothing of it
+// run yet): AT_EXECFN names `name`. The kernel copied the path it was given to the top of the new
+// stack, above the strings of envp and argv, and the auxv entry AT_EXECFN points there
+// (bprm->exec, create_elf_tables in fs/binfmt_elf.c). The strings stay where they are
+// (/proc/PID/cmdline and environ read them from there); the words from the stack pointer to the
+// end of auxv (argc, argv[], envp[], auxv[]) move down by the name's size rounded up to 16 (the
+// stack pointer's alignment at entry), the name goes into the room this makes just above the
+// moved auxv, AT_EXECFN points at it and rsp moves down with the words. The stack was made 128 KiB
+// larger than its contents at exec (setup_arg_pages), so the room is mapped. Nothing is changed
+// when the stack does not look as the kernel builds it.
+void PutExecFn(pid_t tid, struct user_regs_struct& regs, const std::string& name) {
+  constexpr uint64_t kAtNull = 0, kAtExecFn = 31;
+  constexpr size_t kMaxWords = 1 << 20;  // 8 MiB of pointers: more than a default stack's argv+envp
+  memory::InPlace mem;
+  if (mem.Open(tid) < 0 || name.size() > 4096) return;
+  const uint64_t sp = regs.rsp;
+  std::vector<uint64_t> words;
+  auto word = [&](size_t i, uint64_t* v) {
+    while (words.size() <= i) {
+      if (words.size() >= kMaxWords) return false;
+      uint64_t chunk[512];
+      if (mem.Read(sp + words.size() * 8, chunk, sizeof chunk) < 0) {
+        // The last page of the stack: word by word.
+        if (mem.Read(sp + words.size() * 8, chunk, 8) < 0) return false;
+        words.push_back(chunk[0]);
+        continue;
+      }
+      words.insert(words.end(), chunk, chunk + 512);
+    }
+    *v = words[i];
+    return true;
+  };
+  uint64_t v = 0;
+  if (!word(0, &v)) return;
+  size_t i = 1 + (size_t)v + 1;  // past argc, argv[], its NULL
+  if (v > kMaxWords || !word(i - 1, &v) || v != 0) return;
+  for (;; i++) {  // envp[] and its NULL
+    if (!word(i, &v)) return;
+    if (v == 0) break;
+  }
+  size_t execfn = 0;
+  for (i++;; i += 2) {  // auxv pairs, up to AT_NULL
+    uint64_t type = 0;
+    if (!word(i, &type) || !word(i + 1, &v)) return;
+    if (type == kAtExecFn) execfn = i + 1;
+    if (type == kAtNull) break;
+  }
+  if (execfn == 0) return;
+  const size_t block = (i + 2) * 8;
+  const uint64_t room = (name.size() + 1 + 15) & ~uint64_t(15);
+  const uint64_t nsp = sp - room;
+  std::vector<uint64_t> moved(words.begin(), words.begin() + (long)(i + 2));
+  moved[execfn] = nsp + block;
+  if (mem.Write(nsp, moved.data(), block) < 0) return;
+  std::string s = name;
+  s.push_back('\0');
+  if (mem.Write(nsp + block, s.data(), s.size()) < 0) {
+    mem.Write(sp, words.data(), block);  // as it was
+    return;
+  }
+  regs.rsp = nsp;
+  if (ptrace(PTRACE_SETREGS, tid, 0, &regs) < 0) mem.Write(sp, words.data(), block);
 }
 
 class Agent {
@@ -288,7 +385,9 @@ class Agent {
     }
     long ret = have ? (long)regs.rax : -1;
     if (j.back.on && have && ret >= 0) PutAddressBack(j.tid, j.back);
+    if (j.link.on && have) PutLinkBack(j.tid, j.link, regs);
     bool exec_done = j.exec && have && ret == 0;
+    if (exec_done && !j.exec_fn.empty()) PutExecFn(j.tid, regs, j.exec_fn);
     if (!exec_done) WriteRegions(j.tid, j.regions, true);
     else if (j.vfork_parent) WriteRegions(j.vfork_parent, j.regions, true);
     // A signal-delivery stop hands its signal back; our interrupt (PTRACE_EVENT_STOP) has none.
@@ -369,6 +468,25 @@ Napi::Value RewriteContinue(const Napi::CallbackInfo& info) {
     }
     // Never by polling: the thread would run user code with the kernel's address first.
     j.back.on = j.may_ptrace && !j.back.pairs.empty();
+  }
+  Napi::Value link = q.Get("linkBack");
+  if (q.ok() && !link.IsUndefined()) {
+    if (!link.IsObject()) return (ThrowType(env, "rewriteContinue: field 'linkBack' must be an object"), env.Undefined());
+    Request b(env, link.As<Napi::Object>(), "rewriteContinue linkBack");
+    j.link.addr = (uint64_t)b.Num("addr");
+    j.link.size = (uint64_t)b.Num("size");
+    Napi::Value from = b.Get("from"), to = b.Get("to");
+    if (b.ok() && (!from.IsBuffer() || !to.IsBuffer())) b.Fail("from", "a Buffer (and 'to' too)");
+    if (!b.ok()) return env.Undefined();
+    j.link.from.assign(from.As<Napi::Buffer<char>>().Data(), from.As<Napi::Buffer<char>>().Length());
+    j.link.to.assign(to.As<Napi::Buffer<char>>().Data(), to.As<Napi::Buffer<char>>().Length());
+    // Never by polling: the thread would run user code with the kernel's answer first.
+    j.link.on = j.may_ptrace;
+  }
+  Napi::Value fn = q.Get("execFn");
+  if (q.ok() && !fn.IsUndefined()) {
+    if (!fn.IsBuffer()) return (ThrowType(env, "rewriteContinue: field 'execFn' must be a Buffer"), env.Undefined());
+    if (j.may_ptrace && j.exec) j.exec_fn.assign(fn.As<Napi::Buffer<char>>().Data(), fn.As<Napi::Buffer<char>>().Length());
   }
   std::string proc = "/proc/" + std::to_string(j.tid);
   TaskStatus st;

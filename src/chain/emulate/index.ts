@@ -17,7 +17,7 @@ export type { Emulator } from './open.js';
 export { openEmulators } from './open.js';
 export { pathEmulators } from './paths.js';
 export { processEmulators, realCwd } from './process.js';
-export { linkViews } from './view.js';
+export { execName, linkBack, linkViews } from './view.js';
 export { continueWithPatches, rewriteStrings, stringPatches, type Patch, type RewriteContext } from './rewrite.js';
 export { addressBacks, putReturnedAddress, returnedAddress, setSocketPath, sockaddrCount, socketPath, sunAddress, sunPath, traceeSocketPath, sockaddrBytes, SOCKADDR_ARG } from './sockaddr.js';
 

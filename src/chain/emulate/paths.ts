@@ -11,7 +11,7 @@ import { Result } from '../result.js';
 import type { Syscall } from '../syscall.js';
 import type { Emulator } from './open.js';
 import { rewriteStrings, type RewriteContext } from './rewrite.js';
-import { viewField } from './view.js';
+import { linkBack, viewField } from './view.js';
 
 const E = os.errno;
 const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -80,6 +80,11 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
 
   const readlink = (call: Syscall, dirfd: number, p: number, buf: number, size: number): Result => {
     if ((size | 0) <= 0) return Result.error(E.EINVAL);
+    // A procfs link an engine shows in its view: the kernel answers (as the tracee), the view's
+    // path replaces its answer at exit.
+    const back = linkBack(call);
+    if (back.from !== undefined && back.to !== undefined)
+      return rewriteStrings(call, ctx, false, { linkBack: { addr: buf, size: size | 0, from: Buffer.from(back.from, 'latin1'), to: Buffer.from(back.to, 'latin1') } });
     const out = Buffer.alloc(Math.min(size, 65536));
     return run(call, p, { op: 'readlink', dirfd, out }, {}, (n) => put(call, buf, out, n, n));
   };

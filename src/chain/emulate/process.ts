@@ -12,6 +12,7 @@ import { Result } from '../result.js';
 import type { Syscall } from '../syscall.js';
 import type { Emulator } from './open.js';
 import { continueWithAddressBack, continueWithPatches, rewriteStrings, stringPatches, type Patch, type RewriteContext } from './rewrite.js';
+import { execName } from './view.js';
 import { changedSocketPath, composedBacks, putReturnedAddress, returnPlace, sockaddrBytes, sockaddrCount, sockaddrPlace } from './sockaddr.js';
 
 const E = os.errno;
@@ -67,13 +68,15 @@ export function processEmulators(binding: ProcessBinding, ctx: RewriteContext): 
       const r = execInstead(call, binding, ctx, argvArg, argvArg + 1);
       if (r !== null) return r;
     }
-    if (!call.changed) return Result.CONTINUED;
+    const fn = execFn(call, pathArg);
+    const atExit = fn !== undefined ? { execFn: Buffer.from(fn, 'latin1') } : {};
+    if (!call.changed) return continueWithPatches(call, ctx, [], true, atExit);
     const flags = flagsArg >= 0 ? call.args[flagsArg]! : 0;
     if (call.latin1(pathArg) === '' && (flags & AT_EMPTY_PATH) === 0) return Result.error(E.ENOENT);
     const patches = stringPatches(call);
     if (patches === null) return rewriteStrings(call, ctx, true); // reports
     const argv0 = keepArgv0(call, pathArg, argvArg);
-    return continueWithPatches(call, ctx, [...argv0, ...patches], true);
+    return continueWithPatches(call, ctx, [...argv0, ...patches], true, atExit);
   };
 
   // bind/connect/sendto/sendmsg/sendmmsg to an AF_UNIX path: the engines' new paths (kept as
@@ -228,6 +231,21 @@ function execInstead(call: Syscall, binding: ProcessBinding, ctx: RewriteContext
   ins.at = addrs[0]!;
   // Never seen by the thread: it makes the new execve instead.
   return Result.error(E.ENOENT);
+}
+
+// The name the new program must find as AT_EXECFN when the kernel is given another path: an
+// engine's (a script's name, its interpreter exec'd instead), or the path as the program gave it
+// when it was rewritten (the kernel names the program by the path it was given, or /dev/fd/N/PATH
+// relative to a directory fd: alloc_bprm in fs/exec.c). Undefined when the kernel's is right.
+function execFn(call: Syscall, pathArg: number): string | undefined {
+  const named = execName(call).name;
+  if (named !== undefined) return named;
+  if (!call.strings.has(pathArg)) return undefined;
+  const given = call.traceeLatin1(pathArg);
+  if (given === null) return undefined;
+  const dirfd = pathArg === 1 ? call.int(0) : AT_FDCWD;
+  if (dirfd === AT_FDCWD || given.startsWith('/')) return given;
+  return given === '' ? `/dev/fd/${dirfd}` : `/dev/fd/${dirfd}/${given}`;
 }
 
 // When argv[0] and the path are the same buffer, the rewrite would rename the program: copy the

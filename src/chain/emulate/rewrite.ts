@@ -31,15 +31,15 @@ export interface Patch {
  * returns CONTINUED; the addon restores the old bytes at syscall exit. An error Result when the
  * memory cannot be read or written.
  */
-export function continueWithPatches(call: Syscall, ctx: RewriteContext, patches: readonly Patch[], exec = false): Result {
-  if (patches.length === 0) return Result.CONTINUED;
+export function continueWithPatches(call: Syscall, ctx: RewriteContext, patches: readonly Patch[], exec = false, atExit: Pick<RewriteRequest, 'execFn' | 'linkBack'> = {}): Result {
+  if (patches.length === 0 && atExit.execFn === undefined && atExit.linkBack === undefined) return Result.CONTINUED;
   const regions: [number, Buffer, Buffer][] = [];
   for (const p of patches) {
     const old = call.memory.readBytes(p.addr, p.bytes.length);
     if (old === null) return Result.error(E.EFAULT);
     regions.push([p.addr, p.bytes, old]);
   }
-  const r = ctx.binding.rewriteContinue({ tid: call.tid, regions, exec, killableWait: ctx.killableWait });
+  const r = ctx.binding.rewriteContinue({ tid: call.tid, regions, exec, killableWait: ctx.killableWait, ...atExit });
   if (r === -E.EFAULT) ctx.report(`cannot realize changed ${call.name}(): the argument to rewrite in place lies in shared memory (a file mapping, or memory shared with another process)`);
   if (r < 0) return Result.error(-r);
   if (r === 2) ctx.report(`${call.name}: could not stop the thread at syscall exit (traced by another tracer?): the rewritten path is restored a little late`);
@@ -72,11 +72,11 @@ export function stringPatches(call: Syscall, skip: ReadonlySet<number> = new Set
 }
 
 /** Rewrites every changed string argument in place and continues (restored at exit). */
-export function rewriteStrings(call: Syscall, ctx: RewriteContext, exec = false): Result {
+export function rewriteStrings(call: Syscall, ctx: RewriteContext, exec = false, atExit: Pick<RewriteRequest, 'execFn' | 'linkBack'> = {}): Result {
   const patches = stringPatches(call);
   if (patches === null) {
     ctx.report(`cannot realize changed ${call.name}(): a changed path is longer than the tracee's buffer`);
     return Result.error(E.ENAMETOOLONG);
   }
-  return continueWithPatches(call, ctx, patches, exec);
+  return continueWithPatches(call, ctx, patches, exec, atExit);
 }

@@ -17,3 +17,26 @@ export function viewField(call: Syscall): { view?: readonly (readonly [string, n
   const v = linkViews(call);
   return v.length > 0 ? { view: v } : {};
 }
+
+const EXEC_NAME = Symbol('exec name');
+
+/**
+ * For an execve: the name the new program must find as AT_EXECFN, set by an engine where the
+ * kernel execs another file than the one the program named (a `#!` script's interpreter exec'd
+ * instead: the script's name, as binfmt_script leaves it). A path rewritten in place needs none:
+ * the executor names the path as the program gave it.
+ */
+export function execName(call: Syscall): { name?: string } {
+  return call.memo<{ name?: string }>(EXEC_NAME, () => ({}));
+}
+
+const LINK_BACK = Symbol('link back');
+
+/**
+ * For a readlink the kernel answers (a procfs link to another process's cwd or program, which
+ * only the kernel may say the caller can read): its answer `from` (the real path) becomes `to`
+ * (the path in the view) at the call's exit. Set by the engine that knows the view.
+ */
+export function linkBack(call: Syscall): { from?: string; to?: string } {
+  return call.memo<{ from?: string; to?: string }>(LINK_BACK, () => ({}));
+}

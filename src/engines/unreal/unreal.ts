@@ -10,7 +10,7 @@ import type { Interest } from '../../filter/plan.js';
 import { Result } from '../../chain/result.js';
 import { textToLatin1, type Syscall } from '../../chain/syscall.js';
 import { UsageError } from '../../chain/errors.js';
-import { addressBacks, CRED_SYSCALLS, linkViews, putReturnedAddress, realCwd, returnedAddress, ROOT_SYSCALLS, setSocketPath, sockaddrCount, socketPath, sunAddress, sunPath } from '../../chain/emulate/index.js';
+import { addressBacks, CRED_SYSCALLS, execName, linkBack, linkViews, putReturnedAddress, realCwd, returnedAddress, ROOT_SYSCALLS, setSocketPath, sockaddrCount, socketPath, sunAddress, sunPath } from '../../chain/emulate/index.js';
 import { loadBinding, type RawBinding } from '../../native/load.js';
 import { AT_FDCWD, PATH_ARGS, PATH_DIRFDS } from '../../syscalls/paths.js';
 import { EMULATED, syscallInfo, syscallsWith, WALK } from '../../syscalls/table.js';
@@ -58,10 +58,21 @@ const CRED = new Set<string>(CRED_SYSCALLS);
  */
 const cacheable = (call: Syscall): boolean => !CRED.has(call.name);
 
-/** procfs links to the caller's own cwd, whose target readlink shows in the view. */
-const CWD_LINKS = ['/proc/self/cwd', '/proc/thread-self/cwd'];
-/** procfs links to the caller's own program, whose target readlink shows in the view. */
-const EXE_LINKS = ['/proc/self/exe', '/proc/thread-self/exe'];
+/** procfs links to the caller's own cwd and program, whose targets readlink shows in the view. */
+const PROC_SELF_LINKS = ['/proc/self/cwd', '/proc/thread-self/cwd', '/proc/self/exe', '/proc/thread-self/exe'];
+/** procfs links to a process's (or thread's) cwd and program: /proc/{self,thread-self,PID}[/task/TID]/{cwd,exe}. */
+const PROC_LINK = /^\/proc\/(self|thread-self|[1-9][0-9]*)(?:\/task\/([1-9][0-9]*))?\/(cwd|exe)$/;
+
+/** Whether thread `tid` is in the supervisor's pid namespace (its /proc/PID names the same process as ours). */
+function samePidNamespace(tid: number): boolean {
+  try {
+    const a = statSync(`/proc/${tid}/ns/pid`);
+    const b = statSync('/proc/self/ns/pid');
+    return a.ino === b.ino && a.dev === b.dev;
+  } catch {
+    return false;
+  }
+}
 /** Programs remembered per process (the last execs: one may have failed), and ancestors looked at. */
 const EXE_HISTORY = 4;
 const MAX_EXE_PROCESSES = 4096;
@@ -115,7 +126,7 @@ export class UnrealEngine implements Engine {
    * address of the new path in their memory and the scripts in the chain so far, so that the
    * execve that follows is known as the next step of the same chain (the kernel's depth limit).
    */
-  private readonly scriptChains = new Map<number, { at: number; depth: number; start: number }>();
+  private readonly scriptChains = new Map<number, { at: number; depth: number; start: number; execFn: string }>();
   /**
    * A thread killed between two steps never makes the next execve: its entry is dropped when the
    * map reaches this size and the thread is gone (its process's start time tells a reused id).
@@ -131,8 +142,10 @@ export class UnrealEngine implements Engine {
     const prefix = opts.prefix ?? '/unreal';
     this.map = new PathMap(textToLatin1(prefix));
     // The cwd and exe links of procfs reach JS too: readlink of them shows the view (procLink).
-    this.pathPrefixes = [prefix, ...CWD_LINKS, ...EXE_LINKS];
-    this.pathComponents = [prefix.slice(1)];
+    this.pathPrefixes = [prefix, ...PROC_SELF_LINKS];
+    // And /proc/PID/cwd, /proc/PID/exe, or `cwd` relative to an open /proc/PID: any path with such
+    // a component reaches JS (a round trip for a file named `exe` elsewhere; nothing changes for it).
+    this.pathComponents = [prefix.slice(1), 'cwd', 'exe'];
     this.levels = new CwdLevels(binding);
     this.ioUring = opts.ioUring ?? 'enosys';
     this.interests = unrealInterests(opts.dirfds ?? 'walk', this.ioUring);
@@ -168,7 +181,7 @@ export class UnrealEngine implements Engine {
         return this.chdir(call, next);
       case 'readlink':
       case 'readlinkat': {
-        const r = this.procLink(call);
+        const r = this.procLink(call, next);
         if (r !== null) return r;
         break;
       }
@@ -203,6 +216,8 @@ export class UnrealEngine implements Engine {
         return next();
     }
     const args = PATH_ARGS[call.name];
+    // An exec's program: the path as this engine got it, and as it hands it on.
+    let program: { given: string; mapped: Mapped } | undefined;
     if (args) {
       // Symlink targets an emulated call follows are in the program's view (see linkViews).
       linkViews(call).push([this.map.prefix, MAX_LEVELS]);
@@ -214,10 +229,11 @@ export class UnrealEngine implements Engine {
         const m = this.mapPath(call, p, dirfd, false);
         if (m.errno !== undefined) return Result.error(m.errno);
         if (m.changed) call.setLatin1(i, m.path);
+        if (i === (call.name === 'execve' ? 0 : 1)) program = { given: p, mapped: m };
       }
     }
     if (call.name === 'execve' || call.name === 'execveat') {
-      this.execLevel(call);
+      if (program) this.execLevel(call, program.given, program.mapped);
       return this.exec(call, next);
     }
     return next();
@@ -225,13 +241,14 @@ export class UnrealEngine implements Engine {
 
   // The level of the program an execve names (before it runs: if it fails, the process's exe is
   // another file, which the look-up tells by its dev/ino). A program exec'd at level 0 needs no entry.
-  private execLevel(call: Syscall): void {
+  // `given`: the program's path as this engine got it (the engines nearer the program have mapped
+  // their levels), `mapped`: as this engine hands it on.
+  private execLevel(call: Syscall, given: string, mapped: Mapped): void {
     const at = call.name === 'execve' ? 0 : 1;
-    const given = call.traceeLatin1(at);
     const info = this.binding.taskInfo(call.tid);
-    if (given === null || given === '' || !info || (at === 1 && (call.args[0]! | 0) !== AT_FDCWD && !given.startsWith('/'))) return;
+    if (!info || (at === 1 && (call.args[0]! | 0) !== AT_FDCWD && !given.startsWith('/'))) return;
     let m: { path: string; level: number } | null;
-    if (given.startsWith('/')) m = this.map.fast(given);
+    if (given.startsWith('/')) m = mapped;
     else {
       // Relative to the cwd: at the cwd's level (the kernel's cwd is the real one).
       const cwd = realCwd(call.tid);
@@ -288,6 +305,12 @@ export class UnrealEngine implements Engine {
     // The execve a previous step made the thread make: its strings are below this address.
     const step = chain && chain.at === call.original[at] && chain.start === this.binding.taskInfo(call.tid)?.start ? chain : undefined;
     const depth = step?.depth ?? 0;
+    // The new program's AT_EXECFN names the script the chain began with, as binfmt_script leaves it.
+    // (The executor must see it even when no argument changes.)
+    if (step) {
+      execName(call).name = step.execFn;
+      call.wantResult();
+    }
     const given = call.traceeLatin1(at);
     let path = call.latin1(at);
     // execveat of the fd itself (AT_EMPTY_PATH and an empty path: fexecve): the kernel names the
@@ -313,7 +336,7 @@ export class UnrealEngine implements Engine {
         call.setLatin1(at, linked);
         return next();
       }
-      return this.instead(call, next, { path: real, argv0: null, ...(step ? { below: step.at } : {}) }, depth);
+      return this.instead(call, next, { path: real, argv0: null, ...(step ? { below: step.at } : {}) }, depth, step?.execFn ?? given);
     }
     if (depth >= MAX_SCRIPT_DEPTH) return Result.error(ELOOP);
     let name = given;
@@ -322,14 +345,14 @@ export class UnrealEngine implements Engine {
       name = `/dev/fd/${dirfd}/${given}`;
     }
     const argv0 = [script.interp, ...(script.arg !== null ? [script.arg] : []), name];
-    return this.instead(call, next, { path: script.interp, argv0, ...(step ? { below: step.at } : {}) }, depth + 1);
+    return this.instead(call, next, { path: script.interp, argv0, ...(step ? { below: step.at } : {}) }, depth + 1, step?.execFn ?? name);
   }
 
   // fexecve of a script (execveat(fd, "", AT_EMPTY_PATH)) whose interpreter is under the view (or
   // one further down its chain): the script is read through the tracee's own fd, and its
   // interpreter exec'd instead with the script named /dev/fd/N, as binfmt_script would. Anything
   // else (a program, a script whose interpreters are all real) is the kernel's.
-  private execFd(call: Syscall, next: Next, step: { at: number } | undefined, depth: number): Result | Promise<Result> {
+  private execFd(call: Syscall, next: Next, step: { at: number; execFn: string } | undefined, depth: number): Result | Promise<Result> {
     const fd = call.int(0);
     const tgid = fd >= 0 ? this.binding.taskInfo(call.tid)?.tgid : undefined;
     if (tgid === undefined || !this.binding.grabFd) return next();
@@ -344,20 +367,21 @@ export class UnrealEngine implements Engine {
     if (depth >= MAX_SCRIPT_DEPTH) return Result.error(ELOOP);
     if (closeOnExec(call.tid, fd)) return Result.error(ENOENT);
     const argv0 = [script.interp, ...(script.arg !== null ? [script.arg] : []), `/dev/fd/${fd}`];
-    return this.instead(call, next, { path: script.interp, argv0, ...(step ? { below: step.at } : {}) }, depth + 1);
+    return this.instead(call, next, { path: script.interp, argv0, ...(step ? { below: step.at } : {}) }, depth + 1, step?.execFn ?? `/dev/fd/${fd}`);
   }
 
   // Has the executor make the thread exec `ins` instead of this call (call.execInstead), and
   // remembers where, so that the execve that follows is known as step `depth` of the same chain.
   // `below`: the previous step's strings, which the original argv of this step may point to.
-  private instead(call: Syscall, next: Next, ins: NonNullable<Syscall['execInstead']>, depth: number): Result | Promise<Result> {
+  // `execFn`: the name the chain began with (the program's AT_EXECFN in the end).
+  private instead(call: Syscall, next: Next, ins: NonNullable<Syscall['execInstead']>, depth: number, execFn: string): Result | Promise<Result> {
     call.execInstead = ins;
     call.wantResult(); // the executor must see it even when no argument changed
     const record = (r: Result): Result => {
       const a = call.execInstead?.at;
       const start = this.binding.taskInfo(call.tid)?.start;
       if (a !== undefined && start !== undefined) {
-        this.scriptChains.set(call.tid, { at: a, depth, start });
+        this.scriptChains.set(call.tid, { at: a, depth, start, execFn });
         if (this.scriptChains.size >= this.chainsPruneAt) this.pruneChains();
       }
       return r;
@@ -387,7 +411,22 @@ export class UnrealEngine implements Engine {
     const base = path.startsWith('/') ? { level: 0, real: '/' } : this.base(call, AT_FDCWD);
     if (!base) return null;
     const m = this.map.walk(path, base, probe, true);
-    return m.errno === undefined && m.changed ? m.path : null;
+    if (m.errno !== undefined || !m.changed) return null;
+    // Links the kernel follows to the same file (/bin/sh -> dash) need nothing: the engines
+    // further out then map the program's name as given (and see its levels).
+    const outer = this.outer(call);
+    const real = (p: string) => {
+      for (let i = outer.length - 1; i >= 0; i--) p = outer[i]!.map.strip(p)[0];
+      return Buffer.from(p, 'latin1');
+    };
+    try {
+      const a = statSync(real(path));
+      const b = statSync(real(m.path));
+      if (a.dev === b.dev && a.ino === b.ino) return null;
+    } catch {
+      // The kernel cannot follow it (it dangles on the real tree): the walk's path is needed.
+    }
+    return m.path;
   }
 
   // Whether an interpreter (named by a script at `level` of a chain) is one this engine maps, or
@@ -463,9 +502,10 @@ export class UnrealEngine implements Engine {
     }
   }
 
-  private outerView(call: Syscall, real: string): string {
+  // The cwd `real` of thread `tid` (the caller by default) as the engines further out show it.
+  private outerView(call: Syscall, real: string, tid = call.tid): string {
     let view = real;
-    for (const e of this.outer(call)) view = e.cwdView(call.tid, view);
+    for (const e of this.outer(call)) view = e.cwdView(tid, view);
     return view;
   }
 
@@ -542,43 +582,91 @@ export class UnrealEngine implements Engine {
     return r instanceof Result ? record(r) : r.then(record);
   }
 
-  // readlink of /proc/self/cwd or /proc/self/exe (or thread-self's): the cwd as getcwd shows it, or
-  // the program as it was exec'd through the view, with this engine's levels and those of the
-  // engines further out; null (the kernel answers) when no level is above it.
-  private procLink(call: Syscall): Result | null {
+  // readlink of a procfs link to a process's cwd or program (/proc/self/cwd, /proc/PID/exe,
+  // /proc/thread-self/cwd, /proc/PID/task/TID/exe, or `cwd`/`exe` relative to an open /proc/PID):
+  // the cwd as getcwd shows it, or the program as it was exec'd through the view, with this
+  // engine's levels and those of the engines further out. The caller's own process: answered here
+  // (it may always read its own links). Another process: the kernel answers (it alone says whether
+  // the caller may read them), and the executor puts the view's path in place of the real one at
+  // the call's exit (linkBack). Null (the call goes on) when no level is above it or the link is
+  // not one of these.
+  private procLink(call: Syscall, next: Next): Result | Promise<Result> | null {
     const at = call.name === 'readlink' ? 0 : 1;
-    const p = call.latin1(at);
-    if (p === null) return null;
+    const link = this.procTarget(call, at);
+    if (link === null) return null;
+    const { tid, kind } = link;
+    let real: string;
     let view: string;
-    if (CWD_LINKS.includes(p)) {
-      if (!this.levels.used || this.levels.level(call.tid) === 0) return null;
-      const real = realCwd(call.tid);
-      if (typeof real !== 'string') return null;
-      view = this.cwdView(call.tid, this.outerView(call, real));
-    } else if (EXE_LINKS.includes(p)) {
+    if (kind === 'cwd') {
+      if (!this.levels.used && this.outer(call).every((e) => !e.levels.used)) return null;
+      const r = realCwd(tid);
+      if (typeof r !== 'string') return null;
+      real = r;
+      view = this.cwdView(tid, this.outerView(call, real, tid));
+    } else {
       if (this.exes.size === 0 && this.outer(call).every((e) => e.exes.size === 0)) return null;
-      let real: string;
       let st;
       try {
-        real = readlinkSync(`/proc/${call.tid}/exe`, 'latin1');
-        st = statSync(`/proc/${call.tid}/exe`);
+        real = readlinkSync(`/proc/${tid}/exe`, 'latin1');
+        st = statSync(`/proc/${tid}/exe`);
       } catch {
         return null;
       }
       const exe = { dev: st.dev, ino: st.ino };
       view = real;
-      for (const e of this.outer(call)) view = e.exeView(call.tid, view, exe);
-      view = this.exeView(call.tid, view, exe);
-      if (view === real) return null;
-    } else {
-      return null;
+      for (const e of this.outer(call)) view = e.exeView(tid, view, exe);
+      view = this.exeView(tid, view, exe);
     }
-    const bytes = Buffer.from(view, 'latin1');
+    if (view === real) return null;
     const size = call.args[at + 2]! | 0;
     if (size <= 0) return Result.error(EINVAL);
+    if (!link.own) {
+      const back = linkBack(call);
+      if (back.to !== undefined) return next(); // an engine nearer the program made the whole view
+      back.from = real;
+      back.to = view;
+      call.wantResult();
+      return next();
+    }
+    const bytes = Buffer.from(view, 'latin1');
     const n = Math.min(bytes.length, size);
     const w = call.memory.writeBytes(call.args[at + 1]!, bytes.subarray(0, n));
     return w < 0 ? Result.error(-w) : Result.value(n);
+  }
+
+  // The thread whose cwd or program a readlink names, or null: /proc/{self,thread-self,PID}[/task/TID]/{cwd,exe},
+  // absolute or relative to the cwd or a directory fd (e.g. an open /proc/self, which names
+  // /proc/PID). A pid counts only in the supervisor's pid namespace (the tracee's /proc/PID is then
+  // the same process). `own`: a thread of the caller's process.
+  private procTarget(call: Syscall, at: number): { tid: number; kind: 'cwd' | 'exe'; own: boolean } | null {
+    let p = call.latin1(at);
+    if (p === null || (!p.endsWith('/cwd') && !p.endsWith('/exe') && p !== 'cwd' && p !== 'exe')) return null;
+    if (!p.startsWith('/')) {
+      const dirfd = at === 1 ? call.int(0) : AT_FDCWD;
+      let base: string;
+      try {
+        base = dirfd === AT_FDCWD ? readlinkSync(`/proc/${call.tid}/cwd`, 'latin1') : readlinkSync(`/proc/${call.tid}/fd/${dirfd}`, 'latin1');
+      } catch {
+        return null;
+      }
+      p = `${base}/${p}`;
+    }
+    const m = PROC_LINK.exec(p);
+    if (m === null) return null;
+    const [, who, task, kind] = m;
+    const me = this.binding.taskInfo(call.tid);
+    if (!me) return null;
+    let tid: number;
+    if (who === 'self' || who === 'thread-self') {
+      if (task !== undefined && who === 'thread-self') return null;
+      tid = who === 'thread-self' ? call.tid : task !== undefined ? Number(task) : call.tid;
+    } else {
+      if (!samePidNamespace(call.tid)) return null;
+      tid = task !== undefined ? Number(task) : Number(who);
+    }
+    const it = tid === call.tid ? me : this.binding.taskInfo(tid);
+    if (!it) return null;
+    return { tid, kind: kind as 'cwd' | 'exe', own: it.tgid === me.tgid && (who === 'self' || who === 'thread-self' || Number(who) === me.tgid) };
   }
 
   private getcwd(call: Syscall, next: Next): Result | Promise<Result> {
