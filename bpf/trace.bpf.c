@@ -694,7 +694,35 @@ int BPF_PROG(sv_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 		d[0].len = 0;
 		d[0].flags = SV_DF_STR | SV_DF_FAULT;
 	}
-	fill_header(e, SV_EV_EXEC, SV_EVF_ARGS | 1, 0, -1, old_pid);
+	/* The new program's argv as the kernel copied it onto its stack (mm->arg_start..arg_end,
+	 * just written: resident), as item 1 (execve's argv argument): the execve's entry could not
+	 * read strings that were not resident (the string literals of a child just forked). Not when
+	 * an interpreter runs the file (#!, binfmt_misc: bprm->interp is another string), whose argv
+	 * the kernel rewrote. */
+	__u32 nd = 1;
+	if (got > 0 && BPF_CORE_READ(bprm, interp) == fn) {
+		struct mm_struct *mm = BPF_CORE_READ(task, mm);
+		__u64 start = BPF_CORE_READ(mm, arg_start), end = BPF_CORE_READ(mm, arg_end);
+		__u64 len = end > start ? end - start : 0;
+		__u8 fl = SV_DF_STR | SV_DF_ARRAY;
+		if (len > SV_DATA_CAP) {
+			len = SV_DATA_CAP;
+			fl |= SV_DF_TRUNC;
+		}
+		asm volatile("" : "+r"(len));
+		len &= SV_DATA_CAP * 2 - 1;
+		__u32 pos = clamp_u32(used, SV_DATA_CAP);
+		d[1].arg = 1;
+		if (len && bpf_probe_read_user(&s->buf[SV_PAYLOAD_OFF + pos], len, (const void *)start) == 0) {
+			d[1].flags = fl;
+			d[1].len = len;
+			used += len;
+			nd = 2;
+		} else {
+			d[1].arg = SV_ARG_NONE;
+		}
+	}
+	fill_header(e, SV_EV_EXEC, SV_EVF_ARGS | nd, 0, -1, old_pid);
 	output_scratch(s, used, true);
 	return 0;
 }

@@ -81,7 +81,7 @@ const CORPUS: Program[] = [
   {
     name: 'fork + exec (C)',
     argv: () => [FORKEXEC],
-    known: { lines: /^execve\("[^"]+", \[/, why: "a forked child's argv strings are not resident at execve's entry (README)" },
+    known: { lines: /^execve\("[^"]+", \[/, why: "a vfork'd child's argv strings are not resident at execve's entry, and its line is printed before the exec (README)" },
   },
   {
     name: 'python threads',

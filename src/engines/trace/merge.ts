@@ -17,10 +17,13 @@
 // which strace does not show either.
 import type { TraceEvent } from '../../observe/bpf-trace.js';
 import { nrOf, syscallName } from '../../syscalls/table.js';
+import { TRACE } from '../../native/contract.js';
 import { NO_STRS, TracedCall, type TraceOutput } from './call.js';
 
 const NR_EXECVE = nrOf('execve');
 const NR_EXECVEAT = nrOf('execveat');
+/** argv strings an execve's entry reads at most (bpf/trace.h SV_ARGV_MAX). */
+const { ARGV_MAX } = TRACE;
 /** SIGKILL: never visible to a ptrace-based strace either; the exit line says it. */
 const SIGKILL = 9;
 /** Chain records of one thread that may wait for their kernel events (bounded: a thread that
@@ -279,8 +282,28 @@ export class TraceMerger {
         strs[i] = file;
         p.strs = strs;
       }
+      // Likewise its argv: the new program's copy (strs[1]; none when an interpreter runs the
+      // file, whose argv the kernel rewrote), where the entry read none or stopped at a fault.
+      const argv = ev.strs[1];
+      if (i >= 0 && argv !== undefined && (p.strs[i + 1] === undefined || this.cutByFault(p.strs[i + 1]!, (p.trunc >> (i + 1)) & 1))) {
+        const strs = p.strs.slice();
+        const all = argv.split('\0');
+        all.pop(); // after the last NUL
+        strs[i + 1] = all.slice(0, ARGV_MAX).map((a) => a + '\0').join('');
+        p.strs = strs;
+        const more = all.length > ARGV_MAX || (ev.trunc & 2) !== 0;
+        p.trunc = more ? p.trunc | (1 << (i + 1)) : p.trunc & ~(1 << (i + 1));
+      }
     }
     this.out.exec(ev.tid, ev.tgid, file ?? '', ev.ts);
+  }
+
+  // An argv the entry read is cut (trunc) before ARGV_MAX strings only where a read faulted.
+  private cutByFault(argv: string, trunc: number): boolean {
+    if (trunc === 0) return false;
+    let n = 0;
+    for (let k = argv.indexOf('\0'); k >= 0; k = argv.indexOf('\0', k + 1)) n++;
+    return n < ARGV_MAX;
   }
 
   /** The end: every call still open ends without a known return (or with the chain's). */
