@@ -239,3 +239,32 @@ describe('decoded as strace decodes them: epoll events, ioctl structs', () => {
     expect(ours).toEqual(theirs);
   });
 });
+
+describe('decoded as strace decodes them: getsockopt values', () => {
+  const PY = '/usr/bin/python3';
+  // An int ([N]), a length the kernel shortened ([8 => 4]), SO_LINGER and SO_PEERCRED structs,
+  // other bytes (forced hex), and an unknown option that fails.
+  const SCRIPT = [
+    'import socket',
+    's = socket.socket()',
+    'a, b = socket.socketpair()',
+    's.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)',
+    's.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR, 8)',
+    's.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, 8)',
+    's.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)',
+    's.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)',
+    'a.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)',
+    'try: s.getsockopt(socket.SOL_SOCKET, 9999)',
+    'except OSError: pass',
+  ].join('\n');
+  const lines = (text: string) => normalizedLines(text).filter((l) => l.startsWith('getsockopt('));
+
+  it('prints the same lines as strace', async () => {
+    const ours = lines(await trace('e=getsockopt', [PY, '-S', '-c', SCRIPT]));
+    const theirs = lines(await strace(['-e', 'trace=getsockopt'], [PY, '-S', '-c', SCRIPT]));
+    expect(theirs).toContain('getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [8 => 4]) = 0');
+    expect(theirs.some((l) => l.startsWith('getsockopt(4, SOL_SOCKET, SO_PEERCRED, {pid=PID, uid=0, gid=0}, [12]) = 0'))).toBe(true);
+    expect(theirs).toHaveLength(7);
+    expect(ours).toEqual(theirs);
+  });
+});

@@ -88,6 +88,7 @@ export const ARG_KINDS = {
   waitstatus: 'out', // int (a wait status)
   dirents: 'out', // struct linux_dirent64[] (counted)
   sockaddrOut: 'out', // a struct sockaddr the kernel writes, its length at the next argument
+  sockoptOut: 'out', // getsockopt's value, its length at the next argument (written back)
   sigactOut: 'out', // the kernel's struct sigaction
   stackOut: 'out', // stack_t
   utsname: 'out', // struct utsname

@@ -116,7 +116,7 @@ const ROWS: readonly Row[] = [
   [52, 'getpeername', NET | EMULATED, ['fd', 'sockaddrOut', 'socklen']],
   [53, 'socketpair', NET, ['sockdomain', 'socktype', 'int', 'pipefds']],
   [54, 'setsockopt', NET, ['fd', 'socklevel', 'int', bufIn(4), 'int']],
-  [55, 'getsockopt', NET, ['fd', 'socklevel', 'int', 'ptr', 'ptr']],
+  [55, 'getsockopt', NET, ['fd', 'socklevel', 'int', 'sockoptOut', 'socklen']],
   [56, 'clone', PROC | COMMON, ['cloneflags', 'ptr', 'ptr', 'ptr', 'ptr']],
   [57, 'fork', PROC | COMMON, []],
   [58, 'vfork', PROC | COMMON, []],

@@ -2,7 +2,7 @@
 // data source captures for it: C strings at entry, a buffer at entry, data at exit.
 import { TABLE } from '../../../syscalls/table.js';
 import { argClass, type Arg, type ArgKind, type RetKind } from '../../../syscalls/kinds.js';
-import { IOCTL_ARG_SIZE, EPOLL_EVENT_SIZE, EPOLL_EVENTS_SIZE, ITIMERSPEC_SIZE, TIMESPEC_SIZE, SIGEVENT_SIZE, POLLFDS_SIZE, CLONE_ARGS_SIZE, SIGACTION_SIZE, SOCKADDR_MAX, STACK_T_SIZE, STATFS_SIZE, SYSINFO_SIZE, UTSNAME_SIZE } from './structs.js';
+import { IOCTL_ARG_SIZE, EPOLL_EVENT_SIZE, EPOLL_EVENTS_SIZE, ITIMERSPEC_SIZE, TIMESPEC_SIZE, SIGEVENT_SIZE, POLLFDS_SIZE, CLONE_ARGS_SIZE, SIGACTION_SIZE, SOCKADDR_MAX, SOCKOPT_MAX, STACK_T_SIZE, STATFS_SIZE, SYSINFO_SIZE, UTSNAME_SIZE } from './structs.js';
 
 type Kind = ArgKind;
 
@@ -89,6 +89,8 @@ export function argMemory(name: string): ArgMemory {
     else if (a === 'bufOut' || a === 'bufOutHex' || a === 'cpumask') mem.exitData ??= { arg: i, mode: 'buf' };
     else if (a === 'dirents') mem.exitData ??= { arg: i, mode: 'dirents' };
     else if (a === 'sockaddrOut') mem.exitData ??= { arg: i, mode: 'sockaddr', size: SOCKADDR_MAX };
+    // An option's value is read as an address is: its length at the next argument, then the bytes.
+    else if (a === 'sockoptOut') mem.exitData ??= { arg: i, mode: 'sockaddr', size: SOCKOPT_MAX };
     else if (a === 'strOut') mem.exitData ??= { arg: i, mode: 'str' };
     else if (STRUCT_SIZE[a] !== undefined) mem.exitData ??= { arg: i, mode: 'struct', size: STRUCT_SIZE[a] };
   });

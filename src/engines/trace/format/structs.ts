@@ -132,6 +132,8 @@ const ptr64 = (data: string, off: number): string => {
 
 /** struct sockaddr_un's size: the most of a socket address read at entry (x86_64). */
 export const SOCKADDR_MAX = 112;
+/** Bytes of a getsockopt value captured (strace shows at most -s of them, or the struct it knows). */
+export const SOCKOPT_MAX = 256;
 export const STACK_T_SIZE = 24;
 export const UTSNAME_SIZE = 390;
 export const SYSINFO_SIZE = 112;

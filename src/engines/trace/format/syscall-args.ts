@@ -142,6 +142,7 @@ const KIND_FORMATTERS: Readonly<Record<Kind, ArgFormatter>> = {
     if (!ok || v === 0 || data === undefined || data.length < 4) return ptr(v);
     return sockaddr(data.slice(4), le32(data, 0) | 0) ?? ptr(v);
   },
+  sockoptOut: (v, data, _r, _i, ok, _t, o) => (ok && v !== 0 && data !== undefined && data.length >= 4 ? quoteBytes(data.slice(4, 4 + Math.max(0, le32(data, 0) | 0)).slice(0, o.strSize), (le32(data, 0) | 0) > o.strSize) : ptr(v)),
   socklen: (v, data, rec, i, ok) => {
     if (v === 0 || data === undefined || data.length < 4) return ptr(v);
     const room = le32(data, 0) | 0;
