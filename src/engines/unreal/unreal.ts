@@ -58,8 +58,10 @@ const CRED = new Set<string>(CRED_SYSCALLS);
  */
 const cacheable = (call: Syscall): boolean => !CRED.has(call.name);
 
-/** procfs links to the caller's own cwd and program, whose targets readlink shows in the view. */
-const PROC_SELF_LINKS = ['/proc/self/cwd', '/proc/thread-self/cwd', '/proc/self/exe', '/proc/thread-self/exe'];
+/** procfs links to the caller's own cwd, whose target readlink shows in the view. */
+const CWD_LINKS = ['/proc/self/cwd', '/proc/thread-self/cwd'];
+/** procfs links to the caller's own program, whose target readlink shows in the view. */
+const EXE_LINKS = ['/proc/self/exe', '/proc/thread-self/exe'];
 /** procfs links to a process's (or thread's) cwd and program: /proc/{self,thread-self,PID}[/task/TID]/{cwd,exe}. */
 const PROC_LINK = /^\/proc\/(self|thread-self|[1-9][0-9]*)(?:\/task\/([1-9][0-9]*))?\/(cwd|exe)$/;
 
@@ -142,13 +144,14 @@ export class UnrealEngine implements Engine {
     const prefix = opts.prefix ?? '/unreal';
     this.map = new PathMap(textToLatin1(prefix));
     // The cwd and exe links of procfs reach JS too: readlink of them shows the view (procLink).
-    this.pathPrefixes = [prefix, ...PROC_SELF_LINKS];
-    // And /proc/PID/cwd, /proc/PID/exe, or `cwd` relative to an open /proc/PID: any path with such
-    // a component reaches JS (a round trip for a file named `exe` elsewhere; nothing changes for it).
-    this.pathComponents = [prefix.slice(1), 'cwd', 'exe'];
+    this.pathPrefixes = [prefix, ...CWD_LINKS, ...EXE_LINKS];
+    this.pathComponents = [prefix.slice(1)];
     this.levels = new CwdLevels(binding);
     this.ioUring = opts.ioUring ?? 'enosys';
     this.interests = unrealInterests(opts.dirfds ?? 'walk', this.ioUring);
+    // And /proc/PID/cwd, /proc/PID/exe, or `cwd` relative to an open /proc/PID: any path with such
+    // a component reaches JS (a round trip for a file named `exe` elsewhere; nothing changes for it).
+    this.pathComponents = [...this.pathComponents, 'cwd', 'exe'];
   }
 
   /**
