@@ -73,6 +73,9 @@ struct scratch {
 	/* A record, plus room for the verifier: an item may start anywhere in the first two data
 	 * slots' worth of payload and run for SV_DATA_CAP bytes. */
 	__u8 buf[SV_PAYLOAD_OFF + 3 * SV_DATA_CAP];
+	/* read_iov_one's progress, kept here rather than in its context: map memory is not tracked
+	 * value by value, so the verifier sees one callback state, not one per iteration. */
+	__u64 iov_used, iov_left;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -265,6 +268,71 @@ static __always_inline struct scratch *get_scratch(void)
 {
 	__u32 zero = 0;
 	return bpf_map_lookup_elem(&scratch_map, &zero);
+}
+
+/* An iovec array (readv, writev), read element by element into the scratch record (bpf_loop
+ * callbacks): per iovec its iov_len (8 bytes), the number of its bytes that follow (4), and those
+ * bytes, at most max_buf of each and `left` in all (a read's return value). */
+struct iov_ctx {
+	__u64 uiov;
+	__u64 cnt;
+	__u32 start; /* payload offset of the item */
+	__u8 flags;
+};
+
+static long read_iov_one(__u32 k, struct iov_ctx *c)
+{
+	struct scratch *s = get_scratch();
+	__u64 iov[2] = {};
+	if (!s || k >= c->cnt)
+		return 1;
+	if (bpf_probe_read_user(iov, sizeof(iov), (const void *)(c->uiov + 16 * (__u64)k)) < 0) {
+		c->flags |= SV_DF_FAULT;
+		return 1;
+	}
+	__u64 used = s->iov_used, left = s->iov_left;
+	__u64 n = iov[1] < left ? iov[1] : left;
+	if (n > max_buf)
+		n = max_buf;
+	if (used < c->start || used > (__u64)c->start + SV_DATA_CAP || (__u64)c->start + SV_DATA_CAP - used < 12 + n) {
+		c->flags |= SV_DF_TRUNC;
+		return 1;
+	}
+	__u64 pos = used & (2 * SV_DATA_CAP - 1);
+	__u32 got = 0;
+	n &= SV_DATA_CAP - 1;
+	if (n && bpf_probe_read_user(&s->buf[SV_PAYLOAD_OFF + pos + 12], n, (const void *)iov[0]) == 0)
+		got = n;
+	*(__u64 *)&s->buf[SV_PAYLOAD_OFF + pos] = iov[1];
+	*(__u32 *)&s->buf[SV_PAYLOAD_OFF + pos + 8] = got;
+	s->iov_used = used + 12 + got;
+	s->iov_left = left - n;
+	return 0;
+}
+
+/* Append an iovec array item (see read_iov_one): `cnt` iovecs at `uiov`, at most `left` bytes. */
+static __always_inline __u32 put_iov_item(struct scratch *s, struct sv_data *d, __u32 used, __u8 arg,
+					  __u64 uiov, __u64 cnt, __u64 left)
+{
+	used = clamp_u32(used, SV_DATA_CAP);
+	struct iov_ctx c = { .uiov = uiov, .cnt = cnt, .start = used, .flags = SV_DF_BUF };
+	s->iov_used = used;
+	s->iov_left = left;
+	long n = bpf_loop(SV_IOV_MAX, read_iov_one, &c, 0);
+	if (n == SV_IOV_MAX && cnt > SV_IOV_MAX)
+		c.flags |= SV_DF_TRUNC;
+	/* Bounded for the verifier (the callback kept it within the item). */
+	__u64 len = s->iov_used - used;
+	if (len > SV_DATA_CAP)
+		len = 0;
+	asm volatile("" : "+r"(len));
+	len &= 2 * SV_DATA_CAP - 1;
+	if (len > SV_DATA_CAP)
+		len = SV_DATA_CAP;
+	d->arg = arg;
+	d->flags = (c.flags & SV_DF_FAULT) && len ? (c.flags & ~SV_DF_FAULT) | SV_DF_TRUNC : c.flags;
+	d->len = len;
+	return (__u32)len;
 }
 
 /* execve's argv, read element by element into the scratch record (bpf_loop callbacks: verified
@@ -468,6 +536,11 @@ int BPF_PROG(sv_sys_enter, struct pt_regs *regs, long id)
 		__u64 sp = BPF_CORE_READ(regs, sp);
 		used += put_user_item(s, &d[nd & 1], used, 0, SV_DF_BUF, (const void *)(sp + SV_SIGFRAME_MASK_OFF), 8);
 		nd++;
+	} else if (bufarg && (cfg & SV_CFG_ENTER_IOV) && nd < 2) {
+		/* writev: the iovecs and the data they hold. */
+		used += put_iov_item(s, &d[nd & 1], used, bufarg - 1, arg_at(args, bufarg),
+				     arg_at(args, SV_CFG_ENTER_BUF_LEN_ARG_GET(cfg)), ~0ULL);
+		nd++;
 	} else if (bufarg && nd < 2) {
 		__u32 n = enter_buf_len(cfg, args);
 		__u64 p = arg_at(args, bufarg);
@@ -571,7 +644,7 @@ int BPF_PROG(sv_sys_exit, struct pt_regs *regs, long ret)
 				      (const void *)arg_at(args, str1), max_str);
 		nd++;
 	}
-	if (bufarg && bufarg != SV_CFG_ENTER_BUF_SIGFRAME && (refetch & (1u << (bufarg - 1))) && nd < 2) {
+	if (bufarg && bufarg != SV_CFG_ENTER_BUF_SIGFRAME && !(cfg & SV_CFG_ENTER_IOV) && (refetch & (1u << (bufarg - 1))) && nd < 2) {
 		__u32 n = enter_buf_len(cfg, args);
 		used += put_user_item(s, &d[nd & 1], used, bufarg - 1, SV_DF_BUF,
 				      (const void *)arg_at(args, bufarg), n);
@@ -590,6 +663,10 @@ int BPF_PROG(sv_sys_exit, struct pt_regs *regs, long ret)
 			struct dirents_ctx dc = { .base = uptr, .off = 0, .end = (__u64)ret, .n = 0 };
 			bpf_loop(SV_DIRENTS_MAX, count_dirent_one, &dc, 0);
 			used += put_u32_item(s, &d[nd & 1], used, dataarg - 1, dc.n);
+		} else if (mode == SV_CFG_MODE_IOV) {
+			/* readv: the iovecs and the ret bytes read into them. */
+			used += put_iov_item(s, &d[nd & 1], used, dataarg - 1, (__u64)uptr,
+					     arg_at(args, dataarg + 1), (__u64)ret);
 		} else if (mode == SV_CFG_MODE_SOCKADDR) {
 			/* One item: the length the kernel wrote back, then the address (at most the
 			 * struct size of it). */

@@ -111,6 +111,12 @@ enum sv_counter {
  *                  room given, as a 4-byte item of that argument); at EXIT the int there again
  *                  (the length the kernel wrote back), then at most the struct size of that
  *                  many bytes of the address, as one item: the 4-byte length, then the bytes
+ *                5 an iovec array (readv): its count at the next argument; the item as for
+ *                  SV_CFG_ENTER_IOV, the data cut at the return value (the bytes read)
+ *   bit  23      the enter buffer is an iovec array (writev), its count at the length argument:
+ *                one item of, per iovec (at most SV_IOV_MAX, while there is room), its iov_len
+ *                (8 bytes), the number of its bytes that follow (4 bytes), and those bytes (at
+ *                most max_buf); TRUNC: iovecs were left out
  *   enter buffer argument 7 (bits 16-18): the signal mask of the rt_sigframe at the user stack
  *                pointer (rt_sigreturn), 8 bytes, as the item of argument 0
  *
@@ -135,6 +141,9 @@ enum sv_counter {
 #define SV_CFG_MODE_STRUCT 2u
 #define SV_CFG_MODE_DIRENTS 3u
 #define SV_CFG_MODE_SOCKADDR 4u
+#define SV_CFG_MODE_IOV 5u
+#define SV_CFG_ENTER_IOV (1u << 23)
+#define SV_IOV_MAX 32 /* iovecs read per call (strace prints as many, then ...) */
 #define SV_CFG_EXIT_MODE_HI (1u << 22) /* bit 2 of the exit data mode */
 #define SV_CFG_ENTER_BUF_SIGFRAME 7u   /* enter buffer "argument": the rt_sigframe's mask */
 /* Offset of uc_sigmask in the rt_sigframe at the user stack pointer when rt_sigreturn enters

@@ -268,3 +268,30 @@ describe('decoded as strace decodes them: getsockopt values', () => {
     expect(ours).toEqual(theirs);
   });
 });
+
+describe('decoded as strace decodes them: readv and writev iovecs', () => {
+  // Several iovecs, an empty one, one longer than -s, a read spread over two, more than 32
+  // iovecs (strace prints 32, then ...), a read at end of file, and a failed write.
+  const SCRIPT = [
+    'import os',
+    'r, w = os.pipe()',
+    "os.writev(w, [b'abc', b'', b'x' * 100, b'\\n'])",
+    'a, b = bytearray(2), bytearray(200)',
+    'os.readv(r, [a, b])',
+    "os.writev(w, [b'q'] * 40)",
+    'os.readv(r, [bytearray(8)] * 40)',
+    'os.close(w)',
+    'os.readv(r, [a])',
+    'try: os.writev(99, [b"z"])',
+    'except OSError: pass',
+  ].join('\n');
+  const lines = (text: string) => normalizedLines(text).filter((l) => /^(readv|writev)\(/.test(l));
+
+  it('prints the same lines as strace', async () => {
+    const ours = lines(await trace('e=readv,writev', ['/usr/bin/python3', '-S', '-c', SCRIPT]));
+    const theirs = lines(await strace(['-e', 'trace=readv,writev'], ['/usr/bin/python3', '-S', '-c', SCRIPT]));
+    expect(theirs[0]).toBe('writev(4, [{iov_base="abc", iov_len=3}, {iov_base="", iov_len=0}, {iov_base="xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"..., iov_len=100}, {iov_base="\\n", iov_len=1}], 4) = 104');
+    expect(theirs).toHaveLength(6);
+    expect(ours).toEqual(theirs);
+  });
+});

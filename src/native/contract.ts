@@ -61,6 +61,7 @@ export const TRACE = {
   MAX_RECORD: 8280,
   ARG_NONE: 255,
   ARGV_MAX: 32,
+  IOV_MAX: 32,
   ENVP_MAX: 4096,
 } as const;
 
@@ -105,6 +106,8 @@ export const TRACE_CFG = {
   MODE_STRUCT: 2,
   MODE_DIRENTS: 3,
   MODE_SOCKADDR: 4,
+  MODE_IOV: 5,
+  ENTER_IOV: 8388608,
   EXIT_MODE_HI: 4194304,
   ENTER_BUF_SIGFRAME: 7,
   LEN_STRUCT: 7,

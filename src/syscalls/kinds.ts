@@ -66,6 +66,7 @@ export const ARG_KINDS = {
   strarray: 'in', // a NULL-terminated array of strings (argv)
   envarray: 'in', // a NULL-terminated array of strings that is counted, not read (envp)
   sockaddrIn: 'in', // a struct sockaddr, its length in the next argument
+  iovIn: 'in', // struct iovec[] and the data they point to (writev), their count at the next argument
   rlimitIn: 'in', // struct rlimit
   stackIn: 'in', // stack_t (sigaltstack)
   cloneargs: 'in', // struct clone_args (clone3)
@@ -88,6 +89,7 @@ export const ARG_KINDS = {
   waitstatus: 'out', // int (a wait status)
   dirents: 'out', // struct linux_dirent64[] (counted)
   sockaddrOut: 'out', // a struct sockaddr the kernel writes, its length at the next argument
+  iovOut: 'out', // struct iovec[] the kernel fills (readv), their count at the next argument
   sockoptOut: 'out', // getsockopt's value, its length at the next argument (written back)
   sigactOut: 'out', // the kernel's struct sigaction
   stackOut: 'out', // stack_t

@@ -325,8 +325,9 @@ export class TraceEngine implements Engine {
           const v = call.latin1(i);
           if (v !== null) s[i] = v;
         }
-        if (mem.enterBuf && !('sigframe' in mem.enterBuf)) {
-          // (rt_sigreturn's frame is not an argument: the chain does not read it.)
+        if (mem.enterBuf && !('sigframe' in mem.enterBuf) && !('iov' in mem.enterBuf && mem.enterBuf.iov)) {
+          // (rt_sigreturn's frame is not an argument: the chain does not read it; nor, yet, an
+          // iovec array, which prints as its address.)
           const eb = mem.enterBuf;
           const len = 'size' in eb ? eb.size : Math.max(0, Math.min(args[eb.lenArg] ?? 0, this.maxBuf));
           const addr = args[mem.enterBuf.arg] ?? 0;

@@ -28,9 +28,9 @@ export interface ArgMemory {
   strArgs: number[];
   /** A buffer read at entry and the index of its length argument (or a fixed-size struct, or
    *  rt_sigreturn's signal frame). */
-  enterBuf?: { arg: number; lenArg: number } | { arg: number; size: number } | { arg: 0; sigframe: true };
+  enterBuf?: { arg: number; lenArg: number; iov?: boolean } | { arg: number; size: number } | { arg: 0; sigframe: true };
   /** Memory read at exit when the call succeeded. */
-  exitData?: { arg: number; mode: 'buf' | 'str' | 'struct' | 'dirents' | 'sockaddr'; size?: number };
+  exitData?: { arg: number; mode: 'buf' | 'str' | 'struct' | 'dirents' | 'sockaddr' | 'iov'; size?: number };
   /** execve-like: argv (after the file name) read at entry, envp counted. */
   argv?: boolean;
 }
@@ -90,6 +90,9 @@ export function argMemory(name: string): ArgMemory {
     else if (a === 'dirents') mem.exitData ??= { arg: i, mode: 'dirents' };
     else if (a === 'sockaddrOut') mem.exitData ??= { arg: i, mode: 'sockaddr', size: SOCKADDR_MAX };
     // An option's value is read as an address is: its length at the next argument, then the bytes.
+    // iovec arrays, their count at the next argument: the data written at entry, read at exit.
+    else if (a === 'iovIn') mem.enterBuf ??= { arg: i, lenArg: i + 1, iov: true };
+    else if (a === 'iovOut') mem.exitData ??= { arg: i, mode: 'iov' };
     else if (a === 'sockoptOut') mem.exitData ??= { arg: i, mode: 'sockaddr', size: SOCKOPT_MAX };
     else if (a === 'strOut') mem.exitData ??= { arg: i, mode: 'str' };
     else if (STRUCT_SIZE[a] !== undefined) mem.exitData ??= { arg: i, mode: 'struct', size: STRUCT_SIZE[a] };

@@ -41,6 +41,28 @@ function pollReturn(ret: number, args: readonly number[], strs?: readonly (strin
   return fds === undefined ? undefined : `${ret} (${fds})`;
 }
 
+/**
+ * An iovec array as captured (bpf/trace.h, SV_CFG_ENTER_IOV: per iovec its iov_len, the number of
+ * its bytes captured, the bytes) as strace prints it: `[{iov_base="...", iov_len=N}, ...]`, each
+ * base with the bytes it holds up to `left` in all (a read's return value), at most `strSize`
+ * shown; `more`: iovecs were left out.
+ */
+function iovecs(data: string, more: boolean, left: number, strSize: number): string {
+  const b = bytesOf(data);
+  const out: string[] = [];
+  for (let off = 0; off + 12 <= b.length; ) {
+    const len = Number(b.readBigUInt64LE(off));
+    const n = b.readUInt32LE(off + 8);
+    const holds = Math.max(0, Math.min(len, left));
+    left -= holds;
+    const shown = Math.min(holds, strSize, n);
+    out.push(`{iov_base=${quoteBytes(data.slice(off + 12, off + 12 + shown), holds > shown)}, iov_len=${len}}`);
+    off += 12 + n;
+  }
+  if (more) out.push('...');
+  return `[${out.join(', ')}]`;
+}
+
 /** The options as the formatters use them (defaults filled in). */
 interface Opts {
   strSize: number;
@@ -143,6 +165,8 @@ const KIND_FORMATTERS: Readonly<Record<Kind, ArgFormatter>> = {
     return sockaddr(data.slice(4), le32(data, 0) | 0) ?? ptr(v);
   },
   sockoptOut: (v, data, _r, _i, ok, _t, o) => (ok && v !== 0 && data !== undefined && data.length >= 4 ? quoteBytes(data.slice(4, 4 + Math.max(0, le32(data, 0) | 0)).slice(0, o.strSize), (le32(data, 0) | 0) > o.strSize) : ptr(v)),
+  iovIn: (v, data, _r, _i, _ok, truncated, o) => (data === undefined ? ptr(v) : iovecs(data, truncated === 1, Infinity, o.strSize)),
+  iovOut: (v, data, rec, _i, ok, truncated, o) => (ok && data !== undefined ? iovecs(data, truncated === 1, rec.ret ?? 0, o.strSize) : ptr(v)),
   socklen: (v, data, rec, i, ok) => {
     if (v === 0 || data === undefined || data.length < 4) return ptr(v);
     const room = le32(data, 0) | 0;
