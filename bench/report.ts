@@ -8,6 +8,7 @@ import type { MicroResult } from './micro.js';
 import { reportEintr, type EintrResult } from './eintr.js';
 import { reportSoak, type SoakResult } from './soak.js';
 import { reportSteps, type StepResult } from './steps.js';
+import { reportAgent, type AgentBenchResult } from './agent.js';
 import type { Variant } from './variants.js';
 
 export interface Report {
@@ -22,6 +23,8 @@ export interface Report {
   soak?: SoakResult;
   /** Steps of an emulated lstat measured in-process (steps.ts). */
   steps: readonly StepResult[];
+  /** sysvisor agent against sysvisor run per call (agent.ts); only when asked. */
+  agent?: AgentBenchResult;
   /** Whether sysvisor's pump got SYNC_WAKE_UP (a string: why the probe failed). */
   sysvisorSync: boolean | string | undefined;
   quick: boolean;
@@ -104,6 +107,7 @@ export function report(rep: Report, out: (s: string) => void): void {
   reportEintr(rep.eintr, rounds, out);
   reportSoak(rep.soak, out);
   reportSteps(rep.steps, out);
+  reportAgent(rep.agent, rounds, out);
 
   const goals = GOALS.map((g) => ({ id: g.id, text: g.text, result: g.evaluate(results, rss) }));
   const evaluated = goals.filter((g) => g.result !== undefined);
@@ -140,6 +144,7 @@ export function report(rep: Report, out: (s: string) => void): void {
     eintr: rep.eintr,
     soak: rep.soak,
     steps: rep.steps,
+    agent: rep.agent,
   };
   mkdirSync(path.dirname(jsonPath), { recursive: true });
   writeFileSync(jsonPath, JSON.stringify(json, null, 2) + '\n');

@@ -23,11 +23,13 @@ import { report } from './report.js';
 import { measureEintr, type EintrResult } from './eintr.js';
 import { measureSoak, type SoakResult } from './soak.js';
 import { measureSteps, type StepResult } from './steps.js';
+import { measureAgent, type AgentBenchResult } from './agent.js';
 
 const USAGE = `usage: node dist/bench/run.js [--quick] [--only GROUP[,GROUP...]] [--rounds N] [--json FILE]
   --quick      fewer rounds and smaller N (a smoke run; figures are indicative only)
   --only       run only these groups (${[...new Set([...VARIANTS.map((v) => v.group), 'micro', 'eintr', 'steps'])].join(', ')});
-               soak (10M checked calls, minutes) runs only when named
+               soak (10M checked calls, minutes) and agent (a runc container served by
+               sysvisor agent against sysvisor run) run only when named
   --rounds N   interleaved rounds (default 5, quick 2)
   --json FILE  where to write the results (default bench/results/latest.json)
 `;
@@ -63,7 +65,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`bench: --rounds must be a positive integer\n`);
     return 2;
   }
-  const known = new Set([...VARIANTS.map((v) => v.group), 'micro', 'eintr', 'steps', 'soak']);
+  const known = new Set([...VARIANTS.map((v) => v.group), 'micro', 'eintr', 'steps', 'soak', 'agent']);
   const only = values.only?.flatMap((s) => s.split(',')).filter((s) => s !== '');
   for (const g of only ?? []) {
     if (!known.has(g)) {
@@ -95,8 +97,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     const eintr: EintrResult[] = wanted('eintr') ? measureEintr(rounds, quick, log) : [];
     const steps: StepResult[] = wanted('steps') ? await measureSteps(rounds, quick, log) : [];
     const soak: SoakResult | undefined = only?.includes('soak') ? await measureSoak(quick, log) : undefined;
+    const agent: AgentBenchResult | undefined = only?.includes('agent') ? await measureAgent(rounds, quick, log) : undefined;
 
-    report({ variants, results, rss, micro: microResults, eintr, steps, soak, sysvisorSync, quick, rounds, groups: only ?? [...known].filter((g) => g !== 'soak'), jsonPath }, out);
+    report({ variants, results, rss, micro: microResults, eintr, steps, soak, agent, sysvisorSync, quick, rounds, groups: only ?? [...known].filter((g) => g !== 'soak' && g !== 'agent'), jsonPath }, out);
     return 0;
   } catch (e) {
     if (e instanceof BenchError) {
