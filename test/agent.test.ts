@@ -349,6 +349,27 @@ export default {
   });
 });
 
+describe('sysvisor agent: many containers', () => {
+  it('20 runc containers at once: each gets its own answers and table; the agent holds as many fds as before', async () => {
+    const S = sock('twenty');
+    const agent = await startAgent(S, ['unreal', 'count:syscalls=openat']);
+    const fds = () => readdirSync(`/proc/${agent.child.pid}/fd`).length;
+    const warm = newId();
+    expect(await runc(bundle('cat /unreal/etc/hostname', { socket: S }), warm)).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n` });
+    await agent.waitFor(new RegExp(`container ${warm} done `));
+    const baseline = fds();
+    const ids = Array.from({ length: 20 }, () => newId());
+    // each writes a file of its own and reads it back through /unreal (its own root)
+    const results = await Promise.all(ids.map((id) => runc(bundle(`echo ${id} > /tmp/${id}; cat /unreal/tmp/${id} /unreal/etc/hostname`, { socket: S }), id)));
+    results.forEach((r, i) => expect(r).toMatchObject({ code: 0, stdout: `${ids[i]}\n${HOSTNAME}\n`, stderr: '' }));
+    for (const id of ids) await agent.waitFor(new RegExp(`container ${id} done \\(pid \\d+, profile default\\)\\n`), 60_000);
+    for (const id of ids) expect(countRows(agent.stderr, id).get('openat')).toBeGreaterThanOrEqual(2);
+    expect(fds()).toBe(baseline);
+    expect(agent.stderr).not.toMatch(/sysvisor agent: .*(error|cannot)/i);
+    expect(await agent.stop()).toEqual({ code: 0, signal: null });
+  }, 180_000);
+});
+
 describe.each(RUNTIMES)('sysvisor agent --hold with %s', (rt) => {
   const sock = (name: string) => path.join(dir, `${rt}-${name}.sock`);
 
