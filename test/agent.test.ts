@@ -301,9 +301,9 @@ export default {
     const agent = await startAgent(S, ['count:syscalls=openat']);
     const id = newId(rt);
     const script = `/usr/bin/node ${CLI} run -e count:syscalls=openat,o=/tmp/nested-${id} -- cat /etc/hostname; echo "status $?"; cat /tmp/nested-${id}`;
-    // The control call names processes by pid: the agent's pids (the host's), so the container
-    // shares the host's pid namespace (with one of its own, pids would need translating: not done).
-    const b = bundle(script, { mounts, hostPids: true });
+    // The control call names processes by pid as the caller sees them: in the container's own pid
+    // namespace, translated by the agent (NSpid).
+    const b = bundle(script, { mounts });
     setSeccompText(b, out.stdout);
     const r = await runc(b, id);
     expect(r.stderr).toBe('');

@@ -20,6 +20,7 @@ import type { Scope, ScopeTree, TaskInfoFn } from './tree.js';
 import { isPrivileged, noNewPrivs } from './privilege.js';
 import { Budget, costOfSpecs, zeroCost, type Lease } from './limits.js';
 import { killTree } from './reap.js';
+import { callerPid } from './pidns.js';
 
 const VERSION = 1;
 const EINVAL = 22;
@@ -55,6 +56,11 @@ export class ControlServer {
     private readonly plan: Pick<FilterPlan, 'syscalls' | 'conditional'>,
     private readonly taskInfo: TaskInfoFn,
     private readonly reporter: Reporter,
+    /**
+     * The supervisor's pid of the process the caller names `pid` (a caller in a pid namespace of
+     * its own, e.g. in a container, names pids as it sees them): pidns.ts.
+     */
+    private readonly pidOf: (callerTgid: number, pid: number) => number | undefined = callerPid,
   ) {}
 
   setRootPid(pid: number): void {
@@ -190,13 +196,16 @@ export class ControlServer {
   }
 
   private async push(parent: Scope, tid: number, callerTgid: number, req: Record<string, unknown>): Promise<ControlResponse> {
-    const pid = req['pid'];
-    if (typeof pid !== 'number') throw new ControlError('push needs the pid of the command');
+    const named = req['pid'];
+    if (typeof named !== 'number') throw new ControlError('push needs the pid of the command');
     // The scope's owner: the caller or its child (its launcher process), the command a child of it.
-    const owner = req['owner'] ?? callerTgid;
-    if (typeof owner !== 'number' || (owner !== callerTgid && this.taskInfo(owner)?.ppid !== callerTgid)) throw new ControlError(`process ${String(owner)} is not the caller or a child of it`);
-    const command = this.taskInfo(pid);
-    if (command?.ppid !== owner) throw new ControlError(`process ${pid} is not a child of the caller`);
+    const namedOwner = req['owner'];
+    if (namedOwner !== undefined && typeof namedOwner !== 'number') throw new ControlError(`process ${String(namedOwner)} is not the caller or a child of it`);
+    const owner = namedOwner === undefined ? callerTgid : this.pidOf(callerTgid, namedOwner);
+    if (owner === undefined || (owner !== callerTgid && this.taskInfo(owner)?.ppid !== callerTgid)) throw new ControlError(`process ${String(namedOwner)} is not the caller or a child of it`);
+    const pid = this.pidOf(callerTgid, named);
+    const command = pid === undefined ? null : this.taskInfo(pid);
+    if (pid === undefined || command?.ppid !== owner) throw new ControlError(`process ${named} is not a child of the caller`);
     const owned = this.scopes.ownedBy(owner);
     if (owned) throw new ControlError(`process ${owner} already owns scope ${owned.id}`);
     const orphans = req['orphans'] ?? 'kill';
