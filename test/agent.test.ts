@@ -417,11 +417,25 @@ describe.each(RUNTIMES)('sysvisor agent --hold with %s', (rt) => {
     const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     await first.waitFor(/holdme: holding\n/);
     expect(out).toBe(`${HOSTNAME}\n`);
+    // a second container, with no call in flight when the agent dies (it reads its stdin)
+    const id2 = newId(rt);
+    const [cmd2, args2] = runtimeCommand(rt, ['run', '--bundle', bundle('echo ready; read line; cat /unreal/etc/hostname; echo "$line"', { seccomp }), id2]);
+    const child2 = spawn(cmd2, args2, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out2 = '';
+    child2.stdout!.on('data', (d: Buffer) => (out2 += d.toString()));
+    const closed2 = new Promise<number | null>((resolve) => child2.on('close', (code) => resolve(code)));
+    while (!out2.includes('ready')) await new Promise((r) => setTimeout(r, 20));
     first.child.kill('SIGKILL');
     expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
 
     const second = await startAgent(S, ['unreal'], ['--hold', H, '--metrics', M]);
-    await second.waitFor(new RegExp(`fd holder \\S+: 1 container\\(s\\) held\\n`));
+    await second.waitFor(new RegExp(`fd holder \\S+: 2 container\\(s\\) held\\n`));
+    await second.waitFor(new RegExp(`container ${id2} \\(pid \\d+\\) taken over from the fd holder, profile default\\n`));
+    child2.stdin!.end('two\n');
+    expect(await closed2).toBe(0);
+    expect(out2).toBe(`ready\n${HOSTNAME}\ntwo\n`);
+    // nothing was in flight there: no thread of it touched
+    expect(second.stderr).not.toContain(`${id2}: restarted`);
     await second.waitFor(new RegExp(`container ${id} \\(pid \\d+\\) taken over from the fd holder, profile default\\n`));
     // crun's filter waits killably: the call received is answered -ERESTARTNOINTR; runc's leaves the wait at the interrupt
     // (runc's thread may not have left it yet when the ids are probed: then answered too)

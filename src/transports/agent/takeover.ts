@@ -5,13 +5,14 @@
 // re-executes the call and the new agent gets it as a fresh notification, so every call gets
 // exactly one answer, from the engines.
 //
-// How (the addon's interruptTask/answerRestart/releaseTask, hold.cc): every thread of the
-// container waiting in the seccomp notification is seized and interrupted (PTRACE_INTERRUPT); a
-// thread waiting interruptibly leaves the wait with -ERESTARTSYS; the ids the dead agent received
-// (found below the last id it stored in the received-ids page) and still SENT are answered
-// -ERESTARTNOINTR, which with the interrupt pending restarts the call (a thread waiting killably,
-// SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, leaves only this way). Each thread is released
-// (PTRACE_DETACH) once it stopped.
+// How (the addon's interruptTask/answerRestart/releaseTask, hold.cc): when some call received
+// and not answered is found (an id still SENT below the last one the dead agent stored in the
+// received-ids page), every thread of the container waiting in a seccomp notification is seized
+// and interrupted (PTRACE_INTERRUPT): a thread waiting interruptibly leaves the wait with
+// -ERESTARTSYS; the ids still SENT then are answered -ERESTARTNOINTR, which with the interrupt
+// pending restarts the call (a thread waiting killably, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+// leaves only this way). Each thread is released (PTRACE_DETACH) once it stopped. Without such a
+// call, no thread is touched.
 //
 // Not undone: what the dead agent did for a call before dying (an emulated mkdir done, then the
 // restarted call fails with EEXIST; an fd installed whose answer was never sent stays open in the
@@ -101,6 +102,8 @@ export interface Restarted {
 export function restartReceived(binding: RawBinding, listener: number, page: number, root: number): Restarted {
   const problems: string[] = [];
   const last = lastReceived(page);
+  // Nothing received and not answered (the common case): no thread is touched.
+  if (last === 0n || binding.receivedIds(listener, last, HELD_WINDOW, ABOVE).length === 0) return { restarted: 0, threads: 0, problems, released: Promise.resolve() };
   const threads = waitingThreads(root);
   const interrupted: number[] = [];
   for (const tid of threads) {
@@ -108,7 +111,8 @@ export function restartReceived(binding: RawBinding, listener: number, page: num
     if (r === 0) interrupted.push(tid);
     else if (r !== -3) problems.push(`thread ${tid}: cannot interrupt it (ptrace: errno ${-r})`); // -ESRCH: gone meanwhile
   }
-  const ids = last === 0n ? [] : binding.receivedIds(listener, last, HELD_WINDOW, ABOVE);
+  // again: those still waiting (a thread waiting interruptibly may have left at its interrupt)
+  const ids = binding.receivedIds(listener, last, HELD_WINDOW, ABOVE);
   let restarted = 0;
   // Each call received and not answered has a thread waiting for it: all must be interrupted, as
   // -ERESTARTNOINTR reaching a thread without the interrupt pending would be seen as errno 513.
