@@ -12,6 +12,7 @@
         "src/unotify/pump.cc",
         "src/unotify/replier.cc",
         "src/unotify/receiver.cc",
+        "src/unotify/plan.cc",
         "src/ptrace/tracer.cc",
         "src/memory/tracee_mem.cc",
         "src/emulate/open_as.cc",

@@ -2,6 +2,7 @@
 import type { Interest } from '../filter/plan.js';
 import type { Result } from './result.js';
 import type { Syscall } from './syscall.js';
+import type { NativePlan } from './plan.js';
 
 /**
  * The version of the engine API (this file, Result, Syscall) this sysvisor implements.
@@ -40,6 +41,12 @@ export interface Engine {
   readonly pathComponents?: readonly string[];
   /** Path syscalls this engine must always see in JS, whatever their path (e.g. chdir). */
   readonly unrouted?: readonly string[];
+  /**
+   * What the engine does to some calls, as data (chain/plan.ts): for plan.syscalls, only the
+   * mapping of the path argument by plan.path. When every engine of such a call's chain has a plan
+   * for it, the pump maps and emulates the call in C++ and the engines are not entered.
+   */
+  readonly nativePlan?: NativePlan;
   /**
    * See every call that reaches the chain (whatever engine intercepted it) without adding to the
    * filter: for observers such as `trace`, which learn of the other calls by other means (eBPF).

@@ -34,16 +34,21 @@ export class EngineStack {
     this.declares = engines.map(declared);
   }
 
+  /** The engines a call nr goes through, innermost first (the onion of step(nr)). */
+  chain(nr: number): Engine[] {
+    const inner: Engine[] = [];
+    for (let i = this.engines.length - 1; i >= 0; i--) {
+      const w = this.wants[i]!;
+      if (w === 'all' || w.has(nr)) inner.push(this.engines[i]!);
+    }
+    return inner;
+  }
+
   /** The composed onion for syscall nr (cached). */
   step(nr: number): Step {
     let s = this.steps.get(nr);
     if (!s) {
-      const inner: Engine[] = [];
-      for (let i = this.engines.length - 1; i >= 0; i--) {
-        const w = this.wants[i]!;
-        if (w === 'all' || w.has(nr)) inner.push(this.engines[i]!);
-      }
-      s = compose(inner, this.executor);
+      s = compose(this.chain(nr), this.executor);
       this.steps.set(nr, s);
     }
     return s;

@@ -1,10 +1,14 @@
 // The raw native binding (addon/src): one declaration for everything the addon exports.
+import type { NativeCall } from '../chain/emulate/native.js';
+import type { PathPlan } from '../chain/plan.js';
 
 export interface PumpStats {
   received: number;
   fastPath: number;
   /** Received by Node's thread itself (the receiving thread parked: see receiver.h). */
   receivedOnLoop: number;
+  /** Run in C++ under native plans (never entered JS). */
+  native: number;
   pending: number;
   /** fds installed in a tracee whose call was gone before the answer (it left the call). */
   lostFds: number;
@@ -24,6 +28,12 @@ export interface FastPathConfig {
   relativeToJs: boolean;
   /** Paths (absolute or relative) holding one of these components go to JS (see Engine.pathComponents). */
   components: readonly string[];
+  /**
+   * Calls run in C++ under the native plans of their whole chain (chain/plan.ts), without entering
+   * JS: where the operands are (NATIVE_CALLS), the plans innermost first as [prefix, levels, ...],
+   * and whether the identity cache may serve them. Only routed calls (their path read in C++).
+   */
+  native?: readonly (NativeCall & { nr: number; chain: readonly (string | number)[]; cached: boolean })[];
 }
 
 export declare class Pump {
@@ -303,6 +313,8 @@ export interface RawBinding {
    * or -errno (-ESRCH: gone). `length` bytes of `bytes` (default all).
    */
   writeTracee(tid: number, addr: number, bytes: Buffer, length?: number): number;
+  /** The pump's interpreter of a path plan (chain/plan.ts), for the tests: null when the engine must see the path. */
+  planPath(plan: PathPlan, path: string): { path: string; changed: boolean } | null;
   /** What /proc says about a thread, or null when it is gone. */
   taskInfo(tid: number): TaskInfo | null;
   /**

@@ -2,6 +2,13 @@
 #pragma once
 #include <napi.h>
 
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <sys/types.h>
+#include <utility>
+#include <vector>
+
 namespace sysvisor {
 namespace emulate {
 
@@ -12,6 +19,23 @@ void InitPathAs(Napi::Env env, Napi::Object exports);
 void InitTask(Napi::Env env, Napi::Object exports);
 // rewriteContinue(): rewrite arguments in place for a CONTINUE, restored at syscall exit (rewrite.cc).
 void InitRewrite(Napi::Env env, Napi::Object exports);
+
+// A path call run as the tracee from C++, as pathAs runs it (the pump's native plans): the
+// operations stat, statx, access and readlink, their outputs into out.
+struct NativePathRequest {
+  const char* op = "";
+  pid_t tid = 0;
+  int dirfd = 0;
+  std::string path;
+  int flags = 0;
+  uint32_t mode = 0, mask = 0;
+  uint8_t* out = nullptr;
+  size_t out_len = 0;
+  bool cached = false;
+  std::vector<std::pair<std::string, int>> view;  // as pathAs's `view`
+};
+// The result, -errno, or kFallback (tracee.h: the kernel must run it; another operation too).
+long PathAsNative(const NativePathRequest& q);
 
 }  // namespace emulate
 }  // namespace sysvisor

@@ -307,6 +307,26 @@ bool ParseArgs(Request& q, Args* a) {
   return q.ok();
 }
 
+// The request parsed: the tracee's identity, the bases, the call. The result, -errno or kFallback.
+long Execute(Args& a, Bases& b, Bases& b2, bool cached) {
+  b2.view = b.view;
+  bool two = a.op == kRename || a.op == kLink;
+  if (a.path.empty() || (two && a.path2.empty())) return -ENOENT;
+  Tracee t;
+  int r = GetTracee(a.tid, &t, a.op == kMkdir || a.op == kMknod, cached);
+  if (r < 0) return r;
+  if (t.foreign_userns) return kFallback;
+  if ((r = OpenBases(t, a.dirfd, a.path, &b)) < 0) return r;
+  if (two && (r = OpenBases(t, a.dirfd2, a.path2, &b2)) < 0) return r;
+  Fd tracee_fd;
+  if (a.op == kInotify) {
+    int fd = TraceeFd(t.tgid, a.fd);
+    if (fd < 0) return fd == -EBADF || fd == -ENOENT ? -EBADF : fd;
+    tracee_fd.reset(fd);
+  }
+  return Run(t, a, b, b2, tracee_fd.get());
+}
+
 Napi::Value PathAs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!Request::From(info, "pathAs")) return env.Undefined();
@@ -323,27 +343,28 @@ Napi::Value PathAs(const Napi::CallbackInfo& info) {
   if (!ParseArgs(q, &a)) return env.Undefined();
   Bases b, b2;
   if (!ParseView(env, q.Get("view"), &b.view)) return env.Undefined();
-  b2.view = b.view;
-  bool two = a.op == kRename || a.op == kLink;
-  auto result = [&](long v) { return Napi::Number::New(env, (double)v); };
-  if (a.path.empty() || (two && a.path2.empty())) return result(-ENOENT);
-
-  Tracee t;
-  int r = GetTracee(a.tid, &t, a.op == kMkdir || a.op == kMknod, q.OptionalBool("cached"));
-  if (r < 0) return result(r);
-  if (t.foreign_userns) return result(kFallback);
-  if ((r = OpenBases(t, a.dirfd, a.path, &b)) < 0) return result(r);
-  if (two && (r = OpenBases(t, a.dirfd2, a.path2, &b2)) < 0) return result(r);
-  Fd tracee_fd;
-  if (a.op == kInotify) {
-    int fd = TraceeFd(t.tgid, a.fd);
-    if (fd < 0) return result(fd == -EBADF || fd == -ENOENT ? -EBADF : fd);
-    tracee_fd.reset(fd);
-  }
-  return result(Run(t, a, b, b2, tracee_fd.get()));
+  return Napi::Number::New(env, (double)Execute(a, b, b2, q.OptionalBool("cached")));
 }
 
 }  // namespace
+
+long PathAsNative(const NativePathRequest& q) {
+  Args a;
+  bool known = false;
+  for (const auto& o : kOps) if (strcmp(q.op, o.name) == 0) a.op = o.op, known = true;
+  if (!known || (a.op != kStat && a.op != kStatx && a.op != kAccess && a.op != kReadlink)) return kFallback;
+  a.tid = q.tid;
+  a.dirfd = q.dirfd;
+  a.path = q.path;
+  a.flags = q.flags;
+  a.mode = q.mode;
+  a.mask = q.mask;
+  a.out = q.out;
+  a.out_len = q.out_len;
+  Bases b, b2;
+  b.view = q.view;
+  return Execute(a, b, b2, q.cached);
+}
 
 void InitPathAs(Napi::Env env, Napi::Object exports) {
   exports.Set("pathAs", Napi::Function::New(env, PathAs, "pathAs"));

@@ -10,6 +10,10 @@
 // has a signal pending (kernel/seccomp.c); nothing was done then.
 #include "common.h"
 #include "contract.h"
+#include "emulate/emulate.h"
+#include "emulate/tracee.h"
+#include "memory/tracee_mem.h"
+#include "unotify/plan.h"
 #include "unotify/receiver.h"
 #include "unotify/replier.h"
 
@@ -20,6 +24,12 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -42,6 +52,7 @@ using unotify::InstallFd;
 using unotify::InstallFdAndReply;
 using unotify::ListenerIoctl;
 using unotify::SendAnswer;
+using unotify::NativeCall;
 
 constexpr int kFields = SV_NOTIF_FIELDS;  // slot, pid, nr, a0..a5 (contract.h)
 constexpr int kBatch = 128;     // notifications per JS call
@@ -156,6 +167,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
     while (taken_next_ < taken_.size()) {
       if (fd_ < 0) return;  // closed from JS
       Received& it = taken_[taken_next_++];
+      if (RunNative(it)) continue;
       int slot = AllocSlot();
       Slot& s = slots_[slot];
       s.id = it.n.id;
@@ -183,6 +195,58 @@ class Pump : public Napi::ObjectWrap<Pump> {
       StopReceiving();
       on_hangup_.MakeCallback(Value(), {});
     }
+  }
+
+  // A call every engine of whose chain has a native plan for it (plan.h): mapped, run as the tracee
+  // and answered here, as the executor's emulator would (src/chain/emulate/paths.ts), without
+  // entering JS. False: JS takes it (no plan, a path a plan cannot decide alone, an operand the
+  // emulators treat apart, or an emulation that must fall back to the kernel).
+  bool RunNative(const Received& it) {
+    int nr = it.n.data.nr;
+    if (!it.has_path || nr < 0 || nr >= (int)native_.size() || !native_[nr]) return false;
+    const NativeCall& c = *native_[nr];
+    if (it.path_arg != c.path) return false;
+    std::string mapped;
+    if (!unotify::ApplyPlans(c.chain, it.path, &mapped)) return false;
+    const __u64* a = it.n.data.args;
+    size_t len = 0;
+    if (c.op == "stat") len = sizeof(struct stat);
+    else if (c.op == "statx") len = 256;
+    else if (c.op == "readlink") {
+      int64_t size = (int64_t)a[c.size];
+      if (size <= 0 || size > INT_MAX) return false;  // EINVAL and odd sizes: the emulator's
+      len = std::min<int64_t>(size, 65536);
+    }
+    // The path was read before: the notification must still be pending, or the read may have been
+    // of a recycled thread (as Syscall.latin1 checks).
+    uint64_t id = it.n.id;
+    if (ListenerIoctl(fd_, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) != 0) return true;  // gone: nothing to answer
+    emulate::NativePathRequest q;
+    q.op = c.op.c_str();
+    q.tid = (pid_t)it.n.pid;
+    q.dirfd = c.dirfd >= 0 ? (int)(int32_t)a[c.dirfd] : AT_FDCWD;
+    q.path = std::move(mapped);
+    q.flags = (c.flags >= 0 ? (int)a[c.flags] : 0) | c.fixed_flags;
+    q.mode = c.mode >= 0 ? (uint32_t)a[c.mode] : 0;
+    q.mask = c.mask >= 0 ? (uint32_t)a[c.mask] : 0;
+    if (native_out_.size() < len) native_out_.resize(len);
+    std::fill(native_out_.begin(), native_out_.begin() + len, 0);
+    q.out = native_out_.data();
+    q.out_len = len;
+    q.cached = c.cached;
+    for (const auto& p : c.chain) q.view.emplace_back(p.prefix, p.levels);
+    long r = emulate::PathAsNative(q);
+    if (r == emulate::kFallback) return false;
+    native_count_++;
+    if (r < 0) {
+      SendAnswer(fd_, id, 0, (int32_t)r, 0);
+      return true;
+    }
+    size_t out = c.op == "readlink" ? (size_t)r : len;
+    int w = out > 0 ? memory::WriteOutput(q.tid, a[c.out], native_out_.data(), out) : 0;
+    if (w < 0) SendAnswer(fd_, id, 0, w, 0);
+    else SendAnswer(fd_, id, c.op == "readlink" ? r : 0, 0, 0);
+    return true;
   }
 
   // A plain call is much cheaper than MakeCallback (no async context, no tick processing). When
@@ -401,7 +465,40 @@ class Pump : public Napi::ObjectWrap<Pump> {
     return out;
   }
 
-  // setFastPath({ continued, routes, prefixes, relativeToJs, components }): what the receiving
+  // The `native` field of setFastPath: [{ nr, op, dirfd, path, out, size, flags, mode, mask,
+  // fixedFlags, chain: [prefix, levels, ...], cached }] (FastPathConfig in src/native/binding.ts).
+  static bool NativeCalls(Napi::Value v, std::vector<std::unique_ptr<NativeCall>>* out) {
+    if (!v.IsArray()) return true;
+    Napi::Array arr = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+      if (!arr.Get(i).IsObject()) return false;
+      Napi::Object o = arr.Get(i).As<Napi::Object>();
+      auto c = std::make_unique<NativeCall>();
+      int nr = o.Get("nr").ToNumber().Int32Value();
+      c->op = Latin1Value(o.Get("op").ToString());
+      auto arg = [&](const char* key, bool optional, int8_t* to) {
+        int v = o.Get(key).ToNumber().Int32Value();
+        *to = (int8_t)v;
+        return (optional && v == -1) || (v >= 0 && v <= 5);
+      };
+      bool ok = nr >= 0 && nr < kMaxSyscall && arg("dirfd", true, &c->dirfd) && arg("path", false, &c->path) &&
+                arg("out", true, &c->out) && arg("size", true, &c->size) && arg("flags", true, &c->flags) &&
+                arg("mode", true, &c->mode) && arg("mask", true, &c->mask);
+      if (!ok || ((c->op == "stat" || c->op == "statx" || c->op == "readlink") && c->out < 0) || (c->op == "readlink" && c->size < 0))
+        return false;
+      c->fixed_flags = o.Get("fixedFlags").ToNumber().Int32Value();
+      c->cached = o.Get("cached").ToBoolean();
+      Napi::Value cv = o.Get("chain");
+      if (!cv.IsArray() || cv.As<Napi::Array>().Length() % 2 != 0) return false;
+      Napi::Array ca = cv.As<Napi::Array>();
+      for (uint32_t j = 0; j + 1 < ca.Length(); j += 2)
+        c->chain.push_back({Latin1Value(ca.Get(j).ToString()), ca.Get(j + 1).ToNumber().Int32Value()});
+      (*out)[nr] = std::move(c);
+    }
+    return true;
+  }
+
+  // setFastPath({ continued, routes, prefixes, relativeToJs, components, native }): what the receiving
   // thread answers without JS, replacing the whole previous configuration at once (receiver.h,
   // FastPath): `continued` syscall numbers are continued (in the filter for engines that may be
   // loaded later, wanted by none now); `routes` holds (nr, argIndex) pairs: that argument is read
@@ -422,8 +519,12 @@ class Pump : public Napi::ObjectWrap<Pump> {
     c.prefixes = Strings(o.Get("prefixes"));
     c.relative_to_js = o.Get("relativeToJs").ToBoolean();
     c.components = Strings(o.Get("components"));
-    if (pairs.size() % 2 != 0 || !receiver_->router().Configure(c))
+    std::vector<std::unique_ptr<NativeCall>> native(kMaxSyscall);
+    if (!NativeCalls(o.Get("native"), &native) || pairs.size() % 2 != 0 || !receiver_->router().Configure(c)) {
       Napi::RangeError::New(env, "setFastPath: a syscall number or argument index out of range").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    native_.swap(native);
     return env.Undefined();
   }
 
@@ -433,6 +534,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
     o.Set("received", Napi::Number::New(env, (double)receiver_->received()));
     o.Set("fastPath", Napi::Number::New(env, (double)receiver_->fast()));
     o.Set("receivedOnLoop", Napi::Number::New(env, (double)receiver_->received_here()));
+    o.Set("native", Napi::Number::New(env, (double)native_count_));
     o.Set("lostFds", Napi::Number::New(env, (double)(lost_fds_ + replier_->lost_fds())));
     o.Set("replying", Napi::Number::New(env, (double)replier_->inflight()));
     size_t pending = 0;
@@ -512,12 +614,36 @@ class Pump : public Napi::ObjectWrap<Pump> {
   std::vector<int> free_;
   int in_use_ = 0;  // slots awaiting an answer (threads stopped by an engine)
   uint64_t lost_fds_ = 0;  // installed, but the call was gone before its answer
+  // Syscalls run under native plans (by number; loop thread only), what they ran, their outputs.
+  std::vector<std::unique_ptr<NativeCall>> native_;
+  uint64_t native_count_ = 0;
+  std::vector<uint8_t> native_out_;
 };
+
+// planPath(plan, path): the C++ interpreter of a path plan (plan.h), for the test that holds it to
+// src/chain/plan.ts: { path, changed } (byte strings), or null when the engine must see the path.
+Napi::Value PlanPathJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsString()) {
+    Napi::TypeError::New(env, "planPath(plan, path): a plan { prefix, levels } and a byte string").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object o = info[0].As<Napi::Object>();
+  unotify::PathPlan plan{Latin1Value(o.Get("prefix").ToString()), o.Get("levels").ToNumber().Int32Value()};
+  std::string path = Latin1Value(info[1]), out;
+  int r = unotify::PlanPath(plan, path, &out);
+  if (r < 0) return env.Null();
+  Napi::Object res = Napi::Object::New(env);
+  res.Set("path", NewLatin1(env, r == 1 ? out : path));
+  res.Set("changed", Napi::Boolean::New(env, r == 1));
+  return res;
+}
 
 }  // namespace
 
 void InitPump(Napi::Env env, Napi::Object exports) {
   exports.Set("Pump", Pump::Define(env));
+  exports.Set("planPath", Napi::Function::New(env, PlanPathJs, "planPath"));
 }
 
 }  // namespace sysvisor

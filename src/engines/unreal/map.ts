@@ -13,6 +13,8 @@
 // Strings rather than Buffers: the common case (a prefix strip) is a startsWith and a slice on a
 // one-byte V8 string, with no allocation beyond the result.
 
+import { planPath, stripPrefix, type PathPlan } from '../../chain/plan.js';
+
 export const MAX_LEVELS = 2;
 /** The kernel's limit (MAXSYMLINKS): following a 41st symlink in one resolution is ELOOP. */
 export const MAX_SYMLINKS = 40;
@@ -62,22 +64,19 @@ function join(parts: readonly string[]): string {
 export class PathMap {
   readonly name: string;
   readonly prefix: string;
+  /** The prefix strip as a native plan: fast() is its interpretation, and the pump's. */
+  readonly plan: PathPlan;
 
   constructor(prefix = '/unreal') {
     if (!/^\/[^/]+$/.test(prefix) || prefix === '/.' || prefix === '/..') throw new RangeError(`prefix must be one absolute component, got '${prefix}'`);
     this.prefix = prefix;
     this.name = prefix.slice(1);
+    this.plan = { prefix, levels: MAX_LEVELS };
   }
 
   /** Strips up to MAX_LEVELS leading prefixes: [rest, levels]. `/unreal` alone is `/`. */
   strip(path: string): [string, number] {
-    let p = path;
-    let k = 0;
-    while (k < MAX_LEVELS && p.startsWith(this.prefix) && (p.length === this.prefix.length || p[this.prefix.length] === '/')) {
-      p = p.slice(this.prefix.length);
-      k++;
-    }
-    return [p === '' ? '/' : p, k];
+    return stripPrefix(this.plan, path);
   }
 
   /** True when some component is NAME (or `..`, with dots). */
@@ -91,10 +90,7 @@ export class PathMap {
    * prefix (or anywhere when the path does not start with it).
    */
   fast(path: string): Mapped | null {
-    const [rest, k] = this.strip(path);
-    if (k === 0) return this.mentions(components(path), false) ? null : { path, level: 0, changed: false };
-    if (this.mentions(components(rest), true)) return null;
-    return { path: rest, level: k, changed: true };
+    return planPath(this.plan, path);
   }
 
   /** Does a relative path need the walk? Only when it names NAME (or `..` for chdir). */

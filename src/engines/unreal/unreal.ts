@@ -17,6 +17,8 @@ import { EMULATED, syscallInfo, syscallsWith, WALK } from '../../syscalls/table.
 import { CwdLevels } from './levels.js';
 import { MAX_LEVELS, PathMap, type Lookup, type Mapped, type Place, type Probe } from './map.js';
 import { MAX_SCRIPT_DEPTH, parseShebang } from './script.js';
+import type { NativePlan } from '../../chain/plan.js';
+import { NATIVE_CALLS } from '../../chain/emulate/native.js';
 
 /**
  * What `unreal` intercepts besides the credential calls: every call the executor can realize as
@@ -120,6 +122,12 @@ export class UnrealEngine implements Engine {
    * root).
    */
   readonly unrouted = ['chdir', ...CRED_SYSCALLS.filter((s) => PATH_ARGS[s])];
+  /**
+   * The stat, access and readlink calls: all handle() does to them is map the path by the prefix
+   * strip (mapPath's fast case; the rest needs the walk, readlink of /proc/self/cwd or exe is not
+   * under the prefix), with the view's symlinks (linkViews) and the credentials seen.
+   */
+  readonly nativePlan: NativePlan;
   readonly map: PathMap;
   private readonly levels: CwdLevels;
   private readonly ioUring: 'enosys' | 'allow';
@@ -146,6 +154,7 @@ export class UnrealEngine implements Engine {
     // The cwd and exe links of procfs reach JS too: readlink of them shows the view (procLink).
     this.pathPrefixes = [prefix, ...CWD_LINKS, ...EXE_LINKS];
     this.pathComponents = [prefix.slice(1)];
+    this.nativePlan = { syscalls: Object.keys(NATIVE_CALLS), path: this.map.plan, seesCredentials: true };
     this.levels = new CwdLevels(binding);
     this.ioUring = opts.ioUring ?? 'enosys';
     this.interests = unrealInterests(opts.dirfds ?? 'walk', this.ioUring);

@@ -3,7 +3,7 @@
 // ADDFD, then the fd as the answer). Engines never see how a call reached them.
 import { closeSync, readFileSync } from 'node:fs';
 import type { RawBinding } from '../../native/load.js';
-import type { Pump } from '../../native/binding.js';
+import type { FastPathConfig, Pump } from '../../native/binding.js';
 import { Result } from '../../chain/result.js';
 import { Syscall, type TraceeMemory } from '../../chain/syscall.js';
 import type { Engine } from '../../chain/engine.js';
@@ -16,6 +16,7 @@ import { PATH_ARGS } from '../../syscalls/paths.js';
 import { syscallNumber } from '../../syscalls/table.js';
 import { MAX_SYSCALLS, NOTIF, REPLY } from '../../native/contract.js';
 import { CRED_SYSCALLS } from '../../chain/emulate/index.js';
+import { NATIVE_CALLS } from '../../chain/emulate/native.js';
 
 /** errno the tracee gets when an engine throws. */
 export const ENGINE_FAILURE_ERRNO = 5; // EIO
@@ -180,7 +181,26 @@ export class UnotifyTransport {
       routes.push(nr, args[0]!);
       this.routed.add(nr);
     }
-    this.pump.setFastPath({ continued, routes, prefixes: [...prefixes], relativeToJs: relative, components: [...components] });
+    this.pump.setFastPath({ continued, routes, prefixes: [...prefixes], relativeToJs: relative, components: [...components], native: this.nativeCalls() });
+  }
+
+  // The routed calls whose whole chain has native plans for them (see Engine.nativePlan): the pump
+  // maps and emulates them in C++. Only while one scope serves every thread (the chain of a call
+  // then does not depend on who makes it).
+  private nativeCalls(): NonNullable<FastPathConfig['native']> {
+    const scopes = this.scopes.all();
+    if (scopes.length !== 1) return [];
+    const stack = scopes[0]!.stack;
+    const out: NonNullable<FastPathConfig['native']>[number][] = [];
+    for (const [name, c] of Object.entries(NATIVE_CALLS)) {
+      const nr = syscallNumber(name);
+      if (nr === undefined || !this.routed.has(nr) || PATH_ARGS[name]?.[0] !== c.path) continue;
+      const chain = stack.chain(nr);
+      if (chain.length === 0 || !chain.every((e) => e.nativePlan?.syscalls.includes(name))) continue;
+      const plans = chain.map((e) => e.nativePlan!);
+      out.push({ nr, ...c, chain: plans.flatMap((p) => [p.path.prefix, p.path.levels]), cached: this.credentialsVisible && plans.some((p) => p.seesCredentials) });
+    }
+    return out;
   }
 
   // One call per wake-up. Synchronous results are left in `replies` for the pump to send; returns

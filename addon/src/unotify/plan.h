@@ -1,0 +1,37 @@
+// Native plans (src/chain/plan.ts): the C++ interpreter of a path plan, and what the pump needs to
+// run a call under the plans of its whole chain without entering JS (pump.cc, RunNative).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sysvisor {
+namespace unotify {
+
+struct PathPlan {
+  std::string prefix;  // one absolute component, a byte string
+  int levels = 0;      // at most this many leading copies stripped
+};
+
+// planPath of src/chain/plan.ts: 1 with *out the mapped path, 0 when the path is left as it is,
+// -1 when the engine must see it (its walk).
+int PlanPath(const PathPlan& plan, const std::string& path, std::string* out);
+
+// The plans of a call's chain, innermost first, applied to its path: true with *out the path for
+// the kernel when every plan strips its prefix and leaves nothing its engine must see. Otherwise
+// (a plan leaves the path as it is, or needs its engine) the call goes to JS.
+bool ApplyPlans(const std::vector<PathPlan>& chain, const std::string& path, std::string* out);
+
+// A syscall the pump runs under the plans of its chain: the emulation's operation and where its
+// operands are among the call's arguments (-1: none; no dirfd is AT_FDCWD), from NATIVE_CALLS
+// (src/chain/emulate/native.ts).
+struct NativeCall {
+  std::string op;  // a pathAs operation: stat, statx, access, readlink
+  int8_t dirfd = -1, path = 0, out = -1, size = -1, flags = -1, mode = -1, mask = -1;
+  int fixed_flags = 0;          // AT_* flags the call always has (lstat: AT_SYMLINK_NOFOLLOW)
+  std::vector<PathPlan> chain;  // innermost first; also the view of symlink targets
+  bool cached = false;          // the identity cache may serve it (see GetTracee)
+};
+
+}  // namespace unotify
+}  // namespace sysvisor

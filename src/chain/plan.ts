@@ -1,0 +1,67 @@
+// Native plans: what an engine does to some calls, declared as data, so that the pump can do it in
+// C++ (addon/src/unotify/plan.h) and never enter JS for a call when every engine of its chain has a
+// plan for it. TypeScript interprets the same plan (planPath), and the engine's own mapping is that
+// interpretation (unreal's PathMap.fast): one mapping, with two interpreters of it, as the filter
+// planner's cBPF has an interpreter for the tests.
+//
+// A path plan strips up to `levels` leading copies of `prefix` (one absolute component; whole
+// components: `/unreal` and `/unreal/x`, never `/unrealx`). A path the plan alone cannot decide
+// (the prefix's name or `..` after what it strips, or the name anywhere in a path that does not
+// start with the prefix) needs the engine in JS (its walk).
+
+export interface PathPlan {
+  /** One absolute component, as a byte string (e.g. `/unreal`). */
+  readonly prefix: string;
+  /** At most this many leading copies are stripped. */
+  readonly levels: number;
+}
+
+/**
+ * For `syscalls`, all the engine does to a call is to map its path argument by `path` (nothing kept,
+ * no result looked at); an emulated call then follows symlinks in the program's view, each plan's
+ * prefix stripped up to its levels from an absolute target (the executor's linkViews). With
+ * `seesCredentials`, the engine sees every credential change of the threads it serves (as
+ * Syscall.seeCredentials), so the identity cache may serve its calls.
+ */
+export interface NativePlan {
+  readonly syscalls: readonly string[];
+  readonly path: PathPlan;
+  readonly seesCredentials: boolean;
+}
+
+/** Where a path lands under a plan. */
+export interface Planned {
+  /** The path for the engines further out and the kernel. */
+  path: string;
+  /** How many copies of the prefix were stripped. */
+  level: number;
+  /** False when the path is left as it is. */
+  changed: boolean;
+}
+
+/** Strips up to plan.levels leading copies of the prefix: [rest, copies]. `/unreal` alone is `/`. */
+export function stripPrefix(plan: PathPlan, path: string): [string, number] {
+  const { prefix } = plan;
+  let p = path;
+  let k = 0;
+  while (k < plan.levels && p.startsWith(prefix) && (p.length === prefix.length || p[prefix.length] === '/')) {
+    p = p.slice(prefix.length);
+    k++;
+  }
+  return [p === '' ? '/' : p, k];
+}
+
+/** A component of `path` is `name` (or `..`, with dots). */
+function mentions(path: string, name: string, dots: boolean): boolean {
+  for (const c of path.split('/')) if (c === name || (dots && c === '..')) return true;
+  return false;
+}
+
+/** The plan applied to an absolute path, or null when the engine must see it (its walk). */
+export function planPath(plan: PathPlan, path: string): Planned | null {
+  const name = plan.prefix.slice(1);
+  const [rest, k] = stripPrefix(plan, path);
+  if (k === 0) return mentions(path, name, false) ? null : { path, level: 0, changed: false };
+  if (mentions(rest, name, true)) return null;
+  return { path: rest, level: k, changed: true };
+}

@@ -1,0 +1,66 @@
+// The calls the pump runs under native plans (src/chain/emulate/native.ts), made raw on each PATH
+// given: stat, lstat, newfstatat (no follow), statx, access, faccessat, faccessat2 (AT_EACCESS),
+// readlink, readlinkat (a 5-byte buffer: a truncated target). One line per call and path, without
+// the path, so that a native and a virtualized run compare exactly:
+//   CALL: OK dev=D ino=I mode=M nlink=N uid=U gid=G size=S mtime=T    (stat family)
+//   CALL: OK TARGET                                                   (readlink family)
+//   CALL: OK | CALL: ERRNO-NAME
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/stat.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static void fail(const char* call) { printf("%s: %s\n", call, strerrorname_np(errno)); }
+
+static void stat_line(const char* call, long r, const struct stat* st) {
+  if (r < 0) return fail(call);
+  printf("%s: OK dev=%lu ino=%lu mode=%o nlink=%lu uid=%u gid=%u size=%ld mtime=%ld\n", call, (unsigned long)st->st_dev,
+         (unsigned long)st->st_ino, st->st_mode, (unsigned long)st->st_nlink, st->st_uid, st->st_gid, (long)st->st_size,
+         (long)st->st_mtime);
+}
+
+static void link_line(const char* call, long r, char* buf) {
+  if (r < 0) return fail(call);
+  buf[r] = 0;
+  printf("%s: OK %s\n", call, buf);
+}
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; i++) {
+    const char* p = argv[i];
+    struct stat st;
+    struct statx sx;
+    char buf[4096];
+    long r;
+    memset(&st, 0, sizeof st);
+    r = syscall(SYS_stat, p, &st);
+    stat_line("stat", r, &st);
+    r = syscall(SYS_lstat, p, &st);
+    stat_line("lstat", r, &st);
+    r = syscall(SYS_newfstatat, AT_FDCWD, p, &st, AT_SYMLINK_NOFOLLOW);
+    stat_line("newfstatat", r, &st);
+    memset(&sx, 0, sizeof sx);
+    r = syscall(SYS_statx, AT_FDCWD, p, 0, STATX_BASIC_STATS, &sx);
+    if (r < 0) fail("statx");
+    else
+      printf("statx: OK mask=%x ino=%llu mode=%o nlink=%u uid=%u size=%llu mtime=%lld\n", sx.stx_mask & STATX_BASIC_STATS,
+             (unsigned long long)sx.stx_ino, sx.stx_mode, sx.stx_nlink, sx.stx_uid, (unsigned long long)sx.stx_size,
+             (long long)sx.stx_mtime.tv_sec);
+    r = syscall(SYS_access, p, R_OK);
+    r < 0 ? fail("access") : (void)printf("access: OK\n");
+    r = syscall(SYS_faccessat, AT_FDCWD, p, X_OK);
+    r < 0 ? fail("faccessat") : (void)printf("faccessat: OK\n");
+    r = syscall(SYS_faccessat2, AT_FDCWD, p, W_OK, AT_EACCESS);
+    r < 0 ? fail("faccessat2") : (void)printf("faccessat2: OK\n");
+    r = syscall(SYS_readlink, p, buf, sizeof buf - 1);
+    link_line("readlink", r, buf);
+    r = syscall(SYS_readlinkat, AT_FDCWD, p, buf, 5);
+    link_line("readlinkat", r, buf);
+  }
+  return 0;
+}
