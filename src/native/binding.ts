@@ -1,6 +1,4 @@
 // The raw native binding (addon/src): one declaration for everything the addon exports.
-import type { NativeCall } from '../chain/emulate/native.js';
-import type { PathPlan } from '../chain/plan.js';
 
 export interface PumpStats {
   received: number;
@@ -14,6 +12,25 @@ export interface PumpStats {
   lostFds: number;
   /** Answers in flight on the worker threads (replyFd). */
   replying: number;
+}
+
+/**
+ * Where the operands of a call the pump runs under native plans are among its arguments (-1: none;
+ * no dirfd is AT_FDCWD): the emulation's operation, as NATIVE_CALLS (chain/emulate/native.ts) lists them.
+ */
+export interface NativeCall {
+  op: 'stat' | 'statx' | 'access' | 'readlink';
+  dirfd: number;
+  path: number;
+  /** The output buffer (struct stat, struct statx, the link's target). */
+  out: number;
+  /** readlink's buffer size. */
+  size: number;
+  flags: number;
+  mode: number;
+  mask: number;
+  /** AT_* flags the call always has (lstat: AT_SYMLINK_NOFOLLOW). */
+  fixedFlags: number;
 }
 
 /** The pump's fast path (Pump.setFastPath). */
@@ -314,7 +331,7 @@ export interface RawBinding {
    */
   writeTracee(tid: number, addr: number, bytes: Buffer, length?: number): number;
   /** The pump's interpreter of a path plan (chain/plan.ts), for the tests: null when the engine must see the path. */
-  planPath(plan: PathPlan, path: string): { path: string; changed: boolean } | null;
+  planPath(plan: { prefix: string; levels: number }, path: string): { path: string; changed: boolean } | null;
   /** What /proc says about a thread, or null when it is gone. */
   taskInfo(tid: number): TaskInfo | null;
   /**

@@ -3,20 +3,9 @@
 // among the call's arguments, as the emulators of paths.ts take them (-1: none; no dirfd is
 // AT_FDCWD). test/native-plan.test.ts runs each call both ways and compares what the tracee gets.
 
-export interface NativeCall {
-  op: 'stat' | 'statx' | 'access' | 'readlink';
-  dirfd: number;
-  path: number;
-  /** The output buffer (struct stat, struct statx, the link's target). */
-  out: number;
-  /** readlink's buffer size. */
-  size: number;
-  flags: number;
-  mode: number;
-  mask: number;
-  /** AT_* flags the call always has (lstat: AT_SYMLINK_NOFOLLOW). */
-  fixedFlags: number;
-}
+import type { NativeCall } from '../../native/binding.js';
+
+export type { NativeCall };
 
 const AT_SYMLINK_NOFOLLOW = 0x100;
 
