@@ -82,6 +82,23 @@ const NEWFSTATAT = '262';
 const OPENAT = '257';
 const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
 
+/** `loop CALL PATH N` natively, through /unreal over ptrace and over unotify, under proot and strace. */
+function ptraceMappedVariants(call: 'lstat' | 'open', n: number, quickN: number): PerCallVariant[] {
+  const what = call === 'open' ? 'open+close' : 'lstat';
+  const base = { kind: 'per-call', group: 'ptrace', family: `ptrace-${call}` } as const;
+  const loop = (p: string) => (k: number) => [LOOP, call, p, String(k)];
+  const unreal = (transport: string) => (k: number) => [...SYSVISOR, 'run', '--transport', transport, '-e', 'unreal', '--', ...loop('/unreal/etc/hostname')(k)];
+  return [
+    { ...base, id: `ptrace-native-${call}`, label: `native ${what} /etc/hostname`, role: 'native', n: n * 10, quickN: quickN * 10, command: loop('/etc/hostname') },
+    { ...base, id: `ptrace-unreal-${call}`, label: `unreal over ptrace: ${what} /unreal/etc/hostname`, n, quickN, command: unreal('ptrace') },
+    { ...base, id: `ptrace-unreal-${call}-unotify`, label: `unreal over unotify: ${what} /unreal/etc/hostname`, n, quickN, command: unreal('unotify') },
+    { ...base, id: `ptrace-proot-${call}`, label: `proot -b /etc:/unreal/etc ${what} /unreal/etc/hostname`, n, quickN,
+      command: (k) => ['proot', '-b', '/etc:/unreal/etc', ...loop('/unreal/etc/hostname')(k)] },
+    { ...base, id: `ptrace-strace-${call}`, label: `strace -f ${what} /etc/hostname`, n: n / 4, quickN: quickN / 4,
+      command: (k) => ['strace', '-f', '-o', '/dev/null', ...loop('/etc/hostname')(k)] },
+  ];
+}
+
 /** `loop CALL PATH N` natively, under the C floor (CONTINUE), under unreal outside and inside /unreal. */
 function mappedVariants(call: 'lstat' | 'open', nr: string, n: number, quickN: number): PerCallVariant[] {
   const what = call === 'open' ? 'open+close' : 'lstat';
@@ -201,6 +218,10 @@ export const VARIANTS: Variant[] = [
     command: () => [...SYSVISOR, 'run', '--transport', 'ptrace', '-e', 'trace:o=/dev/null', '--', TIMED, 'find', '/usr/share'] },
   { kind: 'per-run', id: 'ptrace-find-strace', label: 'strace -f -o /dev/null find /usr/share', group: 'ptrace-find', family: 'ptrace-find',
     command: () => ['strace', '-f', '-o', '/dev/null', TIMED, 'find', '/usr/share'] },
+  // Mapped calls over ptrace (issue 12): lstat and open+close through /unreal over each transport,
+  // against proot binding the same directory and strace -f.
+  ...ptraceMappedVariants('lstat', 20_000, 2_000),
+  ...ptraceMappedVariants('open', 10_000, 1_000),
   // AF_UNIX datagrams under unreal (issue 9): cBPF cannot read a msghdr, so every sendmsg and
   // recvmsg is a round trip (continued in JS unless an address must be mapped).
   ...(['sendmsg', 'recvmsg'] as const).flatMap((m): PerCallVariant[] => [

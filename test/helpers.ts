@@ -42,6 +42,16 @@ export function useTransport(name: 'unotify' | 'ptrace'): void {
   transport = name;
 }
 
+/** The transport useTransport set (undefined: sysvisor's default). */
+export function usedTransport(): string | undefined {
+  return transport;
+}
+
+/** `run` and its --transport as useTransport set it, for suites that start the CLI themselves. */
+export function runArgs(): string[] {
+  return transport === undefined ? ['run'] : ['run', '--transport', transport];
+}
+
 /** `sysvisor ARGS...` as a real process (`run` with the transport of useTransport, if set). */
 export function sysvisor(args: readonly string[], opts: SpawnOptions & { input?: string | Buffer } = {}): Promise<RunResult> {
   const a = transport !== undefined && args[0] === 'run' ? ['run', '--transport', transport, ...args.slice(1)] : args;

@@ -57,12 +57,17 @@ describe('ptrace transport: unreal', () => {
         mk('c2', `#!/unreal${dir}/c1 a2`),
         mk('bad', '#!/unreal/nonexistent/sh'),
         './s1 a "b c"; echo rc=$?',
+        // One argument, by the view's path: the redone execve's own path, rewritten, goes below the
+        // strings it points at (it once overwrote its argv: EFAULT).
+        './s1 a; echo rc=$?',
+        `/unreal${dir}/s1 a; echo rc=$?`,
         './c2 x; echo rc=$?',
         './bad; echo rc=$?',
       ].join('\n');
       const over = (t: string) => sysvisor(['run', '--transport', t, '-e', 'unreal', '--', 'sh', '-c', script]);
       const pt = await over('ptrace');
       expect(pt.stdout).toContain('s1: 0=./s1 args=a b c\nrc=0\n');
+      expect(pt.stdout).toContain(`s1: 0=./s1 args=a\nrc=0\ns1: 0=/unreal${dir}/s1 args=a\nrc=0\n`);
       expect(pt.stdout).toContain(`c0: /unreal${dir}/c0 a1 /unreal${dir}/c1 a2 ./c2 x\nrc=0\n`);
       const un = await over('unotify');
       expect({ code: pt.code, stdout: pt.stdout, stderr: pt.stderr }).toEqual({ code: un.code, stdout: un.stdout, stderr: un.stderr });

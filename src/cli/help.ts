@@ -5,7 +5,7 @@ import type { EngineFactory } from '../chain/engine.js';
 import { builtinEngines } from '../engines/registry.js';
 
 export const HELP = `usage: sysvisor run [--loadable NAME]... [--allow MODULE]... [--sealed] [--complete] [--on-supervisor-exit=kill|continue] [--transport unotify|ptrace|auto]
-                    [-e ENGINE[:key=val,...]]... [--] COMMAND [ARGS]...
+                    [--stats FILE] [-e ENGINE[:key=val,...]]... [--] COMMAND [ARGS]...
        sysvisor load ENGINE[:key=val,...]   (inside a supervised tree)
        sysvisor unload ENGINE               (inside a supervised tree)
        sysvisor engines                     list the engine scopes (inside) or the built-ins
@@ -14,6 +14,9 @@ export const HELP = `usage: sysvisor run [--loadable NAME]... [--allow MODULE]..
                                             (linux.seccomp.listenerPath = PATH)
        sysvisor oci-seccomp -e ENGINE... [--socket PATH] [--merge config.json]
                                             prints the linux.seccomp section for the agent
+       sysvisor bench [--runs N] [--json FILE] [-e ENGINE[:key=val,...]]... [--] COMMAND [ARGS]...
+                                            COMMAND natively, over each transport, under strace
+                                            and proot: one table (sysvisor bench --help)
        sysvisor demo                        run the demonstration
        sysvisor help [ENGINE|MODULE]        this text with every engine, or one engine
        sysvisor completion                  a bash completion script (source it)
@@ -42,6 +45,8 @@ without the scope's engines with continue).
 --transport: how calls reach the engines: seccomp user notification (unotify), ptrace stops
 (ptrace), or auto (the default): unotify, else ptrace when a seccomp listener above holds the
 slot (EBUSY), said in one line. A nested run uses the transport of the sysvisor above.
+--stats FILE: at the end, writes the run's figures to FILE as JSON: {"intercepted": N}, the calls
+that reached the supervisor (null in a nested run).
 `;
 
 /** One engine: its name and summary, each option with its description, its example. */
@@ -58,8 +63,9 @@ export function helpWithEngines(): string {
 // Completion of `sysvisor ...` in bash, generated from the same tables: subcommands, the options
 // of run and agent, engine names and each engine's option keys after -e (bash splits words at ':'
 // and '=', so candidates are matched on the whole argument and shown from its last ':', '=' or ',').
-export const SUBCOMMANDS = ['run', 'load', 'unload', 'engines', 'agent', 'oci-seccomp', 'demo', 'help', 'completion', '--help', '--version'];
-export const RUN_OPTIONS = ['-e', '--engine', '--loadable', '--allow', '--sealed', '--complete', '--on-supervisor-exit', '--transport', '--help', '--'];
+export const SUBCOMMANDS = ['run', 'load', 'unload', 'engines', 'agent', 'oci-seccomp', 'bench', 'demo', 'help', 'completion', '--help', '--version'];
+export const RUN_OPTIONS = ['-e', '--engine', '--loadable', '--allow', '--sealed', '--complete', '--on-supervisor-exit', '--transport', '--stats', '--help', '--'];
+const BENCH_OPTIONS = ['--runs', '--json', '-e', '--engine', '--help', '--'];
 const AGENT_OPTIONS = ['--socket', '-e', '--engine', '--profile', '--metrics', '--log', '--hold', '--help'];
 
 export function completionScript(): string {
@@ -101,11 +107,12 @@ ${keys}
       --loadable) cands='all ${engines.map((f) => f.name).join(' ')}' ;;
       --on-supervisor-exit) cands='kill continue' ;;
       --transport) cands='unotify ptrace auto' ;;
-      --allow|--socket) COMPREPLY=($(compgen -f -- "$arg")); return ;;
+      --allow|--socket|--stats|--json) COMPREPLY=($(compgen -f -- "$arg")); return ;;
       *)
         case \${words[1]} in
           run) cands='${RUN_OPTIONS.join(' ')}' ;;
           agent) cands='${AGENT_OPTIONS.join(' ')}' ;;
+          bench) cands='${BENCH_OPTIONS.join(' ')}' ;;
           load|unload|help) cands='${engines.map((f) => f.name).join(' ')}' ;;
         esac ;;
     esac

@@ -2,7 +2,7 @@
 //   sysvisor run [-e ENGINE[:key=val,...]]... [--] COMMAND [ARGS]
 //   sysvisor demo | engines | --help | --version
 import { parseArgs } from 'node:util';
-import { closeSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { Reporter } from '../chain/report.js';
@@ -18,6 +18,7 @@ import { completionScript, engineHelp, helpWithEngines } from './help.js';
 import { requireKernel } from '../transports/kernel.js';
 import { agentCommand } from './agent.js';
 import { ociSeccompCommand } from './oci-seccomp.js';
+import { benchCommand } from './bench.js';
 import { AddonError, loadBinding } from '../native/load.js';
 import { ControlCallError, ControlClient } from '../scopes/client.js';
 import { runNested, withCallerOutputs } from '../transports/unotify/nested.js';
@@ -53,7 +54,7 @@ function splitRun(argv: readonly string[]): { opts: string[]; command: string[];
     const a = argv[i]!;
     if (a === '--') return { opts: argv.slice(0, i), command: argv.slice(i + 1), start: i + 1 };
     if (!a.startsWith('-') || a === '-') break;
-    i += a === '-e' || a === '--engine' || a === '--allow' || a === '--loadable' || a === '--on-supervisor-exit' || a === '--transport' ? 2 : 1;
+    i += a === '-e' || a === '--engine' || a === '--allow' || a === '--loadable' || a === '--on-supervisor-exit' || a === '--transport' || a === '--stats' ? 2 : 1;
   }
   return { opts: argv.slice(0, Math.min(i, argv.length)), command: argv.slice(i), start: Math.min(i, argv.length) };
 }
@@ -90,6 +91,7 @@ async function run(argv: readonly string[], raw: readonly (string | Buffer)[]): 
       loadable: { type: 'string', multiple: true },
       'on-supervisor-exit': { type: 'string' },
       transport: { type: 'string' },
+      stats: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -124,7 +126,7 @@ async function run(argv: readonly string[], raw: readonly (string | Buffer)[]): 
   // Handlers go in before the command starts: a signal that comes earlier is delivered once it exists.
   // A signal the terminal sent (the kernel, to the whole foreground group) already reached COMMAND
   // when it shares sysvisor's process group: forwarding it would deliver it twice.
-  let sup: { kill(signal: number): boolean; readonly pid: number; done: Promise<ExitStatus>; heldCalls?(minMs: number): HeldCall[]; killTree?(): void } | undefined;
+  let sup: { kill(signal: number): boolean; readonly pid: number; done: Promise<ExitStatus>; heldCalls?(minMs: number): HeldCall[]; killTree?(): void; readonly intercepted?: number } | undefined;
   const early: number[] = [];
   // While an engine has held a call for more than HELD_MS, a SIGTERM or SIGINT says which engine
   // holds which calls, and a second one ends the run: the tree is killed, exit 128+N. A signal the
@@ -170,7 +172,17 @@ async function run(argv: readonly string[], raw: readonly (string | Buffer)[]): 
   for (const sig of early) sup.kill(sig);
   const status = await sup.done;
   for (const [s, h] of handlers) process.off(s, h);
+  if (values.stats !== undefined) writeStats(values.stats, sup.intercepted);
   return ended ?? shellStatus(status);
+}
+
+// --stats FILE: the run's figures (sysvisor bench reads them); a file that cannot be written is said.
+function writeStats(file: string, intercepted: number | undefined): void {
+  try {
+    writeFileSync(file, JSON.stringify({ intercepted: intercepted ?? null }) + '\n');
+  } catch (e) {
+    reporter.line(`--stats: cannot write ${file}: ${(e as Error).message}`);
+  }
 }
 
 /** How long an engine holds a call before SIGTERM/SIGINT report it (and a second one ends the run). */
@@ -271,6 +283,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await agentCommand(rest);
       case 'oci-seccomp':
         return await ociSeccompCommand(rest);
+      case 'bench':
+        return await benchCommand(rest);
       case '-h':
       case '--help':
       case 'help':

@@ -43,16 +43,24 @@ export interface StoppedCalls {
 export function createPtraceExecutor(calls: StoppedCalls, report: (line: string) => void): (call: Syscall) => Result | Promise<Result> {
   const toExit = (call: Syscall, sets: readonly (readonly [number, number | bigint])[]) =>
     call.name === 'chdir' ? calls.runToExit(call, sets).then((r) => chdirDone(call, r)) : calls.runToExit(call, sets);
+  // Per thread, the lowest byte of the strings a redone execve points at: the thread's next call
+  // is that execve, whose own changed strings go below them.
+  const redone = new Map<number, number>();
   return (call) => {
+    const below = redone.get(call.tid);
+    redone.delete(call.tid);
     if (call.execInstead) {
-      const r = execInstead(call, calls);
-      if (r !== null) return r;
+      const r = execInstead(call, calls, below);
+      if (r !== null) {
+        if (call.execInstead.at !== undefined) redone.set(call.tid, call.execInstead.at);
+        return r;
+      }
     }
     if (!call.changed) return call.wantsResult ? toExit(call, []) : Result.CONTINUED;
     const sets: [number, number | bigint][] = [];
     for (let i = 0; i < 6; i++) if (call.args[i] !== call.original[i]) sets.push([i, BigInt.asUintN(64, BigInt(call.args[i]!))]);
     if (call.strings.size > 0) {
-      const placed = placeStrings(call, calls);
+      const placed = placeStrings(call, calls, below);
       if (typeof placed === 'number') {
         report(`cannot realize changed ${call.name}(): writing its new path below the stack of pid ${call.tid} failed (${placed === E.EFAULT ? 'EFAULT' : `errno ${placed}`})`);
         return Result.error(placed);
@@ -69,7 +77,7 @@ export function createPtraceExecutor(calls: StoppedCalls, report: (line: string)
 // new path and argv (argv0, then the original argv[1..]) are written below the red zone (and below
 // an earlier step's strings), and the thread makes execve so, through the filter and the engines
 // again, as binfmt_script would. Null when the thread is gone (the call is then let through).
-function execInstead(call: Syscall, calls: StoppedCalls): Result | null {
+function execInstead(call: Syscall, calls: StoppedCalls, below = Infinity): Result | null {
   const ins = call.execInstead!;
   const argvArg = call.name === 'execveat' ? 2 : 1;
   const rest = keptArgv(call, argvArg);
@@ -80,7 +88,7 @@ function execInstead(call: Syscall, calls: StoppedCalls): Result | null {
   const strings = [ins.path, ...argv0].map((s) => Buffer.from(s + '\0', 'latin1'));
   const strBytes = strings.reduce((n, b) => n + b.length, 0);
   const size = Math.ceil(strBytes / 8) * 8 + (argv0.length + rest.length + 1) * 8;
-  const at = Math.floor((Math.min(sp - RED_ZONE, ins.below ?? Infinity) - size) / 16) * 16;
+  const at = Math.floor((Math.min(sp - RED_ZONE, ins.below ?? Infinity, below) - size) / 16) * 16;
   const buf = Buffer.alloc(size);
   const addrs: number[] = [];
   let off = 0;
@@ -114,15 +122,15 @@ function chdirDone(call: Syscall, r: Result): Result {
   return r;
 }
 
-// Writes the changed strings below the red zone, 16-byte aligned, and returns the argument
-// registers to set; an errno when the memory could not be read or written. A changed socket path
+// Writes the changed strings below the red zone (and below `below`: a redone execve's strings),
+// 16-byte aligned, and returns the argument registers to set; an errno when the memory could not be read or written. A changed socket path
 // (bind, connect, sendto, sendmsg) is a whole AF_UNIX address, its length register set with it;
 // sendmsg's address lies in its msghdr, so a copy of the msghdr points at it.
-function placeStrings(call: Syscall, calls: StoppedCalls): [number, number][] | number {
+function placeStrings(call: Syscall, calls: StoppedCalls, below = Infinity): [number, number][] | number {
   const sp = calls.stackPointer(call.tid);
   if (sp === undefined) return E.ESRCH;
   const out: [number, number][] = [];
-  let at = sp - RED_ZONE;
+  let at = Math.min(sp - RED_ZONE, below);
   const place = (bytes: Buffer): number => {
     at = Math.floor((at - bytes.length) / 16) * 16; // addresses exceed 32 bits: no bitwise ops
     const r = call.memory.writeBytes(at, bytes);

@@ -131,6 +131,7 @@ export function supervisePtrace(opts: SuperviseOptions & { binding: RawBinding }
     const status = await launcher.exited;
     await launcher.empty;
     await launcher.bye();
+    sup.closing();
     transport.close();
     if (control) await control.closeAll();
     else await closeEngines(opts.engines, reporter);

@@ -295,6 +295,11 @@ export class PtraceTransport {
     return heldFor(this.held, minMs);
   }
 
+  /** Calls stopped for the chain (seccomp or entry stops). */
+  intercepted(): number {
+    return this.tracer.stats().stops;
+  }
+
   close(): void {
     this.tracer.close();
   }

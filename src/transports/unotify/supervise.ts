@@ -73,6 +73,8 @@ export interface SuperviseOptions {
 /** What a Supervision asks of the transport that serves it (unotify, or ptrace without a pump). */
 export interface ServingTransport {
   heldCalls(minMs: number): HeldCall[];
+  /** Calls intercepted so far (that reached the supervisor). */
+  intercepted(): number;
   readonly pump?: { readonly syncWakeUp: boolean; stats(): PumpStats };
 }
 
@@ -83,6 +85,7 @@ export class Supervision {
   readonly ready: Promise<void>;
   private commandPid = 0;
   private transport: ServingTransport | undefined;
+  private interceptedAtEnd: number | undefined;
   private readonly early: number[] = [];
   private readyNow!: () => void;
 
@@ -107,6 +110,16 @@ export class Supervision {
   serving(transport: ServingTransport | undefined): void {
     this.transport = transport;
     this.readyNow();
+  }
+
+  /** @internal the transport is about to close: its figures are kept. */
+  closing(): void {
+    this.interceptedAtEnd = this.transport?.intercepted();
+  }
+
+  /** Calls intercepted (that reached the supervisor) so far, or in all once done; undefined in a nested run. */
+  get intercepted(): number | undefined {
+    return this.interceptedAtEnd ?? this.transport?.intercepted();
   }
 
   /** Sends a signal to the command (not to the rest of its tree); one sent before it exists is delivered once it does. */
@@ -271,6 +284,7 @@ export function supervise(opts: SuperviseOptions): Supervision {
     const status = await launcher.exited;
     await hangup;
     await launcher.bye();
+    sup.closing();
     served?.transport.close();
     // The root scope's engines as they are now (some may have been loaded or unloaded inside).
     if (served?.control) await served.control.closeAll();

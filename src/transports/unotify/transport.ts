@@ -329,6 +329,11 @@ export class UnotifyTransport {
     return heldFor(this.held, minMs);
   }
 
+  /** Notifications the pump received (the fast path's included). */
+  intercepted(): number {
+    return this.pump.stats().received;
+  }
+
   /** Notifications still being handled by an engine that stopped the thread. */
   get pending(): number {
     return this.inflight;
