@@ -77,6 +77,25 @@ describe('ptrace transport: unreal', () => {
   });
 });
 
+describe('ptrace transport: memory below the stack pointer', () => {
+  it('a path written below the red zone stays on the alternate signal stack a handler runs on (sigaltstack), never below it', async () => {
+    const ALT = path.join(ROOT, 'test', 'build', 'altstack');
+    // The handler's stack pointer 64 bytes above the bottom of its alternate stack; the program's
+    // data below it. Natively and over unotify nothing is written there.
+    expect((await run(ALT, ['/etc/hostname', '64'])).stdout).toBe('open=OK data=intact\n');
+    expect((await sysvisor(['run', '--transport', 'unotify', '-e', 'unreal', '--', ALT, '/unreal/etc/hostname', '64'])).stdout).toBe('open=OK data=intact\n');
+    // Over ptrace the rewritten path has no room there: the call fails, said in one line (it once
+    // overwrote the program's data).
+    const low = await sysvisor([...PT, '-e', 'unreal', '--', ALT, '/unreal/etc/hostname', '64']);
+    expect(low.stdout).toBe('open=ENOMEM data=intact\n');
+    expect(low.stderr).toMatch(/^sysvisor: pid \d+ runs a signal handler on its alternate signal stack with too little room below its red zone for the changed openat\(\) \(the ptrace transport writes it there\): the call fails with ENOMEM; use --transport unotify\n$/);
+    expect(low.code).toBe(0);
+    // With room on the alternate stack, the path goes there and the call runs.
+    const roomy = await sysvisor([...PT, '-e', 'unreal', '--', ALT, '/unreal/etc/hostname', '4000']);
+    expect({ code: roomy.code, stdout: roomy.stdout, stderr: roomy.stderr }).toEqual({ code: 0, stdout: 'open=OK data=intact\n', stderr: '' });
+  });
+});
+
 describe('ptrace transport: what the program sees', () => {
   it('a tracer inside (strace) gets EPERM, and sysvisor says why in one line', async () => {
     const native = await run('strace', ['-o', '/dev/null', 'true']);

@@ -27,6 +27,12 @@ const SYS_EXECVE = syscallNumber('execve')!;
 const SOCKADDR_REGS: Readonly<Record<string, readonly [number, number]>> = { bind: [1, 2], connect: [1, 2], sendto: [4, 5] };
 /** struct msghdr of sendmsg: msg_name (pointer) at 0, msg_namelen (u32) at 8; 56 bytes in all. */
 const MSGHDR_BYTES = 56;
+/** placeStrings: the thread runs on its alternate signal stack, with too little room left below it. */
+const NO_ROOM = 0x10000; // not an errno
+
+function noRoom(call: Syscall): string {
+  return `pid ${call.tid} runs a signal handler on its alternate signal stack with too little room below its red zone for the changed ${call.name}() (the ptrace transport writes it there): the call fails with ENOMEM; use --transport unotify`;
+}
 
 /** What the executor needs of the transport (transport.ts). */
 export interface StoppedCalls {
@@ -38,6 +44,8 @@ export interface StoppedCalls {
   redo(call: Syscall, nr: number, sets: readonly (readonly [number, number | bigint])[]): boolean;
   /** The stopped thread's stack pointer (undefined once gone). */
   stackPointer(tid: number): number | undefined;
+  /** The lowest writable address below sp: the bottom of the alternate signal stack holding it, if any. */
+  stackFloor(sp: number): number | undefined;
 }
 
 export function createPtraceExecutor(calls: StoppedCalls, report: (line: string) => void): (call: Syscall) => Result | Promise<Result> {
@@ -50,7 +58,7 @@ export function createPtraceExecutor(calls: StoppedCalls, report: (line: string)
     const below = redone.get(call.tid);
     redone.delete(call.tid);
     if (call.execInstead) {
-      const r = execInstead(call, calls, below);
+      const r = execInstead(call, calls, below, report);
       if (r !== null) {
         if (call.execInstead.at !== undefined) redone.set(call.tid, call.execInstead.at);
         return r;
@@ -61,6 +69,10 @@ export function createPtraceExecutor(calls: StoppedCalls, report: (line: string)
     for (let i = 0; i < 6; i++) if (call.args[i] !== call.original[i]) sets.push([i, BigInt.asUintN(64, BigInt(call.args[i]!))]);
     if (call.strings.size > 0) {
       const placed = placeStrings(call, calls, below);
+      if (placed === NO_ROOM) {
+        report(noRoom(call));
+        return Result.error(E.ENOMEM);
+      }
       if (typeof placed === 'number') {
         report(`cannot realize changed ${call.name}(): writing its new path below the stack of pid ${call.tid} failed (${placed === E.EFAULT ? 'EFAULT' : `errno ${placed}`})`);
         return Result.error(placed);
@@ -77,7 +89,7 @@ export function createPtraceExecutor(calls: StoppedCalls, report: (line: string)
 // new path and argv (argv0, then the original argv[1..]) are written below the red zone (and below
 // an earlier step's strings), and the thread makes execve so, through the filter and the engines
 // again, as binfmt_script would. Null when the thread is gone (the call is then let through).
-function execInstead(call: Syscall, calls: StoppedCalls, below = Infinity): Result | null {
+function execInstead(call: Syscall, calls: StoppedCalls, below: number | undefined, report: (line: string) => void): Result | null {
   const ins = call.execInstead!;
   const argvArg = call.name === 'execveat' ? 2 : 1;
   const rest = keptArgv(call, argvArg);
@@ -88,7 +100,11 @@ function execInstead(call: Syscall, calls: StoppedCalls, below = Infinity): Resu
   const strings = [ins.path, ...argv0].map((s) => Buffer.from(s + '\0', 'latin1'));
   const strBytes = strings.reduce((n, b) => n + b.length, 0);
   const size = Math.ceil(strBytes / 8) * 8 + (argv0.length + rest.length + 1) * 8;
-  const at = Math.floor((Math.min(sp - RED_ZONE, ins.below ?? Infinity, below) - size) / 16) * 16;
+  const at = Math.floor((Math.min(sp - RED_ZONE, ins.below ?? Infinity, below ?? Infinity) - size) / 16) * 16;
+  if (at < (calls.stackFloor(sp) ?? -Infinity)) {
+    report(noRoom(call));
+    return Result.error(E.ENOMEM);
+  }
   const buf = Buffer.alloc(size);
   const addrs: number[] = [];
   let off = 0;
@@ -131,8 +147,10 @@ function placeStrings(call: Syscall, calls: StoppedCalls, below = Infinity): [nu
   if (sp === undefined) return E.ESRCH;
   const out: [number, number][] = [];
   let at = Math.min(sp - RED_ZONE, below);
+  const floor = calls.stackFloor(sp) ?? -Infinity;
   const place = (bytes: Buffer): number => {
     at = Math.floor((at - bytes.length) / 16) * 16; // addresses exceed 32 bits: no bitwise ops
+    if (at < floor) return -NO_ROOM;
     const r = call.memory.writeBytes(at, bytes);
     return r < 0 ? r : at;
   };

@@ -97,7 +97,7 @@ export function supervisePtrace(opts: SuperviseOptions & { binding: RawBinding }
       const taskInfo: TaskInfoFn = taskInfoFn(binding);
       let t: PtraceTransport | undefined;
       const executor = createPtraceExecutor(
-        { runToExit: (call, sets) => t!.runToExit(call, sets), runWith: (call, sets) => t!.runWith(call, sets), redo: (call, nr, sets) => t!.redo(call, nr, sets), stackPointer: (tid) => t!.stackPointer(tid) },
+        { runToExit: (call, sets) => t!.runToExit(call, sets), runWith: (call, sets) => t!.runWith(call, sets), redo: (call, nr, sets) => t!.redo(call, nr, sets), stackPointer: (tid) => t!.stackPointer(tid), stackFloor: (sp) => t!.stackFloor(sp) },
         (l) => reporter.once(l),
       );
       scopes = new ScopeTree(opts.engines.map((engine, i) => ({ engine, spec: opts.specs?.[i] ?? engine.name })), executor, taskInfo);

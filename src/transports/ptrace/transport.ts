@@ -19,13 +19,26 @@ import { ENGINE_FAILURE_ERRNO, heldFor, isPromise, type HeldCall } from '../unot
 
 const PRCTL = syscallNumber('prctl')!;
 const SYS_PTRACE = syscallNumber('ptrace')!;
+const SYS_SIGALTSTACK = syscallNumber('sigaltstack')!;
+/** stack_t: ss_sp (u64) at 0, ss_flags (int) at 8, ss_size (u64) at 16. */
+const STACK_T_BYTES = 24;
+const SS_DISABLE = 2;
+/** Alternate signal stacks remembered (the oldest forgotten first): what a tree makes us hold is bounded. */
+const MAX_ALT_STACKS = 1024;
 const ENOSYS = 38;
 const EPERM = 1;
 /** ptrace requests that make a tracer: PTRACE_TRACEME, PTRACE_ATTACH, PTRACE_SEIZE. */
 const TRACER_REQUESTS = [0, 16, 0x4206] as const;
 
-/** What the filter stops besides the engines' calls: a program becoming a tracer (gdb, strace). */
-export const TRACER_INTERESTS = TRACER_REQUESTS.map((r) => ({ syscall: 'ptrace', when: [{ arg: 0, eq: r }] }));
+/**
+ * What the filter stops besides the engines' calls: a program becoming a tracer (gdb, strace), and
+ * a thread setting an alternate signal stack (its bounds: a path written below a thread's red zone
+ * must stay on that stack while the thread runs on it).
+ */
+export const TRACER_INTERESTS = [
+  ...TRACER_REQUESTS.map((r) => ({ syscall: 'ptrace', when: [{ arg: 0, eq: r }] })),
+  { syscall: 'sigaltstack', when: [{ arg: 0, anyBits: 0xffffffffffffffffn }] },
+];
 
 // Is sysvisor the tracer of pid (TracerPid in /proc/PID/status)?
 function tracedByUs(pid: number): boolean {
@@ -143,6 +156,32 @@ export class PtraceTransport {
     return this.tracer.stackPointer(tid);
   }
 
+  /**
+   * The lowest address below `sp` that may be written: the bottom of an alternate signal stack
+   * that holds sp (the thread runs a handler on it), else undefined (its stack grows down).
+   * Alternate stacks are known from the tree's sigaltstack calls (inherited by fork: the
+   * addresses stay meaningful; one of another process that happens to hold sp only makes this
+   * stricter).
+   */
+  stackFloor(sp: number): number | undefined {
+    for (const [lo, hi] of this.altStacks) if (sp > lo && sp <= hi) return lo;
+    return undefined;
+  }
+
+  private readonly altStacks: [number, number][] = [];
+
+  // sigaltstack(ss, old) with ss set: its bounds are remembered before the call runs (a call the
+  // kernel refuses only makes stackFloor stricter).
+  private noteAltStack(call: Syscall): void {
+    const ss = call.memory.readBytes(call.args[0]!, STACK_T_BYTES);
+    if (ss === null || (ss.readInt32LE(8) & SS_DISABLE) !== 0) return;
+    const lo = Number(ss.readBigUInt64LE(0));
+    const size = Number(ss.readBigUInt64LE(16));
+    if (size <= 0) return;
+    if (this.altStacks.length >= MAX_ALT_STACKS) this.altStacks.shift();
+    this.altStacks.push([lo, lo + size]);
+  }
+
   // One call per wake-up: seccomp stops, and the exit stops of calls the chain waits for.
   private onBatch(count: number): boolean {
     const b = this.batch;
@@ -187,6 +226,7 @@ export class PtraceTransport {
 
   private dispatch(index: number, call: Syscall): boolean {
     let r: Result | Promise<Result>;
+    if (call.nr === SYS_SIGALTSTACK && call.args[0] !== 0) this.noteAltStack(call);
     try {
       if (call.nr === PRCTL && call.args[0] === CONTROL_MAGIC && this.control) r = this.control.handle(call);
       else if (call.nr === SYS_PTRACE && (TRACER_REQUESTS as readonly number[]).includes(call.args[0]!)) {
