@@ -486,9 +486,12 @@ int main(int argc, char **argv) {
         }
         munmap(hs, sizeof *hs);
       } else if (n == (ssize_t)sizeof in && in.type == LAUNCHER_KILL) {
-        if (!started) close(gate[1]);
+        /* SIGKILL first, then the gate: a command let go before would exit 125 of its own (its
+         * status then depended on which came first). */
+        int was_started = started;
         started = 1;
         kill_tree(sigchld);
+        if (!was_started) close(gate[1]);
       } else if (n == (ssize_t)sizeof in && in.type == LAUNCHER_BYE) {
         bye = 1;
       }
