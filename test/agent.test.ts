@@ -459,6 +459,61 @@ describe.each(RUNTIMES)('sysvisor agent --hold with %s', (rt) => {
     expect(existsSync(`/proc/${holderPid}`)).toBe(false);
     expect(existsSync(H)).toBe(false);
   });
+
+  it("the container's very first notified call, held when the agent is killed, is restarted and answered once by the next agent", async () => {
+    const S = sock('hold-first');
+    const H = sock('holder-first');
+    // An engine that holds the first openat it is given forever (runc: its init's exec fifo; crun:
+    // the script's cat): a call the pump received as soon as it started.
+    const mod = path.join(dir, 'holdfirst.mjs');
+    writeFileSync(
+      mod,
+      `export default {
+  name: 'holdfirst',
+  summary: 'holds the first open',
+  options: {},
+  create() {
+    let first = true;
+    return { name: 'holdfirst', interests: [{ syscall: 'openat' }], handle(call, next) {
+      if (!first) return next();
+      first = false;
+      process.stderr.write('holdfirst: holding\\n');
+      return new Promise(() => {});
+    } };
+  },
+};
+`,
+    );
+    const first = await startAgent(S, [mod, 'unreal'], ['--hold', H]);
+    await first.waitFor(/fd holder \S+ started \(pid \d+\): 0 container\(s\) held\n/);
+    const id = newId(rt);
+    const seccomp = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      listenerPath: S,
+      listenerMetadata: '',
+      architectures: ['SCMP_ARCH_X86_64'],
+      ...(rt === 'crun' ? { flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] } : {}),
+      syscalls: [{ names: ['openat'], action: 'SCMP_ACT_NOTIFY' }],
+    };
+    const [cmd, args] = runtimeCommand(rt, ['run', '--bundle', bundle('cat /unreal/etc/hostname; echo "status $?"', { seccomp }), id]);
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await first.waitFor(/holdfirst: holding\n/);
+    first.child.kill('SIGKILL');
+    expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
+
+    const second = await startAgent(S, ['unreal'], ['--hold', H]);
+    await second.waitFor(new RegExp(`container ${id} \\(pid \\d+\\) taken over from the fd holder, profile default\\n`));
+    // the call was found (it was stored in the received-ids page) and restarted
+    expect(second.stderr).toMatch(new RegExp(`sysvisor agent: ${id}: restarted the notified calls of 1 waiting thread\\(s\\)`));
+    expect(await closed).toBe(0);
+    expect(out).toBe(`${HOSTNAME}\nstatus 0\n`);
+    await second.waitFor(new RegExp(`container ${id} done \\(pid \\d+, profile default\\)\\n`));
+    expect(second.stderr).not.toMatch(/sysvisor agent: .*(error|cannot)/i);
+    expect(await second.stop()).toEqual({ code: 0, signal: null });
+  });
 });
 
 describe('the fd holder (sysvisor-holder)', () => {

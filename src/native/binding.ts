@@ -57,7 +57,13 @@ export declare class Pump {
   /** Takes ownership of listenerFd; calls onBatch(count) once per wake-up with `batch` filled. */
   /** onBatch returns true when it left promises pending (the pump then runs the microtasks). */
   /** onError gets failures of answers completed off the loop thread (replyFd). */
-  constructor(listenerFd: number, onBatch: (count: number) => boolean, onHangup: () => void, onError?: (message: string) => void);
+  /**
+   * receivedIds: the received-ids page (a memfd, launcher/protocol.h), owned by the pump from then
+   * on: before its first receive, the pump starts storing the id of every notification it receives
+   * there, so that whoever keeps the listener when this process dies (the launcher left in continue
+   * mode, the agent's fd holder) can find the calls received and never answered.
+   */
+  constructor(listenerFd: number, onBatch: (count: number) => boolean, onHangup: () => void, onError?: (message: string) => void, receivedIds?: number);
   /** NOTIF.FIELDS numbers per notification (contract.ts): slot, pid, nr, a0..a5 (signed 64-bit as numbers). */
   readonly batch: Float64Array;
   /** Synchronous answers, REPLY.FIELDS numbers per batch entry (contract.ts): a REPLY kind, its value. */
@@ -97,12 +103,6 @@ export declare class Pump {
    */
   setFastPath(config: FastPathConfig): void;
   stats(): PumpStats;
-  /**
-   * The launcher's received-ids page (a memfd, launcher/protocol.h): from now on the pump stores
-   * the id of every notification it receives there, so a launcher left in continue mode can answer
-   * the calls received and never answered. The pump owns memfd (closes it).
-   */
-  shareReceivedIds(memfd: number): void;
   close(): void;
 }
 
@@ -257,7 +257,7 @@ export interface RawBinding {
   /** One packet; null when none is there yet (wait false); op 0 at end of stream or for a malformed packet. */
   holdRecv(fd: number, wait: boolean): HoldPacket | null;
   readonly holdOps: { PUT: number; DROP: number; OK: number; NO: number; ENTRY: number; END: number; BUSY: number; MAX_RECORD: number };
-  /** A received-ids page for Pump.shareReceivedIds (a memfd). */
+  /** A received-ids page for the Pump constructor (a memfd). */
   createIdsPage(): number;
   dupFd(fd: number): number;
   /** PTRACE_SEIZE + PTRACE_INTERRUPT of a thread: 0 or -errno. */

@@ -84,7 +84,6 @@ class Pump : public Napi::ObjectWrap<Pump> {
       InstanceMethod<&Pump::ReadBytes>("readBytes"),
       InstanceMethod<&Pump::SetFastPath>("setFastPath"),
       InstanceMethod<&Pump::Stats>("stats"),
-      InstanceMethod<&Pump::ShareReceivedIds>("shareReceivedIds"),
       InstanceMethod<&Pump::Close>("close"),
       InstanceAccessor<&Pump::GetBatch>("batch"),
       InstanceAccessor<&Pump::GetReplies>("replies"),
@@ -93,14 +92,18 @@ class Pump : public Napi::ObjectWrap<Pump> {
     });
   }
 
-  // new Pump(listenerFd, onBatch(count) -> boolean, onHangup()[, onError(message)]): takes
-  // ownership of listenerFd. onBatch returns true when it left asynchronous work (promises) to run.
-  // onError gets the failures of answers completed off the loop thread (replyFd).
+  // new Pump(listenerFd, onBatch(count) -> boolean, onHangup()[, onError(message)[, receivedIds]]):
+  // takes ownership of listenerFd and of the receivedIds memfd. onBatch returns true when it left
+  // asynchronous work (promises) to run. onError gets the failures of answers completed off the
+  // loop thread (replyFd).
   Pump(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pump>(info) {
     Napi::Env env = info.Env();
+    int memfd = info.Length() > 4 && info[4].IsNumber() ? info[4].As<Napi::Number>().Int32Value() : -1;
     if (!ArgNumber(info, 0, "listenerFd") || !ArgFunction(info, 1, "onBatch") ||
-        !ArgFunction(info, 2, "onHangup"))
+        !ArgFunction(info, 2, "onHangup")) {
+      if (memfd >= 0) close(memfd);
       return;
+    }
     fd_ = info[0].As<Napi::Number>().Int32Value();
     on_batch_ = Napi::Persistent(info[1].As<Napi::Function>());
     on_hangup_ = Napi::Persistent(info[2].As<Napi::Function>());
@@ -119,6 +122,15 @@ class Pump : public Napi::ObjectWrap<Pump> {
     uv_loop_t* loop = nullptr;
     napi_get_uv_event_loop(env, &loop);
     listener_ = std::make_shared<unotify::Listener>(fd_);
+    // The received-ids page (launcher/protocol.h), shared before the first RECV: every call this
+    // pump receives is stored there, so whoever keeps the listener after this process dies (the
+    // launcher, the agent's fd holder) finds each call received and never answered.
+    if (memfd >= 0) {
+      if (!listener_->ShareReceivedIds(memfd)) {
+        ThrowSys(env, "share the received-ids page", "mmap", errno);
+        return;
+      }
+    }
     replier_ = std::make_unique<unotify::Replier>(loop, listener_, [this](const std::string& line) {
       if (on_error_.IsEmpty()) return;
       Napi::HandleScope scope(Env());
@@ -572,19 +584,6 @@ class Pump : public Napi::ObjectWrap<Pump> {
     // calls of the tree fail with ENOSYS.
     listener_.reset();
     fd_ = -1;
-  }
-
-  // shareReceivedIds(memfd): the launcher's received-ids page; the pump owns (and closes) memfd.
-  Napi::Value ShareReceivedIds(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!ArgNumber(info, 0, "memfd")) return env.Undefined();
-    int memfd = info[0].As<Napi::Number>().Int32Value();
-    if (!listener_) {
-      close(memfd);
-      return env.Undefined();
-    }
-    if (!listener_->ShareReceivedIds(memfd)) ThrowSys(env, "share the received-ids page", "mmap", errno);
-    return env.Undefined();
   }
 
   // close(): stop receiving and close the listener. Idempotent.

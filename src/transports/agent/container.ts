@@ -226,13 +226,11 @@ export class ContainerSession {
         onHangup: () => setImmediate(() => void this.finish('done')),
         // A `sysvisor run` or `load` inside is answered here, the outermost supervisor.
         control: (scopes, taskInfo) => new ControlServer(o.binding, scopes, filterPlanOf(seccomp), taskInfo, this.reporter),
+        // Shared before the first receive: a call received by this agent and never answered is
+        // stored there, so the next agent restarts it (takeover.ts), the very first call too.
+        receivedIds: this.takePage(),
       });
       this.served.control?.setRootPid(this.pid);
-      if (this.page !== undefined) {
-        const page = this.page;
-        this.page = undefined;
-        this.served.transport.pump.shareReceivedIds(page); // the pump owns it now
-      }
     } catch (e) {
       o.reporter.line(`container ${this.id}: cannot serve its seccomp listener: ${(e as Error).message}`);
       void this.finish('done');
@@ -244,6 +242,13 @@ export class ContainerSession {
       if (seccomp.foreignArchitectures.length)
         this.reporter.line(`its seccomp filter may notify calls of ${seccomp.foreignArchitectures.join(', ')}: the engines understand x86_64 calls only`);
     }
+  }
+
+  /** The received-ids page, handed to the pump that will own it. */
+  private takePage(): number | undefined {
+    const page = this.page;
+    this.page = undefined;
+    return page;
   }
 
   // Calls the previous agent had received and not answered: restarted (takeover.ts).

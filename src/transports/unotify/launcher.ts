@@ -55,7 +55,7 @@ export interface LaunchOptions {
 export interface Started {
   /** The listener (the caller owns it), or undefined without a filter. */
   listener: number | undefined;
-  /** The received-ids page that goes with the listener (the caller owns it; see Pump.shareReceivedIds). */
+  /** The received-ids page that goes with the listener (the caller owns it; see the Pump constructor). */
   receivedIds?: number | undefined;
   /** The seccomp flags the filter was installed with. */
   flags: number;

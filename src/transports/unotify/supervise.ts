@@ -193,6 +193,11 @@ export interface ListenerOptions {
   control?(scopes: ScopeTree, taskInfo: TaskInfoFn): ControlServer;
   /** Every process holding the filter is gone. */
   onHangup(): void;
+  /**
+   * The received-ids page that goes with the listener (a memfd, owned by the pump from now on):
+   * shared before the pump's first receive, so every call received is stored there.
+   */
+  receivedIds?: number | undefined;
 }
 
 export interface ServedListener {
@@ -213,7 +218,12 @@ export function serveListener(o: ListenerOptions): ServedListener {
   const taskInfo = taskInfoFn(o.binding);
   const scopes = new ScopeTree(o.engines.map((engine, i) => ({ engine, spec: o.specs[i] ?? engine.name })), executor, taskInfo);
   const control = o.control?.(scopes, taskInfo);
-  const transport = new UnotifyTransport(o.binding, o.listener, scopes, o.reporter, { onHangup: () => o.onHangup() }, o.notified, control, o.credentialsVisible);
+  const transport = new UnotifyTransport(o.binding, o.listener, scopes, o.reporter, { onHangup: () => o.onHangup() }, {
+    notified: o.notified,
+    control,
+    credentialsVisible: o.credentialsVisible,
+    receivedIds: o.receivedIds,
+  });
   return { transport, scopes, control };
 }
 
@@ -273,10 +283,10 @@ export function supervise(opts: SuperviseOptions): Supervision {
         notified: plan.syscalls,
         ...(loadable ? { control: (scopes: ScopeTree, taskInfo: TaskInfoFn) => new ControlServer(binding, scopes, plan, taskInfo, reporter) } : {}),
         onHangup: () => hung(),
+        // The launcher answers what the pump received and never answered if this process dies.
+        receivedIds: started.receivedIds,
       });
       served.control?.setRootPid(command.pid);
-      // The launcher answers what the pump received and never answered if this process dies.
-      if (started.receivedIds !== undefined) served.transport.pump.shareReceivedIds(started.receivedIds);
     } else if (started.receivedIds !== undefined) {
       binding.closeFd(started.receivedIds);
     }

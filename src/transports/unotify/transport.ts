@@ -104,6 +104,21 @@ export interface TransportEvents {
   onHangup(): void;
 }
 
+export interface TransportOptions {
+  /** Syscalls the filter notifies. */
+  notified?: readonly number[];
+  /** Answers the control calls of nested sysvisors (undefined: nesting off). */
+  control?: ControlServer | undefined;
+  /**
+   * The filter notifies every call that changes a thread's credentials or root (CRED_SYSCALLS),
+   * so an engine that says it sees them (call.seeCredentials) really does: only then do emulated
+   * calls use the addon's identity cache. Default: told by `notified`.
+   */
+  credentialsVisible?: boolean | undefined;
+  /** The received-ids page that goes with the listener (a memfd; the pump owns it from now on). */
+  receivedIds?: number | undefined;
+}
+
 export class UnotifyTransport {
   readonly pump: Pump;
   private readonly batch: Float64Array;
@@ -116,6 +131,10 @@ export class UnotifyTransport {
   /** Processes already told that their seccomp listener is refused (bounded). */
   private readonly toldListener = new Set<number>();
   private readonly credentialsVisible: boolean;
+  /** Syscalls the filter notifies. */
+  private readonly notified: readonly number[];
+  /** Answers the control calls of nested sysvisors (undefined: nesting off). */
+  private readonly control: ControlServer | undefined;
 
   constructor(
     private readonly binding: RawBinding,
@@ -123,23 +142,18 @@ export class UnotifyTransport {
     private readonly scopes: ScopeTree,
     private readonly reporter: Reporter,
     events: TransportEvents,
-    /** Syscalls the filter notifies. */
-    private readonly notified: readonly number[] = [],
-    /** Answers the control calls of nested sysvisors (undefined: nesting off). */
-    private readonly control?: ControlServer,
-    /**
-     * The filter notifies every call that changes a thread's credentials or root (CRED_SYSCALLS),
-     * so an engine that says it sees them (call.seeCredentials) really does: only then do emulated
-     * calls use the addon's identity cache. Default: told by `notified`.
-     */
-    credentialsVisible = CRED_SYSCALLS.every((n) => notified.includes(syscallNumber(n)!)),
+    o: TransportOptions = {},
   ) {
-    this.credentialsVisible = credentialsVisible;
+    this.notified = o.notified ?? [];
+    this.control = o.control;
+    const notified = this.notified;
+    this.credentialsVisible = o.credentialsVisible ?? CRED_SYSCALLS.every((n) => notified.includes(syscallNumber(n)!));
     this.pump = new binding.Pump(
       listenerFd,
       (n) => this.onBatch(n),
       () => events.onHangup(),
       (message) => this.reporter.once(`reply with an fd: ${message}`),
+      o.receivedIds,
     );
     this.batch = this.pump.batch;
     this.replies = this.pump.replies;
