@@ -24,6 +24,7 @@
 //       waitpid(WNOHANG|__WALL), then PTRACE_DETACH, passing on a signal it stopped for
 #include "common.h"
 #include "agent/hold_protocol.h"
+#include "scm.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -142,23 +143,8 @@ Napi::Value HoldSend(const Napi::CallbackInfo& info) {
   }
   struct hold_msg h = {(uint32_t)op, (uint32_t)record.Length(), key};
   struct iovec iov[2] = {{&h, sizeof h}, {record.Data(), record.Length()}};
-  struct msghdr msg = {};
-  msg.msg_iov = iov;
-  msg.msg_iovlen = record.Length() ? 2 : 1;
-  std::vector<uint64_t> control((CMSG_SPACE(HOLD_FDS * sizeof(int)) + 7) / 8 + 1);
-  if (!fds.empty()) {
-    msg.msg_control = control.data();
-    msg.msg_controllen = CMSG_SPACE(fds.size() * sizeof(int));
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
-    memcpy(CMSG_DATA(c), fds.data(), fds.size() * sizeof(int));
-  }
-  ssize_t n;
-  do n = sendmsg(fd, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) ThrowSys(env, "send to the fd holder", "sendmsg", errno);
+  int r = scm_send(fd, iov, record.Length() ? 2 : 1, fds.data(), (int)fds.size(), 0);
+  if (r < 0) ThrowSys(env, "send to the fd holder", "sendmsg", -r);
   return env.Undefined();
 }
 
@@ -168,37 +154,21 @@ Napi::Value HoldRecv(const Napi::CallbackInfo& info) {
   if (!IntArg(info, 0, "fd", &fd)) return env.Undefined();
   bool wait = info.Length() > 1 && info[1].ToBoolean().Value();
   std::vector<char> buf(sizeof(struct hold_msg) + HOLD_MAX_RECORD);
-  std::vector<uint64_t> control((CMSG_SPACE(4 * sizeof(int)) + 7) / 8 + 1);
   struct iovec iov = {buf.data(), buf.size()};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.data();
-  msg.msg_controllen = CMSG_SPACE(4 * sizeof(int));
-  ssize_t n;
-  do n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | (wait ? 0 : MSG_DONTWAIT));
-  while (n < 0 && errno == EINTR);
+  int got[4], nfds = 0, flags = 0;
+  ssize_t n = scm_recv(fd, &iov, 1, got, 4, &nfds, wait ? 0 : MSG_DONTWAIT, &flags);
   if (n < 0) {
-    if (!wait && (errno == EAGAIN || errno == EWOULDBLOCK)) return env.Null();
-    ThrowSys(env, "receive from the fd holder", "recvmsg", errno == EAGAIN ? ETIMEDOUT : errno);
+    if (!wait && n == -EAGAIN) return env.Null();
+    ThrowSys(env, "receive from the fd holder", "recvmsg", n == -EAGAIN ? ETIMEDOUT : (int)-n);
     return env.Undefined();
   }
   Napi::Array fds = Napi::Array::New(env);
-  uint32_t count = 0;
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t j = 0; j < k; j++) {
-      int got;
-      memcpy(&got, CMSG_DATA(c) + j * sizeof(int), sizeof(int));
-      fds.Set(count++, Napi::Number::New(env, got));
-    }
-  }
+  for (int j = 0; j < nfds; j++) fds.Set((uint32_t)j, Napi::Number::New(env, got[j]));
   Napi::Object out = Napi::Object::New(env);
   struct hold_msg h = {};
   bool whole = (size_t)n >= sizeof h;
   if (whole) memcpy(&h, buf.data(), sizeof h);
-  whole = whole && h.len == (size_t)n - sizeof h && !(msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC));
+  whole = whole && h.len == (size_t)n - sizeof h && !(flags & (MSG_TRUNC | MSG_CTRUNC));
   // op 0: end of stream (n == 0) or a packet that is not one of the protocol's
   out.Set("op", Napi::Number::New(env, whole ? h.op : 0));
   out.Set("key", Napi::BigInt::New(env, h.key));

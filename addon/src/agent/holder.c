@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../scm.h"
 #include "hold_protocol.h"
 
 /* An agent must connect this soon after the holder starts, or it leaves. */
@@ -57,25 +58,7 @@ static void close_fds(const int *fds, int n) {
 static int send_msg(int fd, uint32_t op, uint64_t key, const void *data, uint32_t len, const int *fds, int nfds) {
   struct hold_msg h = {op, len, key};
   struct iovec iov[2] = {{&h, sizeof h}, {(void *)data, len}};
-  union {
-    struct cmsghdr c;
-    char buf[CMSG_SPACE(HOLD_FDS * sizeof(int))];
-  } cm;
-  struct msghdr msg = {.msg_iov = iov, .msg_iovlen = len ? 2 : 1};
-  if (nfds > 0) {
-    memset(&cm, 0, sizeof cm);
-    msg.msg_control = cm.buf;
-    msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-    memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
-  }
-  ssize_t r;
-  do r = sendmsg(fd, &msg, MSG_NOSIGNAL);
-  while (r < 0 && errno == EINTR);
-  return r < 0 ? -1 : 0;
+  return scm_send(fd, iov, len ? 2 : 1, fds, nfds, 0) < 0 ? -1 : 0;
 }
 
 static void refuse(uint64_t key, const char *why) { send_msg(agent, HOLD_NO, key, why, (uint32_t)strlen(why), NULL, 0); }
@@ -110,29 +93,17 @@ static void agent_gone(void) {
 /* A packet from the agent: HOLD_PUT or HOLD_DROP. */
 static void from_agent(void) {
   static char buf[sizeof(struct hold_msg) + HOLD_MAX_RECORD];
-  union {
-    struct cmsghdr c;
-    char buf[CMSG_SPACE(4 * sizeof(int))];
-  } cm;
   struct iovec iov = {buf, sizeof buf};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf, .msg_controllen = sizeof cm.buf};
-  ssize_t n;
-  do n = recvmsg(agent, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-  int fds[4], nfds = 0;
-  for (struct cmsghdr *c = n >= 0 ? CMSG_FIRSTHDR(&msg) : NULL; c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-    for (int j = 0; j < k && nfds < 4; j++) memcpy(&fds[nfds++], CMSG_DATA(c) + j * sizeof(int), sizeof(int));
-  }
+  int fds[4], nfds = 0, flags = 0;
+  ssize_t n = scm_recv(agent, &iov, 1, fds, 4, &nfds, MSG_DONTWAIT, &flags);
+  if (n == -EAGAIN) return;
   if (n <= 0) {
     close_fds(fds, nfds);
     agent_gone();
     return;
   }
   struct hold_msg h;
-  if ((size_t)n < sizeof h || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+  if ((size_t)n < sizeof h || (flags & (MSG_TRUNC | MSG_CTRUNC))) {
     close_fds(fds, nfds);
     refuse(0, "malformed packet");
     return;

@@ -12,6 +12,7 @@
 //     a uv_poll on Node's loop that calls onEvent while fd is readable or hung up (it never
 //     reads; it does not own fd). Stop it before the fd is closed.
 #include "common.h"
+#include "scm.h"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -24,7 +25,7 @@ namespace sysvisor {
 namespace {
 
 constexpr double kMaxBytes = 16 << 20;  // one recvmsg never reads more
-constexpr int kMaxFds = 253;            // SCM_MAX_FD: the kernel never passes more per message
+constexpr int kMaxFds = SCM_FDS_MAX;     // the kernel never passes more per message
 
 // An integer argument in [min, max]; throws a TypeError/RangeError naming the parameter.
 bool ArgInt(const Napi::CallbackInfo& info, size_t i, const char* name, double min, double max, double* out) {
@@ -50,45 +51,21 @@ Napi::Value RecvWithFds(const Napi::CallbackInfo& info) {
   size_t nfds = (size_t)max_fds;
 
   std::vector<char> data((size_t)max_bytes);
-  // uint64_t storage keeps the control buffer aligned for struct cmsghdr.
-  size_t control_len = nfds ? CMSG_SPACE(sizeof(int) * nfds) : 0;
-  std::vector<uint64_t> control((control_len + sizeof(uint64_t) - 1) / sizeof(uint64_t) + 1);
-
+  std::vector<int> got(nfds ? nfds : 1);
   struct iovec iov = {data.data(), data.size()};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control_len ? control.data() : nullptr;
-  msg.msg_controllen = control_len;
-
-  ssize_t n;
-  do {
-    n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
+  int count = 0, flags = 0;
+  ssize_t n = scm_recv(fd, &iov, 1, got.data(), (int)nfds, &count, MSG_DONTWAIT, &flags);
   if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return env.Null();
-    ThrowSys(env, "receive the container state", "recvmsg", errno);
+    if (n == -EAGAIN) return env.Null();
+    ThrowSys(env, "receive the container state", "recvmsg", (int)-n);
     return env.Undefined();
   }
-
   Napi::Array fds = Napi::Array::New(env);
-  uint32_t count = 0;
-  if (msg.msg_controllen > 0) {
-    for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-      size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      const unsigned char* p = CMSG_DATA(c);
-      for (size_t j = 0; j < k; j++) {
-        int got;
-        memcpy(&got, p + j * sizeof(int), sizeof(int));
-        fds.Set(count++, Napi::Number::New(env, got));
-      }
-    }
-  }
+  for (int j = 0; j < count; j++) fds.Set((uint32_t)j, Napi::Number::New(env, got[j]));
   Napi::Object out = Napi::Object::New(env);
   out.Set("data", Napi::Buffer<char>::Copy(env, data.data(), (size_t)n));
   out.Set("fds", fds);
-  out.Set("truncated", Napi::Boolean::New(env, (msg.msg_flags & MSG_CTRUNC) != 0));
+  out.Set("truncated", Napi::Boolean::New(env, (flags & MSG_CTRUNC) != 0));
   return out;
 }
 

@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../scm.h"
 #include "protocol.h"
 
 #define MAX_FILTER_BYTES (BPF_MAXINSNS * sizeof(struct sock_filter))
@@ -60,23 +61,7 @@ static void die(const char *what) {
 static void send_fds(int type, int a, int b, const int *fds, int nfds) {
   struct launcher_msg m = {type, a, b, 0};
   struct iovec iov = {&m, sizeof m};
-  union {
-    struct cmsghdr h;
-    char buf[CMSG_SPACE(2 * sizeof(int))];
-  } cm;
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-  if (nfds > 0) {
-    memset(&cm, 0, sizeof cm);
-    msg.msg_control = cm.buf;
-    msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-    memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
-  }
-  while (sendmsg(ctl, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR) {
-  }
+  scm_send(ctl, &iov, 1, fds, nfds, 0);
 }
 
 static void send_msg(int type, int a, int b, int fd) { send_fds(type, a, b, &fd, fd >= 0 ? 1 : 0); }

@@ -145,7 +145,8 @@ export class Launcher {
     for (;;) {
       let r;
       try {
-        r = this.binding.recvWithFds(this.socket, MSG_BYTES, 1);
+        // at most 2 fds: the listener and its received-ids page
+        r = this.binding.recvWithFds(this.socket, MSG_BYTES, 2);
       } catch {
         r = { data: Buffer.alloc(0), fds: [] as number[], truncated: false };
       }
