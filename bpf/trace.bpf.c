@@ -335,6 +335,41 @@ static __always_inline __u32 put_iov_item(struct scratch *s, struct sv_data *d, 
 	return (__u32)len;
 }
 
+/* select's fd sets and timeout (SV_CFG_MODE_FDSETS, trace.h): a mask of the parts read, then the
+ * fd_sets at arguments 1-3 that are not NULL (ceil(nfds / 64) words each), then the timeout at
+ * argument 4 when it is not NULL. */
+static __always_inline __u32 put_fdsets_item(struct scratch *s, struct sv_data *d, __u32 used, __u8 arg,
+					     const __u64 *args)
+{
+	used = clamp_u32(used, SV_DATA_CAP);
+	__s64 nfds = (__s64)(__s32)args[0];
+	__u64 setb = nfds > 0 ? (((__u64)nfds + 63) / 64) * 8 : 0;
+	if (setb > SV_FDSET_MAX)
+		setb = SV_FDSET_MAX;
+	asm volatile("" : "+r"(setb));
+	setb &= 2 * SV_FDSET_MAX - 1;
+	if (setb > SV_FDSET_MAX)
+		setb = SV_FDSET_MAX;
+	__u32 ok = 0, off = 4;
+	for (int i = 0; i < 4; i++) {
+		const void *p = (const void *)args[i + 1];
+		if (!p)
+			continue;
+		__u64 n = i < 3 ? setb : 16;
+		__u32 pos = clamp_u32(used + off, SV_DATA_CAP + 4 * SV_FDSET_MAX);
+		__u8 *dst = &s->buf[SV_PAYLOAD_OFF + pos];
+		/* (a read that fails leaves zeros: bpf_probe_read_user clears dst) */
+		if (n && bpf_probe_read_user(dst, n, p) == 0)
+			ok |= 1u << i;
+		off += n;
+	}
+	*(__u32 *)&s->buf[SV_PAYLOAD_OFF + used] = ok;
+	d->arg = arg;
+	d->flags = SV_DF_BUF;
+	d->len = off;
+	return off;
+}
+
 /* execve's argv, read element by element into the scratch record (bpf_loop callbacks: verified
  * once, whatever the number of elements). */
 struct argv_ctx {
@@ -536,6 +571,10 @@ int BPF_PROG(sv_sys_enter, struct pt_regs *regs, long id)
 		__u64 sp = BPF_CORE_READ(regs, sp);
 		used += put_user_item(s, &d[nd & 1], used, 0, SV_DF_BUF, (const void *)(sp + SV_SIGFRAME_MASK_OFF), 8);
 		nd++;
+	} else if (bufarg && SV_CFG_EXIT_MODE_GET(cfg) == SV_CFG_MODE_FDSETS && nd < 2) {
+		/* select: the fd sets and the timeout as the call gets them. */
+		used += put_fdsets_item(s, &d[nd & 1], used, bufarg - 1, args);
+		nd++;
 	} else if (bufarg && (cfg & SV_CFG_ENTER_IOV) && nd < 2) {
 		/* writev: the iovecs and the data they hold. */
 		used += put_iov_item(s, &d[nd & 1], used, bufarg - 1, arg_at(args, bufarg),
@@ -644,7 +683,8 @@ int BPF_PROG(sv_sys_exit, struct pt_regs *regs, long ret)
 				      (const void *)arg_at(args, str1), max_str);
 		nd++;
 	}
-	if (bufarg && bufarg != SV_CFG_ENTER_BUF_SIGFRAME && !(cfg & SV_CFG_ENTER_IOV) && (refetch & (1u << (bufarg - 1))) && nd < 2) {
+	if (bufarg && bufarg != SV_CFG_ENTER_BUF_SIGFRAME && !(cfg & SV_CFG_ENTER_IOV) &&
+	    SV_CFG_EXIT_MODE_GET(cfg) != SV_CFG_MODE_FDSETS && (refetch & (1u << (bufarg - 1))) && nd < 2) {
 		__u32 n = enter_buf_len(cfg, args);
 		used += put_user_item(s, &d[nd & 1], used, bufarg - 1, SV_DF_BUF,
 				      (const void *)arg_at(args, bufarg), n);
@@ -663,6 +703,9 @@ int BPF_PROG(sv_sys_exit, struct pt_regs *regs, long ret)
 			struct dirents_ctx dc = { .base = uptr, .off = 0, .end = (__u64)ret, .n = 0 };
 			bpf_loop(SV_DIRENTS_MAX, count_dirent_one, &dc, 0);
 			used += put_u32_item(s, &d[nd & 1], used, dataarg - 1, dc.n);
+		} else if (mode == SV_CFG_MODE_FDSETS) {
+			/* select: what the kernel left in the sets (the ready ones) and the timeout. */
+			used += put_fdsets_item(s, &d[nd & 1], used, dataarg - 1, args);
 		} else if (mode == SV_CFG_MODE_IOV) {
 			/* readv: the iovecs and the ret bytes read into them. */
 			used += put_iov_item(s, &d[nd & 1], used, dataarg - 1, (__u64)uptr,

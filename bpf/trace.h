@@ -113,6 +113,12 @@ enum sv_counter {
  *                  many bytes of the address, as one item: the 4-byte length, then the bytes
  *                5 an iovec array (readv): its count at the next argument; the item as for
  *                  SV_CFG_ENTER_IOV, the data cut at the return value (the bytes read)
+ *                6 select's fd sets (select, pselect6; argument 0 is nfds), at ENTER as the enter
+ *                  buffer too (bits 16-18 name the item's argument, bits 19-21 are 0): one item of a
+ *                  4-byte mask (bit i: part i was read), then, for each of arguments 1-3 that is
+ *                  not NULL, ceil(nfds / 64) * 8 bytes of its fd_set (at most SV_FDSET_MAX; zeros
+ *                  where unread), then 16 bytes of the timeout at argument 4 when it is not NULL
+ *                  (a timeval or a timespec); at EXIT as the kernel left them
  *   bit  23      the enter buffer is an iovec array (writev), its count at the length argument:
  *                one item of, per iovec (at most SV_IOV_MAX, while there is room), its iov_len
  *                (8 bytes), the number of its bytes that follow (4 bytes), and those bytes (at
@@ -142,6 +148,8 @@ enum sv_counter {
 #define SV_CFG_MODE_DIRENTS 3u
 #define SV_CFG_MODE_SOCKADDR 4u
 #define SV_CFG_MODE_IOV 5u
+#define SV_CFG_MODE_FDSETS 6u
+#define SV_FDSET_MAX 128 /* bytes of an fd_set read (FD_SETSIZE: 1024 descriptors) */
 #define SV_CFG_ENTER_IOV (1u << 23)
 #define SV_IOV_MAX 32 /* iovecs read per call (strace prints as many, then ...) */
 #define SV_CFG_EXIT_MODE_HI (1u << 22) /* bit 2 of the exit data mode */

@@ -62,11 +62,7 @@ const CORPUS: Program[] = [
   { name: 'gcc -c', argv: () => ['gcc', '-c', path.join(src, 'tiny.c'), '-o', path.join(dir, 'tiny.o')] },
   { name: 'make', argv: () => ['make', '-s', '-C', src, 'all'] },
   { name: 'curl', argv: () => ['curl', '-s', `http://127.0.0.1:${port}/a.txt`] },
-  {
-    name: 'wget',
-    argv: () => ['wget', '-q', '-O', '-', `http://127.0.0.1:${port}/a.txt`],
-    known: { lines: /^pselect6\(/, why: "pselect6's fd sets and timeout are not decoded yet (README)" },
-  },
+  { name: 'wget', argv: () => ['wget', '-q', '-O', '-', `http://127.0.0.1:${port}/a.txt`] },
   {
     name: 'python sockets',
     argv: () => [PY, '-S', '-c', 'import socket\na, b = socket.socketpair()\na.sendall(b"ping")\nprint(b.recv(16))\n' +
@@ -78,11 +74,7 @@ const CORPUS: Program[] = [
   { name: 'trap USR1', argv: () => ['bash', '-c', 'trap "echo got" USR1; kill -USR1 $$; echo done'] },
   { name: 'timeout', argv: () => ['timeout', '-s', 'INT', '0.2', 'sleep', '3'] },
   { name: 'threads (C)', argv: () => [MT] },
-  {
-    name: 'fork + exec (C)',
-    argv: () => [FORKEXEC],
-    known: { lines: /^execve\("[^"]+", \[/, why: "a vfork'd child's argv strings are not resident at execve's entry, and its line is printed before the exec (README)" },
-  },
+  { name: 'fork + exec (C)', argv: () => [FORKEXEC] },
   {
     name: 'python threads',
     argv: () => [PY, '-S', '-c', 'import threading\nt = [threading.Thread(target=print, args=(i,)) for i in range(2)]\n[x.start() or x.join() for x in t]'],

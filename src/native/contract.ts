@@ -63,6 +63,7 @@ export const TRACE = {
   ARGV_MAX: 32,
   IOV_MAX: 32,
   ENVP_MAX: 4096,
+  FDSET_MAX: 128,
 } as const;
 
 export const TRACE_KIND = {
@@ -107,6 +108,7 @@ export const TRACE_CFG = {
   MODE_DIRENTS: 3,
   MODE_SOCKADDR: 4,
   MODE_IOV: 5,
+  MODE_FDSETS: 6,
   ENTER_IOV: 8388608,
   EXIT_MODE_HI: 4194304,
   ENTER_BUF_SIGFRAME: 7,

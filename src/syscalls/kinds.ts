@@ -77,6 +77,8 @@ export const ARG_KINDS = {
   sigframe: 'in', // rt_sigreturn's frame on the user stack (its signal mask), not an argument
   pollfds: 'in', // struct pollfd[] (its count is the next argument); the revents are read at exit
   socklen: 'in', // a socklen_t the kernel reads (room for the address before it) and writes back
+  fdset: 'in', // select's fd_set (its size from nfds, argument 0); the ready ones are read at exit
+  seltimeout: 'in', // select's timeout (a timeval; pselect6: a timespec), the time left read at exit
   // Memory written by the kernel, read at exit when the call succeeded.
   bufOut: 'out', // bytes, as many as the call returns
   bufOutHex: 'out', // bytes of random data (shown in hex)

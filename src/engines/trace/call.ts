@@ -18,6 +18,10 @@ export class TracedCall implements SyscallRecord {
   kernelEntered = false;
   /** The text output printed its entry half (`<unfinished ...>`). */
   unfinished = false;
+  /** An execve whose path or argv the entry could not read (pages not resident, a vfork'd
+   *  child's literals): the exec record will bring the kernel's copy, so its line is not cut
+   *  (`<unfinished ...>`) before that; it prints whole when it returns. */
+  awaitsExec = false;
   /** Element counts of array arguments counted rather than read (execve's envp). */
   counts: readonly (number | undefined)[] | undefined = undefined;
 

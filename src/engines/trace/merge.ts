@@ -171,6 +171,10 @@ export class TraceMerger {
     // execve's entry carries the number of envp entries (bpf/trace.h, SV_CFG_ARGV).
     if (ev.nr === NR_EXECVE) c.counts = [undefined, undefined, ev.ret];
     else if (ev.nr === NR_EXECVEAT) c.counts = [undefined, undefined, undefined, ev.ret];
+    if (c.counts !== undefined) {
+      const i = ev.nr === NR_EXECVE ? 0 : 1;
+      c.awaitsExec = c.strs[i] === undefined || c.strs[i + 1] === undefined || this.cutByFault(c.strs[i + 1]!, (c.trunc >> (i + 1)) & 1);
+    }
     th.pending = c;
     this.out.entered(c);
   }
@@ -295,6 +299,7 @@ export class TraceMerger {
         p.trunc = more ? p.trunc | (1 << (i + 1)) : p.trunc & ~(1 << (i + 1));
       }
     }
+    if (p !== undefined) p.awaitsExec = false;
     this.out.exec(ev.tid, ev.tgid, file ?? '', ev.ts);
   }
 

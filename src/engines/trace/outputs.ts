@@ -180,9 +180,12 @@ export class TextOutput extends Buffered {
     return e;
   }
 
-  private cut(): void {
+  private cut(final = false): void {
     const c = this.curr!;
     this.curr = undefined;
+    // An execve still waiting for the kernel's copy of its argv (a vfork'd child's line, cut when
+    // its parent's vfork returns at the exec's start): printed whole when it returns instead.
+    if (c.awaitsExec && !final) return;
     c.unfinished = true;
     this.emit(unfinishedLine(c.tid, c, this.opts, this.timestamps === undefined ? undefined : { stamp: this.stamp(c.tsEnter) }) + '\n');
   }
@@ -213,7 +216,7 @@ export class TextOutput extends Buffered {
   }
 
   override close(lost: number): void {
-    if (this.curr !== undefined) this.cut();
+    if (this.curr !== undefined) this.cut(true);
     super.close(lost);
   }
 }

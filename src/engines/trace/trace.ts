@@ -85,7 +85,51 @@ function nowNs(): number {
 }
 
 // The kernel side's limits (bpf/trace.h), kept by the notify path too so that both print alike.
-const { ARGV_MAX, ENVP_MAX } = TRACE;
+const { ARGV_MAX, ENVP_MAX, IOV_MAX, FDSET_MAX } = TRACE;
+
+/**
+ * An iovec array and the data it points to, as the eBPF side captures it (bpf/trace.h,
+ * SV_CFG_ENTER_IOV): per iovec its iov_len (8 bytes), the number of its bytes that follow (4),
+ * those bytes (at most `maxBuf`), IOV_MAX iovecs and DATA_CAP bytes at most. `more`: iovecs left out.
+ */
+function readIovecs(call: Syscall, addr: number, count: number, maxBuf: number): { data: string; more: boolean } | null {
+  const n = Math.min(Math.max(0, count), IOV_MAX);
+  const iov = n > 0 ? call.memory.readBytes(addr, n * 16) : null;
+  if (!iov) return count === 0 ? { data: '', more: false } : null;
+  const parts: Buffer[] = [];
+  let used = 0;
+  for (let k = 0; k < n; k++) {
+    const base = iov.readUInt32LE(k * 16) + iov.readUInt32LE(k * 16 + 4) * 0x1_0000_0000;
+    const len = iov.readBigUInt64LE(k * 16 + 8);
+    const want = Number(len < BigInt(maxBuf) ? len : BigInt(maxBuf));
+    if (used + 12 + want > DATA_CAP) return { data: Buffer.concat(parts).toString('latin1'), more: true };
+    const bytes = want > 0 ? (call.memory.readBytes(base, want) ?? Buffer.alloc(0)) : Buffer.alloc(0);
+    const head = Buffer.alloc(12);
+    head.writeBigUInt64LE(len, 0);
+    head.writeUInt32LE(bytes.length, 8);
+    parts.push(head, bytes);
+    used += 12 + bytes.length;
+  }
+  return { data: Buffer.concat(parts).toString('latin1'), more: count > IOV_MAX };
+}
+
+/** select's fd sets and timeout, as the eBPF side captures them (bpf/trace.h, SV_CFG_MODE_FDSETS). */
+function readFdsets(call: Syscall, args: readonly number[]): string {
+  const nfds = (args[0] ?? 0) | 0;
+  const setb = nfds > 0 ? Math.min(Math.ceil(nfds / 64) * 8, FDSET_MAX) : 0;
+  const parts: Buffer[] = [Buffer.alloc(4)];
+  let ok = 0;
+  for (let i = 0; i < 4; i++) {
+    const p = args[i + 1] ?? 0;
+    if (p === 0) continue;
+    const n = i < 3 ? setb : 16;
+    const b = n > 0 ? call.memory.readBytes(p, n) : Buffer.alloc(0);
+    if (b) ok |= 1 << i;
+    parts.push(b ?? Buffer.alloc(n));
+  }
+  parts[0]!.writeUInt32LE(ok, 0);
+  return Buffer.concat(parts).toString('latin1');
+}
 
 /** Pointers of a NULL-terminated array in the tracee (at most `max`), or null if unreadable. */
 function readPointers(call: Syscall, addr: number, max: number): number[] | null {
@@ -325,14 +369,21 @@ export class TraceEngine implements Engine {
           const v = call.latin1(i);
           if (v !== null) s[i] = v;
         }
-        if (mem.enterBuf && !('sigframe' in mem.enterBuf) && !('iov' in mem.enterBuf && mem.enterBuf.iov)) {
-          // (rt_sigreturn's frame is not an argument: the chain does not read it; nor, yet, an
-          // iovec array, which prints as its address.)
-          const eb = mem.enterBuf;
+        const eb = mem.enterBuf;
+        if (eb && 'fdsets' in eb) {
+          s[eb.arg] = readFdsets(call, args);
+        } else if (eb && 'iov' in eb && eb.iov) {
+          const iov = readIovecs(call, args[eb.arg] ?? 0, args[eb.lenArg] ?? 0, Math.min(this.maxBuf, DATA_CAP));
+          if (iov) {
+            s[eb.arg] = iov.data;
+            if (iov.more) trunc |= 1 << eb.arg;
+          }
+        } else if (eb && !('sigframe' in eb)) {
+          // (rt_sigreturn's frame is not an argument: the chain does not read it.)
           const len = 'size' in eb ? eb.size : Math.max(0, Math.min(args[eb.lenArg] ?? 0, this.maxBuf));
-          const addr = args[mem.enterBuf.arg] ?? 0;
+          const addr = args[eb.arg] ?? 0;
           const b = len > 0 && addr !== 0 ? call.memory.readBytes(addr, len) : null;
-          if (b) s[mem.enterBuf.arg] = b.toString('latin1');
+          if (b) s[eb.arg] = b.toString('latin1');
         }
         if (mem.argv && mem.strArgs[0] !== undefined) {
           // As the eBPF side does for the calls it sees (bpf/trace.h, SV_CFG_ARGV).

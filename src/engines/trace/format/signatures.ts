@@ -28,9 +28,9 @@ export interface ArgMemory {
   strArgs: number[];
   /** A buffer read at entry and the index of its length argument (or a fixed-size struct, or
    *  rt_sigreturn's signal frame). */
-  enterBuf?: { arg: number; lenArg: number; iov?: boolean } | { arg: number; size: number } | { arg: 0; sigframe: true };
+  enterBuf?: { arg: number; lenArg: number; iov?: boolean } | { arg: number; size: number } | { arg: 0; sigframe: true } | { arg: number; fdsets: true };
   /** Memory read at exit when the call succeeded. */
-  exitData?: { arg: number; mode: 'buf' | 'str' | 'struct' | 'dirents' | 'sockaddr' | 'iov'; size?: number };
+  exitData?: { arg: number; mode: 'buf' | 'str' | 'struct' | 'dirents' | 'sockaddr' | 'iov' | 'fdsets'; size?: number };
   /** execve-like: argv (after the file name) read at entry, envp counted. */
   argv?: boolean;
 }
@@ -93,6 +93,12 @@ export function argMemory(name: string): ArgMemory {
     // iovec arrays, their count at the next argument: the data written at entry, read at exit.
     else if (a === 'iovIn') mem.enterBuf ??= { arg: i, lenArg: i + 1, iov: true };
     else if (a === 'iovOut') mem.exitData ??= { arg: i, mode: 'iov' };
+    else if (a === 'fdset' && mem.enterBuf === undefined) {
+      // select: the sets and the timeout as one item, at entry (under the first set's index) and
+      // at exit (under the second's: the entry's stay for the call's line, the exit's for its result).
+      mem.enterBuf = { arg: i, fdsets: true };
+      mem.exitData = { arg: i + 1, mode: 'fdsets' };
+    }
     else if (a === 'sockoptOut') mem.exitData ??= { arg: i, mode: 'sockaddr', size: SOCKOPT_MAX };
     else if (a === 'strOut') mem.exitData ??= { arg: i, mode: 'str' };
     else if (STRUCT_SIZE[a] !== undefined) mem.exitData ??= { arg: i, mode: 'struct', size: STRUCT_SIZE[a] };

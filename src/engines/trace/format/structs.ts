@@ -1,6 +1,7 @@
 // What the kernel reads or writes through a pointer, as strace prints it (strace's stat.c,
 // statx.c, signal.c, wait.c, resource.c): struct stat and statx, signal sets and sigaction, wait
 // statuses, rlimits, device numbers. Input: the captured bytes as a latin1 string.
+import { TRACE } from '../../../native/contract.js';
 import { CFLAGS, IFLAGS, LFLAGS, OFLAG_BITS, OFLAG_DELAYS, CLONE_FLAGS, DOMAINS, EPOLL_EVENTS, flags, POLL_EVENTS, FS_MAGICS, lookup, S_IFMT, SA_FLAGS, signalName, SS_FLAGS, ST_FLAGS, STATX_ATTRS, statxMask } from './xlat.js';
 import { bytesOf, hex, le32, octal, ptr, quoteBytes, u32 } from './values.js';
 
@@ -371,6 +372,44 @@ function timespecAt(data: string, off: number): string {
 /** struct timespec. */
 export function timespec(data: string): string | undefined {
   return data.length < TIMESPEC_SIZE ? undefined : timespecAt(data, 0);
+}
+
+/** struct timeval: `{tv_sec=1, tv_usec=500}`. */
+export function timeval(data: string): string | undefined {
+  return data.length < 16 ? undefined : `{tv_sec=${BigInt.asIntN(64, u64at(data, 0))}, tv_usec=${BigInt.asIntN(64, u64at(data, 8))}}`;
+}
+
+/** Bytes of one fd_set that select's capture holds for `nfds` (bpf/trace.h, SV_CFG_MODE_FDSETS). */
+export function fdsetBytes(nfds: number): number {
+  return nfds > 0 ? Math.min(Math.ceil(nfds / 64) * 8, TRACE.FDSET_MAX) : 0;
+}
+
+/**
+ * select's captured sets and timeout (bpf/trace.h, SV_CFG_MODE_FDSETS): per set argument (1-3),
+ * the descriptors below `nfds` it holds (undefined: NULL or not read), and the timeout's bytes.
+ */
+export function selectParts(data: string, args: readonly number[]): { sets: (number[] | undefined)[]; timeout: string | undefined } | undefined {
+  if (data.length < 4) return undefined;
+  const ok = le32(data, 0);
+  const nfds = (args[0] ?? 0) | 0;
+  const n = fdsetBytes(nfds);
+  const sets: (number[] | undefined)[] = [];
+  let off = 4;
+  for (let i = 0; i < 3; i++) {
+    if ((args[i + 1] ?? 0) === 0) {
+      sets.push(undefined);
+      continue;
+    }
+    if (off + n > data.length) return undefined;
+    if ((ok >> i) & 1) {
+      const fds: number[] = [];
+      for (let fd = 0; fd < Math.min(nfds, n * 8); fd++) if ((data.charCodeAt(off + (fd >> 3)) >> (fd & 7)) & 1) fds.push(fd);
+      sets.push(fds);
+    } else sets.push(undefined);
+    off += n;
+  }
+  const timeout = (args[4] ?? 0) !== 0 && (ok >> 3) & 1 && off + 16 <= data.length ? data.slice(off, off + 16) : undefined;
+  return { sets, timeout };
 }
 
 /** struct itimerspec. */

@@ -17,7 +17,7 @@ import {
   EPOLL_CTL, EPOLL_FLAGS, EFD_FLAGS, SOCK_FLAGS, TFD_FLAGS, IN_FLAGS, MSG_FLAGS, IPPROTOS, NETLINK_PROTOS, SOCK_LEVELS,
 } from './xlat.js';
 import {
-  cloneArgs, cpuMask, epollEvent, epollEvents, pollFds, sigevent, itimerspec, timespec, fileMode, makedev, rlimitSummary, sigaction, sigset, sockaddr, stackT, statfs, statSummary, statxSummary,
+  cloneArgs, cpuMask, selectParts, timeval, epollEvent, epollEvents, pollFds, sigevent, itimerspec, timespec, fileMode, makedev, rlimitSummary, sigaction, sigset, sockaddr, stackT, statfs, statSummary, statxSummary,
   sysinfo, utsname, waitStatus,
 } from './structs.js';
 import { cloneDecoders } from './decode/clone.js';
@@ -31,7 +31,29 @@ type Kind = ArgKind;
 
 /** The calls with a decoder of their own. */
 const ARGS_DECODERS: Readonly<Record<string, ArgsDecoder>> = { ...fileDecoders, ...fcntlDecoders, ...futexDecoders, ...cloneDecoders, ...netDecoders, ...ioctlDecoders };
-const RETURN_DECODERS: Readonly<Record<string, ReturnDecoder>> = { ...fcntlReturns, poll: pollReturn, ppoll: pollReturn };
+
+/** select's result as strace shows it: `0 (Timeout)`, `2 (in [3], out [4], left {tv_sec=0, tv_usec=5})`:
+ *  the ready descriptors (as many as it returns) and the time left, from what the kernel left in
+ *  the sets (the exit's capture, under argument 2). */
+const selectReturn = (spec: boolean): ReturnDecoder => (ret, args, strs) => {
+  if (ret === 0) return '0 (Timeout)';
+  const data = strs?.[2];
+  const parts = data !== undefined ? selectParts(data, args) : undefined;
+  if (parts === undefined) return undefined;
+  const out: string[] = [];
+  let ready = ret;
+  parts.sets.forEach((fds, i) => {
+    if (fds === undefined || ready <= 0 || fds.length === 0) return;
+    const shown = fds.slice(0, ready);
+    ready -= shown.length;
+    out.push(`${['in', 'out', 'except'][i]} [${shown.join(' ')}]`);
+  });
+  const left = parts.timeout !== undefined ? (spec ? timespec(parts.timeout) : timeval(parts.timeout)) : undefined;
+  if (left !== undefined) out.push(`left ${left}`);
+  return `${ret} (${out.join(', ')})`;
+};
+
+const RETURN_DECODERS: Readonly<Record<string, ReturnDecoder>> = { ...fcntlReturns, poll: pollReturn, ppoll: pollReturn, select: selectReturn(false), pselect6: selectReturn(true) };
 
 /** poll's result as strace shows it: `0 (Timeout)`, `1 ([{fd=5, revents=POLLOUT}])`. */
 function pollReturn(ret: number, args: readonly number[], strs?: readonly (string | undefined)[]): string | undefined {
@@ -198,6 +220,19 @@ const KIND_FORMATTERS: Readonly<Record<Kind, ArgFormatter>> = {
   timespecIn: (v, data) => (v !== 0 && data !== undefined ? (timespec(data) ?? ptr(v)) : ptr(v)),
   itimerspecOut: (v, data, _r, _i, ok) => (v !== 0 && ok && data !== undefined ? (itimerspec(data) ?? ptr(v)) : ptr(v)),
   timerid: (v, data, _r, _i, ok) => (v !== 0 && ok && data !== undefined && data.length >= 4 ? `[${le32(data, 0) | 0}]` : ptr(v)),
+  // (the sets and the timeout as the call got them: one item, under the first set's index)
+  fdset: (v, _d, rec, i) => {
+    if (v === 0) return 'NULL';
+    const data = rec.strs?.[1];
+    const fds = data !== undefined ? selectParts(data, rec.args)?.sets[i - 1] : undefined;
+    return fds === undefined ? ptr(v) : `[${fds.join(' ')}]`;
+  },
+  seltimeout: (v, _d, rec) => {
+    if (v === 0) return 'NULL';
+    const data = rec.strs?.[1];
+    const t = data !== undefined ? selectParts(data, rec.args)?.timeout : undefined;
+    return t === undefined ? ptr(v) : rec.name === 'select' ? (timeval(t) ?? ptr(v)) : (timespec(t) ?? ptr(v));
+  },
   pollfds: (v, data, rec, i) => (v !== 0 && data !== undefined ? (pollFds(data, u32(rec.args[i + 1] ?? 0), false) ?? ptr(v)) : ptr(v)),
   sockproto: (v, _d, rec) => {
     const domain = i32(rec.args[0] ?? 0);
