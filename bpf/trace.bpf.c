@@ -370,6 +370,62 @@ static __always_inline __u32 put_fdsets_item(struct scratch *s, struct sv_data *
 	return off;
 }
 
+/* A struct msghdr with what it points to (SV_CFG_MODE_MSGHDR, trace.h): the sizes of its name and
+ * control data as read, the msghdr, the name, the control data, then its iovecs (see put_iov_item),
+ * at most `left` bytes of their data. */
+static __always_inline __u32 put_msghdr_item(struct scratch *s, struct sv_data *d, __u32 used, __u8 arg,
+					     __u64 umsg, __u64 left)
+{
+	/* msg_name 0, msg_namelen 8, msg_iov 16, msg_iovlen 24, msg_control 32, msg_controllen 40,
+	 * msg_flags 48 */
+	__u64 mh[SV_MSGHDR_BYTES / 8] = {};
+	used = clamp_u32(used, SV_DATA_CAP);
+	d->arg = arg;
+	if (bpf_probe_read_user(mh, sizeof(mh), (const void *)umsg) < 0) {
+		d->flags = SV_DF_BUF | SV_DF_FAULT;
+		d->len = 0;
+		return 0;
+	}
+	__u32 pos = used;
+	for (int i = 0; i < SV_MSGHDR_BYTES / 8; i++)
+		*(__u64 *)&s->buf[SV_PAYLOAD_OFF + pos + 4 + 8 * i] = mh[i];
+	__u32 off = 4 + SV_MSGHDR_BYTES;
+
+	__u64 nb = mh[0] ? (__u32)mh[1] : 0;
+	if (nb > SV_SOCKADDR_CAP)
+		nb = SV_SOCKADDR_CAP;
+	asm volatile("" : "+r"(nb));
+	nb &= 2 * SV_SOCKADDR_CAP - 1;
+	if (nb > SV_SOCKADDR_CAP)
+		nb = SV_SOCKADDR_CAP;
+	if (nb && bpf_probe_read_user(&s->buf[SV_PAYLOAD_OFF + pos + off], nb, (const void *)mh[0]) < 0)
+		nb = 0;
+	off += nb;
+
+	__u64 cb = mh[4] ? mh[5] : 0;
+	if (cb > SV_CMSG_CAP)
+		cb = SV_CMSG_CAP;
+	asm volatile("" : "+r"(cb));
+	cb &= 2 * SV_CMSG_CAP - 1;
+	if (cb > SV_CMSG_CAP)
+		cb = SV_CMSG_CAP;
+	__u32 at = clamp_u32(pos + off, SV_DATA_CAP + 4 + SV_MSGHDR_BYTES + SV_SOCKADDR_CAP);
+	if (cb && bpf_probe_read_user(&s->buf[SV_PAYLOAD_OFF + at], cb, (const void *)mh[4]) < 0)
+		cb = 0;
+	off += cb;
+	*(__u16 *)&s->buf[SV_PAYLOAD_OFF + pos] = nb;
+	*(__u16 *)&s->buf[SV_PAYLOAD_OFF + pos + 2] = cb;
+
+	struct sv_data iov = { .flags = SV_DF_TRUNC };
+	__u32 n = 0;
+	if (pos + off <= SV_DATA_CAP)
+		n = put_iov_item(s, &iov, pos + off, arg, mh[2], mh[3], left);
+	/* Iovecs that could not be read are left out (TRUNC); the msghdr stands. */
+	d->flags = SV_DF_BUF | (iov.flags & (SV_DF_TRUNC | SV_DF_FAULT) ? SV_DF_TRUNC : 0);
+	d->len = off + n;
+	return off + n;
+}
+
 /* execve's argv, read element by element into the scratch record (bpf_loop callbacks: verified
  * once, whatever the number of elements). */
 struct argv_ctx {
@@ -575,6 +631,10 @@ int BPF_PROG(sv_sys_enter, struct pt_regs *regs, long id)
 		/* select: the fd sets and the timeout as the call gets them. */
 		used += put_fdsets_item(s, &d[nd & 1], used, bufarg - 1, args);
 		nd++;
+	} else if (bufarg && (cfg & SV_CFG_ENTER_IOV) && SV_CFG_ENTER_BUF_LEN_ARG_GET(cfg) == SV_CFG_LEN_STRUCT && nd < 2) {
+		/* sendmsg: the msghdr, its name, control data, iovecs and the data they hold. */
+		used += put_msghdr_item(s, &d[nd & 1], used, bufarg - 1, arg_at(args, bufarg), ~0ULL);
+		nd++;
 	} else if (bufarg && (cfg & SV_CFG_ENTER_IOV) && nd < 2) {
 		/* writev: the iovecs and the data they hold. */
 		used += put_iov_item(s, &d[nd & 1], used, bufarg - 1, arg_at(args, bufarg),
@@ -706,6 +766,9 @@ int BPF_PROG(sv_sys_exit, struct pt_regs *regs, long ret)
 		} else if (mode == SV_CFG_MODE_FDSETS) {
 			/* select: what the kernel left in the sets (the ready ones) and the timeout. */
 			used += put_fdsets_item(s, &d[nd & 1], used, dataarg - 1, args);
+		} else if (mode == SV_CFG_MODE_MSGHDR) {
+			/* recvmsg: the msghdr as the kernel left it, the ret bytes it received. */
+			used += put_msghdr_item(s, &d[nd & 1], used, dataarg - 1, args[1], (__u64)ret);
 		} else if (mode == SV_CFG_MODE_IOV) {
 			/* readv: the iovecs and the ret bytes read into them. */
 			used += put_iov_item(s, &d[nd & 1], used, dataarg - 1, (__u64)uptr,

@@ -119,10 +119,17 @@ enum sv_counter {
  *                  not NULL, ceil(nfds / 64) * 8 bytes of its fd_set (at most SV_FDSET_MAX; zeros
  *                  where unread), then 16 bytes of the timeout at argument 4 when it is not NULL
  *                  (a timeval or a timespec); at EXIT as the kernel left them
+ *                7 a struct msghdr (recvmsg; the one at argument 1, whatever the item's argument),
+ *                  as the kernel left it, its iovecs' data cut at the return value: one item of
+ *                  the bytes of its name (2 bytes: n, at most SV_SOCKADDR_CAP), of its control
+ *                  data (2 bytes: c, at most SV_CMSG_CAP), the 56 bytes of the msghdr, n bytes
+ *                  of the name, c bytes of control data, then its iovecs as an iovec item (below)
  *   bit  23      the enter buffer is an iovec array (writev), its count at the length argument:
  *                one item of, per iovec (at most SV_IOV_MAX, while there is room), its iov_len
  *                (8 bytes), the number of its bytes that follow (4 bytes), and those bytes (at
  *                most max_buf); TRUNC: iovecs were left out
+ *                With the length field at 7 (a struct): the enter buffer is a struct msghdr
+ *                (sendmsg), one item as for exit mode 7 with all its data
  *   enter buffer argument 7 (bits 16-18): the signal mask of the rt_sigframe at the user stack
  *                pointer (rt_sigreturn), 8 bytes, as the item of argument 0
  *
@@ -149,6 +156,10 @@ enum sv_counter {
 #define SV_CFG_MODE_SOCKADDR 4u
 #define SV_CFG_MODE_IOV 5u
 #define SV_CFG_MODE_FDSETS 6u
+#define SV_CFG_MODE_MSGHDR 7u
+#define SV_MSGHDR_BYTES 56    /* struct msghdr (x86_64) */
+#define SV_SOCKADDR_CAP 128   /* bytes of a msghdr's name read */
+#define SV_CMSG_CAP 256       /* bytes of a msghdr's control data read */
 #define SV_FDSET_MAX 128 /* bytes of an fd_set read (FD_SETSIZE: 1024 descriptors) */
 #define SV_CFG_ENTER_IOV (1u << 23)
 #define SV_IOV_MAX 32 /* iovecs read per call (strace prints as many, then ...) */

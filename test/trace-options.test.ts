@@ -349,3 +349,50 @@ describe("a vfork'd child's execve", () => {
     }
   });
 });
+
+describe('decoded as strace decodes them: sendmsg and recvmsg headers', () => {
+  // Two iovecs; SCM_RIGHTS sent and received (the room for control data larger than what came);
+  // inet names sent and received, a datagram cut (MSG_TRUNC); the room for a name the kernel
+  // shortened (110 => 0); a receive that fails (only its entry's msg_namelen), a send that fails.
+  const SCRIPT = [
+    'import socket, os, array',
+    'a, b = socket.socketpair()',
+    "a.sendmsg([b'ping', b'pong'])",
+    'b.recvmsg(64)',
+    'r, w = os.pipe()',
+    "a.sendmsg([b'fd'], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [r, w]))])",
+    'b.recvmsg(16, 64)',
+    'u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
+    "u.bind(('127.0.0.1', 0))",
+    'v = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
+    "v.bind(('127.0.0.1', 0))",
+    "v.sendmsg([b'x' * 40], [], 0, u.getsockname())",
+    'u.recvmsg(8)',
+    'try: b.recvmsg(8, 0, socket.MSG_DONTWAIT)',
+    'except OSError: pass',
+    "try: v.sendmsg([b'z'], [], 0, ('127.0.0.1', 0))",
+    'except OSError: pass',
+  ].join('\n');
+  // (ports differ from run to run)
+  const lines = (text: string) => normalizedLines(text).filter((l) => /^(send|recv)msg\(/.test(l)).map((l) => l.replace(/htons\(\d+\)/g, 'htons(PORT)'));
+
+  it('prints the same lines as strace', async () => {
+    const argv = ['/usr/bin/python3', '-S', '-c', SCRIPT];
+    const ours = lines(await trace('e=sendmsg,recvmsg', argv));
+    const theirs = lines(await strace(['-e', 'trace=sendmsg,recvmsg'], argv));
+    expect(theirs).toContain('sendmsg(3, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="fd", iov_len=2}], msg_iovlen=1, msg_control=[{cmsg_len=24, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[5, 6]}], msg_controllen=24, msg_flags=0}, 0) = 2');
+    expect(theirs).toContain('recvmsg(9, {msg_name={sa_family=AF_INET, sin_port=htons(PORT), sin_addr=inet_addr("127.0.0.1")}, msg_namelen=16, msg_iov=[{iov_base="xxxxxxxx", iov_len=8}], msg_iovlen=1, msg_controllen=0, msg_flags=MSG_TRUNC}, 0) = 8');
+    expect(theirs).toContain('recvmsg(4, {msg_namelen=110}, MSG_DONTWAIT) = -1 EAGAIN (Resource temporarily unavailable)');
+    expect(theirs).toHaveLength(8);
+    expect(ours).toEqual(theirs);
+  });
+
+  it('without eBPF (via=notify) sendmsg prints as strace prints it, its result unknown', async () => {
+    const call = (l: string) => l.replace(/ += .*$/, '');
+    const argv = ['/usr/bin/python3', '-S', '-c', SCRIPT];
+    const ours = lines(await trace('e=sendmsg,via=notify', argv));
+    const theirs = lines(await strace(['-e', 'trace=sendmsg'], argv));
+    expect(theirs).toHaveLength(4);
+    expect(ours.map(call)).toEqual(theirs.map(call));
+  });
+});

@@ -54,7 +54,8 @@ Napi::Object Contract(Napi::Env env) {
                              {"DATA_DESC_BYTES", SV_DATA_DESC_BYTES}, {"PAYLOAD_OFF", SV_PAYLOAD_OFF},
                              {"DATA_CAP", SV_DATA_CAP}, {"MAX_RECORD", SV_MAX_RECORD},
                              {"ARG_NONE", SV_ARG_NONE}, {"ARGV_MAX", SV_ARGV_MAX}, {"IOV_MAX", SV_IOV_MAX}, {"ENVP_MAX", SV_ENVP_MAX},
-                             {"FDSET_MAX", SV_FDSET_MAX}}));
+                             {"FDSET_MAX", SV_FDSET_MAX}, {"MSGHDR_BYTES", SV_MSGHDR_BYTES},
+                             {"SOCKADDR_CAP", SV_SOCKADDR_CAP}, {"CMSG_CAP", SV_CMSG_CAP}}));
   c.Set("TRACE_KIND", Group(env, {{"ENTER", SV_EV_ENTER}, {"EXIT", SV_EV_EXIT}, {"FORK", SV_EV_FORK},
                                   {"EXEC", SV_EV_EXEC}, {"EXIT_THREAD", SV_EV_EXIT_THREAD},
                                   {"EXIT_PROCESS", SV_EV_EXIT_PROCESS}, {"SIGNAL", SV_EV_SIGNAL}}));
@@ -71,6 +72,7 @@ Napi::Object Contract(Napi::Env env) {
                                  {"MODE_STR", SV_CFG_MODE_STR}, {"MODE_STRUCT", SV_CFG_MODE_STRUCT},
                                  {"MODE_DIRENTS", SV_CFG_MODE_DIRENTS}, {"MODE_SOCKADDR", SV_CFG_MODE_SOCKADDR},
                                  {"MODE_IOV", SV_CFG_MODE_IOV}, {"MODE_FDSETS", SV_CFG_MODE_FDSETS},
+                                 {"MODE_MSGHDR", SV_CFG_MODE_MSGHDR},
                                  {"ENTER_IOV", SV_CFG_ENTER_IOV},
                                  {"EXIT_MODE_HI", SV_CFG_EXIT_MODE_HI}, {"ENTER_BUF_SIGFRAME", SV_CFG_ENTER_BUF_SIGFRAME},
                                  {"LEN_STRUCT", SV_CFG_LEN_STRUCT}, {"STRUCT_MAX", SV_CFG_STRUCT_MAX}}));

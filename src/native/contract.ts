@@ -64,6 +64,9 @@ export const TRACE = {
   IOV_MAX: 32,
   ENVP_MAX: 4096,
   FDSET_MAX: 128,
+  MSGHDR_BYTES: 56,
+  SOCKADDR_CAP: 128,
+  CMSG_CAP: 256,
 } as const;
 
 export const TRACE_KIND = {
@@ -109,6 +112,7 @@ export const TRACE_CFG = {
   MODE_SOCKADDR: 4,
   MODE_IOV: 5,
   MODE_FDSETS: 6,
+  MODE_MSGHDR: 7,
   ENTER_IOV: 8388608,
   EXIT_MODE_HI: 4194304,
   ENTER_BUF_SIGFRAME: 7,

@@ -117,13 +117,13 @@ export interface SyscallCapture {
   /** A buffer read at entry (write-like): its arg index and the index of its length arg, or
    *  a fixed-size struct (`size` bytes, e.g. rt_sigaction's act; the same size as a 'struct'
    *  exitData if both are given). */
-  enterBuf?: { arg: number; lenArg: number; iov?: boolean } | { arg: number; size: number } | { arg: 0; sigframe: true } | { arg: number; fdsets: true };
+  enterBuf?: { arg: number; lenArg: number; iov?: boolean } | { arg: number; size: number } | { arg: 0; sigframe: true } | { arg: number; fdsets: true } | { arg: number; msghdr: true };
   /** execve-like: the argument after the first string is an array of C strings (argv), read at
    *  entry, and the one after it (envp) is counted (the entry event's `ret`). */
   argv?: boolean;
   /** Memory read at exit when ret >= 0: 'buf' = ret bytes (read-like), 'str' = a C string
    *  (getcwd-like), 'struct' = `size` bytes (fstat-like). Implies args in the exit event. */
-  exitData?: { arg: number; mode: 'buf' | 'str' | 'struct' | 'dirents' | 'sockaddr' | 'iov' | 'fdsets'; size?: number };
+  exitData?: { arg: number; mode: 'buf' | 'str' | 'struct' | 'dirents' | 'sockaddr' | 'iov' | 'fdsets' | 'msghdr'; size?: number };
 }
 
 function checkArg(i: number, what: string): number {
@@ -139,7 +139,7 @@ export function encodeSyscallCapture(c: SyscallCapture): number {
   if (c.exitArgs) w |= CFG.EXIT_ARGS;
   if (c.exitData) {
     w |= (checkArg(c.exitData.arg, 'exitData.arg') + 1) << CFG.EXIT_DATA_SHIFT;
-    const mode = { buf: CFG.MODE_BUF, str: CFG.MODE_STR, struct: CFG.MODE_STRUCT, dirents: CFG.MODE_DIRENTS, sockaddr: CFG.MODE_SOCKADDR, iov: CFG.MODE_IOV, fdsets: CFG.MODE_FDSETS }[c.exitData.mode];
+    const mode = { buf: CFG.MODE_BUF, str: CFG.MODE_STR, struct: CFG.MODE_STRUCT, dirents: CFG.MODE_DIRENTS, sockaddr: CFG.MODE_SOCKADDR, iov: CFG.MODE_IOV, fdsets: CFG.MODE_FDSETS, msghdr: CFG.MODE_MSGHDR }[c.exitData.mode];
     w |= (mode & 3) << CFG.EXIT_MODE_SHIFT;
     if (mode & 4) w |= CFG.EXIT_MODE_HI;
     if ((c.exitData.mode === 'sockaddr' || c.exitData.mode === 'iov') && c.exitData.arg > 4) throw new RangeError(`exitData.arg of a ${c.exitData.mode} must leave room for its length argument`);
@@ -164,6 +164,10 @@ export function encodeSyscallCapture(c: SyscallCapture): number {
     // select's sets at entry: the exit data's mode says how they are read (trace.h, mode 6).
     if (c.exitData?.mode !== 'fdsets') throw new RangeError("enterBuf.fdsets needs an exitData of mode 'fdsets'");
     w |= (checkArg(c.enterBuf.arg, 'enterBuf.arg') + 1) << CFG.ENTER_BUF_SHIFT;
+  } else if (c.enterBuf && 'msghdr' in c.enterBuf) {
+    // sendmsg's msghdr: an iovec-bearing struct (trace.h: ENTER_IOV with the struct length field).
+    w |= (checkArg(c.enterBuf.arg, 'enterBuf.arg') + 1) << CFG.ENTER_BUF_SHIFT;
+    w = (w | (CFG.LEN_STRUCT << CFG.ENTER_BUF_LEN_SHIFT) | CFG.ENTER_IOV) >>> 0;
   } else if (c.enterBuf) {
     w |= (checkArg(c.enterBuf.arg, 'enterBuf.arg') + 1) << CFG.ENTER_BUF_SHIFT;
     if ('size' in c.enterBuf) {

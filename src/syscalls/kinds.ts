@@ -77,6 +77,7 @@ export const ARG_KINDS = {
   sigframe: 'in', // rt_sigreturn's frame on the user stack (its signal mask), not an argument
   pollfds: 'in', // struct pollfd[] (its count is the next argument); the revents are read at exit
   socklen: 'in', // a socklen_t the kernel reads (room for the address before it) and writes back
+  msghdrIn: 'in', // struct msghdr with its name, iovecs and control data (sendmsg)
   fdset: 'in', // select's fd_set (its size from nfds, argument 0); the ready ones are read at exit
   seltimeout: 'in', // select's timeout (a timeval; pselect6: a timespec), the time left read at exit
   // Memory written by the kernel, read at exit when the call succeeded.
@@ -92,6 +93,7 @@ export const ARG_KINDS = {
   dirents: 'out', // struct linux_dirent64[] (counted)
   sockaddrOut: 'out', // a struct sockaddr the kernel writes, its length at the next argument
   iovOut: 'out', // struct iovec[] the kernel fills (readv), their count at the next argument
+  msghdrOut: 'out', // struct msghdr the kernel fills (recvmsg): name, iovecs' data, control data, flags
   sockoptOut: 'out', // getsockopt's value, its length at the next argument (written back)
   sigactOut: 'out', // the kernel's struct sigaction
   stackOut: 'out', // stack_t

@@ -85,7 +85,7 @@ function nowNs(): number {
 }
 
 // The kernel side's limits (bpf/trace.h), kept by the notify path too so that both print alike.
-const { ARGV_MAX, ENVP_MAX, IOV_MAX, FDSET_MAX } = TRACE;
+const { ARGV_MAX, ENVP_MAX, IOV_MAX, FDSET_MAX, MSGHDR_BYTES, SOCKADDR_CAP, CMSG_CAP } = TRACE;
 
 /**
  * An iovec array and the data it points to, as the eBPF side captures it (bpf/trace.h,
@@ -111,6 +111,24 @@ function readIovecs(call: Syscall, addr: number, count: number, maxBuf: number):
     used += 12 + bytes.length;
   }
   return { data: Buffer.concat(parts).toString('latin1'), more: count > IOV_MAX };
+}
+
+/** A struct msghdr with its name, control data and iovecs, as the eBPF side captures it
+ *  (bpf/trace.h, SV_CFG_MODE_MSGHDR). */
+function readMsghdr(call: Syscall, addr: number, maxBuf: number): { data: string; more: boolean } | null {
+  const mh = addr !== 0 ? call.memory.readBytes(addr, MSGHDR_BYTES) : null;
+  if (!mh) return null;
+  const at = (off: number) => mh.readUInt32LE(off) + mh.readUInt32LE(off + 4) * 0x1_0000_0000;
+  const name = at(0);
+  const control = at(32);
+  const nameBytes = name !== 0 ? (call.memory.readBytes(name, Math.min(mh.readUInt32LE(8), SOCKADDR_CAP)) ?? Buffer.alloc(0)) : Buffer.alloc(0);
+  const ctlBytes = control !== 0 ? (call.memory.readBytes(control, Math.min(at(40), CMSG_CAP)) ?? Buffer.alloc(0)) : Buffer.alloc(0);
+  const sizes = Buffer.alloc(4);
+  sizes.writeUInt16LE(nameBytes.length, 0);
+  sizes.writeUInt16LE(ctlBytes.length, 2);
+  const iov = readIovecs(call, at(16), at(24), maxBuf);
+  const head = Buffer.concat([sizes, mh, nameBytes, ctlBytes]).toString('latin1');
+  return { data: head + (iov?.data ?? ''), more: iov === null || iov.more };
 }
 
 /** select's fd sets and timeout, as the eBPF side captures them (bpf/trace.h, SV_CFG_MODE_FDSETS). */
@@ -372,6 +390,12 @@ export class TraceEngine implements Engine {
         const eb = mem.enterBuf;
         if (eb && 'fdsets' in eb) {
           s[eb.arg] = readFdsets(call, args);
+        } else if (eb && 'msghdr' in eb) {
+          const m = readMsghdr(call, args[eb.arg] ?? 0, Math.min(this.maxBuf, DATA_CAP));
+          if (m) {
+            s[eb.arg] = m.data;
+            if (m.more) trunc |= 1 << eb.arg;
+          }
         } else if (eb && 'iov' in eb && eb.iov) {
           const iov = readIovecs(call, args[eb.arg] ?? 0, args[eb.lenArg] ?? 0, Math.min(this.maxBuf, DATA_CAP));
           if (iov) {

@@ -1,5 +1,6 @@
 // Per syscall, how each argument prints (its signature, from the syscall table) and which memory a
 // data source captures for it: C strings at entry, a buffer at entry, data at exit.
+import { TRACE } from '../../../native/contract.js';
 import { TABLE } from '../../../syscalls/table.js';
 import { argClass, type Arg, type ArgKind, type RetKind } from '../../../syscalls/kinds.js';
 import { IOCTL_ARG_SIZE, EPOLL_EVENT_SIZE, EPOLL_EVENTS_SIZE, ITIMERSPEC_SIZE, TIMESPEC_SIZE, SIGEVENT_SIZE, POLLFDS_SIZE, CLONE_ARGS_SIZE, SIGACTION_SIZE, SOCKADDR_MAX, SOCKOPT_MAX, STACK_T_SIZE, STATFS_SIZE, SYSINFO_SIZE, UTSNAME_SIZE } from './structs.js';
@@ -28,9 +29,9 @@ export interface ArgMemory {
   strArgs: number[];
   /** A buffer read at entry and the index of its length argument (or a fixed-size struct, or
    *  rt_sigreturn's signal frame). */
-  enterBuf?: { arg: number; lenArg: number; iov?: boolean } | { arg: number; size: number } | { arg: 0; sigframe: true } | { arg: number; fdsets: true };
+  enterBuf?: { arg: number; lenArg: number; iov?: boolean } | { arg: number; size: number } | { arg: 0; sigframe: true } | { arg: number; fdsets: true } | { arg: number; msghdr: true };
   /** Memory read at exit when the call succeeded. */
-  exitData?: { arg: number; mode: 'buf' | 'str' | 'struct' | 'dirents' | 'sockaddr' | 'iov' | 'fdsets'; size?: number };
+  exitData?: { arg: number; mode: 'buf' | 'str' | 'struct' | 'dirents' | 'sockaddr' | 'iov' | 'fdsets' | 'msghdr'; size?: number };
   /** execve-like: argv (after the file name) read at entry, envp counted. */
   argv?: boolean;
 }
@@ -93,6 +94,13 @@ export function argMemory(name: string): ArgMemory {
     // iovec arrays, their count at the next argument: the data written at entry, read at exit.
     else if (a === 'iovIn') mem.enterBuf ??= { arg: i, lenArg: i + 1, iov: true };
     else if (a === 'iovOut') mem.exitData ??= { arg: i, mode: 'iov' };
+    // A msghdr: sent, read whole at entry; received, its entry (the room for the name) and what
+    // the kernel left in it at exit (under the next argument's index, as select's sets).
+    else if (a === 'msghdrIn') mem.enterBuf ??= { arg: i, msghdr: true };
+    else if (a === 'msghdrOut') {
+      mem.enterBuf ??= { arg: i, size: TRACE.MSGHDR_BYTES };
+      mem.exitData ??= { arg: i + 1, mode: 'msghdr' };
+    }
     else if (a === 'fdset' && mem.enterBuf === undefined) {
       // select: the sets and the timeout as one item, at entry (under the first set's index) and
       // at exit (under the second's: the entry's stay for the call's line, the exit's for its result).

@@ -7,6 +7,7 @@
 // arguments depend on each other have their own decoders (decode/, one file per subsystem as in
 // strace's src/). Constants by name: xlat.ts; structs: structs.ts; numbers, strings: values.ts.
 import { formatErrno } from './errno.js';
+import { TRACE } from '../../../native/contract.js';
 import type { Arg, ArgKind } from '../../../syscalls/kinds.js';
 import { isErrorReturn, type ArgsDecoder, type FormatOptions, type ReturnDecoder, type SyscallRecord } from './record.js';
 import { SIGNATURES } from './signatures.js';
@@ -83,6 +84,69 @@ function iovecs(data: string, more: boolean, left: number, strSize: number): str
   }
   if (more) out.push('...');
   return `[${out.join(', ')}]`;
+}
+
+const SCM_RIGHTS = 1;
+const SCM_CREDENTIALS = 2;
+const SOL_SOCKET = 1;
+
+/** Control messages as strace prints them: `[{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[5]}]`. */
+function cmsgs(b: Buffer): string {
+  const out: string[] = [];
+  for (let off = 0; off + 16 <= b.length; ) {
+    const len = Number(b.readBigUInt64LE(off));
+    const level = b.readInt32LE(off + 8);
+    const type = b.readInt32LE(off + 12);
+    const data = b.subarray(off + 16, Math.min(b.length, off + Math.max(16, len)));
+    const lvl = lookup(level, SOCK_LEVELS) ?? String(level);
+    let t = String(type);
+    let d: string | undefined;
+    if (level === SOL_SOCKET && type === SCM_RIGHTS) {
+      t = 'SCM_RIGHTS';
+      const fds: number[] = [];
+      for (let k = 0; k + 4 <= data.length; k += 4) fds.push(data.readInt32LE(k));
+      d = `[${fds.join(', ')}]`;
+    } else if (level === SOL_SOCKET && type === SCM_CREDENTIALS && data.length >= 12) {
+      t = 'SCM_CREDENTIALS';
+      d = `{pid=${data.readInt32LE(0)}, uid=${data.readUInt32LE(4)}, gid=${data.readUInt32LE(8)}}`;
+    }
+    out.push(`{cmsg_len=${len}, cmsg_level=${lvl}, cmsg_type=${t}${d === undefined ? '' : `, cmsg_data=${d}`}}`);
+    if (len < 16) break;
+    off += (len + 7) & ~7;
+  }
+  return `[${out.join(', ')}]`;
+}
+
+/**
+ * A struct msghdr as captured (bpf/trace.h, SV_CFG_MODE_MSGHDR: the sizes of the name and control
+ * data read, the msghdr, the name, the control data, the iovecs) as strace prints it:
+ * `{msg_name=..., msg_namelen=N, msg_iov=[...], msg_iovlen=N, msg_control=[...], msg_controllen=N,
+ * msg_flags=...}`. `roomNamelen`: recvmsg's msg_namelen at entry (`110 => 0` when the kernel
+ * changed it); `left`: the bytes the iovecs hold (a receive's return value).
+ */
+function msghdr(data: string, more: boolean, left: number, strSize: number, roomNamelen?: number): string | undefined {
+  const b = bytesOf(data);
+  if (b.length < 4 + TRACE.MSGHDR_BYTES) return undefined;
+  const nb = b.readUInt16LE(0);
+  const cb = b.readUInt16LE(2);
+  const h = 4;
+  const name = Number(b.readBigUInt64LE(h));
+  const namelen = b.readUInt32LE(h + 8);
+  const iov = Number(b.readBigUInt64LE(h + 16));
+  const iovlen = b.readBigUInt64LE(h + 24);
+  const control = Number(b.readBigUInt64LE(h + 32));
+  const controllen = b.readBigUInt64LE(h + 40);
+  const msgFlags = b.readUInt32LE(h + 48);
+  const at = h + TRACE.MSGHDR_BYTES;
+  const parts: string[] = [];
+  const nameText = name === 0 ? 'NULL' : nb > 0 ? (sockaddr(data.slice(at, at + nb), namelen) ?? ptr(name)) : ptr(name);
+  parts.push(`msg_name=${nameText}`);
+  parts.push(`msg_namelen=${roomNamelen !== undefined && roomNamelen !== namelen ? `${roomNamelen} => ${namelen}` : namelen}`);
+  parts.push(`msg_iov=${iov === 0 ? 'NULL' : iovecs(data.slice(at + nb + cb), more, left, strSize)}`);
+  parts.push(`msg_iovlen=${iovlen}`);
+  if (controllen > 0n) parts.push(`msg_control=${cb > 0 ? cmsgs(b.subarray(at + nb, at + nb + cb)) : ptr(control)}`);
+  parts.push(`msg_controllen=${controllen}`, `msg_flags=${flags(msgFlags, MSG_FLAGS)}`);
+  return `{${parts.join(', ')}}`;
 }
 
 /** The options as the formatters use them (defaults filled in). */
@@ -221,6 +285,15 @@ const KIND_FORMATTERS: Readonly<Record<Kind, ArgFormatter>> = {
   itimerspecOut: (v, data, _r, _i, ok) => (v !== 0 && ok && data !== undefined ? (itimerspec(data) ?? ptr(v)) : ptr(v)),
   timerid: (v, data, _r, _i, ok) => (v !== 0 && ok && data !== undefined && data.length >= 4 ? `[${le32(data, 0) | 0}]` : ptr(v)),
   // (the sets and the timeout as the call got them: one item, under the first set's index)
+  msghdrIn: (v, data, _r, _i, _ok, truncated, o) => (v !== 0 && data !== undefined ? (msghdr(data, truncated === 1, Infinity, o.strSize) ?? ptr(v)) : ptr(v)),
+  // (the msghdr at entry under this index, what the kernel left in it under the next one)
+  msghdrOut: (v, data, rec, i, ok, _t, o) => {
+    if (v === 0 || data === undefined || data.length < TRACE.MSGHDR_BYTES) return ptr(v);
+    const room = le32(data, 8);
+    const got = rec.strs?.[i + 1];
+    if (!ok || got === undefined) return `{msg_namelen=${room}}`;
+    return msghdr(got, (((rec.trunc ?? 0) >> (i + 1)) & 1) === 1, rec.ret ?? 0, o.strSize, room) ?? ptr(v);
+  },
   fdset: (v, _d, rec, i) => {
     if (v === 0) return 'NULL';
     const data = rec.strs?.[1];
