@@ -393,6 +393,55 @@ rm ${W}/rl
   });
 });
 
+describe('unreal transparency: open files in procfs', () => {
+  it('readlink of /proc/self/fd/N (and /proc/PID/fd/N, fd/N relative to an open /proc/self) shows a file opened through the view by its path there: redirected, inherited, deleted; /proc/self/exe after fexecve of such a file', async () => {
+    const py = path.join(bin, 'fdlinks.py');
+    writeFileSync(py, `
+import os, sys
+fd = os.open('/proc/self', os.O_RDONLY | os.O_DIRECTORY)
+print(os.readlink('fd/0', dir_fd=fd), flush=True)
+exe = os.open(sys.argv[1], os.O_RDONLY)
+os.execve(exe, ['rl', '/proc/self/exe'], {})
+`);
+    const r = await differential(tree, (W, P) => `
+check() { [ "$2" = "$3" ] && echo "$1 same" || echo "$1 differs: $2, not $3"; }
+cd ${W}/x && cp /usr/bin/readlink ${W}/rl
+check "fd 0" "$(readlink /proc/self/fd/0 < ${W}/x/file)" "${W}/x/file"
+check "thread-self" "$(readlink /proc/thread-self/fd/0 < ${W}/x/file)" "${W}/x/file"
+check "ls -l" "$(ls -l /proc/self/fd/0 < ${W}/x/file | sed 's/.*-> //')" "${W}/x/file"
+check "realpath stdin" "$(realpath /dev/stdin < ${W}/x/d/inner)" "${W}/x/d/inner"
+exec 3< ${W}/x/d 4> ${W}/x/gone
+rm ${W}/x/gone
+check "dir" "$(readlink /proc/self/fd/3)" "${W}/x/d"
+check "parent's" "$(readlink /proc/$$/fd/3)" "${W}/x/d"
+check "deleted" "$(readlink /proc/self/fd/4)" "${W}/x/gone (deleted)"
+check "real path" "$(readlink /proc/self/fd/0 < ${P}/dev/null)" "/dev/null"
+check "pipe" "$(echo | readlink /proc/self/fd/0 | sed 's/:.*//')" "pipe"
+/usr/bin/python3 ${py} ${W}/rl < ${W}/x/file
+setpriv --reuid=12345 --regid=12345 --clear-groups readlink -v /proc/$$/fd/3 2>&1 | sed "s/.*: //"
+exec 3<&- 4>&-
+rm ${W}/rl
+`);
+    const same = ['fd 0', 'thread-self', 'ls -l', 'realpath stdin', 'dir', "parent's", 'deleted', 'real path', 'pipe'].map((c) => `${c} same\n`).join('');
+    // Another user may not read them (the kernel says so, as natively); nobody cannot become another.
+    expect(r.root!.stdout).toBe(`${same}W/x/file\nW/rl\nPermission denied\n`);
+    expect(r.nobody!.stdout).toBe(`${same}W/x/file\nW/rl\nOperation not permitted\n`);
+    // The comparison above names both the real and the /unreal path W: here the exact paths shown.
+    const W = path.join(work, `t${++n}`);
+    mkdirSync(W);
+    writeFileSync(`${W}/f`, 'f\n');
+    copyFileSync('/usr/bin/readlink', `${W}/rl`);
+    chmodSync(`${W}/rl`, 0o755);
+    for (const P of ['/unreal', '/unreal/unreal']) {
+      const r1 = await once('unreal', `readlink /proc/self/fd/0 < ${P}${W}/f; /usr/bin/python3 ${py} ${P}${W}/rl < ${P}${W}/f`);
+      expect(r1.stdout).toBe(`${P}${W}/f\n${P}${W}/f\n${P}${W}/rl\n`);
+    }
+    // By its real path (in a process that never opened it through the view): as it is.
+    const r2 = await once('unreal', `readlink /proc/self/fd/0 < ${W}/f; /usr/bin/python3 ${py} ${W}/rl < ${W}/f`);
+    expect(r2.stdout).toBe(`${W}/f\n${W}/f\n${W}/rl\n`);
+  });
+});
+
 describe('unreal transparency: AT_EXECFN', () => {
   it("a program's AT_EXECFN is the path it was exec'd by: absolute, relative, through a symlink naming the view, a #! script's (nested) name, a script by a dirfd", async () => {
     const py = path.join(bin, 'execat.py');

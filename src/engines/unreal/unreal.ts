@@ -4,7 +4,7 @@
 // as the tracee (see src/chain/emulate and README.md next to this file). The kernel's cwd follows
 // the virtual one (chdir is rewritten), and the levels above it are kept per process, so relative
 // paths need no help and getcwd is the only call changed on exit.
-import { closeSync, constants as fsc, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, constants as fsc, fstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import type { Engine, EngineContext, EngineFactory, EngineOptions, Next } from '../../chain/engine.js';
 import type { Interest } from '../../filter/plan.js';
 import { Result } from '../../chain/result.js';
@@ -64,8 +64,15 @@ const cacheable = (call: Syscall): boolean => !CRED.has(call.name);
 const CWD_LINKS = ['/proc/self/cwd', '/proc/thread-self/cwd'];
 /** procfs links to the caller's own program, whose target readlink shows in the view. */
 const EXE_LINKS = ['/proc/self/exe', '/proc/thread-self/exe'];
-/** procfs links to a process's (or thread's) cwd and program: /proc/{self,thread-self,PID}[/task/TID]/{cwd,exe}. */
-const PROC_LINK = /^\/proc\/(self|thread-self|[1-9][0-9]*)(?:\/task\/([1-9][0-9]*))?\/(cwd|exe)$/;
+/**
+ * procfs links to a process's (or thread's) cwd, program and open files:
+ * /proc/{self,thread-self,PID}[/task/TID]/{cwd,exe,fd/N}.
+ */
+const PROC_LINK = /^\/proc\/(self|thread-self|[1-9][0-9]*)(?:\/task\/([1-9][0-9]*))?\/(cwd|exe|fd\/(?:0|[1-9][0-9]*))$/;
+/** A path that may name an fd's link (…/fd/N), absolute or relative to an open /proc/PID. */
+const FD_LINK = /(?:^|\/)fd\/[0-9]+$/;
+/** The open family: an fd the supervisor opened through the view is recorded (see opened). */
+const OPENS = new Set(['open', 'openat', 'creat', 'openat2']);
 
 /** Whether thread `tid` is in the supervisor's pid namespace (its /proc/PID names the same process as ours). */
 function samePidNamespace(tid: number): boolean {
@@ -81,6 +88,8 @@ function samePidNamespace(tid: number): boolean {
 const EXE_HISTORY = 4;
 const MAX_EXE_PROCESSES = 4096;
 const MAX_ANCESTORS = 16;
+/** Files opened through the view remembered per process (the newest first). */
+const OPENED_HISTORY = 64;
 /** Script chains kept before the first look for threads that are gone. */
 const MIN_PRUNE = 64;
 
@@ -144,6 +153,11 @@ export class UnrealEngine implements Engine {
   private chainsPruneAt = MIN_PRUNE;
   /** Programs exec'd through the view, per process (tgid): for readlink of /proc/self/exe. */
   private readonly exes = new Map<number, ExeEntry[]>();
+  /**
+   * Files opened through the view, per process (tgid): their levels and dev/ino, for readlink of
+   * /proc/self/fd/N (and an inherited or dup'd fd: the file is the same) and fexecve.
+   */
+  private readonly opened = new Map<number, ExeEntry[]>();
   /** Sockets bound through the view: real path (as the engines further out show it) -> the path given. */
   private readonly sockets = new Map<string, string>();
 
@@ -160,7 +174,8 @@ export class UnrealEngine implements Engine {
     this.interests = unrealInterests(opts.dirfds ?? 'walk', this.ioUring);
     // And /proc/PID/cwd, /proc/PID/exe, or `cwd` relative to an open /proc/PID: any path with such
     // a component reaches JS (a round trip for a file named `exe` elsewhere; nothing changes for it).
-    this.pathComponents = [...this.pathComponents, 'cwd', 'exe'];
+    // The same for /proc/PID/fd/N (a round trip for other paths with an `fd` component: /dev/fd/N).
+    this.pathComponents = [...this.pathComponents, 'cwd', 'exe', 'fd'];
   }
 
   /**
@@ -230,6 +245,8 @@ export class UnrealEngine implements Engine {
     const args = PATH_ARGS[call.name];
     // An exec's program: the path as this engine got it, and as it hands it on.
     let program: { given: string; mapped: Mapped } | undefined;
+    // The level of an open's path (see opened).
+    let openLevel = 0;
     if (args) {
       // Symlink targets an emulated call follows are in the program's view (see linkViews).
       linkViews(call).push([this.map.prefix, MAX_LEVELS]);
@@ -242,13 +259,63 @@ export class UnrealEngine implements Engine {
         if (m.errno !== undefined) return Result.error(m.errno);
         if (m.changed) call.setLatin1(i, m.path);
         if (i === (call.name === 'execve' ? 0 : 1)) program = { given: p, mapped: m };
+        openLevel = m.level;
       }
     }
     if (call.name === 'execve' || call.name === 'execveat') {
       if (program) this.execLevel(call, program.given, program.mapped);
+      else if (call.name === 'execveat' && call.latin1(1) === '' && (call.args[4]! & AT_EMPTY_PATH) !== 0) this.fexecLevel(call);
       return this.exec(call, next);
     }
+    if (OPENS.has(call.name) && openLevel > 0) return this.open(call, next, openLevel);
     return next();
+  }
+
+  // An open through the view (a path this engine stripped `level` prefixes from): the file the
+  // supervisor opened for the tracee (an fd result) is recorded with its level, so that readlink of
+  // /proc/self/fd/N shows it in the view, as a file opened through a bind mount shows its path
+  // there. Opens the kernel runs (O_PATH, the fallbacks), and relative paths (the kernel's cwd is
+  // the real one: the fast path continues them), are not seen.
+  private open(call: Syscall, next: Next, level: number): Result | Promise<Result> {
+    const record = (r: Result): Result => {
+      if (r.kind !== 'fd' || r.localFd < 0) return r;
+      const info = this.binding.taskInfo(call.tid);
+      if (!info) return r;
+      let st;
+      try {
+        st = fstatSync(r.localFd);
+      } catch {
+        return r;
+      }
+      this.remember(this.opened, info, { start: info.start, level, dev: st.dev, ino: st.ino }, OPENED_HISTORY);
+      return r;
+    };
+    const r = next();
+    return r instanceof Result ? record(r) : r.then(record);
+  }
+
+  // Keeps `entry` first in its process's list (one entry per file), the list and the map bounded.
+  private remember(map: Map<number, ExeEntry[]>, info: { tgid: number; start: number }, entry: ExeEntry, keep: number): void {
+    const list = (map.get(info.tgid) ?? []).filter((e) => e.start === info.start && (e.dev !== entry.dev || e.ino !== entry.ino));
+    list.unshift(entry);
+    if (!map.has(info.tgid) && map.size >= MAX_EXE_PROCESSES) map.delete(map.keys().next().value!);
+    map.set(info.tgid, list.slice(0, keep));
+  }
+
+  // fexecve (execveat(fd, "", AT_EMPTY_PATH)) of a file opened through the view: the program's
+  // level is the file's (/proc/self/exe shows the path it was opened by, as natively).
+  private fexecLevel(call: Syscall): void {
+    const fd = call.int(0);
+    const info = this.binding.taskInfo(call.tid);
+    if (fd < 0 || !info || this.opened.size === 0) return;
+    let st;
+    try {
+      st = statSync(`/proc/${call.tid}/fd/${fd}`);
+    } catch {
+      return;
+    }
+    const level = this.fileLevel(this.opened, call.tid, st);
+    if (level > 0) this.remember(this.exes, info, { start: info.start, level, dev: st.dev, ino: st.ino }, EXE_HISTORY);
   }
 
   // The level of the program an execve names (before it runs: if it fails, the process's exe is
@@ -275,28 +342,31 @@ export class UnrealEngine implements Engine {
     } catch {
       return;
     }
-    const list = (this.exes.get(info.tgid) ?? []).filter((e) => e.start === info.start && (e.dev !== st.dev || e.ino !== st.ino));
-    list.unshift({ start: info.start, level: m.level, dev: st.dev, ino: st.ino });
-    if (!this.exes.has(info.tgid) && this.exes.size >= MAX_EXE_PROCESSES) this.exes.delete(this.exes.keys().next().value!);
-    this.exes.set(info.tgid, list.slice(0, EXE_HISTORY));
+    this.remember(this.exes, info, { start: info.start, level: m.level, dev: st.dev, ino: st.ino }, EXE_HISTORY);
   }
 
-  /** The level of thread tid's program: from its process's exec, or an ancestor's (fork), 0 if none. */
-  private exeLevel(tid: number, exe: { dev: number; ino: number }): number {
-    if (this.exes.size === 0) return 0;
+  /**
+   * The level of a file recorded in `map` for thread tid's process, or an ancestor's (a forked
+   * child has its parent's program and fds), 0 if none.
+   */
+  private fileLevel(map: Map<number, ExeEntry[]>, tid: number, file: { dev: number; ino: number }): number {
+    if (map.size === 0) return 0;
     let pid = tid;
     for (let i = 0; i < MAX_ANCESTORS && pid > 1; i++) {
       const info = this.binding.taskInfo(pid);
       if (!info) return 0;
-      for (const e of this.exes.get(info.tgid) ?? []) if (e.start === info.start && e.dev === exe.dev && e.ino === exe.ino) return e.level;
+      for (const e of map.get(info.tgid) ?? []) if (e.start === info.start && e.dev === file.dev && e.ino === file.ino) return e.level;
       pid = info.ppid;
     }
     return 0;
   }
 
-  /** A program path `inner` (in the view of the engines further out) as this engine shows it. */
-  exeView(tid: number, inner: string, exe: { dev: number; ino: number }): string {
-    const level = this.exeLevel(tid, exe);
+  /**
+   * A program path (kind 'exe') or an open file's (kind 'fd'), `inner` in the view of the engines
+   * further out, as this engine shows it.
+   */
+  fileView(kind: 'exe' | 'fd', tid: number, inner: string, file: { dev: number; ino: number }): string {
+    const level = this.fileLevel(kind === 'exe' ? this.exes : this.opened, tid, file);
     return level === 0 ? inner : this.map.prefix.repeat(level) + (inner === '/' ? '' : inner);
   }
 
@@ -409,8 +479,8 @@ export class UnrealEngine implements Engine {
   }
 
   /** What this instance holds per process or thread (bounded: see resource-bounds.test.ts). */
-  held(): { scriptChains: number; exes: number; sockets: number } {
-    return { scriptChains: this.scriptChains.size, exes: this.exes.size, sockets: this.sockets.size };
+  held(): { scriptChains: number; exes: number; opened: number; sockets: number } {
+    return { scriptChains: this.scriptChains.size, exes: this.exes.size, opened: this.opened.size, sockets: this.sockets.size };
   }
 
   // The program named through a symlink whose target (or a later one's) names the view (a venv's
@@ -606,7 +676,7 @@ export class UnrealEngine implements Engine {
     const at = call.name === 'readlink' ? 0 : 1;
     const link = this.procTarget(call, at);
     if (link === null) return null;
-    const { tid, kind } = link;
+    const { tid, kind, fd } = link;
     let real: string;
     let view: string;
     if (kind === 'cwd') {
@@ -616,18 +686,22 @@ export class UnrealEngine implements Engine {
       real = r;
       view = this.cwdView(tid, this.outerView(call, real, tid));
     } else {
-      if (this.exes.size === 0 && this.outer(call).every((e) => e.exes.size === 0)) return null;
+      const map = (e: UnrealEngine) => (kind === 'exe' ? e.exes : e.opened);
+      if (map(this).size === 0 && this.outer(call).every((e) => map(e).size === 0)) return null;
+      const link = `/proc/${tid}/${kind === 'exe' ? 'exe' : `fd/${fd}`}`;
       let st;
       try {
-        real = readlinkSync(`/proc/${tid}/exe`, 'latin1');
-        st = statSync(`/proc/${tid}/exe`);
+        real = readlinkSync(link, 'latin1');
+        st = statSync(link);
       } catch {
         return null;
       }
-      const exe = { dev: st.dev, ino: st.ino };
+      // Pipes, sockets and anonymous inodes have no path to show in the view.
+      if (!real.startsWith('/')) return null;
+      const file = { dev: st.dev, ino: st.ino };
       view = real;
-      for (const e of this.outer(call)) view = e.exeView(tid, view, exe);
-      view = this.exeView(tid, view, exe);
+      for (const e of this.outer(call)) view = e.fileView(kind, tid, view, file);
+      view = this.fileView(kind, tid, view, file);
     }
     if (view === real) return null;
     const size = call.args[at + 2]! | 0;
@@ -646,13 +720,14 @@ export class UnrealEngine implements Engine {
     return w < 0 ? Result.error(-w) : Result.value(n);
   }
 
-  // The thread whose cwd or program a readlink names, or null: /proc/{self,thread-self,PID}[/task/TID]/{cwd,exe},
-  // absolute or relative to the cwd or a directory fd (e.g. an open /proc/self, which names
-  // /proc/PID). A pid counts only in the supervisor's pid namespace (the tracee's /proc/PID is then
-  // the same process). `own`: a thread of the caller's process.
-  private procTarget(call: Syscall, at: number): { tid: number; kind: 'cwd' | 'exe'; own: boolean } | null {
+  // The thread whose cwd, program or open file a readlink names, or null:
+  // /proc/{self,thread-self,PID}[/task/TID]/{cwd,exe,fd/N}, absolute or relative to the cwd or a
+  // directory fd (e.g. an open /proc/self, which names /proc/PID). A pid counts only in the
+  // supervisor's pid namespace (the tracee's /proc/PID is then the same process). `own`: a thread
+  // of the caller's process.
+  private procTarget(call: Syscall, at: number): { tid: number; kind: 'cwd' | 'exe' | 'fd'; fd: number; own: boolean } | null {
     let p = call.latin1(at);
-    if (p === null || (!p.endsWith('/cwd') && !p.endsWith('/exe') && p !== 'cwd' && p !== 'exe')) return null;
+    if (p === null || (!p.endsWith('/cwd') && !p.endsWith('/exe') && p !== 'cwd' && p !== 'exe' && !FD_LINK.test(p))) return null;
     if (!p.startsWith('/')) {
       const dirfd = at === 1 ? call.int(0) : AT_FDCWD;
       let base: string;
@@ -665,7 +740,8 @@ export class UnrealEngine implements Engine {
     }
     const m = PROC_LINK.exec(p);
     if (m === null) return null;
-    const [, who, task, kind] = m;
+    const [, who, task, name] = m;
+    const kind = name!.startsWith('fd/') ? 'fd' : (name as 'cwd' | 'exe');
     const me = this.binding.taskInfo(call.tid);
     if (!me) return null;
     let tid: number;
@@ -678,7 +754,7 @@ export class UnrealEngine implements Engine {
     }
     const it = tid === call.tid ? me : this.binding.taskInfo(tid);
     if (!it) return null;
-    return { tid, kind: kind as 'cwd' | 'exe', own: it.tgid === me.tgid && (who === 'self' || who === 'thread-self' || Number(who) === me.tgid) };
+    return { tid, kind, fd: kind === 'fd' ? Number(name!.slice(3)) : -1, own: it.tgid === me.tgid && (who === 'self' || who === 'thread-self' || Number(who) === me.tgid) };
   }
 
   private getcwd(call: Syscall, next: Next): Result | Promise<Result> {
