@@ -370,6 +370,32 @@ ls -l /proc/self/cwd | grep -q -- "-> ${W}/x/d$" && echo "ls same"
   });
 });
 
+describe('unreal transparency: fchdir', () => {
+  it('fchdir into a directory opened through the view (find -execdir, at any depth; python os.fchdir) gives the cwd its level; into a real one, none', async () => {
+    const r = await differential(tree, (W, P) => `
+mkdir -p ${W}/x/d/e/f && touch ${W}/x/d/e/f/g
+find ${W}/x/d -execdir pwd \\;
+cd ${W}/x && find d -name g -execdir /bin/pwd \\; && cd /
+/usr/bin/python3 -c "
+import os
+os.chdir('/')
+os.fchdir(os.open('${W}/x/d/e', os.O_RDONLY)); print(os.getcwd())
+os.chdir('f'); print(os.getcwd())
+os.fchdir(os.open('/tmp', os.O_RDONLY)); print(os.getcwd())
+"
+`);
+    expect(r.root!.stdout).toBe('W/x\nW/x/d\nW/x/d\nW/x/d/e\nW/x/d/e/f\nW/x/d/e/f\nW/x/d/e\nW/x/d/e/f\n/tmp\n');
+    expect(r.nobody!.stdout).toBe(r.root!.stdout);
+    // The comparison above names both the real and the /unreal path W: here the exact paths shown.
+    const W = path.join(work, `t${++n}`);
+    mkdirSync(path.join(W, 'a', 'b'), { recursive: true });
+    for (const P of ['/unreal', '/unreal/unreal']) {
+      const r1 = await once('unreal', `find ${P}${W}/a -execdir pwd \\;; find ${W}/a -execdir pwd \\;`);
+      expect(r1.stdout).toBe(`${P}${W}\n${P}${W}/a\n${W}\n${W}/a\n`);
+    }
+  });
+});
+
 describe('unreal transparency: the program in procfs', () => {
   it('readlink of /proc/self/exe shows the program as it was exec\'d through the view: by absolute and relative path, after a fork, and not after an exec of a real path', async () => {
     const r = await differential(tree, (W, P) => `

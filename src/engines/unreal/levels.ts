@@ -52,6 +52,19 @@ export class CwdLevels {
   }
 
   /**
+   * The level recorded for directory (dev, ino) in thread tid's process (its history, or the one
+   * it inherited), undefined when none is.
+   */
+  known(tid: number, dev: number, ino: number): number | undefined {
+    if (!this.used) return undefined;
+    const info = this.src.taskInfo(tid);
+    if (!info) return undefined;
+    this.level(tid); // binds a pending chdir first
+    const st = this.state(info.tgid, info.ppid, info.start);
+    return st?.history.find((e) => e.dev === dev && e.ino === ino)?.level;
+  }
+
+  /**
    * Records the level a chdir of thread tid is about to give its process; `target` is the
    * directory's (dev, ino) when known, else it is bound to the cwd at the next look-up.
    */

@@ -88,6 +88,8 @@ function samePidNamespace(tid: number): boolean {
 const EXE_HISTORY = 4;
 const MAX_EXE_PROCESSES = 4096;
 const MAX_ANCESTORS = 16;
+/** Parent directories looked at for the level of a directory fchdir enters. */
+const MAX_PARENTS = 64;
 /** Files opened through the view remembered per process (the newest first). */
 const OPENED_HISTORY = 64;
 /** Script chains kept before the first look for threads that are gone. */
@@ -206,6 +208,8 @@ export class UnrealEngine implements Engine {
         return this.getcwd(call, next);
       case 'chdir':
         return this.chdir(call, next);
+      case 'fchdir':
+        return this.fchdir(call, next);
       case 'readlink':
       case 'readlinkat': {
         const r = this.procLink(call, next);
@@ -664,6 +668,45 @@ export class UnrealEngine implements Engine {
     return r instanceof Result ? record(r) : r.then(record);
   }
 
+  // fchdir into a directory fd: the new cwd is at the directory's level, as natively the cwd is the
+  // file's path (a directory opened through the view: `find /unreal/x -execdir pwd`). The level is
+  // the directory's own if it was opened or entered through the view by this process or an ancestor
+  // (see opened, levels), else that of its nearest ancestor directory that was: the subdirectories a
+  // tree walk opens relative to a directory fd are not seen (see unrealInterests). 0 if none.
+  private fchdir(call: Syscall, next: Next): Result | Promise<Result> {
+    const fd = call.int(0);
+    if (fd < 0 || (this.opened.size === 0 && !this.levels.used)) return next();
+    let st;
+    let real: string;
+    try {
+      st = statSync(`/proc/${call.tid}/fd/${fd}`);
+      real = readlinkSync(`/proc/${call.tid}/fd/${fd}`, 'latin1');
+    } catch {
+      return next(); // not an open fd: the kernel says EBADF
+    }
+    if (!st.isDirectory() || !real.startsWith('/')) return next();
+    const target: [number, number] = [st.dev, st.ino];
+    const root = `/proc/${call.tid}/root`;
+    let level = 0;
+    for (let dir = real, i = 0; i < MAX_PARENTS; i++) {
+      const at = this.fileLevel(this.opened, call.tid, st);
+      const known = at > 0 ? at : this.levels.known(call.tid, st.dev, st.ino);
+      if (known !== undefined) {
+        level = known;
+        break;
+      }
+      if (dir === '/') break;
+      dir = dir.slice(0, Math.max(1, dir.lastIndexOf('/')));
+      try {
+        st = statSync(Buffer.from(root + dir, 'latin1'));
+      } catch {
+        break;
+      }
+    }
+    this.levels.chdir(call.tid, level, target);
+    return next();
+  }
+
   // readlink of a procfs link to a process's cwd or program (/proc/self/cwd, /proc/PID/exe,
   // /proc/thread-self/cwd, /proc/PID/task/TID/exe, or `cwd`/`exe` relative to an open /proc/PID):
   // the cwd as getcwd shows it, or the program as it was exec'd through the view, with this
@@ -811,6 +854,8 @@ const ALL_BITS = 0xffffffffffffffffn;
  */
 export function unrealInterests(dirfds: 'walk' | 'all', ioUring: 'enosys' | 'allow'): Interest[] {
   const interests: Interest[] = ioUring === 'enosys' ? [{ syscall: 'io_uring_setup' }] : [];
+  // fchdir gives the cwd the level of its directory (rare: a round trip each).
+  interests.push({ syscall: 'fchdir' });
   for (const name of new Set<string>([...UNREAL_SYSCALLS, ...CRED_SYSCALLS])) {
     const address = ADDRESS_ARG[name];
     if (address !== undefined) {
