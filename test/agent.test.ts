@@ -1,50 +1,25 @@
 // `sysvisor agent`: the OCI seccomp agent, with real runc and crun containers (busybox rootfs) on the real
 // kernel, and a small C client for the messages a runtime would never send.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, closeSync, existsSync, openSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import { CLI, ROOT, run, sysvisor } from './helpers.js';
-import { Agent, bundle as ociBundle, countRows, deleteIn, HOSTNAME, makeRootfs, ociRuntime, ONLY_HERE, runIn, RUNTIMES, runtimeCommand, setSeccompText, startAgent as start, type BundleOptions, type Runtime } from './oci.js';
+import { Agent, countRows, HOSTNAME, OciFixture, ociRuntime, ONLY_HERE, runIn, RUNTIMES, runtimeCommand, setSeccompText, type BundleOptions, type Runtime } from './oci.js';
 import { AgentServer } from '../src/transports/agent/server.js';
 import { Reporter } from '../src/chain/report.js';
 import { loadBinding } from '../src/native/load.js';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'sv-agent-'));
-let ROOTFS = '';
+const fx = new OciFixture('sv-agent');
+const dir = fx.dir;
 // Test programs (test/programs/, built by its Makefile): sendfds, a client for what runc would never
 // send; capdrop, which drops DAC capabilities between two opens (static: it runs in the rootfs).
 const SENDFDS = path.join(ROOT, 'test', 'build', 'sendfds');
-const made: [Runtime, string][] = [];
-const agents: Agent[] = [];
-let nextId = 0;
-
-beforeAll(() => {
-  ROOTFS = makeRootfs(dir);
-});
-
-afterAll(async () => {
-  for (const a of agents) a.kill();
-  for (const [rt, id] of made) await deleteIn(rt, id);
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function newId(rt: Runtime = 'runc'): string {
-  const id = `sv-agent-${process.pid}-${nextId++}`;
-  made.push([rt, id]);
-  return id;
-}
-
+const newId = (rt: Runtime = 'runc') => fx.newId(rt);
 /** An OCI bundle running `sh -c SCRIPT` in the shared busybox rootfs. */
-const bundle = (script: string, o: BundleOptions = {}) => ociBundle(dir, ROOTFS, script, o);
-
-async function startAgent(socket: string, engines: readonly string[], extra: readonly string[] = []): Promise<Agent> {
-  const a = await start(socket, engines, extra);
-  agents.push(a);
-  return a;
-}
+const bundle = (script: string, o: BundleOptions = {}) => fx.bundle(script, o);
+const startAgent = (socket: string, engines: readonly string[], extra: readonly string[] = []) => fx.agent(socket, engines, extra);
 
 const sock = (name: string) => path.join(dir, `${name}.sock`);
 const runc = (b: string, id: string, input?: string) => runIn('runc', b, id, input);
@@ -289,7 +264,7 @@ export default {
     // node and this package in the container: the host's /usr and the repository, bound read-only
     for (const l of ['lib', 'lib64']) {
       try {
-        symlinkSync(`usr/${l}`, path.join(ROOTFS, l));
+        symlinkSync(`usr/${l}`, path.join(fx.rootfs, l));
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; // made by the other runtime's run
       }
@@ -395,7 +370,7 @@ describe.each(RUNTIMES)('sysvisor agent --hold with %s', (rt) => {
 };
 `,
     );
-    writeFileSync(path.join(ROOTFS, 'etc', 'hold-me'), 'held\n');
+    writeFileSync(path.join(fx.rootfs, 'etc', 'hold-me'), 'held\n');
     const first = await startAgent(S, [mod, 'unreal'], ['--hold', H]);
     const holderPid = Number((await first.waitFor(/fd holder \S+ started \(pid (\d+)\): 0 container\(s\) held\n/))[1]);
     expect(statSync(H).mode & 0o777).toBe(0o600);
@@ -651,8 +626,7 @@ describe('sysvisor agent: its socket and command line', () => {
     const S = sock('log');
     const L = path.join(dir, 'agent.log');
     const child = spawn(process.execPath, [CLI, 'agent', '--socket', S, '-e', 'count:syscalls=openat', '--log', L], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const agent = new Agent(child);
-    agents.push(agent);
+    const agent = fx.keep(new Agent(child));
     const logHas = async (file: string, re: RegExp) => {
       for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) if (existsSync(file) && re.test(readFileSync(file, 'utf8'))) return;
       throw new Error(`${file} never matched ${re}`);

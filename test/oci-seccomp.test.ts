@@ -1,44 +1,20 @@
 // `sysvisor oci-seccomp`: the planner's filter in the OCI format, checked by running containers
 // with runc and crun on its output (busybox rootfs, served by a real `sysvisor agent`), and its
 // pure parts (conditions, exact 64-bit literals, merging into a bundle's section).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sysvisor } from './helpers.js';
-import { Agent, bundle, countRows, deleteIn, HOSTNAME, makeRootfs, ociRuntime, ONLY_HERE, runIn, RUNTIMES, setSeccompText, startAgent, type Runtime } from './oci.js';
+import { countRows, HOSTNAME, OciFixture, ociRuntime, ONLY_HERE, runIn, RUNTIMES, setSeccompText, type Runtime } from './oci.js';
 import { ociSeccomp, ruleArgs, toJson } from '../src/filter/oci.js';
 import { planFilter } from '../src/filter/plan.js';
 import { SYSCALLS } from '../src/syscalls/table.js';
 import { CONTROL_MAGIC } from '../src/scopes/protocol.js';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'sv-oci-'));
-let ROOTFS = '';
-const made: [Runtime, string][] = [];
-const agents: Agent[] = [];
-let nextId = 0;
-
-beforeAll(() => {
-  ROOTFS = makeRootfs(dir);
-});
-
-afterAll(async () => {
-  for (const a of agents) a.kill();
-  for (const [rt, id] of made) await deleteIn(rt, id);
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function newId(rt: Runtime): string {
-  const id = `sv-oci-${process.pid}-${nextId++}`;
-  made.push([rt, id]);
-  return id;
-}
-
-async function agent(socket: string, engines: readonly string[]): Promise<Agent> {
-  const a = await startAgent(socket, engines);
-  agents.push(a);
-  return a;
-}
+const fx = new OciFixture('sv-oci');
+const dir = fx.dir;
+const newId = (rt: Runtime) => fx.newId(rt);
+const agent = (socket: string, engines: readonly string[]) => fx.agent(socket, engines);
 
 /** A refusing default with every named syscall allowed but mkdir and mkdirat. */
 function denyByDefault(): Record<string, unknown> {
@@ -139,7 +115,7 @@ describe.each(RUNTIMES)('oci-seccomp output run by %s', (rt) => {
     // the planner's conditions, e.g. openat when its dirfd is not AT_FDCWD (64-bit literal exact)
     expect(out.stdout).toContain('18446744073709551516');
     const agentA = await agent(S, ['unreal']);
-    const b = bundle(dir, ROOTFS, 'cat /unreal/etc/hostname /unreal/etc/only-here; cat /etc/hostname');
+    const b = fx.bundle('cat /unreal/etc/hostname /unreal/etc/only-here; cat /etc/hostname');
     setSeccompText(b, out.stdout);
     const id = newId(rt);
     expect(await runIn(rt, b, id)).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n${ONLY_HERE}\n${HOSTNAME}\n` });
@@ -152,7 +128,7 @@ describe.each(RUNTIMES)('oci-seccomp output run by %s', (rt) => {
   it('--merge into a deny-by-default profile: it stays one (mkdir refused), and the engines are served', async () => {
     const S = path.join(dir, `${rt}-merge.sock`);
     const script = 'cat /etc/hostname; mkdir /tmp/d || echo refused';
-    const nativeB = bundle(dir, ROOTFS, script, { seccomp: denyByDefault() });
+    const nativeB = fx.bundle(script, { seccomp: denyByDefault() });
     const native = await runIn(rt, nativeB, newId(rt));
     expect(native).toMatchObject({ code: 0, stdout: `${HOSTNAME}\nrefused\n` });
     expect(native.stderr).toContain('Operation not permitted');
@@ -163,7 +139,7 @@ describe.each(RUNTIMES)('oci-seccomp output run by %s', (rt) => {
     const seccomp = JSON.parse(out.stdout);
     expect(seccomp.defaultAction).toBe('SCMP_ACT_ERRNO');
     const agentA = await agent(S, ['unreal', 'count:syscalls=openat,mkdir']);
-    const b = bundle(dir, ROOTFS, `cat /unreal/etc/hostname; ${script}`);
+    const b = fx.bundle(`cat /unreal/etc/hostname; ${script}`);
     setSeccompText(b, out.stdout);
     const id = newId(rt);
     const served = await runIn(rt, b, id);
@@ -217,7 +193,7 @@ export default {
       },
     ]);
     const agentA = await agent(S, [mod]);
-    const b = bundle(dir, ROOTFS, 'echo one; echo two');
+    const b = fx.bundle('echo one; echo two');
     setSeccompText(b, out.stdout);
     const id = newId('crun');
     expect(await runIn('crun', b, id)).toMatchObject({ code: 0, stdout: 'one\ntwo\n' });

@@ -1,7 +1,9 @@
 // Shared by the tests of `sysvisor agent` and `sysvisor oci-seccomp`: a busybox-static rootfs,
 // OCI bundles from `runc spec`, the two runtimes (runc, crun), and an agent process.
+import { afterAll, beforeAll } from 'vitest';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI, ROOT, run, type RunResult } from './helpers.js';
 
@@ -166,4 +168,57 @@ export function countRows(stderr: string, id: string): Map<string, number> {
     if (m) rows.set(m[3]!, Number(m[1]));
   }
   return rows;
+}
+
+/**
+ * What a test file of containers sets up, and cleans up after its tests: a temporary directory
+ * with the busybox rootfs (made before the first test), container ids (deleted from their runtime
+ * at the end) and agents (killed at the end). Call it at the top of the file.
+ */
+export class OciFixture {
+  readonly dir: string;
+  private root = '';
+  private readonly made: [Runtime, string][] = [];
+  private readonly agents: Agent[] = [];
+  private next = 0;
+
+  constructor(private readonly name: string) {
+    this.dir = mkdtempSync(path.join(tmpdir(), `${name}-`));
+    beforeAll(() => {
+      this.root = makeRootfs(this.dir);
+    });
+    afterAll(async () => {
+      for (const a of this.agents) a.kill();
+      for (const [rt, id] of this.made) await deleteIn(rt, id);
+      rmSync(this.dir, { recursive: true, force: true });
+    });
+  }
+
+  /** The rootfs (once the file's tests run). */
+  get rootfs(): string {
+    return this.root;
+  }
+
+  /** A new container id, deleted from `rt` at the end. */
+  newId(rt: Runtime = 'runc'): string {
+    const id = `${this.name}-${process.pid}-${this.next++}`;
+    this.made.push([rt, id]);
+    return id;
+  }
+
+  /** An OCI bundle running `sh -c SCRIPT` in the rootfs. */
+  bundle(script: string, o: BundleOptions = {}): string {
+    return bundle(this.dir, this.root, script, o);
+  }
+
+  /** startAgent, killed at the end. */
+  async agent(socket: string, engines: readonly string[], extra: readonly string[] = []): Promise<Agent> {
+    return this.keep(await startAgent(socket, engines, extra));
+  }
+
+  /** An agent started otherwise, killed at the end. */
+  keep(a: Agent): Agent {
+    this.agents.push(a);
+    return a;
+  }
 }
