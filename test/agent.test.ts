@@ -400,6 +400,8 @@ describe.each(RUNTIMES)('sysvisor agent --hold with %s', (rt) => {
     child2.stdout!.on('data', (d: Buffer) => (out2 += d.toString()));
     const closed2 = new Promise<number | null>((resolve) => child2.on('close', (code) => resolve(code)));
     while (!out2.includes('ready')) await new Promise((r) => setTimeout(r, 20));
+    // attached (and so held) before the agent dies: its first call may come before that
+    await first.waitFor(new RegExp(`container ${id2} \\(pid \\d+\\) attached, profile default\\n`));
     first.child.kill('SIGKILL');
     expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
 
