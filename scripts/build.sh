@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds what is out of date: BPF objects + skeletons (bpf/Makefile), the addon (node-gyp), the
-# contract file of the TypeScript side (from the addon), the TypeScript (tsc, incremental) and the
+# contract file of the TypeScript side (from the addon), the TypeScript (tsc, incremental), the CLI bundle and the
 # C helpers of the benchmarks and tests. Each step that takes more than a second says so in one
 # line (scripts/progress.sh).
 set -euo pipefail
@@ -21,5 +21,17 @@ fi
 step "contract (src/native/contract.ts)" node scripts/gen-contract.mjs
 
 step "TypeScript (tsc)" npx tsc -p tsconfig.json --incremental --tsBuildInfoFile dist/.tsbuildinfo
+
+# The command's bundle (bin/sysvisor.js loads it): the compiled CLI in a few files instead of a hundred
+# modules, which is most of its start-up. Entries: the CLI, the API that engine modules get for
+# `import 'sysvisor'` (the same module instances as the CLI's: shared chunks) and the resolution hook
+# that makes that so. A dynamic import() becomes a chunk loaded when it runs. dist/src stays the library.
+bundle=dist/bundle/cli/main.js
+if [ ! -f "$bundle" ] || [ -n "$(find dist/src -name '*.js' -newer "$bundle" 2>/dev/null | head -n 1)" ]; then
+  rm -rf dist/bundle
+  step "CLI bundle (esbuild)" node_modules/.bin/esbuild dist/src/cli/main.js dist/src/index.js dist/src/cli/resolve-hook.js \
+    --bundle --splitting --format=esm --platform=node --target=node20 --packages=external \
+    --outbase=dist/src --outdir=dist/bundle --chunk-names='cli/[name]-[hash]' --log-level=warning
+fi
 
 step "C helpers (bench/, test/programs/)" sh -c 'make -s -C bench && make -s -C test/programs'
