@@ -181,10 +181,16 @@ export const VARIANTS: Variant[] = [
   ...mappedVariants('open', OPENAT, 20_000, 2_000),
   { kind: 'per-call', id: 'unreal-lstat-nobody', label: 'unreal: lstat /unreal/etc/hostname as nobody', group: 'mapped', family: 'lstat',
     n: 20_000, quickN: 2_000, command: (n) => [...SYSVISOR, 'run', '-e', 'unreal', '--', ...AS_NOBODY, LOOP, 'lstat', '/unreal/etc/hostname', String(n)] },
-  // Start-up (issue 11): Node alone, the CLI loaded (--version), a run with no engine, with unreal.
+  // Start-up (issue 11), part by part: Node alone, Node loading the addon (dlopen), the CLI loaded
+  // (--version: the bundle, no engine), a run with no engine (every built-in loadable: all of them
+  // imported), with unreal (only unreal imported), and with the engines that load eBPF programs.
   { kind: 'per-run', id: 'true-native', label: 'true, native', group: 'startup', family: 'startup', role: 'native', command: () => ['true'] },
   { kind: 'per-run', id: 'node-empty', label: 'node -e 0 (Node alone)', group: 'startup', family: 'startup', command: () => [process.execPath, '-e', '0'] },
+  { kind: 'per-run', id: 'node-addon', label: 'node loading the addon (dlopen)', group: 'startup', family: 'startup',
+    command: () => [process.execPath, '-e', `require(${JSON.stringify(path.join(ROOT, 'addon', 'build', 'Release', 'sysvisor.node'))})`] },
   { kind: 'per-run', id: 'sysvisor-version', label: 'sysvisor --version (the CLI loaded)', group: 'startup', family: 'startup', command: () => [...SYSVISOR, '--version'] },
+  { kind: 'per-run', id: 'true-trace', label: 'sysvisor run -e trace:o=/dev/null -- true (eBPF)', group: 'startup', family: 'startup', command: () => [...SYSVISOR, 'run', '-e', 'trace:o=/dev/null', '--', 'true'] },
+  { kind: 'per-run', id: 'true-count', label: 'sysvisor run -e count:o=/dev/null -- true (eBPF)', group: 'startup', family: 'startup', command: () => [...SYSVISOR, 'run', '-e', 'count:o=/dev/null', '--', 'true'] },
   { kind: 'per-run', id: 'true-default', label: 'sysvisor run -- true (no engine)', group: 'startup', family: 'startup', command: () => [...SYSVISOR, 'run', '--', 'true'] },
   { kind: 'per-run', id: 'true-unreal', label: 'sysvisor run -e unreal -- true', group: 'startup', family: 'startup', command: () => [...SYSVISOR, 'run', '-e', 'unreal', '--', 'true'] },
   // The ptrace transport (issue 12) against the ptrace floor (bench/ptrace-floor.c): a bare C

@@ -10,6 +10,11 @@ import { ControlClient } from './scopes/client.js';
 import type { Supervision } from './transports/unotify/supervise.js';
 import { supervise as superviseEngines, type SuperviseOptions as EngineSuperviseOptions } from './transports/ptrace/supervise.js';
 import { requireKernel } from './transports/kernel.js';
+import { loadBuiltinEngines } from './engines/registry.js';
+
+// The library names built-ins synchronously (supervise({ engines: ['count'] }), findEngine): all of
+// them are loaded with it.
+await loadBuiltinEngines();
 
 /** Option values as a library user writes them: `{ o: 'file', syscalls: ['read', 'write'] }`. */
 export type EngineOptionValues = Readonly<Record<string, string | readonly string[]>>;

@@ -4,14 +4,19 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { builtinEngines } from '../src/engines/registry.js';
+import { builtinEngines, loadBuiltinEngines } from '../src/engines/registry.js';
 import { RUN_OPTIONS, SUBCOMMANDS } from '../src/cli/help.js';
 import { CLI, ROOT, run, sysvisor } from './helpers.js';
+
+// The registry imports a built-in when it is named: the test goes over all of them.
+await loadBuiltinEngines();
+const ENGINES = ['count', 'unreal', 'trace'];
 
 describe('--help', () => {
   it('lists every built-in engine with its options and an example; help NAME shows one; bad names exit 2', async () => {
     const r = await sysvisor(['--help']);
     expect(r.code).toBe(0);
+    expect(builtinEngines().map((f) => f.name)).toEqual(ENGINES);
     for (const f of builtinEngines()) {
       expect(r.stdout).toContain(`  ${f.name}  ${f.summary}\n`);
       for (const k of Object.keys(f.options)) expect(r.stdout).toContain(`      ${k}=...  `);

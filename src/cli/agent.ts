@@ -7,7 +7,7 @@ import { Reporter } from '../chain/report.js';
 import { UsageError } from '../chain/errors.js';
 import { buildEngines, closeEngines } from '../engines/build.js';
 import { modulePath, resolveSpecs } from './modules.js';
-import { isEngineName } from '../engines/registry.js';
+import { isEngineName, loadBuiltinEngines } from '../engines/registry.js';
 import { parseProfiles } from '../transports/agent/profiles.js';
 import { MetricsFile } from '../transports/agent/metrics.js';
 import { AgentLog } from '../transports/agent/log.js';
@@ -48,6 +48,7 @@ function checkSpecs(specs: readonly string[]): void {
 }
 
 export async function agentCommand(argv: readonly string[]): Promise<number> {
+  await loadBuiltinEngines();
   const { values } = parseArgs({
     args: [...argv],
     options: {

@@ -2,6 +2,7 @@
 import { writeSync } from 'node:fs';
 import type { Reporter } from '../chain/report.js';
 import { buildEngines } from '../engines/build.js';
+import { loadBuiltinEngines } from '../engines/registry.js';
 import { supervise, shellStatus } from '../transports/unotify/supervise.js';
 
 const out = (text: string) => void writeSync(1, text);
@@ -15,6 +16,7 @@ async function show(title: string, specs: string[], command: string[], reporter:
 }
 
 export async function runDemo(reporter: Reporter): Promise<number> {
+  await loadBuiltinEngines();
   out('sysvisor demo: programs run unchanged under engines (seccomp user notification + eBPF).\n');
   const steps: [string, string[], string[]][] = [
     ['path virtualization: /unreal/X is /X (same bytes as /etc/hostname)', ['unreal'], ['sh', '-c', 'cat /unreal/etc/hostname; cd /unreal/unreal/etc && pwd && cat hostname']],

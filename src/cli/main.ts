@@ -13,19 +13,18 @@ import { shellStatus, type ExitStatus } from '../transports/unotify/supervise.js
 import { supervise, TRANSPORTS, type TransportName } from '../transports/ptrace/supervise.js';
 import { CommandError } from '../transports/unotify/command.js';
 import type { HeldCall } from '../transports/unotify/transport.js';
-import { runDemo } from './demo.js';
-import { completionScript, engineHelp, helpWithEngines } from './help.js';
 import { requireKernel } from '../transports/kernel.js';
-import { agentCommand } from './agent.js';
-import { ociSeccompCommand } from './oci-seccomp.js';
-import { benchCommand } from './bench.js';
 import { AddonError, loadBinding } from '../native/load.js';
 import { ControlCallError, ControlClient } from '../scopes/client.js';
 import { runNested, withCallerOutputs } from '../transports/unotify/nested.js';
-import { builtinEngines, findEngine, parseEngineSpec } from '../engines/registry.js';
+import { builtinEngines, findEngine, loadBuiltinEngines, parseEngineSpec } from '../engines/registry.js';
 import { loadEngineModule, modulePath, resolveSpecs } from './modules.js';
 import { FDS_ENV, inheritedFds } from './fds.js';
 import { argvBytes, environBytes } from './raw-args.js';
+
+// Start-up time: what only some subcommands use (the help text, the agent, bench, the demo) is
+// imported when one of them runs (a chunk of its own in the command's bundle, scripts/build.sh).
+const helpText = () => import('./help.js');
 
 const reporter = new Reporter();
 
@@ -98,7 +97,8 @@ async function run(argv: readonly string[], raw: readonly (string | Buffer)[]): 
     allowPositionals: false,
   });
   if (values.help) {
-    out(helpWithEngines());
+    await loadBuiltinEngines();
+    out((await helpText()).helpWithEngines());
     return 0;
   }
   if (command.length === 0) throw new UsageError('run: missing COMMAND');
@@ -118,6 +118,9 @@ async function run(argv: readonly string[], raw: readonly (string | Buffer)[]): 
   if (nested && values.loadable?.length) throw new UsageError('--loadable belongs to the outermost sysvisor, whose filter is the one that counts');
   // A bare run (no engine named) is a machine waiting for engines: every built-in is loadable inside.
   const bare = given.length === 0 && !values.loadable?.length && !values.sealed && !nested;
+  // Only the built-ins named here are imported (start-up time); a bare run can load any of them inside.
+  const named = [...given, ...(values.loadable ?? [])];
+  if (!nested) await loadBuiltinEngines(bare || named.includes('all') ? undefined : named);
   const loadable = (bare ? ['all'] : (values.loadable ?? [])).flatMap((n) => (n === 'all' ? builtinEngines() : [findEngine(n)]));
   for (const file of values.allow ?? []) loadable.push(findEngine(await loadEngineModule(file)));
   const specs = await resolveSpecs(given);
@@ -235,14 +238,16 @@ function unload(argv: readonly string[]): number {
   return 0;
 }
 
-function engines(): number {
+async function engines(): Promise<number> {
   const client = new ControlClient(loadBinding());
-  if (!client.hello()) return listEngines();
+  if (!client.hello()) return await listEngines();
   for (const s of client.list()) out(`scope ${s.id}: ${s.engines.join(' ') || '(no engines)'}\n`);
   return 0;
 }
 
-function listEngines(): number {
+async function listEngines(): Promise<number> {
+  const { engineHelp } = await helpText();
+  await loadBuiltinEngines();
   out(`built-in engines:\n${builtinEngines().map(engineHelp).join('')}`);
   return 0;
 }
@@ -251,6 +256,8 @@ function listEngines(): number {
 async function help(argv: readonly string[]): Promise<number> {
   if (argv.length > 1) throw new UsageError('usage: sysvisor help [ENGINE|MODULE]');
   const name = argv[0];
+  const { engineHelp, helpWithEngines } = await helpText();
+  await loadBuiltinEngines();
   if (name === undefined) out(helpWithEngines());
   else out(engineHelp(findEngine(modulePath(name) !== undefined ? await loadEngineModule(name) : name)));
   return 0;
@@ -272,26 +279,27 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'run':
         return await run(rest, argvBytes(argv).slice(1));
       case 'engines':
-        return engines();
+        return await engines();
       case 'load':
         return load(rest);
       case 'unload':
         return unload(rest);
       case 'demo':
-        return await runDemo(reporter);
+        return await (await import('./demo.js')).runDemo(reporter);
       case 'agent':
-        return await agentCommand(rest);
+        return await (await import('./agent.js')).agentCommand(rest);
       case 'oci-seccomp':
-        return await ociSeccompCommand(rest);
+        return await (await import('./oci-seccomp.js')).ociSeccompCommand(rest);
       case 'bench':
-        return await benchCommand(rest);
+        return await (await import('./bench.js')).benchCommand(rest);
       case '-h':
       case '--help':
       case 'help':
         return await help(rest);
       case 'completion':
         if (rest.length) throw new UsageError('usage: sysvisor completion   (prints a bash completion script)');
-        out(completionScript());
+        await loadBuiltinEngines();
+        out((await helpText()).completionScript());
         return 0;
       case '-V':
       case '--version':

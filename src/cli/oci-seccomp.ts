@@ -12,6 +12,7 @@ import { ociSeccomp, RUNTIMES, toJson, type RuntimeName } from '../filter/oci.js
 import { SYSCALLS } from '../syscalls/table.js';
 import { rootInterests } from '../transports/unotify/supervise.js';
 import { resolveSpecs } from './modules.js';
+import { loadBuiltinEngines } from '../engines/registry.js';
 
 export const OCI_SECCOMP_HELP = `usage: sysvisor oci-seccomp -e ENGINE[:key=val,...]... [--socket PATH] [--merge config.json]
                             [--runtime any|runc-1.1|crun]
@@ -67,6 +68,7 @@ export async function ociSeccompCommand(argv: readonly string[]): Promise<number
   if (!Object.hasOwn(RUNTIMES, runtime)) throw new UsageError(`oci-seccomp: unknown --runtime '${runtime}' (${Object.keys(RUNTIMES).join(', ')})`);
   const merge = values.merge === undefined ? undefined : readConfig(values.merge);
   const specs = await resolveSpecs(values.engine);
+  await loadBuiltinEngines(specs);
   // The engines are made only to learn their interests; their outputs go nowhere.
   const silent = new (class extends Reporter {
     override line(): void {}

@@ -1,33 +1,57 @@
 // Built-in engines by name, and the parser of `-e NAME[:key=val,...]` specs.
+// A built-in's module is imported when it is first named (loadBuiltinEngines), not when the
+// registry is: a command that runs one engine does not load the others (start-up time). The
+// library's entry loads them all (src/library.ts), so findEngine and builtinEngines are sync there.
 import type { EngineFactory, EngineOptions } from '../chain/engine.js';
 import { UsageError } from '../chain/errors.js';
-import { countFactory } from './count/count.js';
-import { unrealFactory } from './unreal/unreal.js';
-import { traceFactory } from './trace/trace.js';
 
-const BUILTINS = new Map<string, EngineFactory>([
-  [countFactory.name, countFactory],
-  [unrealFactory.name, unrealFactory],
-  [traceFactory.name, traceFactory],
+/** The built-ins, in the order --help lists them. */
+const BUILTIN_MODULES: ReadonlyMap<string, () => Promise<EngineFactory>> = new Map([
+  ['count', async () => (await import('./count/count.js')).countFactory],
+  ['unreal', async () => (await import('./unreal/unreal.js')).unrealFactory],
+  ['trace', async () => (await import('./trace/trace.js')).traceFactory],
 ]);
 
-export function registerEngine(f: EngineFactory): void {
-  BUILTINS.set(f.name, f);
+const BUILTINS = new Map<string, EngineFactory>();
+const MODULES = new Map<string, EngineFactory>();
+
+/**
+ * Imports the built-ins among `specs` (engine specs or names; anything else is left to findEngine
+ * to report), all of them when `specs` is omitted. Once loaded, findEngine finds them.
+ */
+export async function loadBuiltinEngines(specs?: Iterable<unknown>): Promise<void> {
+  const names = specs === undefined ? [...BUILTIN_MODULES.keys()] : [...specs].map((s) => (typeof s === 'string' ? s.split(':', 1)[0]! : ''));
+  for (const name of names) {
+    const load = BUILTIN_MODULES.get(name);
+    if (load && !BUILTINS.has(name)) BUILTINS.set(name, await load());
+  }
 }
 
+export function registerEngine(f: EngineFactory): void {
+  MODULES.set(f.name, f);
+}
+
+/** Every name: the built-ins', then the modules' (one of a built-in's name takes its place). */
+function names(): string[] {
+  return [...new Set([...BUILTIN_MODULES.keys(), ...MODULES.keys()])];
+}
+
+/** The engines by name, loaded built-ins (all of them after `loadBuiltinEngines()`) and modules. */
 export function builtinEngines(): readonly EngineFactory[] {
-  return [...BUILTINS.values()];
+  return names().flatMap((n) => MODULES.get(n) ?? BUILTINS.get(n) ?? []);
 }
 
 /** Is `name` a registered engine (built-in or module)? */
 export function isEngineName(name: string): boolean {
-  return BUILTINS.has(name);
+  return BUILTIN_MODULES.has(name) || MODULES.has(name);
 }
 
+/** A registered engine module, else a built-in (which must have been loaded: loadBuiltinEngines). */
 export function findEngine(name: string): EngineFactory {
-  const f = BUILTINS.get(name);
-  if (!f) throw new UsageError(`unknown engine '${name}' (known: ${[...BUILTINS.keys()].join(', ')})`);
-  return f;
+  const f = MODULES.get(name) ?? BUILTINS.get(name);
+  if (f) return f;
+  if (BUILTIN_MODULES.has(name)) throw new Error(`built-in engine '${name}' is not loaded yet (loadBuiltinEngines)`);
+  throw new UsageError(`unknown engine '${name}' (known: ${names().join(', ')})`);
 }
 
 export interface EngineSpec {

@@ -12,6 +12,7 @@ import type { Syscall } from '../chain/syscall.js';
 import type { FilterPlan, Interest } from '../filter/plan.js';
 import type { RawBinding } from '../native/load.js';
 import { buildEngines, closeEngines } from '../engines/build.js';
+import { loadBuiltinEngines } from '../engines/registry.js';
 import { FdSink } from '../engines/output.js';
 import { syscallNumber } from '../syscalls/table.js';
 import { UsageError } from '../chain/errors.js';
@@ -196,6 +197,7 @@ export class ControlServer {
   }
 
   private async push(parent: Scope, tid: number, callerTgid: number, req: Record<string, unknown>): Promise<ControlResponse> {
+    await loadBuiltinEngines(Array.isArray(req['engines']) ? req['engines'] : []); // first: the checks below run in one go
     const named = req['pid'];
     if (typeof named !== 'number') throw new ControlError('push needs the pid of the command');
     // The scope's owner: the caller or its child (its launcher process), the command a child of it.
@@ -281,6 +283,7 @@ export class ControlServer {
   }
 
   private async load(scope: Scope, tid: number, callerTgid: number, req: Record<string, unknown>): Promise<ControlResponse> {
+    await loadBuiltinEngines([req['engine']]);
     const specs = specList([req['engine']]);
     const lease = this.charge(tid, specs, 0);
     let loaded: { engine: Engine; spec: string } | undefined;

@@ -16,7 +16,7 @@ import { AgentMessageError, isCompleteJson, parseContainerState, type ContainerP
 import { Holder, type HeldEntry } from './hold.js';
 import { ContainerSession } from './container.js';
 import { chooseProfile, DEFAULT_PROFILE } from './profiles.js';
-import { parseEngineSpec } from '../../engines/registry.js';
+import { loadBuiltinEngines, parseEngineSpec } from '../../engines/registry.js';
 import type { MetricsFile } from './metrics.js';
 import type { AgentLog } from './log.js';
 
@@ -252,6 +252,7 @@ export class AgentServer {
   static async listen(o: AgentOptions): Promise<AgentServer> {
     const binding = o.binding ?? loadBinding();
     const reporter = o.reporter ?? new Reporter(2, 'sysvisor agent: ');
+    await loadBuiltinEngines(); // containers' engines are made synchronously, per container
     await claimPath(o.socketPath);
     let holder: Holder | undefined;
     let held: HeldEntry[] = [];
