@@ -390,8 +390,9 @@ os.fchdir(os.open('/tmp', os.O_RDONLY)); print(os.getcwd())
     const W = path.join(work, `t${++n}`);
     mkdirSync(path.join(W, 'a', 'b'), { recursive: true });
     for (const P of ['/unreal', '/unreal/unreal']) {
-      const r1 = await once('unreal', `find ${P}${W}/a -execdir pwd \\;; find ${W}/a -execdir pwd \\;`);
-      expect(r1.stdout).toBe(`${P}${W}\n${P}${W}/a\n${W}\n${W}/a\n`);
+      // After `cd /unreal`, a real directory is not in the view for being below its root.
+      const r1 = await once('unreal', `find ${P}${W}/a -execdir pwd \\;; find ${W}/a -execdir pwd \\;; cd ${P}/ && find ${W}/a -execdir pwd \\;`);
+      expect(r1.stdout).toBe(`${P}${W}\n${P}${W}/a\n${W}\n${W}/a\n${W}\n${W}/a\n`);
     }
   });
 });
@@ -465,6 +466,41 @@ rm ${W}/rl
     // By its real path (in a process that never opened it through the view): as it is.
     const r2 = await once('unreal', `readlink /proc/self/fd/0 < ${W}/f; /usr/bin/python3 ${py} ${W}/rl < ${W}/f`);
     expect(r2.stdout).toBe(`${W}/f\n${W}/f\n${W}/rl\n`);
+  });
+});
+
+describe('unreal transparency: programs not named in the issue', () => {
+  it('make -C, git worktree, zip/unzip, sqlite3 (WAL, .backup), perl (Cwd, File::Temp), python3 -m venv, patch, sed -i, install -D, gcc, python shutil, node fs', async () => {
+    const r = await differential(tree, (W) => `
+cd ${W} && mkdir m && printf 'all: out\\nout: in\\n\\tcp in out; echo $(CURDIR) $(abspath in) $(realpath in)\\n' > m/Makefile && echo x > m/in
+make -C ${W}/m; make -s -C ${W}/m; cd / && make -s -C ${W}/m -f ${W}/m/Makefile all; cd ${W}
+export GIT_AUTHOR_DATE=2020-01-01T00:00:00Z GIT_COMMITTER_DATE=2020-01-01T00:00:00Z GIT_AUTHOR_NAME=n GIT_AUTHOR_EMAIL=a@b GIT_COMMITTER_NAME=n GIT_COMMITTER_EMAIL=a@b GIT_CONFIG_NOSYSTEM=1 HOME=${W}
+git init -q -b main ${W}/r && git -C ${W}/r commit -q --allow-empty -m m && git -C ${W}/r worktree add -q ${W}/wt2 && git -C ${W}/r worktree list --porcelain
+(cd ${W}/wt2 && git rev-parse --show-toplevel --git-dir --git-common-dir && git status --short); git -C ${W}/r worktree remove ${W}/wt2; echo "worktree remove rc=$?"; rm -rf ${W}/r ${W}/.gitconfig
+zip -qr ${W}/z.zip m && unzip -q ${W}/z.zip -d ${W}/un && unzip -Z1 ${W}/z.zip; rm ${W}/z.zip
+sqlite3 ${W}/db "pragma journal_mode=wal; create table t(a); insert into t values(1),(2); select count(*) from t;" && sqlite3 ${W}/db ".backup ${W}/b" && sqlite3 ${W}/b "select sum(a) from t"; rm -f ${W}/db* ${W}/b
+perl -MCwd -MFile::Temp=tempfile -e 'chdir "${W}/m" or die; print Cwd::getcwd(), "\\n", Cwd::abs_path("../m/in"), "\\n"; my ($fh, $n) = tempfile(DIR => "${W}"); print index($n, "${W}/") == 0 ? "temp ok\\n" : "temp $n\\n"; unlink $n; symlink("in", "${W}/m/l") or die; print readlink("${W}/m/l"), "\\n"; rename("${W}/m/l", "${W}/m/l2") or die; print -l "${W}/m/l2" ? "renamed\\n" : "not renamed\\n"'
+/usr/bin/python3 -m venv --without-pip ${W}/v && ${W}/v/bin/python -c 'import sys, os; print(sys.prefix, os.path.realpath(sys.executable))'; rm -rf ${W}/v
+mkdir -p ${W}/a/b && echo hello > ${W}/a/f && ln -s b ${W}/a/lb
+sed -i s/hello/bye/ ${W}/a/f; cat ${W}/a/f; install -D -m 600 ${W}/a/f ${W}/n/e/w; mv -t ${W}/a/b ${W}/n/e/w; ls ${W}/a/b
+printf -- '--- a/f\\n+++ a/f\\n@@ -1 +1 @@\\n-bye\\n+patched\\n' > ${W}/p.diff && patch -s -p0 -d ${W} < ${W}/p.diff && cat ${W}/a/f
+cd ${W}/a/lb && pwd && pwd -P && /bin/pwd && cd -P ../lb && pwd && cd ${W}
+printf 'int main(void) { return 3; }' > ${W}/c.c && gcc -o ${W}/c.out ${W}/c.c && ${W}/c.out; echo "gcc'd rc=$?"; rm -f ${W}/c.out
+/usr/bin/python3 -c "
+import os, shutil, pathlib, glob, tempfile
+print(pathlib.Path('${W}/a/lb').resolve(), os.path.realpath('${W}/a/lb/../f'))
+shutil.copytree('${W}/a', '${W}/cp', symlinks=True)
+print(sorted(glob.glob('${W}/cp/**', recursive=True)))
+shutil.rmtree('${W}/cp'); print(os.path.exists('${W}/cp'))
+d = tempfile.mkdtemp(dir='${W}'); print(d.startswith('${W}/')); os.rmdir(d)
+"
+${process.execPath} -e "const fs = require('fs'); fs.mkdirSync('${W}/nd/x', { recursive: true }); fs.writeFileSync('${W}/nd/x/f', 'n'); console.log(fs.readdirSync('${W}/nd/x'), fs.realpathSync('${W}/a/lb')); fs.rmSync('${W}/nd', { recursive: true }); fs.promises.readFile('${W}/a/f', 'utf8').then((s) => console.log(s.trim()))"
+`);
+    // What each program gave natively (the comparison above is against it).
+    for (const line of ['W/m W/m/in W/m/in', 'worktree W/wt2', 'W/r/.git/worktrees/wt2', 'worktree remove rc=0', 'm/Makefile', 'wal', '3', 'temp ok', 'renamed', 'patched', "gcc'd rc=3", 'W/a/b W/a/f', 'False', 'True', "[ 'f' ] W/a/b"])
+      expect(r.root!.stdout.split('\n')).toContain(line);
+    expect(r.root!.stdout).toMatch(/^W\/v \/usr\/bin\/python3/m);
+    expect(r.nobody!.stdout).toBe(r.root!.stdout);
   });
 });
 

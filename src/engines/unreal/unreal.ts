@@ -671,8 +671,9 @@ export class UnrealEngine implements Engine {
   // fchdir into a directory fd: the new cwd is at the directory's level, as natively the cwd is the
   // file's path (a directory opened through the view: `find /unreal/x -execdir pwd`). The level is
   // the directory's own if it was opened or entered through the view by this process or an ancestor
-  // (see opened, levels), else that of its nearest ancestor directory that was: the subdirectories a
-  // tree walk opens relative to a directory fd are not seen (see unrealInterests). 0 if none.
+  // (see opened, levels), else that of its nearest ancestor directory that was (the root aside): the
+  // subdirectories a tree walk opens relative to a directory fd are not seen (see unrealInterests).
+  // 0 if none.
   private fchdir(call: Syscall, next: Next): Result | Promise<Result> {
     const fd = call.int(0);
     if (fd < 0 || (this.opened.size === 0 && !this.levels.used)) return next();
@@ -689,6 +690,8 @@ export class UnrealEngine implements Engine {
     const root = `/proc/${call.tid}/root`;
     let level = 0;
     for (let dir = real, i = 0; i < MAX_PARENTS; i++) {
+      // The root as a parent tells nothing: after `cd /unreal` every real directory is below it.
+      if (i > 0 && dir === '/') break;
       const at = this.fileLevel(this.opened, call.tid, st);
       const known = at > 0 ? at : this.levels.known(call.tid, st.dev, st.ino);
       if (known !== undefined) {
