@@ -347,6 +347,15 @@ describe('sysvisor agent: many containers', () => {
 
 describe.each(RUNTIMES)('sysvisor agent --hold with %s', (rt) => {
   const sock = (name: string) => path.join(dir, `${rt}-${name}.sock`);
+  /** openat notified to socket S; crun: a filter that waits killably once a call is received (only an answer ends the wait). */
+  const openatNotified = (S: string) => ({
+    defaultAction: 'SCMP_ACT_ALLOW',
+    listenerPath: S,
+    listenerMetadata: '',
+    architectures: ['SCMP_ARCH_X86_64'],
+    ...(rt === 'crun' ? { flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] } : {}),
+    syscalls: [{ names: ['openat'], action: 'SCMP_ACT_NOTIFY' }],
+  });
 
   it('an agent killed (SIGKILL) and started again serves the container on; the call it had received is restarted, answered once', async () => {
     const S = sock('hold');
@@ -375,15 +384,7 @@ describe.each(RUNTIMES)('sysvisor agent --hold with %s', (rt) => {
     const holderPid = Number((await first.waitFor(/fd holder \S+ started \(pid (\d+)\): 0 container\(s\) held\n/))[1]);
     expect(statSync(H).mode & 0o777).toBe(0o600);
     const id = newId(rt);
-    // crun: a filter that waits killably once a call is received (only an answer ends the wait)
-    const seccomp = {
-      defaultAction: 'SCMP_ACT_ALLOW',
-      listenerPath: S,
-      listenerMetadata: '',
-      architectures: ['SCMP_ARCH_X86_64'],
-      ...(rt === 'crun' ? { flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] } : {}),
-      syscalls: [{ names: ['openat'], action: 'SCMP_ACT_NOTIFY' }],
-    };
+    const seccomp = openatNotified(S);
     const b = bundle('cat /unreal/etc/hostname; cat /unreal/etc/hold-me; echo "status $?"; read line; cat /unreal/etc/only-here; echo "$line"', { seccomp });
     const [cmd, args] = runtimeCommand(rt, ['run', '--bundle', b, id]);
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -464,14 +465,7 @@ describe.each(RUNTIMES)('sysvisor agent --hold with %s', (rt) => {
     const first = await startAgent(S, [mod, 'unreal'], ['--hold', H]);
     await first.waitFor(/fd holder \S+ started \(pid \d+\): 0 container\(s\) held\n/);
     const id = newId(rt);
-    const seccomp = {
-      defaultAction: 'SCMP_ACT_ALLOW',
-      listenerPath: S,
-      listenerMetadata: '',
-      architectures: ['SCMP_ARCH_X86_64'],
-      ...(rt === 'crun' ? { flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] } : {}),
-      syscalls: [{ names: ['openat'], action: 'SCMP_ACT_NOTIFY' }],
-    };
+    const seccomp = openatNotified(S);
     const [cmd, args] = runtimeCommand(rt, ['run', '--bundle', bundle('cat /unreal/etc/hostname; echo "status $?"', { seccomp }), id]);
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -14,21 +14,32 @@
 // The kernel passes at most SCM_MAX_FD (253) fds in one message.
 #define SCM_FDS_MAX 253
 
-/* Sends one packet with nfds fds (0: none). Retries EINTR. 0, or -errno. */
-static inline int scm_send(int sock, struct iovec *iov, int iovlen, const int *fds, int nfds, int flags) {
-  union {
-    struct cmsghdr c;
-    char buf[CMSG_SPACE(SCM_FDS_MAX * sizeof(int))];
-  } cm;
+/* Room for the control message of SCM_FDS_MAX fds, aligned for struct cmsghdr. */
+union scm_control {
+  struct cmsghdr c;
+  char buf[CMSG_SPACE(SCM_FDS_MAX * sizeof(int))];
+};
+
+/* A message header over iov, with room for `fds` fds in control (0: none). */
+static inline struct msghdr scm_header(struct iovec *iov, int iovlen, union scm_control *control, int fds) {
   struct msghdr msg;
   memset(&msg, 0, sizeof msg);
   msg.msg_iov = iov;
   msg.msg_iovlen = (size_t)iovlen;
+  if (fds > 0) {
+    memset(control, 0, sizeof *control);
+    msg.msg_control = control->buf;
+    msg.msg_controllen = CMSG_SPACE((size_t)fds * sizeof(int));
+  }
+  return msg;
+}
+
+/* Sends one packet with nfds fds (0: none). Retries EINTR. 0, or -errno. */
+static inline int scm_send(int sock, struct iovec *iov, int iovlen, const int *fds, int nfds, int flags) {
   if (nfds < 0 || nfds > SCM_FDS_MAX) return -EINVAL;
+  union scm_control cm;
+  struct msghdr msg = scm_header(iov, iovlen, &cm, nfds);
   if (nfds > 0) {
-    memset(&cm, 0, sizeof cm);
-    msg.msg_control = cm.buf;
-    msg.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
@@ -48,20 +59,10 @@ static inline int scm_send(int sock, struct iovec *iov, int iovlen, const int *f
  * MSG_DONTWAIT).
  */
 static inline ssize_t scm_recv(int sock, struct iovec *iov, int iovlen, int *fds, int maxfds, int *nfds, int flags, int *msg_flags) {
-  union {
-    struct cmsghdr c;
-    char buf[CMSG_SPACE(SCM_FDS_MAX * sizeof(int))];
-  } cm;
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = iov;
-  msg.msg_iovlen = (size_t)iovlen;
   *nfds = 0;
   if (maxfds < 0 || maxfds > SCM_FDS_MAX) return -EINVAL;
-  if (maxfds > 0) {
-    msg.msg_control = cm.buf;
-    msg.msg_controllen = CMSG_SPACE((size_t)maxfds * sizeof(int));
-  }
+  union scm_control cm;
+  struct msghdr msg = scm_header(iov, iovlen, &cm, maxfds);
   ssize_t n;
   do n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
