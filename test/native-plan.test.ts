@@ -1,11 +1,13 @@
 // Native plans (src/chain/plan.ts): an engine declares as data what it does to some calls, and the
 // pump runs such a call in C++ when every engine of its chain has a plan for it, without entering
 // JS. Checked here: the C++ interpreter of a plan answers as the TypeScript one (which is unreal's
-// own mapping); under -e unreal alone the calls it plans (stat, access and readlink families) are
-// run in C++ and the tracee gets what the real paths give natively, and what the JS chain gives;
-// with an engine without a plan in the chain every call goes to JS again, and that engine sees each.
+// own mapping); under -e unreal alone the calls it plans (stat, access, readlink and open families)
+// are run in C++ (an open's fd installed by ADDFD) and the tracee gets what the real paths give
+// natively, and what the JS chain gives, as root and as nobody, with byte paths, through two
+// nested unreal engines; with an engine without a plan in the chain every call goes to JS again,
+// and that engine sees each.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { supervise, type Engine } from '../src/index.js';
@@ -20,12 +22,27 @@ const CALLS = Object.keys(NATIVE_CALLS);
 const dir = mkdtempSync(path.join(tmpdir(), 'sysvisor-native-plan-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs nativecalls on `paths` under `engines`: its output and the pump's counters. */
-async function under(engines: Engine[], paths: readonly string[]) {
+/** Runs nativecalls on `paths` under `engines` (as `nobody`, or as root): its output and the pump's counters. */
+async function under(engines: Engine[], paths: readonly string[], nobody = false) {
   const out = path.join(dir, `out-${Math.random().toString(36).slice(2)}`);
-  const sup = supervise({ command: 'sh', args: ['-c', `exec ${NATIVECALLS} "$@" > ${out}`, 'sh', ...paths], engines });
+  const as = nobody ? AS_NOBODY.join(' ') : '';
+  const sup = supervise({ command: 'sh', args: ['-c', `exec ${as} ${NATIVECALLS} "$@" > ${out}`, 'sh', ...paths], engines });
   expect(await sup.done).toMatchObject({ code: 0 });
   return { stdout: readFileSync(out, 'latin1'), stats: sup.pumpStats()! };
+}
+
+const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
+
+/** A tree of `d`: a file, a directory, symlinks (one with an absolute target in the view), a name that is not UTF-8 (`caf%e9`). */
+function tree(d: string): string[] {
+  mkdirSync(path.join(d, 'dir'), { recursive: true });
+  writeFileSync(path.join(d, 'file'), 'data\n', { mode: 0o640 });
+  writeFileSync(path.join(d, 'pub'), 'public\n', { mode: 0o644 });
+  writeFileSync(Buffer.concat([Buffer.from(path.join(d, 'caf')), Buffer.from([0xe9])]), 'bytes\n', { mode: 0o644 });
+  symlinkSync('file', path.join(d, 'link'));
+  symlinkSync(`/unreal${d}/pub`, path.join(d, 'viewlink'));
+  // viewlink dangles natively (no /unreal there): compared between C++ and JS only.
+  return ['file', 'pub', 'caf%e9', 'dir', 'link', 'nope', 'file/x'];
 }
 
 describe('native plans', () => {
@@ -52,24 +69,32 @@ describe('native plans', () => {
     expect(mapped).toBeGreaterThan(10);
   });
 
-  it('-e unreal: the stat, access and readlink calls of mapped paths run in C++, with the answers of the real paths and of the JS chain', async () => {
+  it('-e unreal: the stat, access, readlink and open calls of mapped paths run in C++, with the answers of the real paths and of the JS chain', async () => {
     const d = path.join(dir, 'tree');
-    mkdirSync(path.join(d, 'dir'), { recursive: true });
-    writeFileSync(path.join(d, 'file'), 'data\n', { mode: 0o640 });
-    symlinkSync('file', path.join(d, 'link'));
-    // An absolute target in the program's view: followed through the view by the emulated calls.
-    symlinkSync(`/unreal${d}/file`, path.join(d, 'viewlink'));
-    const names = ['file', 'dir', 'link', 'nope', 'file/x'];
+    const names = tree(d);
     const native = await run(NATIVECALLS, names.map((n) => path.join(d, n)));
     expect(native.code).toBe(0);
     expect(native.stdout.split('\n').filter((l) => l.includes(': OK')).length).toBeGreaterThan(10);
+    // Opened, read, created (under umask 027) as natively.
+    expect(native.stdout).toMatch(/^open: OK fd=3 fl=100000 cloexec=0 .* head=data\.$/m);
+    expect(native.stdout).toMatch(/^openat: OK fd=3 fl=2?500000 cloexec=1 .* head=bytes\.$/m);
+    expect(native.stdout).toMatch(/^creat: OK fd=3 fl=100001 cloexec=0 ino=0 mode=100640 /m);
+    expect(native.stdout).toMatch(/^openat: ELOOP$/m);
 
     const planned = await under([new UnrealEngine(loadBinding())], names.map((n) => `/unreal${d}/${n}`));
     expect(planned.stdout).toBe(native.stdout);
     expect(planned.stats.native).toBe(CALLS.length * names.length);
+    expect(planned.stats.lostFds).toBe(0);
+
+    // Through two unreal engines (outermost first: /outer, then /unreal), each with its plan: the
+    // levels of both stripped in C++, innermost first.
+    const nested = () => [new UnrealEngine(loadBinding(), { prefix: '/outer' }), new UnrealEngine(loadBinding())];
+    const twice = await under(nested(), [`/unreal/unreal/outer/outer${d}/file`, `/unreal/outer${d}/pub`]);
+    expect(twice.stats.native).toBe(CALLS.length * 2);
+    expect(twice.stdout).toBe((await run(NATIVECALLS, [path.join(d, 'file'), path.join(d, 'pub')])).stdout);
 
     // Through the view's symlink, and with `..` (the walk: JS), both ways.
-    const more = [`/unreal${d}/viewlink`, `/unreal${d}/dir/../file`, `/unreal/unreal${d}/file`];
+    const more = [`/unreal${d}/viewlink`, `/unreal${d}/dir/../file`, `/unreal/unreal${d}/caf%e9`];
     const a = await under([new UnrealEngine(loadBinding())], more);
     expect(a.stats.native).toBe(CALLS.length * 2);
     // An engine without a plan in the chain (innermost: it sees the paths as the program gave
@@ -87,6 +112,30 @@ describe('native plans', () => {
     expect(b.stats.native).toBe(0);
     expect(seen).toBe(CALLS.length * more.length);
     expect(a.stdout).toBe(b.stdout);
-    expect(a.stdout).toMatch(/^stat: OK .* size=5 /m);
+    expect(a.stdout).toMatch(/^stat: OK .* size=7 /m);
+    expect(a.stdout).toMatch(/^open: OK .* head=bytes\.$/m);
+  });
+
+  it('as nobody: the same answers in C++ as natively and as the JS chain (permissions, the umask of creat)', async () => {
+    const d = path.join(dir, 'nobody');
+    const names = tree(d);
+    // Searchable by all; `dir` writable by all (nobody creates in it); `file` (0640) unreadable by nobody.
+    chmodSync(dir, 0o755);
+    chmodSync(d, 0o755);
+    chmodSync(path.join(d, 'dir'), 0o777);
+    const paths = [...names, 'dir/new'];
+    const native = await run(AS_NOBODY[0]!, [...AS_NOBODY.slice(1), NATIVECALLS, ...paths.map((n) => path.join(d, n))]);
+    expect(native.code).toBe(0);
+    expect(native.stdout).toMatch(/^open: EACCES$/m);
+    expect(native.stdout).toMatch(/^creat: EACCES$/m);
+    expect(native.stdout).toMatch(/^creat: OK fd=3 fl=100001 cloexec=0 ino=0 mode=100640 uid=65534 /m);
+
+    const planned = await under([new UnrealEngine(loadBinding())], paths.map((n) => `/unreal${d}/${n}`), true);
+    expect(planned.stdout).toBe(native.stdout);
+    expect(planned.stats.native).toBe(CALLS.length * paths.length);
+    const observer: Engine = { name: 'observer', interests: CALLS.map((syscall) => ({ syscall })), handle: (_call, next) => next() };
+    const js = await under([new UnrealEngine(loadBinding()), observer], paths.map((n) => `/unreal${d}/${n}`), true);
+    expect(js.stats.native).toBe(0);
+    expect(js.stdout).toBe(native.stdout);
   });
 });

@@ -19,7 +19,8 @@ export interface PumpStats {
  * no dirfd is AT_FDCWD): the emulation's operation, as NATIVE_CALLS (chain/emulate/native.ts) lists them.
  */
 export interface NativeCall {
-  op: 'stat' | 'statx' | 'access' | 'readlink';
+  /** pathAs's operation, or open (openAs: the fd installed by ADDFD). */
+  op: 'stat' | 'statx' | 'access' | 'readlink' | 'open';
   dirfd: number;
   path: number;
   /** The output buffer (struct stat, struct statx, the link's target). */
@@ -29,8 +30,10 @@ export interface NativeCall {
   flags: number;
   mode: number;
   mask: number;
-  /** AT_* flags the call always has (lstat: AT_SYMLINK_NOFOLLOW). */
+  /** Flags the call always has (lstat: AT_SYMLINK_NOFOLLOW; open: O_LARGEFILE; creat: O_CREAT|O_WRONLY|O_TRUNC too). */
   fixedFlags: number;
+  /** A call with a flag outside these goes to JS (open: O_PATH, O_TMPFILE, bits the kernel drops). */
+  plainFlags: number;
 }
 
 /** The pump's fast path (Pump.setFastPath). */

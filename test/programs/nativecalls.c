@@ -1,10 +1,15 @@
 // The calls the pump runs under native plans (src/chain/emulate/native.ts), made raw on each PATH
 // given: stat, lstat, newfstatat (no follow), statx, access, faccessat, faccessat2 (AT_EACCESS),
-// readlink, readlinkat (a 5-byte buffer: a truncated target). One line per call and path, without
-// the path, so that a native and a virtualized run compare exactly:
+// readlink, readlinkat (a 5-byte buffer: a truncated target), open (O_RDONLY), openat
+// (O_NOFOLLOW|O_CLOEXEC), creat (of PATH-c, mode 0666 under umask 027; then unlinked; its inode
+// number shown as 0). One line per
+// call and path, without the path, so that a native and a virtualized run compare exactly:
 //   CALL: OK dev=D ino=I mode=M nlink=N uid=U gid=G size=S mtime=T    (stat family)
 //   CALL: OK TARGET                                                   (readlink family)
+//   CALL: OK fd=N fl=FLAGS cloexec=C ino=I mode=M uid=U size=S head=H  (open family: the fd's
+//         number, F_GETFL, F_GETFD, fstat, its first bytes)
 //   CALL: OK | CALL: ERRNO-NAME
+// %XX in a PATH is the byte XX (paths that are not UTF-8).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -30,8 +35,42 @@ static void link_line(const char* call, long r, char* buf) {
   printf("%s: OK %s\n", call, buf);
 }
 
+// created: a new file each run, whose inode number is not compared.
+static void fd_line(const char* call, long r, int created) {
+  if (r < 0) return fail(call);
+  int fd = (int)r;
+  struct stat st;
+  char head[8] = {0};
+  int fl = fcntl(fd, F_GETFL), fdfl = fcntl(fd, F_GETFD);
+  if (fstat(fd, &st) < 0) return fail(call);
+  ssize_t n = S_ISREG(st.st_mode) && (fl & O_ACCMODE) != O_WRONLY ? pread(fd, head, sizeof head - 1, 0) : 0;
+  if (n < 0) n = 0;
+  head[n] = 0;
+  for (ssize_t k = 0; k < n; k++) if (head[k] < ' ') head[k] = '.';
+  printf("%s: OK fd=%d fl=%o cloexec=%d ino=%lu mode=%o uid=%u size=%ld head=%s\n", call, fd, fl, fdfl & FD_CLOEXEC,
+         created ? 0UL : (unsigned long)st.st_ino, st.st_mode, st.st_uid, (long)st.st_size, head);
+  close(fd);
+}
+
+// %XX -> the byte XX, in place.
+static void unescape(char* s) {
+  char* o = s;
+  for (; *s; s++) {
+    unsigned v;
+    if (s[0] == '%' && s[1] && s[2] && sscanf(s + 1, "%2x", &v) == 1) {
+      *o++ = (char)v;
+      s += 2;
+    } else {
+      *o++ = *s;
+    }
+  }
+  *o = 0;
+}
+
 int main(int argc, char** argv) {
+  umask(027);
   for (int i = 1; i < argc; i++) {
+    unescape(argv[i]);
     const char* p = argv[i];
     struct stat st;
     struct statx sx;
@@ -61,6 +100,14 @@ int main(int argc, char** argv) {
     link_line("readlink", r, buf);
     r = syscall(SYS_readlinkat, AT_FDCWD, p, buf, 5);
     link_line("readlinkat", r, buf);
+    r = syscall(SYS_open, p, O_RDONLY);
+    fd_line("open", r, 0);
+    r = syscall(SYS_openat, AT_FDCWD, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    fd_line("openat", r, 0);
+    snprintf(buf, sizeof buf, "%s-c", p);
+    r = syscall(SYS_creat, buf, 0666);
+    fd_line("creat", r, 1);
+    if (r >= 0) unlink(buf);
   }
   return 0;
 }

@@ -20,8 +20,9 @@ void InitTask(Napi::Env env, Napi::Object exports);
 // rewriteContinue(): rewrite arguments in place for a CONTINUE, restored at syscall exit (rewrite.cc).
 void InitRewrite(Napi::Env env, Napi::Object exports);
 
-// A path call run as the tracee from C++, as pathAs runs it (the pump's native plans): the
-// operations stat, statx, access and readlink, their outputs into out.
+// A path call run as the tracee from C++, as pathAs and openAs run it (the pump's native plans):
+// the operations stat, statx, access and readlink (PathAsNative), their outputs into out; open
+// (OpenAsNative: flags and mode as the kernel cleaned them, no output).
 struct NativePathRequest {
   const char* op = "";
   pid_t tid = 0;
@@ -36,6 +37,9 @@ struct NativePathRequest {
 };
 // The result, -errno, or kFallback (tracee.h: the kernel must run it; another operation too).
 long PathAsNative(const NativePathRequest& q);
+// The supervisor's fd of the file opened as the tracee (the caller installs it and closes it),
+// -errno, or kFallback (O_PATH too: ADDFD cannot install it).
+long OpenAsNative(const NativePathRequest& q);
 
 }  // namespace emulate
 }  // namespace sysvisor

@@ -60,6 +60,17 @@ long DoOpen(const Tracee& t, const Bases& b, const std::string& path, int flags,
   return fd;
 }
 
+// The request parsed: the tracee's identity, the bases, the open. The fd, -errno or kFallback.
+long Open(pid_t tid, int dirfd, const std::string& path, int flags, mode_t mode, bool cached, Bases* b) {
+  if (path.empty()) return -ENOENT;
+  Tracee t;
+  int r = GetTracee(tid, &t, (flags & (O_CREAT | O_TMPFILE)) != 0, cached);
+  if (r < 0) return r;
+  if (t.foreign_userns) return kFallback;
+  if ((r = OpenBases(t, dirfd, path, b)) < 0) return r;
+  return DoOpen(t, *b, path, flags, mode);
+}
+
 // openAs({ tid, dirfd, path, flags, mode, resolve?, cached? }) -> supervisor fd, -errno, or
 // FALLBACK (OpenRequest in src/native/binding.ts). cached: the identity cache may be used (see
 // GetTracee).
@@ -76,16 +87,10 @@ Napi::Value OpenAs(const Napi::CallbackInfo& info) {
   bool cached = q.OptionalBool("cached");
   Bases b;
   if (!q.ok() || !ParseView(env, q.Get("view"), &b.view)) return env.Undefined();
-  if (path.empty()) return Napi::Number::New(env, -ENOENT);
   // openat2's resolve flags constrain the whole walk: let the kernel do it.
-  if (resolve != 0) return Napi::Number::New(env, kFallback);
+  if (resolve != 0 && !path.empty()) return Napi::Number::New(env, kFallback);
 
-  Tracee t;
-  int r = GetTracee(tid, &t, (flags & (O_CREAT | O_TMPFILE)) != 0, cached);
-  if (r < 0) return Napi::Number::New(env, r);
-  if (t.foreign_userns) return Napi::Number::New(env, kFallback);
-  if ((r = OpenBases(t, dirfd, path, &b)) < 0) return Napi::Number::New(env, r);
-  return Napi::Number::New(env, (double)DoOpen(t, b, path, flags, mode));
+  return Napi::Number::New(env, (double)Open(tid, dirfd, path, flags, mode, cached, &b));
 }
 
 // scriptHead({ tid, fd, cached? }) -> the first BINPRM_BUF_SIZE (256) bytes of the file behind the
@@ -153,6 +158,13 @@ Napi::Value TraceeCacheSizesJs(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+long OpenAsNative(const NativePathRequest& q) {
+  if (q.flags & O_PATH) return kFallback;
+  Bases b;
+  b.view = q.view;
+  return Open(q.tid, q.dirfd, q.path, q.flags, (mode_t)q.mode, q.cached, &b);
+}
 
 void InitEmulate(Napi::Env env, Napi::Object exports) {
   exports.Set("scriptHead", Napi::Function::New(env, ScriptHead, "scriptHead"));

@@ -210,8 +210,8 @@ class Pump : public Napi::ObjectWrap<Pump> {
   }
 
   // A call every engine of whose chain has a native plan for it (plan.h): mapped, run as the tracee
-  // and answered here, as the executor's emulator would (src/chain/emulate/paths.ts), without
-  // entering JS. False: JS takes it (no plan, a path a plan cannot decide alone, an operand the
+  // and answered here, as the executor's emulator would (src/chain/emulate/paths.ts, open.ts),
+  // without entering JS; an open's fd is installed (ADDFD) and answered by a worker. False: JS takes it (no plan, a path a plan cannot decide alone, an operand the
   // emulators treat apart, or an emulation that must fall back to the kernel).
   bool RunNative(const Received& it) {
     int nr = it.n.data.nr;
@@ -221,6 +221,11 @@ class Pump : public Napi::ObjectWrap<Pump> {
     std::string mapped;
     if (!unotify::ApplyPlans(c.chain, it.path, &mapped)) return false;
     const __u64* a = it.n.data.args;
+    int flags = (c.flags >= 0 ? (int)a[c.flags] : 0) | c.fixed_flags;
+    if ((uint32_t)flags & ~c.plain_flags) return false;
+    bool open = c.op == "open";
+    // EINVAL (build_open_flags) is the emulator's to say.
+    if (open && (flags & O_CREAT) && (flags & O_DIRECTORY)) return false;
     size_t len = 0;
     if (c.op == "stat") len = sizeof(struct stat);
     else if (c.op == "statx") len = 256;
@@ -238,8 +243,10 @@ class Pump : public Napi::ObjectWrap<Pump> {
     q.tid = (pid_t)it.n.pid;
     q.dirfd = c.dirfd >= 0 ? (int)(int32_t)a[c.dirfd] : AT_FDCWD;
     q.path = std::move(mapped);
-    q.flags = (c.flags >= 0 ? (int)a[c.flags] : 0) | c.fixed_flags;
+    q.flags = flags;
     q.mode = c.mode >= 0 ? (uint32_t)a[c.mode] : 0;
+    // open's mode counts only when it creates, as the kernel cleans it (build_open_how).
+    if (open) q.mode = flags & O_CREAT ? q.mode & 07777 : 0;
     q.mask = c.mask >= 0 ? (uint32_t)a[c.mask] : 0;
     if (native_out_.size() < len) native_out_.resize(len);
     std::fill(native_out_.begin(), native_out_.begin() + len, 0);
@@ -247,11 +254,17 @@ class Pump : public Napi::ObjectWrap<Pump> {
     q.out_len = len;
     q.cached = c.cached;
     for (const auto& p : c.chain) q.view.emplace_back(p.prefix, p.levels);
-    long r = emulate::PathAsNative(q);
+    long r = open ? emulate::OpenAsNative(q) : emulate::PathAsNative(q);
     if (r == emulate::kFallback) return false;
     native_count_++;
     if (r < 0) {
       SendAnswer(fd_, id, 0, (int32_t)r, 0);
+      return true;
+    }
+    if (open) {
+      // Installed and answered by a worker (the install waits for the tracee), which owns the fd
+      // from here and closes it before the answer (replier.h).
+      replier_->InstallAndReply(id, (int)r, (flags & O_CLOEXEC) != 0);
       return true;
     }
     size_t out = c.op == "readlink" ? (size_t)r : len;
@@ -496,9 +509,12 @@ class Pump : public Napi::ObjectWrap<Pump> {
       bool ok = nr >= 0 && nr < kMaxSyscall && arg("dirfd", true, &c->dirfd) && arg("path", false, &c->path) &&
                 arg("out", true, &c->out) && arg("size", true, &c->size) && arg("flags", true, &c->flags) &&
                 arg("mode", true, &c->mode) && arg("mask", true, &c->mask);
-      if (!ok || ((c->op == "stat" || c->op == "statx" || c->op == "readlink") && c->out < 0) || (c->op == "readlink" && c->size < 0))
+      bool known = c->op == "stat" || c->op == "statx" || c->op == "access" || c->op == "readlink" || c->op == "open";
+      if (!ok || !known || ((c->op == "stat" || c->op == "statx" || c->op == "readlink") && c->out < 0) || (c->op == "readlink" && c->size < 0))
         return false;
       c->fixed_flags = o.Get("fixedFlags").ToNumber().Int32Value();
+      Napi::Value plain = o.Get("plainFlags");
+      c->plain_flags = plain.IsUndefined() ? ~0u : plain.ToNumber().Uint32Value();
       c->cached = o.Get("cached").ToBoolean();
       Napi::Value cv = o.Get("chain");
       if (!cv.IsArray() || cv.As<Napi::Array>().Length() % 2 != 0) return false;

@@ -1,15 +1,24 @@
-// The path calls the pump can run in C++ when every engine of the call's chain has a native plan
-// for it (chain/plan.ts): for each, the operation of the addon's pathAs and where its operands are
-// among the call's arguments, as the emulators of paths.ts take them (-1: none; no dirfd is
-// AT_FDCWD). test/native-plan.test.ts runs each call both ways and compares what the tracee gets.
+// The calls the pump can run in C++ when every engine of the call's chain has a native plan for it
+// (chain/plan.ts): for each, the operation of the addon's pathAs (or open: openAs, the fd installed
+// by ADDFD) and where its operands are among the call's arguments (-1: none; no dirfd is
+// AT_FDCWD). One table: the pump reads it (FastPathConfig.native), and the executor's emulators of
+// these calls take their operands from it (operands(), in paths.ts and open.ts).
+// test/native-plan.test.ts runs each call both ways and compares what the tracee gets.
 
 import type { NativeCall } from '../../native/binding.js';
+import { AT_FDCWD } from '../../syscalls/paths.js';
+import { NATIVE_OPEN_FLAGS, O_CREAT, O_LARGEFILE, O_TRUNC, O_WRONLY } from './open-flags.js';
 
 export type { NativeCall };
 
 const AT_SYMLINK_NOFOLLOW = 0x100;
 
-const call = (op: NativeCall['op'], o: Partial<NativeCall>): NativeCall => ({ op, dirfd: -1, path: 0, out: -1, size: -1, flags: -1, mode: -1, mask: -1, fixedFlags: 0, ...o });
+const call = (op: NativeCall['op'], o: Partial<NativeCall>): NativeCall => ({
+  op, dirfd: -1, path: 0, out: -1, size: -1, flags: -1, mode: -1, mask: -1, fixedFlags: 0, plainFlags: 0xffff_ffff, ...o,
+});
+// open, openat and creat: their flags forced O_LARGEFILE (64-bit); the pump runs those whose flags
+// the kernel takes as they are (build_open_how drops nothing) and that ADDFD can install.
+const open = (o: Partial<NativeCall>): NativeCall => call('open', { fixedFlags: O_LARGEFILE, plainFlags: NATIVE_OPEN_FLAGS, ...o });
 
 export const NATIVE_CALLS: Readonly<Record<string, NativeCall>> = {
   stat: call('stat', { out: 1 }),
@@ -21,4 +30,34 @@ export const NATIVE_CALLS: Readonly<Record<string, NativeCall>> = {
   faccessat2: call('access', { dirfd: 0, path: 1, mode: 2, flags: 3 }),
   readlink: call('readlink', { out: 1, size: 2 }),
   readlinkat: call('readlink', { dirfd: 0, path: 1, out: 2, size: 3 }),
+  open: open({ flags: 1, mode: 2 }),
+  openat: open({ dirfd: 0, path: 1, flags: 2, mode: 3 }),
+  creat: open({ mode: 1, fixedFlags: O_CREAT | O_WRONLY | O_TRUNC | O_LARGEFILE }),
 };
+
+/** A call's operands by its layout, as the pump takes them (an absent one is 0; no dirfd is AT_FDCWD). */
+export interface Operands {
+  dirfd: number;
+  /** The argument index of the path. */
+  path: number;
+  /** The address of the output. */
+  out: number;
+  size: number;
+  /** The flags argument (as an int) with the call's fixed flags. */
+  flags: number;
+  mode: number;
+  mask: number;
+}
+
+export function operands(args: readonly number[], c: NativeCall): Operands {
+  const at = (i: number) => (i >= 0 ? args[i]! : 0);
+  return {
+    dirfd: c.dirfd >= 0 ? args[c.dirfd]! | 0 : AT_FDCWD,
+    path: c.path,
+    out: at(c.out),
+    size: at(c.size),
+    flags: (at(c.flags) | c.fixedFlags) | 0,
+    mode: at(c.mode),
+    mask: at(c.mask) >>> 0,
+  };
+}

@@ -3,14 +3,13 @@
 // fsuid/fsgid/groups/capabilities and umask). The fd goes back by ADDFD. Opens the supervisor must
 // not do itself (devices, FIFOs, procfs, openat2 resolve flags) are rewritten in place and run by
 // the kernel as the tracee (rewrite.ts).
-import { constants as fsc } from 'node:fs';
 import type { RawBinding } from '../../native/load.js';
-import { AT_FDCWD } from '../../syscalls/paths.js';
 import { Result } from '../result.js';
 import type { Syscall } from '../syscall.js';
 import { rewriteStrings, type RewriteContext } from './rewrite.js';
 import { legacyOpenHow, openHowErrno, O_PATH } from './open-flags.js';
 import { viewField } from './view.js';
+import { NATIVE_CALLS, operands } from './native.js';
 
 const O_CLOEXEC = 0o2000000;
 const OPEN_HOW_SIZE = 24;
@@ -46,10 +45,18 @@ export function openEmulators(binding: Pick<RawBinding, 'openAs'> & Partial<Pick
     const how = legacyOpenHow(flags | 0, mode & 0xffff);
     return open(call, pid, dirfd, pathArg, how.flags, how.mode);
   };
+  // open, openat, creat: their operands where NATIVE_CALLS says (the pump's native plans read them there too).
+  const legacyCalls = Object.entries(NATIVE_CALLS).filter(([, layout]) => layout.op === 'open');
   return {
-    open: (c, pid) => legacy(c, pid, AT_FDCWD, 0, c.args[1]!, c.args[2]!),
-    openat: (c, pid) => legacy(c, pid, c.args[0]! | 0, 1, c.args[2]!, c.args[3]!),
-    creat: (c, pid) => legacy(c, pid, AT_FDCWD, 0, fsc.O_CREAT | fsc.O_WRONLY | fsc.O_TRUNC, c.args[1]!),
+    ...Object.fromEntries(
+      legacyCalls.map(([name, layout]): [string, Emulator] => [
+        name,
+        (c, pid) => {
+          const o = operands(c.args, layout);
+          return legacy(c, pid, o.dirfd, o.path, o.flags, o.mode);
+        },
+      ]),
+    ),
     openat2: (c, pid) => {
       const size = c.args[3]!;
       if (size < OPEN_HOW_SIZE) return Result.error(EINVAL);

@@ -12,6 +12,7 @@ import type { Syscall } from '../syscall.js';
 import type { Emulator } from './open.js';
 import { rewriteStrings, type RewriteContext } from './rewrite.js';
 import { linkBack, viewField } from './view.js';
+import { NATIVE_CALLS, operands, type NativeCall, type Operands } from './native.js';
 
 const E = os.errno;
 const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -173,22 +174,27 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
 
   const a = (c: Syscall, i: number) => c.args[i]!;
 
+  const statx = (c: Syscall, o: Operands): Result => {
+    const out = Buffer.alloc(STATX_SIZE);
+    return run(c, o.path, { op: 'statx', dirfd: o.dirfd, flags: o.flags, mask: o.mask, out }, { emptyOk: o.flags }, () =>
+      put(c, o.out, out, STATX_SIZE, 0),
+    );
+  };
+
+  // The calls the pump may run under native plans: their operands where NATIVE_CALLS says.
+  const byOp: Record<Exclude<NativeCall['op'], 'open'>, (c: Syscall, o: Operands) => Result> = {
+    stat: (c, o) => stat(c, o.dirfd, o.path, o.out, o.flags),
+    statx,
+    access: (c, o) => access(c, o.dirfd, o.path, o.mode, o.flags),
+    readlink: (c, o) => readlink(c, o.dirfd, o.path, o.out, o.size),
+  };
+  const planned: Record<string, Emulator> = {};
+  for (const [name, layout] of Object.entries(NATIVE_CALLS)) {
+    if (layout.op !== 'open') planned[name] = (c) => byOp[layout.op as keyof typeof byOp](c, operands(c.args, layout));
+  }
+
   return {
-    stat: (c) => stat(c, AT_FDCWD, 0, a(c, 1), 0),
-    lstat: (c) => stat(c, AT_FDCWD, 0, a(c, 1), AT_SYMLINK_NOFOLLOW),
-    newfstatat: (c) => stat(c, dfd(a(c, 0)), 1, a(c, 2), a(c, 3)),
-    statx: (c) => {
-      const out = Buffer.alloc(STATX_SIZE);
-      const flags = a(c, 2);
-      return run(c, 1, { op: 'statx', dirfd: dfd(a(c, 0)), flags, mask: a(c, 3) >>> 0, out }, { emptyOk: flags }, () =>
-        put(c, a(c, 4), out, STATX_SIZE, 0),
-      );
-    },
-    access: (c) => access(c, AT_FDCWD, 0, a(c, 1), 0),
-    faccessat: (c) => access(c, dfd(a(c, 0)), 1, a(c, 2), 0),
-    faccessat2: (c) => access(c, dfd(a(c, 0)), 1, a(c, 2), a(c, 3)),
-    readlink: (c) => readlink(c, AT_FDCWD, 0, a(c, 1), a(c, 2)),
-    readlinkat: (c) => readlink(c, dfd(a(c, 0)), 1, a(c, 2), a(c, 3)),
+    ...planned,
     mkdir: (c) => run(c, 0, { op: 'mkdir', dirfd: AT_FDCWD, mode: a(c, 1) }),
     mkdirat: (c) => run(c, 1, { op: 'mkdir', dirfd: dfd(a(c, 0)), mode: a(c, 2) }),
     rmdir: (c) => run(c, 0, { op: 'unlink', dirfd: AT_FDCWD, flags: AT_REMOVEDIR }),
