@@ -37,8 +37,10 @@ long DoOpen(const Tracee& t, const Bases& b, const std::string& path, int flags,
   if (w < 0) return w;
   bool is_path = (flags & O_PATH) != 0;
   struct stat st;
-  if (!is_path && fstatat(r.dir.get(), r.last.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && Special(st.st_mode))
-    return kFallback;
+  // What the walk found at the last name, if it looked (no second lstat), else a look now.
+  bool found = r.has_last_st || fstatat(r.dir.get(), r.last.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+  if (r.has_last_st) st = r.last_st;
+  if (!is_path && found && Special(st.st_mode)) return kFallback;
   bool add_nonblock = !is_path && !(flags & O_NONBLOCK);
   struct open_how how = {};
   how.flags = (uint64_t)(flags | O_CLOEXEC | (is_path ? 0 : O_NOCTTY) | (add_nonblock ? O_NONBLOCK : 0));

@@ -158,17 +158,19 @@ void NoteRootChange(pid_t tgid) {
   (*root_changed)[tgid] = start;
 }
 
-// The supervisor's root: an O_PATH fd, its stat, its mount namespace.
+// The supervisor's root: an O_PATH fd, its stat, its mount namespace, whether it is on procfs.
 struct OwnRoot {
   int fd = -1;
   struct stat st {};
   std::string mntns;
+  bool proc = true;
 };
 const OwnRoot& Own() {
   static OwnRoot* o = [] {
     auto* r = new OwnRoot();
     r->fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (r->fd >= 0) fstat(r->fd, &r->st);
+    r->proc = r->fd < 0 || IsProcFs(r->fd);
     char buf[64];
     ssize_t n = readlink("/proc/self/ns/mnt", buf, sizeof buf);
     if (n > 0) r->mntns.assign(buf, (size_t)n);
@@ -384,14 +386,14 @@ int OpenBases(const Tracee& t, int dirfd, const std::string& path, Bases* b) {
   std::string proc = "/proc/" + std::to_string(t.tid);
   int fd;
   if (t.own_root && Own().fd >= 0) {
-    fd = DupFd(Own().fd);
-    if (fd < 0) return fd;
-    b->root.reset(fd);
+    b->root = Own().fd;
+    b->own_root = !Own().proc;
     b->root_st = Own().st;
   } else {
     fd = open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return errno == ENOENT ? -ESRCH : -errno;
-    b->root.reset(fd);
+    b->root_owned.reset(fd);
+    b->root = fd;
     if (fstat(fd, &b->root_st) != 0) return -errno;
   }
   if (!path.empty() && path[0] == '/') return 0;
@@ -456,7 +458,7 @@ int SlowWalk(const Bases& b, const std::string& path, LastMode mode, Resolved* o
   // A trailing slash makes a lookup follow a final symlink (as the kernel does); calls that
   // create or remove names (kParent) give the slash to the kernel with the name instead.
   bool follow = mode == kFollow || mode == kFollowLazy || (mode == kNoFollow && trailing);
-  int fd = DupFd(absolute || !b.start.valid() ? b.root.get() : b.start.get());
+  int fd = DupFd(absolute || !b.start.valid() ? b.root : b.start.get());
   if (fd < 0) return fd;
   Fd cur(fd);
   dev_t cur_dev = 0;
@@ -484,7 +486,7 @@ int SlowWalk(const Bases& b, const std::string& path, LastMode mode, Resolved* o
     const std::string target = written[0] == '/' && !b.view.empty() ? ViewTarget(b.view, written) : written;
     Split(target, &comps, true);
     if (target[0] == '/') {
-      int r = DupFd(b.root.get());
+      int r = DupFd(b.root);
       if (r < 0) return r;
       cur.reset(r);
     }
@@ -557,8 +559,13 @@ int Walk(const Bases& b, const std::string& path, LastMode mode, Resolved* out) 
   std::string last = path.substr(start, end - start);
   std::string dir = path.substr(0, start);
   if (last == "." || last == ".." || dir.find("..") != std::string::npos) return SlowWalk(b, path, mode, out);
-  int base = absolute || !b.start.valid() ? b.root.get() : b.start.get();
+  bool from_root = absolute || !b.start.valid();
+  int base = from_root ? b.root : b.start.get();
   int dfd;
+  // The supervisor's root is not on procfs: a directory reached from it without crossing a mount
+  // point (RESOLVE_NO_XDEV) is not either, and needs no fstatfs. Otherwise (EXDEV) the walk again
+  // without it, and the check.
+  bool same_mount = from_root && b.own_root;
   if (dir.empty()) {
     dfd = DupFd(base);
     if (dfd < 0) return dfd;
@@ -566,16 +573,31 @@ int Walk(const Bases& b, const std::string& path, LastMode mode, Resolved* out) 
     struct open_how how = {};
     how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
     how.resolve = RESOLVE_NO_SYMLINKS | (absolute ? RESOLVE_IN_ROOT : 0);
-    dfd = (int)syscall(SYS_openat2, base, dir.c_str(), &how, sizeof how);
+    dfd = -1;
+    if (same_mount) {
+      how.resolve |= RESOLVE_NO_XDEV;
+      dfd = (int)syscall(SYS_openat2, base, dir.c_str(), &how, sizeof how);
+      if (dfd < 0 && errno == EXDEV) {
+        how.resolve &= ~(uint64_t)RESOLVE_NO_XDEV;
+        same_mount = false;
+      }
+    }
+    if (!same_mount) dfd = (int)syscall(SYS_openat2, base, dir.c_str(), &how, sizeof how);
     if (dfd < 0) return errno == ELOOP ? SlowWalk(b, path, mode, out) : -errno;
   }
   Fd dir_fd(dfd);
-  if (IsProcFs(dfd)) return kFallback;
+  if (!same_mount && IsProcFs(dfd)) return kFallback;
   bool trailing = end < path.size();
   bool follow = mode == kFollow || (mode == kNoFollow && trailing) || (mode == kFollowLazy && trailing);
   if (follow) {
     struct stat st;
-    if (fstatat(dfd, last.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) return SlowWalk(b, path, mode, out);
+    if (fstatat(dfd, last.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      if (S_ISLNK(st.st_mode)) return SlowWalk(b, path, mode, out);
+      if (!trailing) {
+        out->has_last_st = true;
+        out->last_st = st;
+      }
+    }
   }
   out->dir = std::move(dir_fd);
   out->last = trailing ? last + "/" : last;

@@ -112,7 +112,11 @@ class Fd {
 // Where a tracee path starts: its root (for absolute paths and absolute symlinks) and its cwd or
 // dirfd (for relative ones). Opened as the supervisor, before taking the tracee's identity.
 struct Bases {
-  Fd root;
+  // The root: the supervisor's own (borrowed: open for the life of the addon, never closed) or
+  // the tracee's (owned, in root_owned).
+  int root = -1;
+  Fd root_owned;
+  bool own_root = false;  // root is the supervisor's (not on procfs: checked once)
   Fd start;  // cwd or dirfd; unset for absolute paths
   struct stat root_st {};
   // The views of the engines on the call's way (innermost first): prefix, levels. An absolute
@@ -133,6 +137,10 @@ int OpenBases(const Tracee& t, int dirfd, const std::string& path, Bases* b);
 struct Resolved {
   Fd dir;
   std::string last;  // a name, ".", or ".."; keeps a trailing slash of the path
+  // When the walk looked at the last name (a final symlink to follow?) and found no symlink: what
+  // it found (lstat), for a caller that needs it (open's check for devices and FIFOs).
+  bool has_last_st = false;
+  struct stat last_st {};
 };
 
 // What to do with a final symlink: follow it (stat, open, chmod...), leave it (lstat, readlink,
