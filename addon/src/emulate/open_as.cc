@@ -54,10 +54,9 @@ long DoOpen(const Tracee& t, const Bases& b, const std::string& path, int flags,
       close((int)fd);
       return kFallback;
     }
-    if (add_nonblock) {
-      int fl = fcntl((int)fd, F_GETFL);
-      if (fl >= 0) fcntl((int)fd, F_SETFL, fl & ~O_NONBLOCK);
-    }
+    // F_SETFL takes only O_APPEND, O_NONBLOCK, O_DIRECT and O_NOATIME (and FASYNC) from its
+    // argument, and the file has those of the open's flags: no F_GETFL needed (fs/fcntl.c, setfl).
+    if (add_nonblock) fcntl((int)fd, F_SETFL, (int)(how.flags & ~(uint64_t)O_NONBLOCK));
   }
   return fd;
 }
