@@ -1,7 +1,7 @@
 // floor: a bare C seccomp user-notification supervisor, the floor the benchmark compares the
 // JS chain against.
 //
-//   floor [--epoll|--poll] [--no-sync] [--killable] [--continue] [--syscall getppid|getpid|NR] [--] COMMAND [ARGS...]
+//   floor [--epoll|--poll] [--no-sync] [--killable] [--continue | --addfd FILE [--worker]] [--syscall getppid|getpid|NR] [--] COMMAND [ARGS...]
 //
 // Forks; the child installs a filter that notifies one syscall (getppid by default: architecture
 // check, number compare, every other syscall allowed, so the kernel's constant-action bitmap
@@ -17,11 +17,17 @@
 // once received, a call is no longer interrupted by non-fatal signals.
 // --continue answers CONTINUE instead of a value (the kernel then runs the call: for a notified
 // stat or open, whose value the floor cannot make up).
+// --addfd FILE (blocking mode, openat notified) answers an openat of FILE (the path read from the
+// caller's memory; others are continued) as an emulated open is answered: the supervisor opens it itself (O_RDONLY|O_CLOEXEC, no walk), installs it in the caller with a plain ADDFD,
+// closes its own fd and answers with the caller's; with --worker a second thread does the install
+// and the answer (handed over through a mutex and a condition variable), as sysvisor's replier
+// does: the floor of an emulated open, inline and with that hop.
 // Exits with COMMAND's status (128+N when killed by signal N). Two lines on stderr:
 //   floor: sync_wake_up=on|off|unsupported(errno text) mode=blocking|epoll
 //   floor: notifications=COUNT
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -39,6 +45,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,7 +66,7 @@ static void die(const char *what) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: floor [--epoll|--poll] [--no-sync] [--killable] [--continue] [--syscall getppid|getpid|NR] [--] COMMAND [ARGS...]\n");
+  fprintf(stderr, "usage: floor [--epoll|--poll] [--no-sync] [--killable] [--continue | --addfd FILE [--worker]] [--syscall getppid|getpid|NR] [--] COMMAND [ARGS...]\n");
   exit(2);
 }
 
@@ -131,8 +138,90 @@ static void child(int sock, int nr, unsigned long flags, char **cmd) {
 }
 
 static int answer_continue;  // --continue
+static const char *addfd_path;  // --addfd FILE
+static int addfd_worker;        // --worker
+
+// Installs src in the caller of notification id (plain ADDFD), closes src, answers with the
+// caller's fd (or the install's errno). 0, or -1 when the answer failed.
+static int install_answer(int fd, __u64 id, int src) {
+  struct seccomp_notif_addfd a;
+  memset(&a, 0, sizeof a);
+  a.id = id;
+  a.srcfd = (__u32)src;
+  a.newfd_flags = O_CLOEXEC;
+  int r;
+  do r = ioctl(fd, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
+  while (r < 0 && errno == EINTR);
+  int e = errno;
+  close(src);
+  if (r < 0 && (e == ENOENT || e == ESRCH)) return 0;  // gone
+  struct seccomp_notif_resp resp;
+  memset(&resp, 0, sizeof resp);
+  resp.id = id;
+  if (r >= 0) resp.val = r;
+  else resp.error = -e;
+  if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0 || errno == ENOENT) return 0;
+  return -1;
+}
+
+// --worker: the install and answer on a second thread.
+static struct {
+  pthread_mutex_t m;
+  pthread_cond_t cv;
+  __u64 ids[64];
+  int srcs[64];
+  unsigned head, tail;
+  int fd;
+} jobs = {.m = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void *install_worker(void *arg) {
+  (void)arg;
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, NULL);
+  for (;;) {
+    pthread_mutex_lock(&jobs.m);
+    while (jobs.head == jobs.tail) pthread_cond_wait(&jobs.cv, &jobs.m);
+    __u64 id = jobs.ids[jobs.tail % 64];
+    int src = jobs.srcs[jobs.tail % 64];
+    jobs.tail++;
+    pthread_mutex_unlock(&jobs.m);
+    if (install_answer(jobs.fd, id, src) != 0) die("SECCOMP_IOCTL_NOTIF_SEND");
+  }
+  return NULL;
+}
+
+// The path argument of an openat is FILE (read from the caller's memory, as a supervisor must).
+static int names_file(const struct seccomp_notif *req) {
+  char buf[4096];
+  size_t want = strlen(addfd_path) + 1;
+  struct iovec local = {buf, want};
+  struct iovec remote = {(void *)(uintptr_t)req->data.args[1], want};
+  return process_vm_readv((pid_t)req->pid, &local, 1, &remote, 1, 0) == (ssize_t)want && memcmp(buf, addfd_path, want) == 0;
+}
 
 static int answer(int fd, const struct seccomp_notif *req, long long value) {
+  if (addfd_path && !names_file(req)) {
+    // Another file (the loader's): the kernel opens it.
+    struct seccomp_notif_resp resp;
+    memset(&resp, 0, sizeof resp);
+    resp.id = req->id;
+    resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    return ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0 || errno == ENOENT ? 0 : -1;
+  }
+  if (addfd_path) {
+    int src = open(addfd_path, O_RDONLY | O_CLOEXEC);
+    if (src < 0) die(addfd_path);
+    if (!addfd_worker) return install_answer(fd, req->id, src);
+    pthread_mutex_lock(&jobs.m);
+    if (jobs.head - jobs.tail >= 64) die("worker queue full");
+    jobs.ids[jobs.head % 64] = req->id;
+    jobs.srcs[jobs.head % 64] = src;
+    jobs.head++;
+    pthread_mutex_unlock(&jobs.m);
+    pthread_cond_signal(&jobs.cv);
+    return 0;
+  }
   struct seccomp_notif_resp resp;
   memset(&resp, 0, sizeof resp);
   resp.id = req->id;
@@ -276,6 +365,10 @@ int main(int argc, char **argv) {
       use_epoll = 2;
     } else if (strcmp(a, "--continue") == 0) {
       answer_continue = 1;
+    } else if (strcmp(a, "--addfd") == 0 && i + 1 < argc) {
+      addfd_path = argv[++i];
+    } else if (strcmp(a, "--worker") == 0) {
+      addfd_worker = 1;
     } else if (strcmp(a, "--killable") == 0) {
       filter_flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
     } else if (strcmp(a, "--syscall") == 0 && i + 1 < argc) {
@@ -294,7 +387,7 @@ int main(int argc, char **argv) {
       break;
     }
   }
-  if (i >= argc) usage();
+  if (i >= argc || (addfd_path && (answer_continue || use_epoll)) || (addfd_worker && !addfd_path)) usage();
   char **cmd = argv + i;
 
   int sv[2];
@@ -332,6 +425,12 @@ int main(int argc, char **argv) {
 
   long long value = getpid();  // what getppid really returns in the child
   unsigned long long count;
+  if (addfd_worker) {
+    pthread_t w;
+    jobs.fd = fd;
+    if (pthread_create(&w, NULL, install_worker, NULL) != 0) die("pthread_create");
+    pthread_detach(w);
+  }
   if (use_epoll == 2) {
     count = serve_poll(fd, value);
   } else if (use_epoll) {

@@ -1,11 +1,13 @@
-// Steps of an emulated lstat (issue 11's breakdown) that only an in-process measurement separates,
-// made by this process on a real thread (a `sleep` child, at rest): the tracee's identity read from
-// /proc (pathAs uncached minus cached), the walk of the path as the tracee and the call
-// (pathAs with the identity cached), the result written into its memory (writeTracee, the 144
-// bytes of a struct stat, into the unused bottom of its stack). The other steps (kernel round
-// trip, JS entry, path read) are differences of whole-process rows (README).
+// Steps of an emulated lstat and open (issue 11's breakdown) that only an in-process measurement
+// separates, made by this process on a real thread (a `sleep` child, at rest): the tracee's
+// identity read from /proc (pathAs uncached minus cached), the walk of the path as the tracee and
+// the call (pathAs with the identity cached), the result written into its memory (writeTracee, the
+// 144 bytes of a struct stat, into the unused bottom of its stack); for open, the walk and the open
+// as the tracee (openAs with the identity cached, the supervisor's fd closed at once). The other
+// steps (kernel round trip, JS entry, path read, the fd's install) are differences of
+// whole-process rows (README).
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import { loadBinding } from '../src/native/load.js';
 import { BenchError, median } from './measure.js';
 import { fmt, table } from './report.js';
@@ -21,6 +23,9 @@ export interface StepResult {
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const STAT_SIZE = 144;
+const O_RDONLY = 0;
+const O_CLOEXEC = 0o2000000;
+const O_LARGEFILE = 0o100000;
 
 async function restingChild(): Promise<{ pid: number; stop(): void }> {
   const child = spawn('sleep', ['600'], { stdio: 'ignore' });
@@ -50,7 +55,7 @@ function time(fn: () => number, rounds: number, k: number): number {
 }
 
 export async function measureSteps(rounds: number, quick: boolean, log: (s: string) => void): Promise<StepResult[]> {
-  log('steps of an emulated lstat (in-process)');
+  log('steps of an emulated lstat and open (in-process)');
   const b = loadBinding();
   const child = await restingChild();
   try {
@@ -61,8 +66,14 @@ export async function measureSteps(rounds: number, quick: boolean, log: (s: stri
     const out = Buffer.alloc(STAT_SIZE);
     const stat = (cached: boolean) => () => b.pathAs({ op: 'stat', tid, dirfd: AT_FDCWD, path: '/etc/hostname', flags: AT_SYMLINK_NOFOLLOW, out, cached });
     const write = () => b.writeTracee(tid, addr, out);
+    const open = () => {
+      const fd = b.openAs({ tid, dirfd: AT_FDCWD, path: '/etc/hostname', flags: O_RDONLY | O_CLOEXEC | O_LARGEFILE, mode: 0, cached: true });
+      if (fd < 0) return fd;
+      closeSync(fd);
+      return 0;
+    };
     // Each must work before it is timed.
-    for (const [name, fn] of [['pathAs', stat(false)], ['pathAs cached', stat(true)], ['writeTracee', write]] as const) {
+    for (const [name, fn] of [['pathAs', stat(false)], ['pathAs cached', stat(true)], ['writeTracee', write], ['openAs cached', open]] as const) {
       const r = fn();
       if (r !== 0) throw new BenchError(`steps: ${name} gave ${r}`);
     }
@@ -71,6 +82,7 @@ export async function measureSteps(rounds: number, quick: boolean, log: (s: stri
       ['identity-walk-call', 'pathAs stat, identity read from /proc', stat(false)],
       ['walk-call', 'pathAs stat, identity cached (the walk and the call)', stat(true)],
       ['write-result', 'writeTracee of a struct stat (process_vm_writev)', write],
+      ['open-walk-call', 'openAs O_RDONLY, identity cached (the walk, the open), then close', open],
     ];
     return steps.map(([id, label, fn]) => ({ id, label, nsPerOp: time(fn, rounds, k), samples: rounds * k }));
   } finally {
@@ -81,7 +93,7 @@ export async function measureSteps(rounds: number, quick: boolean, log: (s: stri
 export function reportSteps(res: readonly StepResult[], out: (s: string) => void): void {
   if (res.length === 0) return;
   out('');
-  out('steps of an emulated lstat, in-process on a resting thread (median of the rounds):');
+  out('steps of an emulated lstat and open, in-process on a resting thread (median of the rounds):');
   out(table(['step', 'µs/op'], res.map((r) => [r.label, fmt(r.nsPerOp / 1000)])));
   const by = (id: string) => res.find((r) => r.id === id)?.nsPerOp;
   const id = by('identity-walk-call'), wc = by('walk-call');

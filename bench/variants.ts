@@ -108,6 +108,14 @@ function mappedVariants(call: 'lstat' | 'open', nr: string, n: number, quickN: n
       n: n * 10, quickN: quickN * 10, command: (k) => [LOOP, call, '/etc/hostname', String(k)] },
     { ...base, id: `floor-${call}`, label: `C floor ${what} /etc/hostname (CONTINUE)`, role: 'floor', n, quickN,
       command: (k) => [FLOOR, '--continue', '--syscall', nr, '--', LOOP, call, '/etc/hostname', String(k)], facts: floorFacts },
+    // The floor of an emulated open: the C supervisor opens the file itself and installs it (ADDFD),
+    // inline and from a second thread (as sysvisor's replier does).
+    ...(call === 'open'
+      ? (['', '--worker'] as const).map((w): PerCallVariant => ({
+          ...base, id: `floor-open-addfd${w ? '-worker' : ''}`, label: `C floor ${what} /etc/hostname (its own open, ADDFD${w ? ' from a worker thread' : ''})`, n, quickN,
+          command: (k) => [FLOOR, '--addfd', '/etc/hostname', ...(w ? [w] : []), '--syscall', nr, '--', LOOP, call, '/etc/hostname', String(k)], facts: floorFacts,
+        }))
+      : []),
     { ...base, id: `unreal-${call}-outside`, label: `unreal: ${what} /etc/hostname (fast path)`, n, quickN,
       command: (k) => [...SYSVISOR, 'run', '-e', 'unreal', '--', LOOP, call, '/etc/hostname', String(k)] },
     { ...base, id: `unreal-${call}`, label: `unreal: ${what} /unreal/etc/hostname (emulated)`, n, quickN,
