@@ -175,10 +175,12 @@ export const VARIANTS: Variant[] = [
     command: () => [...SYSVISOR, 'run', '--', TIMED, 'find', '/usr/share'] },
   { kind: 'per-run', id: 'find-sealed', label: 'sysvisor run --sealed (no engine): find', group: 'find', family: 'find',
     command: () => [...SYSVISOR, 'run', '--sealed', '--', TIMED, 'find', '/usr/share'] },
-  // Tree walks that read and write (issue 9 item 8): tar c, rm -r, cp -a of /usr/share/doc, native
+  // Tree walks that read and write (issue 9 item 8): tar c, ls -laR, rm -r, cp -a of /usr/share/doc, native
   // and through /unreal. rm -r and cp -a work on a fresh copy in /tmp per run (made outside the
   // timed part); their modifying *at calls are notified whatever their dirfd.
   ...treeVariants('tar', 'tar -c /usr/share/doc | wc -c', (P) => [TIMED, 'sh', '-c', `tar -cf - ${P}/usr/share/doc | wc -c`]),
+  // ls -l asks statx, getxattr and lgetxattr of every file by absolute path (issue 11's goal: <= 6x native).
+  ...treeVariants('ls', 'ls -laR /usr/share/doc', (P) => [TIMED, 'sh', '-c', `ls -laR ${P}/usr/share/doc > /dev/null`]),
   ...treeVariants('rm', 'rm -r (copy of /usr/share/doc)', (P) => ['sh', '-c', `d=$(mktemp -d /tmp/bench-rm.XXXXXX) && cp -a /usr/share/doc "$d/t" && exec ${TIMED} rm -r "${P}$d"`]),
   ...treeVariants('cp', 'cp -a /usr/share/doc', (P) => ['sh', '-c', `d=$(mktemp -d /tmp/bench-cp.XXXXXX) && ${TIMED} cp -a ${P}/usr/share/doc "${P}$d/t"; rc=$?; rm -rf "$d"; exit $rc`]),
   // Mapped calls (issue 11): lstat and open of one file natively, under the C floor continuing the

@@ -1,7 +1,7 @@
 // Native plans (src/chain/plan.ts): an engine declares as data what it does to some calls, and the
 // pump runs such a call in C++ when every engine of its chain has a plan for it, without entering
 // JS. Checked here: the C++ interpreter of a plan answers as the TypeScript one (which is unreal's
-// own mapping); under -e unreal alone the calls it plans (stat, access, readlink and open families)
+// own mapping); under -e unreal alone the calls it plans (stat, access, readlink, getxattr and open families)
 // are run in C++ (an open's fd installed by ADDFD) and the tracee gets what the real paths give
 // natively, and what the JS chain gives, as root and as nobody, with byte paths, through two
 // nested unreal engines; with an engine without a plan in the chain every call goes to JS again,
@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { supervise, type Engine } from '../src/index.js';
 import { loadBinding } from '../src/native/load.js';
 import { planPath, type PathPlan } from '../src/chain/plan.js';
@@ -41,6 +42,8 @@ function tree(d: string): string[] {
   writeFileSync(Buffer.concat([Buffer.from(path.join(d, 'caf')), Buffer.from([0xe9])]), 'bytes\n', { mode: 0o644 });
   symlinkSync('file', path.join(d, 'link'));
   symlinkSync(`/unreal${d}/pub`, path.join(d, 'viewlink'));
+  // An extended attribute on file (getxattr follows link to it; lgetxattr does not).
+  execFileSync(NATIVECALLS, ['--setxattr', path.join(d, 'file')]);
   // viewlink dangles natively (no /unreal there): compared between C++ and JS only.
   return ['file', 'pub', 'caf%e9', 'dir', 'link', 'nope', 'file/x'];
 }
@@ -69,7 +72,7 @@ describe('native plans', () => {
     expect(mapped).toBeGreaterThan(10);
   });
 
-  it('-e unreal: the stat, access, readlink and open calls of mapped paths run in C++, with the answers of the real paths and of the JS chain', async () => {
+  it('-e unreal: the stat, access, readlink, getxattr and open calls of mapped paths run in C++, with the answers of the real paths and of the JS chain', async () => {
     const d = path.join(dir, 'tree');
     const names = tree(d);
     const native = await run(NATIVECALLS, names.map((n) => path.join(d, n)));
@@ -80,6 +83,9 @@ describe('native plans', () => {
     expect(native.stdout).toMatch(/^openat: OK fd=3 fl=2?500000 cloexec=1 .* head=bytes\.$/m);
     expect(native.stdout).toMatch(/^creat: OK fd=3 fl=100001 cloexec=0 ino=0 mode=100640 /m);
     expect(native.stdout).toMatch(/^openat: ELOOP$/m);
+    expect(native.stdout).toMatch(/^getxattr: OK value$/m);
+    expect(native.stdout).toMatch(/^lgetxattr: OK 5$/m);
+    expect(native.stdout).toMatch(/^lgetxattr: ENODATA$/m);
 
     const planned = await under([new UnrealEngine(loadBinding())], names.map((n) => `/unreal${d}/${n}`));
     expect(planned.stdout).toBe(native.stdout);

@@ -20,13 +20,15 @@ export interface PumpStats {
  */
 export interface NativeCall {
   /** pathAs's operation, or open (openAs: the fd installed by ADDFD). */
-  op: 'stat' | 'statx' | 'access' | 'readlink' | 'open';
+  op: 'stat' | 'statx' | 'access' | 'readlink' | 'getxattr' | 'open';
   dirfd: number;
   path: number;
-  /** The output buffer (struct stat, struct statx, the link's target). */
+  /** The output buffer (struct stat, struct statx, the link's target, the attribute's value). */
   out: number;
-  /** readlink's buffer size. */
+  /** readlink's and getxattr's buffer size. */
   size: number;
+  /** A name read from the tracee (getxattr's attribute name). */
+  name: number;
   flags: number;
   mode: number;
   mask: number;

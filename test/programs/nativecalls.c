@@ -1,11 +1,13 @@
 // The calls the pump runs under native plans (src/chain/emulate/native.ts), made raw on each PATH
 // given: stat, lstat, newfstatat (no follow), statx, access, faccessat, faccessat2 (AT_EACCESS),
-// readlink, readlinkat (a 5-byte buffer: a truncated target), open (O_RDONLY), openat
+// readlink, readlinkat (a 5-byte buffer: a truncated target), getxattr of user.sv (its value),
+// lgetxattr of it (its size, no buffer), open (O_RDONLY), openat
 // (O_NOFOLLOW|O_CLOEXEC), creat (of PATH-c, mode 0666 under umask 027; then unlinked; its inode
 // number shown as 0). One line per
 // call and path, without the path, so that a native and a virtualized run compare exactly:
 //   CALL: OK dev=D ino=I mode=M nlink=N uid=U gid=G size=S mtime=T    (stat family)
-//   CALL: OK TARGET                                                   (readlink family)
+//   CALL: OK TARGET                                                   (readlink family, getxattr)
+//   lgetxattr: OK SIZE
 //   CALL: OK fd=N fl=FLAGS cloexec=C ino=I mode=M uid=U size=S head=H  (open family: the fd's
 //         number, F_GETFL, F_GETFD, fstat, its first bytes)
 //   CALL: OK | CALL: ERRNO-NAME
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static void fail(const char* call) { printf("%s: %s\n", call, strerrorname_np(errno)); }
@@ -68,6 +71,8 @@ static void unescape(char* s) {
 }
 
 int main(int argc, char** argv) {
+  // nativecalls --setxattr PATH: sets user.sv to "value" on PATH (for the test's tree).
+  if (argc == 3 && strcmp(argv[1], "--setxattr") == 0) return setxattr(argv[2], "user.sv", "value", 5, 0) == 0 ? 0 : (perror("setxattr"), 1);
   umask(027);
   for (int i = 1; i < argc; i++) {
     unescape(argv[i]);
@@ -100,6 +105,10 @@ int main(int argc, char** argv) {
     link_line("readlink", r, buf);
     r = syscall(SYS_readlinkat, AT_FDCWD, p, buf, 5);
     link_line("readlinkat", r, buf);
+    r = syscall(SYS_getxattr, p, "user.sv", buf, sizeof buf - 1);
+    link_line("getxattr", r, buf);
+    r = syscall(SYS_lgetxattr, p, "user.sv", NULL, 0);
+    r < 0 ? fail("lgetxattr") : (void)printf("lgetxattr: OK %ld\n", r);
     r = syscall(SYS_open, p, O_RDONLY);
     fd_line("open", r, 0);
     r = syscall(SYS_openat, AT_FDCWD, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

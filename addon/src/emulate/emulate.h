@@ -21,13 +21,15 @@ void InitTask(Napi::Env env, Napi::Object exports);
 void InitRewrite(Napi::Env env, Napi::Object exports);
 
 // A path call run as the tracee from C++, as pathAs and openAs run it (the pump's native plans):
-// the operations stat, statx, access and readlink (PathAsNative), their outputs into out; open
+// the operations stat, statx, access, readlink and getxattr (PathAsNative; getxattr follows
+// unless flags has AT_SYMLINK_NOFOLLOW), their outputs into out (getxattr's may be null); open
 // (OpenAsNative: flags and mode as the kernel cleaned them, no output).
 struct NativePathRequest {
   const char* op = "";
   pid_t tid = 0;
   int dirfd = 0;
   std::string path;
+  std::string name;  // getxattr's attribute name
   int flags = 0;
   uint32_t mode = 0, mask = 0;
   uint8_t* out = nullptr;

@@ -227,12 +227,18 @@ class Pump : public Napi::ObjectWrap<Pump> {
     // EINVAL (build_open_flags) is the emulator's to say.
     if (open && (flags & O_CREAT) && (flags & O_DIRECTORY)) return false;
     size_t len = 0;
+    bool sized = c.op == "readlink" || c.op == "getxattr";  // the result is the length written
+    std::string name;
     if (c.op == "stat") len = sizeof(struct stat);
     else if (c.op == "statx") len = 256;
     else if (c.op == "readlink") {
       int64_t size = (int64_t)a[c.size];
       if (size <= 0 || size > INT_MAX) return false;  // EINVAL and odd sizes: the emulator's
       len = std::min<int64_t>(size, 65536);
+    } else if (c.op == "getxattr") {
+      // The name as the emulator reads it (at most 256 bytes; else it says EFAULT).
+      if (!ReadTraceeString((int)it.n.pid, a[c.name], 256, &name)) return false;
+      len = (size_t)std::clamp<int64_t>((int64_t)a[c.size], 0, 65536);  // XATTR_SIZE_MAX
     }
     // The path was read before: the notification must still be pending, or the read may have been
     // of a recycled thread (as Syscall.latin1 checks).
@@ -250,8 +256,9 @@ class Pump : public Napi::ObjectWrap<Pump> {
     q.mask = c.mask >= 0 ? (uint32_t)a[c.mask] : 0;
     if (native_out_.size() < len) native_out_.resize(len);
     std::fill(native_out_.begin(), native_out_.begin() + len, 0);
-    q.out = native_out_.data();
+    q.out = len > 0 ? native_out_.data() : nullptr;
     q.out_len = len;
+    q.name = std::move(name);
     q.cached = c.cached;
     for (const auto& p : c.chain) q.view.emplace_back(p.prefix, p.levels);
     long r = open ? emulate::OpenAsNative(q) : emulate::PathAsNative(q);
@@ -267,10 +274,10 @@ class Pump : public Napi::ObjectWrap<Pump> {
       replier_->InstallAndReply(id, (int)r, (flags & O_CLOEXEC) != 0);
       return true;
     }
-    size_t out = c.op == "readlink" ? (size_t)r : len;
+    size_t out = sized ? std::min((size_t)r, len) : len;
     int w = out > 0 ? memory::WriteOutput(q.tid, a[c.out], native_out_.data(), out) : 0;
     if (w < 0) SendAnswer(fd_, id, 0, w, 0);
-    else SendAnswer(fd_, id, c.op == "readlink" ? r : 0, 0, 0);
+    else SendAnswer(fd_, id, sized ? r : 0, 0, 0);
     return true;
   }
 
@@ -507,10 +514,12 @@ class Pump : public Napi::ObjectWrap<Pump> {
         return (optional && v == -1) || (v >= 0 && v <= 5);
       };
       bool ok = nr >= 0 && nr < kMaxSyscall && arg("dirfd", true, &c->dirfd) && arg("path", false, &c->path) &&
-                arg("out", true, &c->out) && arg("size", true, &c->size) && arg("flags", true, &c->flags) &&
+                arg("out", true, &c->out) && arg("size", true, &c->size) && arg("name", true, &c->name) && arg("flags", true, &c->flags) &&
                 arg("mode", true, &c->mode) && arg("mask", true, &c->mask);
-      bool known = c->op == "stat" || c->op == "statx" || c->op == "access" || c->op == "readlink" || c->op == "open";
-      if (!ok || !known || ((c->op == "stat" || c->op == "statx" || c->op == "readlink") && c->out < 0) || (c->op == "readlink" && c->size < 0))
+      bool known = c->op == "stat" || c->op == "statx" || c->op == "access" || c->op == "readlink" || c->op == "getxattr" || c->op == "open";
+      bool xattr = c->op == "getxattr";
+      if (!ok || !known || ((c->op == "stat" || c->op == "statx" || c->op == "readlink" || xattr) && c->out < 0) ||
+          ((c->op == "readlink" || xattr) && c->size < 0) || (xattr && c->name < 0))
         return false;
       c->fixed_flags = o.Get("fixedFlags").ToNumber().Int32Value();
       Napi::Value plain = o.Get("plainFlags");

@@ -135,14 +135,13 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
     return run(call, 0, { op: 'setxattr', dirfd: AT_FDCWD, follow, name: n, value, flags: call.args[4]! });
   };
 
-  const getxattr = (call: Syscall, follow: boolean): Result => {
-    const n = name(call, 1);
+  const getxattr = (call: Syscall, o: Operands): Result => {
+    const n = name(call, o.name);
     if (n === null) return Result.error(E.EFAULT);
-    const size = Math.min(Math.max(call.args[3]!, 0), XATTR_SIZE_MAX);
+    const size = Math.min(Math.max(o.size, 0), XATTR_SIZE_MAX);
     const out = size > 0 ? Buffer.alloc(size) : null;
-    return run(call, 0, { op: 'getxattr', dirfd: AT_FDCWD, follow, name: n, out }, {}, (r) =>
-      out ? put(call, call.args[2]!, out, r, r) : Result.value(r),
-    );
+    const follow = (o.flags & AT_SYMLINK_NOFOLLOW) === 0;
+    return run(call, o.path, { op: 'getxattr', dirfd: o.dirfd, follow, name: n, out }, {}, (r) => (out ? put(call, o.out, out, r, r) : Result.value(r)));
   };
 
   const listxattr = (call: Syscall, follow: boolean): Result => {
@@ -187,6 +186,7 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
     statx,
     access: (c, o) => access(c, o.dirfd, o.path, o.mode, o.flags),
     readlink: (c, o) => readlink(c, o.dirfd, o.path, o.out, o.size),
+    getxattr,
   };
   const planned: Record<string, Emulator> = {};
   for (const [name, layout] of Object.entries(NATIVE_CALLS)) {
@@ -242,8 +242,6 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
     mknodat: (c) => mknod(c, dfd(a(c, 0)), 1, a(c, 2), a(c, 3)),
     setxattr: (c) => setxattr(c, true),
     lsetxattr: (c) => setxattr(c, false),
-    getxattr: (c) => getxattr(c, true),
-    lgetxattr: (c) => getxattr(c, false),
     listxattr: (c) => listxattr(c, true),
     llistxattr: (c) => listxattr(c, false),
     removexattr: (c) => removexattr(c, true),
