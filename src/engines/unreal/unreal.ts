@@ -134,9 +134,10 @@ export class UnrealEngine implements Engine {
    */
   readonly unrouted = ['chdir', ...CRED_SYSCALLS.filter((s) => PATH_ARGS[s])];
   /**
-   * The stat, access and readlink calls: all handle() does to them is map the path by the prefix
-   * strip (mapPath's fast case; the rest needs the walk, readlink of /proc/self/cwd or exe is not
-   * under the prefix), with the view's symlinks (linkViews) and the credentials seen.
+   * The stat, access, readlink, getxattr and open calls (NATIVE_CALLS): all handle() does to them
+   * is map the path by the prefix strip (mapPath's fast case; the rest needs the walk, readlink of
+   * /proc/self/cwd or exe is not under the prefix), with the view's symlinks (linkViews) and the
+   * credentials seen.
    */
   readonly nativePlan: NativePlan;
   readonly map: PathMap;
