@@ -1,9 +1,10 @@
 // Native plans (src/chain/plan.ts): an engine declares as data what it does to some calls, and the
 // pump runs such a call in C++ when every engine of its chain has a plan for it, without entering
 // JS. Checked here: the C++ interpreter of a plan answers as the TypeScript one (which is unreal's
-// own mapping); under -e unreal alone the calls it plans (stat, access, readlink, getxattr and open families)
-// are run in C++ (an open's fd installed by ADDFD) and the tracee gets what the real paths give
-// natively, and what the JS chain gives, as root and as nobody, with byte paths, through two
+// own mapping); under -e unreal alone the calls it plans (stat, access, readlink and getxattr
+// families; its opens go to JS: it records the files opened through its view) are run in C++, and
+// under an engine that only strips a prefix the opens too (the fd installed by ADDFD); the tracee
+// gets what the real paths give natively, and what the JS chain gives, as root and as nobody, with byte paths, through two
 // nested unreal engines; with an engine without a plan in the chain every call goes to JS again,
 // and that engine sees each.
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,11 +16,37 @@ import { supervise, type Engine } from '../src/index.js';
 import { loadBinding } from '../src/native/load.js';
 import { planPath, type PathPlan } from '../src/chain/plan.js';
 import { NATIVE_CALLS } from '../src/chain/emulate/native.js';
+import { linkViews } from '../src/chain/emulate/index.js';
 import { UnrealEngine } from '../src/engines/unreal/unreal.js';
 import { ROOT, run } from './helpers.js';
 
 const NATIVECALLS = path.join(ROOT, 'test', 'build', 'nativecalls');
 const CALLS = Object.keys(NATIVE_CALLS);
+/** The calls unreal plans: not the opens (it records the files opened through its view). */
+const UNREAL = new UnrealEngine(loadBinding()).nativePlan.syscalls;
+
+/**
+ * An engine whose whole work on every call of NATIVE_CALLS is a plan's prefix strip (unreal's
+ * mapping without what unreal does besides): the pump runs all of them in C++, the opens too.
+ */
+function strip(prefix: string): Engine {
+  const plan: PathPlan = { prefix, levels: 2 };
+  return {
+    name: 'strip',
+    interests: CALLS.map((syscall) => ({ syscall })),
+    pathPrefixes: [prefix],
+    pathComponents: [prefix.slice(1)],
+    nativePlan: { syscalls: CALLS, path: plan, seesCredentials: false },
+    handle: (call, next) => {
+      const i = NATIVE_CALLS[call.name]!.path;
+      const p = call.latin1(i);
+      linkViews(call).push([prefix, plan.levels]);
+      const m = p === null ? null : planPath(plan, p);
+      if (m?.changed) call.setLatin1(i, m.path);
+      return next();
+    },
+  };
+}
 const dir = mkdtempSync(path.join(tmpdir(), 'sysvisor-native-plan-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -72,7 +99,7 @@ describe('native plans', () => {
     expect(mapped).toBeGreaterThan(10);
   });
 
-  it('-e unreal: the stat, access, readlink, getxattr and open calls of mapped paths run in C++, with the answers of the real paths and of the JS chain', async () => {
+  it('-e unreal: the stat, access, readlink and getxattr calls of mapped paths run in C++ (the opens too under a plain prefix strip), with the answers of the real paths and of the JS chain', async () => {
     const d = path.join(dir, 'tree');
     const names = tree(d);
     const native = await run(NATIVECALLS, names.map((n) => path.join(d, n)));
@@ -89,20 +116,31 @@ describe('native plans', () => {
 
     const planned = await under([new UnrealEngine(loadBinding())], names.map((n) => `/unreal${d}/${n}`));
     expect(planned.stdout).toBe(native.stdout);
-    expect(planned.stats.native).toBe(CALLS.length * names.length);
+    expect(planned.stats.native).toBe(UNREAL.length * names.length);
     expect(planned.stats.lostFds).toBe(0);
+
+    // An engine that only strips a prefix from every call of the table: all of them in C++, the
+    // opens too (the fd installed by ADDFD from a worker), as natively and as the JS chain.
+    const all = await under([strip('/strip')], names.map((n) => `/strip${d}/${n}`));
+    expect(all.stdout).toBe(native.stdout);
+    expect(all.stats.native).toBe(CALLS.length * names.length);
+    expect(all.stats.lostFds).toBe(0);
+    const passive: Engine = { name: 'observer', interests: CALLS.map((syscall) => ({ syscall })), handle: (_call, next) => next() };
+    const allJs = await under([strip('/strip'), passive], names.map((n) => `/strip${d}/${n}`));
+    expect(allJs.stats.native).toBe(0);
+    expect(allJs.stdout).toBe(native.stdout);
 
     // Through two unreal engines (outermost first: /outer, then /unreal), each with its plan: the
     // levels of both stripped in C++, innermost first.
     const nested = () => [new UnrealEngine(loadBinding(), { prefix: '/outer' }), new UnrealEngine(loadBinding())];
     const twice = await under(nested(), [`/unreal/unreal/outer/outer${d}/file`, `/unreal/outer${d}/pub`]);
-    expect(twice.stats.native).toBe(CALLS.length * 2);
+    expect(twice.stats.native).toBe(UNREAL.length * 2);
     expect(twice.stdout).toBe((await run(NATIVECALLS, [path.join(d, 'file'), path.join(d, 'pub')])).stdout);
 
     // Through the view's symlink, and with `..` (the walk: JS), both ways.
     const more = [`/unreal${d}/viewlink`, `/unreal${d}/dir/../file`, `/unreal/unreal${d}/caf%e9`];
     const a = await under([new UnrealEngine(loadBinding())], more);
-    expect(a.stats.native).toBe(CALLS.length * 2);
+    expect(a.stats.native).toBe(UNREAL.length * 2);
     // An engine without a plan in the chain (innermost: it sees the paths as the program gave
     // them): every call to JS, where it sees each one.
     let seen = 0;
@@ -125,11 +163,13 @@ describe('native plans', () => {
   it('as nobody: the same answers in C++ as natively and as the JS chain (permissions, the umask of creat)', async () => {
     const d = path.join(dir, 'nobody');
     const names = tree(d);
-    // Searchable by all; `dir` writable by all (nobody creates in it); `file` (0640) unreadable by nobody.
+    // Searchable by all; `w` writable by all (nobody creates in it; not itself stat'd: its mtime
+    // changes); `file` (0640) unreadable by nobody.
     chmodSync(dir, 0o755);
     chmodSync(d, 0o755);
-    chmodSync(path.join(d, 'dir'), 0o777);
-    const paths = [...names, 'dir/new'];
+    mkdirSync(path.join(d, 'w'), { mode: 0o777 });
+    chmodSync(path.join(d, 'w'), 0o777);
+    const paths = [...names, 'w/new'];
     const native = await run(AS_NOBODY[0]!, [...AS_NOBODY.slice(1), NATIVECALLS, ...paths.map((n) => path.join(d, n))]);
     expect(native.code).toBe(0);
     expect(native.stdout).toMatch(/^open: EACCES$/m);
@@ -138,9 +178,15 @@ describe('native plans', () => {
 
     const planned = await under([new UnrealEngine(loadBinding())], paths.map((n) => `/unreal${d}/${n}`), true);
     expect(planned.stdout).toBe(native.stdout);
-    expect(planned.stats.native).toBe(CALLS.length * paths.length);
+    expect(planned.stats.native).toBe(UNREAL.length * paths.length);
     const observer: Engine = { name: 'observer', interests: CALLS.map((syscall) => ({ syscall })), handle: (_call, next) => next() };
     const js = await under([new UnrealEngine(loadBinding()), observer], paths.map((n) => `/unreal${d}/${n}`), true);
+    expect(js.stats.native).toBe(0);
+    expect(js.stdout).toBe(native.stdout);
+    // The opens too, in C++ (the strip engine), as nobody.
+    const all = await under([strip('/strip')], paths.map((n) => `/strip${d}/${n}`), true);
+    expect(all.stats.native).toBe(CALLS.length * paths.length);
+    expect(all.stdout).toBe(native.stdout);
     expect(js.stats.native).toBe(0);
     expect(js.stdout).toBe(native.stdout);
   });

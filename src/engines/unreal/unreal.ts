@@ -73,6 +73,11 @@ const PROC_LINK = /^\/proc\/(self|thread-self|[1-9][0-9]*)(?:\/task\/([1-9][0-9]
 const FD_LINK = /(?:^|\/)fd\/[0-9]+$/;
 /** The open family: an fd the supervisor opened through the view is recorded (see opened). */
 const OPENS = new Set(['open', 'openat', 'creat', 'openat2']);
+/**
+ * The calls of NATIVE_CALLS the pump may run for this engine: not the opens, whose files it
+ * records (see opened), which a plan (a prefix strip) does not say.
+ */
+const PLANNED: readonly string[] = Object.keys(NATIVE_CALLS).filter((name) => !OPENS.has(name));
 
 /** Whether thread `tid` is in the supervisor's pid namespace (its /proc/PID names the same process as ours). */
 function samePidNamespace(tid: number): boolean {
@@ -134,8 +139,8 @@ export class UnrealEngine implements Engine {
    */
   readonly unrouted = ['chdir', ...CRED_SYSCALLS.filter((s) => PATH_ARGS[s])];
   /**
-   * The stat, access, readlink, getxattr and open calls (NATIVE_CALLS): all handle() does to them
-   * is map the path by the prefix strip (mapPath's fast case; the rest needs the walk, readlink of
+   * The stat, access, readlink and getxattr calls (PLANNED): all handle() does to them is map the
+   * path by the prefix strip (mapPath's fast case; the rest needs the walk, readlink of
    * /proc/self/cwd or exe is not under the prefix), with the view's symlinks (linkViews) and the
    * credentials seen.
    */
@@ -171,7 +176,7 @@ export class UnrealEngine implements Engine {
     // The cwd and exe links of procfs reach JS too: readlink of them shows the view (procLink).
     this.pathPrefixes = [prefix, ...CWD_LINKS, ...EXE_LINKS];
     this.pathComponents = [prefix.slice(1)];
-    this.nativePlan = { syscalls: Object.keys(NATIVE_CALLS), path: this.map.plan, seesCredentials: true };
+    this.nativePlan = { syscalls: PLANNED, path: this.map.plan, seesCredentials: true };
     this.levels = new CwdLevels(binding);
     this.ioUring = opts.ioUring ?? 'enosys';
     this.interests = unrealInterests(opts.dirfds ?? 'walk', this.ioUring);
