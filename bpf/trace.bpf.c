@@ -339,7 +339,7 @@ static __always_inline __u32 put_iov_item(struct scratch *s, struct sv_data *d, 
  * fd_sets at arguments 1-3 that are not NULL (ceil(nfds / 64) words each), then the timeout at
  * argument 4 when it is not NULL. */
 static __always_inline __u32 put_fdsets_item(struct scratch *s, struct sv_data *d, __u32 used, __u8 arg,
-					     const __u64 *args)
+					     const __u64 *args, bool sigmask)
 {
 	used = clamp_u32(used, SV_DATA_CAP);
 	__s64 nfds = (__s64)(__s32)args[0];
@@ -362,6 +362,20 @@ static __always_inline __u32 put_fdsets_item(struct scratch *s, struct sv_data *
 		if (n && bpf_probe_read_user(dst, n, p) == 0)
 			ok |= 1u << i;
 		off += n;
+	}
+	if (sigmask && args[5]) {
+		/* pselect6's sixth argument: { const sigset_t *ss; size_t ss_len; }, then the set. */
+		__u32 pos = clamp_u32(used + off, SV_DATA_CAP + 4 * SV_FDSET_MAX);
+		__u64 sm[2] = {};
+		if (bpf_probe_read_user(sm, sizeof(sm), (const void *)args[5]) == 0)
+			ok |= 1u << 4;
+		*(__u64 *)&s->buf[SV_PAYLOAD_OFF + pos] = sm[0];
+		*(__u64 *)&s->buf[SV_PAYLOAD_OFF + pos + 8] = sm[1];
+		__u64 set = 0;
+		if (sm[0] && bpf_probe_read_user(&set, sizeof(set), (const void *)sm[0]) == 0)
+			ok |= 1u << 5;
+		*(__u64 *)&s->buf[SV_PAYLOAD_OFF + pos + 16] = set;
+		off += 24;
 	}
 	*(__u32 *)&s->buf[SV_PAYLOAD_OFF + used] = ok;
 	d->arg = arg;
@@ -629,7 +643,7 @@ int BPF_PROG(sv_sys_enter, struct pt_regs *regs, long id)
 		nd++;
 	} else if (bufarg && SV_CFG_EXIT_MODE_GET(cfg) == SV_CFG_MODE_FDSETS && nd < 2) {
 		/* select: the fd sets and the timeout as the call gets them. */
-		used += put_fdsets_item(s, &d[nd & 1], used, bufarg - 1, args);
+		used += put_fdsets_item(s, &d[nd & 1], used, bufarg - 1, args, id == __NR_pselect6);
 		nd++;
 	} else if (bufarg && (cfg & SV_CFG_ENTER_IOV) && SV_CFG_ENTER_BUF_LEN_ARG_GET(cfg) == SV_CFG_LEN_STRUCT && nd < 2) {
 		/* sendmsg: the msghdr, its name, control data, iovecs and the data they hold. */
@@ -765,7 +779,7 @@ int BPF_PROG(sv_sys_exit, struct pt_regs *regs, long ret)
 			used += put_u32_item(s, &d[nd & 1], used, dataarg - 1, dc.n);
 		} else if (mode == SV_CFG_MODE_FDSETS) {
 			/* select: what the kernel left in the sets (the ready ones) and the timeout. */
-			used += put_fdsets_item(s, &d[nd & 1], used, dataarg - 1, args);
+			used += put_fdsets_item(s, &d[nd & 1], used, dataarg - 1, args, false);
 		} else if (mode == SV_CFG_MODE_MSGHDR) {
 			/* recvmsg: the msghdr as the kernel left it, the ret bytes it received. */
 			used += put_msghdr_item(s, &d[nd & 1], used, dataarg - 1, args[1], (__u64)ret);

@@ -118,7 +118,9 @@ enum sv_counter {
  *                  4-byte mask (bit i: part i was read), then, for each of arguments 1-3 that is
  *                  not NULL, ceil(nfds / 64) * 8 bytes of its fd_set (at most SV_FDSET_MAX; zeros
  *                  where unread), then 16 bytes of the timeout at argument 4 when it is not NULL
- *                  (a timeval or a timespec); at EXIT as the kernel left them
+ *                  (a timeval or a timespec); at ENTER of pselect6 with a sixth argument, then
+ *                  its 16 bytes ({sigset pointer, size}, part 4) and the 8 bytes of the set it
+ *                  points to (part 5); at EXIT the sets and timeout as the kernel left them
  *                7 a struct msghdr (recvmsg; the one at argument 1, whatever the item's argument),
  *                  as the kernel left it, its iovecs' data cut at the return value: one item of
  *                  the bytes of its name (2 bytes: n, at most SV_SOCKADDR_CAP), of its control

@@ -79,6 +79,7 @@ export const ARG_KINDS = {
   socklen: 'in', // a socklen_t the kernel reads (room for the address before it) and writes back
   msghdrIn: 'in', // struct msghdr with its name, iovecs and control data (sendmsg)
   fdset: 'in', // select's fd_set (its size from nfds, argument 0); the ready ones are read at exit
+  selsigmask: 'in', // pselect6's { const sigset_t *ss; size_t ss_len; } and the set it points to
   seltimeout: 'in', // select's timeout (a timeval; pselect6: a timespec), the time left read at exit
   // Memory written by the kernel, read at exit when the call succeeded.
   bufOut: 'out', // bytes, as many as the call returns

@@ -331,7 +331,7 @@ const ROWS: readonly Row[] = [
   [267, 'readlinkat', DESC | FILE | EMULATED, ['dirfd', 'path', 'bufOut', 'ulong']],
   [268, 'fchmodat', DESC | FILE | EMULATED, ['dirfd', 'path', 'mode']],
   [269, 'faccessat', DESC | FILE | EMULATED, ['dirfd', 'path', 'amode']],
-  [270, 'pselect6', DESC, ['int', 'fdset', 'fdset', 'fdset', 'seltimeout', 'ptr']],
+  [270, 'pselect6', DESC, ['int', 'fdset', 'fdset', 'fdset', 'seltimeout', 'selsigmask']],
   [271, 'ppoll', DESC, ['pollfds', 'uint', 'ptr', 'sigsetIn', 'ulong']],
   [272, 'unshare', SETS_CREDS | SETS_ROOT, ['cloneflags']],
   [273, 'set_robust_list', 0, ['ptr', 'ulong']],

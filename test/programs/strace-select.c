@@ -1,6 +1,8 @@
 /* select and pselect6 as the raw syscalls, with results that do not depend on timing: sets given
  * and NULL, ready descriptors in and out, an empty set, a timeout that expires, a zero timeout,
- * no timeout, a bad descriptor (EBADF) and nfds beyond 64 (two words per set). */
+ * no timeout, a bad descriptor (EBADF), nfds beyond 64 (two words per set) and pselect6's signal
+ * mask argument. */
+#include <signal.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -11,6 +13,11 @@ static long sel(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv) {
 }
 static long psel(int n, fd_set *r, fd_set *w, fd_set *e, struct timespec *ts) {
   return syscall(SYS_pselect6, n, r, w, e, ts, NULL);
+}
+/* pselect6's sixth argument: the mask during the wait and its size. */
+struct sigmask_arg { const unsigned long *ss; unsigned long len; };
+static long psel_mask(int n, fd_set *r, struct timespec *ts, struct sigmask_arg *m) {
+  return syscall(SYS_pselect6, n, r, NULL, NULL, ts, m);
 }
 
 int main(void) {
@@ -50,5 +57,11 @@ int main(void) {
   FD_ZERO(&r); FD_SET(hi, &r); FD_SET(p[0], &r);
   ts.tv_sec = 0; ts.tv_nsec = 0;
   psel(hi + 1, &r, NULL, NULL, &ts);
+  /* A signal mask for the wait, and a mask argument without a set. */
+  unsigned long mask = (1UL << (SIGHUP - 1)) | (1UL << (SIGUSR1 - 1));
+  struct sigmask_arg m = { &mask, 8 }, none = { NULL, 8 };
+  FD_ZERO(&r); FD_SET(p[0], &r);
+  psel_mask(p[0] + 1, &r, &ts, &m);
+  psel_mask(p[0] + 1, &r, &ts, &none);
   return 0;
 }

@@ -132,7 +132,7 @@ function readMsghdr(call: Syscall, addr: number, maxBuf: number): { data: string
 }
 
 /** select's fd sets and timeout, as the eBPF side captures them (bpf/trace.h, SV_CFG_MODE_FDSETS). */
-function readFdsets(call: Syscall, args: readonly number[]): string {
+function readFdsets(call: Syscall, args: readonly number[], sigmask: boolean): string {
   const nfds = (args[0] ?? 0) | 0;
   const setb = nfds > 0 ? Math.min(Math.ceil(nfds / 64) * 8, FDSET_MAX) : 0;
   const parts: Buffer[] = [Buffer.alloc(4)];
@@ -144,6 +144,15 @@ function readFdsets(call: Syscall, args: readonly number[]): string {
     const b = n > 0 ? call.memory.readBytes(p, n) : Buffer.alloc(0);
     if (b) ok |= 1 << i;
     parts.push(b ?? Buffer.alloc(n));
+  }
+  if (sigmask && (args[5] ?? 0) !== 0) {
+    // pselect6's { sigset pointer, size } and the set (parts 4 and 5).
+    const sm = call.memory.readBytes(args[5]!, 16);
+    if (sm) ok |= 1 << 4;
+    const p = sm ? sm.readUInt32LE(0) + sm.readUInt32LE(4) * 0x1_0000_0000 : 0;
+    const set = p !== 0 ? call.memory.readBytes(p, 8) : null;
+    if (set) ok |= 1 << 5;
+    parts.push(sm ?? Buffer.alloc(16), set ?? Buffer.alloc(8));
   }
   parts[0]!.writeUInt32LE(ok, 0);
   return Buffer.concat(parts).toString('latin1');
@@ -389,7 +398,7 @@ export class TraceEngine implements Engine {
         }
         const eb = mem.enterBuf;
         if (eb && 'fdsets' in eb) {
-          s[eb.arg] = readFdsets(call, args);
+          s[eb.arg] = readFdsets(call, args, call.name === 'pselect6');
         } else if (eb && 'msghdr' in eb) {
           const m = readMsghdr(call, args[eb.arg] ?? 0, Math.min(this.maxBuf, DATA_CAP));
           if (m) {

@@ -388,7 +388,7 @@ export function fdsetBytes(nfds: number): number {
  * select's captured sets and timeout (bpf/trace.h, SV_CFG_MODE_FDSETS): per set argument (1-3),
  * the descriptors below `nfds` it holds (undefined: NULL or not read), and the timeout's bytes.
  */
-export function selectParts(data: string, args: readonly number[]): { sets: (number[] | undefined)[]; timeout: string | undefined } | undefined {
+export function selectParts(data: string, args: readonly number[]): { sets: (number[] | undefined)[]; timeout: string | undefined; sigmask: string | undefined } | undefined {
   if (data.length < 4) return undefined;
   const ok = le32(data, 0);
   const nfds = (args[0] ?? 0) | 0;
@@ -409,7 +409,15 @@ export function selectParts(data: string, args: readonly number[]): { sets: (num
     off += n;
   }
   const timeout = (args[4] ?? 0) !== 0 && (ok >> 3) & 1 && off + 16 <= data.length ? data.slice(off, off + 16) : undefined;
-  return { sets, timeout };
+  if ((args[4] ?? 0) !== 0) off += 16;
+  // pselect6's sixth argument, at entry: { sigset pointer, size } and the set (parts 4 and 5).
+  let sigmask: string | undefined;
+  if ((args[5] ?? 0) !== 0 && (ok >> 4) & 1 && off + 24 <= data.length) {
+    const p = u64at(data, off);
+    const set = p === 0n ? 'NULL' : (ok >> 5) & 1 ? sigset(data.slice(off + 16, off + 24)) : `0x${p.toString(16)}`;
+    sigmask = `{sigmask=${set}, sigsetsize=${u64at(data, off + 8)}}`;
+  }
+  return { sets, timeout, sigmask };
 }
 
 /** struct itimerspec. */

@@ -300,6 +300,11 @@ const KIND_FORMATTERS: Readonly<Record<Kind, ArgFormatter>> = {
     const fds = data !== undefined ? selectParts(data, rec.args)?.sets[i - 1] : undefined;
     return fds === undefined ? ptr(v) : `[${fds.join(' ')}]`;
   },
+  selsigmask: (v, _d, rec) => {
+    if (v === 0) return 'NULL';
+    const data = rec.strs?.[1];
+    return (data !== undefined ? selectParts(data, rec.args)?.sigmask : undefined) ?? ptr(v);
+  },
   seltimeout: (v, _d, rec) => {
     if (v === 0) return 'NULL';
     const data = rec.strs?.[1];
