@@ -200,12 +200,14 @@ describe('trace matches strace -f (names and return values per thread, from exec
   it("a forked child's execve shows its argv, which its entry could not read (the new program's copy of it)", async () => {
     const r = await both([program('forkexec')]);
     // execl's strings are literals of the program's file pages, not resident in a child just forked.
+    // The call as it entered (whether a tracer printed it whole or cut as `<unfinished ...>` depends
+    // on what other threads did meanwhile).
     const execs = (text: string) =>
       text
         .split('\n')
         .filter((l) => /^\d+ +execve\("\/bin\/echo"/.test(l))
-        .map((l) => l.replace(/^\d+ +/, '').replace(/0x[0-9a-f]+/g, 'ADDR'));
+        .map((l) => l.replace(/^\d+ +/, '').replace(/0x[0-9a-f]+/g, 'ADDR').replace(/( <unfinished \.\.\.>|\) += .*)$/, ''));
     expect(execs(r.tText)).toEqual(execs(r.sText));
-    expect(execs(r.tText)).toEqual(['execve("/bin/echo", ["echo", "child"], ADDR /* ' + /\/\* (\d+) vars/.exec(r.sText)![1] + ' vars */) = 0']);
+    expect(execs(r.tText)).toEqual(['execve("/bin/echo", ["echo", "child"], ADDR /* ' + /\/\* (\d+) vars/.exec(r.sText)![1] + ' vars */']);
   });
 });
