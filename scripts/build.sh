@@ -22,16 +22,10 @@ step "contract (src/native/contract.ts)" node scripts/gen-contract.mjs
 
 step "TypeScript (tsc)" npx tsc -p tsconfig.json --incremental --tsBuildInfoFile dist/.tsbuildinfo
 
-# The command's bundle (bin/sysvisor.js loads it): the compiled CLI in a few files instead of a hundred
-# modules, which is most of its start-up. Entries: the CLI, the API that engine modules get for
-# `import 'sysvisor'` (the same module instances as the CLI's: shared chunks) and the resolution hook
-# that makes that so. A dynamic import() becomes a chunk loaded when it runs. dist/src stays the library.
-bundle=dist/bundle/cli/main.js
-if [ ! -f "$bundle" ] || [ -n "$(find dist/src -name '*.js' -newer "$bundle" 2>/dev/null | head -n 1)" ]; then
-  rm -rf dist/bundle
-  step "CLI bundle (esbuild)" node_modules/.bin/esbuild dist/src/cli/main.js dist/src/index.js dist/src/cli/resolve-hook.js \
-    --bundle --splitting --format=esm --platform=node --target=node20 --packages=external \
-    --outbase=dist/src --outdir=dist/bundle --chunk-names='cli/[name]-[hash]' --log-level=warning
+# The command's bundle and V8's code cache of it (bin/sysvisor.js loads them): scripts/bundle.mjs.
+bundle=dist/bundle/sysvisor.cjs
+if [ ! -f "$bundle.cache" ] || [ -n "$(find dist/src scripts/bundle.mjs bin/sysvisor.js -name '*.*js' -newer "$bundle.cache" 2>/dev/null | head -n 1)" ]; then
+  step "CLI bundle (esbuild)" node scripts/bundle.mjs
 fi
 
 step "C helpers (bench/, test/programs/)" sh -c 'make -s -C bench && make -s -C test/programs'

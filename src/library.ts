@@ -10,11 +10,14 @@ import { ControlClient } from './scopes/client.js';
 import type { Supervision } from './transports/unotify/supervise.js';
 import { supervise as superviseEngines, type SuperviseOptions as EngineSuperviseOptions } from './transports/ptrace/supervise.js';
 import { requireKernel } from './transports/kernel.js';
-import { loadBuiltinEngines } from './engines/registry.js';
+import { builtinEnginesImported } from './engines/registry.js';
+import { countFactory } from './engines/count/count.js';
+import { unrealFactory } from './engines/unreal/unreal.js';
+import { traceFactory } from './engines/trace/trace.js';
 
-// The library names built-ins synchronously (supervise({ engines: ['count'] }), findEngine): all of
-// them are loaded with it.
-await loadBuiltinEngines();
+// The library names built-ins synchronously (supervise({ engines: ['count'] }), findEngine): it
+// imports them all.
+builtinEnginesImported([countFactory, unrealFactory, traceFactory]);
 
 /** Option values as a library user writes them: `{ o: 'file', syscalls: ['read', 'write'] }`. */
 export type EngineOptionValues = Readonly<Record<string, string | readonly string[]>>;

@@ -28,14 +28,25 @@ function isFactory(f: unknown): f is EngineFactory {
   return !!x && typeof x.name === 'string' && typeof x.create === 'function' && typeof x.options === 'object';
 }
 
+// How a module is imported: import(); the command's bundle runs as a script (bin/sysvisor.js), where
+// Node 20 has no loader for import() (it asks for --experimental-vm-modules): the bin hands its own.
+let importUrl = (url: string): Promise<unknown> => import(url);
+
+export function useImporter(f: (url: string) => Promise<unknown>): void {
+  importUrl = f;
+}
+
 let hooked = false;
 /** Resolves `sysvisor` to this copy for every module imported from now on (compiled build only). */
 function resolveSysvisorHere(): void {
   if (hooked) return;
   hooked = true;
   const self = import.meta.url;
-  if (!self.endsWith('.js') || typeof register !== 'function') return; // sources run by the test runner; Node < 20.6
-  register(new URL('./resolve-hook.js', self), { data: { index: new URL('../index.js', self).href } });
+  // The command's bundle (dist/bundle/sysvisor.cjs, scripts/bundle.mjs) holds the API too; api.mjs
+  // beside it hands out that copy. The compiled modules' is dist/src/index.js.
+  const bundled = self.endsWith('.cjs');
+  if (!(bundled || self.endsWith('.js')) || typeof register !== 'function') return; // sources run by the test runner; Node < 20.6
+  register(new URL('./resolve-hook.js', self), { data: { index: new URL(bundled ? './api.mjs' : '../index.js', self).href } });
 }
 
 /** The factory a module exports, in any of the accepted shapes. */
@@ -55,7 +66,7 @@ export async function loadEngineModule(file: string): Promise<string> {
   const what = `engine module ${file}`;
   let f: unknown;
   try {
-    f = await factoryOf((await import(url)) as { default?: unknown });
+    f = await factoryOf((await importUrl(url)) as { default?: unknown });
   } catch (e) {
     throw new UsageError(`${what}: ${(e as Error)?.message?.split('\n')[0] ?? String(e)}`);
   }

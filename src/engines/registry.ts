@@ -27,6 +27,11 @@ export async function loadBuiltinEngines(specs?: Iterable<unknown>): Promise<voi
   }
 }
 
+/** Built-ins imported statically (the library imports them all): findEngine finds them at once. */
+export function builtinEnginesImported(factories: readonly EngineFactory[]): void {
+  for (const f of factories) if (BUILTIN_MODULES.has(f.name)) BUILTINS.set(f.name, f);
+}
+
 export function registerEngine(f: EngineFactory): void {
   MODULES.set(f.name, f);
 }
