@@ -81,7 +81,7 @@ describe('one shared eBPF session for every trace engine of a supervisor', () =>
       counts.push(listing.split('\n').filter((l) => /-> anon_inode:(bpf|\[eventpoll\])/.test(l)).length);
       // Every scope's tracer saw the innermost command open /etc/hostname; the inner sysvisors
       // (node, loading sysvisor's modules) are in the trees of the scopes outside them only.
-      const cli = /openat\([^)]*dist\/(src|bundle)\/cli\/main\.js/; // (the CLI as compiled, or bundled)
+      const cli = /openat\([^)]*dist\/(src\/cli\/main\.js|bundle\/sysvisor\.cjs)/; // (the CLI as compiled, or bundled)
       for (let level = 0; level < levels; level++) {
         const t = readFileSync(traceFile(levels)(level), 'utf8');
         expect(t).toMatch(/openat\(AT_FDCWD, "\/etc\/hostname", O_RDONLY\) = \d+/);
