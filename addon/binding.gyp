@@ -14,6 +14,7 @@
         "src/unotify/receiver.cc",
         "src/unotify/plan.cc",
         "src/ptrace/tracer.cc",
+        "src/ptrace/view_path.cc",
         "src/memory/tracee_mem.cc",
         "src/emulate/open_as.cc",
         "src/emulate/tracee.cc",

@@ -8,10 +8,11 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { CLI, ROOT, run, type RunResult } from './helpers.js';
+import { CLI, ROOT, run, runArgs, type RunResult } from './helpers.js';
 
 const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
-const UNREAL = [process.execPath, CLI, 'run', '-e', 'unreal', '--'];
+// `run` over the transport useTransport chose (unreal-transparency.ptrace.test.ts), in every mode.
+const UNREAL = [process.execPath, CLI, ...runArgs(), '-e', 'unreal', '--'];
 
 interface Mode {
   label: string;
@@ -117,7 +118,7 @@ afterAll(() => {
 
 /** One `sysvisor run -e ENGINE -- sh -c SCRIPT` (no nesting), as root. */
 async function once(engine: string, script: string): Promise<RunResult> {
-  return run(process.execPath, [CLI, 'run', '-e', engine, '--', 'sh', '-c', script]);
+  return run(process.execPath, [CLI, ...runArgs(), '-e', engine, '--', 'sh', '-c', script]);
 }
 
 const dots = (k: number) => 'dot/'.repeat(k);

@@ -229,6 +229,8 @@ export declare class Tracer {
   setArgs(tid: number, ...indexValuePairs: (number | bigint)[]): boolean;
   /** Whatever the answer, the thread makes syscall nr instead (arguments as setArgs left them), re-executing its syscall instruction. */
   redoAs(tid: number, nr: number): boolean;
+  /** The held call is an execve: if it succeeds, the new program's AT_EXECFN names `name` (a byte string). False when the thread holds no call. */
+  execName(tid: number, name: string): boolean;
   /** Does the thread hold a call (stopped, not answered)? */
   valid(tid: number): boolean;
   /** Argument `index` of the held call exactly (unsigned 64-bit); undefined when none is held. */
@@ -250,6 +252,13 @@ export interface RawBinding {
    * seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER): EBUSY when a listener above holds the slot.
    */
   probeListener(): number;
+  /**
+   * The ptrace transport's path resolution in the engines' views (addon/src/ptrace/view_path.cc):
+   * the path walked as the tracee; when a symlink on the way names a view, the real path it
+   * reaches (a byte string: its directory resolved, its last component followed only with
+   * `follow`), or -errno when the walk then fails; null when the kernel may resolve it as it is.
+   */
+  viewPath(request: { tid: number; dirfd: number; path: string; follow: boolean; view: readonly (readonly [string, number])[]; cached?: boolean }): string | number | null;
   TraceSession: typeof TraceSession;
   CountSession: typeof CountSession;
   /** One non-blocking recvmsg (MSG_CMSG_CLOEXEC) with up to maxFds SCM_RIGHTS fds; null on EAGAIN. */

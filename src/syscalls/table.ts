@@ -19,6 +19,11 @@
 //   directory fd it holds: open a name, stat a name. Path-mapping engines leave these to the kernel
 //   when the dirfd is a real directory (unless an `oflags` argument asks to create, write or
 //   O_PATH), so that walks cost nothing; every other *at call is seen whatever its dirfd.
+// - NOFOLLOW: a final symlink of its path arguments is never followed: the call acts on the name
+//   itself (lstat, readlink, l*xattr, lchown; calls that create, remove or rename a name); for
+//   linkat and name_to_handle_at, AT_SYMLINK_FOLLOW in its atflags makes the first path follow one.
+//   Calls without it follow one unless their atflags (AT_SYMLINK_NOFOLLOW) or oflags (O_NOFOLLOW,
+//   O_CREAT|O_EXCL) say otherwise.
 // The arguments (kinds in ./kinds.ts), as many as strace prints, are given for every call but the
 // ones the kernel does not implement (afs_syscall, vserver...), which print as six raw registers.
 import { bufIn, type Arg, type RetKind } from './kinds.js';
@@ -45,6 +50,7 @@ export const SETS_ROOT = 1 << 21;
 export const EMULATED = 1 << 22;
 export const COMMON = 1 << 23;
 export const WALK = 1 << 24;
+export const NOFOLLOW = 1 << 25;
 
 /**
  * strace's class names (-e trace=%NAME, and the legacy names without %) and their fact bits. A
@@ -67,7 +73,7 @@ const ROWS: readonly Row[] = [
   [3, 'close', DESC | COMMON, ['fd']],
   [4, 'stat', FILE | STAT | STAT_LIKE | EMULATED, ['path', 'stat']],
   [5, 'fstat', DESC | FSTAT | STAT_LIKE | COMMON, ['fd', 'stat']],
-  [6, 'lstat', FILE | LSTAT | STAT_LIKE | EMULATED, ['path', 'stat']],
+  [6, 'lstat', FILE | LSTAT | STAT_LIKE | EMULATED | NOFOLLOW, ['path', 'stat']],
   [7, 'poll', DESC, ['pollfds', 'uint', 'int']],
   [8, 'lseek', DESC | COMMON, ['fd', 'long', 'whence']],
   [9, 'mmap', DESC | MEM | COMMON, ['ptr', 'ulong', 'prot', 'mapflags', 'fd', 'mapoff'], 'hex'],
@@ -143,19 +149,19 @@ const ROWS: readonly Row[] = [
   [79, 'getcwd', FILE | EMULATED, ['strOut', 'ulong']],
   [80, 'chdir', FILE | EMULATED, ['path']],
   [81, 'fchdir', DESC, ['fd']],
-  [82, 'rename', FILE | EMULATED, ['path', 'path']],
-  [83, 'mkdir', FILE | EMULATED, ['path', 'mode']],
-  [84, 'rmdir', FILE | EMULATED, ['path']],
+  [82, 'rename', FILE | EMULATED | NOFOLLOW, ['path', 'path']],
+  [83, 'mkdir', FILE | EMULATED | NOFOLLOW, ['path', 'mode']],
+  [84, 'rmdir', FILE | EMULATED | NOFOLLOW, ['path']],
   [85, 'creat', DESC | FILE | EMULATED, ['path', 'mode'], 'fd'],
-  [86, 'link', FILE | EMULATED, ['path', 'path']],
-  [87, 'unlink', FILE | EMULATED, ['path']],
-  [88, 'symlink', FILE | EMULATED, ['str', 'path']],
-  [89, 'readlink', FILE | EMULATED | COMMON, ['path', 'bufOut', 'ulong']],
+  [86, 'link', FILE | EMULATED | NOFOLLOW, ['path', 'path']],
+  [87, 'unlink', FILE | EMULATED | NOFOLLOW, ['path']],
+  [88, 'symlink', FILE | EMULATED | NOFOLLOW, ['str', 'path']],
+  [89, 'readlink', FILE | EMULATED | COMMON | NOFOLLOW, ['path', 'bufOut', 'ulong']],
   [90, 'chmod', FILE | EMULATED, ['path', 'mode']],
   [91, 'fchmod', DESC, ['fd', 'mode']],
   [92, 'chown', FILE | EMULATED, ['path', 'int', 'int']],
   [93, 'fchown', DESC, ['fd', 'int', 'int']],
-  [94, 'lchown', FILE | EMULATED, ['path', 'int', 'int']],
+  [94, 'lchown', FILE | EMULATED | NOFOLLOW, ['path', 'int', 'int']],
   [95, 'umask', 0, ['umask'], 'umask'],
   [96, 'gettimeofday', CLOCK, ['ptr', 'ptr']],
   [97, 'getrlimit', 0, ['rlimres', 'rlimitOut']],
@@ -194,7 +200,7 @@ const ROWS: readonly Row[] = [
   [130, 'rt_sigsuspend', SIG, ['sigsetIn', 'ulong']],
   [131, 'sigaltstack', SIG, ['stackIn', 'stackOut']],
   [132, 'utime', FILE | EMULATED, ['path', 'ptr']],
-  [133, 'mknod', FILE | EMULATED, ['path', 'fmode', 'dev']],
+  [133, 'mknod', FILE | EMULATED | NOFOLLOW, ['path', 'fmode', 'dev']],
   [134, 'uselib', FILE, ['path']],
   [135, 'personality', 0, ['hex']],
   [136, 'ustat', STATFS_LIKE, ['bits', 'ptr']],
@@ -250,16 +256,16 @@ const ROWS: readonly Row[] = [
   [186, 'gettid', PURE, []],
   [187, 'readahead', DESC, ['fd', 'long', 'ulong']],
   [188, 'setxattr', FILE | EMULATED, ['path', 'str', bufIn(3), 'ulong', 'int']],
-  [189, 'lsetxattr', FILE | EMULATED, ['path', 'str', bufIn(3), 'ulong', 'int']],
+  [189, 'lsetxattr', FILE | EMULATED | NOFOLLOW, ['path', 'str', bufIn(3), 'ulong', 'int']],
   [190, 'fsetxattr', DESC, ['fd', 'str', bufIn(3), 'ulong', 'int']],
   [191, 'getxattr', FILE | EMULATED, ['path', 'str', 'bufOut', 'ulong']],
-  [192, 'lgetxattr', FILE | EMULATED, ['path', 'str', 'bufOut', 'ulong']],
+  [192, 'lgetxattr', FILE | EMULATED | NOFOLLOW, ['path', 'str', 'bufOut', 'ulong']],
   [193, 'fgetxattr', DESC, ['fd', 'str', 'bufOut', 'ulong']],
   [194, 'listxattr', FILE | EMULATED, ['path', 'bufOut', 'ulong']],
-  [195, 'llistxattr', FILE | EMULATED, ['path', 'bufOut', 'ulong']],
+  [195, 'llistxattr', FILE | EMULATED | NOFOLLOW, ['path', 'bufOut', 'ulong']],
   [196, 'flistxattr', DESC, ['fd', 'bufOut', 'ulong']],
   [197, 'removexattr', FILE | EMULATED, ['path', 'str']],
-  [198, 'lremovexattr', FILE | EMULATED, ['path', 'str']],
+  [198, 'lremovexattr', FILE | EMULATED | NOFOLLOW, ['path', 'str']],
   [199, 'fremovexattr', DESC, ['fd', 'str']],
   [200, 'tkill', SIG | PROC, ['pid', 'sig']],
   [201, 'time', CLOCK, ['ptr']],
@@ -319,16 +325,16 @@ const ROWS: readonly Row[] = [
   [255, 'inotify_rm_watch', DESC, ['fd', 'int']],
   [256, 'migrate_pages', MEM, ['pid', 'ulong', 'ptr', 'ptr']],
   [257, 'openat', DESC | FILE | EMULATED | COMMON | WALK, ['dirfd', 'path', 'oflags', 'mode'], 'fd'],
-  [258, 'mkdirat', DESC | FILE | EMULATED, ['dirfd', 'path', 'mode']],
-  [259, 'mknodat', DESC | FILE | EMULATED, ['dirfd', 'path', 'fmode', 'dev']],
+  [258, 'mkdirat', DESC | FILE | EMULATED | NOFOLLOW, ['dirfd', 'path', 'mode']],
+  [259, 'mknodat', DESC | FILE | EMULATED | NOFOLLOW, ['dirfd', 'path', 'fmode', 'dev']],
   [260, 'fchownat', DESC | FILE | EMULATED, ['dirfd', 'path', 'int', 'int', 'atflags']],
   [261, 'futimesat', DESC | FILE | EMULATED, ['dirfd', 'path', 'ptr']],
   [262, 'newfstatat', DESC | FILE | FSTAT | STAT_LIKE | EMULATED | COMMON | WALK, ['dirfd', 'path', 'stat', 'atflags']],
-  [263, 'unlinkat', DESC | FILE | EMULATED, ['dirfd', 'path', 'unlinkflags']],
-  [264, 'renameat', DESC | FILE | EMULATED, ['dirfd', 'path', 'dirfd', 'path']],
-  [265, 'linkat', DESC | FILE | EMULATED, ['dirfd', 'path', 'dirfd', 'path', 'atflags']],
-  [266, 'symlinkat', DESC | FILE | EMULATED, ['str', 'dirfd', 'path']],
-  [267, 'readlinkat', DESC | FILE | EMULATED, ['dirfd', 'path', 'bufOut', 'ulong']],
+  [263, 'unlinkat', DESC | FILE | EMULATED | NOFOLLOW, ['dirfd', 'path', 'unlinkflags']],
+  [264, 'renameat', DESC | FILE | EMULATED | NOFOLLOW, ['dirfd', 'path', 'dirfd', 'path']],
+  [265, 'linkat', DESC | FILE | EMULATED | NOFOLLOW, ['dirfd', 'path', 'dirfd', 'path', 'atflags']],
+  [266, 'symlinkat', DESC | FILE | EMULATED | NOFOLLOW, ['str', 'dirfd', 'path']],
+  [267, 'readlinkat', DESC | FILE | EMULATED | NOFOLLOW, ['dirfd', 'path', 'bufOut', 'ulong']],
   [268, 'fchmodat', DESC | FILE | EMULATED, ['dirfd', 'path', 'mode']],
   [269, 'faccessat', DESC | FILE | EMULATED, ['dirfd', 'path', 'amode']],
   [270, 'pselect6', DESC, ['int', 'fdset', 'fdset', 'fdset', 'seltimeout', 'selsigmask']],
@@ -364,7 +370,7 @@ const ROWS: readonly Row[] = [
   [300, 'fanotify_init', DESC, ['bits', 'bits'], 'fd'],
   [301, 'fanotify_mark', DESC | FILE, ['fd', 'bits', 'bits', 'dirfd', 'path']],
   [302, 'prlimit64', 0, ['pid', 'rlimres', 'rlimitIn', 'rlimitOut']],
-  [303, 'name_to_handle_at', DESC | FILE | EMULATED, ['dirfd', 'path', 'ptr', 'ptr', 'atflags']],
+  [303, 'name_to_handle_at', DESC | FILE | EMULATED | NOFOLLOW, ['dirfd', 'path', 'ptr', 'ptr', 'atflags']],
   [304, 'open_by_handle_at', DESC, ['fd', 'ptr', 'oflags'], 'fd'],
   [305, 'clock_adjtime', CLOCK, ['clockid', 'ptr']],
   [306, 'syncfs', DESC, ['fd']],
@@ -377,7 +383,7 @@ const ROWS: readonly Row[] = [
   [313, 'finit_module', DESC, ['fd', 'str', 'bits']],
   [314, 'sched_setattr', 0, ['pid', 'ptr', 'bits']],
   [315, 'sched_getattr', 0, ['pid', 'ptr', 'uint', 'bits']],
-  [316, 'renameat2', DESC | FILE | EMULATED, ['dirfd', 'path', 'dirfd', 'path', 'renameflags']],
+  [316, 'renameat2', DESC | FILE | EMULATED | NOFOLLOW, ['dirfd', 'path', 'dirfd', 'path', 'renameflags']],
   [317, 'seccomp', 0, ['int', 'bits', 'ptr']],
   [318, 'getrandom', 0, ['bufOutHex', 'ulong', 'grndflags']],
   [319, 'memfd_create', DESC, ['str', 'uint'], 'fd'],

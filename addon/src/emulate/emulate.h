@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <sys/types.h>
+#include <sys/user.h>
 #include <utility>
 #include <vector>
 
@@ -42,6 +43,10 @@ long PathAsNative(const NativePathRequest& q);
 // The supervisor's fd of the file opened as the tracee (the caller installs it and closes it),
 // -errno, or kFallback (O_PATH too: ADDFD cannot install it).
 long OpenAsNative(const NativePathRequest& q);
+
+// At the stop that ends a successful execve of thread TID (traced by the calling thread; REGS its
+// registers there): the new program's AT_EXECFN names NAME (rewrite.cc).
+void PutExecFn(pid_t tid, struct user_regs_struct& regs, const std::string& name);
 
 }  // namespace emulate
 }  // namespace sysvisor

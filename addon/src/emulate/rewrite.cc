@@ -210,6 +210,8 @@ void PutLinkBack(pid_t tid, const LinkBack& b, struct user_regs_struct& regs) {
   ptrace(PTRACE_SETREGS, tid, 0, &regs);
 }
 
+}  // namespace
+
 // At the stop that ends a successful execve (the new program's first instruction, nothing of it
 // run yet): AT_EXECFN names `name`. The kernel copied the path it was given to the top of the new
 // stack, above the strings of envp and argv, and the auxv entry AT_EXECFN points there
@@ -273,6 +275,8 @@ void PutExecFn(pid_t tid, struct user_regs_struct& regs, const std::string& name
   regs.rsp = nsp;
   if (ptrace(PTRACE_SETREGS, tid, 0, &regs) < 0) mem.Write(sp, words.data(), block);
 }
+
+namespace {
 
 class Agent {
  public:

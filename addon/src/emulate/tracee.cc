@@ -484,6 +484,7 @@ int SlowWalk(const Bases& b, const std::string& path, LastMode mode, Resolved* o
     if (++links > kMaxSymlinks) return -ELOOP;
     if (written.empty()) return -ENOENT;
     const std::string target = written[0] == '/' && !b.view.empty() ? ViewTarget(b.view, written) : written;
+    if (target != written) out->via_view = true;
     Split(target, &comps, true);
     if (target[0] == '/') {
       int r = DupFd(b.root);

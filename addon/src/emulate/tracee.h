@@ -141,6 +141,9 @@ struct Resolved {
   // it found (lstat), for a caller that needs it (open's check for devices and FIFOs).
   bool has_last_st = false;
   struct stat last_st {};
+  // The walk followed a symlink whose target names a view (see Bases::view): set even when the
+  // walk then fails (the ptrace transport realizes such a path itself, see addon/src/ptrace/).
+  bool via_view = false;
 };
 
 // What to do with a final symlink: follow it (stat, open, chmod...), leave it (lstat, readlink,

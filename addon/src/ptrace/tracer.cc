@@ -29,6 +29,7 @@
 // answers ENOSYS to a foreign ABI in --complete), so its value is set at its syscall-exit stop.
 #include "common.h"
 #include "contract.h"
+#include "emulate/emulate.h"
 #include "unotify/receiver.h"
 
 #include <linux/filter.h>
@@ -87,6 +88,7 @@ struct Pending {
   uint8_t set_mask = 0;
   bool at_exit = false;  // held at its syscall-exit stop (an answer sets rax only)
   int redo_nr = -1;      // >= 0: the thread makes this syscall instead (redo), whatever the answer
+  std::string exec_fn;   // an execve let run: the new program's AT_EXECFN, when not the path run
 };
 
 // A call let run with PTRACE_SYSCALL: what its syscall-exit stop does.
@@ -101,6 +103,7 @@ struct Run {
   int redo_nr = -1;
   uint64_t set[6] = {};
   uint8_t set_mask = 0;
+  std::string exec_fn;  // an execve: AT_EXECFN names this at its exec stop, if it succeeds
 };
 
 uint64_t* ArgReg(struct user_regs_struct* r, int i) {
@@ -124,6 +127,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       InstanceMethod<&Tracer::Reply>("reply"),
       InstanceMethod<&Tracer::SetArgs>("setArgs"),
       InstanceMethod<&Tracer::RedoAs>("redoAs"),
+      InstanceMethod<&Tracer::ExecName>("execName"),
       InstanceMethod<&Tracer::Valid>("valid"),
       InstanceMethod<&Tracer::Arg64>("arg64"),
       InstanceMethod<&Tracer::StackPointer>("stackPointer"),
@@ -296,6 +300,11 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
           Run r = it->second;
           runs_.erase(it);
           r.restore = false;
+          if (!r.exec_fn.empty()) {
+            struct user_regs_struct regs;
+            if (Pt(PTRACE_GETREGS, pid, 0, (uintptr_t)&regs) == 0) emulate::PutExecFn(pid, regs, r.exec_fn);
+            r.exec_fn.clear();
+          }
           if (r.await_exit) {
             runs_[pid] = r;
             resume = PTRACE_SYSCALL;
@@ -450,12 +459,13 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       Pt(Resume(), a.tid, 0, 0);
       return;
     }
-    if (p.at_exit || (p.set_mask == 0 && !a.await_exit)) {
+    if (p.at_exit || (p.set_mask == 0 && !a.await_exit && p.exec_fn.empty())) {
       Pt(Resume(), a.tid, 0, 0);
       return;
     }
     Run run;
     run.await_exit = a.await_exit;
+    run.exec_fn = p.exec_fn;
     if (p.set_mask != 0) {
       struct user_regs_struct r;
       if (Pt(PTRACE_GETREGS, a.tid, 0, (uintptr_t)&r) != 0) return Gone(a.tid, a.await_exit);
@@ -707,6 +717,22 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     return Napi::Boolean::New(env, true);
   }
 
+  // execName(tid, name): the held call is an execve; if it succeeds, the new program's AT_EXECFN
+  // names `name` (a byte string) instead of the path the kernel ran. False when it holds none.
+  Napi::Value ExecName(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    pid_t tid;
+    if (!GetTid(info, &tid)) return env.Undefined();
+    if (info.Length() < 2 || !info[1].IsString()) return (ThrowType(env, "parameter 'name' must be a string"), env.Undefined());
+    std::string name = Latin1Value(info[1]);
+    if (name.empty() || name.size() > 4096 || name.find('\0') != std::string::npos) return (ThrowType(env, "parameter 'name' must be a path of 1..4096 bytes without NUL"), env.Undefined());
+    std::lock_guard<std::mutex> lock(m_);
+    auto it = pending_.find(tid);
+    if (it == pending_.end() || it->second.at_exit) return Napi::Boolean::New(env, false);
+    it->second.exec_fn = std::move(name);
+    return Napi::Boolean::New(env, true);
+  }
+
   Napi::Value Valid(const Napi::CallbackInfo& info) {
     pid_t tid;
     if (!GetTid(info, &tid)) return info.Env().Undefined();
@@ -857,8 +883,11 @@ Napi::Value ProbeListener(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+void InitViewPath(Napi::Env env, Napi::Object exports);  // view_path.cc
+
 void InitTracer(Napi::Env env, Napi::Object exports) {
   exports.Set("Tracer", Tracer::Define(env));
+  InitViewPath(env, exports);
   exports.Set("probeListener", Napi::Function::New(env, ProbeListener, "probeListener"));
 }
 

@@ -237,7 +237,7 @@ function execInstead(call: Syscall, binding: ProcessBinding, ctx: RewriteContext
 // engine's (a script's name, its interpreter exec'd instead), or the path as the program gave it
 // when it was rewritten (the kernel names the program by the path it was given, or /dev/fd/N/PATH
 // relative to a directory fd: alloc_bprm in fs/exec.c). Undefined when the kernel's is right.
-function execFn(call: Syscall, pathArg: number): string | undefined {
+export function execFn(call: Syscall, pathArg: number): string | undefined {
   const named = execName(call).name;
   if (named !== undefined) return named;
   if (!call.strings.has(pathArg)) return undefined;

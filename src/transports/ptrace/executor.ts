@@ -15,9 +15,12 @@ import { statSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { Result } from '../../chain/result.js';
 import type { Syscall } from '../../chain/syscall.js';
-import { SOCKADDR_ARG, sunAddress } from '../../chain/emulate/sockaddr.js';
-import { syscallNumber } from '../../syscalls/table.js';
-import { keptArgv } from '../../chain/emulate/process.js';
+import { changedSocketPath, composedBacks, putReturnedAddress, returnPlace, SOCKADDR_ARG, sockaddrCount, sunAddress, type ReturnPlace } from '../../chain/emulate/sockaddr.js';
+import { NOFOLLOW, syscallInfo, syscallNumber } from '../../syscalls/table.js';
+import { execFn, keptArgv } from '../../chain/emulate/process.js';
+import { linkBack, linkViews } from '../../chain/emulate/view.js';
+import { AT_FDCWD, PATH_ARGS, PATH_DIRFDS } from '../../syscalls/paths.js';
+import type { RawBinding } from '../../native/load.js';
 
 const E = os.errno;
 /** Bytes below the stack pointer the thread's own code may use (x86-64 System V red zone). */
@@ -27,6 +30,20 @@ const SYS_EXECVE = syscallNumber('execve')!;
 const SOCKADDR_REGS: Readonly<Record<string, readonly [number, number]>> = { bind: [1, 2], connect: [1, 2], sendto: [4, 5] };
 /** struct msghdr of sendmsg: msg_name (pointer) at 0, msg_namelen (u32) at 8; 56 bytes in all. */
 const MSGHDR_BYTES = 56;
+/** struct mmsghdr of sendmmsg: a struct msghdr, then msg_len (u32) at 56; 64 bytes in all. */
+const MMSGHDR_BYTES = 64;
+const MMSG_LEN = 56;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const AT_SYMLINK_FOLLOW = 0x400;
+const O_CREAT = 0o100;
+const O_EXCL = 0o200;
+const O_NOFOLLOW = 0o400000;
+/** struct sockaddr_un: sun_family (u16), then sun_path at 2; 110 bytes in all. */
+const AF_UNIX = 1;
+const SUN_PATH = 2;
+const SOCKADDR_UN_BYTES = 110;
+/** struct open_how of openat2: flags (u64) at 0, resolve (u64) at 16. */
+const OPEN_HOW_BYTES = 24;
 /** placeStrings: the thread runs on its alternate signal stack, with too little room left below it. */
 const NO_ROOM = 0x10000; // not an errno
 
@@ -46,6 +63,12 @@ export interface StoppedCalls {
   stackPointer(tid: number): number | undefined;
   /** The lowest writable address below sp: the bottom of the alternate signal stack holding it, if any. */
   stackFloor(sp: number): number | undefined;
+  /** A path resolved in the engines' views as the tracee (binding.viewPath). */
+  viewPath: RawBinding['viewPath'];
+  /** If the stopped execve succeeds, the new program's AT_EXECFN names `name`; false once gone. */
+  execName(call: Syscall, name: string): boolean;
+  /** The whole address of socket `fd` of thread `tid`'s process (its peer's with `peer`), or -errno. */
+  socketName(tid: number, fd: number, peer: boolean): Buffer | number;
 }
 
 export function createPtraceExecutor(calls: StoppedCalls, report: (line: string) => void): (call: Syscall) => Result | Promise<Result> {
@@ -64,7 +87,8 @@ export function createPtraceExecutor(calls: StoppedCalls, report: (line: string)
         return r;
       }
     }
-    if (!call.changed) return call.wantsResult ? toExit(call, []) : Result.CONTINUED;
+    const failed = inView(call, calls);
+    if (failed !== null) return failed;
     const sets: [number, number | bigint][] = [];
     for (let i = 0; i < 6; i++) if (call.args[i] !== call.original[i]) sets.push([i, BigInt.asUintN(64, BigInt(call.args[i]!))]);
     if (call.strings.size > 0) {
@@ -79,10 +103,66 @@ export function createPtraceExecutor(calls: StoppedCalls, report: (line: string)
       }
       sets.push(...placed);
     }
+    // An execve: the new program's AT_EXECFN names the path the program gave (or the name an
+    // engine set), not the one the kernel ran (set by the tracer at the exec stop).
+    if (call.name === 'execve' || call.name === 'execveat') {
+      const fn = execFn(call, call.name === 'execve' ? 0 : 1);
+      if (fn !== undefined) calls.execName(call, fn);
+    }
+    const after = exitHalf(call, calls, sets);
+    if (after !== undefined) return calls.runToExit(call, sets).then(after);
+    if (!call.changed) return call.wantsResult ? toExit(call, []) : Result.CONTINUED;
     // As a rewrite in place under unotify: CONTINUE (the kernel's result is the program's), unless
     // an engine wants the result.
     return call.wantsResult ? toExit(call, sets) : calls.runWith(call, sets);
   };
+}
+
+// What the executor does at the call's exit, besides what the engines' exit halves do, where
+// unotify's executor emulates the call or acts at its syscall-exit stop (rewrite.ts):
+// - accept, recvfrom, recvmsg: the peer's address the kernel returns, put into the view;
+// - getsockname, getpeername whose result an engine wants (to show its view): the whole address
+//   the kernel returned (the caller's buffer may hold less), as returnedAddress gives it;
+// - readlink of a procfs link an engine shows in its view (linkBack): the kernel's answer replaced;
+// - sendmmsg run on a copy of its vector (the last string placed): each msg_len copied back.
+function exitHalf(call: Syscall, calls: StoppedCalls, sets: readonly (readonly [number, number | bigint])[]): ((r: Result) => Result) | undefined {
+  switch (call.name) {
+    case 'accept':
+    case 'accept4':
+    case 'recvfrom':
+    case 'recvmsg': {
+      const pairs = composedBacks(call);
+      const place = pairs.length > 0 ? returnPlace(call) : null;
+      return place === null ? undefined : (r) => addressBack(call, place, pairs, r);
+    }
+    case 'getsockname':
+    case 'getpeername': {
+      if (!call.wantsResult) return undefined;
+      const l = call.memory.readBytes(call.args[2]!, 4);
+      const size = l === null ? -1 : l.readInt32LE(0);
+      return size < 0 ? undefined : (r) => returned(call, calls, size, r);
+    }
+    case 'readlink':
+    case 'readlinkat': {
+      const back = linkBack(call);
+      if (back.from === undefined || back.to === undefined) return undefined;
+      const [buf, size] = call.name === 'readlink' ? [call.args[1]!, call.int(2)] : [call.args[2]!, call.int(3)];
+      return (r) => linkBackAt(call, buf, size, back.from!, back.to!, r);
+    }
+    case 'sendmmsg':
+      return call.strings.size === 0 ? undefined : (r) => msgLensBack(call, sets[sets.length - 1]![1] as number, r);
+  }
+  return undefined;
+}
+
+// A readlink the kernel answered: its answer, if it is `from` (whole, or the beginning of it that
+// fits the buffer), becomes `to` as readlink returns it (at most `size` bytes, no NUL).
+function linkBackAt(call: Syscall, buf: number, size: number, from: string, to: string, r: Result): Result {
+  if (r.kind !== 'value' || r.value !== Math.min(from.length, size)) return r;
+  const got = r.value > 0 ? call.memory.readBytes(buf, r.value) : Buffer.alloc(0);
+  if (got === null || got.toString('latin1') !== from.slice(0, r.value)) return r;
+  const n = Math.min(to.length, size);
+  return call.memory.writeBytes(buf, Buffer.from(to.slice(0, n), 'latin1')) < 0 ? r : Result.value(n);
 }
 
 // The exec of a script's interpreter instead of the script (call.execInstead, see Syscall): the
@@ -154,8 +234,7 @@ function placeStrings(call: Syscall, calls: StoppedCalls, below = Infinity): [nu
     const r = call.memory.writeBytes(at, bytes);
     return r < 0 ? r : at;
   };
-  // sendmmsg's addresses lie in each message of its vector: not placed here (see unreal's Limits).
-  if (call.name === 'sendmmsg') return E.ENOSYS;
+  if (call.name === 'sendmmsg') return placeVector(call, place);
   for (const [i, s] of call.strings) {
     const sockRegs = i === SOCKADDR_ARG ? SOCKADDR_REGS[call.name] : undefined;
     if (sockRegs !== undefined || (i === SOCKADDR_ARG && call.name === 'sendmsg')) {
@@ -180,4 +259,112 @@ function placeStrings(call: Syscall, calls: StoppedCalls, below = Infinity): [nu
     out.push([i, where]);
   }
   return out;
+}
+
+// sendmmsg(fd, msgvec, vlen, flags) with changed addresses: a copy of its vector of struct mmsghdr
+// goes below the red zone, each changed message's msg_name pointing at its new address (placed
+// below it); register 1 points at the copy. The program's own vector is left as it is.
+function placeVector(call: Syscall, place: (bytes: Buffer) => number): [number, number][] | number {
+  const n = sockaddrCount(call);
+  const vec = call.memory.readBytes(call.original[1]!, n * MMSGHDR_BYTES);
+  if (vec === null) return E.EFAULT;
+  for (let i = 0; i < n; i++) {
+    const path = changedSocketPath(call, i);
+    if (path === undefined) continue;
+    const addr = sunAddress(path);
+    const where = place(addr);
+    if (where < 0) return -where;
+    vec.writeBigUInt64LE(BigInt(where), i * MMSGHDR_BYTES);
+    vec.writeUInt32LE(addr.length, i * MMSGHDR_BYTES + 8);
+  }
+  const at = place(vec);
+  if (at < 0) return -at;
+  return [[1, at]];
+}
+
+// After sendmmsg ran on the copy of its vector at `copy`: the msg_len the kernel wrote for each of
+// the messages it sent (the value it returned) go to the program's vector, as natively.
+function msgLensBack(call: Syscall, copy: number, r: Result): Result {
+  const sent = r.kind === 'value' ? r.value : 0;
+  for (let i = 0; i < sent; i++) {
+    const len = call.memory.readBytes(copy + i * MMSGHDR_BYTES + MMSG_LEN, 4);
+    if (len === null || call.memory.writeBytes(call.original[1]! + i * MMSGHDR_BYTES + MMSG_LEN, len) < 0) break;
+  }
+  return r;
+}
+
+// The paths of a call that an engine with a view saw (linkViews), resolved in that view as the
+// tracee: a symlink on the way whose target names the view (a venv's bin/python3 ->
+// /unreal/usr/bin/python3) is followed there, as unotify's emulation follows it, and the kernel
+// gets the real path reached instead (placed below the red zone as any changed path). Its
+// execve is the engine's (it execs such a program by its real path itself). An errno Result when
+// the walk in the view fails, else null.
+function inView(call: Syscall, calls: StoppedCalls): Result | null {
+  const args = PATH_ARGS[call.name];
+  if (args === undefined || call.name === 'execve' || call.name === 'execveat') return null;
+  const view = linkViews(call);
+  if (view.length === 0) return null;
+  const dirfds = PATH_DIRFDS[call.name];
+  for (const i of args) {
+    const path = call.latin1(i);
+    if (path === null || path === '') continue;
+    const follow = followsLast(call, i === args[0]);
+    if (follow === undefined) continue;
+    const dirfd = dirfds?.[i] !== undefined ? call.args[dirfds[i]!]! | 0 : AT_FDCWD;
+    const r = calls.viewPath({ tid: call.tid, dirfd, path, follow, view, cached: call.credentialsSeen });
+    if (typeof r === 'number') return Result.error(-r);
+    if (r !== null) call.setLatin1(i, r);
+  }
+  return null;
+}
+
+// Whether the call follows a final symlink of its (first) path, from the table's NOFOLLOW fact and
+// its flags; undefined for an openat2 with resolve flags (the kernel's rules for links: left to it).
+function followsLast(call: Syscall, first: boolean): boolean | undefined {
+  const info = syscallInfo(call.nr)!;
+  const kinds = info.args ?? [];
+  const at = kinds.indexOf('atflags');
+  const atFlags = at >= 0 ? call.args[at]! : 0;
+  if ((info.facts & NOFOLLOW) !== 0) return first && (atFlags & AT_SYMLINK_FOLLOW) !== 0;
+  if ((atFlags & AT_SYMLINK_NOFOLLOW) !== 0) return false;
+  let oflags: number | undefined = kinds.includes('oflags') ? call.args[kinds.indexOf('oflags')]! : undefined;
+  if (call.name === 'openat2') {
+    const how = call.memory.readBytes(call.args[2]!, OPEN_HOW_BYTES);
+    if (how === null || how.readBigUInt64LE(16) !== 0n) return undefined;
+    oflags = Number(how.readBigUInt64LE(0) & 0xffffffffn);
+  }
+  if (oflags !== undefined && ((oflags & O_NOFOLLOW) !== 0 || (oflags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL))) return false;
+  return true;
+}
+
+// At the exit of an accept, recvfrom or recvmsg that succeeded: the AF_UNIX address the kernel
+// returned, when it names a socket bound through a view (by its real path: some pair's first), as
+// the view shows it (the pair's second), written as the kernel writes it (at most the caller's
+// buffer; the whole length in *addrlen). A buffer smaller than the address holds its beginning.
+function addressBack(call: Syscall, place: ReturnPlace, pairs: readonly (readonly [Buffer, Buffer])[], r: Result): Result {
+  if (r.kind !== 'value') return r;
+  const l = call.memory.readBytes(place.lenAddr, 4);
+  const klen = l === null ? 0 : l.readUInt32LE(0); // family + path + NUL
+  if (klen <= SUN_PATH || klen > SOCKADDR_UN_BYTES || place.size <= SUN_PATH) return r;
+  const got = call.memory.readBytes(place.addr, Math.min(klen, place.size));
+  if (got === null || got.readUInt16LE(0) !== AF_UNIX || got[SUN_PATH] === 0) return r;
+  const end = got.indexOf(0, SUN_PATH);
+  const shown = got.subarray(SUN_PATH, end < 0 ? got.length : end);
+  const whole = klen <= place.size;
+  for (const [real, view] of pairs) {
+    if (whole ? !real.equals(shown) : real.length + SUN_PATH + 1 !== klen || !real.subarray(0, shown.length).equals(shown)) continue;
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(view.length);
+    if (call.memory.writeBytes(place.addr, view.subarray(0, Math.min(place.size, view.length))) >= 0) call.memory.writeBytes(place.lenAddr, len);
+    break;
+  }
+  return r;
+}
+
+// A getsockname or getpeername the kernel answered: the whole address it returned, kept on the
+// call (returnedAddress) for the engines' exit halves.
+function returned(call: Syscall, calls: StoppedCalls, size: number, r: Result): Result {
+  if (r.kind !== 'value' || r.value !== 0) return r;
+  const addr = calls.socketName(call.tid, call.int(0), call.name === 'getpeername');
+  return typeof addr === 'number' ? r : putReturnedAddress(call, size, addr, r);
 }

@@ -97,7 +97,13 @@ export function supervisePtrace(opts: SuperviseOptions & { binding: RawBinding }
       const taskInfo: TaskInfoFn = taskInfoFn(binding);
       let t: PtraceTransport | undefined;
       const executor = createPtraceExecutor(
-        { runToExit: (call, sets) => t!.runToExit(call, sets), runWith: (call, sets) => t!.runWith(call, sets), redo: (call, nr, sets) => t!.redo(call, nr, sets), stackPointer: (tid) => t!.stackPointer(tid), stackFloor: (sp) => t!.stackFloor(sp) },
+        { runToExit: (call, sets) => t!.runToExit(call, sets), runWith: (call, sets) => t!.runWith(call, sets), redo: (call, nr, sets) => t!.redo(call, nr, sets), stackPointer: (tid) => t!.stackPointer(tid), stackFloor: (sp) => t!.stackFloor(sp), viewPath: (req) => binding.viewPath(req),
+          execName: (call, name) => t!.execName(call, name),
+          socketName: (tid, fd, peer) => {
+            const tgid = binding.taskInfo(tid)?.tgid;
+            return tgid === undefined ? -3 : binding.socketName(tgid, fd, peer);
+          },
+        },
         (l) => reporter.once(l),
       );
       scopes = new ScopeTree(opts.engines.map((engine, i) => ({ engine, spec: opts.specs?.[i] ?? engine.name })), executor, taskInfo);

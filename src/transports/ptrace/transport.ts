@@ -151,6 +151,11 @@ export class PtraceTransport {
     return flat.length === 0 || this.tracer.setArgs(call.tid, ...flat);
   }
 
+  /** If the stopped execve succeeds, the new program's AT_EXECFN names `name`; false once gone. */
+  execName(call: Syscall, name: string): boolean {
+    return this.tracer.execName(call.tid, name);
+  }
+
   /** The stack pointer of the stopped thread (undefined once gone). */
   stackPointer(tid: number): number | undefined {
     return this.tracer.stackPointer(tid);
