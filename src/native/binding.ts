@@ -192,8 +192,10 @@ export declare class CountSession {
 }
 
 export interface TracerStats {
-  /** Seccomp stops handed to JS. */
+  /** Calls stopped for the engines (seccomp stops, or entry stops the filter would trace). */
   stops: number;
+  /** Of those, the ones resumed without JS (setFastPath). */
+  fastPath: number;
   /** Calls answered (continued, skipped with a value or errno, or run with changed arguments). */
   answered: number;
   /** Threads stopped in a call JS holds. */
@@ -241,6 +243,8 @@ export declare class Tracer {
   readString(tid: number, addr: number, max?: number): string | null;
   readBytes(tid: number, addr: number, length: number): Buffer | null;
   stats(): TracerStats;
+  /** What the tracer thread resumes without JS (FastPathConfig; its `native` field is not used), replacing the previous configuration. */
+  setFastPath(config: FastPathConfig): void;
   /** The thread leaves (a tracee still traced is killed: PTRACE_O_EXITKILL). Idempotent. */
   close(): void;
 }

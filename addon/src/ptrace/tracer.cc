@@ -134,6 +134,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       InstanceMethod<&Tracer::ReadString>("readString"),
       InstanceMethod<&Tracer::ReadBytes>("readBytes"),
       InstanceMethod<&Tracer::Stats>("stats"),
+      InstanceMethod<&Tracer::SetFastPath>("setFastPath"),
       InstanceMethod<&Tracer::Close>("close"),
       InstanceAccessor<&Tracer::GetBatch>("batch"),
       InstanceAccessor<&Tracer::GetReplies>("replies"),
@@ -332,7 +333,29 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       Pt(Resume(), tid, 0, 0);
       return;
     }
-    Enqueue(tid, (int)si.seccomp.nr, si.seccomp.args, si.stack_pointer);
+    struct seccomp_data d;
+    memset(&d, 0, sizeof d);
+    d.nr = (int)si.seccomp.nr;
+    d.arch = si.arch;
+    d.instruction_pointer = si.instruction_pointer;
+    for (int i = 0; i < 6; i++) d.args[i] = si.seccomp.args[i];
+    stops_++;
+    if (NoJs(tid, d)) {
+      Pt(Resume(), tid, 0, 0);
+      return;
+    }
+    Enqueue(tid, d.nr, si.seccomp.args, si.stack_pointer);
+  }
+
+  // A call no engine needs to see now, as the pump's receiving thread decides it (unotify::Router,
+  // configured by setFastPath): one the filter stops for engines that may be loaded later, or a
+  // path call whose path is outside every engine's prefixes. It runs as it is, without a hop to
+  // Node's thread.
+  bool NoJs(pid_t tid, const struct seccomp_data& d) {
+    unotify::Received r;
+    if (!router_.Continues(d, tid, &r)) return false;
+    fast_++;
+    return true;
   }
 
   // Entry mode: a syscall-entry or -exit stop; true when the thread is held for JS (else the loop
@@ -361,6 +384,8 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     d.instruction_pointer = si.instruction_pointer;
     for (int i = 0; i < 6; i++) d.args[i] = si.entry.args[i];
     if ((RunFilter(d) & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_TRACE) return false;
+    stops_++;
+    if (NoJs(tid, d)) return false;
     Enqueue(tid, d.nr, si.entry.args, si.stack_pointer);
     return true;
   }
@@ -400,7 +425,6 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
 
   // A stopped call for JS.
   void Enqueue(pid_t tid, int nr, const __u64* args, uint64_t sp) {
-    stops_++;
     Stop s;
     s.tid = tid;
     s.nr = nr;
@@ -788,9 +812,21 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     return buf;
   }
 
+  // setFastPath(config): what the tracer thread resumes without JS (FastPathConfig of
+  // src/native/binding.ts; its `native` field is not used), replacing the previous configuration
+  // at once. Until the first call every stop goes to JS.
+  Napi::Value SetFastPath(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject()) return (ThrowType(env, "setFastPath: the configuration must be an object"), env.Undefined());
+    if (!router_.Configure(unotify::FastPathFrom(info[0].As<Napi::Object>())))
+      Napi::RangeError::New(env, "setFastPath: a syscall number or argument index out of range").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Object o = Napi::Object::New(info.Env());
     o.Set("stops", Napi::Number::New(info.Env(), (double)stops_.load()));
+    o.Set("fastPath", Napi::Number::New(info.Env(), (double)fast_.load()));
     o.Set("answered", Napi::Number::New(info.Env(), (double)answered_.load()));
     std::lock_guard<std::mutex> lock(m_);
     o.Set("pending", Napi::Number::New(info.Env(), (double)pending_.size()));
@@ -858,7 +894,8 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   std::unordered_map<pid_t, Pending> pending_;
   // Thread only: the calls let run until their syscall-exit stop.
   std::unordered_map<pid_t, Run> runs_;
-  std::atomic<uint64_t> stops_{0}, answered_{0};
+  std::atomic<uint64_t> stops_{0}, answered_{0}, fast_{0};
+  unotify::Router router_;  // what needs no JS (setFastPath); read by the thread
 };
 
 // probeListener(): 0 when a process started now could get a seccomp listener, else the errno a

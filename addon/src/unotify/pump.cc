@@ -481,22 +481,6 @@ class Pump : public Napi::ObjectWrap<Pump> {
     return buf;
   }
 
-  static std::vector<std::string> Strings(Napi::Value v) {
-    std::vector<std::string> out;
-    if (!v.IsArray()) return out;
-    Napi::Array arr = v.As<Napi::Array>();
-    for (uint32_t i = 0; i < arr.Length(); i++) out.push_back(Latin1Value(arr.Get(i).ToString()));
-    return out;
-  }
-
-  static std::vector<int> Ints(Napi::Value v) {
-    std::vector<int> out;
-    if (!v.IsArray()) return out;
-    Napi::Array arr = v.As<Napi::Array>();
-    for (uint32_t i = 0; i < arr.Length(); i++) out.push_back(arr.Get(i).ToNumber().Int32Value());
-    return out;
-  }
-
   // The `native` field of setFastPath: [{ nr, op, dirfd, path, out, size, flags, mode, mask,
   // fixedFlags, chain: [prefix, levels, ...], cached }] (FastPathConfig in src/native/binding.ts).
   static bool NativeCalls(Napi::Value v, std::vector<std::unique_ptr<NativeCall>>* out) {
@@ -549,15 +533,9 @@ class Pump : public Napi::ObjectWrap<Pump> {
       return env.Undefined();
     }
     Napi::Object o = info[0].As<Napi::Object>();
-    unotify::FastPath c;
-    c.continued = Ints(o.Get("continued"));
-    std::vector<int> pairs = Ints(o.Get("routes"));
-    for (size_t i = 0; i + 1 < pairs.size(); i += 2) c.routes.emplace_back(pairs[i], pairs[i + 1]);
-    c.prefixes = Strings(o.Get("prefixes"));
-    c.relative_to_js = o.Get("relativeToJs").ToBoolean();
-    c.components = Strings(o.Get("components"));
+    unotify::FastPath c = unotify::FastPathFrom(o);
     std::vector<std::unique_ptr<NativeCall>> native(kMaxSyscall);
-    if (!NativeCalls(o.Get("native"), &native) || pairs.size() % 2 != 0 || !receiver_->router().Configure(c)) {
+    if (!NativeCalls(o.Get("native"), &native) || !receiver_->router().Configure(c)) {
       Napi::RangeError::New(env, "setFastPath: a syscall number or argument index out of range").ThrowAsJavaScriptException();
       return env.Undefined();
     }

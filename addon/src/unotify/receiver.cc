@@ -10,6 +10,8 @@
 // since Linux 6.11; before, the thread polls first (poll reports that hang-up and a stop request).
 #include "unotify/receiver.h"
 
+#include "common.h"
+
 #include <asm/unistd.h>
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -63,6 +65,32 @@ bool UnderPrefix(const std::string& path, const std::string& prefix) {
 
 }  // namespace
 
+FastPath FastPathFrom(Napi::Object o) {
+  auto strings = [](Napi::Value v) {
+    std::vector<std::string> out;
+    if (!v.IsArray()) return out;
+    Napi::Array arr = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); i++) out.push_back(Latin1Value(arr.Get(i).ToString()));
+    return out;
+  };
+  auto ints = [](Napi::Value v) {
+    std::vector<int> out;
+    if (!v.IsArray()) return out;
+    Napi::Array arr = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); i++) out.push_back(arr.Get(i).ToNumber().Int32Value());
+    return out;
+  };
+  FastPath c;
+  c.continued = ints(o.Get("continued"));
+  std::vector<int> pairs = ints(o.Get("routes"));
+  // An odd count leaves a number without its argument index: out of range for Configure.
+  for (size_t i = 0; i < pairs.size(); i += 2) c.routes.emplace_back(pairs[i], i + 1 < pairs.size() ? pairs[i + 1] : -1);
+  c.prefixes = strings(o.Get("prefixes"));
+  c.relative_to_js = o.Get("relativeToJs").ToBoolean();
+  c.components = strings(o.Get("components"));
+  return c;
+}
+
 bool Router::Configure(const FastPath& c) {
   std::vector<Route> routes(kMaxSyscall);
   for (int nr : c.continued) {
@@ -99,22 +127,24 @@ bool Router::HasComponent(const std::string& path) const {
 }
 
 bool Router::Decide(int fd, const struct seccomp_notif& n, Received* out) {
-  auto cont = [&] {
-    SendAnswer(fd, n.id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);  // ENOENT: gone, normal
-    return true;
-  };
+  if (!Continues(n.data, (pid_t)n.pid, out)) return false;
+  SendAnswer(fd, n.id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);  // ENOENT: gone, normal
+  return true;
+}
+
+bool Router::Continues(const struct seccomp_data& d, pid_t pid, Received* out) {
   // Engines know x86_64 numbers only: a foreign ABI's call (i386, x32), which a filter not of
   // ours may notify (a container runtime's), runs as it is.
-  if (n.data.arch != AUDIT_ARCH_X86_64 || (n.data.nr & __X32_SYSCALL_BIT)) return cont();
-  if (n.data.nr < 0 || n.data.nr >= kMaxSyscall) return false;
+  if (d.arch != AUDIT_ARCH_X86_64 || (d.nr & __X32_SYSCALL_BIT)) return true;
+  if (d.nr < 0 || d.nr >= kMaxSyscall) return false;
   std::lock_guard<std::mutex> l(m_);
   if (!configured_) return false;  // JS has not said yet what needs no JS
   // In the filter for engines that may be loaded later, wanted by none now.
-  if (routes_[n.data.nr].always_continue) return cont();
+  if (routes_[d.nr].always_continue) return true;
   // A path call whose path is outside every engine's prefixes.
-  int arg = routes_[n.data.nr].path_arg;
+  int arg = routes_[d.nr].path_arg;
   if (arg < 0) return false;
-  if (!ReadTraceeString((int)n.pid, n.data.args[arg], kPathMax, &out->path)) return false;
+  if (!ReadTraceeString((int)pid, d.args[arg], kPathMax, &out->path)) return false;
   out->has_path = true;
   out->path_arg = (int8_t)arg;
   if (!components_.empty() && HasComponent(out->path)) return false;
@@ -127,7 +157,7 @@ bool Router::Decide(int fd, const struct seccomp_notif& n, Received* out) {
       if (UnderPrefix(out->path, p)) return false;
     }
   }
-  return cont();
+  return true;
 }
 
 // Asks the scheduler for the shortest time slice (Linux 6.12+, EEVDF: sched_attr.sched_runtime of

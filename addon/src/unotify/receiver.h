@@ -13,6 +13,7 @@
 // (ENOENT) or while most calls take the fast path. Only one of the two receives at a time.
 #pragma once
 #include <linux/seccomp.h>
+#include <napi.h>
 #include <uv.h>
 
 #include <atomic>
@@ -60,6 +61,10 @@ struct FastPath {
   std::vector<std::string> components;  // a path holding one of these components goes to JS
 };
 
+// The FastPathConfig object of src/native/binding.ts (the pump's and the tracer's setFastPath),
+// without its `native` field.
+FastPath FastPathFrom(Napi::Object o);
+
 class Router {
  public:
   Router() : routes_(kMaxSyscall) {}
@@ -67,6 +72,9 @@ class Router {
   bool Configure(const FastPath& config);
   // True when `n` was answered here (CONTINUE); otherwise `out` holds what JS needs.
   bool Decide(int fd, const struct seccomp_notif& n, Received* out);
+  // The decision alone, for a call of thread `pid` (the ptrace transport's stops too): true when it
+  // needs no JS (run it as it is); otherwise `out` holds the path read, if any.
+  bool Continues(const struct seccomp_data& d, pid_t pid, Received* out);
 
  private:
   struct Route {

@@ -108,7 +108,7 @@ export function supervisePtrace(opts: SuperviseOptions & { binding: RawBinding }
       );
       scopes = new ScopeTree(opts.engines.map((engine, i) => ({ engine, spec: opts.specs?.[i] ?? engine.name })), executor, taskInfo);
       control = loadable ? new ControlServer(binding, scopes, plan, taskInfo, reporter) : undefined;
-      t = new PtraceTransport(binding, command.pid, scopes, reporter, control, foreign ? plan.bytes : undefined);
+      t = new PtraceTransport(binding, command.pid, scopes, reporter, control, foreign ? plan.bytes : undefined, plan.syscalls);
       transport = t;
     } catch (e) {
       const err = e as { code?: string };

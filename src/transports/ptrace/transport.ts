@@ -15,7 +15,7 @@ import { SyscallGoneError } from '../../chain/errors.js';
 import type { Reporter } from '../../chain/report.js';
 import { syscallNumber } from '../../syscalls/table.js';
 import { NOTIF, PTRACE, REPLY } from '../../native/contract.js';
-import { ENGINE_FAILURE_ERRNO, heldFor, isPromise, type HeldCall } from '../unotify/transport.js';
+import { ENGINE_FAILURE_ERRNO, fastPathOf, heldFor, isPromise, type HeldCall } from '../unotify/transport.js';
 
 const PRCTL = syscallNumber('prctl')!;
 const SYS_PTRACE = syscallNumber('ptrace')!;
@@ -112,10 +112,20 @@ export class PtraceTransport {
     private readonly reporter: Reporter,
     private readonly control?: ControlServer,
     entryFilter?: Buffer,
+    private readonly notified: readonly number[] = [],
   ) {
     this.tracer = new binding.Tracer(pid, (n) => this.onBatch(n), entryFilter);
     this.batch = this.tracer.batch;
     this.replies = this.tracer.replies;
+    this.configureFastPath();
+    scopes.onChange = () => this.configureFastPath();
+  }
+
+  // What the tracer thread resumes without JS, as unotify's pump decides it (fastPathOf), but for
+  // the calls this transport itself watches (sigaltstack, ptrace: TRACER_INTERESTS).
+  private configureFastPath(): void {
+    const notified = this.notified.filter((nr) => nr !== SYS_SIGALTSTACK && nr !== SYS_PTRACE);
+    this.tracer.setFastPath(fastPathOf(this.scopes, notified).config);
   }
 
   /**
@@ -340,7 +350,7 @@ export class PtraceTransport {
     return heldFor(this.held, minMs);
   }
 
-  /** Calls stopped for the chain (seccomp or entry stops). */
+  /** Calls stopped for the chain (seccomp or entry stops), the ones resumed without JS too. */
   intercepted(): number {
     return this.tracer.stats().stops;
   }

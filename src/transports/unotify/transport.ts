@@ -119,6 +119,38 @@ export interface TransportOptions {
   receivedIds?: number | undefined;
 }
 
+/**
+ * What needs no JS for the engines of these scopes, as the pump's receiving thread (and the ptrace
+ * transport's tracer thread) decide it (unotify::Router):
+ * - a `notified` syscall that no engine of any scope wants (it is in the filter for engines that
+ *   may be loaded later) runs as it is;
+ * - path syscalls that every interested engine only cares about under some prefixes run as they
+ *   are when the path is outside all of them (`routed`: their path is read in C++).
+ */
+export function fastPathOf(scopes: ScopeTree, notified: readonly number[]): { config: Omit<FastPathConfig, 'native'>; routed: Set<number> } {
+  const enginesFor = (nr: number): Engine[] => [...new Set(scopes.all().flatMap((s) => s.stack.enginesFor(nr)))];
+  const continued = notified.filter((nr) => nr < MAX_SYSCALLS && nr !== PRCTL && nr !== SECCOMP && enginesFor(nr).length === 0);
+  const routed = new Set<number>();
+  const routes: number[] = [];
+  const prefixes = new Set<string>();
+  const components = new Set<string>();
+  let relative = false;
+  for (const [name, args] of Object.entries(PATH_ARGS)) {
+    const nr = syscallNumber(name);
+    if (nr === undefined || args.length !== 1) continue;
+    const engines = enginesFor(nr);
+    if (engines.length === 0 || engines.some((e) => !e.pathPrefixes || e.unrouted?.includes(name))) continue;
+    for (const e of engines) {
+      e.pathPrefixes!.forEach((p) => prefixes.add(p));
+      e.pathComponents?.forEach((c) => components.add(c));
+      relative ||= e.relativePaths === true;
+    }
+    routes.push(nr, args[0]!);
+    routed.add(nr);
+  }
+  return { config: { continued, routes, prefixes: [...prefixes], relativeToJs: relative, components: [...components] }, routed };
+}
+
 export class UnotifyTransport {
   readonly pump: Pump;
   private readonly batch: Float64Array;
@@ -166,36 +198,15 @@ export class UnotifyTransport {
     };
   }
 
-  // Decisions that need no JS, recomputed whenever scopes or engines change:
-  // - a notified syscall that no engine of any scope wants (it is in the filter for engines that
-  //   may be loaded later) is continued by the pump;
-  // - path syscalls that every interested engine only cares about under some prefixes are
-  //   continued by the pump when the path is outside all of them.
-  // The whole configuration goes to the pump in one call: its receiving thread may be deciding
-  // calls already (a listener handed over with calls waiting, as the agent's are), and a route set
+  // Decisions that need no JS (fastPathOf), recomputed whenever scopes or engines change. The
+  // whole configuration goes to the pump in one call: its receiving thread may be deciding calls
+  // already (a listener handed over with calls waiting, as the agent's are), and a route set
   // before its prefixes would continue a mapped call.
   private configureFastPath(): void {
-    const enginesFor = (nr: number): Engine[] => [...new Set(this.scopes.all().flatMap((s) => s.stack.enginesFor(nr)))];
-    const continued = this.notified.filter((nr) => nr < MAX_SYSCALLS && nr !== PRCTL && nr !== SECCOMP && enginesFor(nr).length === 0);
+    const { config, routed } = fastPathOf(this.scopes, this.notified);
     this.routed.clear();
-    const routes: number[] = [];
-    const prefixes = new Set<string>();
-    const components = new Set<string>();
-    let relative = false;
-    for (const [name, args] of Object.entries(PATH_ARGS)) {
-      const nr = syscallNumber(name);
-      if (nr === undefined || args.length !== 1) continue;
-      const engines = enginesFor(nr);
-      if (engines.length === 0 || engines.some((e) => !e.pathPrefixes || e.unrouted?.includes(name))) continue;
-      for (const e of engines) {
-        e.pathPrefixes!.forEach((p) => prefixes.add(p));
-        e.pathComponents?.forEach((c) => components.add(c));
-        relative ||= e.relativePaths === true;
-      }
-      routes.push(nr, args[0]!);
-      this.routed.add(nr);
-    }
-    this.pump.setFastPath({ continued, routes, prefixes: [...prefixes], relativeToJs: relative, components: [...components], native: this.nativeCalls() });
+    routed.forEach((nr) => this.routed.add(nr));
+    this.pump.setFastPath({ ...config, native: this.nativeCalls() });
   }
 
   // The routed calls whose whole chain has native plans for them (see Engine.nativePlan): the pump
