@@ -42,7 +42,7 @@ std::string FdPath(int fd) {
 // The directory's path from the tracee's root, checked to name that very directory from there
 // (a directory removed meanwhile, or one outside the root, has none): "" when there is none.
 std::string PathFromRoot(const Bases& b, int dir) {
-  std::string root = FdPath(b.root.get()), d = FdPath(dir);
+  std::string root = FdPath(b.root), d = FdPath(dir);
   if (root.empty() || d.empty()) return "";
   if (root != "/") {
     if (d.compare(0, root.size(), root) != 0 || (d.size() > root.size() && d[root.size()] != '/')) return "";
@@ -50,7 +50,7 @@ std::string PathFromRoot(const Bases& b, int dir) {
   }
   struct stat want, got;
   const char* rel = d == "/" ? "." : d.c_str() + 1;
-  if (fstat(dir, &want) != 0 || fstatat(b.root.get(), rel, &got, AT_SYMLINK_NOFOLLOW) != 0) return "";
+  if (fstat(dir, &want) != 0 || fstatat(b.root, rel, &got, AT_SYMLINK_NOFOLLOW) != 0) return "";
   if (want.st_dev != got.st_dev || want.st_ino != got.st_ino) return "";
   return d;
 }
