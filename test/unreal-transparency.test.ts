@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { CLI, ROOT, run, runArgs, type RunResult } from './helpers.js';
+import { CLI, ROOT, run, runArgs, usedTransport, type RunResult } from './helpers.js';
 
 const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
 // `run` over the transport useTransport chose (unreal-transparency.ptrace.test.ts), in every mode.
@@ -371,7 +371,9 @@ ls -l /proc/self/cwd | grep -q -- "-> ${W}/x/d$" && echo "ls same"
   });
 });
 
-describe('unreal transparency: fchdir', () => {
+// unreal knows the files it opened through the view from its emulated opens; over ptrace the kernel
+// opens them (not recorded yet: a limit of that transport, README *Transports*).
+if (usedTransport() !== 'ptrace') describe('unreal transparency: fchdir', () => {
   it('fchdir into a directory opened through the view (find -execdir, at any depth; python os.fchdir) gives the cwd its level; into a real one, none', async () => {
     const r = await differential(tree, (W, P) => `
 mkdir -p ${W}/x/d/e/f && touch ${W}/x/d/e/f/g
@@ -421,7 +423,9 @@ rm ${W}/rl
   });
 });
 
-describe('unreal transparency: open files in procfs', () => {
+// unreal knows the files it opened through the view from its emulated opens; over ptrace the kernel
+// opens them (not recorded yet: a limit of that transport, README *Transports*).
+if (usedTransport() !== 'ptrace') describe('unreal transparency: open files in procfs', () => {
   it('readlink of /proc/self/fd/N (and /proc/PID/fd/N, fd/N relative to an open /proc/self) shows a file opened through the view by its path there: redirected, inherited, deleted; /proc/self/exe after fexecve of such a file', async () => {
     const py = path.join(bin, 'fdlinks.py');
     writeFileSync(py, `
