@@ -37,21 +37,8 @@ export const NATIVE_CALLS: Readonly<Record<string, NativeCall>> = {
   creat: open({ mode: 1, fixedFlags: O_CREAT | O_WRONLY | O_TRUNC | O_LARGEFILE }),
 };
 
-/** A call's operands by its layout, as the pump takes them (an absent one is 0; no dirfd is AT_FDCWD). */
-export interface Operands {
-  dirfd: number;
-  /** The argument index of the path. */
-  path: number;
-  /** The address of the output. */
-  out: number;
-  size: number;
-  /** The argument index of a name (getxattr's). */
-  name: number;
-  /** The flags argument (as an int) with the call's fixed flags. */
-  flags: number;
-  mode: number;
-  mask: number;
-}
+/** A call's operands by its layout, as the pump takes them: NativeCall's fields, each the operand's value (an absent one is 0; no dirfd is AT_FDCWD; flags with the call's fixed flags). */
+export type Operands = Omit<NativeCall, 'op' | 'fixedFlags' | 'plainFlags'>;
 
 export function operands(args: readonly number[], c: NativeCall): Operands {
   const at = (i: number) => (i >= 0 ? args[i]! : 0);

@@ -19,6 +19,7 @@ import { MAX_LEVELS, PathMap, type Lookup, type Mapped, type Place, type Probe }
 import { MAX_SCRIPT_DEPTH, parseShebang } from './script.js';
 import type { NativePlan } from '../../chain/plan.js';
 import { NATIVE_CALLS } from '../../chain/emulate/native.js';
+import { O_PATH } from '../../chain/emulate/open-flags.js';
 
 /**
  * What `unreal` intercepts besides the credential calls: every call the executor can realize as
@@ -33,7 +34,6 @@ const ERANGE = 34;
 const ELOOP = 40;
 const AT_EMPTY_PATH = 0x1000;
 const O_CLOEXEC = 0o2000000;
-const O_PATH = 0o10000000;
 /** Sockets bound through the view remembered for getsockname/getpeername (the oldest go first). */
 const MAX_SOCKETS = 1024;
 /** Every bit of a 64-bit argument: anyBits of it holds for a non-NULL pointer. */

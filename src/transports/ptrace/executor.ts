@@ -20,6 +20,7 @@ import { NOFOLLOW, syscallInfo, syscallNumber } from '../../syscalls/table.js';
 import { execFn, keptArgv } from '../../chain/emulate/process.js';
 import { linkBack, linkViews } from '../../chain/emulate/view.js';
 import { AT_FDCWD, PATH_ARGS, PATH_DIRFDS } from '../../syscalls/paths.js';
+import { O_CREAT } from '../../chain/emulate/open-flags.js';
 import type { RawBinding } from '../../native/load.js';
 
 const E = os.errno;
@@ -35,7 +36,6 @@ const MMSGHDR_BYTES = 64;
 const MMSG_LEN = 56;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_SYMLINK_FOLLOW = 0x400;
-const O_CREAT = 0o100;
 const O_EXCL = 0o200;
 const O_NOFOLLOW = 0o400000;
 /** struct sockaddr_un: sun_family (u16), then sun_path at 2; 110 bytes in all. */
