@@ -13,6 +13,7 @@
         "src/unotify/replier.cc",
         "src/unotify/receiver.cc",
         "src/unotify/plan.cc",
+        "src/unotify/opened.cc",
         "src/ptrace/tracer.cc",
         "src/ptrace/view_path.cc",
         "src/memory/tracee_mem.cc",

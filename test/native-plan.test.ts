@@ -1,12 +1,13 @@
 // Native plans (src/chain/plan.ts): an engine declares as data what it does to some calls, and the
 // pump runs such a call in C++ when every engine of its chain has a plan for it, without entering
 // JS. Checked here: the C++ interpreter of a plan answers as the TypeScript one (which is unreal's
-// own mapping); under -e unreal alone the calls it plans (stat, access, readlink and getxattr
-// families; its opens go to JS: it records the files opened through its view) are run in C++, and
-// under an engine that only strips a prefix the opens too (the fd installed by ADDFD); the tracee
-// gets what the real paths give natively, and what the JS chain gives, as root and as nobody, with byte paths, through two
-// nested unreal engines; with an engine without a plan in the chain every call goes to JS again,
-// and that engine sees each.
+// own mapping); under -e unreal alone the calls it plans (stat, access, readlink, getxattr and open
+// families, the fd installed by ADDFD) are run in C++, as under an engine that only strips a
+// prefix; the tracee gets what the real paths give natively, and what the JS chain gives, as root
+// and as nobody, with byte paths, through two nested unreal engines; with an engine without a plan
+// in the chain every call goes to JS again, and that engine sees each. unreal records the files
+// opened through its view (/proc/self/fd/N): the opens the pump runs are recorded in order (a
+// later readlink sees the newest), for forked children too, and the records kept are bounded.
 import { afterAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,7 @@ import { ROOT, run } from './helpers.js';
 
 const NATIVECALLS = path.join(ROOT, 'test', 'build', 'nativecalls');
 const CALLS = Object.keys(NATIVE_CALLS);
-/** The calls unreal plans: not the opens (it records the files opened through its view). */
+/** The calls unreal plans: all of the table (it records the files its opens give: NativePlan.opens). */
 const UNREAL = new UnrealEngine(loadBinding()).nativePlan.syscalls;
 
 /**
@@ -99,7 +100,8 @@ describe('native plans', () => {
     expect(mapped).toBeGreaterThan(10);
   });
 
-  it('-e unreal: the stat, access, readlink and getxattr calls of mapped paths run in C++ (the opens too under a plain prefix strip), with the answers of the real paths and of the JS chain', async () => {
+  it('-e unreal: the stat, access, readlink, getxattr and open calls of mapped paths run in C++ (as under a plain prefix strip), with the answers of the real paths and of the JS chain', async () => {
+    expect(UNREAL).toEqual(CALLS);
     const d = path.join(dir, 'tree');
     const names = tree(d);
     const native = await run(NATIVECALLS, names.map((n) => path.join(d, n)));
@@ -190,4 +192,70 @@ describe('native plans', () => {
     expect(js.stats.native).toBe(0);
     expect(js.stdout).toBe(native.stdout);
   });
+  it('-e unreal: the files of the opens run in C++ are recorded in order for /proc/self/fd/N (the newest level wins, in a forked child too, nested engines), and the records kept are bounded', async () => {
+    const d = path.join(dir, 'opened');
+    mkdirSync(d, { recursive: true });
+    writeFileSync(path.join(d, 'f'), 'f\n');
+    writeFileSync(path.join(d, 'g'), 'g\n');
+    // The same file opened at levels 1 and 2 in turn, each open's link read at once: a record
+    // taken late (or one that lost its order) shows the level of the open before. Then 1500 opens
+    // with no read between (more than the pump keeps: those go to JS), then 40 processes that
+    // open and read one link each (more processes than the pump keeps records of), and a forked
+    // child reading its parent's fd.
+    const py = `
+import os, sys
+d = sys.argv[1]
+out = []
+for i in range(200):
+    p = ('/unreal' if i % 2 else '/unreal/unreal') + d + '/f'
+    fd = os.open(p, os.O_RDONLY)
+    out.append(os.readlink('/proc/self/fd/%d' % fd) == p)
+    os.close(fd)
+print('order', all(out), len(out))
+fds = [os.open('/unreal/unreal' + d + '/g', os.O_RDONLY) for i in range(1500)]
+print('many', os.readlink('/proc/self/fd/%d' % fds[-1]))
+for fd in fds: os.close(fd)
+kids = []
+for i in range(40):
+    pid = os.fork()
+    if pid == 0:
+        fd = os.open('/unreal' + d + '/f', os.O_RDONLY)
+        ok = os.readlink('/proc/self/fd/%d' % fd) == '/unreal' + d + '/f'
+        os._exit(0 if ok else 1)
+    kids.append(pid)
+print('children', sum(os.waitstatus_to_exitcode(os.waitpid(k, 0)[1]) for k in kids))
+fd = os.open('/unreal' + d + '/g', os.O_RDONLY)
+pid = os.fork()
+if pid == 0:
+    print('child', os.readlink('/proc/self/fd/%d' % fd), flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+`;
+    const outFile = path.join(dir, 'opened-out');
+    const unreal = new UnrealEngine(loadBinding());
+    const sup = supervise({ command: 'sh', args: ['-c', `exec python3 -c "$1" "$2" > ${outFile}`, 'sh', py, d], engines: [unreal] });
+    expect(await sup.done).toMatchObject({ code: 0 });
+    const stats = sup.pumpStats()!;
+    expect(readFileSync(outFile, 'latin1')).toBe(`order True 200\nmany /unreal/unreal${d}/g\nchildren 0\nchild /unreal${d}/g\n`);
+    // The opens ran in C++ (python's own start-up opens are not under /unreal).
+    expect(stats.native).toBeGreaterThanOrEqual(200 + 1500 - 1024);
+    expect(stats.openRecords).toBeLessThanOrEqual(1024);
+    expect(stats.lostFds).toBe(0);
+    // What the engine keeps stays within its bounds (64 files per process).
+    expect(unreal.held().opened).toBeLessThanOrEqual(4096);
+
+    // Two nested unreal engines, each with its own level (outermost first: /outer, then /unreal).
+    const outer = new UnrealEngine(loadBinding(), { prefix: '/outer' });
+    const inner = new UnrealEngine(loadBinding());
+    const py2 = `
+import os, sys
+p = '/unreal/unreal/outer' + sys.argv[1] + '/f'
+fd = os.open(p, os.O_RDONLY)
+print(os.readlink('/proc/self/fd/%d' % fd))
+`;
+    const sup2 = supervise({ command: 'sh', args: ['-c', `exec python3 -c "$1" "$2" > ${outFile}`, 'sh', py2, d], engines: [outer, inner] });
+    expect(await sup2.done).toMatchObject({ code: 0 });
+    expect(sup2.pumpStats()!.native).toBeGreaterThanOrEqual(1);
+    expect(readFileSync(outFile, 'latin1')).toBe(`/unreal/unreal/outer${d}/f\n`);
+  }, 120_000);
 });

@@ -2,7 +2,7 @@
 import type { Interest } from '../filter/plan.js';
 import type { Result } from './result.js';
 import type { Syscall } from './syscall.js';
-import type { NativePlan } from './plan.js';
+import type { NativeOpened, NativePlan } from './plan.js';
 
 /**
  * The version of the engine API (this file, Result, Syscall) this sysvisor implements.
@@ -47,6 +47,8 @@ export interface Engine {
    * for it, the pump maps and emulates the call in C++ and the engines are not entered.
    */
   readonly nativePlan?: NativePlan;
+  /** The files opens run under this engine's plan gave (nativePlan.opens), oldest first. */
+  nativeOpened?(files: readonly NativeOpened[]): void;
   /**
    * See every call that reaches the chain (whatever engine intercepted it) without adding to the
    * filter: for observers such as `trace`, which learn of the other calls by other means (eBPF).

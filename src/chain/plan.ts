@@ -27,6 +27,26 @@ export interface NativePlan {
   readonly syscalls: readonly string[];
   readonly path: PathPlan;
   readonly seesCredentials: boolean;
+  /**
+   * The engine also records each file an open of `syscalls` gives the program through its prefix:
+   * the process, the levels stripped, the file's dev/ino (unreal, for /proc/self/fd/N). An open the
+   * pump runs is answered at once and its record kept; the records are handed to the engine
+   * (Engine.nativeOpened), oldest first, before any call named in `readers` is dispatched (the calls
+   * whose handling reads what the engine recorded), so a program sees in a later call the record of
+   * an open it returned from. Without it, a plan for an open means the mapping alone.
+   */
+  readonly opens?: { readonly readers: readonly string[] };
+}
+
+/** A file an open run under native plans gave a program (see NativePlan.opens). */
+export interface NativeOpened {
+  /** The process (tgid) and its start time (clock ticks since boot, as /proc/PID/stat says). */
+  readonly tgid: number;
+  readonly start: number;
+  /** How many copies of its prefix this engine's plan stripped from the open's path. */
+  readonly level: number;
+  readonly dev: number;
+  readonly ino: number;
 }
 
 /** Where a path lands under a plan. */

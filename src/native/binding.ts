@@ -12,6 +12,8 @@ export interface PumpStats {
   lostFds: number;
   /** Answers in flight on the worker threads (replyFd). */
   replying: number;
+  /** Files opened under plans that record them, not taken yet (takeOpened; bounded). */
+  openRecords: number;
 }
 
 /**
@@ -55,7 +57,7 @@ export interface FastPathConfig {
    * JS: where the operands are (NATIVE_CALLS), the plans innermost first as [prefix, levels, ...],
    * and whether the identity cache may serve them. Only routed calls (their path read in C++).
    */
-  native?: readonly (NativeCall & { nr: number; chain: readonly (string | number)[]; cached: boolean })[];
+  native?: readonly (NativeCall & { nr: number; chain: readonly (string | number)[]; cached: boolean; recordOpens?: number })[];
 }
 
 export declare class Pump {
@@ -107,6 +109,12 @@ export declare class Pump {
    * number or argument index out of range (nothing changed then).
    */
   setFastPath(config: FastPathConfig): void;
+  /**
+   * The files opened under plans that record them (FastPathConfig.native's recordOpens: bit i, the
+   * chain's plan i) since the last take, of processes still alive, oldest first, flat:
+   * [nr, chain position, tgid, start time, level, dev, ino]...
+   */
+  takeOpened(): number[];
   stats(): PumpStats;
   close(): void;
 }

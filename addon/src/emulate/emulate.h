@@ -40,9 +40,14 @@ struct NativePathRequest {
 };
 // The result, -errno, or kFallback (tracee.h: the kernel must run it; another operation too).
 long PathAsNative(const NativePathRequest& q);
+// What an open gave: the opener's process (tgid) and the file's device and inode (ino 0: unknown).
+struct OpenedFile {
+  pid_t tgid = 0;
+  uint64_t dev = 0, ino = 0;
+};
 // The supervisor's fd of the file opened as the tracee (the caller installs it and closes it),
-// -errno, or kFallback (O_PATH too: ADDFD cannot install it).
-long OpenAsNative(const NativePathRequest& q);
+// -errno, or kFallback (O_PATH too: ADDFD cannot install it). *opened (if given) is set with a fd.
+long OpenAsNative(const NativePathRequest& q, OpenedFile* opened = nullptr);
 
 // At the stop that ends a successful execve of thread TID (traced by the calling thread; REGS its
 // registers there): the new program's AT_EXECFN names NAME (rewrite.cc).

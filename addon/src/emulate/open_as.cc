@@ -27,7 +27,8 @@ namespace {
 
 bool Special(mode_t m) { return S_ISFIFO(m) || S_ISCHR(m) || S_ISBLK(m) || S_ISSOCK(m); }
 
-long DoOpen(const Tracee& t, const Bases& b, const std::string& path, int flags, mode_t mode) {
+// *opened (if given): what fstat says of the file opened (not for O_PATH; st_ino 0 if unknown).
+long DoOpen(const Tracee& t, const Bases& b, const std::string& path, int flags, mode_t mode, struct stat* opened) {
   AsTracee as(t, false, (flags & (O_CREAT | O_TMPFILE)) != 0);
   if (!as.ok()) return -EPERM;
   bool excl_create = (flags & O_CREAT) && (flags & O_EXCL);
@@ -50,10 +51,12 @@ long DoOpen(const Tracee& t, const Bases& b, const std::string& path, int flags,
   long fd = syscall(SYS_openat2, r.dir.get(), r.last.c_str(), &how, sizeof how);
   if (fd < 0) return -errno;
   if (!is_path) {
-    if (fstat((int)fd, &st) == 0 && Special(st.st_mode)) {
+    if (fstat((int)fd, &st) != 0) st.st_ino = 0;
+    else if (Special(st.st_mode)) {
       close((int)fd);
       return kFallback;
     }
+    if (opened) *opened = st;
     // F_SETFL takes only O_APPEND, O_NONBLOCK, O_DIRECT and O_NOATIME (and FASYNC) from its
     // argument, and the file has those of the open's flags: no F_GETFL needed (fs/fcntl.c, setfl).
     if (add_nonblock) fcntl((int)fd, F_SETFL, (int)(how.flags & ~(uint64_t)O_NONBLOCK));
@@ -62,14 +65,18 @@ long DoOpen(const Tracee& t, const Bases& b, const std::string& path, int flags,
 }
 
 // The request parsed: the tracee's identity, the bases, the open. The fd, -errno or kFallback.
-long Open(pid_t tid, int dirfd, const std::string& path, int flags, mode_t mode, bool cached, Bases* b) {
+// *opened (if given): the opener's process and the file (see OpenAsNative).
+long Open(pid_t tid, int dirfd, const std::string& path, int flags, mode_t mode, bool cached, Bases* b, OpenedFile* opened = nullptr) {
   if (path.empty()) return -ENOENT;
   Tracee t;
   int r = GetTracee(tid, &t, (flags & (O_CREAT | O_TMPFILE)) != 0, cached);
   if (r < 0) return r;
   if (t.foreign_userns) return kFallback;
   if ((r = OpenBases(t, dirfd, path, b)) < 0) return r;
-  return DoOpen(t, *b, path, flags, mode);
+  struct stat st = {};
+  long fd = DoOpen(t, *b, path, flags, mode, opened ? &st : nullptr);
+  if (opened && fd >= 0) *opened = {t.tgid, (uint64_t)st.st_dev, (uint64_t)st.st_ino};
+  return fd;
 }
 
 // openAs({ tid, dirfd, path, flags, mode, resolve?, cached? }) -> supervisor fd, -errno, or
@@ -160,11 +167,11 @@ Napi::Value TraceeCacheSizesJs(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-long OpenAsNative(const NativePathRequest& q) {
+long OpenAsNative(const NativePathRequest& q, OpenedFile* opened) {
   if (q.flags & O_PATH) return kFallback;
   Bases b;
   b.view = q.view;
-  return Open(q.tid, q.dirfd, q.path, q.flags, (mode_t)q.mode, q.cached, &b);
+  return Open(q.tid, q.dirfd, q.path, q.flags, (mode_t)q.mode, q.cached, &b, opened);
 }
 
 void InitEmulate(Napi::Env env, Napi::Object exports) {

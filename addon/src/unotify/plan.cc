@@ -21,9 +21,8 @@ bool Mentions(const std::string& path, const std::string& name, bool dots) {
   return false;
 }
 
-}  // namespace
-
-int PlanPath(const PathPlan& plan, const std::string& path, std::string* out) {
+// PlanPath, with the number of copies stripped in *levels.
+int Plan(const PathPlan& plan, const std::string& path, std::string* out, int* levels) {
   const std::string& prefix = plan.prefix;
   if (prefix.size() < 2) return -1;
   size_t pos = 0;
@@ -38,14 +37,25 @@ int PlanPath(const PathPlan& plan, const std::string& path, std::string* out) {
   std::string rest = pos == path.size() ? "/" : path.substr(pos);
   if (Mentions(rest, name, true)) return -1;
   *out = std::move(rest);
+  *levels = k;
   return 1;
 }
 
-bool ApplyPlans(const std::vector<PathPlan>& chain, const std::string& path, std::string* out) {
+}  // namespace
+
+int PlanPath(const PathPlan& plan, const std::string& path, std::string* out) {
+  int k;
+  return Plan(plan, path, out, &k);
+}
+
+bool ApplyPlans(const std::vector<PathPlan>& chain, const std::string& path, std::string* out, std::vector<int>* levels) {
   if (chain.empty()) return false;
   std::string cur = path, next;
+  if (levels) levels->clear();
   for (const auto& plan : chain) {
-    if (PlanPath(plan, cur, &next) != 1) return false;
+    int k;
+    if (Plan(plan, cur, &next, &k) != 1) return false;
+    if (levels) levels->push_back(k);
     cur.swap(next);
   }
   *out = std::move(cur);

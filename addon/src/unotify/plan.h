@@ -19,8 +19,9 @@ int PlanPath(const PathPlan& plan, const std::string& path, std::string* out);
 
 // The plans of a call's chain, innermost first, applied to its path: true with *out the path for
 // the kernel when every plan strips its prefix and leaves nothing its engine must see. Otherwise
-// (a plan leaves the path as it is, or needs its engine) the call goes to JS.
-bool ApplyPlans(const std::vector<PathPlan>& chain, const std::string& path, std::string* out);
+// (a plan leaves the path as it is, or needs its engine) the call goes to JS. *levels (if given):
+// how many copies each plan stripped.
+bool ApplyPlans(const std::vector<PathPlan>& chain, const std::string& path, std::string* out, std::vector<int>* levels = nullptr);
 
 // A syscall the pump runs under the plans of its chain: the emulation's operation and where its
 // operands are among the call's arguments (-1: none; no dirfd is AT_FDCWD), from NATIVE_CALLS
@@ -32,6 +33,7 @@ struct NativeCall {
   uint32_t plain_flags = ~0u;   // a call with flags outside these goes to JS (open: O_PATH...)
   std::vector<PathPlan> chain;  // innermost first; also the view of symlink targets
   bool cached = false;          // the identity cache may serve it (see GetTracee)
+  uint32_t record_opens = 0;    // an open: bit i, plan i of the chain records the files it opens (opened.h)
 };
 
 }  // namespace unotify

@@ -13,6 +13,7 @@
 #include "emulate/emulate.h"
 #include "emulate/tracee.h"
 #include "memory/tracee_mem.h"
+#include "unotify/opened.h"
 #include "unotify/plan.h"
 #include "unotify/receiver.h"
 #include "unotify/replier.h"
@@ -83,6 +84,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
       InstanceMethod<&Pump::ReadString>("readString"),
       InstanceMethod<&Pump::ReadBytes>("readBytes"),
       InstanceMethod<&Pump::SetFastPath>("setFastPath"),
+      InstanceMethod<&Pump::TakeOpened>("takeOpened"),
       InstanceMethod<&Pump::Stats>("stats"),
       InstanceMethod<&Pump::Close>("close"),
       InstanceAccessor<&Pump::GetBatch>("batch"),
@@ -211,19 +213,23 @@ class Pump : public Napi::ObjectWrap<Pump> {
 
   // A call every engine of whose chain has a native plan for it (plan.h): mapped, run as the tracee
   // and answered here, as the executor's emulator would (src/chain/emulate/paths.ts, open.ts),
-  // without entering JS; an open's fd is installed (ADDFD) and answered by a worker. False: JS takes it (no plan, a path a plan cannot decide alone, an operand the
-  // emulators treat apart, or an emulation that must fall back to the kernel).
+  // without entering JS; an open's fd is installed (ADDFD) and answered by a worker, and the file
+  // recorded for the plans that record opens (opened.h). False: JS takes it (no plan, a path a plan
+  // cannot decide alone, an operand the emulators treat apart, an emulation that must fall back to
+  // the kernel, or no room left for the record).
   bool RunNative(const Received& it) {
     int nr = it.n.data.nr;
     if (!it.has_path || nr < 0 || nr >= (int)native_.size() || !native_[nr]) return false;
     const NativeCall& c = *native_[nr];
     if (it.path_arg != c.path) return false;
     std::string mapped;
-    if (!unotify::ApplyPlans(c.chain, it.path, &mapped)) return false;
+    if (!unotify::ApplyPlans(c.chain, it.path, &mapped, &levels_)) return false;
     const __u64* a = it.n.data.args;
     int flags = (c.flags >= 0 ? (int)a[c.flags] : 0) | c.fixed_flags;
     if ((uint32_t)flags & ~c.plain_flags) return false;
     bool open = c.op == "open";
+    bool record = open && c.record_opens != 0;
+    if (record && (!opened_.Room() || c.chain.size() > unotify::OpenedRecords::kMaxChain)) return false;
     // EINVAL (build_open_flags) is the emulator's to say.
     if (open && (flags & O_CREAT) && (flags & O_DIRECTORY)) return false;
     size_t len = 0;
@@ -261,7 +267,8 @@ class Pump : public Napi::ObjectWrap<Pump> {
     q.name = std::move(name);
     q.cached = c.cached;
     for (const auto& p : c.chain) q.view.emplace_back(p.prefix, p.levels);
-    long r = open ? emulate::OpenAsNative(q) : emulate::PathAsNative(q);
+    emulate::OpenedFile file;
+    long r = open ? emulate::OpenAsNative(q, &file) : emulate::PathAsNative(q);
     if (r == emulate::kFallback) return false;
     native_count_++;
     if (r < 0) {
@@ -269,6 +276,9 @@ class Pump : public Napi::ObjectWrap<Pump> {
       return true;
     }
     if (open) {
+      // Recorded before the answer (the tracee's next call sees it); a file fstat could not tell
+      // is not (the JS chain records none either).
+      if (record && file.ino != 0) opened_.Add(nr, file.tgid, file.dev, file.ino, c.record_opens, levels_);
       // Installed and answered by a worker (the install waits for the tracee), which owns the fd
       // from here and closes it before the answer (replier.h).
       replier_->InstallAndReply(id, (int)r, (flags & O_CLOEXEC) != 0);
@@ -509,6 +519,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
       Napi::Value plain = o.Get("plainFlags");
       c->plain_flags = plain.IsUndefined() ? ~0u : plain.ToNumber().Uint32Value();
       c->cached = o.Get("cached").ToBoolean();
+      c->record_opens = c->op == "open" ? o.Get("recordOpens").ToNumber().Uint32Value() : 0;
       Napi::Value cv = o.Get("chain");
       if (!cv.IsArray() || cv.As<Napi::Array>().Length() % 2 != 0) return false;
       Napi::Array ca = cv.As<Napi::Array>();
@@ -543,6 +554,17 @@ class Pump : public Napi::ObjectWrap<Pump> {
     return env.Undefined();
   }
 
+  // takeOpened(): the files opened under plans that record them since the last take, of the
+  // processes still alive, flat: [nr, chain position, tgid, start time, level, dev, ino]... (see
+  // opened.h). JS takes them before a call that reads what the engines recorded.
+  Napi::Value TakeOpened(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<double> v = opened_.Take();
+    Napi::Array out = Napi::Array::New(env, v.size());
+    for (size_t i = 0; i < v.size(); i++) out.Set((uint32_t)i, Napi::Number::New(env, v[i]));
+    return out;
+  }
+
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
@@ -552,6 +574,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
     o.Set("native", Napi::Number::New(env, (double)native_count_));
     o.Set("lostFds", Napi::Number::New(env, (double)(lost_fds_ + replier_->lost_fds())));
     o.Set("replying", Napi::Number::New(env, (double)replier_->inflight()));
+    o.Set("openRecords", Napi::Number::New(env, (double)opened_.size()));
     size_t pending = 0;
     for (auto& s : slots_) pending += s.used;
     o.Set("pending", Napi::Number::New(env, (double)pending));
@@ -582,6 +605,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
     }
     taken_.clear();
     taken_next_ = 0;
+    opened_.Clear();
     if (replier_) replier_->Close();
     // The listener closes once the answers in flight are sent; then pending and future notified
     // calls of the tree fail with ENOSYS.
@@ -620,6 +644,8 @@ class Pump : public Napi::ObjectWrap<Pump> {
   std::vector<std::unique_ptr<NativeCall>> native_;
   uint64_t native_count_ = 0;
   std::vector<uint8_t> native_out_;
+  std::vector<int> levels_;  // what each plan of the call's chain stripped
+  unotify::OpenedRecords opened_;
 };
 
 // planPath(plan, path): the C++ interpreter of a path plan (plan.h), for the test that holds it to

@@ -17,7 +17,7 @@ import { EMULATED, syscallInfo, syscallsWith, WALK } from '../../syscalls/table.
 import { CwdLevels } from './levels.js';
 import { MAX_LEVELS, PathMap, type Lookup, type Mapped, type Place, type Probe } from './map.js';
 import { MAX_SCRIPT_DEPTH, parseShebang } from './script.js';
-import type { NativePlan } from '../../chain/plan.js';
+import type { NativeOpened, NativePlan } from '../../chain/plan.js';
 import { NATIVE_CALLS } from '../../chain/emulate/native.js';
 import { O_PATH } from '../../chain/emulate/open-flags.js';
 
@@ -73,11 +73,14 @@ const PROC_LINK = /^\/proc\/(self|thread-self|[1-9][0-9]*)(?:\/task\/([1-9][0-9]
 const FD_LINK = /(?:^|\/)fd\/[0-9]+$/;
 /** The open family: an fd the supervisor opened through the view is recorded (see opened). */
 const OPENS = new Set(['open', 'openat', 'creat', 'openat2']);
+/** The calls of NATIVE_CALLS the pump may run for this engine (the opens recording their files). */
+const PLANNED: readonly string[] = Object.keys(NATIVE_CALLS);
 /**
- * The calls of NATIVE_CALLS the pump may run for this engine: not the opens, whose files it
- * records (see opened), which a plan (a prefix strip) does not say.
+ * The calls whose handling reads the files recorded as opened through the view (opened): readlink
+ * of an fd's link (procLink), fchdir, fexecve (execveat), and the opens that reach JS (recorded
+ * after those the pump ran before them).
  */
-const PLANNED: readonly string[] = Object.keys(NATIVE_CALLS).filter((name) => !OPENS.has(name));
+const OPENED_READERS: readonly string[] = [...OPENS, 'readlink', 'readlinkat', 'fchdir', 'execveat'];
 
 /** Whether thread `tid` is in the supervisor's pid namespace (its /proc/PID names the same process as ours). */
 function samePidNamespace(tid: number): boolean {
@@ -139,10 +142,11 @@ export class UnrealEngine implements Engine {
    */
   readonly unrouted = ['chdir', ...CRED_SYSCALLS.filter((s) => PATH_ARGS[s])];
   /**
-   * The stat, access, readlink and getxattr calls (PLANNED): all handle() does to them is map the
-   * path by the prefix strip (mapPath's fast case; the rest needs the walk, readlink of
+   * The stat, access, readlink, getxattr and open calls (PLANNED): all handle() does to them is map
+   * the path by the prefix strip (mapPath's fast case; the rest needs the walk, readlink of
    * /proc/self/cwd or exe is not under the prefix), with the view's symlinks (linkViews) and the
-   * credentials seen.
+   * credentials seen; and, for an open, record the file it gives (open, opened): the pump hands
+   * those of the opens it runs to nativeOpened.
    */
   readonly nativePlan: NativePlan;
   readonly map: PathMap;
@@ -176,7 +180,7 @@ export class UnrealEngine implements Engine {
     // The cwd and exe links of procfs reach JS too: readlink of them shows the view (procLink).
     this.pathPrefixes = [prefix, ...CWD_LINKS, ...EXE_LINKS];
     this.pathComponents = [prefix.slice(1)];
-    this.nativePlan = { syscalls: PLANNED, path: this.map.plan, seesCredentials: true };
+    this.nativePlan = { syscalls: PLANNED, path: this.map.plan, seesCredentials: true, opens: { readers: OPENED_READERS } };
     this.levels = new CwdLevels(binding);
     this.ioUring = opts.ioUring ?? 'enosys';
     this.interests = unrealInterests(opts.dirfds ?? 'walk', this.ioUring);
@@ -285,7 +289,8 @@ export class UnrealEngine implements Engine {
   // supervisor opened for the tracee (an fd result) is recorded with its level, so that readlink of
   // /proc/self/fd/N shows it in the view, as a file opened through a bind mount shows its path
   // there. Opens the kernel runs (O_PATH, the fallbacks), and relative paths (the kernel's cwd is
-  // the real one: the fast path continues them), are not seen.
+  // the real one: the fast path continues them), are not seen. The opens the pump runs under this
+  // engine's plan are recorded the same way (nativeOpened).
   private open(call: Syscall, next: Next, level: number): Result | Promise<Result> {
     const record = (r: Result): Result => {
       if (r.kind !== 'fd' || r.localFd < 0) return r;
@@ -302,6 +307,11 @@ export class UnrealEngine implements Engine {
     };
     const r = next();
     return r instanceof Result ? record(r) : r.then(record);
+  }
+
+  /** The files opens the pump ran through the view gave (NativePlan.opens), recorded as open() does. */
+  nativeOpened(files: readonly NativeOpened[]): void {
+    for (const f of files) this.remember(this.opened, f, { start: f.start, level: f.level, dev: f.dev, ino: f.ino }, OPENED_HISTORY);
   }
 
   // Keeps `entry` first in its process's list (one entry per file), the list and the map bounded.

@@ -17,6 +17,7 @@ import { syscallNumber } from '../../syscalls/table.js';
 import { MAX_SYSCALLS, NOTIF, REPLY } from '../../native/contract.js';
 import { CRED_SYSCALLS } from '../../chain/emulate/index.js';
 import { NATIVE_CALLS } from '../../chain/emulate/native.js';
+import type { NativeOpened } from '../../chain/plan.js';
 
 /** errno the tracee gets when an engine throws. */
 export const ENGINE_FAILURE_ERRNO = 5; // EIO
@@ -160,6 +161,12 @@ export class UnotifyTransport {
   private readonly held = new Map<Syscall, number>();
 
   private readonly routed = new Set<number>();
+  /**
+   * Opens the pump runs under plans that record them (NativePlan.opens): by syscall number, the
+   * engines of the chain by position; and the calls before which the records are handed over.
+   */
+  private readonly openChains = new Map<number, readonly Engine[]>();
+  private readonly openReaders = new Set<number>();
   /** Processes already told that their seccomp listener is refused (bounded). */
   private readonly toldListener = new Set<number>();
   private readonly credentialsVisible: boolean;
@@ -203,6 +210,8 @@ export class UnotifyTransport {
   // already (a listener handed over with calls waiting, as the agent's are), and a route set
   // before its prefixes would continue a mapped call.
   private configureFastPath(): void {
+    // The records so far go to the engines of the chains they were made under.
+    this.takeOpened();
     const { config, routed } = fastPathOf(this.scopes, this.notified);
     this.routed.clear();
     routed.forEach((nr) => this.routed.add(nr));
@@ -213,6 +222,8 @@ export class UnotifyTransport {
   // maps and emulates them in C++. Only while one scope serves every thread (the chain of a call
   // then does not depend on who makes it).
   private nativeCalls(): NonNullable<FastPathConfig['native']> {
+    this.openChains.clear();
+    this.openReaders.clear();
     const scopes = this.scopes.all();
     if (scopes.length !== 1) return [];
     const stack = scopes[0]!.stack;
@@ -223,9 +234,45 @@ export class UnotifyTransport {
       const chain = stack.chain(nr);
       if (chain.length === 0 || !chain.every((e) => e.nativePlan?.syscalls.includes(name))) continue;
       const plans = chain.map((e) => e.nativePlan!);
-      out.push({ nr, ...c, chain: plans.flatMap((p) => [p.path.prefix, p.path.levels]), cached: this.credentialsVisible && plans.some((p) => p.seesCredentials) });
+      // The plans that record the files their opens give (bit i: the chain's plan i).
+      let recordOpens = 0;
+      if (c.op === 'open') {
+        plans.forEach((p, i) => {
+          if (!p.opens) return;
+          recordOpens |= 1 << i;
+          for (const r of p.opens.readers) {
+            const n = syscallNumber(r);
+            if (n !== undefined) this.openReaders.add(n);
+          }
+        });
+        if (recordOpens !== 0) this.openChains.set(nr, chain);
+      }
+      out.push({ nr, ...c, chain: plans.flatMap((p) => [p.path.prefix, p.path.levels]), cached: this.credentialsVisible && plans.some((p) => p.seesCredentials), recordOpens });
     }
     return out;
+  }
+
+  // Hands the files opened under recording plans since the last take to their engines (see
+  // NativePlan.opens): before a call that reads what they recorded, and before the chains change.
+  private takeOpened(): void {
+    if (this.openChains.size === 0) return;
+    const v = this.pump.takeOpened();
+    if (v.length === 0) return;
+    const byEngine = new Map<Engine, NativeOpened[]>();
+    for (let i = 0; i + 6 < v.length; i += 7) {
+      const engine = this.openChains.get(v[i]!)?.[v[i + 1]!];
+      if (!engine?.nativeOpened) continue;
+      let list = byEngine.get(engine);
+      if (!list) byEngine.set(engine, (list = []));
+      list.push({ tgid: v[i + 2]!, start: v[i + 3]!, level: v[i + 4]!, dev: v[i + 5]!, ino: v[i + 6]! });
+    }
+    for (const [engine, files] of byEngine) {
+      try {
+        engine.nativeOpened!(files);
+      } catch (e) {
+        this.reporter.once(`engine ${engine.name}: nativeOpened: ${(e as Error).message}`);
+      }
+    }
   }
 
   // One call per wake-up. Synchronous results are left in `replies` for the pump to send; returns
@@ -239,6 +286,7 @@ export class UnotifyTransport {
       const tid = b[o + NOTIF.PID]!;
       const nr = b[o + NOTIF.NR]!;
       const a = o + NOTIF.ARG0;
+      if (this.openReaders.has(nr)) this.takeOpened();
       const access = new SlotAccess(this.pump, this.binding, slot, tid, this.routed.has(nr));
       const call = new Syscall(tid, nr, [b[a]!, b[a + 1]!, b[a + 2]!, b[a + 3]!, b[a + 4]!, b[a + 5]!], access, undefined, this.credentialsVisible);
       async = this.dispatch(i, slot, call, tid) || async;
