@@ -7,7 +7,12 @@
 // A path plan strips up to `levels` leading copies of `prefix` (one absolute component; whole
 // components: `/unreal` and `/unreal/x`, never `/unrealx`). A path the plan alone cannot decide
 // (the prefix's name or `..` after what it strips, or the name anywhere in a path that does not
-// start with the prefix) needs the engine in JS (its walk).
+// start with the prefix) needs the engine in JS (its walk). Except `..` for an executor that walks
+// the path itself, as the tracee, component by component (`walked`: the pump's emulation of the
+// calls whose answer does not depend on the level reached, e.g. stat): each component before a
+// `..` must then exist and be a directory or a symlink to one (followed in the view), `..` needs
+// search permission and stays at the root, as in the engine's walk; what the level would be after
+// a `..` is not needed by such a call.
 
 export interface PathPlan {
   /** One absolute component, as a byte string (e.g. `/unreal`). */
@@ -77,11 +82,15 @@ function mentions(path: string, name: string, dots: boolean): boolean {
   return false;
 }
 
-/** The plan applied to an absolute path, or null when the engine must see it (its walk). */
-export function planPath(plan: PathPlan, path: string): Planned | null {
+/**
+ * The plan applied to an absolute path, or null when the engine must see it (its walk). `walked`:
+ * the executor walks the path itself and needs no level (see above), so `..` after the prefix is
+ * no reason for the engine's walk.
+ */
+export function planPath(plan: PathPlan, path: string, walked = false): Planned | null {
   const name = plan.prefix.slice(1);
   const [rest, k] = stripPrefix(plan, path);
   if (k === 0) return mentions(path, name, false) ? null : { path, level: 0, changed: false };
-  if (mentions(rest, name, true)) return null;
+  if (mentions(rest, name, !walked)) return null;
   return { path: rest, level: k, changed: true };
 }

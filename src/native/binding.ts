@@ -357,7 +357,7 @@ export interface RawBinding {
    */
   writeTracee(tid: number, addr: number, bytes: Buffer, length?: number): number;
   /** The pump's interpreter of a path plan (chain/plan.ts), for the tests: null when the engine must see the path. */
-  planPath(plan: { prefix: string; levels: number }, path: string): { path: string; changed: boolean } | null;
+  planPath(plan: { prefix: string; levels: number }, path: string, walked?: boolean): { path: string; changed: boolean } | null;
   /** What /proc says about a thread, or null when it is gone. */
   taskInfo(tid: number): TaskInfo | null;
   /**

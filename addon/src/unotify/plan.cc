@@ -22,7 +22,7 @@ bool Mentions(const std::string& path, const std::string& name, bool dots) {
 }
 
 // PlanPath, with the number of copies stripped in *levels.
-int Plan(const PathPlan& plan, const std::string& path, std::string* out, int* levels) {
+int Plan(const PathPlan& plan, const std::string& path, std::string* out, int* levels, bool walked) {
   const std::string& prefix = plan.prefix;
   if (prefix.size() < 2) return -1;
   size_t pos = 0;
@@ -35,7 +35,7 @@ int Plan(const PathPlan& plan, const std::string& path, std::string* out, int* l
   std::string name = prefix.substr(1);
   if (k == 0) return Mentions(path, name, false) ? -1 : 0;
   std::string rest = pos == path.size() ? "/" : path.substr(pos);
-  if (Mentions(rest, name, true)) return -1;
+  if (Mentions(rest, name, !walked)) return -1;
   *out = std::move(rest);
   *levels = k;
   return 1;
@@ -43,18 +43,18 @@ int Plan(const PathPlan& plan, const std::string& path, std::string* out, int* l
 
 }  // namespace
 
-int PlanPath(const PathPlan& plan, const std::string& path, std::string* out) {
+int PlanPath(const PathPlan& plan, const std::string& path, std::string* out, bool walked) {
   int k;
-  return Plan(plan, path, out, &k);
+  return Plan(plan, path, out, &k, walked);
 }
 
-bool ApplyPlans(const std::vector<PathPlan>& chain, const std::string& path, std::string* out, std::vector<int>* levels) {
+bool ApplyPlans(const std::vector<PathPlan>& chain, const std::string& path, std::string* out, std::vector<int>* levels, bool walked) {
   if (chain.empty()) return false;
   std::string cur = path, next;
   if (levels) levels->clear();
   for (const auto& plan : chain) {
     int k;
-    if (Plan(plan, cur, &next, &k) != 1) return false;
+    if (Plan(plan, cur, &next, &k, walked) != 1) return false;
     if (levels) levels->push_back(k);
     cur.swap(next);
   }

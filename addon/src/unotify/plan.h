@@ -14,14 +14,15 @@ struct PathPlan {
 };
 
 // planPath of src/chain/plan.ts: 1 with *out the mapped path, 0 when the path is left as it is,
-// -1 when the engine must see it (its walk).
-int PlanPath(const PathPlan& plan, const std::string& path, std::string* out);
+// -1 when the engine must see it (its walk). WALKED: `..` after the prefix is left to the
+// executor's own walk (see plan.ts).
+int PlanPath(const PathPlan& plan, const std::string& path, std::string* out, bool walked = false);
 
 // The plans of a call's chain, innermost first, applied to its path: true with *out the path for
 // the kernel when every plan strips its prefix and leaves nothing its engine must see. Otherwise
 // (a plan leaves the path as it is, or needs its engine) the call goes to JS. *levels (if given):
-// how many copies each plan stripped.
-bool ApplyPlans(const std::vector<PathPlan>& chain, const std::string& path, std::string* out, std::vector<int>* levels = nullptr);
+// how many copies each plan stripped. WALKED as for PlanPath.
+bool ApplyPlans(const std::vector<PathPlan>& chain, const std::string& path, std::string* out, std::vector<int>* levels = nullptr, bool walked = false);
 
 // A syscall the pump runs under the plans of its chain: the emulation's operation and where its
 // operands are among the call's arguments (-1: none; no dirfd is AT_FDCWD), from NATIVE_CALLS

@@ -222,12 +222,14 @@ class Pump : public Napi::ObjectWrap<Pump> {
     if (!it.has_path || nr < 0 || nr >= (int)native_.size() || !native_[nr]) return false;
     const NativeCall& c = *native_[nr];
     if (it.path_arg != c.path) return false;
+    bool open = c.op == "open";
+    // `..` is resolved by the emulation's walk as the tracee (emulate::Walk), except for an open:
+    // the level of the file it opens is its engine's record (the engine's walk says it).
     std::string mapped;
-    if (!unotify::ApplyPlans(c.chain, it.path, &mapped, &levels_)) return false;
+    if (!unotify::ApplyPlans(c.chain, it.path, &mapped, &levels_, !open)) return false;
     const __u64* a = it.n.data.args;
     int flags = (c.flags >= 0 ? (int)a[c.flags] : 0) | c.fixed_flags;
     if ((uint32_t)flags & ~c.plain_flags) return false;
-    bool open = c.op == "open";
     bool record = open && c.record_opens != 0;
     if (record && (!opened_.Room() || c.chain.size() > unotify::OpenedRecords::kMaxChain)) return false;
     // EINVAL (build_open_flags) is the emulator's to say.
@@ -648,7 +650,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
   unotify::OpenedRecords opened_;
 };
 
-// planPath(plan, path): the C++ interpreter of a path plan (plan.h), for the test that holds it to
+// planPath(plan, path, walked): the C++ interpreter of a path plan (plan.h), for the test that holds it to
 // src/chain/plan.ts: { path, changed } (byte strings), or null when the engine must see the path.
 Napi::Value PlanPathJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -659,7 +661,7 @@ Napi::Value PlanPathJs(const Napi::CallbackInfo& info) {
   Napi::Object o = info[0].As<Napi::Object>();
   unotify::PathPlan plan{Latin1Value(o.Get("prefix").ToString()), o.Get("levels").ToNumber().Int32Value()};
   std::string path = Latin1Value(info[1]), out;
-  int r = unotify::PlanPath(plan, path, &out);
+  int r = unotify::PlanPath(plan, path, &out, info.Length() > 2 && info[2].ToBoolean().Value());
   if (r < 0) return env.Null();
   Napi::Object res = Napi::Object::New(env);
   res.Set("path", NewLatin1(env, r == 1 ? out : path));
