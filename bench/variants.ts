@@ -78,6 +78,23 @@ function treeVariants(id: string, label: string, cmd: (P: string) => string[]): 
   ];
 }
 
+/** Whole programs: group `programs`, natively and through /unreal (the family's native row first). */
+function programVariants(id: string, label: string, cmd: (P: string) => string[]): PerRunVariant[] {
+  return treeVariants(id, label, cmd).map((v) => ({ ...v, group: 'programs' }));
+}
+
+// The fixtures of the programs group, made by the first run that needs them (idempotent, outside
+// the timed part; a half-made one is made again).
+const GIT_DIR = '/tmp/sysvisor-bench-git';
+const GIT_REPO = `[ -e ${GIT_DIR}/.done ] || { rm -rf ${GIT_DIR} && mkdir -p ${GIT_DIR} && cd ${GIT_DIR} && git init -q && `
+  + `for d in $(seq 20); do mkdir d$d && for f in $(seq 100); do echo "$d $f" > d$d/f$f.txt; done; done && git add . && `
+  + `git -c user.name=bench -c user.email=bench@localhost commit -qm fixture && echo "changed" > d1/f1.txt && touch .done; }`;
+const GCC_DIR = '/tmp/sysvisor-bench-gcc';
+const GCC_HEADERS = ['stdio.h', 'stdlib.h', 'string.h', 'unistd.h', 'fcntl.h', 'errno.h', 'signal.h', 'pthread.h', 'math.h', 'time.h',
+  'sys/stat.h', 'sys/types.h', 'sys/socket.h', 'netinet/in.h', 'arpa/inet.h', 'sys/mman.h', 'dirent.h', 'poll.h', 'sys/wait.h', 'locale.h'];
+const GCC_SOURCE = `mkdir -p ${GCC_DIR} && printf '${GCC_HEADERS.map((h) => `#include <${h}>\\n`).join('')}int f(void) { return getpid() + (int)strlen("x"); }\\n' > ${GCC_DIR}/x.c`;
+const PY_IMPORTS = 'import json, email.parser, http.client, xml.dom.minidom, argparse, logging, decimal, unittest, asyncio, sqlite3, csv, tarfile';
+
 const NEWFSTATAT = '262';
 const OPENAT = '257';
 const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
@@ -183,6 +200,13 @@ export const VARIANTS: Variant[] = [
   ...treeVariants('ls', 'ls -laR /usr/share/doc', (P) => [TIMED, 'sh', '-c', `ls -laR ${P}/usr/share/doc > /dev/null`]),
   ...treeVariants('rm', 'rm -r (copy of /usr/share/doc)', (P) => ['sh', '-c', `d=$(mktemp -d /tmp/bench-rm.XXXXXX) && cp -a /usr/share/doc "$d/t" && exec ${TIMED} rm -r "${P}$d"`]),
   ...treeVariants('cp', 'cp -a /usr/share/doc', (P) => ['sh', '-c', `d=$(mktemp -d /tmp/bench-cp.XXXXXX) && ${TIMED} cp -a ${P}/usr/share/doc "${P}$d/t"; rc=$?; rm -rf "$d"; exit $rc`]),
+  // Real programs of issue 11's table, through /unreal against the same on real paths: `git status`
+  // in a repository of 2,000 files (made once, outside the timed part), `gcc -c` of a file
+  // including common headers with `-I/unreal/usr/include` (each header it finds there is opened
+  // and stat'd through the view), Python importing stdlib modules from /unreal/usr/lib.
+  ...programVariants('git', 'git status (2,000 files)', (P) => ['sh', '-c', `${GIT_REPO} && cd ${P}${GIT_DIR} && exec ${TIMED} git status --porcelain`]),
+  ...programVariants('gcc', 'gcc -c -I/usr/include (common headers)', (P) => ['sh', '-c', `${GCC_SOURCE} && exec ${TIMED} gcc -c -I${P}/usr/include ${GCC_DIR}/x.c -o ${GCC_DIR}/x-$$.o`]),
+  ...programVariants('python', 'python3 imports from /usr/lib/python3.11', (P) => [TIMED, '/usr/bin/python3', '-B', '-c', `import sys; sys.path[:0] = ['${P}/usr/lib/python3.11']; ${PY_IMPORTS}`]),
   // Mapped calls (issue 11): lstat and open of one file natively, under the C floor continuing the
   // same call (the kernel round trip plus the call), under unreal outside its prefix (the receiving
   // thread reads the path and continues: no JS) and through /unreal (emulated as the tracee in JS;
