@@ -1,9 +1,9 @@
 // Native plans (src/chain/plan.ts): an engine declares as data what it does to some calls, and the
 // pump runs such a call in C++ when every engine of its chain has a plan for it, without entering
 // JS. Checked here: the C++ interpreter of a plan answers as the TypeScript one (which is unreal's
-// own mapping); under -e unreal alone the calls it plans (stat, access, readlink, getxattr and open
-// families, the fd installed by ADDFD) are run in C++, as under an engine that only strips a
-// prefix; the tracee gets what the real paths give natively, and what the JS chain gives, as root
+// own mapping); under -e unreal alone the calls it plans (stat, access, readlink, getxattr,
+// listxattr, removexattr, chown, mkdir and open families, the fd installed by ADDFD) are run in
+// C++, as under an engine that only strips a prefix; the tracee gets what the real paths give natively, and what the JS chain gives, as root
 // and as nobody, with byte paths, through two nested unreal engines; with an engine without a plan
 // in the chain every call goes to JS again, and that engine sees each. unreal records the files
 // opened through its view (/proc/self/fd/N): the opens the pump runs are recorded in order (a
@@ -23,6 +23,8 @@ import { ROOT, run } from './helpers.js';
 
 const NATIVECALLS = path.join(ROOT, 'test', 'build', 'nativecalls');
 const CALLS = Object.keys(NATIVE_CALLS);
+/** The calls of the table nativecalls makes per path: each once, and lstat twice more (the directories it made). */
+const PER_PATH = CALLS.length + 2;
 /** The calls unreal plans: all of the table (it records the files its opens give: NativePlan.opens). */
 const UNREAL = new UnrealEngine(loadBinding()).nativePlan.syscalls;
 
@@ -34,12 +36,13 @@ function strip(prefix: string): Engine {
   const plan: PathPlan = { prefix, levels: 2 };
   return {
     name: 'strip',
-    interests: CALLS.map((syscall) => ({ syscall })),
+    // rmdir too (nativecalls removes the directories it made), which has no plan.
+    interests: [...CALLS, 'rmdir'].map((syscall) => ({ syscall })),
     pathPrefixes: [prefix],
     pathComponents: [prefix.slice(1)],
     nativePlan: { syscalls: CALLS, path: plan, seesCredentials: false },
     handle: (call, next) => {
-      const i = NATIVE_CALLS[call.name]!.path;
+      const i = NATIVE_CALLS[call.name]?.path ?? 0;
       const p = call.latin1(i);
       linkViews(call).push([prefix, plan.levels]);
       // The executor walks the path it emulates (`..` too), as the pump's emulation does.
@@ -64,15 +67,18 @@ async function under(engines: Engine[], paths: readonly string[], nobody = false
 /**
  * The calls of `names` (run by nativecalls: creat's path gets `-c`) that the pump runs in C++
  * when every call of the table is planned: all but opens whose path has a `..` (an open's level is
- * its engine's walk's to say: see the pump's RunNative).
+ * its engine's walk's to say: see the pump's RunNative), and the two lstat of the directories it
+ * makes.
  */
 function plannedCalls(names: readonly string[]): number {
   let n = 0;
-  for (const name of names)
+  for (const name of names) {
     for (const c of CALLS) {
       const p = c === 'creat' ? `${name}-c` : name;
       if (NATIVE_CALLS[c]!.op !== 'open' || !p.split('/').includes('..')) n++;
     }
+    n += 2;
+  }
   return n;
 }
 
@@ -129,7 +135,7 @@ describe('native plans', () => {
     expect(planPath({ prefix: '/unreal', levels: 2 }, '/unreal/x/../unreal/y', true)).toBeNull();
   });
 
-  it('-e unreal: the stat, access, readlink, getxattr and open calls of mapped paths run in C++ (as under a plain prefix strip), with the answers of the real paths and of the JS chain', async () => {
+  it('-e unreal: the stat, access, readlink, getxattr, listxattr, removexattr, chown, mkdir and open calls of mapped paths run in C++ (as under a plain prefix strip), with the answers of the real paths and of the JS chain', async () => {
     expect(UNREAL).toEqual(CALLS);
     const d = path.join(dir, 'tree');
     const names = tree(d);
@@ -144,6 +150,13 @@ describe('native plans', () => {
     expect(native.stdout).toMatch(/^getxattr: OK value$/m);
     expect(native.stdout).toMatch(/^lgetxattr: OK 5$/m);
     expect(native.stdout).toMatch(/^lgetxattr: ENODATA$/m);
+    expect(native.stdout).toMatch(/^listxattr: OK user\.sv,$/m);
+    expect(native.stdout).toMatch(/^llistxattr: OK 8$/m);
+    expect(native.stdout).toMatch(/^removexattr: ENODATA$/m);
+    expect(native.stdout).toMatch(/^mkdir: OK mode=40750 uid=0$/m);
+    expect(native.stdout).toMatch(/^mkdirat: OK mode=40700 uid=0$/m);
+    expect(native.stdout).toMatch(/^mkdir: ENOTDIR$/m);
+    expect(native.stdout).toMatch(/^fchownat: OK$/m);
 
     const planned = await under([new UnrealEngine(loadBinding())], names.map((n) => `/unreal${d}/${n}`));
     expect(planned.stdout).toBe(native.stdout);
@@ -165,7 +178,7 @@ describe('native plans', () => {
     // levels of both stripped in C++, innermost first.
     const nested = () => [new UnrealEngine(loadBinding(), { prefix: '/outer' }), new UnrealEngine(loadBinding())];
     const twice = await under(nested(), [`/unreal/unreal/outer/outer${d}/file`, `/unreal/outer${d}/pub`]);
-    expect(twice.stats.native).toBe(UNREAL.length * 2);
+    expect(twice.stats.native).toBe(PER_PATH * 2);
     expect(twice.stdout).toBe((await run(NATIVECALLS, [path.join(d, 'file'), path.join(d, 'pub')])).stdout);
 
     // Through the view's symlinks (one to a directory, then `..`: in the view), `..` of the root
@@ -186,7 +199,7 @@ describe('native plans', () => {
     };
     const b = await under([new UnrealEngine(loadBinding()), observer], more);
     expect(b.stats.native).toBe(0);
-    expect(seen).toBe(CALLS.length * more.length);
+    expect(seen).toBe(PER_PATH * more.length);
     expect(a.stdout).toBe(b.stdout);
     expect(a.stdout).toMatch(/^stat: OK .* size=7 /m);
     expect(a.stdout).toMatch(/^stat: OK .* size=5 /m);
@@ -211,6 +224,8 @@ describe('native plans', () => {
     expect(native.stdout).toMatch(/^creat: EACCES$/m);
     expect(native.stdout).toMatch(/^stat: EACCES$/m);
     expect(native.stdout).toMatch(/^creat: OK fd=3 fl=100001 cloexec=0 ino=0 mode=100640 uid=65534 /m);
+    expect(native.stdout).toMatch(/^mkdir: EACCES$/m);
+    expect(native.stdout).toMatch(/^mkdir: OK mode=40750 uid=65534$/m);
 
     const planned = await under([new UnrealEngine(loadBinding())], paths.map((n) => `/unreal${d}/${n}`), true);
     expect(planned.stdout).toBe(native.stdout);

@@ -22,18 +22,21 @@ export interface PumpStats {
  */
 export interface NativeCall {
   /** pathAs's operation, or open (openAs: the fd installed by ADDFD). */
-  op: 'stat' | 'statx' | 'access' | 'readlink' | 'getxattr' | 'open';
+  op: 'stat' | 'statx' | 'access' | 'readlink' | 'getxattr' | 'listxattr' | 'removexattr' | 'chown' | 'mkdir' | 'open';
   dirfd: number;
   path: number;
   /** The output buffer (struct stat, struct statx, the link's target, the attribute's value). */
   out: number;
   /** readlink's and getxattr's buffer size. */
   size: number;
-  /** A name read from the tracee (getxattr's attribute name). */
+  /** A name read from the tracee (getxattr's and removexattr's attribute name). */
   name: number;
   flags: number;
   mode: number;
   mask: number;
+  /** chown's owner and group. */
+  uid: number;
+  gid: number;
   /** Flags the call always has (lstat: AT_SYMLINK_NOFOLLOW; open: O_LARGEFILE; creat: O_CREAT|O_WRONLY|O_TRUNC too). */
   fixedFlags: number;
   /** A call with a flag outside these goes to JS (open: O_PATH, O_TMPFILE, bits the kernel drops). */

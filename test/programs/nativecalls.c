@@ -3,7 +3,10 @@
 // readlink, readlinkat (a 5-byte buffer: a truncated target), getxattr of user.sv (its value),
 // lgetxattr of it (its size, no buffer), open (O_RDONLY), openat
 // (O_NOFOLLOW|O_CLOEXEC), creat (of PATH-c, mode 0666 under umask 027; then unlinked; its inode
-// number shown as 0). One line per
+// number shown as 0), listxattr (the names), llistxattr (the size, no buffer), removexattr and
+// lremovexattr of user.none, chown and lchown to -1 -1 (no change), mkdir of PATH-d (0777) and
+// mkdirat of PATH-e (0700), each lstat'd (its mode and owner) and removed, fchownat of PATH-d to
+// the caller's ids. One line per
 // call and path, without the path, so that a native and a virtualized run compare exactly:
 //   CALL: OK dev=D ino=I mode=M nlink=N uid=U gid=G size=S mtime=T    (stat family)
 //   CALL: OK TARGET                                                   (readlink family, getxattr)
@@ -117,6 +120,39 @@ int main(int argc, char** argv) {
     r = syscall(SYS_creat, buf, 0666);
     fd_line("creat", r, 1);
     if (r >= 0) unlink(buf);
+    r = syscall(SYS_listxattr, p, buf, sizeof buf - 1);
+    if (r < 0) fail("listxattr");
+    else {
+      for (long k = 0; k < r; k++) if (buf[k] == 0) buf[k] = ',';
+      buf[r] = 0;
+      printf("listxattr: OK %s\n", buf);
+    }
+    r = syscall(SYS_llistxattr, p, NULL, 0);
+    r < 0 ? fail("llistxattr") : (void)printf("llistxattr: OK %ld\n", r);
+    r = syscall(SYS_removexattr, p, "user.none");
+    r < 0 ? fail("removexattr") : (void)printf("removexattr: OK\n");
+    r = syscall(SYS_lremovexattr, p, "user.none");
+    r < 0 ? fail("lremovexattr") : (void)printf("lremovexattr: OK\n");
+    r = syscall(SYS_chown, p, -1, -1);
+    r < 0 ? fail("chown") : (void)printf("chown: OK\n");
+    r = syscall(SYS_lchown, p, -1, -1);
+    r < 0 ? fail("lchown") : (void)printf("lchown: OK\n");
+    char dir2[4200];
+    snprintf(buf, sizeof buf, "%s-d", p);
+    snprintf(dir2, sizeof dir2, "%s-e", p);
+    const char* made[2] = {buf, dir2};
+    for (int k = 0; k < 2; k++) {
+      const char* call = k == 0 ? "mkdir" : "mkdirat";
+      r = k == 0 ? syscall(SYS_mkdir, buf, 0777) : syscall(SYS_mkdirat, AT_FDCWD, dir2, 0700);
+      if (r < 0) fail(call);
+      r = syscall(SYS_lstat, made[k], &st);
+      if (r < 0) fail("lstat");
+      else printf("%s: OK mode=%o uid=%u\n", call, st.st_mode, st.st_uid);
+    }
+    r = syscall(SYS_fchownat, AT_FDCWD, buf, getuid(), getgid(), AT_SYMLINK_NOFOLLOW);
+    r < 0 ? fail("fchownat") : (void)printf("fchownat: OK\n");
+    rmdir(buf);
+    rmdir(dir2);
   }
   return 0;
 }

@@ -22,8 +22,9 @@ void InitTask(Napi::Env env, Napi::Object exports);
 void InitRewrite(Napi::Env env, Napi::Object exports);
 
 // A path call run as the tracee from C++, as pathAs and openAs run it (the pump's native plans):
-// the operations stat, statx, access, readlink and getxattr (PathAsNative; getxattr follows
-// unless flags has AT_SYMLINK_NOFOLLOW), their outputs into out (getxattr's may be null); open
+// the operations stat, statx, access, readlink, getxattr, listxattr, removexattr, chown and mkdir
+// (PathAsNative; the xattr calls follow unless flags has AT_SYMLINK_NOFOLLOW), their outputs into
+// out (getxattr's and listxattr's may be null); open
 // (OpenAsNative: flags and mode as the kernel cleaned them, no output).
 struct NativePathRequest {
   const char* op = "";
@@ -33,6 +34,7 @@ struct NativePathRequest {
   std::string name;  // getxattr's attribute name
   int flags = 0;
   uint32_t mode = 0, mask = 0;
+  uint32_t uid = 0, gid = 0;  // chown's
   uint8_t* out = nullptr;
   size_t out_len = 0;
   bool cached = false;

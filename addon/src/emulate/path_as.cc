@@ -352,16 +352,20 @@ long PathAsNative(const NativePathRequest& q) {
   Args a;
   bool known = false;
   for (const auto& o : kOps) if (strcmp(q.op, o.name) == 0) a.op = o.op, known = true;
-  if (!known || (a.op != kStat && a.op != kStatx && a.op != kAccess && a.op != kReadlink && a.op != kGetxattr)) return kFallback;
+  if (!known || (a.op != kStat && a.op != kStatx && a.op != kAccess && a.op != kReadlink && a.op != kGetxattr &&
+                 a.op != kListxattr && a.op != kRemovexattr && a.op != kChown && a.op != kMkdir))
+    return kFallback;
   a.tid = q.tid;
   a.dirfd = q.dirfd;
   a.path = q.path;
   a.flags = q.flags;
-  if (a.op == kGetxattr) {
+  if (a.op == kGetxattr || a.op == kListxattr || a.op == kRemovexattr) {
     a.follow = !(q.flags & AT_SYMLINK_NOFOLLOW);
     a.flags = 0;
     a.str = q.name;
   }
+  a.uid = q.uid;
+  a.gid = q.gid;
   a.mode = q.mode;
   a.mask = q.mask;
   a.out = q.out;

@@ -235,7 +235,8 @@ class Pump : public Napi::ObjectWrap<Pump> {
     // EINVAL (build_open_flags) is the emulator's to say.
     if (open && (flags & O_CREAT) && (flags & O_DIRECTORY)) return false;
     size_t len = 0;
-    bool sized = c.op == "readlink" || c.op == "getxattr";  // the result is the length written
+    bool xattr = c.op == "getxattr" || c.op == "listxattr";
+    bool sized = c.op == "readlink" || xattr;  // the result is the length written
     std::string name;
     if (c.op == "stat") len = sizeof(struct stat);
     else if (c.op == "statx") len = 256;
@@ -243,11 +244,11 @@ class Pump : public Napi::ObjectWrap<Pump> {
       int64_t size = (int64_t)a[c.size];
       if (size <= 0 || size > INT_MAX) return false;  // EINVAL and odd sizes: the emulator's
       len = std::min<int64_t>(size, 65536);
-    } else if (c.op == "getxattr") {
-      // The name as the emulator reads it (at most 256 bytes; else it says EFAULT).
-      if (!ReadTraceeString((int)it.n.pid, a[c.name], 256, &name)) return false;
+    } else if (xattr) {
       len = (size_t)std::clamp<int64_t>((int64_t)a[c.size], 0, 65536);  // XATTR_SIZE_MAX
     }
+    // The name as the emulator reads it (at most 256 bytes; else it says EFAULT).
+    if (c.name >= 0 && !ReadTraceeString((int)it.n.pid, a[c.name], 256, &name)) return false;
     // The path was read before: the notification must still be pending, or the read may have been
     // of a recycled thread (as Syscall.latin1 checks).
     uint64_t id = it.n.id;
@@ -262,6 +263,8 @@ class Pump : public Napi::ObjectWrap<Pump> {
     // open's mode counts only when it creates, as the kernel cleans it (build_open_how).
     if (open) q.mode = flags & O_CREAT ? q.mode & 07777 : 0;
     q.mask = c.mask >= 0 ? (uint32_t)a[c.mask] : 0;
+    q.uid = c.uid >= 0 ? (uint32_t)a[c.uid] : 0;
+    q.gid = c.gid >= 0 ? (uint32_t)a[c.gid] : 0;
     if (native_out_.size() < len) native_out_.resize(len);
     std::fill(native_out_.begin(), native_out_.begin() + len, 0);
     q.out = len > 0 ? native_out_.data() : nullptr;
@@ -511,11 +514,14 @@ class Pump : public Napi::ObjectWrap<Pump> {
       };
       bool ok = nr >= 0 && nr < kMaxSyscall && arg("dirfd", true, &c->dirfd) && arg("path", false, &c->path) &&
                 arg("out", true, &c->out) && arg("size", true, &c->size) && arg("name", true, &c->name) && arg("flags", true, &c->flags) &&
-                arg("mode", true, &c->mode) && arg("mask", true, &c->mask);
-      bool known = c->op == "stat" || c->op == "statx" || c->op == "access" || c->op == "readlink" || c->op == "getxattr" || c->op == "open";
-      bool xattr = c->op == "getxattr";
+                arg("mode", true, &c->mode) && arg("mask", true, &c->mask) && arg("uid", true, &c->uid) && arg("gid", true, &c->gid);
+      bool known = c->op == "stat" || c->op == "statx" || c->op == "access" || c->op == "readlink" || c->op == "getxattr" ||
+                   c->op == "listxattr" || c->op == "removexattr" || c->op == "chown" || c->op == "mkdir" || c->op == "open";
+      bool xattr = c->op == "getxattr" || c->op == "listxattr";
+      bool named = c->op == "getxattr" || c->op == "removexattr";
       if (!ok || !known || ((c->op == "stat" || c->op == "statx" || c->op == "readlink" || xattr) && c->out < 0) ||
-          ((c->op == "readlink" || xattr) && c->size < 0) || (xattr && c->name < 0))
+          ((c->op == "readlink" || xattr) && c->size < 0) || (named && c->name < 0) ||
+          (c->op == "chown" && (c->uid < 0 || c->gid < 0)))
         return false;
       c->fixed_flags = o.Get("fixedFlags").ToNumber().Int32Value();
       Napi::Value plain = o.Get("plainFlags");

@@ -1,7 +1,7 @@
 // The calls the pump can run in C++ when every engine of the call's chain has a native plan for it
 // (chain/plan.ts): for each, the operation of the addon's pathAs (or open: openAs, the fd installed
-// by ADDFD; getxattr and lgetxattr follow or not by AT_SYMLINK_NOFOLLOW in fixedFlags) and where its operands are among the call's arguments (-1: none; no dirfd is
-// AT_FDCWD). One table: the pump reads it (FastPathConfig.native), and the executor's emulators of
+// by ADDFD; the xattr calls follow or not by AT_SYMLINK_NOFOLLOW in fixedFlags) and where its
+// operands are among the call's arguments (-1: none; no dirfd is AT_FDCWD). One table: the pump reads it (FastPathConfig.native), and the executor's emulators of
 // these calls take their operands from it (operands(), in paths.ts and open.ts).
 // test/native-plan.test.ts runs each call both ways and compares what the tracee gets.
 
@@ -14,7 +14,7 @@ export type { NativeCall };
 const AT_SYMLINK_NOFOLLOW = 0x100;
 
 const call = (op: NativeCall['op'], o: Partial<NativeCall>): NativeCall => ({
-  op, dirfd: -1, path: 0, out: -1, size: -1, name: -1, flags: -1, mode: -1, mask: -1, fixedFlags: 0, plainFlags: 0xffff_ffff, ...o,
+  op, dirfd: -1, path: 0, out: -1, size: -1, name: -1, flags: -1, mode: -1, mask: -1, uid: -1, gid: -1, fixedFlags: 0, plainFlags: 0xffff_ffff, ...o,
 });
 // open, openat and creat: their flags forced O_LARGEFILE (64-bit); the pump runs those whose flags
 // the kernel takes as they are (build_open_how drops nothing) and that ADDFD can install.
@@ -32,6 +32,15 @@ export const NATIVE_CALLS: Readonly<Record<string, NativeCall>> = {
   readlinkat: call('readlink', { dirfd: 0, path: 1, out: 2, size: 3 }),
   getxattr: call('getxattr', { name: 1, out: 2, size: 3 }),
   lgetxattr: call('getxattr', { name: 1, out: 2, size: 3, fixedFlags: AT_SYMLINK_NOFOLLOW }),
+  listxattr: call('listxattr', { out: 1, size: 2 }),
+  llistxattr: call('listxattr', { out: 1, size: 2, fixedFlags: AT_SYMLINK_NOFOLLOW }),
+  removexattr: call('removexattr', { name: 1 }),
+  lremovexattr: call('removexattr', { name: 1, fixedFlags: AT_SYMLINK_NOFOLLOW }),
+  chown: call('chown', { uid: 1, gid: 2 }),
+  lchown: call('chown', { uid: 1, gid: 2, fixedFlags: AT_SYMLINK_NOFOLLOW }),
+  fchownat: call('chown', { dirfd: 0, path: 1, uid: 2, gid: 3, flags: 4 }),
+  mkdir: call('mkdir', { mode: 1 }),
+  mkdirat: call('mkdir', { dirfd: 0, path: 1, mode: 2 }),
   open: open({ flags: 1, mode: 2 }),
   openat: open({ dirfd: 0, path: 1, flags: 2, mode: 3 }),
   creat: open({ mode: 1, fixedFlags: O_CREAT | O_WRONLY | O_TRUNC | O_LARGEFILE }),
@@ -51,5 +60,7 @@ export function operands(args: readonly number[], c: NativeCall): Operands {
     flags: (at(c.flags) | c.fixedFlags) | 0,
     mode: at(c.mode),
     mask: at(c.mask) >>> 0,
+    uid: at(c.uid) >>> 0,
+    gid: at(c.gid) >>> 0,
   };
 }

@@ -144,18 +144,18 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
     return run(call, o.path, { op: 'getxattr', dirfd: o.dirfd, follow, name: n, out }, {}, (r) => (out ? put(call, o.out, out, r, r) : Result.value(r)));
   };
 
-  const listxattr = (call: Syscall, follow: boolean): Result => {
-    const size = Math.min(Math.max(call.args[2]!, 0), XATTR_SIZE_MAX);
+  const listxattr = (call: Syscall, o: Operands): Result => {
+    const size = Math.min(Math.max(o.size, 0), XATTR_SIZE_MAX);
     const out = size > 0 ? Buffer.alloc(size) : null;
-    return run(call, 0, { op: 'listxattr', dirfd: AT_FDCWD, follow, out }, {}, (r) =>
-      out ? put(call, call.args[1]!, out, r, r) : Result.value(r),
-    );
+    const follow = (o.flags & AT_SYMLINK_NOFOLLOW) === 0;
+    return run(call, o.path, { op: 'listxattr', dirfd: o.dirfd, follow, out }, {}, (r) => (out ? put(call, o.out, out, r, r) : Result.value(r)));
   };
 
-  const removexattr = (call: Syscall, follow: boolean): Result => {
-    const n = name(call, 1);
+  const removexattr = (call: Syscall, o: Operands): Result => {
+    const n = name(call, o.name);
     if (n === null) return Result.error(E.EFAULT);
-    return run(call, 0, { op: 'removexattr', dirfd: AT_FDCWD, follow, name: n });
+    const follow = (o.flags & AT_SYMLINK_NOFOLLOW) === 0;
+    return run(call, o.path, { op: 'removexattr', dirfd: o.dirfd, follow, name: n });
   };
 
   const rename = (call: Syscall, od: number, o: number, nd: number, n: number, flags: number): Result =>
@@ -187,6 +187,10 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
     access: (c, o) => access(c, o.dirfd, o.path, o.mode, o.flags),
     readlink: (c, o) => readlink(c, o.dirfd, o.path, o.out, o.size),
     getxattr,
+    listxattr,
+    removexattr,
+    chown: (c, o) => chown(c, o.dirfd, o.path, o.uid, o.gid, o.flags),
+    mkdir: (c, o) => run(c, o.path, { op: 'mkdir', dirfd: o.dirfd, mode: o.mode }),
   };
   const planned: Record<string, Emulator> = {};
   for (const [name, layout] of Object.entries(NATIVE_CALLS)) {
@@ -195,8 +199,6 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
 
   return {
     ...planned,
-    mkdir: (c) => run(c, 0, { op: 'mkdir', dirfd: AT_FDCWD, mode: a(c, 1) }),
-    mkdirat: (c) => run(c, 1, { op: 'mkdir', dirfd: dfd(a(c, 0)), mode: a(c, 2) }),
     rmdir: (c) => run(c, 0, { op: 'unlink', dirfd: AT_FDCWD, flags: AT_REMOVEDIR }),
     unlink: (c) => run(c, 0, { op: 'unlink', dirfd: AT_FDCWD, flags: 0 }),
     unlinkat: (c) => {
@@ -213,9 +215,6 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
     chmod: (c) => chmod(c, AT_FDCWD, 0, a(c, 1), 0),
     fchmodat: (c) => chmod(c, dfd(a(c, 0)), 1, a(c, 2), 0),
     fchmodat2: (c) => chmod(c, dfd(a(c, 0)), 1, a(c, 2), a(c, 3)),
-    chown: (c) => chown(c, AT_FDCWD, 0, a(c, 1), a(c, 2), 0),
-    lchown: (c) => chown(c, AT_FDCWD, 0, a(c, 1), a(c, 2), AT_SYMLINK_NOFOLLOW),
-    fchownat: (c) => chown(c, dfd(a(c, 0)), 1, a(c, 2), a(c, 3), a(c, 4)),
     utime: (c) => {
       const addr = a(c, 1);
       if (addr === 0) return utimens(c, AT_FDCWD, 0, null, 0);
@@ -242,10 +241,6 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
     mknodat: (c) => mknod(c, dfd(a(c, 0)), 1, a(c, 2), a(c, 3)),
     setxattr: (c) => setxattr(c, true),
     lsetxattr: (c) => setxattr(c, false),
-    listxattr: (c) => listxattr(c, true),
-    llistxattr: (c) => listxattr(c, false),
-    removexattr: (c) => removexattr(c, true),
-    lremovexattr: (c) => removexattr(c, false),
     inotify_add_watch: (c) => run(c, 1, { op: 'inotify', dirfd: AT_FDCWD, fd: a(c, 0), mask: a(c, 2) >>> 0 }, {}, (wd) => Result.value(wd)),
     name_to_handle_at: (c) => {
       const handle = a(c, 2);
