@@ -5,8 +5,8 @@
 // (O_NOFOLLOW|O_CLOEXEC), creat (of PATH-c, mode 0666 under umask 027; then unlinked; its inode
 // number shown as 0), listxattr (the names), llistxattr (the size, no buffer), removexattr and
 // lremovexattr of user.none, chown and lchown to -1 -1 (no change), mkdir of PATH-d (0777) and
-// mkdirat of PATH-e (0700), each lstat'd (its mode and owner) and removed, fchownat of PATH-d to
-// the caller's ids. One line per
+// mkdirat of PATH-e (0700), each lstat'd (its mode and owner; PATH-d's times first set by
+// utimensat, its mtime shown) and removed, fchownat of PATH-d to the caller's ids. One line per
 // call and path, without the path, so that a native and a virtualized run compare exactly:
 //   CALL: OK dev=D ino=I mode=M nlink=N uid=U gid=G size=S mtime=T    (stat family)
 //   CALL: OK TARGET                                                   (readlink family, getxattr)
@@ -145,9 +145,14 @@ int main(int argc, char** argv) {
       const char* call = k == 0 ? "mkdir" : "mkdirat";
       r = k == 0 ? syscall(SYS_mkdir, buf, 0777) : syscall(SYS_mkdirat, AT_FDCWD, dir2, 0700);
       if (r < 0) fail(call);
+      if (k == 0) {
+        struct timespec ts[2] = {{1000000000, 5}, {1000000007, 0}};
+        r = syscall(SYS_utimensat, AT_FDCWD, buf, ts, AT_SYMLINK_NOFOLLOW);
+        r < 0 ? fail("utimensat") : (void)printf("utimensat: OK\n");
+      }
       r = syscall(SYS_lstat, made[k], &st);
       if (r < 0) fail("lstat");
-      else printf("%s: OK mode=%o uid=%u\n", call, st.st_mode, st.st_uid);
+      else printf("%s: OK mode=%o uid=%u mtime=%ld\n", call, st.st_mode, st.st_uid, k == 0 ? (long)st.st_mtime : 0L);
     }
     r = syscall(SYS_fchownat, AT_FDCWD, buf, getuid(), getgid(), AT_SYMLINK_NOFOLLOW);
     r < 0 ? fail("fchownat") : (void)printf("fchownat: OK\n");

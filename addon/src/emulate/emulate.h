@@ -22,9 +22,9 @@ void InitTask(Napi::Env env, Napi::Object exports);
 void InitRewrite(Napi::Env env, Napi::Object exports);
 
 // A path call run as the tracee from C++, as pathAs and openAs run it (the pump's native plans):
-// the operations stat, statx, access, readlink, getxattr, listxattr, removexattr, chown and mkdir
-// (PathAsNative; the xattr calls follow unless flags has AT_SYMLINK_NOFOLLOW), their outputs into
-// out (getxattr's and listxattr's may be null); open
+// the operations stat, statx, access, readlink, getxattr, listxattr, removexattr, chown, mkdir and
+// utimens (PathAsNative; the xattr calls follow unless flags has AT_SYMLINK_NOFOLLOW), their
+// outputs into out (getxattr's and listxattr's may be null), utimens's times from in (none: now); open
 // (OpenAsNative: flags and mode as the kernel cleaned them, no output).
 struct NativePathRequest {
   const char* op = "";
@@ -37,6 +37,8 @@ struct NativePathRequest {
   uint32_t uid = 0, gid = 0;  // chown's
   uint8_t* out = nullptr;
   size_t out_len = 0;
+  const uint8_t* in = nullptr;
+  size_t in_len = 0;
   bool cached = false;
   std::vector<std::pair<std::string, int>> view;  // as pathAs's `view`
 };

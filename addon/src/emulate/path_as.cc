@@ -353,7 +353,7 @@ long PathAsNative(const NativePathRequest& q) {
   bool known = false;
   for (const auto& o : kOps) if (strcmp(q.op, o.name) == 0) a.op = o.op, known = true;
   if (!known || (a.op != kStat && a.op != kStatx && a.op != kAccess && a.op != kReadlink && a.op != kGetxattr &&
-                 a.op != kListxattr && a.op != kRemovexattr && a.op != kChown && a.op != kMkdir))
+                 a.op != kListxattr && a.op != kRemovexattr && a.op != kChown && a.op != kMkdir && a.op != kUtimens))
     return kFallback;
   a.tid = q.tid;
   a.dirfd = q.dirfd;
@@ -366,6 +366,9 @@ long PathAsNative(const NativePathRequest& q) {
   }
   a.uid = q.uid;
   a.gid = q.gid;
+  a.in = q.in;
+  a.in_len = q.in_len;
+  a.has_in = q.in != nullptr;
   a.mode = q.mode;
   a.mask = q.mask;
   a.out = q.out;

@@ -249,6 +249,14 @@ class Pump : public Napi::ObjectWrap<Pump> {
     }
     // The name as the emulator reads it (at most 256 bytes; else it says EFAULT).
     if (c.name >= 0 && !ReadTraceeString((int)it.n.pid, a[c.name], 256, &name)) return false;
+    // utimens's times (struct timespec[2]), NULL for now; unreadable: the emulator's EFAULT.
+    uint8_t times[32];
+    bool has_input = c.input >= 0 && a[c.input] != 0;
+    if (has_input) {
+      struct iovec local = {times, sizeof times};
+      struct iovec remote = {reinterpret_cast<void*>(a[c.input]), sizeof times};
+      if (process_vm_readv((pid_t)it.n.pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof times) return false;
+    }
     // The path was read before: the notification must still be pending, or the read may have been
     // of a recycled thread (as Syscall.latin1 checks).
     uint64_t id = it.n.id;
@@ -263,6 +271,8 @@ class Pump : public Napi::ObjectWrap<Pump> {
     // open's mode counts only when it creates, as the kernel cleans it (build_open_how).
     if (open) q.mode = flags & O_CREAT ? q.mode & 07777 : 0;
     q.mask = c.mask >= 0 ? (uint32_t)a[c.mask] : 0;
+    q.in = has_input ? times : nullptr;
+    q.in_len = has_input ? sizeof times : 0;
     q.uid = c.uid >= 0 ? (uint32_t)a[c.uid] : 0;
     q.gid = c.gid >= 0 ? (uint32_t)a[c.gid] : 0;
     if (native_out_.size() < len) native_out_.resize(len);
@@ -514,9 +524,11 @@ class Pump : public Napi::ObjectWrap<Pump> {
       };
       bool ok = nr >= 0 && nr < kMaxSyscall && arg("dirfd", true, &c->dirfd) && arg("path", false, &c->path) &&
                 arg("out", true, &c->out) && arg("size", true, &c->size) && arg("name", true, &c->name) && arg("flags", true, &c->flags) &&
-                arg("mode", true, &c->mode) && arg("mask", true, &c->mask) && arg("uid", true, &c->uid) && arg("gid", true, &c->gid);
+                arg("mode", true, &c->mode) && arg("mask", true, &c->mask) && arg("uid", true, &c->uid) && arg("gid", true, &c->gid) &&
+                arg("input", true, &c->input);
       bool known = c->op == "stat" || c->op == "statx" || c->op == "access" || c->op == "readlink" || c->op == "getxattr" ||
-                   c->op == "listxattr" || c->op == "removexattr" || c->op == "chown" || c->op == "mkdir" || c->op == "open";
+                   c->op == "listxattr" || c->op == "removexattr" || c->op == "chown" || c->op == "mkdir" || c->op == "utimens" ||
+                   c->op == "open";
       bool xattr = c->op == "getxattr" || c->op == "listxattr";
       bool named = c->op == "getxattr" || c->op == "removexattr";
       if (!ok || !known || ((c->op == "stat" || c->op == "statx" || c->op == "readlink" || xattr) && c->out < 0) ||

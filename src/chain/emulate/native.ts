@@ -14,7 +14,7 @@ export type { NativeCall };
 const AT_SYMLINK_NOFOLLOW = 0x100;
 
 const call = (op: NativeCall['op'], o: Partial<NativeCall>): NativeCall => ({
-  op, dirfd: -1, path: 0, out: -1, size: -1, name: -1, flags: -1, mode: -1, mask: -1, uid: -1, gid: -1, fixedFlags: 0, plainFlags: 0xffff_ffff, ...o,
+  op, dirfd: -1, path: 0, out: -1, size: -1, name: -1, flags: -1, mode: -1, mask: -1, uid: -1, gid: -1, input: -1, fixedFlags: 0, plainFlags: 0xffff_ffff, ...o,
 });
 // open, openat and creat: their flags forced O_LARGEFILE (64-bit); the pump runs those whose flags
 // the kernel takes as they are (build_open_how drops nothing) and that ADDFD can install.
@@ -41,6 +41,7 @@ export const NATIVE_CALLS: Readonly<Record<string, NativeCall>> = {
   fchownat: call('chown', { dirfd: 0, path: 1, uid: 2, gid: 3, flags: 4 }),
   mkdir: call('mkdir', { mode: 1 }),
   mkdirat: call('mkdir', { dirfd: 0, path: 1, mode: 2 }),
+  utimensat: call('utimens', { dirfd: 0, path: 1, input: 2, flags: 3 }),
   open: open({ flags: 1, mode: 2 }),
   openat: open({ dirfd: 0, path: 1, flags: 2, mode: 3 }),
   creat: open({ mode: 1, fixedFlags: O_CREAT | O_WRONLY | O_TRUNC | O_LARGEFILE }),
@@ -62,5 +63,6 @@ export function operands(args: readonly number[], c: NativeCall): Operands {
     mask: at(c.mask) >>> 0,
     uid: at(c.uid) >>> 0,
     gid: at(c.gid) >>> 0,
+    input: at(c.input),
   };
 }

@@ -191,6 +191,8 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
     removexattr,
     chown: (c, o) => chown(c, o.dirfd, o.path, o.uid, o.gid, o.flags),
     mkdir: (c, o) => run(c, o.path, { op: 'mkdir', dirfd: o.dirfd, mode: o.mode }),
+    // A NULL path works on the dirfd itself: not a path call.
+    utimens: (c, o) => (c.args[o.path] === 0 ? rewriteStrings(c, ctx) : utimens(c, o.dirfd, o.path, timespecs(c, o.input), o.flags)),
   };
   const planned: Record<string, Emulator> = {};
   for (const [name, layout] of Object.entries(NATIVE_CALLS)) {
@@ -227,11 +229,6 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
     },
     utimes: (c) => utimens(c, AT_FDCWD, 0, timevals(c, a(c, 1)), 0),
     futimesat: (c) => utimens(c, dfd(a(c, 0)), 1, timevals(c, a(c, 2)), 0),
-    utimensat: (c) => {
-      // A NULL path works on the dirfd itself: not a path call.
-      if (a(c, 1) === 0) return rewriteStrings(c, ctx);
-      return utimens(c, dfd(a(c, 0)), 1, timespecs(c, a(c, 2)), a(c, 3));
-    },
     truncate: (c) => run(c, 0, { op: 'truncate', dirfd: AT_FDCWD, length: a(c, 1) }),
     statfs: (c) => {
       const out = Buffer.alloc(STATFS_SIZE);

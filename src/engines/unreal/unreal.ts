@@ -142,11 +142,11 @@ export class UnrealEngine implements Engine {
    */
   readonly unrouted = ['chdir', ...CRED_SYSCALLS.filter((s) => PATH_ARGS[s])];
   /**
-   * The calls of NATIVE_CALLS (PLANNED: stat, access, readlink, xattr, chown, mkdir, open): all handle() does to them is map
-   * the path by the prefix strip (mapPath's fast case; the rest needs the walk, readlink of
-   * /proc/self/cwd or exe is not under the prefix), with the view's symlinks (linkViews) and the
-   * credentials seen; and, for an open, record the file it gives (open, opened): the pump hands
-   * those of the opens it runs to nativeOpened.
+   * The calls of NATIVE_CALLS (PLANNED: stat, access, readlink, xattr, chown, mkdir, utimensat,
+   * open): all handle() does to them is map the path by the prefix strip (mapPath's fast case; the
+   * rest needs the walk, readlink of /proc/self/cwd or exe is not under the prefix), with the view's
+   * symlinks (linkViews) and the credentials seen; and, for an open, record the file it gives (open,
+   * opened): the pump hands those of the opens it runs to nativeOpened.
    */
   readonly nativePlan: NativePlan;
   readonly map: PathMap;
