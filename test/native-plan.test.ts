@@ -309,4 +309,27 @@ print(os.readlink('/proc/self/fd/%d' % fd))
     expect(sup2.pumpStats()!.native).toBeGreaterThanOrEqual(1);
     expect(readFileSync(outFile, 'latin1')).toBe(`/unreal/unreal/outer${d}/f\n`);
   }, 120_000);
+
+  it('as nobody through a directory only root may search: EACCES from every call in C++, as natively (the identity holds during the call)', async () => {
+    // Calls without side effects check the tracee's identity when it is given back (tracee.h,
+    // CHECK_AFTER): it must have been in force while they ran, or root's answers would show.
+    const d = path.join(dir, 'locked');
+    const names = tree(d);
+    chmodSync(dir, 0o755);
+    chmodSync(d, 0o700);
+    const paths = names.map((n) => path.join(d, n));
+    const native = await run(AS_NOBODY[0]!, [...AS_NOBODY.slice(1), NATIVECALLS, ...paths]);
+    expect(native.code).toBe(0);
+    const answers = native.stdout.split('\n').filter((l) => l !== '');
+    expect(answers.length).toBeGreaterThan(20);
+    for (const l of answers) expect(l).toMatch(/^[a-z0-9]+: EACCES$/);
+    const planned = await under([strip('/strip')], paths.map((p) => `/strip${p}`), true);
+    expect(planned.stats.native).toBe(plannedCalls(paths));
+    expect(planned.stdout).toBe(native.stdout);
+    // As root the same calls succeed, in C++ as natively: what the identity changed.
+    const rootNative = await run(NATIVECALLS, paths);
+    const root = await under([strip('/strip')], paths.map((p) => `/strip${p}`));
+    expect(root.stdout).toMatch(/^lstat: OK /m);
+    expect(root.stdout).toBe(rootNative.stdout);
+  });
 });

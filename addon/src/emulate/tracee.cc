@@ -330,7 +330,7 @@ struct SelfId {
 };
 thread_local SelfId self_id;
 
-AsTracee::AsTracee(const Tracee& t, bool real_ids, bool set_umask) {
+AsTracee::AsTracee(const Tracee& t, bool real_ids, bool set_umask, bool check_after) {
   SelfId& me = self_id;
   if (!me.init) {
     // umask lives in fs_struct: give this thread its own so that setting it is per-thread.
@@ -349,7 +349,7 @@ AsTracee::AsTracee(const Tracee& t, bool real_ids, bool set_umask) {
   if (t.foreign_userns) want = 0;  // its capabilities count in its own namespace, not here
   // Only what differs is changed (a root tracee usually costs nothing here).
   set_groups_ = t.groups != me.groups;
-  if (set_groups_) syscall(SYS_setgroups, t.groups.size(), t.groups.data());
+  bool groups_ok = !set_groups_ || syscall(SYS_setgroups, t.groups.size(), t.groups.data()) == 0;
   set_gid_ = gid != me.fsgid;
   if (set_gid_) syscall(SYS_setfsgid, gid);
   set_uid_ = uid != me.fsuid;
@@ -363,23 +363,29 @@ AsTracee::AsTracee(const Tracee& t, bool real_ids, bool set_umask) {
   bool caps_ok = !set_caps_ || CapSet(caps) == 0;
   set_umask_ = set_umask;
   if (set_umask) old_umask_ = umask(t.umask);
-  ok_ = caps_ok && (!set_uid_ || (uid_t)syscall(SYS_setfsuid, -1) == uid) &&
-        (!set_gid_ || (gid_t)syscall(SYS_setfsgid, -1) == gid);
+  uid_ = uid, gid_ = gid;
+  ok_ = caps_ok && groups_ok && (check_after || ((!set_uid_ || (uid_t)syscall(SYS_setfsuid, -1) == uid) &&
+                                    (!set_gid_ || (gid_t)syscall(SYS_setfsgid, -1) == gid)));
 }
 
-AsTracee::~AsTracee() {
+bool AsTracee::Restore() {
+  if (restored_) return held_;
+  restored_ = true;
   int err = errno;
   const SelfId& me = self_id;
   if (me.init) {
     if (set_caps_) CapSet(me.caps);
-    if (set_uid_) syscall(SYS_setfsuid, me.fsuid);
-    if (set_gid_) syscall(SYS_setfsgid, me.fsgid);
+    // Each returns the id in force until now.
+    if (set_uid_ && (uid_t)syscall(SYS_setfsuid, me.fsuid) != uid_) held_ = false;
+    if (set_gid_ && (gid_t)syscall(SYS_setfsgid, me.fsgid) != gid_) held_ = false;
     if (set_groups_) syscall(SYS_setgroups, me.groups.size(), me.groups.data());
     // Going back to fsuid 0 raised the file capabilities again: the set is exactly the old one.
     if (set_uid_ && (me.caps[0] != me.caps[2] || me.caps[1] != me.caps[3])) CapSet(me.caps);
   }
   if (set_umask_) umask(old_umask_);
   errno = err;
+  held_ = held_ && ok_;
+  return held_;
 }
 
 int OpenBases(const Tracee& t, int dirfd, const std::string& path, Bases* b) {

@@ -62,18 +62,28 @@ TraceeCacheSizes GetTraceeCacheSizes();
 // While alive, the calling thread has the tracee's filesystem identity: fsuid/fsgid (or, for
 // access(2) semantics, its real uid/gid), supplementary groups, umask and effective capabilities
 // (never more than the supervisor's). Per-thread raw syscalls only; restored on destruction.
+// setfsuid and setfsgid fail silently (they return the previous id either way): ok() says whether
+// the switch took, checked by a read-back of each id changed (a syscall each). CHECK_AFTER, for a
+// call without side effects: no read-back; the ids in force during the call are what the restore
+// returns, and Restore() says whether they were the tracee's (when not, the caller must discard
+// the call's result and outputs: the call may have run with the supervisor's ids).
 class AsTracee {
  public:
   // SET_UMASK: the call creates files (only then is the tracee's umask needed and applied).
-  explicit AsTracee(const Tracee& t, bool real_ids = false, bool set_umask = true);
-  ~AsTracee();
+  explicit AsTracee(const Tracee& t, bool real_ids = false, bool set_umask = true, bool check_after = false);
+  ~AsTracee() { Restore(); }
   AsTracee(const AsTracee&) = delete;
   AsTracee& operator=(const AsTracee&) = delete;
   bool ok() const { return ok_; }
+  // Gives the thread back its own identity (once; later calls only repeat the answer): true when
+  // the tracee's ids were in force until then.
+  bool Restore();
 
  private:
-  bool ok_ = false;
+  bool ok_ = false, restored_ = false, held_ = true;
   bool set_groups_ = false, set_gid_ = false, set_uid_ = false, set_caps_ = false, set_umask_ = false;
+  uid_t uid_ = 0;
+  gid_t gid_ = 0;
   mode_t old_umask_ = 0;
 };
 
