@@ -5,13 +5,16 @@
 // length would run that bundle's code), else as usual. The cache starts with the file's identity
 // (device, inode, size, change time), which any change to the file changes. Without the bundle (built
 // with tsc alone), the compiled modules of dist/src/.
-import { createRequire, Module } from 'node:module';
-import { readFileSync, writeFileSync, renameSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
+// This file is CommonJS (bin/package.json): an ES module entry starts Node's ES module loader and
+// makes a facade of each built-in it imports, whose exports are all read (node:fs's lazy streams are
+// loaded then): ~10 ms of start-up that a CommonJS entry does not pay.
+'use strict';
+const { Module } = require('node:module');
+const { readFileSync, writeFileSync, renameSync, statSync } = require('node:fs');
+const path = require('node:path');
+const vm = require('node:vm');
 
-const file = fileURLToPath(new URL('../dist/bundle/sysvisor.cjs', import.meta.url));
+const file = path.join(__dirname, '..', 'dist', 'bundle', 'sysvisor.cjs');
 const cacheFile = `${file}.cache`;
 
 function loadBundle() {
@@ -31,15 +34,18 @@ function loadBundle() {
     // no cache: compiled as usual
   }
   // The bundle's modules are ES modules, strict: so is the function that holds them.
+  performance.mark('read');
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {'use strict';${source}\n})`, {
     filename: file,
     cachedData,
   });
-  const require = createRequire(file);
+  const req = Module.createRequire(file);
   const m = new Module(file);
   m.filename = file;
-  require.cache[file] = m; // api.mjs requires it: the same copy
-  script.runInThisContext()(m.exports, require, m, file, path.dirname(file));
+  req.cache[file] = m; // api.mjs requires it: the same copy
+  performance.mark('compiled');
+  script.runInThisContext()(m.exports, req, m, file, path.dirname(file));
+  performance.mark('run');
   m.loaded = true;
   m.exports.useImporter((url) => import(url));
   // SYSVISOR_CODE_CACHE=check says whether V8 took the cache; =write writes it after the run.
@@ -53,5 +59,16 @@ function loadBundle() {
   return m.exports;
 }
 
-const { main } = loadBundle() ?? (await import('../dist/src/cli/main.js'));
-process.exit(await main(process.argv.slice(2)));
+async function start() {
+  const { main } = loadBundle() ?? (await import('../dist/src/cli/main.js'));
+  const code = await main(process.argv.slice(2));
+  // SYSVISOR_STARTUP_MARKS=1: one line on stderr, the milliseconds since the process started at which
+  // each step of the run was done (performance marks; bench group startup's breakdown reads it).
+  if (process.env.SYSVISOR_STARTUP_MARKS === '1') {
+    performance.mark('exit');
+    const marks = performance.getEntriesByType('mark').map((e) => `${e.name}=${e.startTime.toFixed(2)}`);
+    process.stderr.write(`sysvisor: marks ${marks.join(' ')}\n`);
+  }
+  process.exit(code);
+}
+start();

@@ -19,6 +19,7 @@ function copy(name: string): string {
   mkdirSync(path.join(root, 'dist', 'bundle'), { recursive: true });
   copyFileSync(path.join(ROOT, 'package.json'), path.join(root, 'package.json'));
   copyFileSync(CLI, path.join(root, 'bin', 'sysvisor.js'));
+  copyFileSync(path.join(ROOT, 'bin', 'package.json'), path.join(root, 'bin', 'package.json'));
   for (const f of ['sysvisor.cjs', 'api.mjs', 'resolve-hook.js'])
     copyFileSync(path.join(ROOT, 'dist', 'bundle', f), path.join(root, 'dist', 'bundle', f));
   return root;

@@ -27,7 +27,7 @@ describe('npm package', () => {
   it('ships the compiled JS, the addon sources and the CO-RE skeletons; not tests, benchmarks or CI', async () => {
     const r = await run('tar', ['-tzf', tarball]);
     const files = r.stdout.trim().split('\n').map((f) => f.replace(/^package\//, ''));
-    for (const f of ['package.json', 'README.md', 'man/sysvisor.1', 'bin/sysvisor.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'scripts/install.js', 'addon/binding.gyp', 'addon/src/module.cc', 'bpf/build/trace.skel.h', 'bpf/build/count.skel.h'])
+    for (const f of ['package.json', 'README.md', 'man/sysvisor.1', 'bin/sysvisor.js', 'bin/package.json', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'scripts/install.js', 'addon/binding.gyp', 'addon/src/module.cc', 'bpf/build/trace.skel.h', 'bpf/build/count.skel.h'])
       expect(files).toContain(f);
     expect(files.filter((f) => /^(test|bench|dist\/bench|\.ci|src\/.*\.ts$)|vmlinux\.h|\.map$|\.tsbuildinfo/.test(f))).toEqual([]);
   });

@@ -108,7 +108,9 @@ async function run(argv: readonly string[], raw: readonly (string | Buffer)[]): 
   const transport = (values.transport ?? 'auto') as TransportName;
   if (!TRANSPORTS.includes(transport)) throw new UsageError(`--transport must be unotify, ptrace or auto, got '${transport}'`);
   if (transport === 'ptrace' && onSupervisorExit === 'continue') throw new UsageError('--on-supervisor-exit=continue needs the unotify transport (a traced call whose tracer is gone fails with ENOSYS)');
+  performance.mark('main');
   const binding = loadBinding();
+  performance.mark('addon');
   const client = new ControlClient(binding);
   const nested = client.hello() !== undefined;
   const given = values.engine ?? [];
@@ -124,6 +126,7 @@ async function run(argv: readonly string[], raw: readonly (string | Buffer)[]): 
   const loadable = (bare ? ['all'] : (values.loadable ?? [])).flatMap((n) => (n === 'all' ? builtinEngines() : [findEngine(n)]));
   for (const file of values.allow ?? []) loadable.push(findEngine(await loadEngineModule(file)));
   const specs = await resolveSpecs(given);
+  performance.mark('imported');
   if (inherited instanceof Error) throw new UsageError(inherited.message);
   // Forward the usual termination signals to COMMAND; sysvisor exits when COMMAND's tree is done.
   // Handlers go in before the command starts: a signal that comes earlier is delivered once it exists.
@@ -172,8 +175,10 @@ async function run(argv: readonly string[], raw: readonly (string | Buffer)[]): 
   sup = nested
     ? runNested(binding, client, rawCommand[0]!, rawCommand.slice(1), specs, inherited, onSupervisorExit, env)
     : supervise({ command: rawCommand[0]!, args: rawCommand.slice(1), env, engines: buildEngines(specs, reporter), specs, reporter, binding, nesting: !values.sealed, loadable, fds: inherited, onSupervisorExit, complete: values.complete === true, transport: onSupervisorExit === 'continue' && transport === 'auto' ? 'unotify' : transport });
+  performance.mark('spawned');
   for (const sig of early) sup.kill(sig);
   const status = await sup.done;
+  performance.mark('done');
   for (const [s, h] of handlers) process.off(s, h);
   if (values.stats !== undefined) writeStats(values.stats, sup.intercepted);
   return ended ?? shellStatus(status);

@@ -46,7 +46,9 @@ export function supervise(opts: SuperviseOptions): Supervision {
   if (transport === 'ptrace') return supervisePtrace({ ...opts, binding });
   // auto: a listener above this process (not a sysvisor: a nested run never gets here) holds the
   // only slot of the filter chain, which the command would inherit.
+  performance.mark('probe');
   const slot = binding.probeListener();
+  performance.mark('probed');
   if (slot !== EBUSY) return superviseUnotify({ ...opts, binding });
   return supervisePtrace({ ...opts, binding }, { foreign: true, fallback: true });
 }

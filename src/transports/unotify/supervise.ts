@@ -235,6 +235,7 @@ export function supervise(opts: SuperviseOptions): Supervision {
   const file = resolveCommand(opts.command, envValue(env, 'PATH'), opts.engines.some((e) => e.pathPrefixes !== undefined));
   const loadable = opts.nesting === false ? undefined : (opts.loadable ?? []);
   const plan = opts.complete ? planFilter(rootInterests(opts.engines, loadable), 'enosys', BYPASS_SYSCALLS) : planFilter(rootInterests(opts.engines, loadable));
+  performance.mark('planned');
   let launcher: Launcher;
   try {
     launcher = new Launcher(binding, {
@@ -251,13 +252,16 @@ export function supervise(opts: SuperviseOptions): Supervision {
   }
   return new Supervision(launcher, async (sup) => {
     const command = await launcher.command;
+    performance.mark('forked');
     sup.commandKnown(command.pid);
     // The command waits before exec until every engine's start hook has returned.
     await startEngines(opts.engines, { pid: command.pid, held: true }, reporter, () => launcher.kill());
+    performance.mark('engines-started');
     launcher.go();
     let started: Started;
     try {
       started = await launcher.started;
+      performance.mark('listener');
     } catch (e) {
       await launcher.bye();
       await closeEngines(opts.engines, reporter);
@@ -291,7 +295,9 @@ export function supervise(opts: SuperviseOptions): Supervision {
       binding.closeFd(started.receivedIds);
     }
     sup.serving(served?.transport);
+    performance.mark('serving');
     const status = await launcher.exited;
+    performance.mark('exited');
     await hangup;
     await launcher.bye();
     sup.closing();
