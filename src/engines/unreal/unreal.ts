@@ -292,19 +292,25 @@ export class UnrealEngine implements Engine {
   // the real one: the fast path continues them), are not seen. The opens the pump runs under this
   // engine's plan are recorded the same way (nativeOpened).
   private open(call: Syscall, next: Next, level: number): Result | Promise<Result> {
+    // The open file: the fd the executor opened for the tracee, or (over ptrace, where the kernel
+    // opens it) the fd the kernel returned, found in the tracee's fd table.
     const record = (r: Result): Result => {
-      if (r.kind !== 'fd' || r.localFd < 0) return r;
+      const installed = r.kind === 'fd' && r.localFd >= 0;
+      if (!installed && !(r.kind === 'value' && r.value >= 0)) return r;
       const info = this.binding.taskInfo(call.tid);
       if (!info) return r;
       let st;
       try {
-        st = fstatSync(r.localFd);
+        st = r.kind === 'fd' ? fstatSync(r.localFd) : statSync(`/proc/${call.tid}/fd/${r.kind === 'value' ? r.value : -1}`);
       } catch {
         return r;
       }
+      // As under unotify, whose executor leaves devices and FIFOs to the kernel: files and directories only.
+      if (!installed && !st.isFile() && !st.isDirectory()) return r;
       this.remember(this.opened, info, { start: info.start, level, dev: st.dev, ino: st.ino }, OPENED_HISTORY);
       return r;
     };
+    call.wantResult();
     const r = next();
     return r instanceof Result ? record(r) : r.then(record);
   }
