@@ -371,9 +371,7 @@ ls -l /proc/self/cwd | grep -q -- "-> ${W}/x/d$" && echo "ls same"
   });
 });
 
-// unreal knows the files it opened through the view from its emulated opens; over ptrace the kernel
-// opens them (not recorded yet: a limit of that transport, README *Transports*).
-if (usedTransport() !== 'ptrace') describe('unreal transparency: fchdir', () => {
+describe('unreal transparency: fchdir', () => {
   it('fchdir into a directory opened through the view (find -execdir, at any depth; python os.fchdir) gives the cwd its level; into a real one, none', async () => {
     const r = await differential(tree, (W, P) => `
 mkdir -p ${W}/x/d/e/f && touch ${W}/x/d/e/f/g
@@ -423,9 +421,7 @@ rm ${W}/rl
   });
 });
 
-// unreal knows the files it opened through the view from its emulated opens; over ptrace the kernel
-// opens them (not recorded yet: a limit of that transport, README *Transports*).
-if (usedTransport() !== 'ptrace') describe('unreal transparency: open files in procfs', () => {
+describe('unreal transparency: open files in procfs', () => {
   it('readlink of /proc/self/fd/N (and /proc/PID/fd/N, fd/N relative to an open /proc/self) shows a file opened through the view by its path there: redirected, inherited, deleted; /proc/self/exe after fexecve of such a file', async () => {
     const py = path.join(bin, 'fdlinks.py');
     writeFileSync(py, `

@@ -28,6 +28,8 @@ export class Result {
     readonly localFd: number,
     readonly cloexec: boolean,
     private injector: FdInjector | undefined,
+    /** Made from what the kernel returned after running the call itself (see Result.ran). */
+    readonly ran = false,
   ) {}
 
   /** Let the kernel run it (no value known to the chain). */
@@ -40,6 +42,16 @@ export class Result {
     if (!Number.isInteger(errno) || errno <= 0 || errno > 4095) throw new RangeError(`errno must be 1..4095, got ${errno}`);
     return new Result('error', -errno, errno, -1, false, undefined);
   }
+  /**
+   * What the kernel returned after running the call (a value, or -errno), when the transport
+   * waited for it (the ptrace transport's syscall-exit stop, for an engine that wants the result):
+   * `value` or `error` for the engines outside, and `ran`, since the kernel ran it: whoever counts
+   * the calls the kernel runs (count's in-kernel counter) has seen it already.
+   */
+  static ran(v: number): Result {
+    return v < 0 && v >= -4095 ? new Result('error', v, -v, -1, false, undefined, true) : new Result('value', v, 0, -1, false, undefined, true);
+  }
+
   /**
    * A supervisor-owned fd to give the tracee. The chain closes `localFd` once it is installed and
    * before the tracee gets its answer, so that the tracee's own close is the file's last, as

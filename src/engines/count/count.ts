@@ -75,8 +75,9 @@ export class CountEngine implements Engine {
   }
 
   private account(name: string, r: Result, t0: number): void {
-    // Let through: the kernel runs it and its counter sees it (when there is one).
-    if (r.kind === 'continued' && this.session) return;
+    // Let through, or run by the kernel before coming back (ptrace, for an engine that wants the
+    // result): its counter sees it (when there is one).
+    if ((r.kind === 'continued' || r.ran) && this.session) return;
     const row = this.row(name);
     row.calls++;
     row.seconds += (performance.now() - t0) / 1000;

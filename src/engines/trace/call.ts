@@ -16,6 +16,10 @@ export class TracedCall implements SyscallRecord {
   known = false;
   /** From the chain, continued: the kernel's sys_enter of the same call was seen (and skipped). */
   kernelEntered = false;
+  /** From the chain, with its result known, and run by the kernel all the same (Result.ran: the
+   *  ptrace transport ran it to its exit for an engine outside): its sys_enter and sys_exit are
+   *  this call's, not another one. */
+  kernelRuns = false;
   /** The text output printed its entry half (`<unfinished ...>`). */
   unfinished = false;
   /** An execve whose path or argv the entry could not read (pages not resident, a vfork'd

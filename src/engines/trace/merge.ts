@@ -160,8 +160,9 @@ export class TraceMerger {
     }
     const p = th.pending;
     if (p !== undefined) {
-      // The kernel runs a call the chain continued: already shown as the tracer's layer saw it.
-      if (p.fromChain && !p.known && !p.kernelEntered && p.nr === ev.nr) {
+      // The kernel runs a call the chain continued (or ran for its result): already shown as the
+      // tracer's layer saw it.
+      if (p.fromChain && (!p.known || p.kernelRuns) && !p.kernelEntered && p.nr === ev.nr) {
         p.kernelEntered = true;
         return;
       }

@@ -441,6 +441,7 @@ export class TraceEngine implements Engine {
 
   // The result the layers outside produced. `continued`: the kernel's (from the sys_exit).
   private result(c: TracedCall, r: Result): void {
+    c.kernelRuns = r.ran;
     switch (r.kind) {
       case 'value':
         c.ret = r.value;

@@ -162,7 +162,7 @@ function linkBackAt(call: Syscall, buf: number, size: number, from: string, to: 
   const got = r.value > 0 ? call.memory.readBytes(buf, r.value) : Buffer.alloc(0);
   if (got === null || got.toString('latin1') !== from.slice(0, r.value)) return r;
   const n = Math.min(to.length, size);
-  return call.memory.writeBytes(buf, Buffer.from(to.slice(0, n), 'latin1')) < 0 ? r : Result.value(n);
+  return call.memory.writeBytes(buf, Buffer.from(to.slice(0, n), 'latin1')) < 0 ? r : Result.ran(n);
 }
 
 // The exec of a script's interpreter instead of the script (call.execInstead, see Syscall): the

@@ -231,7 +231,7 @@ export class PtraceTransport {
       return;
     }
     // A pending exit answered by the chain's final result (finish), through `made`.
-    const made = value < 0 && value >= -4095 ? Result.error(-value) : Result.value(value);
+    const made = Result.ran(value);
     this.made.set(tid, made);
     r.resolve(made);
   }
