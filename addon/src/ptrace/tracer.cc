@@ -326,6 +326,18 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   // How a tracee is resumed: in entry mode its next syscall entry stops too.
   long Resume() const { return entry_mode_ ? PTRACE_SYSCALL : PTRACE_CONT; }
 
+  // The seccomp_data of a stop (its seccomp or syscall-entry half of PTRACE_GET_SYSCALL_INFO), as
+  // the filter and the fast path read it.
+  static struct seccomp_data DataOf(const struct ptrace_syscall_info& si, __u64 nr, const __u64* args) {
+    struct seccomp_data d;
+    memset(&d, 0, sizeof d);
+    d.nr = (int)nr;
+    d.arch = si.arch;
+    d.instruction_pointer = si.instruction_pointer;
+    for (int i = 0; i < 6; i++) d.args[i] = args[i];
+    return d;
+  }
+
   void OnSeccomp(pid_t tid) {
     struct ptrace_syscall_info si;
     memset(&si, 0, sizeof si);
@@ -334,12 +346,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       Pt(Resume(), tid, 0, 0);
       return;
     }
-    struct seccomp_data d;
-    memset(&d, 0, sizeof d);
-    d.nr = (int)si.seccomp.nr;
-    d.arch = si.arch;
-    d.instruction_pointer = si.instruction_pointer;
-    for (int i = 0; i < 6; i++) d.args[i] = si.seccomp.args[i];
+    struct seccomp_data d = DataOf(si, si.seccomp.nr, si.seccomp.args);
     stops_++;
     if (NoJs(tid, d)) {
       Pt(Resume(), tid, 0, 0);
@@ -378,12 +385,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       if (si.entry.nr == SYS_seccomp && si.entry.args[0] == SECCOMP_SET_MODE_FILTER) activating_ = tid;
       return false;
     }
-    struct seccomp_data d;
-    memset(&d, 0, sizeof d);
-    d.nr = (int)si.entry.nr;
-    d.arch = si.arch;
-    d.instruction_pointer = si.instruction_pointer;
-    for (int i = 0; i < 6; i++) d.args[i] = si.entry.args[i];
+    struct seccomp_data d = DataOf(si, si.entry.nr, si.entry.args);
     if ((RunFilter(d) & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_TRACE) return false;
     stops_++;
     if (NoJs(tid, d)) return false;
