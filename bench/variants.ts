@@ -227,6 +227,10 @@ export const VARIANTS: Variant[] = [
   { kind: 'per-run', id: 'true-count', label: 'sysvisor run -e count:o=/dev/null -- true (eBPF)', group: 'startup', family: 'startup', command: () => [...SYSVISOR, 'run', '-e', 'count:o=/dev/null', '--', 'true'] },
   { kind: 'per-run', id: 'true-default', label: 'sysvisor run -- true (no engine)', group: 'startup', family: 'startup', command: () => [...SYSVISOR, 'run', '--', 'true'] },
   { kind: 'per-run', id: 'true-unreal', label: 'sysvisor run -e unreal -- true', group: 'startup', family: 'startup', command: () => [...SYSVISOR, 'run', '-e', 'unreal', '--', 'true'] },
+  // The installed `sysvisor` (the sh shim): it starts Node without NODE_EXTRA_CA_CERTS (Node 20
+  // builds its root certificate store at start-up when it is set), and Node alone without it.
+  { kind: 'per-run', id: 'true-unreal-bin', label: 'sysvisor (the bin shim) run -e unreal -- true', group: 'startup', family: 'startup', command: () => [path.join(ROOT, 'bin', 'sysvisor'), 'run', '-e', 'unreal', '--', 'true'] },
+  { kind: 'per-run', id: 'node-empty-noca', label: 'env -u NODE_EXTRA_CA_CERTS node -e 0', group: 'startup', family: 'startup', command: () => ['env', '-u', 'NODE_EXTRA_CA_CERTS', process.execPath, '-e', '0'] },
   // The ptrace transport (issue 12) against the ptrace floor (bench/ptrace-floor.c): a bare C
   // tracer answering getppid at its seccomp stop (SECCOMP_RET_TRACE: only getppid stops), and with
   // plain PTRACE_SYSCALL (every call stops twice); strace with and without its seccomp filter.
