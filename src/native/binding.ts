@@ -7,6 +7,10 @@ export interface PumpStats {
   receivedOnLoop: number;
   /** Run in C++ under native plans (never entered JS). */
   native: number;
+  /** Of those, run on the receiving threads (the rest on Node's thread, when it receives itself). */
+  nativeOnThread: number;
+  /** Times a stand-in took over receiving from a receiving thread whose plan had not ended (receiver.h). */
+  standInTakeovers: number;
   pending: number;
   /** fds installed in a tracee whose call was gone before the answer (it left the call). */
   lostFds: number;

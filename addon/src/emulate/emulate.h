@@ -40,6 +40,10 @@ struct NativePathRequest {
   const uint8_t* in = nullptr;
   size_t in_len = 0;
   bool cached = false;
+  // The caller may wait as long as the tracee's own call would (a thread with a stand-in that
+  // receives meanwhile, unotify/receiver.h): an open of a file under a lease waits for its break.
+  // Otherwise such an open is kFallback.
+  bool may_block = false;
   std::vector<std::pair<std::string, int>> view;  // as pathAs's `view`
 };
 // The result, -errno, or kFallback (tracee.h: the kernel must run it; another operation too).

@@ -28,7 +28,8 @@ namespace {
 bool Special(mode_t m) { return S_ISFIFO(m) || S_ISCHR(m) || S_ISBLK(m) || S_ISSOCK(m); }
 
 // *opened (if given): what fstat says of the file opened (not for O_PATH; st_ino 0 if unknown).
-long DoOpen(const Tracee& t, const Bases& b, const std::string& path, int flags, mode_t mode, struct stat* opened) {
+// MAY_BLOCK: the caller may wait as the tracee's own open would (see NativePathRequest.may_block).
+long DoOpen(const Tracee& t, const Bases& b, const std::string& path, int flags, mode_t mode, struct stat* opened, bool may_block) {
   AsTracee as(t, false, (flags & (O_CREAT | O_TMPFILE)) != 0);
   if (!as.ok()) return -EPERM;
   bool excl_create = (flags & O_CREAT) && (flags & O_EXCL);
@@ -49,6 +50,15 @@ long DoOpen(const Tracee& t, const Bases& b, const std::string& path, int flags,
   // The walker resolved every symlink; a name swapped for one meanwhile fails with ELOOP.
   how.resolve = RESOLVE_NO_SYMLINKS;
   long fd = syscall(SYS_openat2, r.dir.get(), r.last.c_str(), &how, sizeof how);
+  if (fd < 0 && errno == EWOULDBLOCK && add_nonblock) {
+    // Another process holds a lease on the file: the open started its break and, without the
+    // O_NONBLOCK added here, would wait for the holder to let go (fs/locks.c, __break_lease), as the
+    // tracee's own open does. Waited here only where the caller may wait; else the kernel runs it.
+    if (!may_block) return kFallback;
+    add_nonblock = false;
+    how.flags &= ~(uint64_t)O_NONBLOCK;
+    fd = syscall(SYS_openat2, r.dir.get(), r.last.c_str(), &how, sizeof how);
+  }
   if (fd < 0) return -errno;
   if (!is_path) {
     if (fstat((int)fd, &st) != 0) st.st_ino = 0;
@@ -66,7 +76,8 @@ long DoOpen(const Tracee& t, const Bases& b, const std::string& path, int flags,
 
 // The request parsed: the tracee's identity, the bases, the open. The fd, -errno or kFallback.
 // *opened (if given): the opener's process and the file (see OpenAsNative).
-long Open(pid_t tid, int dirfd, const std::string& path, int flags, mode_t mode, bool cached, Bases* b, OpenedFile* opened = nullptr) {
+long Open(pid_t tid, int dirfd, const std::string& path, int flags, mode_t mode, bool cached, Bases* b, OpenedFile* opened = nullptr,
+          bool may_block = false) {
   if (path.empty()) return -ENOENT;
   Tracee t;
   int r = GetTracee(tid, &t, (flags & (O_CREAT | O_TMPFILE)) != 0, cached);
@@ -74,7 +85,7 @@ long Open(pid_t tid, int dirfd, const std::string& path, int flags, mode_t mode,
   if (t.foreign_userns) return kFallback;
   if ((r = OpenBases(t, dirfd, path, b)) < 0) return r;
   struct stat st = {};
-  long fd = DoOpen(t, *b, path, flags, mode, opened ? &st : nullptr);
+  long fd = DoOpen(t, *b, path, flags, mode, opened ? &st : nullptr, may_block);
   if (opened && fd >= 0) *opened = {t.tgid, (uint64_t)st.st_dev, (uint64_t)st.st_ino};
   return fd;
 }
@@ -171,7 +182,7 @@ long OpenAsNative(const NativePathRequest& q, OpenedFile* opened) {
   if (q.flags & O_PATH) return kFallback;
   Bases b;
   b.view = q.view;
-  return Open(q.tid, q.dirfd, q.path, q.flags, (mode_t)q.mode, q.cached, &b, opened);
+  return Open(q.tid, q.dirfd, q.path, q.flags, (mode_t)q.mode, q.cached, &b, opened, q.may_block);
 }
 
 void InitEmulate(Napi::Env env, Napi::Object exports) {

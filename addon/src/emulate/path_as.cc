@@ -21,6 +21,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -79,7 +80,7 @@ struct XattrArgs {
   uint64_t value;
   uint32_t size, flags;
 };
-bool xattrat_ok = true;
+std::atomic<bool> xattrat_ok{true};  // any thread that emulates calls
 bool XattrAt() { return xattrat_ok; }
 // True when the *xattrat call is not there (not tried, or ENOSYS): use the old way.
 bool XattrAtMissing(long r) {

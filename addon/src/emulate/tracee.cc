@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <mutex>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -193,6 +194,9 @@ bool SameRootAsOurs(pid_t tid) {
 
 std::unordered_map<pid_t, Cached>* cache = new std::unordered_map<pid_t, Cached>();
 uint64_t cache_clock = 0;
+// The cache, root_changed and the exit set are shared by the threads that emulate calls (Node's,
+// and the pump's receiving threads, which run native plans): every use is under this lock.
+std::mutex* cache_m = new std::mutex();
 
 // The exits of cached threads: every cached pidfd is in this epoll set (data: tid << 32 | fd; a
 // thread pidfd polls readable once its thread has exited). Entries of exited threads are dropped
@@ -239,12 +243,17 @@ void Evict() {
 }  // namespace
 
 void ResetTraceeCache() {
+  std::lock_guard<std::mutex> l(*cache_m);
   cache->clear();  // every pidfd closed, so the exit set is empty too
 }
 
-TraceeCacheSizes GetTraceeCacheSizes() { return {cache->size(), root_changed->size()}; }
+TraceeCacheSizes GetTraceeCacheSizes() {
+  std::lock_guard<std::mutex> l(*cache_m);
+  return {cache->size(), root_changed->size()};
+}
 
 void ForgetTracee(pid_t tid, bool whole_process, bool root_change) {
+  std::lock_guard<std::mutex> l(*cache_m);
   if (root_change) {
     Tracee t;
     auto it = cache->find(tid);
@@ -271,6 +280,7 @@ void ForgetTracee(pid_t tid, bool whole_process, bool root_change) {
 
 int GetTracee(pid_t tid, Tracee* t, bool need_umask, bool use_cache) {
   if (!use_cache) return ReadTracee(tid, t);
+  std::lock_guard<std::mutex> l(*cache_m);
   {
     auto it = cache->find(tid);
     if (it != cache->end()) {

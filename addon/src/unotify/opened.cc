@@ -29,7 +29,8 @@ bool Alive(int pidfd) {
 
 }  // namespace
 
-bool OpenedRecords::Add(int nr, pid_t tgid, uint64_t dev, uint64_t ino, uint32_t mask, const std::vector<int>& levels) {
+bool OpenedRecords::Add(int nr, pid_t tgid, uint64_t dev, uint64_t ino, uint32_t mask, const std::vector<int>& levels, bool reserved) {
+  if (reserved) Unreserve();
   if (!Room() || levels.size() > kMaxChain) return false;
   size_t i = processes_.size();
   // The newest process first: a program's opens come in runs.

@@ -2,7 +2,8 @@
 // in src/chain/plan.ts: unreal shows such a file in the view in /proc/self/fd/N, fchdir and fexecve).
 // The pump answers the open at once and keeps the record here; JS takes the records (takeOpened)
 // before it dispatches a call that reads what the engines recorded, so a tracee that returned from
-// an open sees its record in any later call. Loop thread only.
+// an open sees its record in any later call. Not thread-safe: the pump holds its lock around every
+// use (plans run on the receiving threads, takes on Node's thread).
 //
 // Each record names its process by a pidfd taken when the process's first record comes in: at the
 // take, a process that has exited since (or whose pid was reused: pid_max may be 32768) is known
@@ -30,11 +31,21 @@ class OpenedRecords {
   OpenedRecords(const OpenedRecords&) = delete;
   OpenedRecords& operator=(const OpenedRecords&) = delete;
 
-  // Whether one more record fits, whatever process it comes from.
-  bool Room() const { return records_.size() < kMaxRecords && processes_.size() < kMaxProcesses; }
+  // Whether one more record fits, whatever process it comes from (reservations count as records
+  // of new processes).
+  bool Room() const { return records_.size() + reserved_ < kMaxRecords && processes_.size() + reserved_ < kMaxProcesses; }
+  // Room for the record of an open about to run (it must not be run twice: room is taken before):
+  // false when there is none. Each reservation ends with Add(reserved) or Unreserve.
+  bool Reserve() {
+    if (!Room()) return false;
+    reserved_++;
+    return true;
+  }
+  void Unreserve() { reserved_--; }
   // Records that process tgid's open (syscall nr) gave it file (dev, ino), at levels[i] for each
   // chain position i whose bit is in mask. False when the process is gone (no pidfd): nothing kept.
-  bool Add(int nr, pid_t tgid, uint64_t dev, uint64_t ino, uint32_t mask, const std::vector<int>& levels);
+  // RESERVED: it ends a reservation.
+  bool Add(int nr, pid_t tgid, uint64_t dev, uint64_t ino, uint32_t mask, const std::vector<int>& levels, bool reserved = false);
   // The records of live processes, flat, one entry per (record, recording position), oldest first:
   // nr, position, tgid, start time, level, dev, ino. Empties the queue and closes the pidfds.
   std::vector<double> Take();
@@ -55,6 +66,7 @@ class OpenedRecords {
   };
   std::vector<Process> processes_;
   std::vector<Record> records_;
+  size_t reserved_ = 0;
 };
 
 }  // namespace unotify

@@ -1,10 +1,11 @@
 // Notification pump: owns a seccomp listener fd. A dedicated thread receives each notification as
 // soon as it arrives and answers what needs no JS (calls whose path is outside every mapped prefix:
-// CONTINUE), see receiver.h; the rest reach JS on Node's thread in one batch per wake-up, written
-// into a shared Float64Array (no allocation per notification). JS answers by slot. Answers that
-// wait on the tracee (installing an fd) run on worker threads, see replier.h.
+// CONTINUE; calls under native plans: run as the tracee), see receiver.h; the rest reach JS on
+// Node's thread in one batch per wake-up, written into a shared Float64Array (no allocation per
+// notification). JS answers by slot. Answers from Node's thread that wait on the tracee (installing
+// an fd) run on worker threads, see replier.h.
 //
-// recv (thread) -> (fast path) -> JS -> respond; ENOENT from RECV/SEND/ADDFD is normal (the tracee
+// recv (thread) -> (fast path | native plan) -> JS -> respond; ENOENT from RECV/SEND/ADDFD is normal (the tracee
 // was interrupted or died) and never an error. EINTR is retried on every ioctl: SEND, ID_VALID and
 // ADDFD take the listener's mutex interruptibly and give EINTR, not restarted, when the supervisor
 // has a signal pending (kernel/seccomp.c); nothing was done then.
@@ -28,9 +29,11 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -68,6 +71,157 @@ struct Slot {
   std::string path;  // path read by the fast path, handed to JS (read once)
   bool has_path = false;
   int8_t path_arg = -1;  // the argument it was read from (its route)
+};
+
+// The native plans of a pump (plan.h) and what running them keeps, shared by the receiving
+// threads (receiver.h), which run them, and Node's thread, which runs them when it receives itself,
+// configures them and takes the records: the table is replaced whole, records under the lock.
+struct Natives {
+  using Table = std::vector<std::unique_ptr<NativeCall>>;  // by syscall number
+
+  std::mutex m;
+  std::shared_ptr<const Table> table = std::make_shared<Table>();
+  unotify::OpenedRecords opened;  // under m
+  std::atomic<uint64_t> count{0}, lost_fds{0};
+
+  std::shared_ptr<const Table> Get() {
+    std::lock_guard<std::mutex> l(m);
+    return table;
+  }
+  void Set(std::shared_ptr<const Table> t) {
+    std::lock_guard<std::mutex> l(m);
+    table = std::move(t);
+  }
+
+  // Room for one open's record (OpenedRecords::Reserve), ended by Add or its destructor.
+  struct Reservation {
+    Natives* n;
+    bool ok = false;
+    Reservation(Natives* natives, bool want) : n(natives) {
+      if (!want) return;
+      std::lock_guard<std::mutex> l(n->m);
+      ok = n->opened.Reserve();
+    }
+    void Add(int nr, const emulate::OpenedFile& f, uint32_t mask, const std::vector<int>& levels) {
+      std::lock_guard<std::mutex> l(n->m);
+      n->opened.Add(nr, f.tgid, f.dev, f.ino, mask, levels, true);
+      ok = false;
+    }
+    ~Reservation() {
+      if (!ok) return;
+      std::lock_guard<std::mutex> l(n->m);
+      n->opened.Unreserve();
+    }
+  };
+
+  // A call every engine of whose chain has a native plan for it (plan.h): mapped, run as the tracee
+  // and answered here (on a receiving thread, or on Node's thread when it receives itself), as the
+  // executor's emulator would (src/chain/emulate/paths.ts, open.ts), without entering JS; an open's
+  // fd is installed (ADDFD) inline on a receiving thread, else by a worker, and the file recorded
+  // for the plans that record opens (opened.h). False: JS takes it (no plan, a path a plan
+  // cannot decide alone, an operand the emulators treat apart, an emulation that must fall back to
+  // the kernel, or no room left for the record).
+  bool Run(int fd, const Received& it, bool may_block, unotify::Replier* replier) {
+    // Per thread: what each plan of the call's chain stripped, the call's outputs.
+    thread_local std::vector<int> levels;
+    thread_local std::vector<uint8_t> outbuf;
+    std::shared_ptr<const Table> table = Get();
+    const Table& native = *table;
+    int nr = it.n.data.nr;
+    if (!it.has_path || nr < 0 || nr >= (int)native.size() || !native[nr]) return false;
+    const NativeCall& c = *native[nr];
+    if (it.path_arg != c.path) return false;
+    bool open = c.op == "open";
+    // `..` is resolved by the emulation's walk as the tracee (emulate::Walk), except for an open:
+    // the level of the file it opens is its engine's record (the engine's walk says it).
+    std::string mapped;
+    if (!unotify::ApplyPlans(c.chain, it.path, &mapped, &levels, !open)) return false;
+    const __u64* a = it.n.data.args;
+    int flags = (c.flags >= 0 ? (int)a[c.flags] : 0) | c.fixed_flags;
+    if ((uint32_t)flags & ~c.plain_flags) return false;
+    bool record = open && c.record_opens != 0;
+    if (record && c.chain.size() > unotify::OpenedRecords::kMaxChain) return false;
+    // EINVAL (build_open_flags) is the emulator's to say.
+    if (open && (flags & O_CREAT) && (flags & O_DIRECTORY)) return false;
+    size_t len = 0;
+    bool xattr = c.op == "getxattr" || c.op == "listxattr";
+    bool sized = c.op == "readlink" || xattr;  // the result is the length written
+    std::string name;
+    if (c.op == "stat") len = sizeof(struct stat);
+    else if (c.op == "statx") len = 256;
+    else if (c.op == "readlink") {
+      int64_t size = (int64_t)a[c.size];
+      if (size <= 0 || size > INT_MAX) return false;  // EINVAL and odd sizes: the emulator's
+      len = std::min<int64_t>(size, 65536);
+    } else if (xattr) {
+      len = (size_t)std::clamp<int64_t>((int64_t)a[c.size], 0, 65536);  // XATTR_SIZE_MAX
+    }
+    // The name as the emulator reads it (at most 256 bytes; else it says EFAULT).
+    if (c.name >= 0 && !ReadTraceeString((int)it.n.pid, a[c.name], 256, &name)) return false;
+    // utimens's times (struct timespec[2]), NULL for now; unreadable: the emulator's EFAULT.
+    uint8_t times[32];
+    bool has_input = c.input >= 0 && a[c.input] != 0;
+    if (has_input) {
+      struct iovec local = {times, sizeof times};
+      struct iovec remote = {reinterpret_cast<void*>(a[c.input]), sizeof times};
+      if (process_vm_readv((pid_t)it.n.pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof times) return false;
+    }
+    // The path was read before: the notification must still be pending, or the read may have been
+    // of a recycled thread (as Syscall.latin1 checks).
+    uint64_t id = it.n.id;
+    if (ListenerIoctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) != 0) return true;  // gone: nothing to answer
+    // Room for the open's record, taken before the open (it must not run twice: once here, once
+    // in JS); released on every way out but the record.
+    Reservation room(this, record);
+    if (record && !room.ok) return false;
+    emulate::NativePathRequest q;
+    q.op = c.op.c_str();
+    q.tid = (pid_t)it.n.pid;
+    q.dirfd = c.dirfd >= 0 ? (int)(int32_t)a[c.dirfd] : AT_FDCWD;
+    q.path = std::move(mapped);
+    q.flags = flags;
+    q.mode = c.mode >= 0 ? (uint32_t)a[c.mode] : 0;
+    // open's mode counts only when it creates, as the kernel cleans it (build_open_how).
+    if (open) q.mode = flags & O_CREAT ? q.mode & 07777 : 0;
+    q.mask = c.mask >= 0 ? (uint32_t)a[c.mask] : 0;
+    q.in = has_input ? times : nullptr;
+    q.in_len = has_input ? sizeof times : 0;
+    q.uid = c.uid >= 0 ? (uint32_t)a[c.uid] : 0;
+    q.gid = c.gid >= 0 ? (uint32_t)a[c.gid] : 0;
+    if (outbuf.size() < len) outbuf.resize(len);
+    std::fill(outbuf.begin(), outbuf.begin() + len, 0);
+    q.out = len > 0 ? outbuf.data() : nullptr;
+    q.out_len = len;
+    q.name = std::move(name);
+    q.cached = c.cached;
+    q.may_block = may_block;
+    for (const auto& p : c.chain) q.view.emplace_back(p.prefix, p.levels);
+    emulate::OpenedFile file;
+    long r = open ? emulate::OpenAsNative(q, &file) : emulate::PathAsNative(q);
+    if (r == emulate::kFallback) return false;
+    count++;
+    if (r < 0) {
+      SendAnswer(fd, id, 0, (int32_t)r, 0);
+      return true;
+    }
+    if (open) {
+      // Recorded before the answer (the tracee's next call sees it); a file fstat could not tell
+      // is not (the JS chain records none either).
+      if (record && file.ino != 0) room.Add(nr, file, c.record_opens, levels);
+      // The install waits for the tracee: inline on a receiving thread (its stand-in receives if
+      // it waits long), else by a worker (replier.h). The fd is closed once installed, before the
+      // answer (replier.cc).
+      bool cloexec = (flags & O_CLOEXEC) != 0;
+      if (!replier) lost_fds += unotify::InstallFdAndReply(fd, id, (int)r, cloexec, true).lost;
+      else replier->InstallAndReply(id, (int)r, cloexec);
+      return true;
+    }
+    size_t out = sized ? std::min((size_t)r, len) : len;
+    int w = out > 0 ? memory::WriteOutput(q.tid, a[c.out], outbuf.data(), out) : 0;
+    if (w < 0) SendAnswer(fd, id, 0, w, 0);
+    else SendAnswer(fd, id, sized ? r : 0, 0, 0);
+    return true;
+  }
 };
 
 class Pump : public Napi::ObjectWrap<Pump> {
@@ -138,7 +292,8 @@ class Pump : public Napi::ObjectWrap<Pump> {
       Napi::HandleScope scope(Env());
       on_error_.MakeCallback(Value(), {Napi::String::New(Env(), line)});
     });
-    receiver_ = std::make_unique<unotify::Receiver>(loop, listener_, [this] { OnReceived(); });
+    receiver_ = std::make_unique<unotify::Receiver>(loop, listener_, [this] { OnReceived(); },
+                                                    [n = natives_](int fd, Received& it, bool may_block) { return n->Run(fd, it, may_block, nullptr); });
     if (!receiver_->ok()) {
       ThrowSys(env, "receive from the seccomp listener", "pipe", receiver_->error());
       return;
@@ -181,7 +336,9 @@ class Pump : public Napi::ObjectWrap<Pump> {
     while (taken_next_ < taken_.size()) {
       if (fd_ < 0) return;  // closed from JS
       Received& it = taken_[taken_next_++];
-      if (RunNative(it)) continue;
+      // Once only: a receiving thread that left it to JS has tried (a plan that may block ran
+      // there, never here).
+      if (!it.planned && natives_->Run(fd_, it, false, replier_.get())) continue;
       int slot = AllocSlot();
       Slot& s = slots_[slot];
       s.id = it.n.id;
@@ -209,101 +366,6 @@ class Pump : public Napi::ObjectWrap<Pump> {
       StopReceiving();
       on_hangup_.MakeCallback(Value(), {});
     }
-  }
-
-  // A call every engine of whose chain has a native plan for it (plan.h): mapped, run as the tracee
-  // and answered here, as the executor's emulator would (src/chain/emulate/paths.ts, open.ts),
-  // without entering JS; an open's fd is installed (ADDFD) and answered by a worker, and the file
-  // recorded for the plans that record opens (opened.h). False: JS takes it (no plan, a path a plan
-  // cannot decide alone, an operand the emulators treat apart, an emulation that must fall back to
-  // the kernel, or no room left for the record).
-  bool RunNative(const Received& it) {
-    int nr = it.n.data.nr;
-    if (!it.has_path || nr < 0 || nr >= (int)native_.size() || !native_[nr]) return false;
-    const NativeCall& c = *native_[nr];
-    if (it.path_arg != c.path) return false;
-    bool open = c.op == "open";
-    // `..` is resolved by the emulation's walk as the tracee (emulate::Walk), except for an open:
-    // the level of the file it opens is its engine's record (the engine's walk says it).
-    std::string mapped;
-    if (!unotify::ApplyPlans(c.chain, it.path, &mapped, &levels_, !open)) return false;
-    const __u64* a = it.n.data.args;
-    int flags = (c.flags >= 0 ? (int)a[c.flags] : 0) | c.fixed_flags;
-    if ((uint32_t)flags & ~c.plain_flags) return false;
-    bool record = open && c.record_opens != 0;
-    if (record && (!opened_.Room() || c.chain.size() > unotify::OpenedRecords::kMaxChain)) return false;
-    // EINVAL (build_open_flags) is the emulator's to say.
-    if (open && (flags & O_CREAT) && (flags & O_DIRECTORY)) return false;
-    size_t len = 0;
-    bool xattr = c.op == "getxattr" || c.op == "listxattr";
-    bool sized = c.op == "readlink" || xattr;  // the result is the length written
-    std::string name;
-    if (c.op == "stat") len = sizeof(struct stat);
-    else if (c.op == "statx") len = 256;
-    else if (c.op == "readlink") {
-      int64_t size = (int64_t)a[c.size];
-      if (size <= 0 || size > INT_MAX) return false;  // EINVAL and odd sizes: the emulator's
-      len = std::min<int64_t>(size, 65536);
-    } else if (xattr) {
-      len = (size_t)std::clamp<int64_t>((int64_t)a[c.size], 0, 65536);  // XATTR_SIZE_MAX
-    }
-    // The name as the emulator reads it (at most 256 bytes; else it says EFAULT).
-    if (c.name >= 0 && !ReadTraceeString((int)it.n.pid, a[c.name], 256, &name)) return false;
-    // utimens's times (struct timespec[2]), NULL for now; unreadable: the emulator's EFAULT.
-    uint8_t times[32];
-    bool has_input = c.input >= 0 && a[c.input] != 0;
-    if (has_input) {
-      struct iovec local = {times, sizeof times};
-      struct iovec remote = {reinterpret_cast<void*>(a[c.input]), sizeof times};
-      if (process_vm_readv((pid_t)it.n.pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof times) return false;
-    }
-    // The path was read before: the notification must still be pending, or the read may have been
-    // of a recycled thread (as Syscall.latin1 checks).
-    uint64_t id = it.n.id;
-    if (ListenerIoctl(fd_, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) != 0) return true;  // gone: nothing to answer
-    emulate::NativePathRequest q;
-    q.op = c.op.c_str();
-    q.tid = (pid_t)it.n.pid;
-    q.dirfd = c.dirfd >= 0 ? (int)(int32_t)a[c.dirfd] : AT_FDCWD;
-    q.path = std::move(mapped);
-    q.flags = flags;
-    q.mode = c.mode >= 0 ? (uint32_t)a[c.mode] : 0;
-    // open's mode counts only when it creates, as the kernel cleans it (build_open_how).
-    if (open) q.mode = flags & O_CREAT ? q.mode & 07777 : 0;
-    q.mask = c.mask >= 0 ? (uint32_t)a[c.mask] : 0;
-    q.in = has_input ? times : nullptr;
-    q.in_len = has_input ? sizeof times : 0;
-    q.uid = c.uid >= 0 ? (uint32_t)a[c.uid] : 0;
-    q.gid = c.gid >= 0 ? (uint32_t)a[c.gid] : 0;
-    if (native_out_.size() < len) native_out_.resize(len);
-    std::fill(native_out_.begin(), native_out_.begin() + len, 0);
-    q.out = len > 0 ? native_out_.data() : nullptr;
-    q.out_len = len;
-    q.name = std::move(name);
-    q.cached = c.cached;
-    for (const auto& p : c.chain) q.view.emplace_back(p.prefix, p.levels);
-    emulate::OpenedFile file;
-    long r = open ? emulate::OpenAsNative(q, &file) : emulate::PathAsNative(q);
-    if (r == emulate::kFallback) return false;
-    native_count_++;
-    if (r < 0) {
-      SendAnswer(fd_, id, 0, (int32_t)r, 0);
-      return true;
-    }
-    if (open) {
-      // Recorded before the answer (the tracee's next call sees it); a file fstat could not tell
-      // is not (the JS chain records none either).
-      if (record && file.ino != 0) opened_.Add(nr, file.tgid, file.dev, file.ino, c.record_opens, levels_);
-      // Installed and answered by a worker (the install waits for the tracee), which owns the fd
-      // from here and closes it before the answer (replier.h).
-      replier_->InstallAndReply(id, (int)r, (flags & O_CLOEXEC) != 0);
-      return true;
-    }
-    size_t out = sized ? std::min((size_t)r, len) : len;
-    int w = out > 0 ? memory::WriteOutput(q.tid, a[c.out], native_out_.data(), out) : 0;
-    if (w < 0) SendAnswer(fd_, id, 0, w, 0);
-    else SendAnswer(fd_, id, sized ? r : 0, 0, 0);
-    return true;
   }
 
   // A plain call is much cheaper than MakeCallback (no async context, no tick processing). When
@@ -570,7 +632,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
       Napi::RangeError::New(env, "setFastPath: a syscall number or argument index out of range").ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    native_.swap(native);
+    natives_->Set(std::make_shared<const Natives::Table>(std::move(native)));
     return env.Undefined();
   }
 
@@ -579,7 +641,11 @@ class Pump : public Napi::ObjectWrap<Pump> {
   // opened.h). JS takes them before a call that reads what the engines recorded.
   Napi::Value TakeOpened(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    std::vector<double> v = opened_.Take();
+    std::vector<double> v;
+    {
+      std::lock_guard<std::mutex> l(natives_->m);
+      v = natives_->opened.Take();
+    }
     Napi::Array out = Napi::Array::New(env, v.size());
     for (size_t i = 0; i < v.size(); i++) out.Set((uint32_t)i, Napi::Number::New(env, v[i]));
     return out;
@@ -591,10 +657,15 @@ class Pump : public Napi::ObjectWrap<Pump> {
     o.Set("received", Napi::Number::New(env, (double)receiver_->received()));
     o.Set("fastPath", Napi::Number::New(env, (double)receiver_->fast()));
     o.Set("receivedOnLoop", Napi::Number::New(env, (double)receiver_->received_here()));
-    o.Set("native", Napi::Number::New(env, (double)native_count_));
-    o.Set("lostFds", Napi::Number::New(env, (double)(lost_fds_ + replier_->lost_fds())));
+    o.Set("native", Napi::Number::New(env, (double)natives_->count));
+    o.Set("nativeOnThread", Napi::Number::New(env, (double)receiver_->planned()));
+    o.Set("standInTakeovers", Napi::Number::New(env, (double)receiver_->takeovers()));
+    o.Set("lostFds", Napi::Number::New(env, (double)(lost_fds_ + natives_->lost_fds + replier_->lost_fds())));
     o.Set("replying", Napi::Number::New(env, (double)replier_->inflight()));
-    o.Set("openRecords", Napi::Number::New(env, (double)opened_.size()));
+    {
+      std::lock_guard<std::mutex> l(natives_->m);
+      o.Set("openRecords", Napi::Number::New(env, (double)natives_->opened.size()));
+    }
     size_t pending = 0;
     for (auto& s : slots_) pending += s.used;
     o.Set("pending", Napi::Number::New(env, (double)pending));
@@ -625,7 +696,10 @@ class Pump : public Napi::ObjectWrap<Pump> {
     }
     taken_.clear();
     taken_next_ = 0;
-    opened_.Clear();
+    {
+      std::lock_guard<std::mutex> l(natives_->m);
+      natives_->opened.Clear();
+    }
     if (replier_) replier_->Close();
     // The listener closes once the answers in flight are sent; then pending and future notified
     // calls of the tree fail with ENOSYS.
@@ -660,12 +734,8 @@ class Pump : public Napi::ObjectWrap<Pump> {
   std::vector<int> free_;
   int in_use_ = 0;  // slots awaiting an answer (threads stopped by an engine)
   uint64_t lost_fds_ = 0;  // installed, but the call was gone before its answer
-  // Syscalls run under native plans (by number; loop thread only), what they ran, their outputs.
-  std::vector<std::unique_ptr<NativeCall>> native_;
-  uint64_t native_count_ = 0;
-  std::vector<uint8_t> native_out_;
-  std::vector<int> levels_;  // what each plan of the call's chain stripped
-  unotify::OpenedRecords opened_;
+  // Syscalls run under native plans, shared with the receiving threads.
+  std::shared_ptr<Natives> natives_ = std::make_shared<Natives>();
 };
 
 // planPath(plan, path, walked): the C++ interpreter of a path plan (plan.h), for the test that holds it to

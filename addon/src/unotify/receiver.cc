@@ -1,6 +1,7 @@
 // The receiving thread and the fast path (see receiver.h).
 //
-// thread: RECV (blocking) -> Router::Decide -> CONTINUE here, or queue + wake the loop
+// thread: RECV (blocking) -> Router::Decide -> CONTINUE here, or a native plan answered here
+//         (6.11+, watched by the stand-in), or queue + wake the loop
 // loop:   wake-up pipe readable -> Take() -> the pump's JS batch
 // parked: the thread waits on an eventfd; the loop polls the listener and makes the RECVs itself
 //         (same Decide, same queue, Take() at once), until Tune() hands receiving back.
@@ -16,6 +17,7 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -27,8 +29,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <thread>
 
 namespace sysvisor {
@@ -204,25 +209,52 @@ static bool Pending(int fd) {
   return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
-// Shared by the loop side and the thread (each holds a reference: the thread may outlive the
+// A thread that serves the listener (blocking mode): the leader, or one replaced while its plan
+// blocked. word counts the plans it started and ended (odd while one runs); kReplaced is set by the
+// stand-in that took over during the plan whose count it holds (a compare-and-swap: it succeeds
+// only while that plan runs, so the thread sees it when the plan ends, or the stand-in does not
+// take over).
+struct ServingThread {
+  static constexpr uint64_t kReplaced = 1ULL << 63;
+  std::atomic<uint64_t> word{0};
+  bool free = false;  // its thread has left (under State::m; reused by the next one)
+};
+
+constexpr auto kStandInPeriod = std::chrono::milliseconds(2);
+constexpr int kMaxServing = 32;
+
+// Shared by the loop side and the threads (each holds a reference: a thread may outlive the
 // Receiver, see Stop).
-struct Receiver::State {
+struct Receiver::State : std::enable_shared_from_this<Receiver::State> {
   Router router;
+  NativeRunner native;             // plans run on the receiving threads (blocking mode only)
   bool blocking = false;           // RECV blocks (RecvSeesHangup); else poll first
   int stop_fd = -1;                // eventfd: the loop asks a polling or parked thread to leave
   int resume_fd = -1;              // eventfd: the loop hands receiving back to a parked thread
   int wake_rd = -1, wake_wr = -1;  // pipe: the thread wakes the loop
   std::mutex m;
+  std::condition_variable left;  // a thread stopped using stop_fd/resume_fd (fd_users)
   std::vector<Received> queue;
   bool signaled = false;  // a byte is on its way through the pipe
   bool hangup = false;
   bool stopping = false;  // the loop stopped receiving: nothing more is queued
-  bool exited = false;    // the thread has left its loop
-  bool park_request = false;  // the loop asks the thread to park after its current RECV
-  bool parked = false;        // the thread is parked: only the loop receives
-  // Received (by either), answered by the fast path, withdrawn (RECV found no call: a signal
-  // interrupted it before it was received).
-  std::atomic<uint64_t> received{0}, fast{0}, withdrawn{0};
+  bool park_request = false;  // the loop asks the leader to park after its current RECV
+  bool parked = false;        // the leader is parked: only the loop receives
+  int fd_users = 0;           // threads that may read stop_fd or resume_fd now (Stop waits for none)
+  // The serving threads (under m): never freed before State, reused; at most kMaxServing in use.
+  std::deque<ServingThread> servers;
+  int serving = 0;
+  std::atomic<ServingThread*> leader{nullptr};
+  // The stand-in (see receiver.h): asleep until kicked, or watching the leader.
+  std::mutex wm;
+  std::condition_variable wcv;
+  std::atomic<bool> standin_asleep{false};
+  std::atomic<bool> standin_missing{false};  // one could not be started: the leader tries again
+  bool kicked = false, standin_stop = false;  // under wm
+  std::weak_ptr<Listener> listener;
+  // Received (by either), answered by the fast path, answered under native plans here, withdrawn
+  // (RECV found no call: a signal interrupted it before it was received), stand-in take-overs.
+  std::atomic<uint64_t> received{0}, fast{0}, planned{0}, withdrawn{0}, takeovers{0};
 
   ~State() { CloseFds(); }
   // The fds of the receiver (never the listener's): closed by Stop, so that a stopped pump holds
@@ -267,6 +299,12 @@ struct Receiver::State {
     if (!stopping) Wake();  // once stopping, the loop no longer listens (and the pipe is closed)
   }
 
+  void FdUserLeft() {
+    std::lock_guard<std::mutex> l(m);
+    fd_users--;
+    left.notify_all();
+  }
+
   // Parks when the loop asks (it then receives itself) until it hands receiving back (false) or
   // stops the receiver (true: leave).
   bool ParkIfAsked() {
@@ -274,50 +312,192 @@ struct Receiver::State {
       std::lock_guard<std::mutex> l(m);
       if (!park_request || stopping) return false;
       parked = true;
+      fd_users++;
       if (!signaled) {
         signaled = true;
         Wake();  // the loop starts polling the listener
       }
     }
     struct pollfd p[2] = {{stop_fd, POLLIN, 0}, {resume_fd, POLLIN, 0}};
+    bool leave;
     for (;;) {
       int r = poll(p, 2, -1);
       if (r < 0 && errno == EINTR) continue;
-      if (r < 0 || p[0].revents) return true;
+      if (r < 0 || p[0].revents) {
+        leave = true;
+        break;
+      }
       if (p[1].revents) {
         uint64_t v;
         ssize_t n = read(resume_fd, &v, sizeof v);
         (void)n;
-        return false;
+        leave = false;
+        break;
       }
+    }
+    // Leaving, it stays a user until its thread lets the listener go (Serve): Stop waits for that.
+    if (!leave) FdUserLeft();
+    return leave;
+  }
+
+  // A ServingThread for a new serving thread (under m).
+  ServingThread* NewServer() {
+    serving++;
+    for (ServingThread& s : servers) {
+      if (!s.free) continue;
+      s.free = false;
+      // Its count goes on (a stand-in comparing with an old look sees a change), not replaced.
+      s.word.store((s.word.load() & ~ServingThread::kReplaced) + 2);
+      return &s;
+    }
+    servers.emplace_back();
+    return &servers.back();
+  }
+
+  void Leave(ServingThread* me) {
+    std::lock_guard<std::mutex> l(m);
+    me->free = true;
+    serving--;
+  }
+
+  // The leader starts a plan: wakes the stand-in if it sleeps (it looks at the count first, see
+  // Watch: one of the two sees the other's write).
+  void PlanStarts(ServingThread* me) {
+    if (standin_missing.load(std::memory_order_relaxed) && standin_missing.exchange(false)) StartStandIn();
+    me->word.fetch_add(1);
+    if (standin_asleep.load()) {
+      std::lock_guard<std::mutex> l(wm);
+      kicked = true;
+      standin_asleep.store(false);
+      wcv.notify_one();
     }
   }
 
-  static void Run(std::shared_ptr<State> s, std::shared_ptr<Listener> listener) {
-    // Signals go to Node's thread; only stops and the freezer interrupt this one (restarted).
+  // A new stand-in thread (detached: it leaves when Stop says so). If no thread can be made now,
+  // the leader tries again at its next plan.
+  void StartStandIn() {
+    auto* arg = new std::shared_ptr<State>(shared_from_this());
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    pthread_t t;
+    int r = pthread_create(&t, &a, [](void* p) -> void* {
+      std::unique_ptr<std::shared_ptr<State>> s(static_cast<std::shared_ptr<State>*>(p));
+      Watch(std::move(*s));
+      return nullptr;
+    }, arg);
+    pthread_attr_destroy(&a);
+    if (r != 0) {
+      delete arg;
+      standin_missing.store(true);
+    }
+  }
+
+  static void BlockSignals(const char* name) {
+    // Signals go to Node's thread; only stops and the freezer interrupt these (restarted).
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, nullptr);
-    prctl(PR_SET_NAME, (unsigned long)"sysvisor-recv", 0, 0, 0);
+    prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
     ShortSlice();
-    s->Loop(*listener);
-    std::lock_guard<std::mutex> l(s->m);
-    s->exited = true;
   }
 
-  void Loop(Listener& listener) {
+  static void Run(std::shared_ptr<State> s, std::shared_ptr<Listener> listener, ServingThread* me) {
+    BlockSignals("sysvisor-recv");
+    s->Serve(std::move(listener), me);
+  }
+
+  // Serves as `me` until replaced or stopped, then lets the listener go (Stop waits for a parked or
+  // polling thread to have done so: the listener closes when its last holder lets go).
+  void Serve(std::shared_ptr<Listener> listener, ServingThread* me) {
+    bool fd_user = Loop(*listener, me);
+    listener.reset();
+    if (fd_user) FdUserLeft();
+    Leave(me);
+  }
+
+  // The stand-in: while plans run, looks at the leader's count every period; takes over from a
+  // leader whose plan has run a whole period (it then serves as the leader until replaced in turn).
+  static void Watch(std::shared_ptr<State> s) {
+    BlockSignals("sysvisor-standin");
+    ServingThread* cur = nullptr;
+    uint64_t seen = 0;
+    int quiet = 0;
+    std::unique_lock<std::mutex> l(s->wm);
+    for (;;) {
+      if (s->wcv.wait_for(l, kStandInPeriod, [&] { return s->standin_stop; })) return;
+      ServingThread* now = s->leader.load();
+      uint64_t w = now ? now->word.load() : 0;
+      bool same = now == cur && w == seen;
+      cur = now;
+      seen = w;
+      if (!same || !now) {
+        quiet = 0;
+        continue;
+      }
+      if (w & 1) {
+        ServingThread* me = nullptr;
+        if (std::shared_ptr<Listener> listener = s->TakeOver(now, w, &me)) {
+          l.unlock();
+          s->Serve(std::move(listener), me);
+          return;
+        }
+        continue;
+      }
+      if (++quiet < 2) continue;
+      // No plan for two periods: sleep until the leader starts one.
+      s->standin_asleep.store(true);
+      if (now->word.load() != w || s->leader.load() != now) {
+        s->standin_asleep.store(false);
+        continue;
+      }
+      s->wcv.wait(l, [&] { return s->kicked || s->standin_stop; });
+      if (s->standin_stop) return;
+      s->kicked = false;
+      quiet = 0;
+      cur = nullptr;
+    }
+  }
+
+  // The stand-in (holding wm) replaces OLD, whose plan of count W still runs: the listener to serve
+  // as *me, or null (it stays the stand-in: the plan ended, too many threads serve, or stopping).
+  std::shared_ptr<Listener> TakeOver(ServingThread* old, uint64_t w, ServingThread** out) {
+    std::lock_guard<std::mutex> g(m);
+    if (stopping || serving >= kMaxServing) return nullptr;
+    std::shared_ptr<Listener> l = listener.lock();
+    if (!l) return nullptr;
+    if (!old->word.compare_exchange_strong(w, w | ServingThread::kReplaced)) return nullptr;
+    ServingThread* me = NewServer();
+    leader.store(me);
+    *out = me;
+    takeovers++;
+    // A new stand-in for the new leader.
+    StartStandIn();
+    return l;
+  }
+
+  // Receives until replaced, stopped or hung up. True when it leaves as a user of stop_fd (stopped
+  // while parked, or a polling thread).
+  bool Loop(Listener& listener, ServingThread* me) {
+    bool r = Receive(listener, me);
+    return r || !blocking;
+  }
+
+  // Loop's body: true when stopped while parked.
+  bool Receive(Listener& listener, ServingThread* me) {
     int fd = listener.fd();
     struct pollfd p[2] = {{fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
     for (;;) {
       if (blocking) {
-        if (ParkIfAsked()) return;  // stopped while parked
+        if (leader.load() != me) return false;  // replaced (a take-over raced with the end of a plan)
+        if (ParkIfAsked()) return true;   // stopped while parked
       } else {
         if (poll(p, 2, -1) < 0) {
           if (errno == EINTR) continue;
-          return Hangup();  // cannot wait any more: the pump reports it as the end
+          return Hangup(), false;  // cannot wait any more: the pump reports it as the end
         }
-        if (p[1].revents) return;  // stopped by the loop
-        if (p[0].revents & (POLLHUP | POLLERR | POLLNVAL) && !(p[0].revents & POLLIN)) return Hangup();
+        if (p[1].revents) return false;  // stopped by the loop
+        if (p[0].revents & (POLLHUP | POLLERR | POLLNVAL) && !(p[0].revents & POLLIN)) return Hangup(), false;
         if (!(p[0].revents & POLLIN)) continue;
       }
       Received item;
@@ -328,35 +508,50 @@ struct Receiver::State {
         // RECV fails so once the filter is orphaned).
         if (errno == ENOENT && !HungUp(fd)) {
           withdrawn++;
-          if (Stopping()) return;
+          if (Stopping()) return false;
           continue;
         }
-        return Hangup();
+        return Hangup(), false;
       }
       received++;
       listener.NoteReceived(item.n.id);  // for the launcher, should this process die now
       // After the loop stopped receiving, a call gets what the listener's close gives.
       if (Stopping()) {
         SendAnswer(fd, item.n.id, 0, -ENOSYS, 0);
-        return;
+        return false;
       }
       if (router.Decide(fd, item.n, &item)) {
         fast++;
         continue;
       }
+      bool replaced = false;
+      if (blocking && native) {
+        PlanStarts(me);
+        bool done = native(fd, item, true);
+        replaced = me->word.fetch_add(1) & ServingThread::kReplaced;
+        item.planned = true;
+        if (done) {
+          planned++;
+          if (replaced) return false;  // the stand-in serves now
+          continue;
+        }
+      }
       uint64_t id = item.n.id;
       if (!Push(std::move(item))) {
         SendAnswer(fd, id, 0, -ENOSYS, 0);
-        return;
+        return false;
       }
+      if (replaced) return false;
     }
   }
 };
 
-Receiver::Receiver(uv_loop_t* loop, std::shared_ptr<Listener> listener, std::function<void()> on_ready)
+Receiver::Receiver(uv_loop_t* loop, std::shared_ptr<Listener> listener, std::function<void()> on_ready, NativeRunner native)
     : state_(std::make_shared<State>()), listener_(listener), loop_(loop), on_ready_(std::move(on_ready)) {
   int pipefd[2];
   state_->blocking = RecvSeesHangup();
+  state_->native = std::move(native);
+  state_->listener = listener;
   state_->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   state_->resume_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (state_->stop_fd < 0 || state_->resume_fd < 0 || pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) != 0) {
@@ -377,7 +572,16 @@ Receiver::Receiver(uv_loop_t* loop, std::shared_ptr<Listener> listener, std::fun
     error_ = -r;
     return;
   }
-  thread_ = std::thread(State::Run, state_, std::move(listener));
+  ServingThread* first;
+  {
+    std::lock_guard<std::mutex> l(state_->m);
+    first = state_->NewServer();
+    // A polling thread reads stop_fd all along.
+    if (!state_->blocking) state_->fd_users++;
+  }
+  state_->leader.store(first);
+  if (state_->blocking && state_->native) state_->StartStandIn();
+  thread_ = std::thread(State::Run, state_, std::move(listener), first);
   ok_ = true;
 }
 
@@ -406,13 +610,13 @@ bool Receiver::Take(std::vector<Received>* out) {
 
 // Calls received, answered by the fast path and withdrawn since the last decision decide who
 // receives. The loop receives (the thread parked) after a window of kWindow calls that went mostly
-// to JS with none withdrawn; the thread takes over again after kProbe calls received by the loop
+// to JS (neither the fast path nor a plan answered them on the thread) with none withdrawn; the thread takes over again after kProbe calls received by the loop
 // (a probe: does it find calls withdrawn?) or as soon as the loop sees one withdrawn.
 void Receiver::Tune() {
   constexpr uint64_t kWindow = 64, kProbe = 1024;
   State& s = *state_;
   if (!s.blocking) return;  // before Linux 6.11 the thread polls first: it always receives
-  uint64_t received = s.received, fast = s.fast, withdrawn = s.withdrawn;
+  uint64_t received = s.received, fast = s.fast + s.planned, withdrawn = s.withdrawn;
   bool asked, parked;
   {
     std::lock_guard<std::mutex> l(s.m);
@@ -524,12 +728,9 @@ void Receiver::OnListenerReadable(int events) {
 
 void Receiver::Stop(std::vector<Received>* leftover) {
   if (!wake_) return;
-  bool exited, parked;
   {
     std::lock_guard<std::mutex> l(state_->m);
     state_->stopping = true;
-    exited = state_->exited;
-    parked = state_->parked;
     for (auto& it : state_->queue) leftover->push_back(std::move(it));
     state_->queue.clear();
   }
@@ -539,22 +740,28 @@ void Receiver::Stop(std::vector<Received>* leftover) {
     listen_ = nullptr;
   }
   // The listener closes when its last holder lets it go (the pump, a replier in flight, a thread
-  // still blocked in RECV): never held here until the garbage collector frees the receiver.
+  // still blocked in RECV or in a plan): never held here until the garbage collector frees the
+  // receiver.
   listener_.reset();
-  if (state_->blocking && !exited && !parked) {
-    // Blocked in RECV, which nothing but a notification or the end of the filter's last user
-    // wakes (no signal reaches it: all are blocked there). It leaves then, answering that call
-    // ENOSYS, as the listener's close would; its references keep the listener and State alive
-    // until then. (The loop stops receiving while users remain only on an early close.)
-    thread_.detach();
-  } else {
-    uint64_t one = 1;
-    ssize_t r = write(state_->stop_fd, &one, sizeof one);
-    (void)r;
-    // A polling or parked thread leaves at its next poll (RECV only after POLLIN: it never blocks
-    // there).
-    if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard<std::mutex> l(state_->wm);
+    state_->standin_stop = true;  // the stand-in leaves (it holds no listener while it waits)
+    state_->wcv.notify_all();
   }
+  uint64_t one = 1;
+  ssize_t r = write(state_->stop_fd, &one, sizeof one);
+  (void)r;
+  // A polling or parked thread leaves at its next poll (RECV only after POLLIN: it never blocks
+  // there) and lets the listener go: waited for, since its fds close below. A thread blocked in
+  // RECV, which nothing but a notification or the end of the filter's last user wakes (no signal
+  // reaches it: all are blocked there), leaves then, answering that call ENOSYS, as the listener's
+  // close would; one in a plan answers its call and leaves. Their references keep the listener and
+  // State alive until then. (The loop stops receiving while users remain only on an early close.)
+  {
+    std::unique_lock<std::mutex> l(state_->m);
+    state_->left.wait(l, [&] { return state_->fd_users == 0; });
+  }
+  if (thread_.joinable()) thread_.detach();
   uv_close(reinterpret_cast<uv_handle_t*>(wake_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
   wake_ = nullptr;
   // Nothing uses them any more: the loop stopped watching, a thread still blocked in RECV writes
@@ -566,6 +773,8 @@ void Receiver::Stop(std::vector<Received>* leftover) {
 Router& Receiver::router() { return state_->router; }
 uint64_t Receiver::received() const { return state_->received; }
 uint64_t Receiver::fast() const { return state_->fast; }
+uint64_t Receiver::planned() const { return state_->planned; }
+uint64_t Receiver::takeovers() const { return state_->takeovers; }
 
 }  // namespace unotify
 }  // namespace sysvisor

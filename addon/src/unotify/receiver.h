@@ -10,7 +10,19 @@
 // So, while the calls go to JS and no tracee is being interrupted, the thread parks and Node's
 // thread receives itself (uv_poll on the listener, then RECV: one hop less); the thread takes over
 // again every kProbe (1024) calls, and stays while its RECVs find calls withdrawn by a signal
-// (ENOENT) or while most calls take the fast path. Only one of the two receives at a time.
+// (ENOENT) or while most calls take the fast path or a native plan. Only one of the two receives at
+// a time.
+//
+// Native plans (plan.h) run on the receiving thread itself (Linux 6.11+, where it blocks in RECV):
+// no hop to Node's thread, and an open's fd installed inline (ADDFD). A plan may block (ADDFD
+// waits for its target to run; a walk or an open may wait on a lease break, a FUSE server, ...),
+// and the thread serves everyone: so a stand-in thread watches it while plans run. When one plan
+// has run for a whole period (kStandInPeriod), the stand-in takes over receiving (it becomes the
+// leader, and a new stand-in starts); the thread that was blocked answers its call when its plan
+// ends and leaves. The stand-in sleeps on a condition variable when no plan has run for two
+// periods, and the leader wakes it at its next plan: idle, it costs nothing. At most kMaxServing
+// threads serve at once (the leader and those replaced while blocked); past that a blocked plan
+// waits for one of them to end.
 #pragma once
 #include <linux/seccomp.h>
 #include <napi.h>
@@ -45,7 +57,12 @@ struct Received {
   std::string path;
   bool has_path = false;
   int8_t path_arg = -1;  // the argument it was read from
+  bool planned = false;  // the receiving thread tried its native plan (and left it to JS)
 };
+
+// Runs call `item` under its chain's native plans and answers it (pump.cc): false when JS must take
+// it. may_block: on a receiving thread with a stand-in (it may wait as the tracee's call would).
+using NativeRunner = std::function<bool(int fd, Received& item, bool may_block)>;
 
 // What the fast path answers without JS, as JS configures it: replaced whole (FastPath), never
 // piece by piece, so that a call decided meanwhile (by the receiving thread) sees the old
@@ -94,7 +111,7 @@ class Receiver {
  public:
   // Starts the thread. on_ready runs on the loop thread when notifications are waiting in Take()
   // or the filter has no user left (hangup). Throws nothing; ok() says whether it runs.
-  Receiver(uv_loop_t* loop, std::shared_ptr<Listener> listener, std::function<void()> on_ready);
+  Receiver(uv_loop_t* loop, std::shared_ptr<Listener> listener, std::function<void()> on_ready, NativeRunner native = nullptr);
   ~Receiver();  // Stop(), answering nothing: the owner stops it first
   bool ok() const { return ok_; }
   int error() const { return error_; }
@@ -108,6 +125,10 @@ class Receiver {
   Router& router();
   uint64_t received() const;
   uint64_t fast() const;
+  // Calls answered under native plans on the receiving threads.
+  uint64_t planned() const;
+  // Times a stand-in took over receiving from a thread blocked in a plan.
+  uint64_t takeovers() const;
   // Notifications received on Node's thread (while the thread was parked).
   uint64_t received_here() const { return received_here_; }
 
