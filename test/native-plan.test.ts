@@ -2,7 +2,7 @@
 // pump runs such a call in C++ when every engine of its chain has a plan for it, without entering
 // JS. Checked here: the C++ interpreter of a plan answers as the TypeScript one (which is unreal's
 // own mapping); under -e unreal alone the calls it plans (stat, access, readlink, getxattr,
-// listxattr, removexattr, chown, mkdir, utimensat and open families, the fd installed by ADDFD) are run in
+// listxattr, setxattr, removexattr, chown, mkdir, utimensat and open families, the fd installed by ADDFD) are run in
 // C++, as under an engine that only strips a prefix; the tracee gets what the real paths give natively, and what the JS chain gives, as root
 // and as nobody, with byte paths, through two nested unreal engines; with an engine without a plan
 // in the chain every call goes to JS again, and that engine sees each. unreal records the files
@@ -135,7 +135,7 @@ describe('native plans', () => {
     expect(planPath({ prefix: '/unreal', levels: 2 }, '/unreal/x/../unreal/y', true)).toBeNull();
   });
 
-  it('-e unreal: the stat, access, readlink, getxattr, listxattr, removexattr, chown, mkdir, utimensat and open calls of mapped paths run in C++ (as under a plain prefix strip), with the answers of the real paths and of the JS chain', async () => {
+  it('-e unreal: the stat, access, readlink, getxattr, listxattr, setxattr, removexattr, chown, mkdir, utimensat and open calls of mapped paths run in C++ (as under a plain prefix strip), with the answers of the real paths and of the JS chain', async () => {
     expect(UNREAL).toEqual(CALLS);
     const d = path.join(dir, 'tree');
     const names = tree(d);
@@ -153,6 +153,13 @@ describe('native plans', () => {
     expect(native.stdout).toMatch(/^listxattr: OK user\.sv,$/m);
     expect(native.stdout).toMatch(/^llistxattr: OK 8$/m);
     expect(native.stdout).toMatch(/^removexattr: ENODATA$/m);
+    // setxattr's own flags (an operand apart from lsetxattr's fixed no-follow): replaced, refused
+    // both ways (EEXIST, ENODATA), EPERM on a symlink (user.* attributes).
+    expect(native.stdout).toMatch(/^setxattr: OK$/m);
+    expect(native.stdout).toMatch(/^setxattr: ENODATA$/m);
+    expect(native.stdout).toMatch(/^lsetxattr: EEXIST$/m);
+    expect(native.stdout).toMatch(/^lsetxattr: ENODATA$/m);
+    expect(native.stdout).toMatch(/^lsetxattr: EPERM$/m);
     expect(native.stdout).toMatch(/^mkdir: OK mode=40750 uid=0 mtime=1000000007$/m);
     expect(native.stdout).toMatch(/^mkdirat: OK mode=40700 uid=0 mtime=0$/m);
     expect(native.stdout).toMatch(/^mkdir: ENOTDIR$/m);

@@ -161,6 +161,21 @@ cd ${W}/x/${dots(41)}; echo "rc=$?"
   });
 });
 
+describe('unreal transparency: extended attribute arguments', () => {
+  it('setxattr, getxattr, removexattr (and their l* forms) check their flags, the name, the size and the value before the lookup, as the kernel does', async () => {
+    const r = await differential(tree, (W, _P, T) => `
+${T}/pathop xattrerr ${W}/x/nonexist/y xattrerr ${W}/x/file xattrerr ${W}/x/fl xattrerr ${W}/x/nx/f
+`);
+    // The kernel's order (setxattr_copy, import_xattr_name): these come before the ENOENT of the lookup.
+    for (const [what, errno] of [['setxattr-flags', 'EINVAL'], ['setxattr-empty', 'ERANGE'], ['lsetxattr-256', 'ERANGE'], ['setxattr-e2big', 'E2BIG'],
+      ['setxattr-value', 'EFAULT'], ['setxattr-name', 'EFAULT'], ['getxattr-256', 'ERANGE'], ['lgetxattr-empty', 'ERANGE'], ['lremovexattr-empty', 'ERANGE']])
+      expect(r.root!.stdout).toContain(`xattrerr-${what} W/x/nonexist/y: ${errno}`);
+    expect(r.root!.stdout).toContain('xattrerr-setxattr-255 W/x/nonexist/y: ENOENT');
+    expect(r.root!.stdout).toContain('xattrerr-setxattr-255 W/x/file: ENODATA');
+    expect(r.nobody!.stdout).toContain('xattrerr-setxattr-255 W/x/nx/f: EACCES');
+  });
+});
+
 describe('unreal transparency: O_PATH opens', () => {
   it('cp, mv, install and ln into an existing directory named by an absolute path; O_PATH fds work', async () => {
     const r = await differential(tree, (W, _P, T) => `

@@ -26,7 +26,7 @@ export interface PumpStats {
  */
 export interface NativeCall {
   /** pathAs's operation, or open (openAs: the fd installed by ADDFD). */
-  op: 'stat' | 'statx' | 'access' | 'readlink' | 'getxattr' | 'listxattr' | 'removexattr' | 'chown' | 'mkdir' | 'utimens' | 'open';
+  op: 'stat' | 'statx' | 'access' | 'readlink' | 'getxattr' | 'listxattr' | 'setxattr' | 'removexattr' | 'chown' | 'mkdir' | 'utimens' | 'open';
   dirfd: number;
   path: number;
   /** The output buffer (struct stat, struct statx, the link's target, the attribute's value). */
@@ -41,8 +41,10 @@ export interface NativeCall {
   /** chown's owner and group. */
   uid: number;
   gid: number;
-  /** An input read from the tracee: utimensat's struct timespec[2] (NULL: now). */
+  /** An input read from the tracee: utimensat's struct timespec[2] (NULL: now); setxattr's value (`size` bytes). */
   input: number;
+  /** setxattr's XATTR_CREATE/XATTR_REPLACE flags (apart from `flags`, whose AT_SYMLINK_NOFOLLOW tells lsetxattr). */
+  xflags: number;
   /** Flags the call always has (lstat: AT_SYMLINK_NOFOLLOW; open: O_LARGEFILE; creat: O_CREAT|O_WRONLY|O_TRUNC too). */
   fixedFlags: number;
   /** A call with a flag outside these goes to JS (open: O_PATH, O_TMPFILE, bits the kernel drops). */

@@ -3,7 +3,8 @@
 // readlink, readlinkat (a 5-byte buffer: a truncated target), getxattr of user.sv (its value),
 // lgetxattr of it (its size, no buffer), open (O_RDONLY), openat
 // (O_NOFOLLOW|O_CLOEXEC), creat (of PATH-c, mode 0666 under umask 027; then unlinked; its inode
-// number shown as 0), listxattr (the names), llistxattr (the size, no buffer), removexattr and
+// number shown as 0), listxattr (the names), llistxattr (the size, no buffer), setxattr of user.sv
+// (XATTR_REPLACE, its own value), lsetxattr of it (XATTR_CREATE|XATTR_REPLACE), removexattr and
 // lremovexattr of user.none, chown and lchown to -1 -1 (no change), mkdir of PATH-d (0777) and
 // mkdirat of PATH-e (0700), each lstat'd (its mode and owner; PATH-d's times first set by
 // utimensat, its mtime shown) and removed, fchownat of PATH-d to the caller's ids. One line per
@@ -129,6 +130,13 @@ int main(int argc, char** argv) {
     }
     r = syscall(SYS_llistxattr, p, NULL, 0);
     r < 0 ? fail("llistxattr") : (void)printf("llistxattr: OK %ld\n", r);
+    // setxattr replaces user.sv by the same value (nothing changes; ENODATA where it is not);
+    // lsetxattr asks for both XATTR_CREATE and XATTR_REPLACE (never a change: EEXIST where it is,
+    // ENODATA where not, EPERM on a symlink, whose user.* attributes cannot be written).
+    r = syscall(SYS_setxattr, p, "user.sv", "value", 5, XATTR_REPLACE);
+    r < 0 ? fail("setxattr") : (void)printf("setxattr: OK\n");
+    r = syscall(SYS_lsetxattr, p, "user.sv", "value", 5, XATTR_CREATE | XATTR_REPLACE);
+    r < 0 ? fail("lsetxattr") : (void)printf("lsetxattr: OK\n");
     r = syscall(SYS_removexattr, p, "user.none");
     r < 0 ? fail("removexattr") : (void)printf("removexattr: OK\n");
     r = syscall(SYS_lremovexattr, p, "user.none");

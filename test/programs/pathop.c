@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static const char* type(mode_t m) {
@@ -128,6 +129,26 @@ int main(int argc, char** argv) {
       r = syscall(SYS_openat, D, p, O_PATH | O_NOFOLLOW);
       if (r >= 0) fstat((int)r, &st), close((int)r);
       result(op, p, r, r >= 0 ? type(st.st_mode) : NULL);
+    } else if (!strcmp(op, "xattrerr")) {
+      // The checks the kernel makes before the lookup (setxattr_copy: flags, the name as
+      // import_xattr_name takes it, the size, the value), then the lookup's own answer: one line
+      // each, "xattrerr-CASE PATH: ...". No call changes anything (XATTR_REPLACE of a name no
+      // file has).
+      static char big[65537];
+      char n255[256], n256[257];
+      memcpy(n255, "user.", 5), memset(n255 + 5, 'x', 250), n255[255] = 0;
+      memcpy(n256, "user.", 5), memset(n256 + 5, 'x', 251), n256[256] = 0;
+      result("xattrerr-setxattr-flags", p, syscall(SYS_setxattr, p, "user.a", "v", 1, 0x10), NULL);
+      result("xattrerr-setxattr-empty", p, syscall(SYS_setxattr, p, "", "v", 1, XATTR_REPLACE), NULL);
+      result("xattrerr-lsetxattr-256", p, syscall(SYS_lsetxattr, p, n256, "v", 1, XATTR_REPLACE), NULL);
+      result("xattrerr-setxattr-255", p, syscall(SYS_setxattr, p, n255, "v", 1, XATTR_REPLACE), NULL);
+      result("xattrerr-setxattr-e2big", p, syscall(SYS_setxattr, p, "user.a", big, sizeof big, XATTR_REPLACE), NULL);
+      result("xattrerr-setxattr-value", p, syscall(SYS_setxattr, p, "user.a", (void*)8, 1, XATTR_REPLACE), NULL);
+      result("xattrerr-setxattr-name", p, syscall(SYS_setxattr, p, (void*)8, "v", 1, XATTR_REPLACE), NULL);
+      result("xattrerr-getxattr-256", p, syscall(SYS_getxattr, p, n256, buf, 16), NULL);
+      result("xattrerr-lgetxattr-empty", p, syscall(SYS_lgetxattr, p, "", buf, 16), NULL);
+      result("xattrerr-removexattr-256", p, syscall(SYS_removexattr, p, n256), NULL);
+      result("xattrerr-lremovexattr-empty", p, syscall(SYS_lremovexattr, p, ""), NULL);
     } else {
       fprintf(stderr, "pathop: unknown op %s\n", op);
       return 2;

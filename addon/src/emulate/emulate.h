@@ -22,17 +22,19 @@ void InitTask(Napi::Env env, Napi::Object exports);
 void InitRewrite(Napi::Env env, Napi::Object exports);
 
 // A path call run as the tracee from C++, as pathAs and openAs run it (the pump's native plans):
-// the operations stat, statx, access, readlink, getxattr, listxattr, removexattr, chown, mkdir and
-// utimens (PathAsNative; the xattr calls follow unless flags has AT_SYMLINK_NOFOLLOW), their
-// outputs into out (getxattr's and listxattr's may be null), utimens's times from in (none: now); open
+// the operations stat, statx, access, readlink, getxattr, listxattr, setxattr, removexattr, chown,
+// mkdir and utimens (PathAsNative; the xattr calls follow unless flags has AT_SYMLINK_NOFOLLOW,
+// setxattr's own flags are xflags), their outputs into out (getxattr's and listxattr's may be
+// null), utimens's times and setxattr's value from in (utimens: none is now); open
 // (OpenAsNative: flags and mode as the kernel cleaned them, no output).
 struct NativePathRequest {
   const char* op = "";
   pid_t tid = 0;
   int dirfd = 0;
   std::string path;
-  std::string name;  // getxattr's attribute name
+  std::string name;  // the xattr calls' attribute name
   int flags = 0;
+  int xflags = 0;  // setxattr's XATTR_CREATE/XATTR_REPLACE
   uint32_t mode = 0, mask = 0;
   uint32_t uid = 0, gid = 0;  // chown's
   uint8_t* out = nullptr;

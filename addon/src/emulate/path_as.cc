@@ -370,15 +370,16 @@ long PathAsNative(const NativePathRequest& q) {
   bool known = false;
   for (const auto& o : kOps) if (strcmp(q.op, o.name) == 0) a.op = o.op, known = true;
   if (!known || (a.op != kStat && a.op != kStatx && a.op != kAccess && a.op != kReadlink && a.op != kGetxattr &&
-                 a.op != kListxattr && a.op != kRemovexattr && a.op != kChown && a.op != kMkdir && a.op != kUtimens))
+                 a.op != kListxattr && a.op != kSetxattr && a.op != kRemovexattr && a.op != kChown && a.op != kMkdir &&
+                 a.op != kUtimens))
     return kFallback;
   a.tid = q.tid;
   a.dirfd = q.dirfd;
   a.path = q.path;
   a.flags = q.flags;
-  if (a.op == kGetxattr || a.op == kListxattr || a.op == kRemovexattr) {
+  if (a.op == kGetxattr || a.op == kListxattr || a.op == kSetxattr || a.op == kRemovexattr) {
     a.follow = !(q.flags & AT_SYMLINK_NOFOLLOW);
-    a.flags = 0;
+    a.flags = a.op == kSetxattr ? q.xflags : 0;
     a.str = q.name;
   }
   a.uid = q.uid;

@@ -28,11 +28,12 @@ bool ApplyPlans(const std::vector<PathPlan>& chain, const std::string& path, std
 // operands are among the call's arguments (-1: none; no dirfd is AT_FDCWD), from NATIVE_CALLS
 // (src/chain/emulate/native.ts).
 struct NativeCall {
-  // a pathAs operation (stat, statx, access, readlink, getxattr, listxattr, removexattr, chown,
-  // mkdir, utimens), or open (openAs)
+  // a pathAs operation (stat, statx, access, readlink, getxattr, listxattr, setxattr, removexattr,
+  // chown, mkdir, utimens), or open (openAs)
   std::string op;
   int8_t dirfd = -1, path = 0, out = -1, size = -1, name = -1, flags = -1, mode = -1, mask = -1, uid = -1, gid = -1;
-  int8_t input = -1;  // an input read from the tracee: utimens's struct timespec[2] (NULL: now)
+  int8_t input = -1;  // an input read from the tracee: utimens's struct timespec[2] (NULL: now), setxattr's value
+  int8_t xflags = -1;  // setxattr's XATTR_CREATE/XATTR_REPLACE
   int fixed_flags = 0;          // flags the call always has (lstat: AT_SYMLINK_NOFOLLOW)
   uint32_t plain_flags = ~0u;   // a call with flags outside these goes to JS (open: O_PATH...)
   std::vector<PathPlan> chain;  // innermost first; also the view of symlink targets

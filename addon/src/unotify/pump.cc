@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -122,9 +123,9 @@ struct Natives {
   // cannot decide alone, an operand the emulators treat apart, an emulation that must fall back to
   // the kernel, or no room left for the record).
   bool Run(int fd, const Received& it, bool may_block, unotify::Replier* replier) {
-    // Per thread: what each plan of the call's chain stripped, the call's outputs.
+    // Per thread: what each plan of the call's chain stripped, the call's outputs and input.
     thread_local std::vector<int> levels;
-    thread_local std::vector<uint8_t> outbuf;
+    thread_local std::vector<uint8_t> outbuf, inbuf;
     std::shared_ptr<const Table> table = Get();
     const Table& native = *table;
     int nr = it.n.data.nr;
@@ -156,15 +157,26 @@ struct Natives {
     } else if (xattr) {
       len = (size_t)std::clamp<int64_t>((int64_t)a[c.size], 0, 65536);  // XATTR_SIZE_MAX
     }
-    // The name as the emulator reads it (at most 256 bytes; else it says EFAULT).
-    if (c.name >= 0 && !ReadTraceeString((int)it.n.pid, a[c.name], 256, &name)) return false;
-    // utimens's times (struct timespec[2]), NULL for now; unreadable: the emulator's EFAULT.
-    uint8_t times[32];
-    bool has_input = c.input >= 0 && a[c.input] != 0;
-    if (has_input) {
-      struct iovec local = {times, sizeof times};
-      struct iovec remote = {reinterpret_cast<void*>(a[c.input]), sizeof times};
-      if (process_vm_readv((pid_t)it.n.pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof times) return false;
+    // The name as the emulator reads it (1 to 255 bytes; else it says EFAULT or ERANGE, before the
+    // lookup as the kernel does).
+    if (c.name >= 0 && (!ReadTraceeString((int)it.n.pid, a[c.name], 256, &name) || name.empty())) return false;
+    // An input from the tracee: utimens's times (struct timespec[2]; NULL: now), setxattr's value
+    // (`size` bytes). What the emulator refuses before the lookup (setxattr's unknown flags, a size
+    // over XATTR_SIZE_MAX) or cannot read is its to say (EINVAL, E2BIG, EFAULT).
+    bool setxattr = c.op == "setxattr";
+    size_t in_len = 0;
+    if (setxattr) {
+      int64_t size = (int64_t)a[c.size];
+      if (((uint32_t)a[c.xflags] & ~(uint32_t)(XATTR_CREATE | XATTR_REPLACE)) || size < 0 || size > 65536) return false;
+      in_len = (size_t)size;
+    } else if (c.input >= 0 && a[c.input] != 0) {
+      in_len = 32;
+    }
+    if (in_len > 0) {
+      if (inbuf.size() < in_len) inbuf.resize(in_len);
+      struct iovec local = {inbuf.data(), in_len};
+      struct iovec remote = {reinterpret_cast<void*>(a[c.input]), in_len};
+      if (process_vm_readv((pid_t)it.n.pid, &local, 1, &remote, 1, 0) != (ssize_t)in_len) return false;
     }
     // The path was read before: the notification must still be pending, or the read may have been
     // of a recycled thread (as Syscall.latin1 checks).
@@ -184,8 +196,9 @@ struct Natives {
     // open's mode counts only when it creates, as the kernel cleans it (build_open_how).
     if (open) q.mode = flags & O_CREAT ? q.mode & 07777 : 0;
     q.mask = c.mask >= 0 ? (uint32_t)a[c.mask] : 0;
-    q.in = has_input ? times : nullptr;
-    q.in_len = has_input ? sizeof times : 0;
+    q.in = in_len > 0 ? inbuf.data() : nullptr;
+    q.in_len = in_len;
+    q.xflags = setxattr ? (int)(uint32_t)a[c.xflags] : 0;
     q.uid = c.uid >= 0 ? (uint32_t)a[c.uid] : 0;
     q.gid = c.gid >= 0 ? (uint32_t)a[c.gid] : 0;
     if (outbuf.size() < len) outbuf.resize(len);
@@ -587,15 +600,16 @@ class Pump : public Napi::ObjectWrap<Pump> {
       bool ok = nr >= 0 && nr < kMaxSyscall && arg("dirfd", true, &c->dirfd) && arg("path", false, &c->path) &&
                 arg("out", true, &c->out) && arg("size", true, &c->size) && arg("name", true, &c->name) && arg("flags", true, &c->flags) &&
                 arg("mode", true, &c->mode) && arg("mask", true, &c->mask) && arg("uid", true, &c->uid) && arg("gid", true, &c->gid) &&
-                arg("input", true, &c->input);
+                arg("input", true, &c->input) && arg("xflags", true, &c->xflags);
       bool known = c->op == "stat" || c->op == "statx" || c->op == "access" || c->op == "readlink" || c->op == "getxattr" ||
-                   c->op == "listxattr" || c->op == "removexattr" || c->op == "chown" || c->op == "mkdir" || c->op == "utimens" ||
+                   c->op == "listxattr" || c->op == "setxattr" || c->op == "removexattr" || c->op == "chown" || c->op == "mkdir" || c->op == "utimens" ||
                    c->op == "open";
       bool xattr = c->op == "getxattr" || c->op == "listxattr";
-      bool named = c->op == "getxattr" || c->op == "removexattr";
+      bool named = c->op == "getxattr" || c->op == "setxattr" || c->op == "removexattr";
       if (!ok || !known || ((c->op == "stat" || c->op == "statx" || c->op == "readlink" || xattr) && c->out < 0) ||
           ((c->op == "readlink" || xattr) && c->size < 0) || (named && c->name < 0) ||
-          (c->op == "chown" && (c->uid < 0 || c->gid < 0)))
+          (c->op == "chown" && (c->uid < 0 || c->gid < 0)) ||
+          (c->op == "setxattr" && (c->input < 0 || c->size < 0 || c->xflags < 0)))
         return false;
       c->fixed_flags = o.Get("fixedFlags").ToNumber().Int32Value();
       Napi::Value plain = o.Get("plainFlags");

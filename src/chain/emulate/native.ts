@@ -1,6 +1,7 @@
 // The calls the pump can run in C++ when every engine of the call's chain has a native plan for it
 // (chain/plan.ts): for each, the operation of the addon's pathAs (or open: openAs, the fd installed
-// by ADDFD; the xattr calls follow or not by AT_SYMLINK_NOFOLLOW in fixedFlags) and where its
+// by ADDFD; the xattr calls follow or not by AT_SYMLINK_NOFOLLOW in fixedFlags, setxattr's own flags
+// are an operand apart, xflags) and where its
 // operands are among the call's arguments (-1: none; no dirfd is AT_FDCWD). One table: the pump reads it (FastPathConfig.native), and the executor's emulators of
 // these calls take their operands from it (operands(), in paths.ts and open.ts).
 // test/native-plan.test.ts runs each call both ways and compares what the tracee gets.
@@ -14,7 +15,7 @@ export type { NativeCall };
 const AT_SYMLINK_NOFOLLOW = 0x100;
 
 const call = (op: NativeCall['op'], o: Partial<NativeCall>): NativeCall => ({
-  op, dirfd: -1, path: 0, out: -1, size: -1, name: -1, flags: -1, mode: -1, mask: -1, uid: -1, gid: -1, input: -1, fixedFlags: 0, plainFlags: 0xffff_ffff, ...o,
+  op, dirfd: -1, path: 0, out: -1, size: -1, name: -1, flags: -1, mode: -1, mask: -1, uid: -1, gid: -1, input: -1, xflags: -1, fixedFlags: 0, plainFlags: 0xffff_ffff, ...o,
 });
 // open, openat and creat: their flags forced O_LARGEFILE (64-bit); the pump runs those whose flags
 // the kernel takes as they are (build_open_how drops nothing) and that ADDFD can install.
@@ -32,6 +33,8 @@ export const NATIVE_CALLS: Readonly<Record<string, NativeCall>> = {
   readlinkat: call('readlink', { dirfd: 0, path: 1, out: 2, size: 3 }),
   getxattr: call('getxattr', { name: 1, out: 2, size: 3 }),
   lgetxattr: call('getxattr', { name: 1, out: 2, size: 3, fixedFlags: AT_SYMLINK_NOFOLLOW }),
+  setxattr: call('setxattr', { name: 1, input: 2, size: 3, xflags: 4 }),
+  lsetxattr: call('setxattr', { name: 1, input: 2, size: 3, xflags: 4, fixedFlags: AT_SYMLINK_NOFOLLOW }),
   listxattr: call('listxattr', { out: 1, size: 2 }),
   llistxattr: call('listxattr', { out: 1, size: 2, fixedFlags: AT_SYMLINK_NOFOLLOW }),
   removexattr: call('removexattr', { name: 1 }),
@@ -64,5 +67,6 @@ export function operands(args: readonly number[], c: NativeCall): Operands {
     uid: at(c.uid) >>> 0,
     gid: at(c.gid) >>> 0,
     input: at(c.input),
+    xflags: at(c.xflags) | 0,
   };
 }

@@ -22,6 +22,8 @@ const STAT_SIZE = 144;
 const STATX_SIZE = 256;
 const STATFS_SIZE = 120;
 const XATTR_SIZE_MAX = 65536;
+const XATTR_CREATE = 1;
+const XATTR_REPLACE = 2;
 const MAX_HANDLE_SZ = 128;
 const AT_HANDLE_MNT_ID_UNIQUE = 0x001;
 
@@ -123,21 +125,29 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
   const mknod = (call: Syscall, dirfd: number, p: number, mode: number, dev: number): Result =>
     run(call, p, { op: 'mknod', dirfd, mode, dev });
 
-  const name = (call: Syscall, i: number): string | null => call.memory.readString(call.args[i]!, 256);
+  // An attribute's name as the kernel imports it before the lookup (import_xattr_name): EFAULT
+  // where unreadable, ERANGE when empty or longer than XATTR_NAME_MAX (255).
+  const name = (call: Syscall, i: number): string | number => {
+    const n = call.memory.readString(call.args[i]!, 256);
+    if (n === null) return call.memory.readBytes(call.args[i]!, 256) === null ? E.EFAULT : E.ERANGE;
+    return n === '' ? E.ERANGE : n;
+  };
 
-  const setxattr = (call: Syscall, follow: boolean): Result => {
-    const n = name(call, 1);
-    if (n === null) return Result.error(E.EFAULT);
-    const size = call.args[3]!;
-    if (size < 0 || size > XATTR_SIZE_MAX) return Result.error(E.E2BIG);
-    const value = size === 0 ? Buffer.alloc(0) : call.memory.readBytes(call.args[2]!, size);
+  // In the kernel's order (setxattr_copy, then the lookup): flags, name, size, value.
+  const setxattr = (call: Syscall, o: Operands): Result => {
+    if (o.xflags & ~(XATTR_CREATE | XATTR_REPLACE)) return Result.error(E.EINVAL);
+    const n = name(call, o.name);
+    if (typeof n === 'number') return Result.error(n);
+    if (o.size < 0 || o.size > XATTR_SIZE_MAX) return Result.error(E.E2BIG);
+    const value = o.size === 0 ? Buffer.alloc(0) : call.memory.readBytes(o.input, o.size);
     if (value === null) return Result.error(E.EFAULT);
-    return run(call, 0, { op: 'setxattr', dirfd: AT_FDCWD, follow, name: n, value, flags: call.args[4]! });
+    const follow = (o.flags & AT_SYMLINK_NOFOLLOW) === 0;
+    return run(call, o.path, { op: 'setxattr', dirfd: o.dirfd, follow, name: n, value, flags: o.xflags });
   };
 
   const getxattr = (call: Syscall, o: Operands): Result => {
     const n = name(call, o.name);
-    if (n === null) return Result.error(E.EFAULT);
+    if (typeof n === 'number') return Result.error(n);
     const size = Math.min(Math.max(o.size, 0), XATTR_SIZE_MAX);
     const out = size > 0 ? Buffer.alloc(size) : null;
     const follow = (o.flags & AT_SYMLINK_NOFOLLOW) === 0;
@@ -153,7 +163,7 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
 
   const removexattr = (call: Syscall, o: Operands): Result => {
     const n = name(call, o.name);
-    if (n === null) return Result.error(E.EFAULT);
+    if (typeof n === 'number') return Result.error(n);
     const follow = (o.flags & AT_SYMLINK_NOFOLLOW) === 0;
     return run(call, o.path, { op: 'removexattr', dirfd: o.dirfd, follow, name: n });
   };
@@ -188,6 +198,7 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
     readlink: (c, o) => readlink(c, o.dirfd, o.path, o.out, o.size),
     getxattr,
     listxattr,
+    setxattr,
     removexattr,
     chown: (c, o) => chown(c, o.dirfd, o.path, o.uid, o.gid, o.flags),
     mkdir: (c, o) => run(c, o.path, { op: 'mkdir', dirfd: o.dirfd, mode: o.mode }),
@@ -236,8 +247,6 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
     },
     mknod: (c) => mknod(c, AT_FDCWD, 0, a(c, 1), a(c, 2)),
     mknodat: (c) => mknod(c, dfd(a(c, 0)), 1, a(c, 2), a(c, 3)),
-    setxattr: (c) => setxattr(c, true),
-    lsetxattr: (c) => setxattr(c, false),
     inotify_add_watch: (c) => run(c, 1, { op: 'inotify', dirfd: AT_FDCWD, fd: a(c, 0), mask: a(c, 2) >>> 0 }, {}, (wd) => Result.value(wd)),
     name_to_handle_at: (c) => {
       const handle = a(c, 2);
