@@ -1,12 +1,15 @@
 // floor: a bare C seccomp user-notification supervisor, the floor the benchmark compares the
 // JS chain against.
 //
-//   floor [--epoll|--poll] [--no-sync] [--killable] [--continue | --addfd FILE [--worker]] [--syscall getppid|getpid|NR] [--] COMMAND [ARGS...]
+//   floor [--epoll|--poll] [--no-sync] [--killable] [--continue | --addfd FILE [--worker]] [--syscall getppid|getpid|NR[@A|+A]]... [--] COMMAND [ARGS...]
 //
 // Forks; the child installs a filter that notifies one syscall (getppid by default: architecture
 // check, number compare, every other syscall allowed, so the kernel's constant-action bitmap
-// caches them), with SECCOMP_FILTER_FLAG_NEW_LISTENER, hands the listener to the parent over a
-// socketpair (SCM_RIGHTS) before it makes any notified call, then execs COMMAND. The parent sets
+// caches them), or each syscall given by a repeated --syscall (at most 128; NR@A: only when its
+// argument A is AT_FDCWD, as unreal's filter notifies a stat or open; NR+A: only when argument A is
+// not 0, e.g. an address; with `--continue`, the floor of a whole program under unreal's filter),
+// with SECCOMP_FILTER_FLAG_NEW_LISTENER, lets the parent take the listener (pidfd_getfd) before it
+// makes any notified call, then execs COMMAND. The parent sets
 // SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (unless --no-sync; it says on stderr whether the kernel took
 // it) and answers every notification with a value (the child's real parent pid, i.e. ours):
 // - default: a blocking RECV loop;
@@ -66,69 +69,70 @@ static void die(const char *what) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: floor [--epoll|--poll] [--no-sync] [--killable] [--continue | --addfd FILE [--worker]] [--syscall getppid|getpid|NR] [--] COMMAND [ARGS...]\n");
+  fprintf(stderr, "usage: floor [--epoll|--poll] [--no-sync] [--killable] [--continue | --addfd FILE [--worker]] [--syscall getppid|getpid|NR[@A|+A]]... [--] COMMAND [ARGS...]\n");
   exit(2);
 }
 
-static int send_fd(int sock, int fd) {
-  char byte = 0;
-  struct iovec iov = {&byte, 1};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg = {0};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock) {
-  char byte;
-  struct iovec iov = {&byte, 1};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  struct msghdr msg = {0};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
+// The parent takes the child's listener with pidfd_getfd (the child writes its number and waits for
+// a byte back): it makes only write and read meanwhile, which no filter here notifies (SCM_RIGHTS
+// would need sendmsg, which a filter with unreal's calls notifies before anyone can answer).
+static int take_listener(int sock, pid_t pid) {
+  int num;
   ssize_t n;
-  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  do n = read(sock, &num, sizeof num);
   while (n < 0 && errno == EINTR);
-  if (n != 1) return -1;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) return -1;
-  int fd;
-  memcpy(&fd, CMSG_DATA(c), sizeof(int));
+  if (n != (ssize_t)sizeof num) return -1;
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0) die("pidfd_open");
+  int fd = (int)syscall(SYS_pidfd_getfd, pidfd, num, 0);  // close-on-exec
+  if (fd < 0) die("pidfd_getfd");
+  close(pidfd);
+  char b = 1;
+  if (write(sock, &b, 1) != 1) die("write");
   return fd;
 }
 
+// A notified syscall: always (arg < 0), or when the low 32 bits of argument `arg` are AT_FDCWD
+// (sign- or zero-extended alike), or (nonzero) when argument `arg` is not 0.
+struct notified {
+  int nr, arg, nonzero;
+};
+#define MAX_NOTIFIED 128
+
 // Child: filter, hand over the listener, exec. Never returns.
-static void child(int sock, int nr, unsigned long flags, char **cmd) {
-  struct sock_filter insns[] = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-  };
-  struct sock_fprog prog = {sizeof insns / sizeof insns[0], insns};
+static void child(int sock, const struct notified *sys, int nsys, unsigned long flags, char **cmd) {
+  // arch check, then a block per syscall: nr compare, the dirfd compare if any, then notify.
+  struct sock_filter insns[3 + 7 * MAX_NOTIFIED + 1];
+  int n = 0;
+  insns[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+  insns[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+  insns[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+  for (int i = 0; i < nsys; i++) {
+    insns[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+    unsigned lo = offsetof(struct seccomp_data, args) + 8 * (unsigned)sys[i].arg;
+    if (sys[i].arg < 0) {
+      insns[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)sys[i].nr, 0, 1);
+    } else if (sys[i].nonzero) {
+      // nr, low word != 0 -> notify, high word == 0 -> next block
+      insns[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)sys[i].nr, 0, 5);
+      insns[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, lo);
+      insns[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2);
+      insns[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, lo + 4);
+      insns[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
+    } else {
+      insns[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)sys[i].nr, 0, 3);
+      insns[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, lo);
+      insns[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)AT_FDCWD, 0, 1);
+    }
+    insns[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+  }
+  insns[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+  struct sock_fprog prog = {(unsigned short)n, insns};
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("PR_SET_NO_NEW_PRIVS");
   int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER | flags, &prog);
   if (listener < 0) die("seccomp(NEW_LISTENER)");
-  if (send_fd(sock, listener) != 0) die("send listener");
+  char b;
+  if (write(sock, &listener, sizeof listener) != (ssize_t)sizeof listener || read(sock, &b, 1) != 1) die("hand over the listener");
   close(listener);
   close(sock);
   execvp(cmd[0], cmd);
@@ -349,7 +353,8 @@ static unsigned long long serve_epoll(int fd, long long value) {
 }
 
 int main(int argc, char **argv) {
-  int use_epoll = 0, sync_wake = 1, nr = SYS_getppid;
+  int use_epoll = 0, sync_wake = 1, nsys = 0;
+  struct notified sys[MAX_NOTIFIED];
   unsigned long filter_flags = 0;
   int i = 1;
   for (; i < argc; i++) {
@@ -374,12 +379,23 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--syscall") == 0 && i + 1 < argc) {
       const char *s = argv[++i];
       char *end;
-      if (strcmp(s, "getppid") == 0) nr = SYS_getppid;
-      else if (strcmp(s, "getpid") == 0) nr = SYS_getpid;
+      if (nsys == MAX_NOTIFIED) usage();
+      struct notified *t = &sys[nsys++];
+      t->arg = -1;
+      t->nonzero = 0;
+      if (strcmp(s, "getppid") == 0) t->nr = SYS_getppid;
+      else if (strcmp(s, "getpid") == 0) t->nr = SYS_getpid;
       else {
         long v = strtol(s, &end, 10);
-        if (*s == '\0' || *end != '\0' || v < 0 || v > 1023) usage();
-        nr = (int)v;
+        if (*s == '\0' || (*end != '\0' && *end != '@' && *end != '+') || v < 0 || v > 1023) usage();
+        t->nr = (int)v;
+        t->nonzero = *end == '+';
+        if (*end != '\0') {
+          const char *a = end + 1;
+          long k = strtol(a, &end, 10);
+          if (*a == '\0' || *end != '\0' || k < 0 || k > 5) usage();
+          t->arg = (int)k;
+        }
       }
     } else if (a[0] == '-') {
       usage();
@@ -389,6 +405,7 @@ int main(int argc, char **argv) {
   }
   if (i >= argc || (addfd_path && (answer_continue || use_epoll)) || (addfd_worker && !addfd_path)) usage();
   char **cmd = argv + i;
+  if (nsys == 0) sys[nsys++] = (struct notified){SYS_getppid, -1, 0};
 
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) die("socketpair");
@@ -397,10 +414,10 @@ int main(int argc, char **argv) {
   if (child_pid < 0) die("fork");
   if (child_pid == 0) {
     close(sv[0]);
-    child(sv[1], nr, filter_flags, cmd);
+    child(sv[1], sys, nsys, filter_flags, cmd);
   }
   close(sv[1]);
-  int fd = recv_fd(sv[0]);
+  int fd = take_listener(sv[0], child_pid);
   close(sv[0]);
   if (fd < 0) {
     // The child failed before handing over the listener (it said why).

@@ -4,6 +4,8 @@
 // variants, append descriptors (a new group for a new family of comparisons).
 import path from 'node:path';
 import { packageRoot } from '../src/native/load.js';
+import { unrealInterests } from '../src/engines/unreal/unreal.js';
+import { syscallInfo, syscallNumber } from '../src/syscalls/table.js';
 
 export const ROOT = packageRoot();
 export const BUILD = path.join(ROOT, 'bench', 'build');
@@ -78,9 +80,44 @@ function treeVariants(id: string, label: string, cmd: (P: string) => string[]): 
   ];
 }
 
-/** Whole programs: group `programs`, natively and through /unreal (the family's native row first). */
+/**
+ * unreal's filter as the C floor's `--syscall` arguments, derived from its interests: a call
+ * notified only when a dirfd is AT_FDCWD is `NR@ARG`, only when a pointer is not NULL `NR+ARG`,
+ * any other `NR`. What the floor cannot test is left out: an open whose flags create or write,
+ * relative to a real directory fd; a call with two such tests (renameat's two dirfds) is `NR`.
+ */
+export function unrealFloorSyscalls(): string[] {
+  const AT_FDCWD = [-100, 0xffffff9c];
+  const ALL = 0xffff_ffff_ffff_ffffn;
+  const tests = new Map<number, Set<string>>();
+  for (const i of unrealInterests('walk', 'enosys')) {
+    const name = String(i.syscall);
+    const nr = syscallNumber(name)!;
+    const oflags = syscallInfo(name)?.args?.indexOf('oflags') ?? -1;
+    const set = tests.get(nr) ?? new Set<string>();
+    tests.set(nr, set);
+    const t = i.when?.length === 1 ? i.when[0]! : undefined;
+    if (t && 'eq' in t && AT_FDCWD.includes(Number(t.eq))) set.add(`@${t.arg}`);
+    else if (t && 'anyBits' in t && BigInt(t.anyBits) === ALL) set.add(`+${t.arg}`);
+    else if (!(t && 'anyBits' in t && t.arg === oflags)) set.add('');
+  }
+  return [...tests].flatMap(([nr, set]) => ['--syscall', `${nr}${set.size === 1 ? [...set][0] : ''}`]);
+}
+
+/**
+ * A whole command natively, through /unreal, and under the C floor notifying what unreal's filter
+ * notifies (unrealFloorSyscalls) and continuing every call: the least any supervisor answering
+ * those notifications can add (the family's floor row).
+ */
+function flooredTreeVariants(id: string, label: string, cmd: (P: string) => string[]): PerRunVariant[] {
+  const [native, unreal] = treeVariants(id, label, cmd);
+  return [native!, { ...native!, id: `${id}-floor`, label: `C floor: ${label}, unreal's notified calls continued`, role: 'floor',
+    command: () => [FLOOR, '--continue', ...unrealFloorSyscalls(), '--', ...cmd('')] }, unreal!];
+}
+
+/** Whole programs: group `programs`, natively, under the C floor and through /unreal (the family's native row first). */
 function programVariants(id: string, label: string, cmd: (P: string) => string[]): PerRunVariant[] {
-  return treeVariants(id, label, cmd).map((v) => ({ ...v, group: 'programs' }));
+  return flooredTreeVariants(id, label, cmd).map((v) => ({ ...v, group: 'programs' }));
 }
 
 // The fixtures of the programs group, made by the first run that needs them (idempotent, outside
@@ -197,7 +234,7 @@ export const VARIANTS: Variant[] = [
   // timed part); their modifying *at calls are notified whatever their dirfd.
   ...treeVariants('tar', 'tar -c /usr/share/doc | wc -c', (P) => [TIMED, 'sh', '-c', `tar -cf - ${P}/usr/share/doc | wc -c`]),
   // ls -l asks statx, getxattr and lgetxattr of every file by absolute path (issue 11's goal: <= 6x native).
-  ...treeVariants('ls', 'ls -laR /usr/share/doc', (P) => [TIMED, 'sh', '-c', `ls -laR ${P}/usr/share/doc > /dev/null`]),
+  ...flooredTreeVariants('ls', 'ls -laR /usr/share/doc', (P) => [TIMED, 'sh', '-c', `ls -laR ${P}/usr/share/doc > /dev/null`]),
   ...treeVariants('rm', 'rm -r (copy of /usr/share/doc)', (P) => ['sh', '-c', `d=$(mktemp -d /tmp/bench-rm.XXXXXX) && cp -a /usr/share/doc "$d/t" && exec ${TIMED} rm -r "${P}$d"`]),
   ...treeVariants('cp', 'cp -a /usr/share/doc', (P) => ['sh', '-c', `d=$(mktemp -d /tmp/bench-cp.XXXXXX) && ${TIMED} cp -a ${P}/usr/share/doc "${P}$d/t"; rc=$?; rm -rf "$d"; exit $rc`]),
   // Real programs of issue 11's table, through /unreal against the same on real paths: `git status`
@@ -227,6 +264,10 @@ export const VARIANTS: Variant[] = [
   { kind: 'per-run', id: 'true-count', label: 'sysvisor run -e count:o=/dev/null -- true (eBPF)', group: 'startup', family: 'startup', command: () => [...SYSVISOR, 'run', '-e', 'count:o=/dev/null', '--', 'true'] },
   { kind: 'per-run', id: 'true-default', label: 'sysvisor run -- true (no engine)', group: 'startup', family: 'startup', command: () => [...SYSVISOR, 'run', '--', 'true'] },
   { kind: 'per-run', id: 'true-unreal', label: 'sysvisor run -e unreal -- true', group: 'startup', family: 'startup', command: () => [...SYSVISOR, 'run', '-e', 'unreal', '--', 'true'] },
+  // The installed `sysvisor` (the sh shim): it starts Node without NODE_EXTRA_CA_CERTS (Node 20
+  // builds its root certificate store at start-up when it is set), and Node alone without it.
+  { kind: 'per-run', id: 'true-unreal-bin', label: 'sysvisor (the bin shim) run -e unreal -- true', group: 'startup', family: 'startup', command: () => [path.join(ROOT, 'bin', 'sysvisor'), 'run', '-e', 'unreal', '--', 'true'] },
+  { kind: 'per-run', id: 'node-empty-noca', label: 'env -u NODE_EXTRA_CA_CERTS node -e 0', group: 'startup', family: 'startup', command: () => ['env', '-u', 'NODE_EXTRA_CA_CERTS', process.execPath, '-e', '0'] },
   // The ptrace transport (issue 12) against the ptrace floor (bench/ptrace-floor.c): a bare C
   // tracer answering getppid at its seccomp stop (SECCOMP_RET_TRACE: only getppid stops), and with
   // plain PTRACE_SYSCALL (every call stops twice); strace with and without its seccomp filter.

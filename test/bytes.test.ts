@@ -48,6 +48,33 @@ describe('argv and environment are bytes', () => {
   });
 });
 
+describe('variables the shim carries for COMMAND', () => {
+  // COMMAND prints NODE_EXTRA_CA_CERTS in hex (or "unset"), whether SYSVISOR_EXTRA_CA_CERTS reached
+  // it, then its grandparent's name (the supervisor: the launcher forks COMMAND) and whether that
+  // process was started with NODE_EXTRA_CA_CERTS.
+  const SHOW_CA = `sh -c '
+    if [ -n "\${NODE_EXTRA_CA_CERTS+set}" ]; then printf %s "$NODE_EXTRA_CA_CERTS" | od -An -tx1; echo .; else echo unset; fi
+    echo "carrier \${SYSVISOR_EXTRA_CA_CERTS+set}"
+    sup=$(cut -d" " -f4 /proc/$PPID/stat)
+    echo "supervisor $(cat /proc/$sup/comm) $(tr "\\0" "\\n" < /proc/$sup/environ | grep -c ^NODE_EXTRA_CA_CERTS=)"
+  '`;
+  for (const [label, set, shown] of [
+    ['bytes that are not UTF-8', `NODE_EXTRA_CA_CERTS=${WEIRD}`, ` ${HEX}\n.`],
+    ['empty', 'NODE_EXTRA_CA_CERTS=', '.'],
+    ['unset', 'unset NODE_EXTRA_CA_CERTS;', 'unset'],
+  ] as const) {
+    it(`NODE_EXTRA_CA_CERTS (${label}) reaches COMMAND as given, and the Node the shim starts is without it`, async () => {
+      const native = await sh(`${set} export NODE_EXTRA_CA_CERTS 2>/dev/null; ${SHOW_CA}`);
+      expect(native.stdout.split('\n').slice(0, -3).join('\n').trim()).toBe(shown.trim());
+      const r = await sh(`${set} export NODE_EXTRA_CA_CERTS 2>/dev/null; ${SHIM} run -- ${SHOW_CA}`);
+      expect(r.stderr).toBe('');
+      const lines = r.stdout.trimEnd().split('\n');
+      expect(lines.slice(0, -2).join('\n').trim()).toBe(shown.trim());
+      expect(lines.slice(-2)).toEqual(['carrier ', 'supervisor node 0']);
+    });
+  }
+});
+
 describe('engines read and replace paths as bytes', () => {
   it('call.bytes() gives the exact bytes, call.setBytes() passes any bytes on', async () => {
     const real = Buffer.concat([Buffer.from(path.join(dir, 'real')), Buffer.from([0xff, 0x01])]);

@@ -20,13 +20,16 @@ import { runNested, withCallerOutputs } from '../transports/unotify/nested.js';
 import { builtinEngines, findEngine, loadBuiltinEngines, parseEngineSpec } from '../engines/registry.js';
 import { loadEngineModule, modulePath, resolveSpecs } from './modules.js';
 import { FDS_ENV, inheritedFds } from './fds.js';
-import { argvBytes, environBytes } from './raw-args.js';
+import { argvBytes, environBytes, restoreCarriedEnv } from './raw-args.js';
 
 // Start-up time: what only some subcommands use (the help text, the agent, bench, the demo) is
 // imported when one of them runs (a chunk of its own in the command's bundle, scripts/build.sh).
 const helpText = () => import('./help.js');
 
 const reporter = new Reporter();
+
+// What the bin shim passed under another name is COMMAND's (and any child's) under its own.
+restoreCarriedEnv(process.env);
 
 // Read before anything opens an fd of its own (a malformed list is reported by \`run\`).
 const inherited = ((): number[] | Error => {
