@@ -10,7 +10,8 @@ import { packageRoot } from '../native/load.js';
 import { UsageError, UnsupportedFeatureError } from '../chain/errors.js';
 import { buildEngines } from '../engines/build.js';
 import { shellStatus, type ExitStatus } from '../transports/unotify/supervise.js';
-import { supervise, TRANSPORTS, type TransportName } from '../transports/ptrace/supervise.js';
+import { listenerSlotFree, supervise, TRANSPORTS, type TransportName } from '../transports/ptrace/supervise.js';
+import { spawnLauncher } from '../transports/unotify/supervise.js';
 import { CommandError } from '../transports/unotify/command.js';
 import type { HeldCall } from '../transports/unotify/transport.js';
 import { requireKernel } from '../transports/kernel.js';
@@ -121,70 +122,81 @@ async function run(argv: readonly string[], raw: readonly (string | Buffer)[]): 
     throw new UsageError('engine modules can only be given to the outermost sysvisor (its --allow makes them loadable inside)');
   if (nested && values.complete) throw new UsageError('--complete belongs to the outermost sysvisor, whose filter is the one that counts');
   if (nested && values.loadable?.length) throw new UsageError('--loadable belongs to the outermost sysvisor, whose filter is the one that counts');
-  // A bare run (no engine named) is a machine waiting for engines: every built-in is loadable inside.
-  const bare = given.length === 0 && !values.loadable?.length && !values.sealed && !nested;
-  // Only the built-ins named here are imported (start-up time); a bare run can load any of them inside.
-  const named = [...given, ...(values.loadable ?? [])];
-  if (!nested) await loadBuiltinEngines(bare || named.includes('all') ? undefined : named);
-  const loadable = (bare ? ['all'] : (values.loadable ?? [])).flatMap((n) => (n === 'all' ? builtinEngines() : [findEngine(n)]));
-  for (const file of values.allow ?? []) loadable.push(findEngine(await loadEngineModule(file)));
-  const specs = await resolveSpecs(given);
-  performance.mark('imported');
-  if (inherited instanceof Error) throw new UsageError(inherited.message);
-  // Forward the usual termination signals to COMMAND; sysvisor exits when COMMAND's tree is done.
-  // Handlers go in before the command starts: a signal that comes earlier is delivered once it exists.
-  // A signal the terminal sent (the kernel, to the whole foreground group) already reached COMMAND
-  // when it shares sysvisor's process group: forwarding it would deliver it twice.
-  let sup: { kill(signal: number): boolean; readonly pid: number; done: Promise<ExitStatus>; heldCalls?(minMs: number): HeldCall[]; killTree?(): void; readonly intercepted?: number } | undefined;
-  const early: number[] = [];
-  // While an engine has held a call for more than HELD_MS, a SIGTERM or SIGINT says which engine
-  // holds which calls, and a second one ends the run: the tree is killed, exit 128+N. A signal the
-  // terminal sent (Ctrl-C) reports but never ends the run: an interactive COMMAND that handles
-  // Ctrl-C itself must never be killed by it.
-  let warned = false;
-  let ended: number | undefined;
-  const stuck = (name: NodeJS.Signals, sig: number, fromTerminal: boolean): boolean => {
-    const held = sup?.heldCalls?.(HELD_MS) ?? [];
-    if (held.length === 0) return false;
-    if (warned && !fromTerminal && sup?.killTree) {
-      reporter.line(`${name} again: ending the run (killing the tree)`);
-      ended = 128 + sig;
-      sup.killTree();
-      // The engines' close hooks may wait on what never comes: leave at the latest a while later.
-      setTimeout(() => process.exit(ended), 3000).unref();
-      return true;
-    }
-    reporter.line(`${name}: ${held.length} call${held.length > 1 ? 's' : ''} held by engines for more than ${HELD_MS / 1000} s:`);
-    for (const h of held) reporter.line(`  ${h.engine}: pid ${h.tid} ${h.syscall}() for ${(h.ms / 1000).toFixed(1)} s`);
-    if (!fromTerminal) {
-      warned = true;
-      reporter.line(`a second ${name} ends the run (kills the tree)`);
-    }
-    return false;
-  };
-  const forward = (name: NodeJS.Signals) => () => {
-    const sig = constants.signals[name];
-    const origin = TERMINAL_SIGNALS.includes(name) ? binding.takeSignalOrigin(sig) : null;
-    const fromTerminal = origin === 'kernel' && sup?.pid !== undefined && sup.pid !== 0 && sameProcessGroup(sup.pid);
-    if ((name === 'SIGTERM' || name === 'SIGINT') && stuck(name, sig, fromTerminal)) return;
-    if (fromTerminal) return;
-    if (sup) sup.kill(sig);
-    else early.push(sig);
-  };
-  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const).map((s) => [s, forward(s)] as const);
-  for (const [s, h] of handlers) process.on(s, h);
-  for (const s of TERMINAL_SIGNALS) binding.watchSignalOrigin(constants.signals[s]);
-  // Under a sysvisor already: join it as a new scope (a second listener is impossible).
-  sup = nested
-    ? runNested(binding, client, rawCommand[0]!, rawCommand.slice(1), specs, inherited, onSupervisorExit, env)
-    : supervise({ command: rawCommand[0]!, args: rawCommand.slice(1), env, engines: buildEngines(specs, reporter), specs, reporter, binding, nesting: !values.sealed, loadable, fds: inherited, onSupervisorExit, complete: values.complete === true, transport: onSupervisorExit === 'continue' && transport === 'auto' ? 'unotify' : transport });
-  performance.mark('spawned');
-  for (const sig of early) sup.kill(sig);
-  const status = await sup.done;
-  performance.mark('done');
-  for (const [s, h] of handlers) process.off(s, h);
-  if (values.stats !== undefined) writeStats(values.stats, sup.intercepted);
-  return ended ?? shellStatus(status);
+  // Start-up time: over unotify, the launcher process starts now and the command is forked once its
+  // filter is planned (supervise), so that the launcher's start overlaps the engines' loading.
+  const chosen = onSupervisorExit === 'continue' && transport === 'auto' ? 'unotify' : transport;
+  const slotFree = !nested && chosen === 'auto' ? listenerSlotFree(binding) : undefined;
+  const launcher = !nested && !(inherited instanceof Error) && (chosen === 'unotify' || slotFree === true)
+    ? spawnLauncher(binding, { command: rawCommand[0]!, args: rawCommand.slice(1), env, fds: inherited })
+    : undefined;
+  try {
+    // A bare run (no engine named) is a machine waiting for engines: every built-in is loadable inside.
+    const bare = given.length === 0 && !values.loadable?.length && !values.sealed && !nested;
+    // Only the built-ins named here are imported (start-up time); a bare run can load any of them inside.
+    const named = [...given, ...(values.loadable ?? [])];
+    if (!nested) await loadBuiltinEngines(bare || named.includes('all') ? undefined : named);
+    const loadable = (bare ? ['all'] : (values.loadable ?? [])).flatMap((n) => (n === 'all' ? builtinEngines() : [findEngine(n)]));
+    for (const file of values.allow ?? []) loadable.push(findEngine(await loadEngineModule(file)));
+    const specs = await resolveSpecs(given);
+    performance.mark('imported');
+    if (inherited instanceof Error) throw new UsageError(inherited.message);
+    // Forward the usual termination signals to COMMAND; sysvisor exits when COMMAND's tree is done.
+    // Handlers go in before the command starts: a signal that comes earlier is delivered once it exists.
+    // A signal the terminal sent (the kernel, to the whole foreground group) already reached COMMAND
+    // when it shares sysvisor's process group: forwarding it would deliver it twice.
+    let sup: { kill(signal: number): boolean; readonly pid: number; done: Promise<ExitStatus>; heldCalls?(minMs: number): HeldCall[]; killTree?(): void; readonly intercepted?: number } | undefined;
+    const early: number[] = [];
+    // While an engine has held a call for more than HELD_MS, a SIGTERM or SIGINT says which engine
+    // holds which calls, and a second one ends the run: the tree is killed, exit 128+N. A signal the
+    // terminal sent (Ctrl-C) reports but never ends the run: an interactive COMMAND that handles
+    // Ctrl-C itself must never be killed by it.
+    let warned = false;
+    let ended: number | undefined;
+    const stuck = (name: NodeJS.Signals, sig: number, fromTerminal: boolean): boolean => {
+      const held = sup?.heldCalls?.(HELD_MS) ?? [];
+      if (held.length === 0) return false;
+      if (warned && !fromTerminal && sup?.killTree) {
+        reporter.line(`${name} again: ending the run (killing the tree)`);
+        ended = 128 + sig;
+        sup.killTree();
+        // The engines' close hooks may wait on what never comes: leave at the latest a while later.
+        setTimeout(() => process.exit(ended), 3000).unref();
+        return true;
+      }
+      reporter.line(`${name}: ${held.length} call${held.length > 1 ? 's' : ''} held by engines for more than ${HELD_MS / 1000} s:`);
+      for (const h of held) reporter.line(`  ${h.engine}: pid ${h.tid} ${h.syscall}() for ${(h.ms / 1000).toFixed(1)} s`);
+      if (!fromTerminal) {
+        warned = true;
+        reporter.line(`a second ${name} ends the run (kills the tree)`);
+      }
+      return false;
+    };
+    const forward = (name: NodeJS.Signals) => () => {
+      const sig = constants.signals[name];
+      const origin = TERMINAL_SIGNALS.includes(name) ? binding.takeSignalOrigin(sig) : null;
+      const fromTerminal = origin === 'kernel' && sup?.pid !== undefined && sup.pid !== 0 && sameProcessGroup(sup.pid);
+      if ((name === 'SIGTERM' || name === 'SIGINT') && stuck(name, sig, fromTerminal)) return;
+      if (fromTerminal) return;
+      if (sup) sup.kill(sig);
+      else early.push(sig);
+    };
+    const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const).map((s) => [s, forward(s)] as const);
+    for (const [s, h] of handlers) process.on(s, h);
+    for (const s of TERMINAL_SIGNALS) binding.watchSignalOrigin(constants.signals[s]);
+    // Under a sysvisor already: join it as a new scope (a second listener is impossible).
+    sup = nested
+      ? runNested(binding, client, rawCommand[0]!, rawCommand.slice(1), specs, inherited, onSupervisorExit, env)
+      : supervise({ command: rawCommand[0]!, args: rawCommand.slice(1), env, engines: buildEngines(specs, reporter), specs, reporter, binding, nesting: !values.sealed, loadable, fds: inherited, onSupervisorExit, complete: values.complete === true, transport: launcher ? 'unotify' : chosen, launcher, slotFree });
+    performance.mark('spawned');
+    for (const sig of early) sup.kill(sig);
+    const status = await sup.done;
+    performance.mark('done');
+    for (const [s, h] of handlers) process.off(s, h);
+    if (values.stats !== undefined) writeStats(values.stats, sup.intercepted);
+    return ended ?? shellStatus(status);
+  } finally {
+    launcher?.abandon(); // a launcher whose command was never forked (an error before supervise took it)
+  }
 }
 
 // --stats FILE: the run's figures (sysvisor bench reads them); a file that cannot be written is said.

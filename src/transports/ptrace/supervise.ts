@@ -33,6 +33,8 @@ export interface SuperviseOptions extends UnotifyOptions {
    * needs, whose USER_NOTIF beats TRACE). Default: 'entry' when a listener holds the slot (EBUSY).
    */
   ptraceStops?: 'seccomp' | 'entry';
+  /** `auto`: whether the listener slot is free, when the caller probed it already (listenerSlotFree). */
+  slotFree?: boolean;
 }
 
 const EBUSY = 16;
@@ -46,11 +48,16 @@ export function supervise(opts: SuperviseOptions): Supervision {
   if (transport === 'ptrace') return supervisePtrace({ ...opts, binding });
   // auto: a listener above this process (not a sysvisor: a nested run never gets here) holds the
   // only slot of the filter chain, which the command would inherit.
+  if (opts.slotFree ?? listenerSlotFree(binding)) return superviseUnotify({ ...opts, binding });
+  return supervisePtrace({ ...opts, binding }, { foreign: true, fallback: true });
+}
+
+/** What `auto` probes: the seccomp listener slot is free here (no listener above holds it: EBUSY). */
+export function listenerSlotFree(binding: RawBinding): boolean {
   performance.mark('probe');
   const slot = binding.probeListener();
   performance.mark('probed');
-  if (slot !== EBUSY) return superviseUnotify({ ...opts, binding });
-  return supervisePtrace({ ...opts, binding }, { foreign: true, fallback: true });
+  return slot !== EBUSY;
 }
 
 /** The line `auto` says when it falls back (once ptrace works). */

@@ -32,7 +32,8 @@ export interface CommandStatus {
 /** What the tree does when the supervisor dies: killed (default), or its calls continued. */
 export type OnSupervisorExit = 'kill' | 'continue';
 
-export interface LaunchOptions {
+/** What the launcher process is started with: the command to run. */
+export interface SpawnOptions {
   /** Resolved path of the command, and its argv (argv[0] first). */
   file: string | Buffer;
   /** Buffers are passed as their bytes exactly, strings as UTF-8. */
@@ -41,6 +42,10 @@ export interface LaunchOptions {
   env: readonly (string | Buffer)[];
   /** Fds handed on to the command at the same numbers (e.g. [0, 1, 2]); no other fd is. */
   fds: readonly number[];
+}
+
+/** What the launcher forks the command with (its SETUP message). */
+export interface SetupOptions {
   /** seccomp filter (whole sock_filter instructions); empty: the command runs without one. */
   filter: Buffer;
   /** SECCOMP_FILTER_FLAG_* besides NEW_LISTENER. WAIT_KILLABLE_RECV is dropped on kernels without it. */
@@ -51,6 +56,8 @@ export interface LaunchOptions {
   noListener?: boolean;
   onSupervisorExit?: OnSupervisorExit;
 }
+
+export type LaunchOptions = SpawnOptions & SetupOptions;
 
 export interface Started {
   /** The listener (the caller owns it), or undefined without a filter. */
@@ -81,6 +88,7 @@ export class Launcher {
   private readonly tree = deferred<void>();
   private readonly end = deferred<void>();
   private socketOpen = true;
+  private setupSent = false;
   private commandPidfd = -1;
 
   /** The command, held before exec until go(): its pid and a pidfd (owned by this object). */
@@ -94,16 +102,35 @@ export class Launcher {
   /** The launcher exited and was reaped; every handle is closed. */
   readonly ended = this.end.promise;
 
-  /** Starts the launcher; throws when it cannot be started (the command is not run). */
-  constructor(private readonly binding: RawBinding, o: LaunchOptions) {
+  /**
+   * Starts the launcher; throws when it cannot be started (the command is not run). Without the
+   * SETUP options, the launcher starts and waits for them (setup()) before it forks the command:
+   * its start overlaps what the supervisor does meanwhile (the engines, the filter's plan).
+   */
+  constructor(private readonly binding: RawBinding, o: SpawnOptions | LaunchOptions) {
     const h = binding.launch(o.file, o.argv, o.env, o.fds);
     this.pid = h.pid;
     this.pidfd = h.pidfd;
     this.socket = h.socket;
-    const opts = (o.noNewPrivs ? OPT_NO_NEW_PRIVS : 0) | (o.onSupervisorExit === 'continue' ? OPT_CONTINUE : 0) | (o.noListener ? OPT_NO_LISTENER : 0);
-    this.send(MSG.setup, o.flags, opts, o.filter);
     this.poll = new binding.FdPoll(this.socket, () => this.read());
     binding.watchExit(this.pidfd, (code, signal) => this.onLauncherExit(code, signal));
+    if ('filter' in o) this.setup(o);
+  }
+
+  /** The filter and options: the launcher forks the command (held until go()). Sent once. */
+  setup(o: SetupOptions): void {
+    if (this.setupSent) throw new Error('launcher: setup sent twice');
+    this.setupSent = true;
+    const opts = (o.noNewPrivs ? OPT_NO_NEW_PRIVS : 0) | (o.onSupervisorExit === 'continue' ? OPT_CONTINUE : 0) | (o.noListener ? OPT_NO_LISTENER : 0);
+    this.send(MSG.setup, o.flags, opts, o.filter);
+  }
+
+  /**
+   * Gives up a launcher whose setup was never sent (the run failed before its command was
+   * forked): its end of the socket is closed, it exits without forking, and is reaped.
+   */
+  abandon(): void {
+    if (!this.setupSent) this.closeSocket();
   }
 
   /** Lets the command install its filter and exec. */
@@ -142,7 +169,7 @@ export class Launcher {
   }
 
   private read(): void {
-    for (;;) {
+    while (this.socketOpen) {
       let r;
       try {
         // at most 2 fds: the listener and its received-ids page

@@ -1,6 +1,7 @@
 // Runs a command under an engine stack with the seccomp user-notification transport:
-// plan the filter -> start the launcher process (it forks the command, installs the filter and
-// hands over the listener) -> pump -> wait until the command has exited and no process holds the
+// plan the filter -> start the launcher process, or send the filter to one started earlier
+// (spawnLauncher: the CLI starts it before the engines load) -> it forks the command, installs the
+// filter and hands over the listener -> pump -> wait until the command has exited and no process holds the
 // filter -> close the engines.
 import { loadBinding, type RawBinding } from '../../native/load.js';
 import type { PumpStats } from '../../native/binding.js';
@@ -68,6 +69,28 @@ export interface SuperviseOptions {
    * `int 0x80`, x32 numbers), which the filter's x86_64 numbers do not describe.
    */
   complete?: boolean;
+  /**
+   * A launcher already started for this command and environment (spawnLauncher), its setup not
+   * sent: supervise owns it from now on. Default: started here, after the filter is planned.
+   */
+  launcher?: Launcher;
+}
+
+/**
+ * Starts the launcher process for COMMAND before its filter is known (Launcher.setup sends it, and
+ * the command is forked then), so that its start overlaps the engines' loading and the filter's
+ * plan: for supervise's `launcher`. undefined when the command cannot be resolved as it is (a path
+ * only an engine's view may hold: supervise resolves it, and says why when it cannot), or when the
+ * launcher cannot be started (supervise says so).
+ */
+export function spawnLauncher(binding: RawBinding, o: { command: string | Buffer; args?: readonly (string | Buffer)[]; env?: Environment; fds?: readonly number[] }): Launcher | undefined {
+  const env = o.env ?? process.env;
+  try {
+    const file = resolveCommand(o.command, envValue(env, 'PATH'));
+    return new Launcher(binding, { file, argv: [o.command, ...(o.args ?? [])], env: envStrings(env), fds: o.fds ?? [0, 1, 2] });
+  } catch {
+    return undefined;
+  }
 }
 
 /** What a Supervision asks of the transport that serves it (unotify, or ptrace without a pump). */
@@ -232,23 +255,29 @@ export function supervise(opts: SuperviseOptions): Supervision {
   const binding = opts.binding ?? loadBinding();
   const reporter = opts.reporter ?? new Reporter();
   const env = opts.env ?? process.env;
-  const file = resolveCommand(opts.command, envValue(env, 'PATH'), opts.engines.some((e) => e.pathPrefixes !== undefined));
   const loadable = opts.nesting === false ? undefined : (opts.loadable ?? []);
-  const plan = opts.complete ? planFilter(rootInterests(opts.engines, loadable), 'enosys', BYPASS_SYSCALLS) : planFilter(rootInterests(opts.engines, loadable));
-  performance.mark('planned');
-  let launcher: Launcher;
+  let file: string | Buffer | undefined;
+  let plan: ReturnType<typeof planFilter>;
   try {
-    launcher = new Launcher(binding, {
-      file,
-      argv: [opts.command, ...(opts.args ?? [])],
-      env: envStrings(env),
-      fds: opts.fds ?? [0, 1, 2],
-      filter: plan.bytes,
-      flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
-      onSupervisorExit: opts.onSupervisorExit ?? 'kill',
-    });
+    // A launcher started for the command resolved it already (spawnLauncher).
+    if (!opts.launcher) file = resolveCommand(opts.command, envValue(env, 'PATH'), opts.engines.some((e) => e.pathPrefixes !== undefined));
+    plan = opts.complete ? planFilter(rootInterests(opts.engines, loadable), 'enosys', BYPASS_SYSCALLS) : planFilter(rootInterests(opts.engines, loadable));
   } catch (e) {
-    throw new SysvisorError(`spawn ${opts.command}`, e);
+    opts.launcher?.abandon();
+    throw e;
+  }
+  performance.mark('planned');
+  const setup = { filter: plan.bytes, flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, onSupervisorExit: opts.onSupervisorExit ?? 'kill' } as const;
+  let launcher: Launcher;
+  if (opts.launcher) {
+    launcher = opts.launcher;
+    launcher.setup(setup);
+  } else {
+    try {
+      launcher = new Launcher(binding, { file: file!, argv: [opts.command, ...(opts.args ?? [])], env: envStrings(env), fds: opts.fds ?? [0, 1, 2], ...setup });
+    } catch (e) {
+      throw new SysvisorError(`spawn ${opts.command}`, e);
+    }
   }
   return new Supervision(launcher, async (sup) => {
     const command = await launcher.command;
