@@ -83,6 +83,7 @@ struct Answer {
 
 // A call JS holds: its arguments exactly, the stack pointer, and the argument changes to apply.
 struct Pending {
+  int nr = -1;
   uint64_t args[6];
   uint64_t sp;
   uint64_t set[6];
@@ -95,6 +96,7 @@ struct Pending {
 // A call let run with PTRACE_SYSCALL: what its syscall-exit stop does.
 struct Run {
   bool restore = false;  // put the argument registers back
+  uint8_t restore_mask = 0;  // which ones (those the answer changed)
   std::array<uint64_t, 6> saved{};
   bool await_exit = false;  // hand the exit stop to JS
   // Entry mode, a call skipped at its entry stop: the value to set (set_rax), or the syscall to
@@ -106,6 +108,25 @@ struct Run {
   uint8_t set_mask = 0;
   std::string exec_fn;  // an execve: AT_EXECFN names this at its exec stop, if it succeeds
 };
+
+// PTRACE_SET_SYSCALL_INFO (Linux 6.16, kernel/ptrace.c ptrace_set_syscall_info): at a seccomp or
+// syscall-entry stop it sets the call's number and its six argument registers in one request (the
+// op given must be the stop's own; flags and reserved 0).
+#ifndef PTRACE_SET_SYSCALL_INFO
+#define PTRACE_SET_SYSCALL_INFO 0x4212
+#endif
+
+// The offset of argument register i in struct user_regs_struct (PTRACE_POKEUSR).
+size_t ArgOffset(int i) {
+  switch (i) {
+    case 0: return offsetof(struct user_regs_struct, rdi);
+    case 1: return offsetof(struct user_regs_struct, rsi);
+    case 2: return offsetof(struct user_regs_struct, rdx);
+    case 3: return offsetof(struct user_regs_struct, r10);
+    case 4: return offsetof(struct user_regs_struct, r8);
+    default: return offsetof(struct user_regs_struct, r9);
+  }
+}
 
 uint64_t* ArgReg(struct user_regs_struct* r, int i) {
   switch (i) {
@@ -437,6 +458,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       std::lock_guard<std::mutex> lock(m_);
       Pending& p = pending_[tid];
       p = Pending{};
+      p.nr = nr;
       memcpy(p.args, s.args, sizeof p.args);
       p.sp = s.sp;
       queue_.push_back(s);
@@ -494,14 +516,12 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     run.await_exit = a.await_exit;
     run.exec_fn = p.exec_fn;
     if (p.set_mask != 0) {
-      struct user_regs_struct r;
-      if (Pt(PTRACE_GETREGS, a.tid, 0, (uintptr_t)&r) != 0) return Gone(a.tid, a.await_exit);
-      for (int i = 0; i < 6; i++) {
-        run.saved[i] = *ArgReg(&r, i);
-        if (p.set_mask & (1u << i)) *ArgReg(&r, i) = p.set[i];
-      }
-      if (Pt(PTRACE_SETREGS, a.tid, 0, (uintptr_t)&r) != 0) return Gone(a.tid, a.await_exit);
+      // The registers as the tracee had them are the arguments read at this stop (the thread has
+      // not run since).
+      for (int i = 0; i < 6; i++) run.saved[i] = p.args[i];
+      if (!SetArgRegs(a.tid, p)) return Gone(a.tid, a.await_exit);
       run.restore = true;
+      run.restore_mask = p.set_mask;
     }
     runs_[a.tid] = run;
     // The next stop of this thread is this call's syscall-exit stop (or an exec event first).
@@ -509,6 +529,32 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       runs_.erase(a.tid);
       Gone(a.tid, a.await_exit);
     }
+  }
+
+  // Sets the argument registers the answer changed, at the call's seccomp (or entry) stop, in as
+  // few requests as the kernel allows: one register with PTRACE_POKEUSR, several with
+  // PTRACE_SET_SYSCALL_INFO (number and arguments at once), else PTRACE_GETREGS + PTRACE_SETREGS
+  // (a kernel without it: EIO, remembered). False when the thread is gone.
+  bool SetArgRegs(pid_t tid, const Pending& p) {
+    if (__builtin_popcount(p.set_mask) == 1) {
+      int i = __builtin_ctz(p.set_mask);
+      return Pt(PTRACE_POKEUSR, tid, ArgOffset(i), p.set[i]) == 0;
+    }
+    if (set_syscall_info_) {
+      struct ptrace_syscall_info si;
+      memset(&si, 0, sizeof si);
+      si.op = entry_mode_ ? PTRACE_SYSCALL_INFO_ENTRY : PTRACE_SYSCALL_INFO_SECCOMP;
+      si.entry.nr = (__u64)(int64_t)p.nr;
+      for (int i = 0; i < 6; i++) si.entry.args[i] = p.set_mask & (1u << i) ? p.set[i] : p.args[i];
+      if (Pt(PTRACE_SET_SYSCALL_INFO, tid, sizeof si, (uintptr_t)&si) == 0) return true;
+      if (errno != EIO) return false;
+      set_syscall_info_ = false;
+    }
+    struct user_regs_struct r;
+    if (Pt(PTRACE_GETREGS, tid, 0, (uintptr_t)&r) != 0) return false;
+    for (int i = 0; i < 6; i++)
+      if (p.set_mask & (1u << i)) *ArgReg(&r, i) = p.set[i];
+    return Pt(PTRACE_SETREGS, tid, 0, (uintptr_t)&r) == 0;
   }
 
   // Entry mode: the call is skipped (orig_rax = -1) and seccomp sees nr -1; at its syscall-exit
@@ -550,6 +596,14 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     if (it == runs_.end()) return false;
     Run run = it->second;
     runs_.erase(it);
+    if (!run.await_exit && !run.set_rax && run.redo_nr < 0 && __builtin_popcount(run.restore_mask) <= 1) {
+      // Only put back the changed register, if any: one PTRACE_POKEUSR, not GETREGS + SETREGS.
+      if (run.restore && run.restore_mask != 0) {
+        int i = __builtin_ctz(run.restore_mask);
+        if (Pt(PTRACE_POKEUSR, tid, ArgOffset(i), run.saved[i]) != 0) return true;  // gone
+      }
+      return false;
+    }
     struct user_regs_struct r;
     if (Pt(PTRACE_GETREGS, tid, 0, (uintptr_t)&r) != 0) {
       Gone(tid, run.await_exit);
@@ -879,6 +933,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   // Entry mode (thread only after the constructor): the command's filter; the command until its
   // filter is installed (its calls do not count), and that thread while in seccomp(2).
   bool entry_mode_ = false;
+  bool set_syscall_info_ = true;  // thread only: PTRACE_SET_SYSCALL_INFO not refused (EIO) yet
   std::vector<struct sock_filter> prog_;
   pid_t inactive_ = -1;
   pid_t activating_ = -1;
