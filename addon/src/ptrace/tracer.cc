@@ -690,8 +690,12 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     }
     if (count > 0) CallJs(env, count);
     in_batch_ = false;
-    std::lock_guard<std::mutex> lock(m_);
-    batch_done_ = true;
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      batch_done_ = true;
+    }
+    // Notified after the unlock: the tracer thread woken must not find m_ still held (a futex wait
+    // and one more wake-up per batch).
     batch_cv_.notify_all();
   }
 
