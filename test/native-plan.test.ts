@@ -339,4 +339,47 @@ print(os.readlink('/proc/self/fd/%d' % fd))
     expect(root.stdout).toMatch(/^lstat: OK /m);
     expect(root.stdout).toBe(rootNative.stdout);
   });
+
+  it('two tracees of different uids interleaving their calls: each answered as itself, in C++ as natively (ids kept between calls are only ever the caller\'s)', async () => {
+    // The receiving thread keeps a tracee's fsuid/fsgid/groups after its call for the next call of
+    // the same ids (tracee.h, KeepIdentityOnThisThread). Two tracees, nobody and daemon (uid 1),
+    // each with a directory only it may search, each making every planned call on both
+    // directories' files, five times, at the same time: any call answered with the other's ids
+    // (or root's) shows as an answer that differs from the native one.
+    const d = path.join(dir, 'two-uids');
+    mkdirSync(d, { recursive: true });
+    chmodSync(dir, 0o755);
+    chmodSync(d, 0o755);
+    const users = [65534, 1];
+    for (const u of users) {
+      const own = path.join(d, `u${u}`);
+      mkdirSync(own, { mode: 0o700 });
+      writeFileSync(path.join(own, 'file'), `${u}\n`, { mode: 0o600 });
+      execFileSync('chown', ['-R', `${u}:${u}`, own]);
+    }
+    // Files only: the directories change while the other tracee creates and removes names in them.
+    const paths = users.map((u) => path.join(d, `u${u}`, 'file'));
+    const as = (u: number) => ['setpriv', `--reuid=${u}`, `--regid=${u}`, '--clear-groups', '--'];
+    const native = new Map<number, string>();
+    for (const u of users) {
+      const r = await run('setpriv', [...as(u).slice(1), NATIVECALLS, ...paths]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^stat: EACCES$/m); // the other's directory
+      expect(r.stdout).toMatch(/^open: OK .* uid=/m); // its own file
+      native.set(u, r.stdout);
+    }
+    expect(native.get(65534)).not.toBe(native.get(1));
+    const rounds = 5;
+    // unreal: its calls may use the identity cache (it sees the credential changes), and only those
+    // keep ids between calls (the others read the identity from /proc, as the supervisor).
+    const loops = users.map((u) => `for i in 1 2 3 4 5; do ${as(u).join(' ')} ${NATIVECALLS} ${paths.map((p) => `/unreal${p}`).join(' ')} > ${d}/out-${u}-$i; done`);
+    const sup = supervise({ command: 'sh', args: ['-c', `(${loops[0]}) & (${loops[1]}) & wait`], engines: [new UnrealEngine(loadBinding())] });
+    expect(await sup.done).toMatchObject({ code: 0 });
+    const stats = sup.pumpStats()!;
+    expect(stats.native).toBe(2 * rounds * plannedCalls(paths));
+    expect(stats.nativeOnThread).toBeGreaterThan(0);
+    for (const u of users) {
+      for (let i = 1; i <= rounds; i++) expect(readFileSync(path.join(d, `out-${u}-${i}`), 'latin1').split('\n'), `uid ${u}, round ${i}`).toEqual(native.get(u)!.split('\n'));
+    }
+  });
 });

@@ -279,7 +279,10 @@ void ForgetTracee(pid_t tid, bool whole_process, bool root_change) {
 }
 
 int GetTracee(pid_t tid, Tracee* t, bool need_umask, bool use_cache) {
-  if (!use_cache) return ReadTracee(tid, t);
+  if (!use_cache) {
+    DropKeptIdentity();  // /proc is read as the supervisor
+    return ReadTracee(tid, t);
+  }
   std::lock_guard<std::mutex> l(*cache_m);
   {
     auto it = cache->find(tid);
@@ -292,6 +295,7 @@ int GetTracee(pid_t tid, Tracee* t, bool need_umask, bool use_cache) {
         *t = it->second.t;
         t->own_root = t->own_root && !root_changed->count(t->tgid);
         if (!need_umask) return 0;
+        DropKeptIdentity();
         bool own_root = t->own_root;
         int r = ReadTracee(tid, t);  // the umask, afresh (shared by the process's threads)
         t->own_root = own_root && r == 0;
@@ -301,6 +305,7 @@ int GetTracee(pid_t tid, Tracee* t, bool need_umask, bool use_cache) {
       }
     }
   }
+  DropKeptIdentity();
   // The pidfd first: while it shows the thread alive, the tid read below is that thread's.
   int pidfd = (int)syscall(SYS_pidfd_open, tid, kPidfdThread);
   int r = ReadTracee(tid, t);
@@ -340,6 +345,40 @@ struct SelfId {
 };
 thread_local SelfId self_id;
 
+// A tracee's filesystem ids kept on this thread between calls (see KeepIdentityOnThisThread): what
+// the switch that took them changed, verified then (only the thread itself changes its ids).
+struct Kept {
+  bool allowed = false;  // a receiving thread, which runs nothing else between calls
+  bool active = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+  bool set_uid = false, set_gid = false, set_groups = false;
+};
+thread_local Kept kept;
+
+// Back to the supervisor's own ids (its capabilities are already back: see AsTracee::Restore).
+void GiveBack(const SelfId& me, bool set_uid, bool set_gid, bool set_groups, bool* held, uid_t uid, gid_t gid) {
+  // Each returns the id in force until now.
+  if (set_uid && (uid_t)syscall(SYS_setfsuid, me.fsuid) != uid) *held = false;
+  if (set_gid && (gid_t)syscall(SYS_setfsgid, me.fsgid) != gid) *held = false;
+  if (set_groups) syscall(SYS_setgroups, me.groups.size(), me.groups.data());
+  // Going back to fsuid 0 raised the file capabilities again: the set is exactly the old one.
+  if (set_uid && (me.caps[0] != me.caps[2] || me.caps[1] != me.caps[3])) CapSet(me.caps);
+}
+
+void KeepIdentityOnThisThread() {
+  Own();  // made now, as the supervisor, if not yet
+  kept.allowed = true;
+}
+
+void DropKeptIdentity() {
+  if (!kept.active) return;
+  kept.active = false;
+  bool held = true;
+  GiveBack(self_id, kept.set_uid, kept.set_gid, kept.set_groups, &held, kept.uid, kept.gid);
+}
+
 AsTracee::AsTracee(const Tracee& t, bool real_ids, bool set_umask, bool check_after) {
   SelfId& me = self_id;
   if (!me.init) {
@@ -357,6 +396,24 @@ AsTracee::AsTracee(const Tracee& t, bool real_ids, bool set_umask, bool check_af
   gid_t gid = real_ids ? t.rgid : t.fsgid;
   uint64_t want = real_ids ? (t.ruid == 0 ? t.cap_prm : 0) : t.cap_eff;
   if (t.foreign_userns) want = 0;  // its capabilities count in its own namespace, not here
+  uint32_t caps[6];
+  memcpy(caps, me.caps, sizeof caps);
+  caps[0] &= (uint32_t)want;
+  caps[1] &= (uint32_t)(want >> 32);
+  set_umask_ = set_umask;
+  uid_ = uid, gid_ = gid;
+  keep_ = kept.allowed;
+  if (kept.active && kept.uid == uid && kept.gid == gid && kept.groups == t.groups) {
+    // The ids are this tracee's already (kept since an earlier call, verified then); between calls
+    // the thread has its own capabilities: only those are switched.
+    in_kept_ = true;
+    set_caps_ = caps[0] != me.caps[0] || caps[1] != me.caps[1];
+    ok_ = !set_caps_ || CapSet(caps) == 0;
+    if (set_umask) old_umask_ = umask(t.umask);
+    return;
+  }
+  DropKeptIdentity();
+  if (keep_) kept.groups = t.groups;  // the key of the ids kept after the call
   // Only what differs is changed (a root tracee usually costs nothing here).
   set_groups_ = t.groups != me.groups;
   bool groups_ok = !set_groups_ || syscall(SYS_setgroups, t.groups.size(), t.groups.data()) == 0;
@@ -364,16 +421,12 @@ AsTracee::AsTracee(const Tracee& t, bool real_ids, bool set_umask, bool check_af
   if (set_gid_) syscall(SYS_setfsgid, gid);
   set_uid_ = uid != me.fsuid;
   if (set_uid_) syscall(SYS_setfsuid, uid);
-  uint32_t caps[6];
-  memcpy(caps, me.caps, sizeof caps);
-  caps[0] &= (uint32_t)want;
-  caps[1] &= (uint32_t)(want >> 32);
   // A changed fsuid changes the effective set too: set it whenever anything differs.
   set_caps_ = set_uid_ || caps[0] != me.caps[0] || caps[1] != me.caps[1];
   bool caps_ok = !set_caps_ || CapSet(caps) == 0;
-  set_umask_ = set_umask;
   if (set_umask) old_umask_ = umask(t.umask);
-  uid_ = uid, gid_ = gid;
+  // Ids to be kept are read back now (the restore does not give them back, so cannot tell).
+  if (keep_) check_after = false;
   ok_ = caps_ok && groups_ok && (check_after || ((!set_uid_ || (uid_t)syscall(SYS_setfsuid, -1) == uid) &&
                                     (!set_gid_ || (gid_t)syscall(SYS_setfsgid, -1) == gid)));
 }
@@ -385,12 +438,16 @@ bool AsTracee::Restore() {
   const SelfId& me = self_id;
   if (me.init) {
     if (set_caps_) CapSet(me.caps);
-    // Each returns the id in force until now.
-    if (set_uid_ && (uid_t)syscall(SYS_setfsuid, me.fsuid) != uid_) held_ = false;
-    if (set_gid_ && (gid_t)syscall(SYS_setfsgid, me.fsgid) != gid_) held_ = false;
-    if (set_groups_) syscall(SYS_setgroups, me.groups.size(), me.groups.data());
-    // Going back to fsuid 0 raised the file capabilities again: the set is exactly the old one.
-    if (set_uid_ && (me.caps[0] != me.caps[2] || me.caps[1] != me.caps[3])) CapSet(me.caps);
+    if (keep_ && ok_ && !in_kept_ && (set_uid_ || set_gid_ || set_groups_)) {
+      // Kept for the next call of the same ids (verified above); the capabilities are the
+      // supervisor's again, for what the thread does between calls (reading and writing tracee
+      // memory checks the real ids and these).
+      kept.active = true;
+      kept.uid = uid_, kept.gid = gid_;
+      kept.set_uid = set_uid_, kept.set_gid = set_gid_, kept.set_groups = set_groups_;
+    } else if (!in_kept_) {
+      GiveBack(me, set_uid_, set_gid_, set_groups_, &held_, uid_, gid_);
+    }
   }
   if (set_umask_) umask(old_umask_);
   errno = err;
@@ -401,6 +458,8 @@ bool AsTracee::Restore() {
 int OpenBases(const Tracee& t, int dirfd, const std::string& path, Bases* b) {
   std::string proc = "/proc/" + std::to_string(t.tid);
   int fd;
+  // The tracee's root, cwd or dirfd through /proc is opened as the supervisor.
+  if (!(t.own_root && Own().fd >= 0) || path.empty() || path[0] != '/') DropKeptIdentity();
   if (t.own_root && Own().fd >= 0) {
     b->root = Own().fd;
     b->own_root = !Own().proc;

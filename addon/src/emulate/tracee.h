@@ -67,6 +67,15 @@ TraceeCacheSizes GetTraceeCacheSizes();
 // call without side effects: no read-back; the ids in force during the call are what the restore
 // returns, and Restore() says whether they were the tracee's (when not, the caller must discard
 // the call's result and outputs: the call may have run with the supervisor's ids).
+// On a thread that runs nothing but native plans between calls (the pump's receiving threads): a
+// tracee's filesystem ids (fsuid, fsgid, groups) stay in force after its call, so that the next
+// call of the same ids switches only the capabilities (2 commits of credentials instead of 6).
+// Between calls the thread has its own capabilities (reading and writing tracee memory checks the
+// real ids, never changed, and these); every step that reaches files as the supervisor (/proc reads
+// for a tracee's identity, root and bases) gives the ids back first (DropKeptIdentity).
+void KeepIdentityOnThisThread();
+void DropKeptIdentity();
+
 class AsTracee {
  public:
   // SET_UMASK: the call creates files (only then is the tracee's umask needed and applied).
@@ -81,6 +90,7 @@ class AsTracee {
 
  private:
   bool ok_ = false, restored_ = false, held_ = true;
+  bool keep_ = false, in_kept_ = false;  // see KeepIdentityOnThisThread
   bool set_groups_ = false, set_gid_ = false, set_uid_ = false, set_caps_ = false, set_umask_ = false;
   uid_t uid_ = 0;
   gid_t gid_ = 0;

@@ -12,6 +12,7 @@
 #include "unotify/receiver.h"
 
 #include "common.h"
+#include "emulate/tracee.h"
 
 #include <asm/unistd.h>
 #include <fcntl.h>
@@ -400,6 +401,8 @@ struct Receiver::State : std::enable_shared_from_this<Receiver::State> {
     pthread_sigmask(SIG_BLOCK, &all, nullptr);
     prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
     ShortSlice();
+    // It runs nothing but native plans between calls: a tracee's ids may stay between its calls.
+    emulate::KeepIdentityOnThisThread();
   }
 
   static void Run(std::shared_ptr<State> s, std::shared_ptr<Listener> listener, ServingThread* me) {
