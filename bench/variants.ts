@@ -243,6 +243,11 @@ export const VARIANTS: Variant[] = [
   // and stat'd through the view), Python importing stdlib modules from /unreal/usr/lib.
   ...programVariants('git', 'git status (2,000 files)', (P) => ['sh', '-c', `${GIT_REPO} && cd ${P}${GIT_DIR} && exec ${TIMED} git status --porcelain`]),
   ...programVariants('gcc', 'gcc -c -I/usr/include (common headers)', (P) => ['sh', '-c', `${GCC_SOURCE} && exec ${TIMED} gcc -c -I${P}/usr/include ${GCC_DIR}/x.c -o ${GCC_DIR}/x-$$.o`]),
+  // GCC drops an -I directory that is a system directory (same dev/ino: /unreal/usr/include is
+  // /usr/include), so the row above reads no header through the view; with -nostdinc and every
+  // include directory named through it, each header is found, stat'd and opened there.
+  ...programVariants('gcc-view', 'gcc -c -nostdinc -I/usr/include and the compiler\'s own include directories (common headers)', (P) => ['sh', '-c',
+    `${GCC_SOURCE} && I=$(gcc -print-file-name=include) && M=$(gcc -print-multiarch) && exec ${TIMED} gcc -c -nostdinc -I${P}$I -I${P}/usr/include/$M -I${P}/usr/include ${GCC_DIR}/x.c -o ${GCC_DIR}/x-$$.o`]),
   ...programVariants('python', 'python3 imports from /usr/lib/python3.11', (P) => [TIMED, '/usr/bin/python3', '-B', '-c', `import sys; sys.path[:0] = ['${P}/usr/lib/python3.11']; ${PY_IMPORTS}`]),
   // Mapped calls (issue 11): lstat and open of one file natively, under the C floor continuing the
   // same call (the kernel round trip plus the call), under unreal outside its prefix (the receiving
