@@ -15,6 +15,13 @@
 // supervisor's serving thread (Node's thread, which receives and answers these calls) in that one
 // cgroup, as under plain `sysvisor run` they share the root group (cgroup v1 only: v2 moves no single
 // thread of a process into a domain cgroup; the row is then absent, with the reason).
+//
+// The thread woken is the agent's loop thread (Node's: with JS engines it receives itself, see
+// addon/src/unotify/receiver.h), one for every container. A last row moves that thread (cgroup v1:
+// one tid into the container's cpu cgroup's `tasks`) into the container's cpu cgroup for the
+// container's run, back before `runc delete`: the figure of a supervisor that shares the
+// container's task group. Each agent row also gives the loop thread's voluntary context switches per
+// call (its sleeps: /proc/PID/task/TID/status), which do not move with the load as times do.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,11 +46,17 @@ export interface AgentBenchResult {
   /** Why runShared is empty, if it is. */
   runSharedAbsent?: string;
   agent: number[];
+  /** The agent with its loop thread in the container's cpu cgroup (cgroup v1 only; else empty). */
+  agentJoined: number[];
+  /** The agent's loop thread's voluntary context switches per call, one per round. */
+  agentSleeps: number[];
+  agentJoinedSleeps: number[];
   nativeMedian: number;
   runMedian: number;
   runCgroupMedian: number;
   runSharedMedian: number;
   agentMedian: number;
+  agentJoinedMedian: number;
   /** agent / run in a cgroup (medians): the goal's figure. */
   ratio: number;
   /** agent / plain run (medians). */
@@ -80,6 +93,58 @@ function perCall(argv: string[], n: number): number {
   const m = /^loop getppid (\d+) calls (\d+) ns$/m.exec(r.stdout ?? '');
   if (r.status !== 0 || !m || Number(m[1]) !== n) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${(r.stderr ?? '').trim().split('\n').pop()}`);
   return Number(m[2]) / n;
+}
+
+const V1_CPU = '/sys/fs/cgroup/cpu';
+
+/** Voluntary context switches of thread `tid` of `pid` so far. */
+function sleeps(pid: number, tid: number): number {
+  const m = /^voluntary_ctxt_switches:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'));
+  if (!m) throw new Error(`no voluntary_ctxt_switches for thread ${tid}`);
+  return Number(m[1]);
+}
+
+/** The cpu cgroup (v1) of thread `tid` of `pid`: its path under /sys/fs/cgroup/cpu. */
+function cpuCgroupOf(pid: number, tid = pid): string {
+  const line = readFileSync(`/proc/${pid}/task/${tid}/cgroup`, 'utf8').split('\n').find((l) => /^\d+:([^:]*,)?cpu(,[^:]*)?:/.test(l));
+  if (!line) throw new Error(`thread ${tid} of ${pid}: no cpu cgroup (v1)`);
+  return path.join(V1_CPU, line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1));
+}
+
+/**
+ * One container run: `runc create`, then (when `join`) the agent's loop thread into the container's
+ * cpu cgroup, `runc start`, the loop's figure once its output ends, the thread back where it was,
+ * `runc delete`. Returns ns per call and the loop thread's sleeps per call.
+ */
+async function containerRun(bundle: string, id: string, n: number, agentPid: number, join: boolean): Promise<[number, number]> {
+  const home = cpuCgroupOf(agentPid);
+  const create = spawn('runc', ['create', '--bundle', bundle, id], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  create.stdout!.on('data', (d: Buffer) => (out += d.toString('latin1')));
+  create.stderr!.on('data', (d: Buffer) => (err += d.toString('latin1')));
+  const ended = new Promise<void>((r) => create.stdout!.on('close', r)); // the container's stdout: closed when its processes are gone
+  try {
+    const status = await new Promise<number | null>((r) => create.on('exit', r));
+    if (status !== 0) throw new Error(`runc create: exit ${status}: ${err.trim()}`);
+    if (join) {
+      const state = JSON.parse(execFileSync('runc', ['state', id], { encoding: 'utf8' })) as { pid: number };
+      writeFileSync(path.join(cpuCgroupOf(state.pid), 'tasks'), String(agentPid));
+    }
+    const before = sleeps(agentPid, agentPid);
+    try {
+      execFileSync('runc', ['start', id]);
+      await ended;
+    } finally {
+      if (join) writeFileSync(path.join(home, 'tasks'), String(agentPid)); // before runc removes the cgroup
+    }
+    const slept = (sleeps(agentPid, agentPid) - before) / n;
+    const m = /^loop getppid (\d+) calls (\d+) ns$/m.exec(out);
+    if (!m || Number(m[1]) !== n) throw new Error(`runc container ${id}: ${(err || out).trim().split('\n').pop()}`);
+    return [Number(m[2]) / n, slept];
+  } finally {
+    spawnSync('runc', ['delete', '-f', id]);
+  }
 }
 
 // A bundle whose rootfs has the host's /usr (read-only) and the loop, notifying getppid to `socket`.
@@ -125,7 +190,7 @@ export async function measureAgent(rounds: number, quick: boolean, log: (s: stri
     for (const end = Date.now() + 20_000; !stderr.includes('listening on '); await new Promise((r) => setTimeout(r, 20)))
       if (Date.now() > end || agent.exitCode !== null) throw new Error(`sysvisor agent did not start: ${stderr.trim()}`);
     const b = makeBundle(dir, socket, n);
-    const res: AgentBenchResult = { calls: n, native: [], run: [], runCgroup: [], runShared: [], agent: [], nativeMedian: 0, runMedian: 0, runCgroupMedian: 0, runSharedMedian: 0, agentMedian: 0, ratio: 0, ratioPlain: 0 };
+    const res: AgentBenchResult = { calls: n, native: [], run: [], runCgroup: [], runShared: [], agent: [], agentJoined: [], agentSleeps: [], agentJoinedSleeps: [], nativeMedian: 0, runMedian: 0, runCgroupMedian: 0, runSharedMedian: 0, agentMedian: 0, agentJoinedMedian: 0, ratio: 0, ratioPlain: 0 };
     if (!cg.v1) res.runSharedAbsent = 'cgroup v2: a single thread of the supervisor cannot join the loop\'s domain cgroup';
     for (let round = 0; round < rounds; round++) {
       log(`agent round ${round + 1}/${rounds}`);
@@ -134,10 +199,13 @@ export async function measureAgent(rounds: number, quick: boolean, log: (s: stri
       res.runCgroup.push(perCall([...SYSVISOR, 'run', '-e', CHAIN, '--', ...inCgroup], n));
       if (cg.v1) res.runShared.push(perCall([...SYSVISOR, 'run', '-e', CHAIN, '--', ...shared], n));
       const id = `sv-bench-agent-${process.pid}-${round}`;
-      try {
-        res.agent.push(perCall(['runc', 'run', '--bundle', b, id], n));
-      } finally {
-        spawnSync('runc', ['delete', '-f', id]);
+      const [ns, slept] = await containerRun(b, id, n, agent.pid!, false);
+      res.agent.push(ns);
+      res.agentSleeps.push(slept);
+      if (cg.v1) {
+        const [nsJoined, sleptJoined] = await containerRun(b, `${id}-joined`, n, agent.pid!, true);
+        res.agentJoined.push(nsJoined);
+        res.agentJoinedSleeps.push(sleptJoined);
       }
     }
     res.nativeMedian = median(res.native);
@@ -145,6 +213,7 @@ export async function measureAgent(rounds: number, quick: boolean, log: (s: stri
     res.runCgroupMedian = median(res.runCgroup);
     if (res.runShared.length) res.runSharedMedian = median(res.runShared);
     res.agentMedian = median(res.agent);
+    res.agentJoinedMedian = res.agentJoined.length ? median(res.agentJoined) : NaN;
     res.ratio = res.agentMedian / res.runCgroupMedian;
     res.ratioPlain = res.agentMedian / res.runMedian;
     return res;
@@ -161,18 +230,21 @@ export function reportAgent(r: AgentBenchResult | undefined, rounds: number, out
   const us = (ns: number) => fmt(ns / 1000, 2);
   out('');
   out(`sysvisor agent (a runc container) against sysvisor run, count getppid: µs per call (the loop's own time), median of ${rounds} interleaved rounds`);
+  const perCallSleeps = (a: number[]) => fmt(median(a), 2);
   out(table(
-    ['how', 'µs/call', 'rounds'],
+    ['how', 'µs/call', 'rounds', 'supervisor sleeps/call'],
     [
-      ['native', us(r.nativeMedian), r.native.map(us).join(' ')],
-      ['sysvisor run', us(r.runMedian), r.run.map(us).join(' ')],
-      ['sysvisor run, loop in its own cpu cgroup', us(r.runCgroupMedian), r.runCgroup.map(us).join(' ')],
+      ['native', us(r.nativeMedian), r.native.map(us).join(' '), ''],
+      ['sysvisor run', us(r.runMedian), r.run.map(us).join(' '), ''],
+      ['sysvisor run, loop in its own cpu cgroup', us(r.runCgroupMedian), r.runCgroup.map(us).join(' '), ''],
       r.runShared.length
-        ? ['sysvisor run, loop and serving thread in one cpu cgroup', us(r.runSharedMedian), r.runShared.map(us).join(' ')]
-        : ['sysvisor run, loop and serving thread in one cpu cgroup', '-', r.runSharedAbsent ?? ''],
-      ['sysvisor agent, runc container', us(r.agentMedian), r.agent.map(us).join(' ')],
+        ? ['sysvisor run, loop and serving thread in one cpu cgroup', us(r.runSharedMedian), r.runShared.map(us).join(' '), '']
+        : ['sysvisor run, loop and serving thread in one cpu cgroup', '-', r.runSharedAbsent ?? '', ''],
+      ['sysvisor agent, runc container', us(r.agentMedian), r.agent.map(us).join(' '), perCallSleeps(r.agentSleeps)],
+      ...(r.agentJoined.length ? [['sysvisor agent, its loop thread in the container\'s cpu cgroup', us(r.agentJoinedMedian), r.agentJoined.map(us).join(' '), perCallSleeps(r.agentJoinedSleeps)]] : []),
     ],
   ));
   if (r.runShared.length) out(`  the container's cgroup alone: loop in its own cpu cgroup ${fmt(r.runCgroupMedian / r.runSharedMedian, 2)}x the loop sharing it with the serving thread`);
+  if (r.agentJoined.length) out(`  the agent with its loop thread in the container's cpu cgroup: ${fmt(r.agentJoinedMedian / r.runMedian, 2)}x plain sysvisor run`);
   out(`  [${r.ratio <= GOAL ? 'PASS' : 'FAIL'}] agent-vs-run: agent per call <= ${GOAL}x sysvisor run with its loop in a cpu cgroup of its own, as the container's: ${fmt(r.ratio, 2)}x (against plain sysvisor run: ${fmt(r.ratioPlain, 2)}x)`);
 }
