@@ -168,6 +168,10 @@ struct OwnRoot {
 };
 const OwnRoot& Own() {
   static OwnRoot* o = [] {
+    // Made once, at the first emulation that needs it (not by every supervisor: a run that
+    // emulates nothing holds no fd of it), and as the supervisor: a receiving thread may still
+    // hold a tracee's ids kept since its last call.
+    DropKeptIdentity();
     auto* r = new OwnRoot();
     r->fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (r->fd >= 0) fstat(r->fd, &r->st);
@@ -368,7 +372,6 @@ void GiveBack(const SelfId& me, bool set_uid, bool set_gid, bool set_groups, boo
 }
 
 void KeepIdentityOnThisThread() {
-  Own();  // made now, as the supervisor, if not yet
   kept.allowed = true;
 }
 
