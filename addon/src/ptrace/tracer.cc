@@ -116,18 +116,6 @@ struct Run {
 #define PTRACE_SET_SYSCALL_INFO 0x4212
 #endif
 
-// The offset of argument register i in struct user_regs_struct (PTRACE_POKEUSR).
-size_t ArgOffset(int i) {
-  switch (i) {
-    case 0: return offsetof(struct user_regs_struct, rdi);
-    case 1: return offsetof(struct user_regs_struct, rsi);
-    case 2: return offsetof(struct user_regs_struct, rdx);
-    case 3: return offsetof(struct user_regs_struct, r10);
-    case 4: return offsetof(struct user_regs_struct, r8);
-    default: return offsetof(struct user_regs_struct, r9);
-  }
-}
-
 uint64_t* ArgReg(struct user_regs_struct* r, int i) {
   switch (i) {
     case 0: return (uint64_t*)&r->rdi;
@@ -137,6 +125,12 @@ uint64_t* ArgReg(struct user_regs_struct* r, int i) {
     case 4: return (uint64_t*)&r->r8;
     default: return (uint64_t*)&r->r9;
   }
+}
+
+// The offset of argument register i in struct user_regs_struct (PTRACE_POKEUSR), from ArgReg.
+size_t ArgOffset(int i) {
+  struct user_regs_struct r;
+  return (size_t)((char*)ArgReg(&r, i) - (char*)&r);
 }
 
 bool IsStopSignal(int sig) { return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
