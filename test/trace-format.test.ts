@@ -93,6 +93,18 @@ describe('strings, flags and numbers as strace prints them', () => {
     );
     expect(unfinishedLine(9657, { name: 'vfork', args: [] }, { pidStyle: 'column' })).toBe('9657  vfork( <unfinished ...>');
 
+    // clone3's struct is printed at entry and completed at exit: strace 6.1's halves of a thread's
+    // clone3 interleaved with another thread's call.
+    const le64 = (...v: bigint[]) => v.map((x) => Buffer.from(new BigUint64Array([x]).buffer).toString('latin1')).join('');
+    const args = le64(0x3d0f00n, 0n, 0x7f986f3f8990n, 0x7f986f3f8990n, 0n, 0x7f986ebf8000n, 0x7fff80n, 0x7f986f3f86c0n) + '\0'.repeat(24);
+    const clone3: SyscallRecord = { name: 'clone3', args: [0x7ffc0000, 88], strs: [args], ret: 13209 };
+    const entry =
+      'clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, ' +
+      'child_tid=0x7f986f3f8990, parent_tid=0x7f986f3f8990, exit_signal=0, stack=0x7f986ebf8000, stack_size=0x7fff80, tls=0x7f986f3f86c0}';
+    expect(unfinishedLine(13206, clone3, { pidStyle: 'column' })).toBe(`13206 ${entry} <unfinished ...>`);
+    expect(resumedLine(13206, clone3, { pidStyle: 'column' })).toBe('13206 <... clone3 resumed> => {parent_tid=[13209]}, 88) = 13209');
+    expect(syscallLine(13206, clone3, { pidStyle: 'column' })).toBe(`13206 ${entry} => {parent_tid=[13209]}, 88) = 13209`);
+
     expect(exitLine(1, 7 << 8, { pidStyle: 'column' })).toBe('1     +++ exited with 7 +++');
     expect(exitLine(undefined, 9)).toBe('+++ killed by SIGKILL +++');
     expect(exitLine(undefined, 11 | 0x80)).toBe('+++ killed by SIGSEGV (core dumped) +++');

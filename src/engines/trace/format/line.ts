@@ -3,7 +3,7 @@
 // `+++ killed by SIGKILL +++` and `--- SIGCHLD {...} ---`.
 import { formatArgList, formatReturn } from './syscall-args.js';
 import type { FormatOptions, SyscallRecord } from './record.js';
-import { outputArgIndex } from './signatures.js';
+import { splitPoint } from './signatures.js';
 import { signalName } from './xlat.js';
 
 /** The column strace aligns `= ret` to. */
@@ -56,9 +56,12 @@ export function syscallLine(pid: number | undefined, rec: SyscallRecord, options
  *  `wait4(-1, <unfinished ...>`, `vfork( <unfinished ...>`. */
 export function unfinishedLine(pid: number | undefined, rec: SyscallRecord, options: LineOptions = {}, extras: LineExtras = NO_EXTRAS): string {
   const all = formatArgList({ ...rec, ret: undefined }, options);
-  const cut = Math.min(outputArgIndex(rec.name), all.length);
-  const known = all.slice(0, cut);
+  const split = splitPoint(rec.name);
   const head = `${pidPrefix(pid, options.pidStyle)}${extras.stamp ?? ''}${rec.name}(`;
+  // An argument completed at exit ends the entry half: `clone3({flags=...} <unfinished ...>`.
+  if (split.completes && split.index < all.length) return `${head}${all.slice(0, split.index + 1).join(', ')} <unfinished ...>`;
+  const cut = Math.min(split.index, all.length);
+  const known = all.slice(0, cut);
   // strace: the known arguments, each followed by ", " when more follow, then " <unfinished ...>"
   // (so two spaces after a cut before an output argument: `wait4(-1,  <unfinished ...>`).
   if (cut === all.length) return `${head}${known.join(', ')} <unfinished ...>`;
@@ -68,8 +71,16 @@ export function unfinishedLine(pid: number | undefined, rec: SyscallRecord, opti
 /** The exit half: `<... wait4 resumed>[{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 42`. */
 export function resumedLine(pid: number | undefined, rec: SyscallRecord, options: LineOptions = {}, extras: LineExtras = NO_EXTRAS): string {
   const all = formatArgList(rec, options);
-  const rest = all.slice(Math.min(outputArgIndex(rec.name), all.length));
-  const head = `${pidPrefix(pid, options.pidStyle)}${extras.stamp ?? ''}<... ${rec.name} resumed>${rest.join(', ')})`;
+  const split = splitPoint(rec.name);
+  let resumed: string;
+  if (split.completes && split.index < all.length) {
+    // What exit adds to the argument (` => {parent_tid=[42]}`), then the arguments after it, each
+    // after ", ": `<... clone3 resumed> => {parent_tid=[42]}, 88)`.
+    const entry = formatArgList({ ...rec, ret: undefined }, options)[split.index]!;
+    const exit = all[split.index]!;
+    resumed = (exit.startsWith(entry) ? exit.slice(entry.length) : '') + all.slice(split.index + 1).map((a) => ', ' + a).join('');
+  } else resumed = all.slice(Math.min(split.index, all.length)).join(', ');
+  const head = `${pidPrefix(pid, options.pidStyle)}${extras.stamp ?? ''}<... ${rec.name} resumed>${resumed})`;
   return withResult(head, formatReturn(rec.name, rec.ret, rec.args, rec.strs, options, rec)) + (extras.duration ?? '');
 }
 

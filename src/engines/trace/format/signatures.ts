@@ -114,11 +114,18 @@ export function argMemory(name: string): ArgMemory {
   return mem;
 }
 
-/** Index of the first argument that is only known when the call returns (the point where
- *  strace cuts an `<unfinished ...>` line); the argument count when there is none. */
-export function outputArgIndex(name: string): number {
+/** Kinds strace prints at entry and completes at exit, in place (clone3's struct, then
+ *  ` => {parent_tid=[42]}`): its decoder stops at such an argument on entry and goes on from it on
+ *  exit, so a split line's entry half ends with it and its resumed half starts with the completion. */
+const COMPLETED_AT_EXIT: ReadonlySet<string> = new Set(['cloneargs']);
+
+/** Where strace cuts an `<unfinished ...>` line: at the first argument that is only known when the
+ *  call returns (`index`, the argument count when there is none), or just after an argument it
+ *  completes at exit (`completes`: the entry half ends with that argument, index). */
+export function splitPoint(name: string): { index: number; completes: boolean } {
   const sig = SIGNATURES[name];
-  if (!sig) return 6;
-  const i = sig.args.findIndex((a) => argClass(a) === 'out');
-  return i < 0 ? sig.args.length : i;
+  if (!sig) return { index: 6, completes: false };
+  const i = sig.args.findIndex((a) => argClass(a) === 'out' || (typeof a === 'string' && COMPLETED_AT_EXIT.has(a)));
+  if (i < 0) return { index: sig.args.length, completes: false };
+  return { index: i, completes: argClass(sig.args[i]!) !== 'out' };
 }
