@@ -1,7 +1,7 @@
 // floor: a bare C seccomp user-notification supervisor, the floor the benchmark compares the
 // JS chain against.
 //
-//   floor [--epoll|--poll] [--no-sync] [--killable] [--continue | --addfd FILE [--worker]] [--syscall getppid|getpid|NR[@A|+A]]... [--] COMMAND [ARGS...]
+//   floor [--epoll|--poll] [--no-sync] [--killable] [--continue | --addfd FILE [--worker]] [--syscall getppid|getpid|NR[@A|+A][:P]]... [--] COMMAND [ARGS...]
 //
 // Forks; the child installs a filter that notifies one syscall (getppid by default: architecture
 // check, number compare, every other syscall allowed, so the kernel's constant-action bitmap
@@ -19,7 +19,10 @@
 // --killable installs the filter with SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (as sysvisor does):
 // once received, a call is no longer interrupted by non-fatal signals.
 // --continue answers CONTINUE instead of a value (the kernel then runs the call: for a notified
-// stat or open, whose value the floor cannot make up).
+// stat or open, whose value the floor cannot make up). NR...:P (with --continue) first reads the
+// call's path, argument P, from the caller's memory up to its NUL, page by page (at most 4096
+// bytes), as a supervisor that decides by the path must for every call (never trusting an earlier
+// read): the floor of a fast path that continues a path outside its prefixes.
 // --addfd FILE (blocking mode, openat notified) answers an openat of FILE (the path read from the
 // caller's memory; others are continued) as an emulated open is answered: the supervisor opens it itself (O_RDONLY|O_CLOEXEC, no walk), installs it in the caller with a plain ADDFD,
 // closes its own fd and answers with the caller's; with --worker a second thread does the install
@@ -27,7 +30,7 @@
 // does: the floor of an emulated open, inline and with that hop.
 // Exits with COMMAND's status (128+N when killed by signal N). Two lines on stderr:
 //   floor: sync_wake_up=on|off|unsupported(errno text) mode=blocking|epoll
-//   floor: notifications=COUNT
+//   floor: notifications=COUNT (and ` paths=READ`, the paths read whole, when paths are read)
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -69,7 +72,7 @@ static void die(const char *what) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: floor [--epoll|--poll] [--no-sync] [--killable] [--continue | --addfd FILE [--worker]] [--syscall getppid|getpid|NR[@A|+A]]... [--] COMMAND [ARGS...]\n");
+  fprintf(stderr, "usage: floor [--epoll|--poll] [--no-sync] [--killable] [--continue | --addfd FILE [--worker]] [--syscall getppid|getpid|NR[@A|+A][:P]]... [--] COMMAND [ARGS...]\n");
   exit(2);
 }
 
@@ -142,6 +145,32 @@ static void child(int sock, const struct notified *sys, int nsys, unsigned long 
 }
 
 static int answer_continue;  // --continue
+static signed char path_arg[1024];  // NR:P: the path argument read before continuing (-1: none)
+static unsigned long long paths_read;
+
+// The path of a call (argument path_arg[nr]), read as the receiving thread reads it: up to its NUL,
+// each read ending at a page end (a string may end just before an unmapped page).
+static void read_path(const struct seccomp_notif *req) {
+  int a = req->data.nr >= 0 && req->data.nr < 1024 ? path_arg[req->data.nr] : -1;
+  if (a < 0) return;
+  char buf[4096];
+  uint64_t addr = req->data.args[a];
+  size_t got = 0;
+  while (got < sizeof buf) {
+    size_t want = 4096 - (addr & 4095);
+    if (want > sizeof buf - got) want = sizeof buf - got;
+    struct iovec local = {buf, want};
+    struct iovec remote = {(void *)(uintptr_t)addr, want};
+    ssize_t n = process_vm_readv((pid_t)req->pid, &local, 1, &remote, 1, 0);
+    if (n <= 0) return;
+    if (memchr(buf, 0, (size_t)n)) {
+      paths_read++;
+      return;
+    }
+    got += (size_t)n;
+    addr += (uint64_t)n;
+  }
+}
 static const char *addfd_path;  // --addfd FILE
 static int addfd_worker;        // --worker
 
@@ -226,6 +255,7 @@ static int answer(int fd, const struct seccomp_notif *req, long long value) {
     pthread_cond_signal(&jobs.cv);
     return 0;
   }
+  if (answer_continue) read_path(req);
   struct seccomp_notif_resp resp;
   memset(&resp, 0, sizeof resp);
   resp.id = req->id;
@@ -353,7 +383,8 @@ static unsigned long long serve_epoll(int fd, long long value) {
 }
 
 int main(int argc, char **argv) {
-  int use_epoll = 0, sync_wake = 1, nsys = 0;
+  int use_epoll = 0, sync_wake = 1, nsys = 0, reads = 0;
+  memset(path_arg, -1, sizeof path_arg);
   struct notified sys[MAX_NOTIFIED];
   unsigned long filter_flags = 0;
   int i = 1;
@@ -387,14 +418,21 @@ int main(int argc, char **argv) {
       else if (strcmp(s, "getpid") == 0) t->nr = SYS_getpid;
       else {
         long v = strtol(s, &end, 10);
-        if (*s == '\0' || (*end != '\0' && *end != '@' && *end != '+') || v < 0 || v > 1023) usage();
+        if (*s == '\0' || (*end != '\0' && *end != '@' && *end != '+' && *end != ':') || v < 0 || v > 1023) usage();
         t->nr = (int)v;
         t->nonzero = *end == '+';
-        if (*end != '\0') {
+        if (*end == '@' || *end == '+') {
+          const char *a = end + 1;
+          long k = strtol(a, &end, 10);
+          if (*a == '\0' || (*end != '\0' && *end != ':') || k < 0 || k > 5) usage();
+          t->arg = (int)k;
+        }
+        if (*end == ':') {
           const char *a = end + 1;
           long k = strtol(a, &end, 10);
           if (*a == '\0' || *end != '\0' || k < 0 || k > 5) usage();
-          t->arg = (int)k;
+          path_arg[v] = (signed char)k;
+          reads = 1;
         }
       }
     } else if (a[0] == '-') {
@@ -403,7 +441,7 @@ int main(int argc, char **argv) {
       break;
     }
   }
-  if (i >= argc || (addfd_path && (answer_continue || use_epoll)) || (addfd_worker && !addfd_path)) usage();
+  if (i >= argc || (addfd_path && (answer_continue || use_epoll)) || (addfd_worker && !addfd_path) || (reads && !answer_continue)) usage();
   char **cmd = argv + i;
   if (nsys == 0) sys[nsys++] = (struct notified){SYS_getppid, -1, 0};
 
@@ -465,7 +503,8 @@ int main(int argc, char **argv) {
     pthread_join(t, NULL);
   }
   close(fd);
-  fprintf(stderr, "floor: notifications=%llu\n", count);
+  if (reads) fprintf(stderr, "floor: notifications=%llu paths=%llu\n", count, paths_read);
+  else fprintf(stderr, "floor: notifications=%llu\n", count);
   if (WIFEXITED(child_status)) return WEXITSTATUS(child_status);
   return 128 + WTERMSIG(child_status);
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { packageRoot } from '../src/native/load.js';
 import { unrealInterests } from '../src/engines/unreal/unreal.js';
 import { syscallInfo, syscallNumber } from '../src/syscalls/table.js';
+import { PATH_ARGS } from '../src/syscalls/paths.js';
 
 export const ROOT = packageRoot();
 export const BUILD = path.join(ROOT, 'bench', 'build');
@@ -85,8 +86,10 @@ function treeVariants(id: string, label: string, cmd: (P: string) => string[]): 
  * notified only when a dirfd is AT_FDCWD is `NR@ARG`, only when a pointer is not NULL `NR+ARG`,
  * any other `NR`. What the floor cannot test is left out: an open whose flags create or write,
  * relative to a real directory fd; a call with two such tests (renameat's two dirfds) is `NR`.
+ * readPaths: a call with one path argument P (PATH_ARGS) is `...:P`, its path read before it is
+ * continued, as the receiving thread reads it to decide (the rule: one read per call).
  */
-export function unrealFloorSyscalls(): string[] {
+export function unrealFloorSyscalls(readPaths = false): string[] {
   const AT_FDCWD = [-100, 0xffffff9c];
   const ALL = 0xffff_ffff_ffff_ffffn;
   const tests = new Map<number, Set<string>>();
@@ -101,18 +104,28 @@ export function unrealFloorSyscalls(): string[] {
     else if (t && 'anyBits' in t && BigInt(t.anyBits) === ALL) set.add(`+${t.arg}`);
     else if (!(t && 'anyBits' in t && t.arg === oflags)) set.add('');
   }
-  return [...tests].flatMap(([nr, set]) => ['--syscall', `${nr}${set.size === 1 ? [...set][0] : ''}`]);
+  const names = new Map([...tests.keys()].map((nr) => [nr, unrealInterests('walk', 'enosys').find((i) => syscallNumber(String(i.syscall)) === nr)!.syscall]));
+  const read = (nr: number): string => {
+    const paths = readPaths ? PATH_ARGS[String(names.get(nr))] : undefined;
+    return paths?.length === 1 ? `:${paths[0]}` : '';
+  };
+  return [...tests].flatMap(([nr, set]) => ['--syscall', `${nr}${set.size === 1 ? [...set][0] : ''}${read(nr)}`]);
 }
 
 /**
  * A whole command natively, through /unreal, and under the C floor notifying what unreal's filter
  * notifies (unrealFloorSyscalls) and continuing every call: the least any supervisor answering
- * those notifications can add (the family's floor row).
+ * those notifications can add (the family's floor row); and under the same floor reading each
+ * call's path first (the least a supervisor deciding by the path adds: one process_vm_readv per
+ * call, never an earlier read trusted), compared with the floor row.
  */
 function flooredTreeVariants(id: string, label: string, cmd: (P: string) => string[]): PerRunVariant[] {
   const [native, unreal] = treeVariants(id, label, cmd);
-  return [native!, { ...native!, id: `${id}-floor`, label: `C floor: ${label}, unreal's notified calls continued`, role: 'floor',
-    command: () => [FLOOR, '--continue', ...unrealFloorSyscalls(), '--', ...cmd('')] }, unreal!];
+  const { role: _native, ...row } = native!;
+  return [native!, { ...row, id: `${id}-floor`, label: `C floor: ${label}, unreal's notified calls continued`, role: 'floor',
+    command: () => [FLOOR, '--continue', ...unrealFloorSyscalls(), '--', ...cmd('')] },
+  { ...row, id: `${id}-floor-read`, label: `C floor: ${label}, unreal's notified calls continued, each path read first`,
+    command: () => [FLOOR, '--continue', ...unrealFloorSyscalls(true), '--', ...cmd('')] }, unreal!];
 }
 
 /** Whole programs: group `programs`, natively, under the C floor and through /unreal (the family's native row first). */
