@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <sys/types.h>
 #include <sys/user.h>
@@ -47,8 +48,16 @@ struct NativePathRequest {
   // Otherwise such an open is kFallback.
   bool may_block = false;
   std::vector<std::pair<std::string, int>> view;  // as pathAs's `view`
+  // Whether the tracee's call is still pending (the caller's check: seccomp's ID_VALID), asked
+  // once the identity is known and before anything is done as the tracee; false: kGone. Not asked
+  // when the identity was proven by a cached pidfd older than `known` (tracee.h, TraceeGeneration,
+  // read before the call was received): the thread that made the call is then alive, and the path
+  // was read from it. Null: the caller checked before.
+  std::function<bool()> pending;
+  uint64_t known = 0;
 };
-// The result, -errno, or kFallback (tracee.h: the kernel must run it; another operation too).
+// The result, -errno, kFallback (tracee.h: the kernel must run it; another operation too) or
+// kGone (see pending).
 long PathAsNative(const NativePathRequest& q);
 // What an open gave: the opener's process (tgid) and the file's device and inode (ino 0: unknown).
 struct OpenedFile {
@@ -56,7 +65,7 @@ struct OpenedFile {
   uint64_t dev = 0, ino = 0;
 };
 // The supervisor's fd of the file opened as the tracee (the caller installs it and closes it),
-// -errno, or kFallback (O_PATH too: ADDFD cannot install it). *opened (if given) is set with a fd.
+// -errno, kFallback (O_PATH too: ADDFD cannot install it) or kGone. *opened (if given) is set with a fd.
 long OpenAsNative(const NativePathRequest& q, OpenedFile* opened = nullptr);
 
 // At the stop that ends a successful execve of thread TID (traced by the calling thread; REGS its

@@ -43,7 +43,12 @@ long DoOpen(const Tracee& t, const Bases& b, const std::string& path, int flags,
   bool found = r.has_last_st || fstatat(r.dir.get(), r.last.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
   if (r.has_last_st) st = r.last_st;
   if (!is_path && found && Special(st.st_mode)) return kFallback;
-  bool add_nonblock = !is_path && !(flags & O_NONBLOCK);
+  // O_NONBLOCK is added so that the open cannot wait: on a lease break (a regular file) or for a
+  // FIFO's other end (checked above, but the name may change before the open). Where the caller
+  // may wait as the tracee's own open would, an existing regular file needs none (nor the F_SETFL
+  // that takes it off again): a name changed meanwhile into a FIFO or a device may then wait as
+  // the tracee's open would, and is found by the fstat below.
+  bool add_nonblock = !is_path && !(flags & O_NONBLOCK) && !(may_block && found && S_ISREG(st.st_mode));
   struct open_how how = {};
   how.flags = (uint64_t)(flags | O_CLOEXEC | (is_path ? 0 : O_NOCTTY) | (add_nonblock ? O_NONBLOCK : 0));
   how.mode = (flags & (O_CREAT | O_TMPFILE)) ? (mode & 07777) : 0;
@@ -76,11 +81,13 @@ long DoOpen(const Tracee& t, const Bases& b, const std::string& path, int flags,
 
 // The request parsed: the tracee's identity, the bases, the open. The fd, -errno or kFallback.
 // *opened (if given): the opener's process and the file (see OpenAsNative).
+// NATIVE: a native plan's request (its pending check, see NativePathRequest).
 long Open(pid_t tid, int dirfd, const std::string& path, int flags, mode_t mode, bool cached, Bases* b, OpenedFile* opened = nullptr,
-          bool may_block = false) {
+          bool may_block = false, const NativePathRequest* native = nullptr) {
   if (path.empty()) return -ENOENT;
   Tracee t;
-  int r = GetTracee(tid, &t, (flags & (O_CREAT | O_TMPFILE)) != 0, cached);
+  bool umask = (flags & (O_CREAT | O_TMPFILE)) != 0;
+  int r = native ? GetTraceeOfCall(tid, &t, umask, cached, native->pending, native->known) : GetTracee(tid, &t, umask, cached);
   if (r < 0) return r;
   if (t.foreign_userns) return kFallback;
   if ((r = OpenBases(t, dirfd, path, b)) < 0) return r;
@@ -182,7 +189,7 @@ long OpenAsNative(const NativePathRequest& q, OpenedFile* opened) {
   if (q.flags & O_PATH) return kFallback;
   Bases b;
   b.view = q.view;
-  return Open(q.tid, q.dirfd, q.path, q.flags, (mode_t)q.mode, q.cached, &b, opened, q.may_block);
+  return Open(q.tid, q.dirfd, q.path, q.flags, (mode_t)q.mode, q.cached, &b, opened, q.may_block, &q);
 }
 
 void InitEmulate(Napi::Env env, Napi::Object exports) {

@@ -325,12 +325,14 @@ bool ParseArgs(Request& q, Args* a) {
 }
 
 // The request parsed: the tracee's identity, the bases, the call. The result, -errno or kFallback.
-long Execute(Args& a, Bases& b, Bases& b2, bool cached) {
+// NATIVE: a native plan's request (its pending check, see NativePathRequest).
+long Execute(Args& a, Bases& b, Bases& b2, bool cached, const NativePathRequest* native = nullptr) {
   b2.view = b.view;
   bool two = a.op == kRename || a.op == kLink;
   if (a.path.empty() || (two && a.path2.empty())) return -ENOENT;
   Tracee t;
-  int r = GetTracee(a.tid, &t, a.op == kMkdir || a.op == kMknod, cached);
+  bool umask = a.op == kMkdir || a.op == kMknod;
+  int r = native ? GetTraceeOfCall(a.tid, &t, umask, cached, native->pending, native->known) : GetTracee(a.tid, &t, umask, cached);
   if (r < 0) return r;
   if (t.foreign_userns) return kFallback;
   if ((r = OpenBases(t, a.dirfd, a.path, &b)) < 0) return r;
@@ -393,7 +395,7 @@ long PathAsNative(const NativePathRequest& q) {
   a.out_len = q.out_len;
   Bases b, b2;
   b.view = q.view;
-  return Execute(a, b, b2, q.cached);
+  return Execute(a, b, b2, q.cached, &q);
 }
 
 void InitPathAs(Napi::Env env, Napi::Object exports) {

@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -134,7 +135,9 @@ struct Cached {
   Fd pidfd;
   Tracee t;
   uint64_t used = 0;
+  uint64_t generation = 0;  // see TraceeGeneration
 };
+std::atomic<uint64_t> generation{0};
 
 // Processes whose root may have changed since they were seen (chroot, setns...): for good, while
 // they live. Keyed by tgid with the process's start time; an unprivileged user can announce a root
@@ -282,7 +285,10 @@ void ForgetTracee(pid_t tid, bool whole_process, bool root_change) {
   }
 }
 
-int GetTracee(pid_t tid, Tracee* t, bool need_umask, bool use_cache) {
+uint64_t TraceeGeneration() { return generation.load(); }
+
+int GetTracee(pid_t tid, Tracee* t, bool need_umask, bool use_cache, uint64_t* proof) {
+  if (proof) *proof = UINT64_MAX;
   if (!use_cache) {
     DropKeptIdentity();  // /proc is read as the supervisor
     return ReadTracee(tid, t);
@@ -296,6 +302,7 @@ int GetTracee(pid_t tid, Tracee* t, bool need_umask, bool use_cache) {
       if (ioctl(it->second.pidfd.get(), kPidfdGetInfo, &info) == 0 && (info.mask & kPidfdInfoCreds) &&
           SameIds(info, it->second.t)) {
         it->second.used = ++cache_clock;
+        if (proof) *proof = it->second.generation;
         *t = it->second.t;
         t->own_root = t->own_root && !root_changed->count(t->tgid);
         if (!need_umask) return 0;
@@ -336,7 +343,15 @@ int GetTracee(pid_t tid, Tracee* t, bool need_umask, bool use_cache) {
   c.pidfd.reset(pidfd);
   c.t = *t;
   c.used = ++cache_clock;
+  c.generation = generation.fetch_add(1) + 1;
   return 0;
+}
+
+int GetTraceeOfCall(pid_t tid, Tracee* t, bool need_umask, bool use_cache, const std::function<bool()>& pending, uint64_t known) {
+  uint64_t proof;
+  int r = GetTracee(tid, t, need_umask, use_cache, &proof);
+  if (r < 0) return r;
+  return pending && proof > known && !pending() ? kGone : 0;
 }
 
 // The supervisor thread's own identity, read once (nothing else changes it).

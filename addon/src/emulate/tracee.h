@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +21,9 @@ namespace emulate {
 // procfs, the open would reach a device or FIFO, the tracee is in another user namespace, ...):
 // the caller then rewrites the path in place and lets the kernel run the call as the tracee.
 constexpr int kFallback = -100000;
+// Returned when the tracee's call was found gone before anything was done for it (see
+// NativePathRequest::pending): nothing to answer.
+constexpr int kGone = -100001;
 
 struct Tracee {
   pid_t tid = 0, tgid = 0, ppid = 0;
@@ -45,7 +49,19 @@ int ReadTracee(pid_t tid, Tracee* t);
 // setgroups, capset, execve, unshare, setns): creds are per thread and only the thread itself
 // changes them, so nothing else can be emulated for it until that call is over. The umask (shared
 // by the threads of a process) is never cached: NEED_UMASK reads it afresh.
-int GetTracee(pid_t tid, Tracee* t, bool need_umask, bool use_cache);
+// *proof (if given): the generation of the cached entry whose pidfd showed the thread alive with
+// these ids (see TraceeGeneration), or UINT64_MAX when the identity was not taken from the cache.
+int GetTracee(pid_t tid, Tracee* t, bool need_umask, bool use_cache, uint64_t* proof = nullptr);
+// The cache's generation: each entry gets the next one when it is made (after its pidfd is). A
+// call received after this was read, of a thread whose identity GetTracee then proves with an
+// entry of this generation or older, is that thread's: the entry's pidfd was taken before the
+// call was received and the thread was alive at the proof, so no other thread had its tid in
+// between (a tid names one live thread at a time).
+uint64_t TraceeGeneration();
+// GetTracee for a call whose path was read before: then PENDING (the caller's check that the call
+// is still pending, if any) unless the identity was proven by an entry of generation KNOWN or
+// older. kGone when the call is gone.
+int GetTraceeOfCall(pid_t tid, Tracee* t, bool need_umask, bool use_cache, const std::function<bool()>& pending, uint64_t known);
 // ROOT_CHANGE (chroot, pivot_root, unshare, setns): the process's root may change; it is never
 // again assumed to be the supervisor's (its threads share it, so this is for good).
 void ForgetTracee(pid_t tid, bool whole_process = false, bool root_change = false);

@@ -178,10 +178,7 @@ struct Natives {
       struct iovec remote = {reinterpret_cast<void*>(a[c.input]), in_len};
       if (process_vm_readv((pid_t)it.n.pid, &local, 1, &remote, 1, 0) != (ssize_t)in_len) return false;
     }
-    // The path was read before: the notification must still be pending, or the read may have been
-    // of a recycled thread (as Syscall.latin1 checks).
     uint64_t id = it.n.id;
-    if (ListenerIoctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) != 0) return true;  // gone: nothing to answer
     // Room for the open's record, taken before the open (it must not run twice: once here, once
     // in JS); released on every way out but the record.
     Reservation room(this, record);
@@ -209,9 +206,19 @@ struct Natives {
     q.cached = c.cached;
     q.may_block = may_block;
     for (const auto& p : c.chain) q.view.emplace_back(p.prefix, p.levels);
+    // The path was read before: the notification must still be pending, or the read may have been
+    // of a recycled thread (as Syscall.latin1 checks). Asked once the identity is known, unless the
+    // identity cache proved the thread the same since before the call was received (a syscall
+    // less per call: NativePathRequest.known).
+    q.pending = [fd, id] {
+      uint64_t i = id;
+      return ListenerIoctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &i) == 0;
+    };
+    q.known = it.known;
     emulate::OpenedFile file;
     long r = open ? emulate::OpenAsNative(q, &file) : emulate::PathAsNative(q);
     if (r == emulate::kFallback) return false;
+    if (r == emulate::kGone) return true;  // nothing to answer
     count++;
     if (r < 0) {
       SendAnswer(fd, id, 0, (int32_t)r, 0);

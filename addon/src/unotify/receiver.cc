@@ -505,6 +505,7 @@ struct Receiver::State : std::enable_shared_from_this<Receiver::State> {
       }
       Received item;
       memset(&item.n, 0, sizeof item.n);
+      item.known = emulate::TraceeGeneration();
       if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &item.n) < 0) {
         if (errno == EINTR) continue;
         // ENOENT: a call withdrawn before we took it (normal), or no user left (6.11+: every
@@ -699,6 +700,7 @@ void Receiver::OnListenerReadable(int events) {
   for (bool first = true; first || (multi_ && Pending(fd)); first = false) {
     Received item;
     memset(&item.n, 0, sizeof item.n);
+    item.known = emulate::TraceeGeneration();
     if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &item.n) < 0) {
       // EINTR (a signal to this thread): the poll reports the call again.
       if (errno == ENOENT) {

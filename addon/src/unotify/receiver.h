@@ -58,6 +58,9 @@ struct Received {
   bool has_path = false;
   int8_t path_arg = -1;  // the argument it was read from
   bool planned = false;  // the receiving thread tried its native plan (and left it to JS)
+  // The identity cache's generation read before the RECV (emulate::TraceeGeneration): what a
+  // native plan may take as proof that the call's thread is the one cached (NativePathRequest).
+  uint64_t known = 0;
 };
 
 // Runs call `item` under its chain's native plans and answers it (pump.cc): false when JS must take
