@@ -15,7 +15,11 @@
 // resume. The thread hands each batch of stops to JS and waits until JS has run it, then executes
 // the answers JS gave at once; an answer given later (an engine held the call) reaches it through
 // a queue and wakes it, blocked in waitpid, by a stop of its own: a tiny child process (the waker)
-// it also traces gets a signal.
+// it also traces gets a signal. The hand-over costs wake-ups the C floor does not pay (tracee ->
+// this thread -> Node's thread -> this thread -> tracee): so this thread spins a while for the
+// batch's answers before it sleeps, and Node's thread, once it answered, spins a while for the next
+// batch, which this thread then offers it without an async wake-up (Spinner, BatchGate: bounded,
+// armed only while a call is out, backing off when spins do not pay).
 //
 // Entry mode (under a foreign seccomp listener): the kernel keeps the action of highest precedence
 // of all filters (seccomp_run_filters: the lowest ACTION_ONLY value), and USER_NOTIF (0x7fc00000)
@@ -33,6 +37,7 @@
 #include "unotify/receiver.h"
 
 #include <linux/filter.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <linux/ptrace.h>
 #include <linux/seccomp.h>
@@ -43,6 +48,7 @@
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -132,6 +138,79 @@ size_t ArgOffset(int i) {
   struct user_regs_struct r;
   return (size_t)((char*)ArgReg(&r, i) - (char*)&r);
 }
+
+uint64_t NowNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);  // the vDSO: no syscall
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+// How long a thread spins for the other one before it sleeps: the tracer thread for the answers of
+// a batch it handed over (its tracees stay stopped meanwhile: only its own CPU is spent, while Node's
+// thread runs the chain on another one), Node's thread for the next batch after it answered one
+// (the tracee runs meanwhile; its next stop comes after about one round trip of the C floor). Each
+// spin saves the spinner a sleep and its waker a wake-up (a futex wake, an eventfd write and an
+// epoll wake-up). Bounded, and armed only while a call is out: an idle tracer burns nothing. A
+// spin that ran out (the other thread did not run: a loaded machine, a slow engine) makes the
+// spinner sleep at once the next 1, 2, 4 ... 64 times, until a spin pays again.
+constexpr uint64_t kSpinNs = 50 * 1000;
+constexpr int kMaxSpinBackoff = 64;
+
+class Spinner {
+ public:
+  // Spins until done() or kSpinNs have passed (at once when backing off); true when done() held.
+  template <typename F>
+  bool Until(F done) {
+    if (skip_ > 0) {
+      skip_--;
+      return done();
+    }
+    uint64_t deadline = 0;
+    for (unsigned i = 0;; i++) {
+      if (done()) {
+        backoff_ = 0;
+        return true;
+      }
+      if ((i & 31) == 0) {
+        uint64_t now = NowNs();
+        if (deadline == 0) {
+          deadline = now + kSpinNs;
+        } else if (now > deadline) {
+          backoff_ = backoff_ == 0 ? 1 : std::min(backoff_ * 2, kMaxSpinBackoff);
+          skip_ = backoff_;
+          return false;
+        }
+      }
+      __builtin_ia32_pause();
+    }
+  }
+
+ private:
+  int backoff_ = 0, skip_ = 0;
+};
+
+// One batch out at a time, from the tracer thread to Node's thread: the tracer arms it, hands the
+// batch over and waits (spinning first, then on a futex); Node's thread marks it done when it has
+// run the batch, and makes a futex wake only when the tracer went to sleep.
+class BatchGate {
+ public:
+  void Arm() { state_.store(kOut); }
+  // The tracer thread: until Done(), or closing.
+  void Wait(const std::atomic<bool>& closing) {
+    if (spinner_.Until([&] { return state_.load() == kDone || closing.load(); })) return;
+    uint32_t out = kOut;
+    if (!state_.compare_exchange_strong(out, kAsleep)) return;  // done meanwhile
+    while (state_.load() == kAsleep) syscall(SYS_futex, &state_, FUTEX_WAIT_PRIVATE, kAsleep, nullptr, nullptr, 0);
+  }
+  void Done() {
+    if (state_.exchange(kDone) == kAsleep) syscall(SYS_futex, &state_, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+  }
+
+ private:
+  static constexpr uint32_t kDone = 0, kOut = 1, kAsleep = 2;
+  std::atomic<uint32_t> state_{kDone};  // a futex word
+  Spinner spinner_;                     // the tracer thread's
+};
 
 bool IsStopSignal(int sig) { return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
 
@@ -462,14 +541,13 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
 
   // Hands the queued stops to JS and waits until it has run them through the chain: the answers it
   // gave at once are executed here, without a wake-up (the waker is for answers given later).
+  // Node's thread takes it without an async wake-up while it spins for it after the previous batch.
   void HandOver() {
     queued_ = 0;
-    {
-      std::unique_lock<std::mutex> lock(m_);
-      batch_done_ = false;
-      uv_async_send(async_);
-      batch_cv_.wait(lock, [this] { return batch_done_ || closing_.load(); });
-    }
+    gate_.Arm();
+    int spinning = kNodeSpinning;
+    if (!node_spin_.compare_exchange_strong(spinning, kNodeOffered)) uv_async_send(async_);
+    gate_.Wait(closing_);
     Drain();
   }
 
@@ -661,8 +739,28 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
 
   // ---- the loop thread ----
 
+  // The async wake-up: runs the batch, then the batches the tracer thread hands over while this
+  // thread spins for them.
   void OnStops() {
-    if (!running_) return;
+    while (running_ && RunBatch() && SpinForBatch()) {
+    }
+  }
+
+  // After a batch (node_spin_ set before its answers went out): true when the tracer thread offered
+  // the next one within the spin, false when it is left to the async wake-up.
+  bool SpinForBatch() {
+    if (node_spinner_.Until([this] { return node_spin_.load() == kNodeOffered || closing_.load(); })) {
+      node_spin_.store(kNodeIdle);
+      return true;
+    }
+    int spinning = kNodeSpinning;
+    if (node_spin_.compare_exchange_strong(spinning, kNodeIdle)) return false;
+    node_spin_.store(kNodeIdle);  // offered at the last moment
+    return true;
+  }
+
+  // Runs the queued stops through JS; true when this thread may spin for the next batch.
+  bool RunBatch() {
     in_batch_ = true;  // answers given meanwhile need no wake-up: the thread drains after the batch
     std::deque<Stop> got;
     {
@@ -684,13 +782,12 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     }
     if (count > 0) CallJs(env, count);
     in_batch_ = false;
-    {
-      std::lock_guard<std::mutex> lock(m_);
-      batch_done_ = true;
-    }
-    // Notified after the unlock: the tracer thread woken must not find m_ still held (a futex wait
-    // and one more wake-up per batch).
-    batch_cv_.notify_all();
+    // Spinning from before the tracer thread can hand over the next batch: it offers it to this
+    // thread instead of sending an async wake-up that the spin would not see.
+    bool spin = running_ && !got.empty();
+    if (spin) node_spin_.store(kNodeSpinning);
+    gate_.Done();
+    return spin;
   }
 
   void CallJs(Napi::Env env, int count) {
@@ -897,11 +994,8 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   void Shutdown() {
     if (!running_) return;
     running_ = false;
-    {
-      std::lock_guard<std::mutex> lock(m_);
-      closing_.store(true);
-      batch_cv_.notify_all();
-    }
+    closing_.store(true);
+    gate_.Done();
     // The thread kills the waker at its next stop; it exits its loop when the waker is reaped.
     kill(waker_, SIGUSR1);
     if (thread_.joinable()) thread_.join();
@@ -938,8 +1032,11 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
 
   std::mutex m_;
   std::condition_variable started_cv_;
-  std::condition_variable batch_cv_;
-  bool batch_done_ = false;
+  BatchGate gate_;  // the batch out to Node's thread
+  // Node's thread spinning for the next batch (kNodeSpinning), given one that way (kNodeOffered).
+  static constexpr int kNodeIdle = 0, kNodeSpinning = 1, kNodeOffered = 2;
+  std::atomic<int> node_spin_{kNodeIdle};
+  Spinner node_spinner_;  // Node's thread's
   int queued_ = 0;  // thread only: stops queued since the last hand-over
   bool started_ = false;
   const char* start_op_ = "";
