@@ -22,6 +22,11 @@
 // container's run, back before `runc delete`: the figure of a supervisor that shares the
 // container's task group. Each agent row also gives the loop thread's voluntary context switches per
 // call (its sleeps: /proc/PID/task/TID/status), which do not move with the load as times do.
+//
+// The spin rows run a second and third agent with `--spin` (SPINS): after answering, the loop
+// thread polls the listener for a while before it sleeps, so the loop's next call may be received
+// without a wake-up. They give the agent's CPU time per second of the container's run (all its
+// threads: /proc/PID/stat utime+stime) and, after the rounds, per second idle (no container).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +36,9 @@ import { fmt, table } from './report.js';
 import { BUILD, LOOP, SYSVISOR } from './variants.js';
 
 const CHAIN = 'count:syscalls=getppid,o=/dev/null,kernel=off';
+/** The `--spin` values of the spin rows: polling with sched_yield, and with a pause instruction. */
+// Other values: SV_BENCH_SPINS=20,100,50:pause (comma-separated --spin values).
+const SPINS = process.env.SV_BENCH_SPINS ? process.env.SV_BENCH_SPINS.split(',') : ['100', '20:pause'];
 /** The agent's figure may be this many times `sysvisor run`'s. */
 const GOAL = 1.2;
 
@@ -51,6 +59,10 @@ export interface AgentBenchResult {
   /** The agent's loop thread's voluntary context switches per call, one per round. */
   agentSleeps: number[];
   agentJoinedSleeps: number[];
+  /** The agent's CPU time (all threads) per second of the container's run, one per round. */
+  agentCpu: number[];
+  /** The agents with --spin: per SPINS entry, ns per call, sleeps per call, CPU busy per round, CPU idle. */
+  spin: { spin: string; ns: number[]; sleeps: number[]; cpu: number[]; idleCpu: number; median: number }[];
   nativeMedian: number;
   runMedian: number;
   runCgroupMedian: number;
@@ -104,6 +116,14 @@ function sleeps(pid: number, tid: number): number {
   return Number(m[1]);
 }
 
+/** CPU time (utime + stime, all threads) of process `pid` so far, in seconds. */
+function cpuTime(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
+  return (Number(f[11]) + Number(f[12])) / TICKS;
+}
+const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
 /** The cpu cgroup (v1) of thread `tid` of `pid`: its path under /sys/fs/cgroup/cpu. */
 function cpuCgroupOf(pid: number, tid = pid): string {
   const line = readFileSync(`/proc/${pid}/task/${tid}/cgroup`, 'utf8').split('\n').find((l) => /^\d+:([^:]*,)?cpu(,[^:]*)?:/.test(l));
@@ -114,9 +134,10 @@ function cpuCgroupOf(pid: number, tid = pid): string {
 /**
  * One container run: `runc create`, then (when `join`) the agent's loop thread into the container's
  * cpu cgroup, `runc start`, the loop's figure once its output ends, the thread back where it was,
- * `runc delete`. Returns ns per call and the loop thread's sleeps per call.
+ * `runc delete`. Returns ns per call, the loop thread's sleeps per call and the agent's CPU seconds
+ * per second of the run (from `runc start` to the end of the container's output).
  */
-async function containerRun(bundle: string, id: string, n: number, agentPid: number, join: boolean): Promise<[number, number]> {
+async function containerRun(bundle: string, id: string, n: number, agentPid: number, join: boolean): Promise<[number, number, number]> {
   const home = cpuCgroupOf(agentPid);
   const create = spawn('runc', ['create', '--bundle', bundle, id], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -132,16 +153,20 @@ async function containerRun(bundle: string, id: string, n: number, agentPid: num
       writeFileSync(path.join(cpuCgroupOf(state.pid), 'tasks'), String(agentPid));
     }
     const before = sleeps(agentPid, agentPid);
+    const cpuBefore = cpuTime(agentPid);
+    const t0 = process.hrtime.bigint();
+    let cpu: number;
     try {
       execFileSync('runc', ['start', id]);
       await ended;
+      cpu = (cpuTime(agentPid) - cpuBefore) / (Number(process.hrtime.bigint() - t0) / 1e9);
     } finally {
       if (join) writeFileSync(path.join(home, 'tasks'), String(agentPid)); // before runc removes the cgroup
     }
     const slept = (sleeps(agentPid, agentPid) - before) / n;
     const m = /^loop getppid (\d+) calls (\d+) ns$/m.exec(out);
     if (!m || Number(m[1]) !== n) throw new Error(`runc container ${id}: ${(err || out).trim().split('\n').pop()}`);
-    return [Number(m[2]) / n, slept];
+    return [Number(m[2]) / n, slept, cpu];
   } finally {
     spawnSync('runc', ['delete', '-f', id]);
   }
@@ -149,6 +174,7 @@ async function containerRun(bundle: string, id: string, n: number, agentPid: num
 
 // A bundle whose rootfs has the host's /usr (read-only) and the loop, notifying getppid to `socket`.
 function makeBundle(dir: string, socket: string, n: number): string {
+  mkdirSync(dir, { recursive: true });
   const rootfs = path.join(dir, 'rootfs');
   for (const d of ['usr', 'bench', 'proc', 'dev', 'tmp']) mkdirSync(path.join(rootfs, d), { recursive: true });
   for (const l of ['lib', 'lib64', 'bin']) symlinkSync(`usr/${l}`, path.join(rootfs, l));
@@ -171,15 +197,20 @@ function makeBundle(dir: string, socket: string, n: number): string {
   return b;
 }
 
+function startAgent(socket: string, spin: string | undefined) {
+  const proc = spawn(SYSVISOR[0]!, [...SYSVISOR.slice(1), 'agent', '--socket', socket, '-e', CHAIN, ...(spin ? ['--spin', spin] : [])], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise((r) => proc.on('close', r));
+  return { proc, socket, exited, stderr: () => stderr };
+}
+
 export async function measureAgent(rounds: number, quick: boolean, log: (s: string) => void): Promise<AgentBenchResult> {
   if (spawnSync('runc', ['--version']).status !== 0) throw new Error('runc is not installed (npm run setup installs it)');
   const n = quick ? 20_000 : 200_000;
   const dir = mkdtempSync(path.join(tmpdir(), 'sv-bench-agent-'));
-  const socket = path.join(dir, 'agent.sock');
-  const agent = spawn(SYSVISOR[0]!, [...SYSVISOR.slice(1), 'agent', '--socket', socket, '-e', CHAIN], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  agent.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise((r) => agent.on('close', r));
+  const agents = [undefined, ...SPINS].map((spin, i) => startAgent(path.join(dir, `agent${i}.sock`), spin));
+  const agent = agents[0]!;
   let cgroup: string | undefined;
   try {
     const cg = makeCpuCgroup(`sv-bench-agent-${process.pid}`);
@@ -187,10 +218,13 @@ export async function measureAgent(rounds: number, quick: boolean, log: (s: stri
     // The shell moves itself into the cgroup, then becomes the loop (its own calls are not timed).
     const inCgroup = ['/bin/sh', '-c', 'echo $$ > "$1" && exec "$0" getppid "$2"', LOOP, path.join(cgroup, 'cgroup.procs'), String(n)];
     const shared = ['/bin/sh', '-c', SHARED_SCRIPT, LOOP, cgroup, String(n)];
-    for (const end = Date.now() + 20_000; !stderr.includes('listening on '); await new Promise((r) => setTimeout(r, 20)))
-      if (Date.now() > end || agent.exitCode !== null) throw new Error(`sysvisor agent did not start: ${stderr.trim()}`);
-    const b = makeBundle(dir, socket, n);
-    const res: AgentBenchResult = { calls: n, native: [], run: [], runCgroup: [], runShared: [], agent: [], agentJoined: [], agentSleeps: [], agentJoinedSleeps: [], nativeMedian: 0, runMedian: 0, runCgroupMedian: 0, runSharedMedian: 0, agentMedian: 0, agentJoinedMedian: 0, ratio: 0, ratioPlain: 0 };
+    for (const a of agents) {
+      for (const end = Date.now() + 20_000; !a.stderr().includes('listening on '); await new Promise((r) => setTimeout(r, 20)))
+        if (Date.now() > end || a.proc.exitCode !== null) throw new Error(`sysvisor agent did not start: ${a.stderr().trim()}`);
+    }
+    const bundles = agents.map((a, i) => makeBundle(path.join(dir, `b${i}`), a.socket, n));
+    const b = bundles[0]!;
+    const res: AgentBenchResult = { calls: n, native: [], run: [], runCgroup: [], runShared: [], agent: [], agentJoined: [], agentSleeps: [], agentJoinedSleeps: [], agentCpu: [], spin: SPINS.map((spin) => ({ spin, ns: [], sleeps: [], cpu: [], idleCpu: NaN, median: NaN })), nativeMedian: 0, runMedian: 0, runCgroupMedian: 0, runSharedMedian: 0, agentMedian: 0, agentJoinedMedian: 0, ratio: 0, ratioPlain: 0 };
     if (!cg.v1) res.runSharedAbsent = 'cgroup v2: a single thread of the supervisor cannot join the loop\'s domain cgroup';
     for (let round = 0; round < rounds; round++) {
       log(`agent round ${round + 1}/${rounds}`);
@@ -199,14 +233,30 @@ export async function measureAgent(rounds: number, quick: boolean, log: (s: stri
       res.runCgroup.push(perCall([...SYSVISOR, 'run', '-e', CHAIN, '--', ...inCgroup], n));
       if (cg.v1) res.runShared.push(perCall([...SYSVISOR, 'run', '-e', CHAIN, '--', ...shared], n));
       const id = `sv-bench-agent-${process.pid}-${round}`;
-      const [ns, slept] = await containerRun(b, id, n, agent.pid!, false);
+      const [ns, slept, cpu] = await containerRun(b, id, n, agent.proc.pid!, false);
       res.agent.push(ns);
       res.agentSleeps.push(slept);
+      res.agentCpu.push(cpu);
       if (cg.v1) {
-        const [nsJoined, sleptJoined] = await containerRun(b, `${id}-joined`, n, agent.pid!, true);
+        const [nsJoined, sleptJoined] = await containerRun(b, `${id}-joined`, n, agent.proc.pid!, true);
         res.agentJoined.push(nsJoined);
         res.agentJoinedSleeps.push(sleptJoined);
       }
+      for (const [i, row] of res.spin.entries()) {
+        const [nsSpin, sleptSpin, cpuSpin] = await containerRun(bundles[i + 1]!, `${id}-spin${i}`, n, agents[i + 1]!.proc.pid!, false);
+        row.ns.push(nsSpin);
+        row.sleeps.push(sleptSpin);
+        row.cpu.push(cpuSpin);
+      }
+    }
+    // Idle: no container; the spin agents have served the rounds (armed at their last call).
+    const idle = agents.slice(1).map((a) => cpuTime(a.proc.pid!));
+    const t0 = process.hrtime.bigint();
+    await new Promise((r) => setTimeout(r, quick ? 1000 : 3000));
+    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    for (const [i, row] of res.spin.entries()) {
+      row.idleCpu = (cpuTime(agents[i + 1]!.proc.pid!) - idle[i]!) / wall;
+      row.median = median(row.ns);
     }
     res.nativeMedian = median(res.native);
     res.runMedian = median(res.run);
@@ -218,8 +268,8 @@ export async function measureAgent(rounds: number, quick: boolean, log: (s: stri
     res.ratioPlain = res.agentMedian / res.runMedian;
     return res;
   } finally {
-    agent.kill('SIGTERM');
-    await exited;
+    for (const a of agents) a.proc.kill('SIGTERM');
+    await Promise.all(agents.map((a) => a.exited));
     if (cgroup) rmdirSync(cgroup); // empty: its only tasks (the loops, the supervisors' threads) have exited
     rmSync(dir, { recursive: true, force: true });
   }
@@ -241,10 +291,14 @@ export function reportAgent(r: AgentBenchResult | undefined, rounds: number, out
         ? ['sysvisor run, loop and serving thread in one cpu cgroup', us(r.runSharedMedian), r.runShared.map(us).join(' '), '']
         : ['sysvisor run, loop and serving thread in one cpu cgroup', '-', r.runSharedAbsent ?? '', ''],
       ['sysvisor agent, runc container', us(r.agentMedian), r.agent.map(us).join(' '), perCallSleeps(r.agentSleeps)],
+      ...r.spin.map((s) => [`sysvisor agent --spin ${s.spin}`, us(s.median), s.ns.map(us).join(' '), perCallSleeps(s.sleeps)]),
       ...(r.agentJoined.length ? [['sysvisor agent, its loop thread in the container\'s cpu cgroup', us(r.agentJoinedMedian), r.agentJoined.map(us).join(' '), perCallSleeps(r.agentJoinedSleeps)]] : []),
     ],
   ));
   if (r.runShared.length) out(`  the container's cgroup alone: loop in its own cpu cgroup ${fmt(r.runCgroupMedian / r.runSharedMedian, 2)}x the loop sharing it with the serving thread`);
+  out(`  the agent's CPU (all threads) per second of the container's run: ${fmt(median(r.agentCpu), 2)} s/s`);
+  for (const s of r.spin)
+    out(`  --spin ${s.spin}: ${fmt(s.median / r.runMedian, 2)}x plain sysvisor run, ${fmt(s.median / r.agentMedian, 2)}x the agent without; its CPU per second busy ${fmt(median(s.cpu), 2)} s/s, idle ${fmt(s.idleCpu, 3)} s/s`);
   if (r.agentJoined.length) out(`  the agent with its loop thread in the container's cpu cgroup: ${fmt(r.agentJoinedMedian / r.runMedian, 2)}x plain sysvisor run`);
   out(`  [${r.ratio <= GOAL ? 'PASS' : 'FAIL'}] agent-vs-run: agent per call <= ${GOAL}x sysvisor run with its loop in a cpu cgroup of its own, as the container's: ${fmt(r.ratio, 2)}x (against plain sysvisor run: ${fmt(r.ratioPlain, 2)}x)`);
 }

@@ -345,6 +345,46 @@ describe('sysvisor agent: many containers', () => {
   }, 180_000);
 });
 
+describe('sysvisor agent --spin', () => {
+  /** CPU seconds (all threads: utime + stime) process `pid` has used. */
+  const cpuSeconds = (pid: number) => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ
+  };
+
+  it('--spin 200: 20 runc containers at once each get their own answers; while its container sleeps, the agent polls nothing (its CPU stays put)', async () => {
+    const S = sock('spin');
+    const agent = await startAgent(S, ['unreal', 'count:syscalls=openat'], ['--spin', '200']);
+    const fds = () => readdirSync(`/proc/${agent.child.pid}/fd`).length;
+    const warm = newId();
+    expect(await runc(bundle('cat /unreal/etc/hostname', { socket: S }), warm)).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n` });
+    await agent.waitFor(new RegExp(`container ${warm} done `));
+    const baseline = fds();
+    const ids = Array.from({ length: 20 }, () => newId());
+    const results = await Promise.all(ids.map((id) => runc(bundle(`for i in 1 2 3 4 5 6 7 8; do cat /unreal/tmp/${id} 2>/dev/null; done; echo ${id} > /tmp/${id}; cat /unreal/tmp/${id} /unreal/etc/hostname`, { socket: S }), id)));
+    results.forEach((r, i) => expect(r).toMatchObject({ code: 0, stdout: `${ids[i]}\n${HOSTNAME}\n`, stderr: '' }));
+    for (const id of ids) await agent.waitFor(new RegExp(`container ${id} done \\(pid \\d+, profile default\\)\\n`), 60_000);
+    for (const id of ids) expect(countRows(agent.stderr, id).get('openat')).toBeGreaterThanOrEqual(10);
+    expect(fds()).toBe(baseline);
+    // A container that makes calls enough for Node's thread to receive them itself (the spin is
+    // only there: receiver.h), then sleeps: while it sleeps, a spin that outlived its
+    // bound would burn a CPU polling its listener (an unbounded one: 0.4-0.8 s in 2 s under load 7-8). Two
+    // seconds of it cost the agent under 0.1 s of CPU.
+    const idle = newId();
+    const done = path.join(fx.rootfs, 'tmp', `${idle}.done`);
+    const sleeper = runc(bundle(`i=0; while [ $i -lt 200 ]; do cat /unreal/etc/hostname; i=$((i+1)); done >/dev/null; echo > /tmp/${idle}.done; sleep 4; cat /unreal/etc/hostname`, { socket: S }), idle);
+    for (const end = Date.now() + 60_000; !existsSync(done) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(done)).toBe(true);
+    const before = cpuSeconds(agent.child.pid!);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(cpuSeconds(agent.child.pid!) - before).toBeLessThan(0.1);
+    expect(await sleeper).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n` });
+    expect(agent.stderr).not.toMatch(/sysvisor agent: .*(error|cannot)/i);
+    expect(await agent.stop()).toEqual({ code: 0, signal: null });
+  }, 180_000);
+});
+
 describe.each(RUNTIMES)('sysvisor agent --hold with %s', (rt) => {
   const sock = (name: string) => path.join(dir, `${rt}-${name}.sock`);
   /** openat notified to socket S; crun: a filter that waits killably once a call is received (only an answer ends the wait). */
@@ -708,6 +748,8 @@ describe('sysvisor agent: its socket and command line', () => {
     expect(existsSync(sock('x'))).toBe(false);
     const badProfile = await sysvisor(['agent', '--socket', sock('x'), '--profile', 'files']);
     expect(badProfile).toMatchObject({ code: 2, stderr: 'sysvisor: agent: --profile files: expected NAME=ENGINE[:key=val,...],ENGINE...\n' });
+    for (const v of ['x', '-1', '1001', '50:spin'])
+      expect(await sysvisor(['agent', '--socket', sock('x'), `--spin=${v}`])).toMatchObject({ code: 2, stderr: `sysvisor: agent: --spin ${v}: expected US (0 to 1000), optionally :pause\n` });
     const badProfileEngine = await sysvisor(['agent', '--socket', sock('x'), '--profile', 'files=count:syscalls=nosuchcall']);
     expect(badProfileEngine).toMatchObject({ code: 2, stderr: "sysvisor: count: unknown syscall 'nosuchcall'\n" });
     const help = await sysvisor(['agent', '--help']);

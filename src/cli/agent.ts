@@ -12,11 +12,12 @@ import { parseProfiles } from '../transports/agent/profiles.js';
 import { MetricsFile } from '../transports/agent/metrics.js';
 import { AgentLog } from '../transports/agent/log.js';
 import { AgentServer } from '../transports/agent/server.js';
+import type { SpinOptions } from '../transports/unotify/transport.js';
 import { requireKernel } from '../transports/kernel.js';
 
 export const AGENT_HELP = `usage: sysvisor agent --socket PATH [-e ENGINE[:key=val,...]]...
                       [--profile NAME=ENGINE[:key=val,...],ENGINE...]... [--metrics FILE] [--log FILE]
-                      [--hold PATH]
+                      [--hold PATH] [--spin US[:pause]]
 
 Serves as the seccomp agent of OCI runtimes (runc, crun): a container whose config.json has
 linux.seccomp.listenerPath = PATH (and SCMP_ACT_NOTIFY rules) is served by a fresh stack of the
@@ -35,6 +36,10 @@ each container's seccomp listener too, so that the containers outlive the agent:
 them their notified calls wait (no ENOSYS), and the next agent with the same --hold serves them
 again, restarting the calls the previous one had received and not answered. The holder leaves
 once it holds nothing and no agent is connected; SIGTERM to it gives the containers ENOSYS.
+--spin US: after answering a container's calls, the agent's serving thread polls that
+container's listener for up to US µs (0-1000) before it sleeps, yielding the CPU between polls
+(:pause: spinning instead); each call found restarts the bound, and an idle agent never polls.
+Default 0 (off).
 `;
 
 // Engines are created per container; this trial build checks names and options once, at start.
@@ -45,6 +50,13 @@ function checkSpecs(specs: readonly string[]): void {
   const discard = (): OutputSink => ({ fd: -1, write() {}, close() {} });
   const engines = buildEngines(specs, silent, { openOutput: discard });
   void closeEngines(engines, silent);
+}
+
+// --spin US[:pause]: µs, 0 to 1000.
+function parseSpin(v: string): SpinOptions | undefined {
+  const m = /^(\d{1,4})(:pause)?$/.exec(v);
+  if (!m || Number(m[1]) > 1000) throw new UsageError(`agent: --spin ${v}: expected US (0 to 1000), optionally :pause`);
+  return Number(m[1]) === 0 ? undefined : { us: Number(m[1]), yieldBetween: !m[2] };
 }
 
 export async function agentCommand(argv: readonly string[]): Promise<number> {
@@ -58,6 +70,7 @@ export async function agentCommand(argv: readonly string[]): Promise<number> {
       metrics: { type: 'string' },
       log: { type: 'string' },
       hold: { type: 'string' },
+      spin: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -68,6 +81,7 @@ export async function agentCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (!values.socket) throw new UsageError('agent: missing --socket PATH');
+  const spin = values.spin === undefined ? undefined : parseSpin(values.spin);
   requireKernel();
   const specs = await resolveSpecs(values.engine ?? []);
   checkSpecs(specs);
@@ -96,7 +110,7 @@ export async function agentCommand(argv: readonly string[]): Promise<number> {
   const metrics = values.metrics === undefined ? undefined : new MetricsFile(values.metrics, reporter);
   let server: AgentServer;
   try {
-    server = await AgentServer.listen({ socketPath: values.socket, specs, profiles, reporter, metrics, log, hold: values.hold });
+    server = await AgentServer.listen({ socketPath: values.socket, specs, profiles, reporter, metrics, log, hold: values.hold, spin });
   } catch (e) {
     metrics?.close();
     log.close();

@@ -66,7 +66,7 @@ export function helpWithEngines(): string {
 export const SUBCOMMANDS = ['run', 'load', 'unload', 'engines', 'agent', 'oci-seccomp', 'bench', 'demo', 'help', 'completion', '--help', '--version'];
 export const RUN_OPTIONS = ['-e', '--engine', '--loadable', '--allow', '--sealed', '--complete', '--on-supervisor-exit', '--transport', '--stats', '--help', '--'];
 const BENCH_OPTIONS = ['--runs', '--json', '-e', '--engine', '--help', '--'];
-const AGENT_OPTIONS = ['--socket', '-e', '--engine', '--profile', '--metrics', '--log', '--hold', '--help'];
+const AGENT_OPTIONS = ['--socket', '-e', '--engine', '--profile', '--metrics', '--log', '--hold', '--spin', '--help'];
 
 export function completionScript(): string {
   const engines = builtinEngines();

@@ -11,6 +11,9 @@ export interface PumpStats {
   nativeOnThread: number;
   /** Times a stand-in took over receiving from a receiving thread whose plan had not ended (receiver.h). */
   standInTakeovers: number;
+  /** Calls Node's thread found while polling after a call (setSpin), and its polls that found none. */
+  spinHits: number;
+  spinMisses: number;
   pending: number;
   /** fds installed in a tracee whose call was gone before the answer (it left the call). */
   lostFds: number;
@@ -88,6 +91,12 @@ export declare class Pump {
   readonly replies: Float64Array;
   readonly syncWakeUp: boolean;
   readonly fd: number;
+  /**
+   * After the calls Node's thread received itself, it polls the listener for up to `us` µs more
+   * (0 to 1000; 0: off, the default) before it returns to the event loop, with sched_yield between
+   * polls when `yieldBetween` (default) or a pause instruction. Armed by a call: idle, it never polls.
+   */
+  setSpin(us: number, yieldBetween?: boolean): void;
   continue(slot: number): boolean;
   /** errno > 0 answers -errno; otherwise value. False when the notification is gone. */
   reply(slot: number, value: number, errno: number): boolean;

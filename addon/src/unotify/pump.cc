@@ -260,6 +260,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
       InstanceMethod<&Pump::SetFastPath>("setFastPath"),
       InstanceMethod<&Pump::TakeOpened>("takeOpened"),
       InstanceMethod<&Pump::Stats>("stats"),
+      InstanceMethod<&Pump::SetSpin>("setSpin"),
       InstanceMethod<&Pump::Close>("close"),
       InstanceAccessor<&Pump::GetBatch>("batch"),
       InstanceAccessor<&Pump::GetReplies>("replies"),
@@ -681,6 +682,8 @@ class Pump : public Napi::ObjectWrap<Pump> {
     o.Set("native", Napi::Number::New(env, (double)natives_->count));
     o.Set("nativeOnThread", Napi::Number::New(env, (double)receiver_->planned()));
     o.Set("standInTakeovers", Napi::Number::New(env, (double)receiver_->takeovers()));
+    o.Set("spinHits", Napi::Number::New(env, (double)receiver_->spin_hits()));
+    o.Set("spinMisses", Napi::Number::New(env, (double)receiver_->spin_misses()));
     o.Set("lostFds", Napi::Number::New(env, (double)(lost_fds_ + natives_->lost_fds + replier_->lost_fds())));
     o.Set("replying", Napi::Number::New(env, (double)replier_->inflight()));
     {
@@ -691,6 +694,19 @@ class Pump : public Napi::ObjectWrap<Pump> {
     for (auto& s : slots_) pending += s.used;
     o.Set("pending", Napi::Number::New(env, (double)pending));
     return o;
+  }
+
+  // setSpin(us, yield): after the calls Node's thread received itself, it polls the listener for up
+  // to `us` µs (at most 1000; 0: off) before it returns to the loop (Receiver::SetSpin).
+  Napi::Value SetSpin(const Napi::CallbackInfo& info) {
+    if (!ArgNumber(info, 0, "us")) return info.Env().Undefined();
+    double us = info[0].As<Napi::Number>().DoubleValue();
+    if (!(us >= 0 && us <= 1000)) {
+      Napi::RangeError::New(info.Env(), "spin: 0 to 1000 µs").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    receiver_->SetSpin((uint64_t)(us * 1000), info.Length() < 2 || info[1].ToBoolean());
+    return info.Env().Undefined();
   }
 
   // Stops the thread; what it had received and JS had not taken yet is answered in Shutdown.

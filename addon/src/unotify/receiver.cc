@@ -19,6 +19,7 @@
 #include <linux/audit.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -690,9 +691,37 @@ void Receiver::Unlisten() {
 // Loop thread, the thread parked: RECV here, as the thread would, then hand the batch to the pump
 // at once. After the first RECV, more only when the last wake-up found several (a lone tracee
 // thread has one call pending at a time; the level-triggered poll wakes us again anyway).
+//
+// With a spin (SetSpin), the loop then polls the listener for a while before it returns to libuv's
+// epoll_wait: the tracee's next call, made once the answer woke it, is received without a wake-up
+// of this thread. Each call found arms it again; the bound holds from the last call, so an idle
+// agent does not spin.
 void Receiver::OnListenerReadable(int events) {
   (void)events;
   if (!listening_) return;
+  ReceiveHere();
+  if (spin_ns_ == 0) return;
+  using Clock = std::chrono::steady_clock;
+  auto until = Clock::now() + std::chrono::nanoseconds(spin_ns_);
+  // Stop (from JS or a hang-up) and Tune's hand-back both end the loop's listening.
+  while (listening_ && listener_) {
+    struct pollfd p = {listener_->fd(), POLLIN, 0};
+    if (poll(&p, 1, 0) == 1) {  // a call, or the hang-up (ReceiveHere reports it)
+      spin_hits_++;
+      ReceiveHere();
+      until = Clock::now() + std::chrono::nanoseconds(spin_ns_);
+      continue;
+    }
+    if (Clock::now() >= until) break;
+    spin_misses_++;
+    if (spin_yield_) sched_yield();
+#if defined(__x86_64__) || defined(__i386__)
+    else __builtin_ia32_pause();
+#endif
+  }
+}
+
+void Receiver::ReceiveHere() {
   State& s = *state_;
   int fd = listener_->fd();
   bool hangup = false;

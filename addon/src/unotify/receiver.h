@@ -134,6 +134,16 @@ class Receiver {
   uint64_t takeovers() const;
   // Notifications received on Node's thread (while the thread was parked).
   uint64_t received_here() const { return received_here_; }
+  // Loop thread: after the calls it received itself, Node's thread polls the listener for up to
+  // `ns` more before it returns to the loop (0: never), with sched_yield between polls when
+  // `yield` (else a pause instruction). Armed by a call, never while idle.
+  void SetSpin(uint64_t ns, bool yield) {
+    spin_ns_ = ns;
+    spin_yield_ = yield;
+  }
+  // Calls the loop found while polling after a call (SetSpin), and its polls that found none.
+  uint64_t spin_hits() const { return spin_hits_; }
+  uint64_t spin_misses() const { return spin_misses_; }
 
   struct State;
 
@@ -144,6 +154,7 @@ class Receiver {
   void Unlisten();
   void HandBack();
   void OnListenerReadable(int events);
+  void ReceiveHere();
 
   std::shared_ptr<State> state_;
   std::shared_ptr<Listener> listener_;
@@ -154,6 +165,8 @@ class Receiver {
   bool listening_ = false;
   bool multi_ = false;  // the last wake-up on the listener found several notifications
   uint64_t received_here_ = 0;
+  uint64_t spin_ns_ = 0, spin_hits_ = 0, spin_misses_ = 0;
+  bool spin_yield_ = true;
   // Counts at the last decision of Tune.
   uint64_t seen_received_ = 0, seen_fast_ = 0, seen_withdrawn_ = 0, loop_since_ = 0;
   std::function<void()> on_ready_;

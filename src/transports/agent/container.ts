@@ -13,6 +13,7 @@ import type { RawBinding } from '../../native/load.js';
 import { SYSCALLS, syscallNumber } from '../../syscalls/table.js';
 import { CRED_SYSCALLS } from '../../chain/emulate/index.js';
 import { serveListener, type ServedListener } from '../unotify/supervise.js';
+import type { SpinOptions } from '../unotify/transport.js';
 import { ControlServer } from '../../scopes/control.js';
 import type { FilterPlan } from '../../filter/plan.js';
 import { containerSeccomp, unseenWarnings, type ContainerSeccomp } from './config.js';
@@ -115,6 +116,8 @@ export interface ContainerOptions {
    * and its received-ids page (the session owns it).
    */
   takeover?: { key: bigint; page: number };
+  /** Node's thread polls the container's listener after its calls (--spin; Pump.setSpin). */
+  spin?: SpinOptions | undefined;
 }
 
 /** The only engine of a container whose profile is unknown: every notified call fails with EPERM. */
@@ -229,6 +232,7 @@ export class ContainerSession {
         // Shared before the first receive: a call received by this agent and never answered is
         // stored there, so the next agent restarts it (takeover.ts), the very first call too.
         receivedIds: this.takePage(),
+        spin: o.spin,
       });
       this.served.control?.setRootPid(this.pid);
     } catch (e) {

@@ -19,6 +19,7 @@ import { chooseProfile, DEFAULT_PROFILE } from './profiles.js';
 import { loadBuiltinEngines, parseEngineSpec } from '../../engines/registry.js';
 import type { MetricsFile } from './metrics.js';
 import type { AgentLog } from './log.js';
+import type { SpinOptions } from '../unotify/transport.js';
 
 /** What /proc/self/fd/N of a seccomp listener links to. */
 const SECCOMP_LISTENER = 'anon_inode:seccomp notify';
@@ -47,6 +48,8 @@ export interface AgentOptions {
   badLines?: { lines: number; windowMs: number };
   /** The fd holder's socket (--hold): started if none listens; its containers are taken over. */
   hold?: string;
+  /** Node's thread polls a container's listener after its calls (--spin; Pump.setSpin). */
+  spin?: SpinOptions;
 }
 
 /**
@@ -217,6 +220,7 @@ export class AgentServer {
   private readonly badLines: BadLines;
   /** An idle in-kernel counter, while a stack counts in the kernel (holdSyscallTracepoints). */
   private tracepoints: { close(): void } | undefined;
+  private spin: SpinOptions | undefined;
 
   private constructor(
     private readonly server: net.Server,
@@ -278,6 +282,7 @@ export class AgentServer {
     chmodSync(o.socketPath, 0o600);
     const limits = { maxBytes: o.maxMessageBytes ?? 1 << 20, timeoutMs: o.messageTimeoutMs ?? 10_000 };
     const agent = new AgentServer(server, o.socketPath, binding, o.specs, o.profiles ?? new Map(), reporter, limits, lstatSync(o.socketPath).ino, o.badLines ?? { lines: 10, windowMs: 60_000 }, o.metrics, o.log, holder);
+    agent.spin = o.spin;
     agent.tracepoints = holdSyscallTracepoints(binding, [o.specs, ...(o.profiles?.values() ?? [])]);
     for (const h of held) agent.takeOver(h);
     return agent;
@@ -365,7 +370,7 @@ export class AgentServer {
     const specs = profile === undefined ? undefined : profile === DEFAULT_PROFILE ? this.specs : this.profiles.get(profile)!;
     let session: ContainerSession;
     try {
-      session = new ContainerSession({ binding: this.binding, state, fds, specs, profile: profile ?? '(unknown)', reporter: this.reporter, metrics: this.metrics, log: this.log, holder: this.holder, takeover });
+      session = new ContainerSession({ binding: this.binding, state, fds, specs, profile: profile ?? '(unknown)', reporter: this.reporter, metrics: this.metrics, log: this.log, holder: this.holder, takeover, spin: this.spin });
     } catch (e) {
       this.reporter.line(`container ${id}: ${(e as Error).message}`); // its fds are closed
       return;

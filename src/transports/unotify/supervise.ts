@@ -15,7 +15,7 @@ import { defaultEmulators, rewriteContext, type EmulatorOptions } from '../../ch
 import { Reporter } from '../../chain/report.js';
 import { BYPASS_SYSCALLS, planFilter, type Interest } from '../../filter/plan.js';
 import { SysvisorError, UnsupportedFeatureError } from '../../chain/errors.js';
-import { LISTENER_INTEREST, UnotifyTransport, type HeldCall } from './transport.js';
+import { LISTENER_INTEREST, UnotifyTransport, type HeldCall, type SpinOptions } from './transport.js';
 import { envStrings, envValue, resolveCommand, type Environment } from './command.js';
 import { Launcher, type CommandStatus, type OnSupervisorExit, type Started } from './launcher.js';
 
@@ -221,6 +221,8 @@ export interface ListenerOptions {
    * shared before the pump's first receive, so every call received is stored there.
    */
   receivedIds?: number | undefined;
+  /** Node's thread polls the listener after a call (Pump.setSpin; default off). */
+  spin?: SpinOptions | undefined;
 }
 
 export interface ServedListener {
@@ -246,6 +248,7 @@ export function serveListener(o: ListenerOptions): ServedListener {
     control,
     credentialsVisible: o.credentialsVisible,
     receivedIds: o.receivedIds,
+    spin: o.spin,
   });
   return { transport, scopes, control };
 }

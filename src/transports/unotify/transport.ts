@@ -118,6 +118,15 @@ export interface TransportOptions {
   credentialsVisible?: boolean | undefined;
   /** The received-ids page that goes with the listener (a memfd; the pump owns it from now on). */
   receivedIds?: number | undefined;
+  /** Node's thread polls the listener after a call (Pump.setSpin; default off). */
+  spin?: SpinOptions | undefined;
+}
+
+/** How long Node's thread polls the listener after the calls it received (Pump.setSpin). */
+export interface SpinOptions {
+  us: number;
+  /** sched_yield between polls (else a pause instruction). */
+  yieldBetween: boolean;
 }
 
 /**
@@ -196,6 +205,7 @@ export class UnotifyTransport {
     );
     this.batch = this.pump.batch;
     this.replies = this.pump.replies;
+    if (o.spin) this.pump.setSpin(o.spin.us, o.spin.yieldBetween);
     this.configureFastPath();
     // What happened to a thread's credentials while no engine watched is unknown: when the engines
     // change, the identity cache starts afresh.
