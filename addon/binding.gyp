@@ -16,6 +16,7 @@
         "src/unotify/opened.cc",
         "src/ptrace/tracer.cc",
         "src/ptrace/view_path.cc",
+        "src/ptrace/plans.cc",
         "src/memory/tracee_mem.cc",
         "src/emulate/open_as.cc",
         "src/emulate/tracee.cc",

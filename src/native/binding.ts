@@ -228,6 +228,8 @@ export interface TracerStats {
   answered: number;
   /** Threads stopped in a call JS holds. */
   pending: number;
+  /** Calls whose path the tracer thread mapped under their chain's native plans (never in JS; addon/src/ptrace/plans.h). */
+  native: number;
 }
 
 /**
@@ -271,7 +273,7 @@ export declare class Tracer {
   readString(tid: number, addr: number, max?: number): string | null;
   readBytes(tid: number, addr: number, length: number): Buffer | null;
   stats(): TracerStats;
-  /** What the tracer thread resumes without JS (FastPathConfig; its `native` field is not used), replacing the previous configuration. */
+  /** What the tracer thread resumes without JS, and the calls it maps under native plans (FastPathConfig), replacing the previous configuration. */
   setFastPath(config: FastPathConfig): void;
   /** The thread leaves (a tracee still traced is killed: PTRACE_O_EXITKILL). Idempotent. */
   close(): void;

@@ -34,6 +34,7 @@
 #include "common.h"
 #include "contract.h"
 #include "emulate/emulate.h"
+#include "ptrace/plans.h"
 #include "unotify/receiver.h"
 
 #include <linux/filter.h>
@@ -442,21 +443,47 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     }
     struct seccomp_data d = DataOf(si, si.seccomp.nr, si.seccomp.args);
     stops_++;
-    if (NoJs(tid, d)) {
-      Pt(Resume(), tid, 0, 0);
-      return;
-    }
+    if (NoJs(tid, d, si.stack_pointer)) return;
     Enqueue(tid, d.nr, si.seccomp.args, si.stack_pointer);
   }
 
   // A call no engine needs to see now, as the pump's receiving thread decides it (unotify::Router,
   // configured by setFastPath): one the filter stops for engines that may be loaded later, or a
   // path call whose path is outside every engine's prefixes. It runs as it is, without a hop to
-  // Node's thread.
-  bool NoJs(pid_t tid, const struct seccomp_data& d) {
+  // Node's thread. Or one its chain's native plans run (plans.h). True when the thread was
+  // resumed here.
+  bool NoJs(pid_t tid, const struct seccomp_data& d, uint64_t sp) {
     unotify::Received r;
-    if (!router_.Continues(d, tid, &r)) return false;
-    fast_++;
+    plans_.Note(tid, d);
+    if (router_.Continues(d, tid, &r)) {
+      fast_++;
+      Pt(Resume(), tid, 0, 0);
+      return true;
+    }
+    ptrace::PlanStep s = plans_.Run(tid, d, r, sp);
+    if (s.kind == ptrace::PlanStep::kJs) return false;
+    Pending p;
+    p.nr = d.nr;
+    memcpy(p.args, d.args, sizeof p.args);
+    p.sp = sp;
+    if (s.kind == ptrace::PlanStep::kFail) {
+      Answer a{tid, SV_REPLY_ERRNO, s.err, false};
+      if (entry_mode_) return SkipAtEntry(a, p), true;
+      Pt(PTRACE_POKEUSR, tid, offsetof(struct user_regs_struct, orig_rax), (uintptr_t)-1);  // skip the call
+      Pt(PTRACE_POKEUSR, tid, offsetof(struct user_regs_struct, rax), (uintptr_t)-(int64_t)s.err);
+      Pt(Resume(), tid, 0, 0);
+      return true;
+    }
+    // The mapped path's register, put back at the call's exit (as an answer of JS that set it).
+    p.set[s.arg] = s.value;
+    p.set_mask = (uint8_t)(1u << s.arg);
+    Run run;
+    for (int i = 0; i < 6; i++) run.saved[i] = p.args[i];
+    run.restore = true;
+    run.restore_mask = p.set_mask;
+    if (!SetArgRegs(tid, p)) return true;  // gone
+    runs_[tid] = run;
+    if (Pt(PTRACE_SYSCALL, tid, 0, 0) != 0) runs_.erase(tid);
     return true;
   }
 
@@ -482,7 +509,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     struct seccomp_data d = DataOf(si, si.entry.nr, si.entry.args);
     if ((RunFilter(d) & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_TRACE) return false;
     stops_++;
-    if (NoJs(tid, d)) return false;
+    if (NoJs(tid, d, si.stack_pointer)) return true;
     Enqueue(tid, d.nr, si.entry.args, si.stack_pointer);
     return true;
   }
@@ -965,12 +992,13 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   }
 
   // setFastPath(config): what the tracer thread resumes without JS (FastPathConfig of
-  // src/native/binding.ts; its `native` field is not used), replacing the previous configuration
-  // at once. Until the first call every stop goes to JS.
+  // src/native/binding.ts; its `native` field: the calls run under native plans, plans.h),
+  // replacing the previous configuration at once. Until the first call every stop goes to JS.
   Napi::Value SetFastPath(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsObject()) return (ThrowType(env, "setFastPath: the configuration must be an object"), env.Undefined());
-    if (!router_.Configure(unotify::FastPathFrom(info[0].As<Napi::Object>())))
+    unotify::FastPath config = unotify::FastPathFrom(info[0].As<Napi::Object>());
+    if (!plans_.Configure(info[0].As<Napi::Object>().Get("native"), config.components) || !router_.Configure(config))
       Napi::RangeError::New(env, "setFastPath: a syscall number or argument index out of range").ThrowAsJavaScriptException();
     return env.Undefined();
   }
@@ -980,6 +1008,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     o.Set("stops", Napi::Number::New(info.Env(), (double)stops_.load()));
     o.Set("fastPath", Napi::Number::New(info.Env(), (double)fast_.load()));
     o.Set("answered", Napi::Number::New(info.Env(), (double)answered_.load()));
+    o.Set("native", Napi::Number::New(info.Env(), (double)plans_.count()));
     std::lock_guard<std::mutex> lock(m_);
     o.Set("pending", Napi::Number::New(info.Env(), (double)pending_.size()));
     return o;
@@ -1049,6 +1078,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   std::unordered_map<pid_t, Run> runs_;
   std::atomic<uint64_t> stops_{0}, answered_{0}, fast_{0};
   unotify::Router router_;  // what needs no JS (setFastPath); read by the thread
+  ptrace::Plans plans_;     // the calls run under native plans (setFastPath's `native`)
 };
 
 // probeListener(): 0 when a process started now could get a seccomp listener, else the errno a

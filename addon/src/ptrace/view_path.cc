@@ -16,6 +16,7 @@
 #include "common.h"
 #include "emulate/request.h"
 #include "emulate/tracee.h"
+#include "ptrace/view_path.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -65,27 +66,42 @@ Napi::Value ViewPath(const Napi::CallbackInfo& info) {
   bool follow = q.Bool("follow");
   bool cached = q.OptionalBool("cached");
   if (!q.ok()) return env.Undefined();
+  std::vector<std::pair<std::string, int>> view;
+  if (!emulate::ParseView(env, q.Get("view"), &view)) return env.Undefined();
+  std::string real;
+  int r = ptrace::ViewPathOf(tid, dirfd, path, follow, view, cached, &real);
+  if (r < 0) return Napi::Number::New(env, r);
+  if (r == 0) return env.Null();
+  return NewLatin1(env, real);
+}
+
+}  // namespace
+
+namespace ptrace {
+
+int ViewPathOf(pid_t tid, int dirfd, const std::string& path, bool follow, const std::vector<std::pair<std::string, int>>& view, bool cached, std::string* out) {
+  if (path.empty() || view.empty()) return 0;
   Bases b;
-  if (!emulate::ParseView(env, q.Get("view"), &b.view)) return env.Undefined();
-  if (path.empty() || b.view.empty()) return env.Null();
+  b.view = view;
   emulate::Tracee t;
-  if (emulate::GetTracee(tid, &t, false, cached) < 0 || t.foreign_userns) return env.Null();
-  if (emulate::OpenBases(t, dirfd, path, &b) < 0) return env.Null();  // the kernel says the same
+  if (emulate::GetTracee(tid, &t, false, cached) < 0 || t.foreign_userns) return 0;
+  if (emulate::OpenBases(t, dirfd, path, &b) < 0) return 0;  // the kernel says the same
   Resolved r;
   int w;
   {
     emulate::AsTracee as(t, false, false);
-    if (!as.ok()) return env.Null();
+    if (!as.ok()) return 0;
     w = emulate::Walk(b, path, follow ? emulate::kFollow : emulate::kParent, &r);
   }
-  if (!r.via_view || w == emulate::kFallback) return env.Null();
-  if (w < 0) return Napi::Number::New(env, w);
+  if (!r.via_view || w == emulate::kFallback) return 0;
+  if (w < 0) return w;
   std::string dir = PathFromRoot(b, r.dir.get());
-  if (dir.empty()) return env.Null();
-  return NewLatin1(env, dir == "/" ? "/" + r.last : dir + "/" + r.last);
+  if (dir.empty()) return 0;
+  *out = dir == "/" ? "/" + r.last : dir + "/" + r.last;
+  return 1;
 }
 
-}  // namespace
+}  // namespace ptrace
 
 void InitViewPath(Napi::Env env, Napi::Object exports) {
   exports.Set("viewPath", Napi::Function::New(env, ViewPath, "viewPath"));

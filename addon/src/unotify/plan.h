@@ -1,7 +1,10 @@
 // Native plans (src/chain/plan.ts): the C++ interpreter of a path plan, and what the pump needs to
 // run a call under the plans of its whole chain without entering JS (pump.cc, RunNative).
 #pragma once
+#include <napi.h>
+
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -40,6 +43,12 @@ struct NativeCall {
   bool cached = false;          // the identity cache may serve it (see GetTracee)
   uint32_t record_opens = 0;    // an open: bit i, plan i of the chain records the files it opens (opened.h)
 };
+
+// The `native` field of setFastPath (FastPathConfig in src/native/binding.ts): [{ nr, op, dirfd,
+// path, out, size, flags, mode, mask, fixedFlags, chain: [prefix, levels, ...], cached }] into
+// (*out)[nr] (out sized by syscall number), for the pump and the ptrace tracer alike. False when
+// malformed (an index or number out of range, an unknown op).
+bool NativeCallsFrom(Napi::Value v, std::vector<std::unique_ptr<NativeCall>>* out);
 
 }  // namespace unotify
 }  // namespace sysvisor

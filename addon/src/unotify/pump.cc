@@ -589,51 +589,6 @@ class Pump : public Napi::ObjectWrap<Pump> {
     return buf;
   }
 
-  // The `native` field of setFastPath: [{ nr, op, dirfd, path, out, size, flags, mode, mask,
-  // fixedFlags, chain: [prefix, levels, ...], cached }] (FastPathConfig in src/native/binding.ts).
-  static bool NativeCalls(Napi::Value v, std::vector<std::unique_ptr<NativeCall>>* out) {
-    if (!v.IsArray()) return true;
-    Napi::Array arr = v.As<Napi::Array>();
-    for (uint32_t i = 0; i < arr.Length(); i++) {
-      if (!arr.Get(i).IsObject()) return false;
-      Napi::Object o = arr.Get(i).As<Napi::Object>();
-      auto c = std::make_unique<NativeCall>();
-      int nr = o.Get("nr").ToNumber().Int32Value();
-      c->op = Latin1Value(o.Get("op").ToString());
-      auto arg = [&](const char* key, bool optional, int8_t* to) {
-        int v = o.Get(key).ToNumber().Int32Value();
-        *to = (int8_t)v;
-        return (optional && v == -1) || (v >= 0 && v <= 5);
-      };
-      bool ok = nr >= 0 && nr < kMaxSyscall && arg("dirfd", true, &c->dirfd) && arg("path", false, &c->path) &&
-                arg("out", true, &c->out) && arg("size", true, &c->size) && arg("name", true, &c->name) && arg("flags", true, &c->flags) &&
-                arg("mode", true, &c->mode) && arg("mask", true, &c->mask) && arg("uid", true, &c->uid) && arg("gid", true, &c->gid) &&
-                arg("input", true, &c->input) && arg("xflags", true, &c->xflags);
-      bool known = c->op == "stat" || c->op == "statx" || c->op == "access" || c->op == "readlink" || c->op == "getxattr" ||
-                   c->op == "listxattr" || c->op == "setxattr" || c->op == "removexattr" || c->op == "chown" || c->op == "mkdir" || c->op == "utimens" ||
-                   c->op == "open";
-      bool xattr = c->op == "getxattr" || c->op == "listxattr";
-      bool named = c->op == "getxattr" || c->op == "setxattr" || c->op == "removexattr";
-      if (!ok || !known || ((c->op == "stat" || c->op == "statx" || c->op == "readlink" || xattr) && c->out < 0) ||
-          ((c->op == "readlink" || xattr) && c->size < 0) || (named && c->name < 0) ||
-          (c->op == "chown" && (c->uid < 0 || c->gid < 0)) ||
-          (c->op == "setxattr" && (c->input < 0 || c->size < 0 || c->xflags < 0)))
-        return false;
-      c->fixed_flags = o.Get("fixedFlags").ToNumber().Int32Value();
-      Napi::Value plain = o.Get("plainFlags");
-      c->plain_flags = plain.IsUndefined() ? ~0u : plain.ToNumber().Uint32Value();
-      c->cached = o.Get("cached").ToBoolean();
-      c->record_opens = c->op == "open" ? o.Get("recordOpens").ToNumber().Uint32Value() : 0;
-      Napi::Value cv = o.Get("chain");
-      if (!cv.IsArray() || cv.As<Napi::Array>().Length() % 2 != 0) return false;
-      Napi::Array ca = cv.As<Napi::Array>();
-      for (uint32_t j = 0; j + 1 < ca.Length(); j += 2)
-        c->chain.push_back({Latin1Value(ca.Get(j).ToString()), ca.Get(j + 1).ToNumber().Int32Value()});
-      (*out)[nr] = std::move(c);
-    }
-    return true;
-  }
-
   // setFastPath({ continued, routes, prefixes, relativeToJs, components, native }): what the receiving
   // thread answers without JS, replacing the whole previous configuration at once (receiver.h,
   // FastPath): `continued` syscall numbers are continued (in the filter for engines that may be
@@ -650,7 +605,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
     Napi::Object o = info[0].As<Napi::Object>();
     unotify::FastPath c = unotify::FastPathFrom(o);
     std::vector<std::unique_ptr<NativeCall>> native(kMaxSyscall);
-    if (!NativeCalls(o.Get("native"), &native) || !receiver_->router().Configure(c)) {
+    if (!unotify::NativeCallsFrom(o.Get("native"), &native) || !receiver_->router().Configure(c)) {
       Napi::RangeError::New(env, "setFastPath: a syscall number or argument index out of range").ThrowAsJavaScriptException();
       return env.Undefined();
     }

@@ -15,7 +15,7 @@ import { SyscallGoneError } from '../../chain/errors.js';
 import type { Reporter } from '../../chain/report.js';
 import { syscallNumber } from '../../syscalls/table.js';
 import { NOTIF, PTRACE, REPLY } from '../../native/contract.js';
-import { ENGINE_FAILURE_ERRNO, fastPathOf, heldFor, isPromise, type HeldCall } from '../unotify/transport.js';
+import { ENGINE_FAILURE_ERRNO, fastPathOf, heldFor, isPromise, nativeCallsOf, type HeldCall } from '../unotify/transport.js';
 
 const PRCTL = syscallNumber('prctl')!;
 const SYS_PTRACE = syscallNumber('ptrace')!;
@@ -122,10 +122,13 @@ export class PtraceTransport {
   }
 
   // What the tracer thread resumes without JS, as unotify's pump decides it (fastPathOf), but for
-  // the calls this transport itself watches (sigaltstack, ptrace: TRACER_INTERESTS).
+  // the calls this transport itself watches (sigaltstack, ptrace: TRACER_INTERESTS); and the calls
+  // whose path it maps under their chain's native plans (nativeCallsOf; the identity cache is not
+  // used here, as for the executor's viewPath: credentials are not seen over ptrace).
   private configureFastPath(): void {
     const notified = this.notified.filter((nr) => nr !== SYS_SIGALTSTACK && nr !== SYS_PTRACE);
-    this.tracer.setFastPath(fastPathOf(this.scopes, notified).config);
+    const { config, routed } = fastPathOf(this.scopes, notified);
+    this.tracer.setFastPath({ ...config, native: nativeCallsOf(this.scopes, routed, false).native });
   }
 
   /**

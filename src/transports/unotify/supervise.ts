@@ -4,7 +4,7 @@
 // filter and hands over the listener -> pump -> wait until the command has exited and no process holds the
 // filter -> close the engines.
 import { loadBinding, type RawBinding } from '../../native/load.js';
-import type { PumpStats } from '../../native/binding.js';
+import type { PumpStats, TracerStats } from '../../native/binding.js';
 import type { Engine, EngineFactory } from '../../chain/engine.js';
 import { ScopeTree, type TaskInfoFn } from '../../scopes/tree.js';
 import { ControlServer } from '../../scopes/control.js';
@@ -99,6 +99,7 @@ export interface ServingTransport {
   /** Calls intercepted so far (that reached the supervisor). */
   intercepted(): number;
   readonly pump?: { readonly syncWakeUp: boolean; stats(): PumpStats };
+  readonly tracer?: { stats(): TracerStats };
 }
 
 export class Supervision {
@@ -167,6 +168,11 @@ export class Supervision {
   /** @internal the pump's counters (tests): what it received, and where. */
   pumpStats(): PumpStats | undefined {
     return this.transport?.pump?.stats();
+  }
+
+  /** @internal the ptrace tracer's counters (tests): its stops, and how they were answered. */
+  tracerStats(): TracerStats | undefined {
+    return this.transport?.tracer?.stats();
   }
 
   /** The pump's wake-ups are synchronous (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP); known once ready. */

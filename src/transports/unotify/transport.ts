@@ -161,6 +161,49 @@ export function fastPathOf(scopes: ScopeTree, notified: readonly number[]): { co
   return { config: { continued, routes, prefixes: [...prefixes], relativeToJs: relative, components: [...components] }, routed };
 }
 
+/**
+ * The routed calls whose whole chain has native plans for them (see Engine.nativePlan): the pump
+ * maps and emulates them in C++, the ptrace tracer maps them in C++ (addon/src/ptrace/plans.h).
+ * Only while one scope serves every thread (the chain of a call then does not depend on who makes
+ * it). `openChains`: the opens some plan of whose chain records the files they give (by syscall
+ * number, the chain's engines by position); `openReaders`: the calls before which those records
+ * are handed over.
+ */
+export function nativeCallsOf(
+  scopes: ScopeTree,
+  routed: ReadonlySet<number>,
+  credentialsVisible: boolean,
+): { native: NonNullable<FastPathConfig['native']>; openChains: Map<number, readonly Engine[]>; openReaders: Set<number> } {
+  const openChains = new Map<number, readonly Engine[]>();
+  const openReaders = new Set<number>();
+  const all = scopes.all();
+  if (all.length !== 1) return { native: [], openChains, openReaders };
+  const stack = all[0]!.stack;
+  const out: NonNullable<FastPathConfig['native']>[number][] = [];
+  for (const [name, c] of Object.entries(NATIVE_CALLS)) {
+    const nr = syscallNumber(name);
+    if (nr === undefined || !routed.has(nr) || PATH_ARGS[name]?.[0] !== c.path) continue;
+    const chain = stack.chain(nr);
+    if (chain.length === 0 || !chain.every((e) => e.nativePlan?.syscalls.includes(name))) continue;
+    const plans = chain.map((e) => e.nativePlan!);
+    // The plans that record the files their opens give (bit i: the chain's plan i).
+    let recordOpens = 0;
+    if (c.op === 'open') {
+      plans.forEach((p, i) => {
+        if (!p.opens) return;
+        recordOpens |= 1 << i;
+        for (const r of p.opens.readers) {
+          const n = syscallNumber(r);
+          if (n !== undefined) openReaders.add(n);
+        }
+      });
+      if (recordOpens !== 0) openChains.set(nr, chain);
+    }
+    out.push({ nr, ...c, chain: plans.flatMap((p) => [p.path.prefix, p.path.levels]), cached: credentialsVisible && plans.some((p) => p.seesCredentials), recordOpens });
+  }
+  return { native: out, openChains, openReaders };
+}
+
 export class UnotifyTransport {
   readonly pump: Pump;
   private readonly batch: Float64Array;
@@ -228,38 +271,15 @@ export class UnotifyTransport {
     this.pump.setFastPath({ ...config, native: this.nativeCalls() });
   }
 
-  // The routed calls whose whole chain has native plans for them (see Engine.nativePlan): the pump
-  // maps and emulates them in C++. Only while one scope serves every thread (the chain of a call
-  // then does not depend on who makes it).
+  // The routed calls whose whole chain has native plans for them (nativeCallsOf), and the chains
+  // and readers of the opens among them whose files some plan records.
   private nativeCalls(): NonNullable<FastPathConfig['native']> {
+    const { native, openChains, openReaders } = nativeCallsOf(this.scopes, this.routed, this.credentialsVisible);
     this.openChains.clear();
     this.openReaders.clear();
-    const scopes = this.scopes.all();
-    if (scopes.length !== 1) return [];
-    const stack = scopes[0]!.stack;
-    const out: NonNullable<FastPathConfig['native']>[number][] = [];
-    for (const [name, c] of Object.entries(NATIVE_CALLS)) {
-      const nr = syscallNumber(name);
-      if (nr === undefined || !this.routed.has(nr) || PATH_ARGS[name]?.[0] !== c.path) continue;
-      const chain = stack.chain(nr);
-      if (chain.length === 0 || !chain.every((e) => e.nativePlan?.syscalls.includes(name))) continue;
-      const plans = chain.map((e) => e.nativePlan!);
-      // The plans that record the files their opens give (bit i: the chain's plan i).
-      let recordOpens = 0;
-      if (c.op === 'open') {
-        plans.forEach((p, i) => {
-          if (!p.opens) return;
-          recordOpens |= 1 << i;
-          for (const r of p.opens.readers) {
-            const n = syscallNumber(r);
-            if (n !== undefined) this.openReaders.add(n);
-          }
-        });
-        if (recordOpens !== 0) this.openChains.set(nr, chain);
-      }
-      out.push({ nr, ...c, chain: plans.flatMap((p) => [p.path.prefix, p.path.levels]), cached: this.credentialsVisible && plans.some((p) => p.seesCredentials), recordOpens });
-    }
-    return out;
+    openChains.forEach((chain, nr) => this.openChains.set(nr, chain));
+    openReaders.forEach((nr) => this.openReaders.add(nr));
+    return native;
   }
 
   // Hands the files opened under recording plans since the last take to their engines (see
