@@ -19,6 +19,8 @@
 #include "ptrace/view_path.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,6 +58,30 @@ std::string PathFromRoot(const Bases& b, int dir) {
   return d;
 }
 
+// An absolute path that resolves from thread TID's root without meeting a symlink (a final one
+// only when FOLLOW), or fails before any (ENOENT, ENOTDIR): no link on its way can name a view, and
+// the walk as the tracee (its ids read, its bases opened: ~10x the cost) is not needed. Resolved as
+// the supervisor, O_PATH, in the tracee's root (RESOLVE_IN_ROOT: `..` stays there, as for the
+// tracee): a symlink even the tracee could not reach sends the path to the walk, which decides.
+bool NoSymlinkOnTheWay(pid_t tid, const std::string& path, bool follow) {
+  if (path.empty() || path[0] != '/') return false;
+  char root[32];
+  snprintf(root, sizeof root, "/proc/%d/root", (int)tid);
+  int dir = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return false;
+  struct open_how how = {};
+  how.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS;
+  long fd = syscall(SYS_openat2, dir, path.c_str(), &how, sizeof how);
+  int e = errno;
+  close(dir);
+  if (fd >= 0) {
+    close((int)fd);
+    return true;
+  }
+  return e == ENOENT || e == ENOTDIR;
+}
+
 Napi::Value ViewPath(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!emulate::Request::From(info, "viewPath")) return env.Undefined();
@@ -81,6 +107,7 @@ namespace ptrace {
 
 int ViewPathOf(pid_t tid, int dirfd, const std::string& path, bool follow, const std::vector<std::pair<std::string, int>>& view, bool cached, std::string* out) {
   if (path.empty() || view.empty()) return 0;
+  if (NoSymlinkOnTheWay(tid, path, follow)) return 0;
   Bases b;
   b.view = view;
   emulate::Tracee t;
