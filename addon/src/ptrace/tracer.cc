@@ -60,6 +60,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace sysvisor {
@@ -346,7 +347,12 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   void Loop() {
     for (;;) {
       int st;
-      // With stops queued for JS, take every stop that is ready first (one batch), then hand over.
+      // With stops queued for JS, take every stop that is ready first (one batch), then hand over;
+      // with one tracee known (stopped for JS), none can be ready: a waitpid less per call.
+      if (queued_ && tracees_.size() <= 1) {
+        HandOver();
+        continue;
+      }
       pid_t pid = waitpid(-1, &st, __WALL | __WNOTHREAD | (queued_ ? WNOHANG : 0));
       if (pid == 0) {
         HandOver();
@@ -374,6 +380,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
         continue;
       }
       if (!WIFSTOPPED(st)) continue;
+      tracees_.insert(pid);
       int sig = WSTOPSIG(st), event = (unsigned)st >> 16;
       if (event == PTRACE_EVENT_SECCOMP) {
         if (entry_mode_) Pt(PTRACE_SYSCALL, pid, 0, 0);  // handled at its entry stop
@@ -391,6 +398,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
         // holds its former tid). The call's exit stop still comes when JS waits for it.
         unsigned long former = 0;
         Pt(PTRACE_GETEVENTMSG, pid, 0, (uintptr_t)&former);
+        if ((pid_t)former != pid) tracees_.erase((pid_t)former);  // that tid is the leader's now
         auto it = runs_.find((pid_t)former);
         if (it == runs_.end()) it = runs_.find(pid);
         if (it != runs_.end()) {
@@ -754,6 +762,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   }
 
   void Forget(pid_t tid) {
+    tracees_.erase(tid);
     auto it = runs_.find(tid);
     if (it != runs_.end()) {
       bool await_exit = it->second.await_exit;
@@ -1074,6 +1083,9 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   std::deque<Stop> queue_;
   std::deque<Answer> answers_;
   std::unordered_map<pid_t, Pending> pending_;
+  // Thread only: the tracees seen stopped and not gone yet (one that never stopped yet is missing,
+  // one that vanished unseen stays: either only changes how stops are batched).
+  std::unordered_set<pid_t> tracees_;
   // Thread only: the calls let run until their syscall-exit stop.
   std::unordered_map<pid_t, Run> runs_;
   std::atomic<uint64_t> stops_{0}, answered_{0}, fast_{0};
