@@ -324,15 +324,21 @@ export default {
   });
 });
 
+/** An agent on socket S serving unreal and count:syscalls=openat (EXTRA: its options) after one
+ *  container has run through it: the agent, the count of fds it holds, and that count then. */
+async function warmAgent(S: string, extra: readonly string[] = []) {
+  const agent = await startAgent(S, ['unreal', 'count:syscalls=openat'], extra);
+  const fds = () => readdirSync(`/proc/${agent.child.pid}/fd`).length;
+  const warm = newId();
+  expect(await runc(bundle('cat /unreal/etc/hostname', { socket: S }), warm)).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n` });
+  await agent.waitFor(new RegExp(`container ${warm} done `));
+  return { agent, fds, baseline: fds() };
+}
+
 describe('sysvisor agent: many containers', () => {
   it('20 runc containers at once: each gets its own answers and table; the agent holds as many fds as before', async () => {
     const S = sock('twenty');
-    const agent = await startAgent(S, ['unreal', 'count:syscalls=openat']);
-    const fds = () => readdirSync(`/proc/${agent.child.pid}/fd`).length;
-    const warm = newId();
-    expect(await runc(bundle('cat /unreal/etc/hostname', { socket: S }), warm)).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n` });
-    await agent.waitFor(new RegExp(`container ${warm} done `));
-    const baseline = fds();
+    const { agent, fds, baseline } = await warmAgent(S);
     const ids = Array.from({ length: 20 }, () => newId());
     // each writes a file of its own and reads it back through /unreal (its own root)
     const results = await Promise.all(ids.map((id) => runc(bundle(`echo ${id} > /tmp/${id}; cat /unreal/tmp/${id} /unreal/etc/hostname`, { socket: S }), id)));
@@ -355,12 +361,7 @@ describe('sysvisor agent --spin', () => {
 
   it('--spin 200: 20 runc containers at once each get their own answers; while its container sleeps, the agent polls nothing (its CPU stays put)', async () => {
     const S = sock('spin');
-    const agent = await startAgent(S, ['unreal', 'count:syscalls=openat'], ['--spin', '200']);
-    const fds = () => readdirSync(`/proc/${agent.child.pid}/fd`).length;
-    const warm = newId();
-    expect(await runc(bundle('cat /unreal/etc/hostname', { socket: S }), warm)).toMatchObject({ code: 0, stdout: `${HOSTNAME}\n` });
-    await agent.waitFor(new RegExp(`container ${warm} done `));
-    const baseline = fds();
+    const { agent, fds, baseline } = await warmAgent(S, ['--spin', '200']);
     const ids = Array.from({ length: 20 }, () => newId());
     const results = await Promise.all(ids.map((id) => runc(bundle(`for i in 1 2 3 4 5 6 7 8; do cat /unreal/tmp/${id} 2>/dev/null; done; echo ${id} > /tmp/${id}; cat /unreal/tmp/${id} /unreal/etc/hostname`, { socket: S }), id)));
     results.forEach((r, i) => expect(r).toMatchObject({ code: 0, stdout: `${ids[i]}\n${HOSTNAME}\n`, stderr: '' }));

@@ -29,20 +29,11 @@ struct StackT {
 // A component of `path` is one of `names`, except those a plan of `chain` strips (its prefix's
 // name: the plan decides those itself).
 bool Watched(const std::string& path, const std::vector<std::string>& names, const std::vector<unotify::PathPlan>& chain) {
-  size_t i = 0, n = path.size();
-  while (i < n) {
-    while (i < n && path[i] == '/') i++;
-    size_t j = i;
-    while (j < n && path[j] != '/') j++;
-    for (const auto& c : names) {
-      if (c.size() != j - i || path.compare(i, j - i, c) != 0) continue;
-      bool planned = false;
-      for (const auto& p : chain) planned = planned || p.prefix.compare(1, std::string::npos, c) == 0;
-      if (!planned) return true;
-    }
-    i = j;
-  }
-  return false;
+  return unotify::HasComponentOf(path, names, [&](const std::string& c) {
+    for (const auto& p : chain)
+      if (p.prefix.compare(1, std::string::npos, c) == 0) return false;
+    return true;
+  });
 }
 
 // Whether the call follows a final symlink of its path, as the JS executor's followsLast derives

@@ -120,17 +120,7 @@ bool Router::Configure(const FastPath& c) {
 
 // A component of the path (between slashes) is one of components_.
 bool Router::HasComponent(const std::string& path) const {
-  size_t i = 0, n = path.size();
-  while (i < n) {
-    while (i < n && path[i] == '/') i++;
-    size_t j = i;
-    while (j < n && path[j] != '/') j++;
-    for (const auto& c : components_) {
-      if (c.size() == j - i && path.compare(i, j - i, c) == 0) return true;
-    }
-    i = j;
-  }
-  return false;
+  return HasComponentOf(path, components_, [](const std::string&) { return true; });
 }
 
 bool Router::Decide(int fd, const struct seccomp_notif& n, Received* out) {

@@ -85,6 +85,22 @@ struct FastPath {
 // without its `native` field.
 FastPath FastPathFrom(Napi::Object o);
 
+// Whether a component of PATH (between slashes) is one of NAMES for which KEEP(name) holds (the
+// Router's watched components; the ptrace plans' ones, but those a plan strips itself).
+template <typename Keep>
+bool HasComponentOf(const std::string& path, const std::vector<std::string>& names, Keep keep) {
+  size_t i = 0, n = path.size();
+  while (i < n) {
+    while (i < n && path[i] == '/') i++;
+    size_t j = i;
+    while (j < n && path[j] != '/') j++;
+    for (const auto& c : names)
+      if (c.size() == j - i && path.compare(i, j - i, c) == 0 && keep(c)) return true;
+    i = j;
+  }
+  return false;
+}
+
 class Router {
  public:
   Router() : routes_(kMaxSyscall) {}
