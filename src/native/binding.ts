@@ -70,8 +70,9 @@ export interface FastPathConfig {
    * Calls run in C++ under the native plans of their whole chain (chain/plan.ts), without entering
    * JS: where the operands are (NATIVE_CALLS), the plans innermost first as [prefix, levels, ...],
    * and whether the identity cache may serve them. Only routed calls (their path read in C++).
+   * nofollow: the syscall table's NOFOLLOW fact (a final symlink never followed, whatever the flags).
    */
-  native?: readonly (NativeCall & { nr: number; chain: readonly (string | number)[]; cached: boolean; recordOpens?: number })[];
+  native?: readonly (NativeCall & { nr: number; chain: readonly (string | number)[]; cached: boolean; recordOpens?: number; nofollow?: boolean })[];
 }
 
 export declare class Pump {

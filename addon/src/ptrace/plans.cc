@@ -37,11 +37,10 @@ bool Watched(const std::string& path, const std::vector<std::string>& names, con
 }
 
 // Whether the call follows a final symlink of its path, as the JS executor's followsLast derives
-// it from the syscall table: never for the NOFOLLOW calls among the planned ones (readlink, mkdir;
-// lstat and the l* calls have AT_SYMLINK_NOFOLLOW in their fixed flags), else unless their flags
-// say AT_SYMLINK_NOFOLLOW.
+// it from the syscall table: never for a NOFOLLOW call (readlink, mkdir; lstat and the l* calls
+// also have AT_SYMLINK_NOFOLLOW in their fixed flags), else unless its flags say AT_SYMLINK_NOFOLLOW.
 bool Follows(const unotify::NativeCall& c, int flags) {
-  if (c.op == "readlink" || c.op == "mkdir") return false;
+  if (c.nofollow) return false;
   return (flags & AT_SYMLINK_NOFOLLOW) == 0;
 }
 

@@ -96,6 +96,7 @@ bool NativeCallsFrom(Napi::Value v, std::vector<std::unique_ptr<NativeCall>>* ou
     Napi::Value plain = o.Get("plainFlags");
     c->plain_flags = plain.IsUndefined() ? ~0u : plain.ToNumber().Uint32Value();
     c->cached = o.Get("cached").ToBoolean();
+    c->nofollow = o.Get("nofollow").ToBoolean();
     c->record_opens = c->op == "open" ? o.Get("recordOpens").ToNumber().Uint32Value() : 0;
     Napi::Value cv = o.Get("chain");
     if (!cv.IsArray() || cv.As<Napi::Array>().Length() % 2 != 0) return false;

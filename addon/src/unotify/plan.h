@@ -42,6 +42,7 @@ struct NativeCall {
   std::vector<PathPlan> chain;  // innermost first; also the view of symlink targets
   bool cached = false;          // the identity cache may serve it (see GetTracee)
   uint32_t record_opens = 0;    // an open: bit i, plan i of the chain records the files it opens (opened.h)
+  bool nofollow = false;        // the syscall table's NOFOLLOW fact: a final symlink is never followed
 };
 
 // The `native` field of setFastPath (FastPathConfig in src/native/binding.ts): [{ nr, op, dirfd,

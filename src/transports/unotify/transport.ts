@@ -13,7 +13,7 @@ import { CONTROL_MAGIC } from '../../scopes/protocol.js';
 import { SyscallGoneError } from '../../chain/errors.js';
 import type { Reporter } from '../../chain/report.js';
 import { PATH_ARGS } from '../../syscalls/paths.js';
-import { syscallNumber } from '../../syscalls/table.js';
+import { NOFOLLOW, syscallInfo, syscallNumber } from '../../syscalls/table.js';
 import { MAX_SYSCALLS, NOTIF, REPLY } from '../../native/contract.js';
 import { CRED_SYSCALLS } from '../../chain/emulate/index.js';
 import { NATIVE_CALLS } from '../../chain/emulate/native.js';
@@ -199,7 +199,8 @@ export function nativeCallsOf(
       });
       if (recordOpens !== 0) openChains.set(nr, chain);
     }
-    out.push({ nr, ...c, chain: plans.flatMap((p) => [p.path.prefix, p.path.levels]), cached: credentialsVisible && plans.some((p) => p.seesCredentials), recordOpens });
+    const nofollow = ((syscallInfo(nr)?.facts ?? 0) & NOFOLLOW) !== 0;
+    out.push({ nr, ...c, chain: plans.flatMap((p) => [p.path.prefix, p.path.levels]), cached: credentialsVisible && plans.some((p) => p.seesCredentials), recordOpens, nofollow });
   }
   return { native: out, openChains, openReaders };
 }
