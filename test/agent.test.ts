@@ -384,6 +384,59 @@ describe('sysvisor agent --spin', () => {
     expect(agent.stderr).not.toMatch(/sysvisor agent: .*(error|cannot)/i);
     expect(await agent.stop()).toEqual({ code: 0, signal: null });
   }, 180_000);
+  // Node's one thread serves every container and the event loop. A container whose threads always
+  // have a call waiting would keep a spin finding calls, and Node's thread in one turn, for as long
+  // as it runs (until the receiver's probe hands receiving back, every 1024 calls: receiver.cc
+  // Tune). The turn ends after 1 ms. The engine (a module) spends at least 20 µs on each getppid,
+  // so a turn serves at most ~60 of them (50, and the calls received in the turn's last drain; ~30
+  // measured); a getpgid it answers from setImmediate (the loop's next check phase) returns how
+  // many getppid calls it served meanwhile: at most ~2 turns' worth with the bound (0-35 measured
+  // in 6 runs of 60, load 4), up to the probe's 1024 without (1015 in 5 runs of 5 of 60).
+  it('--spin 1000: a container whose calls never stop does not keep the loop: a call answered from setImmediate waits a few turns of getppid calls, not 1024', async () => {
+    const S = sock('turns');
+    const mod = path.join(dir, 'turns.mjs');
+    writeFileSync(
+      mod,
+      `import { Result } from ${JSON.stringify(path.join(ROOT, 'dist', 'src', 'index.js'))};
+export default {
+  name: 'turns',
+  summary: 'getppid: busy 20 us; getpgid: answered at the next check phase with the getppid calls served meanwhile',
+  options: {},
+  create() {
+    let served = 0;
+    return {
+      name: 'turns',
+      interests: [{ syscall: 'getppid' }, { syscall: 'getpgid' }],
+      handle(call) {
+        if (call.name === 'getppid') {
+          const end = process.hrtime.bigint() + 20000n;
+          while (process.hrtime.bigint() < end);
+          served++;
+          return Result.value(1);
+        }
+        const at = served;
+        return new Promise((resolve) => setImmediate(() => resolve(Result.value(served - at))));
+      },
+    };
+  },
+};
+`,
+    );
+    const agent = await startAgent(S, [mod], ['--spin', '1000']);
+    const samples = 60;
+    const r = await runc(bundle('', { socket: S, notify: ['getppid', 'getpgid'], args: ['/bin/callstorm', '8', String(samples)] }), newId());
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(samples + 1);
+    const calls = Number(/^calls (\d+)$/.exec(lines.at(-1)!)![1]);
+    const waited = lines.slice(0, samples).map(Number);
+    // the storm went on all along: thousands of calls, each sample after 2000 of them
+    expect(calls).toBeGreaterThan(2000 + samples);
+    for (const w of waited) expect(w).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...waited)).toBeLessThanOrEqual(300);
+    expect(agent.stderr).not.toMatch(/sysvisor agent: .*(error|cannot)/i);
+    expect(await agent.stop()).toEqual({ code: 0, signal: null });
+  }, 180_000);
 });
 
 describe.each(RUNTIMES)('sysvisor agent --hold with %s', (rt) => {

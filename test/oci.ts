@@ -16,7 +16,7 @@ export type Runtime = (typeof RUNTIMES)[number];
 
 /**
  * A busybox-static rootfs in `dir`: sh and a few applets, /etc/hostname, /etc/only-here, an
- * unreadable /etc/secret, and the static capdrop test program.
+ * unreadable /etc/secret, and the static capdrop and callstorm test programs.
  */
 export function makeRootfs(dir: string): string {
   const rootfs = path.join(dir, 'rootfs');
@@ -26,8 +26,10 @@ export function makeRootfs(dir: string): string {
   writeFileSync(path.join(rootfs, 'etc', 'hostname'), `${HOSTNAME}\n`);
   writeFileSync(path.join(rootfs, 'etc', 'only-here'), `${ONLY_HERE}\n`);
   writeFileSync(path.join(rootfs, 'etc', 'secret'), 'secret\n', { mode: 0o000 });
-  copyFileSync(path.join(ROOT, 'test', 'build', 'capdrop'), path.join(rootfs, 'bin', 'capdrop'));
-  chmodSync(path.join(rootfs, 'bin', 'capdrop'), 0o755);
+  for (const prog of ['capdrop', 'callstorm']) {
+    copyFileSync(path.join(ROOT, 'test', 'build', prog), path.join(rootfs, 'bin', prog));
+    chmodSync(path.join(rootfs, 'bin', prog), 0o755);
+  }
   return rootfs;
 }
 

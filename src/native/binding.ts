@@ -14,6 +14,9 @@ export interface PumpStats {
   /** Calls Node's thread found while polling after a call (setSpin), and its polls that found none. */
   spinHits: number;
   spinMisses: number;
+  /** Spins skipped while backing off after spins that ran out, and turns ended by the turn bound (1 ms). */
+  spinSkips: number;
+  spinCuts: number;
   pending: number;
   /** fds installed in a tracee whose call was gone before the answer (it left the call). */
   lostFds: number;

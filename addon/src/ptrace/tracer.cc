@@ -35,6 +35,7 @@
 #include "contract.h"
 #include "emulate/emulate.h"
 #include "ptrace/plans.h"
+#include "spin.h"
 #include "unotify/receiver.h"
 
 #include <linux/filter.h>
@@ -141,55 +142,14 @@ size_t ArgOffset(int i) {
   return (size_t)((char*)ArgReg(&r, i) - (char*)&r);
 }
 
-uint64_t NowNs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);  // the vDSO: no syscall
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 // How long a thread spins for the other one before it sleeps: the tracer thread for the answers of
 // a batch it handed over (its tracees stay stopped meanwhile: only its own CPU is spent, while Node's
 // thread runs the chain on another one), Node's thread for the next batch after it answered one
 // (the tracee runs meanwhile; its next stop comes after about one round trip of the C floor). Each
 // spin saves the spinner a sleep and its waker a wake-up (a futex wake, an eventfd write and an
 // epoll wake-up). Bounded, and armed only while a call is out: an idle tracer burns nothing. A
-// spin that ran out (the other thread did not run: a loaded machine, a slow engine) makes the
-// spinner sleep at once the next 1, 2, 4 ... 64 times, until a spin pays again.
+// spin that ran out backs off (Spinner, spin.h).
 constexpr uint64_t kSpinNs = 50 * 1000;
-constexpr int kMaxSpinBackoff = 64;
-
-class Spinner {
- public:
-  // Spins until done() or kSpinNs have passed (at once when backing off); true when done() held.
-  template <typename F>
-  bool Until(F done) {
-    if (skip_ > 0) {
-      skip_--;
-      return done();
-    }
-    uint64_t deadline = 0;
-    for (unsigned i = 0;; i++) {
-      if (done()) {
-        backoff_ = 0;
-        return true;
-      }
-      if ((i & 31) == 0) {
-        uint64_t now = NowNs();
-        if (deadline == 0) {
-          deadline = now + kSpinNs;
-        } else if (now > deadline) {
-          backoff_ = backoff_ == 0 ? 1 : std::min(backoff_ * 2, kMaxSpinBackoff);
-          skip_ = backoff_;
-          return false;
-        }
-      }
-      __builtin_ia32_pause();
-    }
-  }
-
- private:
-  int backoff_ = 0, skip_ = 0;
-};
 
 // One batch out at a time, from the tracer thread to Node's thread: the tracer arms it, hands the
 // batch over and waits (spinning first, then on a futex); Node's thread marks it done when it has
@@ -199,7 +159,7 @@ class BatchGate {
   void Arm() { state_.store(kOut); }
   // The tracer thread: until Done(), or closing.
   void Wait(const std::atomic<bool>& closing) {
-    if (spinner_.Until([&] { return state_.load() == kDone || closing.load(); })) return;
+    if (spinner_.Until(kSpinNs, [&] { return state_.load() == kDone || closing.load(); }, CpuRelax)) return;
     uint32_t out = kOut;
     if (!state_.compare_exchange_strong(out, kAsleep)) return;  // done meanwhile
     while (state_.load() == kAsleep) syscall(SYS_futex, &state_, FUTEX_WAIT_PRIVATE, kAsleep, nullptr, nullptr, 0);
@@ -785,7 +745,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   // After a batch (node_spin_ set before its answers went out): true when the tracer thread offered
   // the next one within the spin, false when it is left to the async wake-up.
   bool SpinForBatch() {
-    if (node_spinner_.Until([this] { return node_spin_.load() == kNodeOffered || closing_.load(); })) {
+    if (node_spinner_.Until(kSpinNs, [this] { return node_spin_.load() == kNodeOffered || closing_.load(); }, CpuRelax)) {
       node_spin_.store(kNodeIdle);
       return true;
     }

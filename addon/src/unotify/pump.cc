@@ -639,6 +639,8 @@ class Pump : public Napi::ObjectWrap<Pump> {
     o.Set("standInTakeovers", Napi::Number::New(env, (double)receiver_->takeovers()));
     o.Set("spinHits", Napi::Number::New(env, (double)receiver_->spin_hits()));
     o.Set("spinMisses", Napi::Number::New(env, (double)receiver_->spin_misses()));
+    o.Set("spinSkips", Napi::Number::New(env, (double)receiver_->spin_skips()));
+    o.Set("spinCuts", Napi::Number::New(env, (double)receiver_->spin_cuts()));
     o.Set("lostFds", Napi::Number::New(env, (double)(lost_fds_ + natives_->lost_fds + replier_->lost_fds())));
     o.Set("replying", Napi::Number::New(env, (double)replier_->inflight()));
     {

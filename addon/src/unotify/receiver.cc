@@ -684,30 +684,37 @@ void Receiver::Unlisten() {
 //
 // With a spin (SetSpin), the loop then polls the listener for a while before it returns to libuv's
 // epoll_wait: the tracee's next call, made once the answer woke it, is received without a wake-up
-// of this thread. Each call found arms it again; the bound holds from the last call, so an idle
-// agent does not spin.
+// of this thread. Each call found arms it again, so an idle agent does not spin; a poll that ran
+// out makes the next ones back off (Spinner), so a container whose calls are far apart, or a
+// loaded machine, costs about one poll in 64. The turn (from the first RECV: the calls received,
+// their JS run and answered, the polls) ends after kTurnNs even while calls keep coming: the
+// listener stays readable, so libuv comes back to it after the other containers, connections and
+// timers had theirs.
 void Receiver::OnListenerReadable(int events) {
   (void)events;
   if (!listening_) return;
+  uint64_t start = spin_ns_ != 0 ? SpinClockNs() : 0;
   ReceiveHere();
   if (spin_ns_ == 0) return;
-  using Clock = std::chrono::steady_clock;
-  auto until = Clock::now() + std::chrono::nanoseconds(spin_ns_);
   // Stop (from JS or a hang-up) and Tune's hand-back both end the loop's listening.
   while (listening_ && listener_) {
-    struct pollfd p = {listener_->fd(), POLLIN, 0};
-    if (poll(&p, 1, 0) == 1) {  // a call, or the hang-up (ReceiveHere reports it)
-      spin_hits_++;
-      ReceiveHere();
-      until = Clock::now() + std::chrono::nanoseconds(spin_ns_);
-      continue;
+    if (SpinClockNs() - start >= kTurnNs) {
+      spin_cuts_++;
+      return;
     }
-    if (Clock::now() >= until) break;
-    spin_misses_++;
-    if (spin_yield_) sched_yield();
-#if defined(__x86_64__) || defined(__i386__)
-    else __builtin_ia32_pause();
-#endif
+    int fd = listener_->fd();
+    auto ready = [fd] {  // a call, or the hang-up (ReceiveHere reports it)
+      struct pollfd p = {fd, POLLIN, 0};
+      return poll(&p, 1, 0) == 1;
+    };
+    auto relax = [this] {
+      spin_misses_++;
+      if (spin_yield_) sched_yield();
+      else CpuRelax();
+    };
+    if (!spinner_.Until(spin_ns_, ready, relax, 1)) return;
+    spin_hits_++;
+    ReceiveHere();
   }
 }
 

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "contract.h"
+#include "spin.h"
 #include "unotify/replier.h"
 
 namespace sysvisor {
@@ -152,14 +153,23 @@ class Receiver {
   uint64_t received_here() const { return received_here_; }
   // Loop thread: after the calls it received itself, Node's thread polls the listener for up to
   // `ns` more before it returns to the loop (0: never), with sched_yield between polls when
-  // `yield` (else a pause instruction). Armed by a call, never while idle.
+  // `yield` (else a pause instruction). Armed by a call, never while idle; a poll that ran out
+  // makes the next ones back off (Spinner, spin.h); a turn that keeps finding calls returns to the
+  // loop after kTurnNs.
   void SetSpin(uint64_t ns, bool yield) {
     spin_ns_ = ns;
     spin_yield_ = yield;
   }
-  // Calls the loop found while polling after a call (SetSpin), and its polls that found none.
+  // Calls the loop found while polling after a call (SetSpin), its polls that found none, the
+  // spins it skipped while backing off, and its turns ended by kTurnNs.
   uint64_t spin_hits() const { return spin_hits_; }
   uint64_t spin_misses() const { return spin_misses_; }
+  uint64_t spin_skips() const { return spinner_.skipped(); }
+  uint64_t spin_cuts() const { return spin_cuts_; }
+  // How long one turn of the loop on this listener (its calls received, run and answered, its
+  // polls) may go on before it returns to libuv: Node's one thread also serves the other
+  // containers of an agent, its connections, timers and JS calls.
+  static constexpr uint64_t kTurnNs = 1000 * 1000;
 
   struct State;
 
@@ -181,8 +191,9 @@ class Receiver {
   bool listening_ = false;
   bool multi_ = false;  // the last wake-up on the listener found several notifications
   uint64_t received_here_ = 0;
-  uint64_t spin_ns_ = 0, spin_hits_ = 0, spin_misses_ = 0;
+  uint64_t spin_ns_ = 0, spin_hits_ = 0, spin_misses_ = 0, spin_cuts_ = 0;
   bool spin_yield_ = true;
+  Spinner spinner_;
   // Counts at the last decision of Tune.
   uint64_t seen_received_ = 0, seen_fast_ = 0, seen_withdrawn_ = 0, loop_since_ = 0;
   std::function<void()> on_ready_;
