@@ -370,7 +370,15 @@ export interface RawBinding {
    * `wholeProcess` for execve: every thread of tid's process is forgotten; `rootChange` for
    * chroot, pivot_root, unshare, setns: the process's root is never again assumed to be ours.
    */
-  forgetTracee(request: { tid: number; wholeProcess?: boolean; rootChange?: boolean }): void;
+  forgetTracee(request: { tid: number; wholeProcess?: boolean; rootChange?: boolean; identity?: TraceeIdentity }): void;
+  /**
+   * The identity of thread `tid` read once from /proc (-errno when it cannot be: -ESRCH, gone),
+   * for a call that may not use the identity cache (execve: it may change the credentials): every
+   * step of that same call takes it as `identity` instead of reading /proc again. Only the thread
+   * changes its credentials, and not while its call is pending; keep it on the call (Syscall.memo),
+   * never for another call.
+   */
+  traceeIdentity(tid: number): TraceeIdentity | number;
   /**
    * What the identity cache holds: thread identities, and processes alive whose root changed
    * (pruned of the dead whenever it doubles). For the tests of its bounds.
@@ -385,7 +393,7 @@ export interface RawBinding {
   /** The pump's interpreter of a path plan (chain/plan.ts), for the tests: null when the engine must see the path. */
   planPath(plan: { prefix: string; levels: number }, path: string, walked?: boolean): { path: string; changed: boolean } | null;
   /** What /proc says about a thread, or null when it is gone. */
-  taskInfo(tid: number): TaskInfo | null;
+  taskInfo(tid: number, identity?: TraceeIdentity): TaskInfo | null;
   /**
    * Writes each region's new bytes over the tracee's memory for a CONTINUE, and puts the old ones
    * back when the call returns (ptrace stop at syscall exit; polling when the thread cannot be
@@ -398,7 +406,7 @@ export interface RawBinding {
    * kernel reads a program: only if the thread may execute it (a regular file, exec permission
    * checked as the thread on that file), whatever its read permission. -errno otherwise.
    */
-  scriptHead(request: { tid: number; fd: number; cached?: boolean }): Buffer | number;
+  scriptHead(request: { tid: number; fd: number; cached?: boolean; identity?: TraceeIdentity }): Buffer | number;
   /**
    * For a call about to be answered with an error: stops the thread when it returns to user space
    * and points it back at its `syscall` instruction with number `nr` and first arguments `args`, so
@@ -411,6 +419,11 @@ export interface RawBinding {
    * with nothing queued, and no MSG_DONTWAIT), 0 when it returns at once, -errno (EBADF...).
    */
   socketWaits(request: { tgid: number; fd: number; dontwait: boolean }): number;
+}
+
+/** A pending call's identity (traceeIdentity): opaque, made by the addon (addon/src/emulate/tracee.h). */
+export interface TraceeIdentity {
+  readonly __traceeIdentity: unique symbol;
 }
 
 /** A thread as /proc shows it (addon/src/emulate/task.cc). */
@@ -436,6 +449,8 @@ interface PathTarget {
   path: string;
   /** The identity cache may be used: the call came through an engine that sees credential changes. */
   cached?: boolean;
+  /** The call's identity, read once for its steps (traceeIdentity); taken unless the umask is needed. */
+  identity?: TraceeIdentity;
   /**
    * The views of the engines on the call's way, innermost first: [prefix, levels]. An absolute
    * symlink target met by the walk is what the program wrote, so each engine's prefix is stripped

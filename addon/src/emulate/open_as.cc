@@ -82,12 +82,13 @@ long DoOpen(const Tracee& t, const Bases& b, const std::string& path, int flags,
 // The request parsed: the tracee's identity, the bases, the open. The fd, -errno or kFallback.
 // *opened (if given): the opener's process and the file (see OpenAsNative).
 // NATIVE: a native plan's request (its pending check, see NativePathRequest).
+// GIVEN: the call's identity, if read already (see IdentityValue).
 long Open(pid_t tid, int dirfd, const std::string& path, int flags, mode_t mode, bool cached, Bases* b, OpenedFile* opened = nullptr,
-          bool may_block = false, const NativePathRequest* native = nullptr) {
+          bool may_block = false, const NativePathRequest* native = nullptr, const Tracee* given = nullptr) {
   if (path.empty()) return -ENOENT;
   Tracee t;
   bool umask = (flags & (O_CREAT | O_TMPFILE)) != 0;
-  int r = native ? GetTraceeOfCall(tid, &t, umask, cached, native->pending, native->known) : GetTracee(tid, &t, umask, cached);
+  int r = native ? GetTraceeOfCall(tid, &t, umask, cached, native->pending, native->known) : GetTraceeOrGiven(tid, &t, umask, cached, given);
   if (r < 0) return r;
   if (t.foreign_userns) return kFallback;
   if ((r = OpenBases(t, dirfd, path, b)) < 0) return r;
@@ -97,9 +98,9 @@ long Open(pid_t tid, int dirfd, const std::string& path, int flags, mode_t mode,
   return fd;
 }
 
-// openAs({ tid, dirfd, path, flags, mode, resolve?, cached? }) -> supervisor fd, -errno, or
-// FALLBACK (OpenRequest in src/native/binding.ts). cached: the identity cache may be used (see
-// GetTracee).
+// openAs({ tid, dirfd, path, flags, mode, resolve?, cached?, identity? }) -> supervisor fd, -errno,
+// or FALLBACK (OpenRequest in src/native/binding.ts). cached: the identity cache may be used (see
+// GetTracee); identity: the call's, read once (see IdentityValue).
 Napi::Value OpenAs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!Request::From(info, "openAs")) return env.Undefined();
@@ -111,15 +112,16 @@ Napi::Value OpenAs(const Napi::CallbackInfo& info) {
   mode_t mode = (mode_t)q.Num("mode");
   double resolve = q.OptionalNum("resolve", 0);
   bool cached = q.OptionalBool("cached");
+  const Tracee* given = q.OptionalIdentity();
   Bases b;
   if (!q.ok() || !ParseView(env, q.Get("view"), &b.view)) return env.Undefined();
   // openat2's resolve flags constrain the whole walk: let the kernel do it.
   if (resolve != 0 && !path.empty()) return Napi::Number::New(env, kFallback);
 
-  return Napi::Number::New(env, (double)Open(tid, dirfd, path, flags, mode, cached, &b));
+  return Napi::Number::New(env, (double)Open(tid, dirfd, path, flags, mode, cached, &b, nullptr, false, nullptr, given));
 }
 
-// scriptHead({ tid, fd, cached? }) -> the first BINPRM_BUF_SIZE (256) bytes of the file behind the
+// scriptHead({ tid, fd, cached?, identity? }) -> the first BINPRM_BUF_SIZE (256) bytes of the file behind the
 // supervisor's O_PATH fd `fd` (from openAs, walked as the tracee), as the kernel reads a program
 // to choose its format: only if the tracee may execute it (a regular file, exec permission checked
 // as the tracee on that very file), and whatever its read permission (the kernel reads it without
@@ -132,12 +134,13 @@ Napi::Value ScriptHead(const Napi::CallbackInfo& info) {
   pid_t tid = (pid_t)q.Num("tid");
   int fd = (int)q.Num("fd");
   bool cached = q.OptionalBool("cached");
+  const Tracee* given = q.OptionalIdentity();
   if (!q.ok()) return env.Undefined();
   struct stat st;
   if (fstat(fd, &st) < 0) return Napi::Number::New(env, -errno);
   if (!S_ISREG(st.st_mode)) return Napi::Number::New(env, -EACCES);
   Tracee t;
-  int r = GetTracee(tid, &t, false, cached);
+  int r = GetTraceeOrGiven(tid, &t, false, cached, given);
   if (r < 0) return Napi::Number::New(env, r);
   {
     AsTracee as(t, false, false);
@@ -154,17 +157,29 @@ Napi::Value ScriptHead(const Napi::CallbackInfo& info) {
   return Napi::Buffer<char>::Copy(env, head, (size_t)n);
 }
 
-// forgetTracee({ tid, wholeProcess?, rootChange? }): the thread enters a call that changes its
-// credentials (see GetTracee); wholeProcess for execve (the thread may become its process's
-// leader); rootChange for chroot, pivot_root, unshare, setns.
+// forgetTracee({ tid, wholeProcess?, rootChange?, identity? }): the thread enters a call that
+// changes its credentials (see GetTracee); wholeProcess for execve (the thread may become its
+// process's leader); rootChange for chroot, pivot_root, unshare, setns. identity: the call's (see
+// IdentityValue), which names its process when the cache does not.
 Napi::Value ForgetTraceeJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!Request::From(info, "forgetTracee")) return env.Undefined();
   Request q(env, info[0].As<Napi::Object>(), "forgetTracee");
   pid_t tid = (pid_t)q.Num("tid");
+  bool whole = q.OptionalBool("wholeProcess"), root = q.OptionalBool("rootChange");
+  const Tracee* given = q.OptionalIdentity();
   if (!q.ok()) return env.Undefined();
-  ForgetTracee(tid, q.OptionalBool("wholeProcess"), q.OptionalBool("rootChange"));
+  ForgetTracee(tid, whole, root, given && given->tid == tid ? given->tgid : 0);
   return env.Undefined();
+}
+
+// traceeIdentity(tid) -> the identity of thread TID read from /proc (see IdentityValue), or -errno.
+Napi::Value TraceeIdentity(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ArgNumber(info, 0, "tid")) return env.Undefined();
+  Tracee t;
+  int r = GetTracee(info[0].As<Napi::Number>().Int32Value(), &t, false, false);
+  return r < 0 ? Napi::Number::New(env, r) : IdentityValue(env, t);
 }
 
 // resetTraceeCache(): empties the identity cache (see ResetTraceeCache).
@@ -197,6 +212,7 @@ void InitEmulate(Napi::Env env, Napi::Object exports) {
   exports.Set("openAs", Napi::Function::New(env, OpenAs, "openAs"));
   exports.Set("EMULATE_FALLBACK", Napi::Number::New(env, kFallback));
   exports.Set("forgetTracee", Napi::Function::New(env, ForgetTraceeJs, "forgetTracee"));
+  exports.Set("traceeIdentity", Napi::Function::New(env, TraceeIdentity, "traceeIdentity"));
   exports.Set("resetTraceeCache", Napi::Function::New(env, ResetTraceeCacheJs, "resetTraceeCache"));
   exports.Set("traceeCacheSizes", Napi::Function::New(env, TraceeCacheSizesJs, "traceeCacheSizes"));
   InitPathAs(env, exports);

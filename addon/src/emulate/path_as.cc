@@ -326,13 +326,14 @@ bool ParseArgs(Request& q, Args* a) {
 
 // The request parsed: the tracee's identity, the bases, the call. The result, -errno or kFallback.
 // NATIVE: a native plan's request (its pending check, see NativePathRequest).
-long Execute(Args& a, Bases& b, Bases& b2, bool cached, const NativePathRequest* native = nullptr) {
+// GIVEN: the call's identity, if read already (see IdentityValue).
+long Execute(Args& a, Bases& b, Bases& b2, bool cached, const NativePathRequest* native = nullptr, const Tracee* given = nullptr) {
   b2.view = b.view;
   bool two = a.op == kRename || a.op == kLink;
   if (a.path.empty() || (two && a.path2.empty())) return -ENOENT;
   Tracee t;
   bool umask = a.op == kMkdir || a.op == kMknod;
-  int r = native ? GetTraceeOfCall(a.tid, &t, umask, cached, native->pending, native->known) : GetTracee(a.tid, &t, umask, cached);
+  int r = native ? GetTraceeOfCall(a.tid, &t, umask, cached, native->pending, native->known) : GetTraceeOrGiven(a.tid, &t, umask, cached, given);
   if (r < 0) return r;
   if (t.foreign_userns) return kFallback;
   if ((r = OpenBases(t, a.dirfd, a.path, &b)) < 0) return r;
@@ -361,8 +362,10 @@ Napi::Value PathAs(const Napi::CallbackInfo& info) {
   if (!known) return (ThrowType(env, "pathAs: unknown op '" + op + "'"), env.Undefined());
   if (!ParseArgs(q, &a)) return env.Undefined();
   Bases b, b2;
-  if (!ParseView(env, q.Get("view"), &b.view)) return env.Undefined();
-  return Napi::Number::New(env, (double)Execute(a, b, b2, q.OptionalBool("cached")));
+  bool cached = q.OptionalBool("cached");
+  const Tracee* given = q.OptionalIdentity();
+  if (!q.ok() || !ParseView(env, q.Get("view"), &b.view)) return env.Undefined();
+  return Napi::Number::New(env, (double)Execute(a, b, b2, cached, nullptr, given));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common.h"
+#include "emulate/tracee.h"
 
 namespace sysvisor {
 namespace emulate {
@@ -45,6 +46,14 @@ class Request {
     return Fail(key, "a boolean"), false;
   }
   bool OptionalBool(const char* key) { return ok_ && Get(key).ToBoolean(); }
+  // The call's identity (`identity`, from traceeIdentity(): see IdentityValue), or nullptr when absent.
+  const Tracee* OptionalIdentity() {
+    if (!ok_) return nullptr;
+    bool good = true;
+    const Tracee* t = IdentityOf(env_, Get("identity"), entry_, &good);
+    if (!good) ok_ = false;
+    return t;
+  }
   // A Buffer, or (NULLABLE) null: then *data stays nullptr.
   void Buf(const char* key, bool nullable, uint8_t** data, size_t* len) {
     Napi::Value v = Get(key);

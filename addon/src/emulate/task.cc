@@ -13,6 +13,7 @@
 
 #include "common.h"
 #include "emulate/emulate.h"
+#include "emulate/tracee.h"
 
 namespace sysvisor {
 namespace emulate {
@@ -96,15 +97,22 @@ int ReadStartTime(pid_t pid, uint64_t* start) {
 
 namespace {
 
-// taskInfo(tid) -> { tgid, ppid, euid, start, cwdDev, cwdIno } or null when the thread is gone.
-// start is its process's start time (a thread has its own); cwd fields are -1 when unreadable.
+// taskInfo(tid, identity?) -> { tgid, ppid, euid, start, cwdDev, cwdIno } or null when the thread
+// is gone. start is its process's start time (a thread has its own); cwd fields are -1 when
+// unreadable. identity: the pending call's of thread tid (see IdentityValue), read once for all
+// its steps: its status is not read again.
 Napi::Value TaskInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!ArgNumber(info, 0, "tid")) return env.Undefined();
   pid_t tid = info[0].As<Napi::Number>().Int32Value();
+  bool ok = true;
+  const Tracee* given = info.Length() >= 2 ? IdentityOf(env, info[1], "taskInfo", &ok) : nullptr;
+  if (!ok) return env.Undefined();
   TaskStatus s;
+  if (given && given->tid == tid) s.tgid = given->tgid, s.ppid = given->ppid, s.euid = given->euid;
+  else if (ReadStatus(tid, &s) < 0) return env.Null();
   uint64_t start = 0;
-  if (ReadStatus(tid, &s) < 0 || ReadStartTime(s.tgid, &start) < 0) return env.Null();
+  if (ReadStartTime(s.tgid, &start) < 0) return env.Null();
   struct stat st = {};
   bool cwd_ok = ::stat(("/proc/" + std::to_string(tid) + "/cwd").c_str(), &st) == 0;
   Napi::Object out = Napi::Object::New(env);

@@ -259,12 +259,18 @@ TraceeCacheSizes GetTraceeCacheSizes() {
   return {cache->size(), root_changed->size()};
 }
 
-void ForgetTracee(pid_t tid, bool whole_process, bool root_change) {
+void ForgetTracee(pid_t tid, bool whole_process, bool root_change, pid_t known_tgid) {
   std::lock_guard<std::mutex> l(*cache_m);
-  if (root_change) {
-    Tracee t;
+  // The thread's process: as the caller knows it, or as cached, or read from /proc.
+  auto tgid_of = [&]() -> pid_t {
+    if (known_tgid) return known_tgid;
     auto it = cache->find(tid);
-    pid_t tgid = it != cache->end() ? it->second.t.tgid : ReadTracee(tid, &t) == 0 ? t.tgid : 0;
+    if (it != cache->end()) return it->second.t.tgid;
+    Tracee t;
+    return ReadTracee(tid, &t) == 0 ? t.tgid : 0;
+  };
+  if (root_change) {
+    pid_t tgid = tgid_of();
     if (tgid) NoteRootChange(tgid);
   }
   if (!whole_process) {
@@ -272,11 +278,7 @@ void ForgetTracee(pid_t tid, bool whole_process, bool root_change) {
     return;
   }
   // execve: the thread may take over its process's id; forget every thread of the process.
-  Tracee t;
-  pid_t tgid = 0;
-  auto it = cache->find(tid);
-  if (it != cache->end()) tgid = it->second.t.tgid;
-  else if (ReadTracee(tid, &t) == 0) tgid = t.tgid;
+  pid_t tgid = tgid_of();
   cache->erase(tid);
   if (tgid == 0) return;
   for (auto i = cache->begin(); i != cache->end();) {
@@ -352,6 +354,33 @@ int GetTraceeOfCall(pid_t tid, Tracee* t, bool need_umask, bool use_cache, const
   int r = GetTracee(tid, t, need_umask, use_cache, &proof);
   if (r < 0) return r;
   return pending && proof > known && !pending() ? kGone : 0;
+}
+
+namespace {
+// The type tag of the identities IdentityValue makes (a value from elsewhere is refused).
+constexpr napi_type_tag kIdentityTag = {0x5359535649534f52ULL, 0x4944454e54495459ULL};
+}  // namespace
+
+Napi::Value IdentityValue(Napi::Env env, const Tracee& t) {
+  auto v = Napi::External<Tracee>::New(env, new Tracee(t), [](Napi::Env, Tracee* p) { delete p; });
+  v.TypeTag(&kIdentityTag);
+  return v;
+}
+
+const Tracee* IdentityOf(Napi::Env env, Napi::Value v, const char* entry, bool* ok) {
+  *ok = true;
+  if (v.IsUndefined()) return nullptr;
+  if (v.IsExternal() && v.As<Napi::External<Tracee>>().CheckTypeTag(&kIdentityTag)) return v.As<Napi::External<Tracee>>().Data();
+  ThrowType(env, std::string(entry) + ": field 'identity' must be a value from traceeIdentity()");
+  *ok = false;
+  return nullptr;
+}
+
+int GetTraceeOrGiven(pid_t tid, Tracee* t, bool need_umask, bool use_cache, const Tracee* given) {
+  if (!given || given->tid != tid || need_umask) return GetTracee(tid, t, need_umask, use_cache);
+  *t = *given;
+  t->own_root = false;  // known only for cached identities (see Tracee)
+  return 0;
 }
 
 // The supervisor thread's own identity, read once (nothing else changes it).

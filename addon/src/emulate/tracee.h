@@ -62,9 +62,23 @@ uint64_t TraceeGeneration();
 // is still pending, if any) unless the identity was proven by an entry of generation KNOWN or
 // older. kGone when the call is gone.
 int GetTraceeOfCall(pid_t tid, Tracee* t, bool need_umask, bool use_cache, const std::function<bool()>& pending, uint64_t known);
+// A call's identity, read once from /proc (traceeIdentity() in JS) and handed to each step of that
+// same call (pathAs, openAs, scriptHead, forgetTracee, taskInfo as `identity`), for the calls that
+// may not use the cache (execve: it may change the credentials, so no entry may outlive it). Only
+// the thread itself changes its credentials, and it cannot while its call is pending (a signal
+// that interrupts it makes a new call), so one read after the call was received holds for every
+// step of that call; the engine keeps it on the call (Syscall.memo), never across calls.
+Napi::Value IdentityValue(Napi::Env env, const Tracee& t);
+// The identity held by V (a value made by IdentityValue), or nullptr when V is undefined; a value
+// of another kind throws the entry's TypeError (then *ok is false).
+const Tracee* IdentityOf(Napi::Env env, Napi::Value v, const char* entry, bool* ok);
+// GetTracee, or GIVEN (a call's identity, see IdentityValue) when it is thread TID's and the
+// umask is not needed (shared by the process's threads: another may change it, so read afresh).
+int GetTraceeOrGiven(pid_t tid, Tracee* t, bool need_umask, bool use_cache, const Tracee* given);
 // ROOT_CHANGE (chroot, pivot_root, unshare, setns): the process's root may change; it is never
 // again assumed to be the supervisor's (its threads share it, so this is for good).
-void ForgetTracee(pid_t tid, bool whole_process = false, bool root_change = false);
+// TGID: the thread's process when the caller knows it (else read from the cache or /proc).
+void ForgetTracee(pid_t tid, bool whole_process = false, bool root_change = false, pid_t tgid = 0);
 // Empties the cache: whoever serves calls with USE_CACHE does it when the engines that see
 // credential changes may have changed (what happened while nobody watched is unknown).
 void ResetTraceeCache();

@@ -18,6 +18,7 @@ import { CwdLevels } from './levels.js';
 import { MAX_LEVELS, PathMap, type Lookup, type Mapped, type Place, type Probe } from './map.js';
 import { MAX_SCRIPT_DEPTH, parseShebang } from './script.js';
 import type { NativeOpened, NativePlan } from '../../chain/plan.js';
+import type { TaskInfo, TraceeIdentity } from '../../native/binding.js';
 import { NATIVE_CALLS } from '../../chain/emulate/native.js';
 import { O_PATH } from '../../chain/emulate/open-flags.js';
 
@@ -34,6 +35,7 @@ const ERANGE = 34;
 const ELOOP = 40;
 const AT_EMPTY_PATH = 0x1000;
 const O_CLOEXEC = 0o2000000;
+const O_NOFOLLOW = 0o400000;
 /** Sockets bound through the view remembered for getsockname/getpeername (the oldest go first). */
 const MAX_SOCKETS = 1024;
 /** Every bit of a 64-bit argument: anyBits of it holds for a non-NULL pointer. */
@@ -50,7 +52,7 @@ const STAT_SIZE = 144;
 const ST_MODE = 24; // offset of st_mode in struct stat (x86_64)
 const { S_IFMT, S_IFDIR, S_IFLNK } = fsc;
 
-export type UnrealBinding = Pick<RawBinding, 'pathAs' | 'openAs' | 'EMULATE_FALLBACK' | 'taskInfo' | 'forgetTracee'> & Partial<Pick<RawBinding, 'scriptHead' | 'grabFd'>>;
+export type UnrealBinding = Pick<RawBinding, 'pathAs' | 'openAs' | 'EMULATE_FALLBACK' | 'taskInfo' | 'forgetTracee'> & Partial<Pick<RawBinding, 'scriptHead' | 'grabFd' | 'traceeIdentity'>>;
 
 const CRED = new Set<string>(CRED_SYSCALLS);
 /**
@@ -59,6 +61,8 @@ const CRED = new Set<string>(CRED_SYSCALLS);
  * call runs, e.g. before an execve drops or gains capabilities, would outlive it).
  */
 const cacheable = (call: Syscall): boolean => !CRED.has(call.name);
+/** The key of a call's identity on the call (see identity). */
+const IDENTITY = Symbol('unreal: the identity of a call that may not use the cache');
 
 /** procfs links to the caller's own cwd, whose target readlink shows in the view. */
 const CWD_LINKS = ['/proc/self/cwd', '/proc/thread-self/cwd'];
@@ -191,6 +195,27 @@ export class UnrealEngine implements Engine {
   }
 
   /**
+   * The identity of the thread making `call`, when the call may not use the identity cache (an
+   * execve, chroot...: see cacheable): read from /proc once, at the first step that needs it, and
+   * shared by every later step of the same call (forgetTracee, taskInfo, the probes, the `#!`
+   * look-up), on the call itself (Syscall.memo), so never reused for another call, whose ids may
+   * differ. Shared with the unreal engines further out (the same call). Undefined for a cacheable
+   * call (the cache serves it), or when it cannot be read (each step then reads, and fails, alone).
+   */
+  private identity(call: Syscall): TraceeIdentity | undefined {
+    if (cacheable(call) || !this.binding.traceeIdentity) return undefined;
+    const read = this.binding.traceeIdentity;
+    const id = call.memo(IDENTITY, () => read(call.tid));
+    return typeof id === 'number' ? undefined : id;
+  }
+
+  /** taskInfo of the caller, with its identity when it has one read (see identity). */
+  private callerInfo(call: Syscall): TaskInfo | null {
+    const id = this.identity(call);
+    return id ? this.binding.taskInfo(call.tid, id) : this.binding.taskInfo(call.tid);
+  }
+
+  /**
    * The `unreal` engines further out on this call's way (outermost first): in this stack or in the
    * scopes around it. A relative path starts from the cwd as they show it (the kernel's cwd under
    * their levels), so that `..` climbs out of their levels before this engine's own. One that never
@@ -208,7 +233,9 @@ export class UnrealEngine implements Engine {
     call.seeCredentials();
     if (CRED.has(call.name)) {
       const exec = call.name === 'execve' || call.name === 'execveat';
-      this.binding.forgetTracee({ tid: call.tid, wholeProcess: exec, rootChange: ROOT.has(call.name) });
+      // A call with a path is looked at further (the identity is needed anyway): read it once here.
+      const identity = PATH_ARGS[call.name] ? this.identity(call) : undefined;
+      this.binding.forgetTracee({ tid: call.tid, wholeProcess: exec, rootChange: ROOT.has(call.name), ...(identity ? { identity } : {}) });
       if (!PATH_ARGS[call.name]) return next();
     }
     switch (call.name) {
@@ -332,8 +359,9 @@ export class UnrealEngine implements Engine {
   // level is the file's (/proc/self/exe shows the path it was opened by, as natively).
   private fexecLevel(call: Syscall): void {
     const fd = call.int(0);
-    const info = this.binding.taskInfo(call.tid);
-    if (fd < 0 || !info || this.opened.size === 0) return;
+    if (fd < 0 || this.opened.size === 0) return;
+    const info = this.callerInfo(call);
+    if (!info) return;
     let st;
     try {
       st = statSync(`/proc/${call.tid}/fd/${fd}`);
@@ -350,8 +378,7 @@ export class UnrealEngine implements Engine {
   // their levels), `mapped`: as this engine hands it on.
   private execLevel(call: Syscall, given: string, mapped: Mapped): void {
     const at = call.name === 'execve' ? 0 : 1;
-    const info = this.binding.taskInfo(call.tid);
-    if (!info || (at === 1 && (call.args[0]! | 0) !== AT_FDCWD && !given.startsWith('/'))) return;
+    if (at === 1 && (call.args[0]! | 0) !== AT_FDCWD && !given.startsWith('/')) return;
     let m: { path: string; level: number } | null;
     if (given.startsWith('/')) m = mapped;
     else {
@@ -366,8 +393,10 @@ export class UnrealEngine implements Engine {
     try {
       st = statSync(real, { bigint: false });
     } catch {
-      return;
+      return; // no such program (a PATH search's miss): nothing to remember, nothing more to read
     }
+    const info = this.callerInfo(call);
+    if (!info) return;
     this.remember(this.exes, info, { start: info.start, level: m.level, dev: st.dev, ino: st.ino }, EXE_HISTORY);
   }
 
@@ -411,7 +440,7 @@ export class UnrealEngine implements Engine {
     // An engine nearer the program already turned it into another exec.
     if (call.execInstead) return next();
     // The execve a previous step made the thread make: its strings are below this address.
-    const step = chain && chain.at === call.original[at] && chain.start === this.binding.taskInfo(call.tid)?.start ? chain : undefined;
+    const step = chain && chain.at === call.original[at] && chain.start === this.callerInfo(call)?.start ? chain : undefined;
     const depth = step?.depth ?? 0;
     // The new program's AT_EXECFN names the script the chain began with, as binfmt_script leaves it.
     // (The executor must see it even when no argument changes.)
@@ -428,9 +457,15 @@ export class UnrealEngine implements Engine {
     if (at === 1 && given === '' && (call.args[4]! & AT_EMPTY_PATH) !== 0) return this.execFd(call, next, step, depth);
     if (given === null || given === '' || path === null) return next();
     const dirfd = at === 1 && !given.startsWith('/') ? call.int(0) : AT_FDCWD;
-    const linked = dirfd === AT_FDCWD ? this.throughLinks(call, path) : null;
+    const looked = dirfd === AT_FDCWD ? this.lookProgram(call, path) : null;
+    const linked = looked?.linked ?? null;
     if (linked !== null) path = linked;
-    const script = this.shebang(call, path, dirfd);
+    // The program's own lookup failed, or names a directory: the walk and open for `#!` would fail
+    // the same way (as the tracee, same identity, no link to follow), and the kernel gives the
+    // error itself. A PATH search's misses (execvp trying each directory) end here.
+    if (linked === null && (looked?.kind === 'error' || looked?.kind === 'dir')) return next();
+    // A program that is no symlink: its `#!` is read through the look-up's own fd (one walk).
+    const script = looked?.fd !== undefined ? this.headOf(call, looked.fd) : this.shebang(call, path, dirfd);
     if (script === null || (depth === 0 && path === given && !this.chainInView(call, script.interp, 1))) {
       if (linked === null) return next();
       // The real program in place of the link's name, if it fits in the tracee's buffer; else
@@ -462,7 +497,7 @@ export class UnrealEngine implements Engine {
   // else (a program, a script whose interpreters are all real) is the kernel's.
   private execFd(call: Syscall, next: Next, step: { at: number; execFn: string } | undefined, depth: number): Result | Promise<Result> {
     const fd = call.int(0);
-    const tgid = fd >= 0 ? this.binding.taskInfo(call.tid)?.tgid : undefined;
+    const tgid = fd >= 0 ? this.callerInfo(call)?.tgid : undefined;
     if (tgid === undefined || !this.binding.grabFd) return next();
     let dup: number;
     try {
@@ -509,17 +544,48 @@ export class UnrealEngine implements Engine {
     return { scriptChains: this.scriptChains.size, exes: this.exes.size, opened: this.opened.size, sockets: this.sockets.size };
   }
 
+  // The program's name looked up once as the tracee (its walk, O_PATH|O_NOFOLLOW): a failure or a
+  // directory as the probe's lstat would find it, and a file that is no symlink with that fd
+  // (`fd`, the caller's to close), which the `#!` look-up then reads instead of walking the same
+  // path again. A symlink, or a path the emulation leaves to the kernel, goes to throughLinks.
+  private lookProgram(call: Syscall, path: string): { linked: string | null; kind: Lookup['kind']; fd?: number } {
+    const identity = this.identity(call);
+    const fd = this.binding.openAs({ tid: call.tid, dirfd: AT_FDCWD, path: this.realOf(call, path), flags: O_PATH | O_NOFOLLOW | O_CLOEXEC, mode: 0, cached: false, ...(identity ? { identity } : {}) });
+    if (fd === this.binding.EMULATE_FALLBACK) return this.throughLinks(call, path);
+    if (fd < 0) return { linked: null, kind: 'error' };
+    let st;
+    try {
+      st = fstatSync(fd);
+    } catch {
+      closeSync(fd);
+      return this.throughLinks(call, path);
+    }
+    if (st.isFile() || (!st.isSymbolicLink() && !st.isDirectory())) return { linked: null, kind: 'other', fd };
+    closeSync(fd);
+    return st.isDirectory() ? { linked: null, kind: 'dir' } : this.throughLinks(call, path);
+  }
+
+  // `path` (in the view of the engines further out) with their prefixes stripped: the real path.
+  private realOf(call: Syscall, path: string): string {
+    const outer = this.outer(call);
+    for (let i = outer.length - 1; i >= 0; i--) path = outer[i]!.map.strip(path)[0];
+    return path;
+  }
+
   // The program named through a symlink whose target (or a later one's) names the view (a venv's
   // bin/python3 -> /unreal/usr/bin/python3): the kernel would follow it on the real tree, where it
   // dangles, so the walk follows it in the view and the kernel gets the real file. One lstat when
-  // the program's own name is not a symlink; null when there is nothing to change.
-  private throughLinks(call: Syscall, path: string): string | null {
+  // the program's own name is not a symlink; linked null when there is nothing to change, and
+  // kind: what that lstat found.
+  private throughLinks(call: Syscall, path: string): { linked: string | null; kind: Lookup['kind'] } {
     const probe = this.probe(call);
-    if (probe(path).kind !== 'link') return null;
+    const { kind } = probe(path);
+    const none = { linked: null, kind };
+    if (kind !== 'link') return none;
     const base = path.startsWith('/') ? { level: 0, real: '/' } : this.base(call, AT_FDCWD);
-    if (!base) return null;
+    if (!base) return none;
     const m = this.map.walk(path, base, probe, true);
-    if (m.errno !== undefined || !m.changed) return null;
+    if (m.errno !== undefined || !m.changed) return none;
     // Links the kernel follows to the same file (/bin/sh -> dash) need nothing: the engines
     // further out then map the program's name as given (and see its levels).
     const outer = this.outer(call);
@@ -530,11 +596,11 @@ export class UnrealEngine implements Engine {
     try {
       const a = statSync(real(path));
       const b = statSync(real(m.path));
-      if (a.dev === b.dev && a.ino === b.ino) return null;
+      if (a.dev === b.dev && a.ino === b.ino) return none;
     } catch {
       // The kernel cannot follow it (it dangles on the real tree): the walk's path is needed.
     }
-    return m.path;
+    return { linked: m.path, kind };
   }
 
   // Whether an interpreter (named by a script at `level` of a chain) is one this engine maps, or
@@ -558,7 +624,8 @@ export class UnrealEngine implements Engine {
     // entry made now, before it runs, would outlive it (see cacheable). The file is walked and
     // opened (O_PATH) as the tracee, then read as the kernel reads a program: if the tracee may
     // execute it, whatever its read permission (an execute-only script runs natively).
-    const fd = this.binding.openAs({ tid: call.tid, dirfd, path: real, flags: O_PATH | O_CLOEXEC, mode: 0, cached: false });
+    const identity = this.identity(call);
+    const fd = this.binding.openAs({ tid: call.tid, dirfd, path: real, flags: O_PATH | O_CLOEXEC, mode: 0, cached: false, ...(identity ? { identity } : {}) });
     if (fd < 0 || fd === this.binding.EMULATE_FALLBACK) return null;
     return this.headOf(call, fd);
   }
@@ -568,7 +635,8 @@ export class UnrealEngine implements Engine {
   private headOf(call: Syscall, fd: number): { interp: string; arg: string | null } | null {
     let head: Buffer | number = -1;
     try {
-      head = this.binding.scriptHead?.({ tid: call.tid, fd, cached: false }) ?? -1;
+      const identity = this.identity(call);
+      head = this.binding.scriptHead?.({ tid: call.tid, fd, cached: false, ...(identity ? { identity } : {}) }) ?? -1;
     } finally {
       closeSync(fd);
     }
@@ -628,19 +696,21 @@ export class UnrealEngine implements Engine {
   // engines further out: their prefixes are stripped first.
   private probe(call: Syscall): Probe {
     const cached = cacheable(call);
+    const identity = this.identity(call);
+    const as = identity ? { cached, identity } : { cached };
     const st = Buffer.alloc(STAT_SIZE);
     const buf = Buffer.alloc(4096);
     return (path: string): Lookup => {
       let real = path;
       const outer = this.outer(call);
       for (let i = outer.length - 1; i >= 0; i--) real = outer[i]!.map.strip(real)[0];
-      const r = this.binding.pathAs({ op: 'stat', tid: call.tid, dirfd: AT_FDCWD, path: real, flags: AT_SYMLINK_NOFOLLOW, out: st, cached });
+      const r = this.binding.pathAs({ op: 'stat', tid: call.tid, dirfd: AT_FDCWD, path: real, flags: AT_SYMLINK_NOFOLLOW, out: st, ...as });
       if (r === this.binding.EMULATE_FALLBACK) return { kind: 'unknown' };
       if (r < 0) return { kind: 'error', errno: -r };
       const type = st.readUInt32LE(ST_MODE) & S_IFMT;
       if (type === S_IFDIR) return { kind: 'dir' };
       if (type !== S_IFLNK) return { kind: 'other' };
-      const n = this.binding.pathAs({ op: 'readlink', tid: call.tid, dirfd: AT_FDCWD, path: real, out: buf, cached });
+      const n = this.binding.pathAs({ op: 'readlink', tid: call.tid, dirfd: AT_FDCWD, path: real, out: buf, ...as });
       if (n === this.binding.EMULATE_FALLBACK) return { kind: 'unknown' };
       return n < 0 ? { kind: 'error', errno: -n } : { kind: 'link', target: buf.toString('latin1', 0, n) };
     };
