@@ -672,7 +672,13 @@ int Walk(const Bases& b, const std::string& path, LastMode mode, Resolved* out) 
   if (path.empty()) return -ENOENT;
   // The common case in a few syscalls: the directory part opened at once by openat2 without
   // symlinks (RESOLVE_IN_ROOT keeps an absolute path in the tracee's root). A symlink on the way
-  // (ELOOP), "..", or a final symlink to follow takes the component walk.
+  // (ELOOP), ".." before the last name, or a final symlink to follow takes the component walk.
+  // A last name "." or ".." (ls -la stats, and reads the xattrs of, every directory's "." and
+  // "..": a quarter of ls -laR's calls) is left to the kernel with the directory: from there it
+  // resolves them as for the tracee (search permission on the directory, as the tracee's ids;
+  // never a symlink). ".." only from a directory reached without crossing a mount from the
+  // supervisor's root, which is the tracee's (then its parent is on that mount too, never on
+  // procfs, and the kernel stops ".." at the same root as the tracee's kernel would).
   bool absolute = path[0] == '/';
   size_t end = path.size();
   while (end > 0 && path[end - 1] == '/') end--;
@@ -681,8 +687,10 @@ int Walk(const Bases& b, const std::string& path, LastMode mode, Resolved* out) 
   size_t start = slash == std::string::npos ? 0 : slash + 1;
   std::string last = path.substr(start, end - start);
   std::string dir = path.substr(0, start);
-  if (last == "." || last == ".." || dir.find("..") != std::string::npos) return SlowWalk(b, path, mode, out);
+  if (dir.find("..") != std::string::npos) return SlowWalk(b, path, mode, out);
+  bool dot = last == ".", dotdot = last == "..";
   bool from_root = absolute || !b.start.valid();
+  if (dotdot && !(from_root && b.own_root)) return SlowWalk(b, path, mode, out);
   int base = from_root ? b.root : b.start.get();
   int dfd;
   // The supervisor's root is not on procfs: a directory reached from it without crossing a mount
@@ -709,9 +717,10 @@ int Walk(const Bases& b, const std::string& path, LastMode mode, Resolved* out) 
     if (dfd < 0) return errno == ELOOP ? SlowWalk(b, path, mode, out) : -errno;
   }
   Fd dir_fd(dfd);
+  if (dotdot && !same_mount) return SlowWalk(b, path, mode, out);  // it crossed a mount (EXDEV)
   if (!same_mount && IsProcFs(dfd)) return kFallback;
   bool trailing = end < path.size();
-  bool follow = mode == kFollow || (mode == kNoFollow && trailing) || (mode == kFollowLazy && trailing);
+  bool follow = !dot && !dotdot && (mode == kFollow || (mode == kNoFollow && trailing) || (mode == kFollowLazy && trailing));
   if (follow) {
     struct stat st;
     if (fstatat(dfd, last.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {

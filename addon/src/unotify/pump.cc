@@ -159,7 +159,9 @@ struct Natives {
     }
     // The name as the emulator reads it (1 to 255 bytes; else it says EFAULT or ERANGE, before the
     // lookup as the kernel does).
-    if (c.name >= 0 && (!ReadTraceeString((int)it.n.pid, a[c.name], 256, &name) || name.empty())) return false;
+    if (c.name >= 0 && it.has_name && it.name_arg == c.name) name = it.name;  // read with the path
+    else if (c.name >= 0 && !ReadTraceeString((int)it.n.pid, a[c.name], unotify::FastPath::kNameMax, &name)) return false;
+    if (c.name >= 0 && name.empty()) return false;
     // An input from the tracee: utimens's times (struct timespec[2]; NULL: now), setxattr's value
     // (`size` bytes). What the emulator refuses before the lookup (setxattr's unknown flags, a size
     // over XATTR_SIZE_MAX) or cannot read is its to say (EINVAL, E2BIG, EFAULT).
@@ -605,7 +607,11 @@ class Pump : public Napi::ObjectWrap<Pump> {
     Napi::Object o = info[0].As<Napi::Object>();
     unotify::FastPath c = unotify::FastPathFrom(o);
     std::vector<std::unique_ptr<NativeCall>> native(kMaxSyscall);
-    if (!unotify::NativeCallsFrom(o.Get("native"), &native) || !receiver_->router().Configure(c)) {
+    bool ok = unotify::NativeCallsFrom(o.Get("native"), &native);
+    // A planned call's xattr name is read with its path (one process_vm_readv for both).
+    for (int nr = 0; ok && nr < kMaxSyscall; nr++)
+      if (native[nr] && native[nr]->name >= 0) c.names.emplace_back(nr, native[nr]->name);
+    if (!ok || !receiver_->router().Configure(c)) {
       Napi::RangeError::New(env, "setFastPath: a syscall number or argument index out of range").ThrowAsJavaScriptException();
       return env.Undefined();
     }

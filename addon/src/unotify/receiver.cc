@@ -41,25 +41,60 @@
 namespace sysvisor {
 namespace unotify {
 
-bool ReadTraceeString(int pid, uint64_t addr, size_t max, std::string* out) {
-  out->clear();
+namespace {
+
+// The bytes of one page's read: appended up to a NUL. True when the string ended there.
+bool TakeChunk(const char* buf, size_t n, std::string* out) {
+  const void* nul = memchr(buf, 0, n);
+  out->append(buf, nul ? static_cast<const char*>(nul) - buf : n);
+  return nul != nullptr;
+}
+
+// How much of a string at ADDR to read next: to the end of its page, within MAX bytes in all.
+size_t ChunkLen(uint64_t addr, size_t have, size_t max) {
+  return std::min<size_t>(4096 - (addr & 4095), max - have);
+}
+
+// The rest of a string whose first bytes (*out) were read from ADDR onwards: page by page.
+bool ReadRest(int pid, uint64_t addr, size_t max, std::string* out) {
   char buf[4096];
   while (out->size() < max) {
-    size_t page_left = 4096 - (addr & 4095);
-    size_t want = std::min(page_left, max - out->size());
+    size_t want = ChunkLen(addr, out->size(), max);
     struct iovec local = {buf, want};
     struct iovec remote = {reinterpret_cast<void*>(addr), want};
     ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
     if (n <= 0) return false;
-    void* nul = memchr(buf, 0, (size_t)n);
-    if (nul) {
-      out->append(buf, static_cast<char*>(nul) - buf);
-      return true;
-    }
-    out->append(buf, (size_t)n);
+    if (TakeChunk(buf, (size_t)n, out)) return true;
     addr += (uint64_t)n;
   }
   return false;
+}
+
+}  // namespace
+
+bool ReadTraceeString(int pid, uint64_t addr, size_t max, std::string* out) {
+  out->clear();
+  return ReadRest(pid, addr, max, out);
+}
+
+bool ReadTraceeStrings(int pid, uint64_t addr, size_t max, std::string* out, uint64_t addr2, size_t max2, std::string* out2, bool* ok2) {
+  out->clear();
+  out2->clear();
+  *ok2 = false;
+  // Each remote iovec lies within one page: the kernel reads it whole or not at all, and stops at
+  // the first it cannot read (process_vm_rw_core). So the count says which were read.
+  char buf[4096], buf2[4096];
+  size_t want = ChunkLen(addr, 0, max), want2 = ChunkLen(addr2, 0, max2);
+  struct iovec local[2] = {{buf, want}, {buf2, want2}};
+  struct iovec remote[2] = {{reinterpret_cast<void*>(addr), want}, {reinterpret_cast<void*>(addr2), want2}};
+  ssize_t n = process_vm_readv(pid, local, 2, remote, 2, 0);
+  if (n != (ssize_t)want && n != (ssize_t)(want + want2)) return ReadTraceeString(pid, addr, max, out);
+  bool done = TakeChunk(buf, want, out);
+  if (n == (ssize_t)(want + want2)) {
+    *ok2 = TakeChunk(buf2, want2, out2) || ReadRest(pid, addr2 + want2, max2, out2);
+    if (!*ok2) out2->clear();
+  }
+  return done || ReadRest(pid, addr + want, max, out);
 }
 
 namespace {
@@ -108,6 +143,10 @@ bool Router::Configure(const FastPath& c) {
     if (nr < 0 || nr >= kMaxSyscall || arg < 0 || arg > 5) return false;
     routes[nr].path_arg = (int8_t)arg;
   }
+  for (auto [nr, arg] : c.names) {
+    if (nr < 0 || nr >= kMaxSyscall || arg < 0 || arg > 5) return false;
+    routes[nr].name_arg = (int8_t)arg;
+  }
   std::vector<std::string> prefixes = c.prefixes, components = c.components;
   std::lock_guard<std::mutex> l(m_);
   routes_.swap(routes);
@@ -141,7 +180,14 @@ bool Router::Continues(const struct seccomp_data& d, pid_t pid, Received* out) {
   // A path call whose path is outside every engine's prefixes.
   int arg = routes_[d.nr].path_arg;
   if (arg < 0) return false;
-  if (!ReadTraceeString((int)pid, d.args[arg], kPathMax, &out->path)) return false;
+  int name = routes_[d.nr].name_arg;
+  if (name >= 0 && d.args[name] != 0) {
+    if (!ReadTraceeStrings((int)pid, d.args[arg], kPathMax, &out->path, d.args[name], FastPath::kNameMax, &out->name, &out->has_name))
+      return false;
+    out->name_arg = (int8_t)name;
+  } else if (!ReadTraceeString((int)pid, d.args[arg], kPathMax, &out->path)) {
+    return false;
+  }
   out->has_path = true;
   out->path_arg = (int8_t)arg;
   if (!components_.empty() && HasComponent(out->path)) return false;

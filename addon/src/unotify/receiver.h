@@ -51,6 +51,10 @@ constexpr size_t kPathMax = 4096;
 // Reads a NUL-terminated string from the tracee, page by page (a string may end just before an
 // unmapped page). False if unreadable or longer than max.
 bool ReadTraceeString(int pid, uint64_t addr, size_t max, std::string* out);
+// Two such strings (at most MAX and MAX2 bytes with their NULs) whose first pages' worth are read
+// in one process_vm_readv (the rest, if any, as ReadTraceeString does): false when the first
+// cannot be read; *ok2 says whether the second was.
+bool ReadTraceeStrings(int pid, uint64_t addr, size_t max, std::string* out, uint64_t addr2, size_t max2, std::string* out2, bool* ok2);
 
 // A notification the fast path left to JS, with the path it read (once) if any.
 struct Received {
@@ -58,6 +62,11 @@ struct Received {
   std::string path;
   bool has_path = false;
   int8_t path_arg = -1;  // the argument it was read from
+  // A second string argument read with the path, in the same process_vm_readv (an xattr call's
+  // name: FastPath::names), when readable and NUL-terminated within its bound.
+  std::string name;
+  bool has_name = false;
+  int8_t name_arg = -1;
   bool planned = false;  // the receiving thread tried its native plan (and left it to JS)
   // The identity cache's generation read before the RECV (emulate::TraceeGeneration): what a
   // native plan may take as proof that the call's thread is the one cached (NativePathRequest).
@@ -80,6 +89,11 @@ struct FastPath {
   std::vector<std::string> prefixes;    // the absolute prefixes some engine maps
   bool relative_to_js = false;          // relative paths go to JS (an engine keeps a virtual cwd)
   std::vector<std::string> components;  // a path holding one of these components goes to JS
+  // (nr, argument) pairs of a routed call's second string (a native plan's xattr name, at most
+  // kNameMax bytes with its NUL): read with the path, one process_vm_readv for both (Received).
+  // Set by the pump from its native plans (NativeCall::name), not by JS.
+  std::vector<std::pair<int, int>> names;
+  static constexpr size_t kNameMax = 256;
 };
 
 // The FastPathConfig object of src/native/binding.ts (the pump's and the tracer's setFastPath),
@@ -116,6 +130,7 @@ class Router {
  private:
   struct Route {
     int8_t path_arg = -1;
+    int8_t name_arg = -1;  // FastPath::names
     bool always_continue = false;
   };
   bool HasComponent(const std::string& path) const;
