@@ -900,13 +900,31 @@ export class UnrealEngine implements Engine {
     const level = this.levels.level(call.tid);
     if (level === 0) return next();
     call.wantResult();
-    const add = (r: Result): Result => (r.kind === 'value' && r.value > 0 ? this.prefixCwd(call, r.value, level) : r);
+    const kept = this.keepCwdBuffer(call, level);
+    const add = (r: Result): Result => (r.kind === 'value' && r.value > 0 ? this.prefixCwd(call, r.value, level, kept) : r);
     const r = next();
     return r instanceof Result ? add(r) : r.then(add);
   }
 
+  // The view's cwd is longer than the kernel's: a buffer that the kernel's cwd (as the engines
+  // further out show it) fits in but this engine's view does not gets ERANGE, after they wrote
+  // theirs into it, where natively getcwd writes nothing on ERANGE. The bytes they may write are
+  // read first, only then, and put back with the ERANGE (prefixCwd). Undefined: no ERANGE to come
+  // from this engine, or nothing readable (their write fails with EFAULT too).
+  private keepCwdBuffer(call: Syscall, level: number): Buffer | undefined {
+    const size = call.args[1]!;
+    const real = realCwd(call.tid);
+    if (typeof real !== 'string') return undefined;
+    const inner = this.outerView(call, real);
+    const view = this.map.prefix.length * Math.min(level, MAX_LEVELS) + (inner === '/' ? 0 : inner.length) + 1;
+    if (view <= size) return undefined;
+    const n = Math.min(size, inner.length + 1);
+    return n > 0 ? (call.memory.readBytes(call.args[0]!, n) ?? undefined) : undefined;
+  }
+
   // On exit: the cwd the engines further out produced, with this engine's levels in front.
-  private prefixCwd(call: Syscall, len: number, level: number): Result {
+  // `kept`: the buffer's bytes before they wrote it (keepCwdBuffer), put back on ERANGE.
+  private prefixCwd(call: Syscall, len: number, level: number, kept: Buffer | undefined): Result {
     const buf = call.args[0]!;
     const size = call.args[1]!;
     const got = call.memory.readBytes(buf, len);
@@ -914,7 +932,10 @@ export class UnrealEngine implements Engine {
     const inner = got.toString('latin1', 0, Math.max(0, len - 1));
     const virt = this.map.prefix.repeat(Math.min(level, MAX_LEVELS)) + (inner === '/' ? '' : inner);
     const bytes = Buffer.from(virt + '\0', 'latin1');
-    if (bytes.length > size) return Result.error(ERANGE);
+    if (bytes.length > size) {
+      if (kept) call.memory.writeBytes(buf, kept);
+      return Result.error(ERANGE);
+    }
     const w = call.memory.writeBytes(buf, bytes);
     return w < 0 ? Result.error(-w) : Result.value(bytes.length);
   }
