@@ -4,10 +4,10 @@
 // a page before an unreadable one, running into an unreadable page (EFAULT), in an unreadable page
 // (EFAULT), NULL (EFAULT); names of 255 bytes (ENODATA) and 256 (ERANGE); a buffer too small
 // (ERANGE) and none (the size); the path itself across a page boundary, with the name across
-// another. Nothing is changed. One line per call and path (27), without the path, so that a native
-// and a virtualized run compare exactly. With --readable first: only the names the kernel takes
-// (no into, none, null, n256: 19 lines per path), for paths whose lookup fails through `..`, where
-// JS still says the lookup's errno before the name's (see test/native-plan.ls.test.ts).
+// another. Then what setxattr and removexattr refuse before the lookup: unknown flags (EINVAL), a
+// value over 64 KiB (E2BIG), an unreadable value (EFAULT), a NULL name (EFAULT); and removexattr
+// of an absent name (ENODATA). Nothing is changed. One line per call and path (32), without the
+// path, so that a native and a virtualized run compare exactly:
 //   CALL: OK dev=D ino=I mode=M nlink=N size=S     (stat family)
 //   CALL: OK VALUE | CALL: OK SIZE | CALL: ERRNO-NAME
 #define _GNU_SOURCE
@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static void fail(const char* call) { printf("%s: %s\n", call, strerrorname_np(errno)); }
@@ -58,7 +59,6 @@ static char* place(char* m, const char* s, size_t len, long off) {
 
 int main(int argc, char** argv) {
   long pg = sysconf(_SC_PAGESIZE);
-  int readable = argc > 1 && strcmp(argv[1], "--readable") == 0;
   char* across = pages(0);         // user.| sv\0
   char* end = pages(1);            // user.sv\0| (unreadable)
   char* into = pages(1);           // user.sv| (unreadable, no NUL)
@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
   memset(n256, 'a', sizeof n256);
   memcpy(n256, "user.", 5);
   n256[256] = 0;
-  for (int i = 1 + readable; i < argc; i++) {
+  for (int i = 1; i < argc; i++) {
     const char* p = argv[i];
     size_t len = strlen(p) + 1;
     const char* p_across = place(path_across, p, len, (long)(len / 2));
@@ -93,18 +93,26 @@ int main(int argc, char** argv) {
       xattr_line("plain", p, "user.sv", 64, nofollow);
       xattr_line("across", p, name_across, 64, nofollow);
       xattr_line("end", p, name_end, 64, nofollow);
-      if (!readable) {
-        xattr_line("into", p, name_into, 64, nofollow);
-        xattr_line("none", p, none, 64, nofollow);
-        xattr_line("null", p, NULL, 64, nofollow);
-      }
+      xattr_line("into", p, name_into, 64, nofollow);
+      xattr_line("none", p, none, 64, nofollow);
+      xattr_line("null", p, NULL, 64, nofollow);
       xattr_line("n255", p, n255, 64, nofollow);
-      if (!readable) xattr_line("n256", p, n256, 64, nofollow);
+      xattr_line("n256", p, n256, 64, nofollow);
       xattr_line("small", p, "user.sv", 2, nofollow);
       xattr_line("size", p, "user.sv", 0, nofollow);
       xattr_line("path-across", p_across, name_across, 64, nofollow);
       xattr_line("absent", p, "user.none", 64, nofollow);
     }
+    r = syscall(SYS_setxattr, p, "user.sv", "value", 5, 4);
+    r < 0 ? fail("setxattr-flags") : (void)printf("setxattr-flags: OK\n");
+    r = syscall(SYS_setxattr, p, "user.sv", "value", 65537, XATTR_REPLACE);
+    r < 0 ? fail("setxattr-big") : (void)printf("setxattr-big: OK\n");
+    r = syscall(SYS_lsetxattr, p, "user.sv", NULL, 5, XATTR_REPLACE);
+    r < 0 ? fail("lsetxattr-value") : (void)printf("lsetxattr-value: OK\n");
+    r = syscall(SYS_removexattr, p, NULL);
+    r < 0 ? fail("removexattr-null") : (void)printf("removexattr-null: OK\n");
+    r = syscall(SYS_lremovexattr, p, "user.none");
+    r < 0 ? fail("lremovexattr") : (void)printf("lremovexattr: OK\n");
   }
   return 0;
 }

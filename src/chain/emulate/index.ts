@@ -15,7 +15,7 @@ import { SETS_CREDS, SETS_ROOT, syscallsWith } from '../../syscalls/table.js';
 
 export type { Emulator } from './open.js';
 export { openEmulators } from './open.js';
-export { pathEmulators } from './paths.js';
+export { pathEmulators, xattrErrnoBeforeLookup } from './paths.js';
 export { processEmulators, realCwd } from './process.js';
 export { execName, linkBack, linkViews } from './view.js';
 export { continueWithPatches, rewriteStrings, stringPatches, type Patch, type RewriteContext } from './rewrite.js';

@@ -42,6 +42,38 @@ interface RunOptions {
   fail?: (errno: number) => Result;
 }
 
+// An attribute's name as the kernel imports it before the lookup (import_xattr_name): EFAULT
+// where unreadable, ERANGE when empty or longer than XATTR_NAME_MAX (255).
+function xattrName(call: Syscall, i: number): string | number {
+  const n = call.memory.readString(call.args[i]!, 256);
+  if (n === null) return call.memory.readBytes(call.args[i]!, 256) === null ? E.EFAULT : E.ERANGE;
+  return n === '' ? E.ERANGE : n;
+}
+
+// setxattr's operands in the kernel's order (setxattr_copy, before the lookup): flags, name, size,
+// value. An errno, or the name and value read.
+function setxattrOperands(call: Syscall, o: Operands): { name: string; value: Buffer } | number {
+  if (o.xflags & ~(XATTR_CREATE | XATTR_REPLACE)) return E.EINVAL;
+  const n = xattrName(call, o.name);
+  if (typeof n === 'number') return n;
+  if (o.size < 0 || o.size > XATTR_SIZE_MAX) return E.E2BIG;
+  const value = o.size === 0 ? Buffer.alloc(0) : call.memory.readBytes(o.input, o.size);
+  return value === null ? E.EFAULT : { name: n, value };
+}
+
+/**
+ * What the kernel answers an xattr call (one of NATIVE_CALLS with a name) before its lookup: the
+ * errno of its flags, name, size or value (setxattrOperands, xattrName), or null when the call goes
+ * on to the lookup. For an engine whose own walk of the path failed: the kernel says these first.
+ */
+export function xattrErrnoBeforeLookup(call: Syscall): number | null {
+  const layout = NATIVE_CALLS[call.name];
+  if (!layout || layout.name < 0) return null;
+  const o = operands(call.args, layout);
+  const r = layout.op === 'setxattr' ? setxattrOperands(call, o) : xattrName(call, o.name);
+  return typeof r === 'number' ? r : null;
+}
+
 /** Emulators of the path calls (not open/chdir/execve), keyed by syscall name. */
 export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record<string, Emulator> {
   const FALLBACK = binding.EMULATE_FALLBACK;
@@ -125,28 +157,15 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
   const mknod = (call: Syscall, dirfd: number, p: number, mode: number, dev: number): Result =>
     run(call, p, { op: 'mknod', dirfd, mode, dev });
 
-  // An attribute's name as the kernel imports it before the lookup (import_xattr_name): EFAULT
-  // where unreadable, ERANGE when empty or longer than XATTR_NAME_MAX (255).
-  const name = (call: Syscall, i: number): string | number => {
-    const n = call.memory.readString(call.args[i]!, 256);
-    if (n === null) return call.memory.readBytes(call.args[i]!, 256) === null ? E.EFAULT : E.ERANGE;
-    return n === '' ? E.ERANGE : n;
-  };
-
-  // In the kernel's order (setxattr_copy, then the lookup): flags, name, size, value.
   const setxattr = (call: Syscall, o: Operands): Result => {
-    if (o.xflags & ~(XATTR_CREATE | XATTR_REPLACE)) return Result.error(E.EINVAL);
-    const n = name(call, o.name);
-    if (typeof n === 'number') return Result.error(n);
-    if (o.size < 0 || o.size > XATTR_SIZE_MAX) return Result.error(E.E2BIG);
-    const value = o.size === 0 ? Buffer.alloc(0) : call.memory.readBytes(o.input, o.size);
-    if (value === null) return Result.error(E.EFAULT);
+    const v = setxattrOperands(call, o);
+    if (typeof v === 'number') return Result.error(v);
     const follow = (o.flags & AT_SYMLINK_NOFOLLOW) === 0;
-    return run(call, o.path, { op: 'setxattr', dirfd: o.dirfd, follow, name: n, value, flags: o.xflags });
+    return run(call, o.path, { op: 'setxattr', dirfd: o.dirfd, follow, name: v.name, value: v.value, flags: o.xflags });
   };
 
   const getxattr = (call: Syscall, o: Operands): Result => {
-    const n = name(call, o.name);
+    const n = xattrName(call, o.name);
     if (typeof n === 'number') return Result.error(n);
     const size = Math.min(Math.max(o.size, 0), XATTR_SIZE_MAX);
     const out = size > 0 ? Buffer.alloc(size) : null;
@@ -162,7 +181,7 @@ export function pathEmulators(binding: PathBinding, ctx: RewriteContext): Record
   };
 
   const removexattr = (call: Syscall, o: Operands): Result => {
-    const n = name(call, o.name);
+    const n = xattrName(call, o.name);
     if (typeof n === 'number') return Result.error(n);
     const follow = (o.flags & AT_SYMLINK_NOFOLLOW) === 0;
     return run(call, o.path, { op: 'removexattr', dirfd: o.dirfd, follow, name: n });

@@ -10,7 +10,7 @@ import type { Interest } from '../../filter/plan.js';
 import { Result } from '../../chain/result.js';
 import { textToLatin1, type Syscall } from '../../chain/syscall.js';
 import { UsageError } from '../../chain/errors.js';
-import { addressBacks, CRED_SYSCALLS, execName, linkBack, linkViews, putReturnedAddress, realCwd, returnedAddress, ROOT_SYSCALLS, setSocketPath, sockaddrCount, socketPath, sunAddress, sunPath } from '../../chain/emulate/index.js';
+import { addressBacks, CRED_SYSCALLS, execName, linkBack, linkViews, putReturnedAddress, realCwd, returnedAddress, ROOT_SYSCALLS, setSocketPath, sockaddrCount, socketPath, sunAddress, sunPath, xattrErrnoBeforeLookup } from '../../chain/emulate/index.js';
 import { loadBinding, type RawBinding } from '../../native/load.js';
 import { AT_FDCWD, PATH_ARGS, PATH_DIRFDS } from '../../syscalls/paths.js';
 import { EMULATED, syscallInfo, syscallsWith, WALK } from '../../syscalls/table.js';
@@ -297,7 +297,8 @@ export class UnrealEngine implements Engine {
         if (p === null || p === '') continue;
         const dirfd = dirfds?.[i] !== undefined ? call.args[dirfds[i]!]! | 0 : AT_FDCWD;
         const m = this.mapPath(call, p, dirfd, false);
-        if (m.errno !== undefined) return Result.error(m.errno);
+        // An xattr call's name, size and value are the kernel's to refuse before the lookup.
+        if (m.errno !== undefined) return Result.error(xattrErrnoBeforeLookup(call) ?? m.errno);
         if (m.changed) call.setLatin1(i, m.path);
         if (i === (call.name === 'execve' ? 0 : 1)) program = { given: p, mapped: m };
         openLevel = m.level;
