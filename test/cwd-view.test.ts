@@ -2,10 +2,13 @@
 // /unreal/unreal, and with `unreal` nested in `unreal`), as root and as nobody: the cwd getcwd
 // gives after chdir into and out of the view, through a symlink and `..`; a buffer of exactly its
 // size, one byte short (ERANGE: the buffer untouched, as natively, although the engines further
-// out wrote the shorter real cwd into it first), an unmapped and a read-only buffer (EFAULT).
+// out wrote the shorter real cwd into it first), an unmapped and a read-only buffer (EFAULT); a
+// chdir to the directory the thread is in (answered without the rewrite), and to the same directory
+// bind-mounted elsewhere (same dev/ino, another mount and path: a real chdir).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, chmodSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { CLI, ROOT, run, sysvisor, type RunResult } from './helpers.js';
 
 const CWDCALLS = path.join(ROOT, 'test', 'build', 'cwdcalls');
@@ -40,9 +43,12 @@ beforeAll(() => {
   mkdirSync(path.join(D, 'sub', 'deep'), { recursive: true });
   symlinkSync('sub', path.join(D, 'link'));
   symlinkSync(`${D}/sub/deep`, path.join(D, 'abslink'));
+  mkdirSync(path.join(D, 'bind'));
+  execFileSync('mount', ['--bind', path.join(D, 'sub'), path.join(D, 'bind')]);
 });
 
 afterAll(() => {
+  execFileSync('umount', [path.join(D, 'bind')]);
   rmSync(D, { recursive: true, force: true });
 });
 
@@ -59,5 +65,12 @@ describe('getcwd and chdir through /unreal', () => {
 
   it('as nobody', async () => {
     await same(dirs, NOBODY);
+  });
+
+  it('a chdir to the directory it is in, and to that directory bind-mounted elsewhere', async () => {
+    const cmd = (P: string) => [CWDCALLS, `${P}${D}/sub`, `${P}${D}/sub`, `${P}${D}/link/../sub`, `${P}${D}/bind`, `${P}${D}/bind`, '..', `${P}${D}/sub`];
+    const r = await same(cmd);
+    expect(r.stdout).toContain(`chdir ${D}/bind: ok\ngetcwd: ${D.length + 6} ${D}/bind\n`);
+    await same(cmd, NOBODY);
   });
 });

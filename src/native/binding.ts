@@ -395,6 +395,13 @@ export interface RawBinding {
   /** What /proc says about a thread, or null when it is gone. */
   taskInfo(tid: number, identity?: TraceeIdentity): TaskInfo | null;
   /**
+   * Whether thread `tid`'s cwd already is the directory `path` names (a chdir to it would change
+   * nothing): `path` is the cwd's canonical path as read from /proc/TID/cwd (the thread's root
+   * ours), the directory (dev, ino) a chdir check found as the thread is the cwd, and `path` from
+   * the thread's root is on the cwd's own mount.
+   */
+  cwdIs(tid: number, path: string, dev: number, ino: number): boolean;
+  /**
    * Writes each region's new bytes over the tracee's memory for a CONTINUE, and puts the old ones
    * back when the call returns (ptrace stop at syscall exit; polling when the thread cannot be
    * seized, or without a killable wait: `killableWait` false). Returns 1 (ptrace), 2 (polling) or

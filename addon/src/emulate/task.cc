@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -125,10 +126,42 @@ Napi::Value TaskInfo(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// cwdIs(tid, path, dev, ino) -> whether thread TID's cwd is already the directory PATH names, so
+// that a chdir to it would change nothing: PATH is the cwd's own canonical path as the supervisor
+// reads it (readlink of /proc/TID/cwd: only when the thread's root is ours does that compare), the
+// directory the chdir's check found as the thread (DEV, INO) is the cwd's, and PATH, resolved from
+// the thread's root in its mount namespace, is on the cwd's very mount (a directory bind-mounted
+// elsewhere, or on itself, is the same dev/ino on another mount: a chdir there is no no-op).
+Napi::Value CwdIs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ArgNumber(info, 0, "tid") || !ArgString(info, 1, "path") || !ArgNumber(info, 2, "dev") || !ArgNumber(info, 3, "ino"))
+    return env.Undefined();
+  pid_t tid = info[0].As<Napi::Number>().Int32Value();
+  std::string path = Latin1Value(info[1]);
+  double dev = info[2].As<Napi::Number>().DoubleValue(), ino = info[3].As<Napi::Number>().DoubleValue();
+  std::string proc = "/proc/" + std::to_string(tid);
+  if (path.empty() || path[0] != '/') return Napi::Boolean::New(env, false);
+  char buf[4096];
+  ssize_t n = readlink((proc + "/cwd").c_str(), buf, sizeof buf);
+  if (n <= 0 || (size_t)n >= sizeof buf || std::string(buf, (size_t)n) != path) return Napi::Boolean::New(env, false);
+  struct statx cwd = {}, target = {};
+  unsigned mask = STATX_TYPE | STATX_INO | STATX_MNT_ID;
+  if (statx(AT_FDCWD, (proc + "/cwd").c_str(), 0, mask, &cwd) != 0 ||
+      statx(AT_FDCWD, (proc + "/root" + path).c_str(), AT_SYMLINK_NOFOLLOW, mask, &target) != 0)
+    return Napi::Boolean::New(env, false);
+  if (!(cwd.stx_mask & STATX_MNT_ID) || !(target.stx_mask & STATX_MNT_ID)) return Napi::Boolean::New(env, false);
+  auto same_file = [](const struct statx& a, const struct statx& b) {
+    return a.stx_ino == b.stx_ino && a.stx_dev_major == b.stx_dev_major && a.stx_dev_minor == b.stx_dev_minor && a.stx_mnt_id == b.stx_mnt_id;
+  };
+  bool checked = (double)makedev(cwd.stx_dev_major, cwd.stx_dev_minor) == dev && (double)cwd.stx_ino == ino;
+  return Napi::Boolean::New(env, S_ISDIR(cwd.stx_mode) && checked && same_file(cwd, target));
+}
+
 }  // namespace
 
 void InitTask(Napi::Env env, Napi::Object exports) {
   exports.Set("taskInfo", Napi::Function::New(env, TaskInfo, "taskInfo"));
+  exports.Set("cwdIs", Napi::Function::New(env, CwdIs, "cwdIs"));
 }
 
 }  // namespace emulate

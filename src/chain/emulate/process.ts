@@ -22,7 +22,7 @@ const STAT_SIZE = 144;
 /** Below the stack pointer, past the red zone: scratch memory of a thread blocked in a syscall. */
 const RED_ZONE = 128;
 
-export type ProcessBinding = Pick<RawBinding, 'pathAs' | 'EMULATE_FALLBACK' | 'socketName' | 'taskInfo'> & Partial<Pick<RawBinding, 'redoSyscall' | 'socketWaits'>>;
+export type ProcessBinding = Pick<RawBinding, 'pathAs' | 'EMULATE_FALLBACK' | 'socketName' | 'taskInfo'> & Partial<Pick<RawBinding, 'redoSyscall' | 'socketWaits' | 'cwdIs'>>;
 
 const SYS_EXECVE = syscallNumber('execve')!;
 /** Scratch for a redone execve goes this far below the red zone, clear of a signal frame. */
@@ -57,7 +57,12 @@ export function processEmulators(binding: ProcessBinding, ctx: RewriteContext): 
     const r = binding.pathAs({ op: 'chdirCheck', tid: call.tid, dirfd: AT_FDCWD, path, out: st, cached: call.credentialsSeen });
     if (r < 0 && r !== binding.EMULATE_FALLBACK) return Result.error(-r);
     if (r === 0) call.chdirTarget = [Number(st.readBigUInt64LE(0)), Number(st.readBigUInt64LE(8))];
-    return call.changed ? rewriteStrings(call, ctx) : Result.CONTINUED;
+    if (!call.changed) return Result.CONTINUED;
+    // A chdir to the directory the thread is in (git's to its work tree's top, run from there)
+    // changes nothing in the kernel: answered 0 without the rewrite in place and its stop at exit.
+    const target = call.chdirTarget;
+    if (r === 0 && target && binding.cwdIs?.(call.tid, path, target[0], target[1])) return Result.value(0);
+    return rewriteStrings(call, ctx);
   };
 
   // execve: the kernel execs the real file (AT_EXECFN and /proc/self/exe show the real path). When
