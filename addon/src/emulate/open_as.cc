@@ -27,11 +27,101 @@ namespace {
 
 bool Special(mode_t m) { return S_ISFIFO(m) || S_ISCHR(m) || S_ISBLK(m) || S_ISSOCK(m); }
 
+// openat2 of NAME from DIRFD by HOW. O_NONBLOCK is added (*add_nonblock) so that the open cannot
+// wait: on a lease break (a regular file) or for a FIFO's other end. Another process holding a
+// lease on the file: the open started its break and, without the O_NONBLOCK added, would wait for
+// the holder to let go (fs/locks.c, __break_lease), as the tracee's own open does. Waited here only
+// where the caller may wait (MAY_BLOCK); else kFallback: the kernel runs it. The fd or -errno.
+long OpenLeased(int dirfd, const char* name, struct open_how* how, bool* add_nonblock, bool may_block) {
+  long fd = syscall(SYS_openat2, dirfd, name, how, sizeof *how);
+  if (fd < 0 && errno == EWOULDBLOCK && *add_nonblock) {
+    if (!may_block) return kFallback;
+    *add_nonblock = false;
+    how->flags &= ~(uint64_t)O_NONBLOCK;
+    fd = syscall(SYS_openat2, dirfd, name, how, sizeof *how);
+  }
+  return fd < 0 ? -errno : fd;
+}
+
+// After the open: a name changed meanwhile into a FIFO, a device or a socket was opened (it may
+// have waited as the tracee's open would, see below): closed, and kFallback. The O_NONBLOCK added
+// is taken off again. *opened (if given): what fstat says of the file (st_ino 0 if unknown).
+long Opened(long fd, const struct open_how& how, bool add_nonblock, struct stat* opened) {
+  struct stat st;
+  if (fstat((int)fd, &st) != 0) st.st_ino = 0;
+  else if (Special(st.st_mode)) {
+    close((int)fd);
+    return kFallback;
+  }
+  if (opened) *opened = st;
+  // F_SETFL takes only O_APPEND, O_NONBLOCK, O_DIRECT and O_NOATIME (and FASYNC) from its
+  // argument, and the file has those of the open's flags: no F_GETFL needed (fs/fcntl.c, setfl).
+  if (add_nonblock) fcntl((int)fd, F_SETFL, (int)(how.flags & ~(uint64_t)O_NONBLOCK));
+  return fd;
+}
+
+// The flags of the supervisor's open: the tracee's, close-on-exec (ADDFD sets the tracee's own),
+// never a controlling terminal, and O_NONBLOCK where added.
+struct open_how HowOf(int flags, mode_t mode, bool is_path, bool add_nonblock) {
+  struct open_how how = {};
+  how.flags = (uint64_t)(flags | O_CLOEXEC | (is_path ? 0 : O_NOCTTY) | (add_nonblock ? O_NONBLOCK : 0));
+  how.mode = (flags & (O_CREAT | O_TMPFILE)) ? (mode & 07777) : 0;
+  return how;
+}
+
+// The common case in one lookup: an absolute path opened whole from the tracee's root
+// (RESOLVE_IN_ROOT), as the tracee, refusing every symlink, magic link and mount crossing
+// (RESOLVE_NO_SYMLINKS, _NO_MAGICLINKS, _NO_XDEV). Where it succeeds, the kernel met no symlink
+// (the walker would have followed none either: nothing of the view's rules applies) and stayed on
+// the root's mount, which is not procfs: it looked up what the tracee's own open looks up, with
+// its ids, and an error is the tracee's own (the lookup failed before any symlink: ELOOP comes
+// first where one is on the way). *WALK: the kernel met a symlink, a mount or a `..` raced by a
+// rename (ELOOP, EXDEV, EAGAIN), or a name it must not open: the walk decides, as before.
+// The supervisor must never open a FIFO, device or socket itself (it may wait, or act on the
+// opener: a FIFO's waiting writer released, a tape rewound). Where the flags cannot open one (an
+// O_DIRECTORY open gives ENOTDIR before any driver's open; O_CREAT|O_EXCL never opens an existing
+// name; O_PATH opens no file) the open goes first; else the name is looked at before (an lstat of
+// the whole path: a hint, which named the file the open then opens only if nothing was renamed
+// between: the race the walk's lstat of the last name had too, caught by the fstat after the open).
+long WholePathOpen(const Bases& b, const std::string& path, int flags, mode_t mode, struct stat* opened, bool may_block, bool* walk) {
+  *walk = true;
+  // From the supervisor's own root only: it is the tracee's (so `..` stops where the tracee's
+  // stops, for the hint below too), and it is not procfs (checked once: RESOLVE_NO_XDEV then keeps
+  // the lookup off procfs, where "self" and the supervisor's own entries would answer). Relative
+  // paths and other roots take the walk.
+  if (path[0] != '/' || !b.own_root) return 0;
+  int base = b.root;
+  bool is_path = (flags & O_PATH) != 0;
+  bool opens_none = is_path || (flags & O_DIRECTORY) || ((flags & O_CREAT) && (flags & O_EXCL));
+  if (!opens_none) {
+    struct stat st;
+    size_t first = path.find_first_not_of('/');
+    const char* rel = first == std::string::npos ? "." : path.c_str() + first;
+    if (fstatat(base, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && (S_ISLNK(st.st_mode) || Special(st.st_mode))) return 0;
+  }
+  // Where the caller may wait as the tracee's own open would, no O_NONBLOCK (nor the F_SETFL that
+  // takes it off again): a lease break waits as the tracee's open would. What the hint found, or
+  // failed to find, the open finds too (the same lookup with the same ids: the stat needs search
+  // permission only, the open that and more), unless a name changed meanwhile; one changed into a
+  // FIFO or a device may then wait as the tracee's open would, and is found by the fstat after.
+  bool add_nonblock = !is_path && !(flags & O_NONBLOCK) && !may_block;
+  struct open_how how = HowOf(flags, mode, is_path, add_nonblock);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+  long fd = OpenLeased(base, path.c_str(), &how, &add_nonblock, may_block);
+  if (fd == -ELOOP || fd == -EXDEV || fd == -EAGAIN) return 0;
+  *walk = false;
+  if (fd < 0 || is_path) return fd;
+  return Opened(fd, how, add_nonblock, opened);
+}
+
 // *opened (if given): what fstat says of the file opened (not for O_PATH; st_ino 0 if unknown).
 // MAY_BLOCK: the caller may wait as the tracee's own open would (see NativePathRequest.may_block).
 long DoOpen(const Tracee& t, const Bases& b, const std::string& path, int flags, mode_t mode, struct stat* opened, bool may_block) {
   AsTracee as(t, false, (flags & (O_CREAT | O_TMPFILE)) != 0);
   if (!as.ok()) return -EPERM;
+  bool walk;
+  long whole = WholePathOpen(b, path, flags, mode, opened, may_block, &walk);
+  if (!walk) return whole;
   bool excl_create = (flags & O_CREAT) && (flags & O_EXCL);
   LastMode lm = (flags & O_NOFOLLOW) || excl_create ? kNoFollow : kFollow;
   Resolved r;
@@ -43,40 +133,15 @@ long DoOpen(const Tracee& t, const Bases& b, const std::string& path, int flags,
   bool found = r.has_last_st || fstatat(r.dir.get(), r.last.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
   if (r.has_last_st) st = r.last_st;
   if (!is_path && found && Special(st.st_mode)) return kFallback;
-  // O_NONBLOCK is added so that the open cannot wait: on a lease break (a regular file) or for a
-  // FIFO's other end (checked above, but the name may change before the open). Where the caller
-  // may wait as the tracee's own open would, an existing regular file needs none (nor the F_SETFL
-  // that takes it off again): a name changed meanwhile into a FIFO or a device may then wait as
-  // the tracee's open would, and is found by the fstat below.
+  // Where the caller may wait as the tracee's own open would, an existing regular file needs no
+  // O_NONBLOCK (nor the F_SETFL that takes it off again): see WholePathOpen.
   bool add_nonblock = !is_path && !(flags & O_NONBLOCK) && !(may_block && found && S_ISREG(st.st_mode));
-  struct open_how how = {};
-  how.flags = (uint64_t)(flags | O_CLOEXEC | (is_path ? 0 : O_NOCTTY) | (add_nonblock ? O_NONBLOCK : 0));
-  how.mode = (flags & (O_CREAT | O_TMPFILE)) ? (mode & 07777) : 0;
+  struct open_how how = HowOf(flags, mode, is_path, add_nonblock);
   // The walker resolved every symlink; a name swapped for one meanwhile fails with ELOOP.
   how.resolve = RESOLVE_NO_SYMLINKS;
-  long fd = syscall(SYS_openat2, r.dir.get(), r.last.c_str(), &how, sizeof how);
-  if (fd < 0 && errno == EWOULDBLOCK && add_nonblock) {
-    // Another process holds a lease on the file: the open started its break and, without the
-    // O_NONBLOCK added here, would wait for the holder to let go (fs/locks.c, __break_lease), as the
-    // tracee's own open does. Waited here only where the caller may wait; else the kernel runs it.
-    if (!may_block) return kFallback;
-    add_nonblock = false;
-    how.flags &= ~(uint64_t)O_NONBLOCK;
-    fd = syscall(SYS_openat2, r.dir.get(), r.last.c_str(), &how, sizeof how);
-  }
-  if (fd < 0) return -errno;
-  if (!is_path) {
-    if (fstat((int)fd, &st) != 0) st.st_ino = 0;
-    else if (Special(st.st_mode)) {
-      close((int)fd);
-      return kFallback;
-    }
-    if (opened) *opened = st;
-    // F_SETFL takes only O_APPEND, O_NONBLOCK, O_DIRECT and O_NOATIME (and FASYNC) from its
-    // argument, and the file has those of the open's flags: no F_GETFL needed (fs/fcntl.c, setfl).
-    if (add_nonblock) fcntl((int)fd, F_SETFL, (int)(how.flags & ~(uint64_t)O_NONBLOCK));
-  }
-  return fd;
+  long fd = OpenLeased(r.dir.get(), r.last.c_str(), &how, &add_nonblock, may_block);
+  if (fd < 0 || is_path) return fd;
+  return Opened(fd, how, add_nonblock, opened);
 }
 
 // The request parsed: the tracee's identity, the bases, the open. The fd, -errno or kFallback.
