@@ -27,6 +27,12 @@ namespace {
 
 bool Special(mode_t m) { return S_ISFIFO(m) || S_ISCHR(m) || S_ISBLK(m) || S_ISSOCK(m); }
 
+// The open creates a file (the kernel's WILL_CREATE, fs/open.c): O_CREAT, or __O_TMPFILE, the bit
+// O_TMPFILE adds to O_DIRECTORY (libc's O_TMPFILE holds both: `flags & O_TMPFILE` is true of every
+// O_DIRECTORY open, which needs neither the tracee's umask nor a mode).
+constexpr int kTmpfileBit = 020000000;
+bool Creates(int flags) { return (flags & (O_CREAT | kTmpfileBit)) != 0; }
+
 // openat2 of NAME from DIRFD by HOW. O_NONBLOCK is added (*add_nonblock) so that the open cannot
 // wait: on a lease break (a regular file) or for a FIFO's other end. Another process holding a
 // lease on the file: the open started its break and, without the O_NONBLOCK added, would wait for
@@ -65,7 +71,7 @@ long Opened(long fd, const struct open_how& how, bool add_nonblock, struct stat*
 struct open_how HowOf(int flags, mode_t mode, bool is_path, bool add_nonblock) {
   struct open_how how = {};
   how.flags = (uint64_t)(flags | O_CLOEXEC | (is_path ? 0 : O_NOCTTY) | (add_nonblock ? O_NONBLOCK : 0));
-  how.mode = (flags & (O_CREAT | O_TMPFILE)) ? (mode & 07777) : 0;
+  how.mode = Creates(flags) ? (mode & 07777) : 0;
   return how;
 }
 
@@ -117,7 +123,7 @@ long WholePathOpen(const Bases& b, const std::string& path, int flags, mode_t mo
 // *opened (if given): what fstat says of the file opened (not for O_PATH; st_ino 0 if unknown).
 // MAY_BLOCK: the caller may wait as the tracee's own open would (see NativePathRequest.may_block).
 long DoOpen(const Tracee& t, const Bases& b, const std::string& path, int flags, mode_t mode, struct stat* opened, bool may_block) {
-  AsTracee as(t, false, (flags & (O_CREAT | O_TMPFILE)) != 0);
+  AsTracee as(t, false, Creates(flags));
   if (!as.ok()) return -EPERM;
   bool walk;
   long whole = WholePathOpen(b, path, flags, mode, opened, may_block, &walk);
@@ -152,7 +158,7 @@ long Open(pid_t tid, int dirfd, const std::string& path, int flags, mode_t mode,
           bool may_block = false, const NativePathRequest* native = nullptr, const Tracee* given = nullptr) {
   if (path.empty()) return -ENOENT;
   Tracee t;
-  bool umask = (flags & (O_CREAT | O_TMPFILE)) != 0;
+  bool umask = Creates(flags);
   int r = native ? GetTraceeOfCall(tid, &t, umask, cached, native->pending, native->known) : GetTraceeOrGiven(tid, &t, umask, cached, given);
   if (r < 0) return r;
   if (t.foreign_userns) return kFallback;
