@@ -74,6 +74,8 @@ export interface SuperviseOptions {
    * sent: supervise owns it from now on. Default: started here, after the filter is planned.
    */
   launcher?: Launcher;
+  /** Node's thread polls the listener after the calls it received itself (Pump.setSpin; default off). */
+  spin?: SpinOptions | undefined;
 }
 
 /**
@@ -327,6 +329,7 @@ export function supervise(opts: SuperviseOptions): Supervision {
         onHangup: () => hung(),
         // The launcher answers what the pump received and never answered if this process dies.
         receivedIds: started.receivedIds,
+        spin: opts.spin,
       });
       served.control?.setRootPid(command.pid);
     } else if (started.receivedIds !== undefined) {

@@ -1,0 +1,52 @@
+// The spin of Node's thread after the calls it received itself (Pump.setSpin; `sysvisor agent
+// --spin`, on by default there) and its back-off (addon/src/spin.h, Spinner, shared with the ptrace
+// transport): a spin that keeps running out costs about one in 65, one that pays keeps paying. The
+// turn bound (1 ms) is tested with real containers in agent.test.ts.
+import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { Result, supervise, type Engine } from '../src/index.js';
+import { ROOT } from './helpers.js';
+
+// sparse N US [BURST]: N getppid calls in bursts of BURST, US µs apart.
+const SPARSE = path.join(ROOT, 'test', 'build', 'sparse');
+
+/** Answers getppid with 4242 in JS, counting the calls it sees. */
+function answering(): Engine & { seen: number } {
+  const e = {
+    name: 'answer',
+    seen: 0,
+    interests: [{ syscall: 'getppid' }],
+    handle: () => {
+      e.seen++;
+      return Result.value(4242);
+    },
+  };
+  return e as Engine & { seen: number };
+}
+
+describe('the spin after the calls Node\'s thread received', () => {
+  it('calls far apart (300 µs, a 100 µs spin) skip almost every spin; bursts of calls back to back keep spinning after each pause', async () => {
+    const sparse = answering();
+    const far = supervise({ command: SPARSE, args: ['600', '300'], engines: [sparse], spin: { us: 100, yieldBetween: true } });
+    expect(await far.done).toMatchObject({ code: 0 });
+    expect(sparse.seen).toBe(600);
+    const f = far.pumpStats()!;
+    // No call comes within a spin (unless Node's thread was preempted while it spun); after 7 that
+    // ran out (backing off to 64), 1 spin in 65.
+    expect(f.receivedOnLoop).toBeGreaterThan(300);
+    expect(f.spinHits).toBeLessThan(f.receivedOnLoop / 8);
+    expect(f.spinSkips).toBeGreaterThan(f.receivedOnLoop * 0.75);
+
+    // 40 bursts of 100, 3 ms apart: the spin runs out at each pause, skips the next one only (the
+    // burst's first spin pays and ends the back-off), and finds the rest of the burst.
+    const bursts = answering();
+    const near = supervise({ command: SPARSE, args: ['4000', '3000', '100'], engines: [bursts], spin: { us: 1000, yieldBetween: true } });
+    expect(await near.done).toMatchObject({ code: 0 });
+    expect(bursts.seen).toBe(4000);
+    const n = near.pumpStats()!;
+    expect(n.receivedOnLoop).toBeGreaterThan(2000);
+    expect(n.spinHits).toBeGreaterThan(n.receivedOnLoop / 2);
+    expect(n.spinSkips).toBeLessThan(n.receivedOnLoop / 8);
+  });
+
+});
