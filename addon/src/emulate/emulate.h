@@ -72,5 +72,10 @@ long OpenAsNative(const NativePathRequest& q, OpenedFile* opened = nullptr);
 // registers there): the new program's AT_EXECFN names NAME (rewrite.cc).
 void PutExecFn(pid_t tid, struct user_regs_struct& regs, const std::string& name);
 
+// Whether call `nr` of thread `tid`, just notified, is a call rewritten in place that the kernel
+// restarts (see rewrite.cc: the rewrite's own interrupt ended the call's sleep): the pump continues
+// it with the bytes written, unseen by the engines, which saw and answered the call once.
+bool RestartedRewrite(pid_t tid, int nr);
+
 }  // namespace emulate
 }  // namespace sysvisor

@@ -16,6 +16,17 @@
 // When the thread cannot be seized (another tracer, e.g. strace or gdb inside), the agent instead
 // polls /proc/TID/syscall and restores when the thread has left the call: a short window remains.
 //
+// A call that sleeps (an open of a FIFO waiting for its other end, a blocking connect) is woken by
+// the pending interrupt itself: it ends with a restart code (-ERESTARTSYS...) at the stop, and the
+// kernel would restart it as soon as the thread resumed. Restored then, the restarted call would be
+// notified and rewritten again, over and over until the sleep's cause went away (a supervisor CPU
+// busy for as long as the FIFO has no writer). Instead the agent keeps the bytes written and lets
+// the restart run under PTRACE_SYSCALL: the pump continues the restarted call unseen by the engines
+// (RestartedRewrite: natively there is no restart, the call just sleeps), the call sleeps with no
+// interrupt pending, and the agent restores at its syscall-exit stop, or at any other stop (a
+// signal to deliver: its handler must see the tracee's own bytes; the call then restarts with them
+// and is notified anew, once per signal, as a restarted call natively is).
+//
 // redoSyscall({ tid, nr, args: [a0, a1, a2], killableWait }) arms the same stop for a call the
 // caller then answers with an error: at the stop the agent points the thread back at its `syscall`
 // instruction with the given number and first three arguments (rip - 2, rax = orig_rax = nr), so
@@ -73,6 +84,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <climits>
 #include <chrono>
 #include <cstddef>
 #include <condition_variable>
@@ -123,7 +136,38 @@ struct Job {
   std::string exec_fn;  // AT_EXECFN of the new program, when not the path the kernel got
   std::chrono::steady_clock::time_point since;
   int polls = 0;
+  long nr = -1;             // the call's number, as the stop showed it (orig_rax)
+  bool restarting = false;  // the call restarts under PTRACE_SYSCALL with the bytes kept (see above)
 };
+
+// The threads whose rewritten call restarts (Job.restarting), with its number: RestartedRewrite.
+std::mutex restarting_m;
+std::vector<std::pair<pid_t, int>> restarting_calls;
+std::atomic<int> restarting_count{0};
+
+void SetRestarting(pid_t tid, int nr, bool on) {
+  std::lock_guard<std::mutex> l(restarting_m);
+  auto it = std::find(restarting_calls.begin(), restarting_calls.end(), std::make_pair(tid, nr));
+  if (on && it == restarting_calls.end()) restarting_calls.emplace_back(tid, nr);
+  if (!on && it != restarting_calls.end()) restarting_calls.erase(it);
+  restarting_count.store((int)restarting_calls.size(), std::memory_order_release);
+}
+
+}  // namespace
+
+bool RestartedRewrite(pid_t tid, int nr) {
+  if (restarting_count.load(std::memory_order_acquire) == 0) return false;
+  std::lock_guard<std::mutex> l(restarting_m);
+  return std::find(restarting_calls.begin(), restarting_calls.end(), std::make_pair(tid, nr)) != restarting_calls.end();
+}
+
+namespace {
+
+bool IsRestartCode(long ret) {
+  // -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND (include/linux/errno.h); not
+  // -ERESTART_RESTARTBLOCK, whose restart is another call (restart_syscall).
+  return ret == -512 || ret == -513 || ret == -514;
+}
 
 struct Arm {
   Job job;
@@ -326,6 +370,7 @@ class Agent {
       bool progress = false;
       for (size_t i = 0; i < jobs_.size();) {
         if (Poll(jobs_[i])) {
+          if (jobs_[i].restarting) SetRestarting(jobs_[i].tid, (int)jobs_[i].nr, false);  // gone meanwhile
           jobs_.erase(jobs_.begin() + (long)i);
           progress = true;
         } else {
@@ -334,9 +379,10 @@ class Agent {
       }
       if (jobs_.empty() || progress) continue;
       // Back off: the stop comes microseconds after CONTINUE for most calls, later for execve.
-      int oldest = 0;
-      for (auto& j : jobs_) oldest = std::max(oldest, j.polls++);
-      auto wait = std::chrono::microseconds(oldest < 50 ? 5 : oldest < 250 ? 50 : 1000);
+      // The youngest job decides: one sleeping for long (a restarted call) does not slow the others.
+      int youngest = INT32_MAX;
+      for (auto& j : jobs_) youngest = std::min(youngest, j.polls++);
+      auto wait = std::chrono::microseconds(youngest < 50 ? 5 : youngest < 250 ? 50 : 1000);
       std::unique_lock<std::mutex> l(m_);
       cv_.wait_for(l, wait, [this] { return !arms_.empty(); });
     }
@@ -374,6 +420,33 @@ class Agent {
     }
     struct user_regs_struct regs = {};
     bool have = ptrace(PTRACE_GETREGS, j.tid, 0, &regs) == 0;
+    bool event_stop = (si.si_status >> 8) == PTRACE_EVENT_STOP;
+    if (j.restarting) {
+      // A syscall-entry stop of the restarted call: on to its notification, the pump continues it.
+      struct __ptrace_syscall_info info = {};
+      if (si.si_status == (SIGTRAP | 0x80) &&
+          ptrace(PTRACE_GET_SYSCALL_INFO, j.tid, sizeof info, &info) > 0 && info.op == PTRACE_SYSCALL_INFO_ENTRY) {
+        ptrace(PTRACE_SYSCALL, j.tid, 0, 0);
+        return false;
+      }
+      // Its exit, or any other stop: the tracee's bytes back before it runs its own code.
+      SetRestarting(j.tid, (int)j.nr, false);
+      WriteRegions(j.tid, j.regions, true);
+      int sig = si.si_status == (SIGTRAP | 0x80) || event_stop ? 0 : (si.si_status & 0x7f);
+      ptrace(PTRACE_DETACH, j.tid, 0, sig);
+      return true;
+    }
+    if (event_stop && have && !j.redo && !j.exec && !j.back.on && !j.link.on && IsRestartCode((long)regs.rax) &&
+        ptrace(PTRACE_SETOPTIONS, j.tid, 0, PTRACE_O_TRACESYSGOOD) == 0) {
+      // The interrupt ended the call's sleep (see the head comment): restart it with the bytes kept.
+      j.nr = (long)regs.orig_rax;
+      SetRestarting(j.tid, (int)j.nr, true);
+      j.restarting = true;
+      j.polls = 0;
+      if (ptrace(PTRACE_SYSCALL, j.tid, 0, 0) == 0) return false;
+      SetRestarting(j.tid, (int)j.nr, false);
+      j.restarting = false;
+    }
     if (j.redo) {
       if (have) {
         regs.orig_rax = regs.rax = j.redo_nr;

@@ -12,6 +12,7 @@
 #include "unotify/receiver.h"
 
 #include "common.h"
+#include "emulate/emulate.h"
 #include "emulate/tracee.h"
 
 #include <asm/unistd.h>
@@ -173,6 +174,8 @@ bool Router::Continues(const struct seccomp_data& d, pid_t pid, Received* out) {
   // ours may notify (a container runtime's), runs as it is.
   if (d.arch != AUDIT_ARCH_X86_64 || (d.nr & __X32_SYSCALL_BIT)) return true;
   if (d.nr < 0 || d.nr >= kMaxSyscall) return false;
+  // A call rewritten in place that the kernel restarts: the engines answered it once already.
+  if (emulate::RestartedRewrite(pid, d.nr)) return true;
   std::lock_guard<std::mutex> l(m_);
   if (!configured_) return false;  // JS has not said yet what needs no JS
   // In the filter for engines that may be loaded later, wanted by none now.

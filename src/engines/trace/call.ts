@@ -16,6 +16,12 @@ export class TracedCall implements SyscallRecord {
   known = false;
   /** From the chain, continued: the kernel's sys_enter of the same call was seen (and skipped). */
   kernelEntered = false;
+  /**
+   * A continued chain call whose run ended with a restart code and no signal yet: the restart of
+   * a call rewritten in place (the rewrite's own stop woke its sleep; the pump continues the
+   * restart unseen by the engines), one call for the program, as natively; a signal shows it.
+   */
+  restarting = false;
   /** From the chain, with its result known, and run by the kernel all the same (Result.ran: the
    *  ptrace transport ran it to its exit for an engine outside): its sys_enter and sys_exit are
    *  this call's, not another one. */

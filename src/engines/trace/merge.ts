@@ -19,6 +19,7 @@ import type { TraceEvent } from '../../observe/bpf-trace.js';
 import { nrOf, syscallName } from '../../syscalls/table.js';
 import { TRACE } from '../../native/contract.js';
 import { NO_STRS, TracedCall, type TraceOutput } from './call.js';
+import { isRestartErrno } from './format/errno.js';
 
 const NR_EXECVE = nrOf('execve');
 const NR_EXECVEAT = nrOf('execveat');
@@ -166,6 +167,13 @@ export class TraceMerger {
         p.kernelEntered = true;
         return;
       }
+      // Its restart (see TracedCall.restarting): the same call goes on.
+      if (p.restarting && p.nr === ev.nr) {
+        p.restarting = false;
+        p.ret = undefined;
+        p.tsExit = 0;
+        return;
+      }
       this.abandon(th);
     }
     const c = new TracedCall(ev.tid, ev.tgid, ev.nr, syscallName(ev.nr), ev.args, ev.strs, ev.trunc, ev.ts, false);
@@ -190,9 +198,15 @@ export class TraceMerger {
       this.abandon(th);
       return;
     }
-    th.pending = undefined;
     if (!p.known) p.ret = ev.ret;
     p.tsExit = ev.ts;
+    if (p.fromChain && !p.known && p.kernelEntered && !p.restarting && ev.ret < 0 && isRestartErrno(-ev.ret) && !th.signals) {
+      // Shown when the thread's next event says what followed: its restart, or a signal.
+      p.restarting = true;
+      return;
+    }
+    p.restarting = false;
+    th.pending = undefined;
     // Memory read at exit (read data, struct stat..., strings whose read at entry faulted) joins
     // the strings read at entry. A chain call keeps its own strings (its layer's view).
     if (ev.strs.length > 0) {
@@ -257,6 +271,11 @@ export class TraceMerger {
     const th = this.thread(ev.tid, ev.tgid);
     if (th.queue) this.placeBefore(th, ev.ts);
     if (th.gated || ev.ret === SIGKILL) return;
+    if (th.pending?.restarting) {
+      // A signal ended the call: it returned with its restart code (the ERESTARTSYS line).
+      th.pending.restarting = false;
+      this.abandon(th);
+    }
     if (ev.nr === 1 && th.pending) {
       // Ignored, sent while the thread is in a call: a ptraced thread would see it on return.
       (th.signals ??= []).push({ ...ev });
