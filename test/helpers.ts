@@ -3,6 +3,7 @@ import { spawn, type SpawnOptions } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Result, type Engine } from '../src/index.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = path.join(ROOT, 'bin', 'sysvisor.js');
@@ -78,4 +79,18 @@ export function parseCountTable(text: string): CountTable {
 /** The table count wrote to `file`. */
 export function readCountTable(file: string): CountTable {
   return parseCountTable(readFileSync(file, 'utf8'));
+}
+
+/** Answers getppid with 4242 in JS, counting the calls it sees. */
+export function answering(): Engine & { seen: number } {
+  const e = {
+    name: 'answer',
+    seen: 0,
+    interests: [{ syscall: 'getppid' }],
+    handle: () => {
+      e.seen++;
+      return Result.value(4242);
+    },
+  };
+  return e as Engine & { seen: number };
 }

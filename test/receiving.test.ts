@@ -7,27 +7,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Result, supervise, type Engine } from '../src/index.js';
-import { ROOT, run } from './helpers.js';
+import { supervise } from '../src/index.js';
+import { answering, ROOT, run } from './helpers.js';
 import { startAgent, type Agent } from './oci.js';
 
 const LOOP = path.join(ROOT, 'bench', 'build', 'loop');
 const EINTR = path.join(ROOT, 'bench', 'build', 'eintr');
 const PENDING_OPENS = path.join(ROOT, 'test', 'build', 'pending-opens');
 
-/** Answers getppid with 4242 in JS, counting the calls it sees. */
-function answering(): Engine & { seen: number } {
-  const e = {
-    name: 'answer',
-    seen: 0,
-    interests: [{ syscall: 'getppid' }],
-    handle: () => {
-      e.seen++;
-      return Result.value(4242);
-    },
-  };
-  return e as Engine & { seen: number };
-}
 const dir = mkdtempSync(path.join(tmpdir(), 'sysvisor-receiving-'));
 const agents: Agent[] = [];
 afterAll(() => {

@@ -4,25 +4,12 @@
 // turn bound (1 ms) is tested with real containers in agent.test.ts.
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { Result, supervise, type Engine } from '../src/index.js';
-import { ROOT } from './helpers.js';
+import { supervise } from '../src/index.js';
+import { answering, ROOT } from './helpers.js';
 
 // sparse N US [BURST]: N getppid calls in bursts of BURST, US µs apart.
 const SPARSE = path.join(ROOT, 'test', 'build', 'sparse');
 
-/** Answers getppid with 4242 in JS, counting the calls it sees. */
-function answering(): Engine & { seen: number } {
-  const e = {
-    name: 'answer',
-    seen: 0,
-    interests: [{ syscall: 'getppid' }],
-    handle: () => {
-      e.seen++;
-      return Result.value(4242);
-    },
-  };
-  return e as Engine & { seen: number };
-}
 
 describe('the spin after the calls Node\'s thread received', () => {
   it('calls far apart (300 µs, a 100 µs spin) skip almost every spin; bursts of calls back to back keep spinning after each pause', async () => {
