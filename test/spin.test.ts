@@ -1,5 +1,5 @@
 // The spin of Node's thread after the calls it received itself (Pump.setSpin; `sysvisor agent
-// --spin`, on by default there) and its back-off (addon/src/spin.h, Spinner, shared with the ptrace
+// --spin`; on by default there and in supervise, i.e. `sysvisor run`) and its back-off (addon/src/spin.h, Spinner, shared with the ptrace
 // transport): a spin that keeps running out costs about one in 65, one that pays keeps paying. The
 // turn bound (1 ms) is tested with real containers in agent.test.ts.
 import { describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { answering, ROOT } from './helpers.js';
 
 // sparse N US [BURST]: N getppid calls in bursts of BURST, US µs apart.
 const SPARSE = path.join(ROOT, 'test', 'build', 'sparse');
+const LOOP = path.join(ROOT, 'bench', 'build', 'loop');
 
 
 describe('the spin after the calls Node\'s thread received', () => {
@@ -34,6 +35,24 @@ describe('the spin after the calls Node\'s thread received', () => {
     expect(n.receivedOnLoop).toBeGreaterThan(2000);
     expect(n.spinHits).toBeGreaterThan(n.receivedOnLoop / 2);
     expect(n.spinSkips).toBeLessThan(n.receivedOnLoop / 8);
+  });
+
+  it('supervise (sysvisor run) spins by default: calls back to back are found by the spin; { us: 0 } turns it off', async () => {
+    const spun = answering();
+    const on = supervise({ command: LOOP, args: ['getppid', '5000'], engines: [spun] });
+    expect(await on.done).toMatchObject({ code: 0 });
+    expect(spun.seen).toBe(5000);
+    const s = on.pumpStats()!;
+    expect(s.receivedOnLoop).toBeGreaterThan(2500);
+    expect(s.spinHits).toBeGreaterThan(s.receivedOnLoop / 2);
+
+    const plain = answering();
+    const off = supervise({ command: LOOP, args: ['getppid', '5000'], engines: [plain], spin: { us: 0, yieldBetween: true } });
+    expect(await off.done).toMatchObject({ code: 0 });
+    expect(plain.seen).toBe(5000);
+    const o = off.pumpStats()!;
+    expect(o.receivedOnLoop).toBeGreaterThan(2500);
+    expect(o.spinHits + o.spinMisses + o.spinSkips).toBe(0);
   });
 
 });

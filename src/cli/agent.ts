@@ -12,7 +12,7 @@ import { parseProfiles } from '../transports/agent/profiles.js';
 import { MetricsFile } from '../transports/agent/metrics.js';
 import { AgentLog } from '../transports/agent/log.js';
 import { AgentServer } from '../transports/agent/server.js';
-import type { SpinOptions } from '../transports/unotify/transport.js';
+import { DEFAULT_SPIN, type SpinOptions } from '../transports/unotify/transport.js';
 import { requireKernel } from '../transports/kernel.js';
 
 export const AGENT_HELP = `usage: sysvisor agent --socket PATH [-e ENGINE[:key=val,...]]...
@@ -53,8 +53,8 @@ function checkSpecs(specs: readonly string[]): void {
   void closeEngines(engines, silent);
 }
 
-/** --spin's default: at load 1.2-2.9 the agent 1.10-1.21x plain `sysvisor run` (1.15-2.08x without); its back-off keeps it neutral under load (README). */
-const DEFAULT_SPIN: SpinOptions = { us: 100, yieldBetween: true };
+// --spin's default (DEFAULT_SPIN): at load 1.2-2.9 the agent 1.10-1.21x plain `sysvisor run`
+// (1.15-2.08x without); its back-off keeps it neutral under load (README).
 
 // --spin US[:pause]: µs, 0 to 1000.
 function parseSpin(v: string): SpinOptions | undefined {

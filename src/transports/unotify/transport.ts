@@ -130,6 +130,13 @@ export interface SpinOptions {
 }
 
 /**
+ * The spin of `sysvisor run` (supervise) and of the agent unless told otherwise: 100 µs,
+ * sched_yield between polls, with the Spinner's back-off (README, "Where the time of an
+ * intercepted call goes" and the agent's `--spin`). { us: 0 } turns it off.
+ */
+export const DEFAULT_SPIN: SpinOptions = { us: 100, yieldBetween: true };
+
+/**
  * What needs no JS for the engines of these scopes, as the pump's receiving thread (and the ptrace
  * transport's tracer thread) decide it (unotify::Router):
  * - a `notified` syscall that no engine of any scope wants (it is in the filter for engines that
