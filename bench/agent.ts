@@ -72,9 +72,9 @@ export interface AgentBenchResult {
   runSharedMedian: number;
   agentMedian: number;
   agentJoinedMedian: number;
-  /** agent / run in a cgroup (medians): the goal's figure. */
+  /** the agent as by default (else without a spin) / run in a cgroup (medians): the goal's figure. */
   ratio: number;
-  /** agent / plain run (medians). */
+  /** the same agent / plain run (medians). */
   ratioPlain: number;
 }
 
@@ -268,8 +268,11 @@ export async function measureAgent(rounds: number, quick: boolean, log: (s: stri
     if (res.runShared.length) res.runSharedMedian = median(res.runShared);
     res.agentMedian = median(res.agent);
     res.agentJoinedMedian = res.agentJoined.length ? median(res.agentJoined) : NaN;
-    res.ratio = res.agentMedian / res.runCgroupMedian;
-    res.ratioPlain = res.agentMedian / res.runMedian;
+    // Like with like: `sysvisor run` spins by default as the agent does (DEFAULT_SPIN), so the agent
+    // as by default is held to it; without a default row, the agent without a spin.
+    const byDefault = res.spin.find((s) => s.spin === DEFAULT_SPIN)?.median ?? res.agentMedian;
+    res.ratio = byDefault / res.runCgroupMedian;
+    res.ratioPlain = byDefault / res.runMedian;
     return res;
   } finally {
     for (const a of agents) a.proc.kill('SIGTERM');
@@ -307,5 +310,5 @@ export function reportAgent(r: AgentBenchResult | undefined, rounds: number, out
   // The agent as started without --spin (its default spin, 100 µs), against plain `sysvisor run`.
   const byDefault = r.spin.find((s) => s.spin === DEFAULT_SPIN);
   if (byDefault) out(`  [${byDefault.median / r.runMedian <= GOAL ? 'PASS' : 'FAIL'}] agent-default-vs-run: the agent as by default (--spin ${DEFAULT_SPIN}) per call <= ${GOAL}x plain sysvisor run: ${fmt(byDefault.median / r.runMedian, 2)}x`);
-  out(`  [${r.ratio <= GOAL ? 'PASS' : 'FAIL'}] agent-vs-run: agent per call <= ${GOAL}x sysvisor run with its loop in a cpu cgroup of its own, as the container's: ${fmt(r.ratio, 2)}x (against plain sysvisor run: ${fmt(r.ratioPlain, 2)}x)`);
+  out(`  [${r.ratio <= GOAL ? 'PASS' : 'FAIL'}] agent-vs-run: the agent as by default per call <= ${GOAL}x sysvisor run (as by default) with its loop in a cpu cgroup of its own, as the container's: ${fmt(r.ratio, 2)}x (against plain sysvisor run: ${fmt(r.ratioPlain, 2)}x)`);
 }
