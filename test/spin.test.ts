@@ -12,13 +12,18 @@ const SPARSE = path.join(ROOT, 'test', 'build', 'sparse');
 const LOOP = path.join(ROOT, 'bench', 'build', 'loop');
 
 
+/** COMMAND ARGS under an engine answering getppid in JS (spin: the pump's, else the default), all CALLS seen: its pump's counts. */
+async function served(command: string, args: string[], calls: number, spin?: { us: number; yieldBetween: boolean }) {
+  const engine = answering();
+  const sup = supervise({ command, args, engines: [engine], ...(spin ? { spin } : {}) });
+  expect(await sup.done).toMatchObject({ code: 0 });
+  expect(engine.seen).toBe(calls);
+  return sup.pumpStats()!;
+}
+
 describe('the spin after the calls Node\'s thread received', () => {
   it('calls far apart (300 µs, a 100 µs spin) skip almost every spin; bursts of calls back to back keep spinning after each pause', async () => {
-    const sparse = answering();
-    const far = supervise({ command: SPARSE, args: ['600', '300'], engines: [sparse], spin: { us: 100, yieldBetween: true } });
-    expect(await far.done).toMatchObject({ code: 0 });
-    expect(sparse.seen).toBe(600);
-    const f = far.pumpStats()!;
+    const f = await served(SPARSE, ['600', '300'], 600, { us: 100, yieldBetween: true });
     // No call comes within a spin (unless Node's thread was preempted while it spun); after 7 that
     // ran out (backing off to 64), 1 spin in 65.
     expect(f.receivedOnLoop).toBeGreaterThan(300);
@@ -27,30 +32,18 @@ describe('the spin after the calls Node\'s thread received', () => {
 
     // 40 bursts of 100, 3 ms apart: the spin runs out at each pause, skips the next one only (the
     // burst's first spin pays and ends the back-off), and finds the rest of the burst.
-    const bursts = answering();
-    const near = supervise({ command: SPARSE, args: ['4000', '3000', '100'], engines: [bursts], spin: { us: 1000, yieldBetween: true } });
-    expect(await near.done).toMatchObject({ code: 0 });
-    expect(bursts.seen).toBe(4000);
-    const n = near.pumpStats()!;
+    const n = await served(SPARSE, ['4000', '3000', '100'], 4000, { us: 1000, yieldBetween: true });
     expect(n.receivedOnLoop).toBeGreaterThan(2000);
     expect(n.spinHits).toBeGreaterThan(n.receivedOnLoop / 2);
     expect(n.spinSkips).toBeLessThan(n.receivedOnLoop / 8);
   });
 
   it('supervise (sysvisor run) spins by default: calls back to back are found by the spin; { us: 0 } turns it off', async () => {
-    const spun = answering();
-    const on = supervise({ command: LOOP, args: ['getppid', '5000'], engines: [spun] });
-    expect(await on.done).toMatchObject({ code: 0 });
-    expect(spun.seen).toBe(5000);
-    const s = on.pumpStats()!;
+    const s = await served(LOOP, ['getppid', '5000'], 5000);
     expect(s.receivedOnLoop).toBeGreaterThan(2500);
     expect(s.spinHits).toBeGreaterThan(s.receivedOnLoop / 2);
 
-    const plain = answering();
-    const off = supervise({ command: LOOP, args: ['getppid', '5000'], engines: [plain], spin: { us: 0, yieldBetween: true } });
-    expect(await off.done).toMatchObject({ code: 0 });
-    expect(plain.seen).toBe(5000);
-    const o = off.pumpStats()!;
+    const o = await served(LOOP, ['getppid', '5000'], 5000, { us: 0, yieldBetween: true });
     expect(o.receivedOnLoop).toBeGreaterThan(2500);
     expect(o.spinHits + o.spinMisses + o.spinSkips).toBe(0);
   });
