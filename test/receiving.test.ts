@@ -58,8 +58,11 @@ describe('receiving notified calls', () => {
 
   it('the tracee signalled at 20 kHz, no spin: the receiving thread keeps receiving, and no answer is wrong', async () => {
     const stats = await signalled('eintr', { us: 0, yieldBetween: true });
-    // Calls withdrawn by a signal come in nearly every window of 64: the loop receives little.
-    expect(stats.receivedOnLoop).toBeLessThan(stats.received / 2);
+    // The thread takes receiving back as soon as the loop sees a call withdrawn by a signal, and
+    // keeps it while windows of 64 find some: with ~4-10% of calls withdrawn (the host's speed
+    // decides how many), the loop receives 45-65% of them, against ~94% with none withdrawn (the
+    // thread's probe only: 64 of every 1024).
+    expect(stats.receivedOnLoop).toBeLessThan(stats.received * 0.8);
   }, 120_000);
 
   it('the tracee signalled at 20 kHz, the default spin: Node\'s thread receives while it spins, and no answer is wrong', async () => {
